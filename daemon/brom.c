@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "brom.h"
+#include "exchange.h"
+#include "log.h"
+
+/* brom.md §2.3/§2.4: mtkclient waits 500 ms per handshake byte and gives a
+ * device five attempts; the preloader's listen window is 2.5 s. */
+#define HANDSHAKE_BYTE_TIMEOUT_MS 500
+#define HANDSHAKE_RETRY_TIMEOUT_MS 100
+#define HANDSHAKE_ATTEMPTS 5
+#define HANDSHAKE_DRAIN_QUIET_MS 20
+#define COMMAND_TIMEOUT_MS 1000
+
+typedef enum BromStep {
+        STEP_IDLE,
+        STEP_HS_WAKE,          /* preloader: the lone A0 it swallows */
+        STEP_HS_SEND,
+        STEP_HS_RECV,
+        STEP_HS_DRAIN,
+        STEP_HW_CODE,
+        STEP_WDT_HEAD,
+        STEP_WDT_VALUE,
+        STEP_TARGET_CONFIG,
+        STEP_BL_VER,
+        STEP_VERSION,
+        STEP_HW_SW_VER,
+        STEP_ME_ID,
+        STEP_SOC_ID,
+        STEP_DONE,
+} BromStep;
+
+struct BromSession {
+        UsbLink *link;
+        bool preloader;
+        BromStep step;
+        unsigned hs_attempt, hs_idx, hs_resends;
+        uint8_t hs_out, hs_in;
+        Exchange x;
+        uint8_t buf[16];
+        uint8_t status[2];
+        BromIdentity id;
+        BromFailure failure;
+        char detail[320];
+        BromDone done;
+        void *userdata;
+};
+
+int brom_session_new(UsbLink *link, bool preloader, BromSession **ret) {
+        BromSession *s;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->link = link;
+        s->preloader = preloader;
+        *ret = s;
+        return 0;
+}
+
+BromSession *brom_session_free(BromSession *s) {
+        if (!s)
+                return NULL;
+        s->done = NULL;
+        brom_session_cancel(s);
+        free(s);
+        return NULL;
+}
+
+const BromIdentity *brom_session_get_identity(BromSession *s) {
+        return &s->id;
+}
+
+BromFailure brom_session_get_failure(BromSession *s) {
+        return s->failure;
+}
+
+const char *brom_session_get_detail(BromSession *s) {
+        return s->detail;
+}
+
+void brom_session_cancel(BromSession *s) {
+        if (s->step != STEP_IDLE && s->step != STEP_DONE)
+                usb_link_cancel(s->link);
+}
+
+/* ------------------------------------------------------------ pure helpers */
+
+static const uint8_t handshake_bytes[BROM_HANDSHAKE_LEN] = {
+        BROM_HANDSHAKE_0, BROM_HANDSHAKE_1, BROM_HANDSHAKE_2, BROM_HANDSHAKE_3,
+};
+
+uint8_t brom_handshake_byte(unsigned idx) {
+        return handshake_bytes[idx % BROM_HANDSHAKE_LEN];
+}
+
+BromHandshakeByte brom_handshake_classify(unsigned idx, uint8_t byte) {
+        uint8_t want = (uint8_t) (0xff ^ brom_handshake_byte(idx));
+
+        if (byte == want)
+                return BROM_HANDSHAKE_MATCH;
+        /* A preloader with DTR set says "READY" every 20 ms (brom.md §2.2);
+         * none of those letters is a complement of a start byte. */
+        if (memchr(BROM_PRELOADER_READY, byte, BROM_PRELOADER_READY_LEN))
+                return BROM_HANDSHAKE_NOISE;
+        return BROM_HANDSHAKE_MISMATCH;
+}
+
+bool brom_status_ok(uint16_t status) {
+        return status <= BROM_STATUS_OK_MAX;
+}
+
+int brom_parse_hw_code(const uint8_t buf[4], uint16_t *ret_hw_code, uint16_t *ret_status) {
+        *ret_hw_code = unaligned_read_be16(buf);
+        *ret_status = unaligned_read_be16(buf + 2);
+        return brom_status_ok(*ret_status) ? 0 : -EBADMSG;
+}
+
+int brom_parse_hw_sw_ver(const uint8_t buf[8], BromIdentity *id) {
+        uint16_t status = unaligned_read_be16(buf + 6);
+
+        id->hw_sub_code = unaligned_read_be16(buf);
+        id->hw_version = unaligned_read_be16(buf + 2);
+        id->sw_version = unaligned_read_be16(buf + 4);
+        return brom_status_ok(status) ? 0 : -EBADMSG;
+}
+
+int brom_parse_target_config(const uint8_t buf[6], uint32_t *ret_config, uint16_t *ret_status) {
+        *ret_config = unaligned_read_be32(buf);
+        *ret_status = unaligned_read_be16(buf + 4);
+        return brom_status_ok(*ret_status) ? 0 : -EBADMSG;
+}
+
+const char *brom_status_to_string(uint16_t status) {
+        switch (status) {
+        case BROM_STATUS_OK:
+                return "Success.";
+        case BROM_STATUS_BAD_ALIGNMENT:
+        case BROM_STATUS_ZERO_LENGTH:
+        case BROM_STATUS_LENGTH_OVERFLOW:
+                return "The phone rejected the memory request (bad address or length).";
+        case BROM_STATUS_ADDRESS_TOO_HIGH_80000000:
+        case BROM_STATUS_ADDRESS_TOO_HIGH_40000000:
+                return "The address is outside the range this boot ROM accepts.";
+        case BROM_STATUS_INVALID_ADDRESS:
+                return "The boot ROM refused the memory access: the chip profile is wrong or memory "
+                       "access is locked by the phone's security configuration.";
+        case BROM_STATUS_NO_AUTH_NEEDED:
+                return "The phone does not need an authentication file.";
+        case BROM_STATUS_SLA_REQUIRED:
+                return "The phone requires serial-link authentication (the manufacturer's authorisation) "
+                       "before it accepts a Download Agent.";
+        case BROM_STATUS_DA_OVERLAP:
+        case BROM_STATUS_DA_INVALID_JUMP_ADDR:
+        case BROM_STATUS_DA_EXCEED_MAX_DA_BLOCKS:
+        case BROM_STATUS_DA_ADDR_NOT_16BITS_ALIGNED:
+        case BROM_STATUS_DA_INVALID_ADDR_AND_LEN:
+        case BROM_STATUS_DA_LEN_IS_ZERO:
+                return "The phone rejected the Download Agent's load parameters; the DA file probably "
+                       "does not match this chip.";
+        case BROM_STATUS_DA_SIG_LEN_EXCEED_DA_LEN:
+        case BROM_STATUS_DA_SIG_LEN_ZERO_DAA_ACTIVE:
+                return "The phone enforces signed Download Agents (DAA) and this DA has no signature it "
+                       "accepts. Use the DA from this phone's own firmware package.";
+        case BROM_STATUS_DA_NOT_EXIST:
+        case BROM_STATUS_DA_BLOCKS_INCONSISTENT:
+        case BROM_STATUS_DA_VERSION_NOT_SUPPORTED:
+                return "The boot ROM rejected the Download Agent.";
+        case BROM_STATUS_AUTH_IMAGE_VERIFY_FAIL:
+        case BROM_STATUS_DA_IMAGE_SIG_VERIFY_FAIL:
+        case BROM_STATUS_DA_IMAGE_NO_MEM_FAIL:
+        case BROM_STATUS_DA_INIT_KEY_FAIL:
+        case BROM_STATUS_IMG_INIT_KEY_FAIL:
+        case BROM_STATUS_HASH_IMAGE_FAIL:
+        case BROM_STATUS_DA_RELOCATE_SIZE_NOT_ENOUGH:
+                return "The preloader rejected the Download Agent's signature (secure download). Use the "
+                       "OEM-signed DA from this phone's firmware package; the phone resets afterwards.";
+        case BROM_STATUS_DA_IN_BLACKLIST:
+                return "This Download Agent is blacklisted by the phone.";
+        case BROM_STATUS_DAA_SECURITY_ERROR_SIG:
+        case BROM_STATUS_DAA_SECURITY_ERROR:
+        case BROM_STATUS_DAA_SIG_VERIFY_FAILED:
+                return "Download Agent authentication failed: the phone needs an OEM-signed DA or an "
+                       "authentication file.";
+        case BROM_STATUS_SECURE_USB_DL_NO_SIG_HEADER:
+                return "Secure download is enabled (SP Flash Tool error 6045): the phone only accepts "
+                       "images and DAs signed by its manufacturer.";
+        case BROM_STATUS_SECURE_USB_DL_IMAGE_HASH:
+                return "Secure download image hash check failed (SP Flash Tool error 6047).";
+        default:
+                return brom_status_ok(status) ? "Success." : "The phone reported an unknown error.";
+        }
+}
+
+int brom_target_config_flags(uint32_t config, char *buf, size_t size) {
+        static const struct {
+                uint32_t bit;
+                const char *name;
+        } flags[] = {
+                { BROM_TGT_CFG_SBC, "SBC" },         { BROM_TGT_CFG_SLA, "SLA" },
+                { BROM_TGT_CFG_DAA, "DAA" },         { BROM_TGT_CFG_EPP, "EPP" },
+                { BROM_TGT_CFG_CERT, "CERT" },       { BROM_TGT_CFG_MEMREAD, "MEMREAD" },
+                { BROM_TGT_CFG_MEMWRITE, "MEMWRITE" }, { BROM_TGT_CFG_CMD_C8, "CMD_C8" },
+        };
+        size_t n = 0;
+
+        if (size == 0)
+                return -EINVAL;
+        buf[0] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++) {
+                if (!(config & flags[i].bit))
+                        continue;
+                n += (size_t) snprintf(buf + MIN(n, size - 1), size - MIN(n, size - 1), "%s%s",
+                                       n > 0 ? "+" : "", flags[i].name);
+        }
+        if (n == 0)
+                snprintf(buf, size, "none");
+        return n < size ? 0 : -ENOBUFS;
+}
+
+const char *brom_target_config_advice(uint32_t config) {
+        bool sbc = config & BROM_TGT_CFG_SBC, sla = config & BROM_TGT_CFG_SLA, daa = config & BROM_TGT_CFG_DAA;
+
+        if (sla && daa)
+                return "Secure boot is on and the phone requires both serial-link authentication (SLA) and a "
+                       "signed Download Agent (DAA): it accepts only its manufacturer's DA together with the "
+                       "manufacturer's authorisation. mtknvd cannot work around that.";
+        if (sla)
+                return "The phone requires serial-link authentication (SLA): the manufacturer's authorisation "
+                       "is needed before any Download Agent is accepted.";
+        if (daa)
+                return "The phone requires a signed Download Agent (DAA): back it up with the DA from this "
+                       "phone's own firmware package (mtknvctl add-da FILE).";
+        if (sbc)
+                return "Secure boot (SBC) is on: the phone verifies what it boots, but it still accepts a "
+                       "Download Agent, so backups work.";
+        return NULL;
+}
+
+void brom_hex(const uint8_t *p, size_t len, char *buf) {
+        for (size_t i = 0; i < len; i++)
+                sprintf(buf + 2 * i, "%02x", p[i]);
+        buf[2 * len] = 0;
+}
+
+/* ------------------------------------------------------------ state machine */
+
+static void brom_advance(BromSession *s, int r);
+
+static void brom_finish(BromSession *s, int r, BromFailure failure) {
+        BromDone done = s->done;
+
+        s->step = STEP_DONE;
+        if (r < 0 && s->failure == BROM_FAILURE_NONE)
+                s->failure = failure;
+        s->done = NULL;
+        if (done)
+                done(s, r, s->userdata);
+}
+
+static BromFailure brom_failure_from_errno(int r) {
+        switch (r) {
+        case -ENODEV:    return BROM_FAILURE_GONE;
+        case -ECANCELED: return BROM_FAILURE_CANCELLED;
+        default:         return BROM_FAILURE_PROTOCOL;
+        }
+}
+
+static void brom_on_exchange(Exchange *x, int r, void *userdata) {
+        BromSession *s = userdata;
+
+        if (r < 0) {
+                snprintf(s->detail, sizeof(s->detail), "%s", x->error);
+                return brom_finish(s, r, brom_failure_from_errno(r));
+        }
+        brom_advance(s, 0);
+}
+
+static void brom_on_io(UsbLink *link, int r, void *userdata) {
+        brom_advance(userdata, r);
+}
+
+static int brom_run(BromSession *s) {
+        return exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_on_exchange, s);
+}
+
+static void brom_cmd(BromSession *s, uint8_t op, const char *name) {
+        exchange_reset(&s->x);
+        exchange_write_u8(&s->x, op, name);
+        exchange_echo(&s->x);
+}
+
+static int brom_start_command(BromSession *s) {
+        const BromIdentity *id = &s->id;
+
+        switch (s->step) {
+        case STEP_HW_CODE:
+                brom_cmd(s, BROM_CMD_GET_HW_CODE, "GET_HW_CODE");
+                exchange_read(&s->x, s->buf, 4, "GET_HW_CODE reply");
+                break;
+        case STEP_WDT_HEAD:
+                /* Without this the boot ROM's watchdog resets the phone
+                 * while it waits for us (mtkclient does the same, §7.1). */
+                brom_cmd(s, BROM_CMD_WRITE32, "WRITE32");
+                exchange_write_be32(&s->x, id->chip->wdt_base, "WRITE32 address");
+                exchange_echo(&s->x);
+                exchange_write_be32(&s->x, 1, "WRITE32 count");
+                exchange_echo(&s->x);
+                exchange_read(&s->x, s->status, 2, "WRITE32 status");
+                break;
+        case STEP_WDT_VALUE:
+                exchange_reset(&s->x);
+                exchange_write_be32(&s->x, id->chip->wdt_value, "WRITE32 value");
+                exchange_echo(&s->x);
+                exchange_read(&s->x, s->status, 2, "WRITE32 final status");
+                break;
+        case STEP_TARGET_CONFIG:
+                brom_cmd(s, BROM_CMD_GET_TARGET_CONFIG, "GET_TARGET_CONFIG");
+                exchange_read(&s->x, s->buf, 6, "GET_TARGET_CONFIG reply");
+                break;
+        case STEP_BL_VER:
+                /* no echo: a BROM answers FE, a preloader its version */
+                exchange_reset(&s->x);
+                exchange_write_u8(&s->x, BROM_CMD_GET_BL_VER, "GET_BL_VER");
+                exchange_read(&s->x, s->buf, 1, "GET_BL_VER reply");
+                break;
+        case STEP_VERSION:
+                exchange_reset(&s->x);
+                exchange_write_u8(&s->x, BROM_CMD_GET_VERSION, "GET_VERSION");
+                exchange_read(&s->x, s->buf, 1, "GET_VERSION reply");
+                break;
+        case STEP_HW_SW_VER:
+                brom_cmd(s, BROM_CMD_GET_HW_SW_VER, "GET_HW_SW_VER");
+                exchange_read(&s->x, s->buf, 8, "GET_HW_SW_VER reply");
+                break;
+        case STEP_ME_ID:
+                brom_cmd(s, BROM_CMD_GET_ME_ID, "GET_ME_ID");
+                exchange_read_var(&s->x, s->id.me_id, sizeof(s->id.me_id), &s->id.me_id_len, "ME ID");
+                exchange_read(&s->x, s->status, 2, "GET_ME_ID status");
+                break;
+        case STEP_SOC_ID:
+                brom_cmd(s, BROM_CMD_GET_SOC_ID, "GET_SOC_ID");
+                exchange_read_var(&s->x, s->id.soc_id, sizeof(s->id.soc_id), &s->id.soc_id_len, "SoC ID");
+                exchange_read(&s->x, s->status, 2, "GET_SOC_ID status");
+                break;
+        default:
+                return -EINVAL;
+        }
+        return brom_run(s);
+}
+
+static bool brom_wants_ids(const BromSession *s) {
+        /* A preloader only knows GET_ME_ID from bl_ver 3 on (brom.md §3.3);
+         * an older one would leave the command unanswered. */
+        return s->id.is_brom || s->id.bl_version >= BROM_BL_VER_MIN_ME_ID;
+}
+
+/* Decide what follows the step that just completed. */
+static BromStep brom_next_step(BromSession *s) {
+        switch (s->step) {
+        case STEP_HW_CODE:
+                return s->id.chip ? STEP_WDT_HEAD : STEP_TARGET_CONFIG;
+        case STEP_WDT_HEAD:
+                return brom_status_ok(unaligned_read_be16(s->status)) &&
+                                       unaligned_read_be16(s->status) <= BROM_STATUS_WRITE_STATUS1_MAX
+                               ? STEP_WDT_VALUE
+                               : STEP_TARGET_CONFIG;
+        case STEP_WDT_VALUE:
+                return STEP_TARGET_CONFIG;
+        case STEP_TARGET_CONFIG:
+                return STEP_BL_VER;
+        case STEP_BL_VER:
+                return STEP_VERSION;
+        case STEP_VERSION:
+                return s->id.chip && s->id.chip->iot ? (brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE)
+                                                     : STEP_HW_SW_VER;
+        case STEP_HW_SW_VER:
+                return brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE;
+        case STEP_ME_ID:
+                return brom_wants_ids(s) && s->id.chip && s->id.chip->soc_id_addr ? STEP_SOC_ID : STEP_DONE;
+        default:
+                return STEP_DONE;
+        }
+}
+
+/* Digest the answer of the step that just completed; < 0 fails identification. */
+static int brom_digest(BromSession *s) {
+        BromIdentity *id = &s->id;
+        uint16_t status;
+        int r;
+
+        switch (s->step) {
+        case STEP_HW_CODE:
+                r = brom_parse_hw_code(s->buf, &id->hw_code, &status);
+                if (r < 0) {
+                        snprintf(s->detail, sizeof(s->detail), "GET_HW_CODE failed with status 0x%04x: %s",
+                                 status, brom_status_to_string(status));
+                        s->failure = BROM_FAILURE_REFUSED;
+                        return r;
+                }
+                id->chip = chip_table_lookup(id->hw_code);
+                log_debug("hw code 0x%04x (%s)", id->hw_code, id->chip ? id->chip->name : "unknown chip");
+                break;
+        case STEP_WDT_HEAD:
+                status = unaligned_read_be16(s->status);
+                if (status > BROM_STATUS_WRITE_STATUS1_MAX)
+                        log_info("Phone refused to disable its watchdog (status 0x%04x); continuing.", status);
+                break;
+        case STEP_WDT_VALUE:
+                status = unaligned_read_be16(s->status);
+                id->watchdog_disabled = brom_status_ok(status);
+                if (!id->watchdog_disabled)
+                        log_info("Watchdog write failed (status 0x%04x); continuing.", status);
+                break;
+        case STEP_TARGET_CONFIG:
+                r = brom_parse_target_config(s->buf, &id->target_config, &status);
+                if (r < 0) {
+                        snprintf(s->detail, sizeof(s->detail),
+                                 "GET_TARGET_CONFIG failed with status 0x%04x: %s", status,
+                                 brom_status_to_string(status));
+                        s->failure = BROM_FAILURE_REFUSED;
+                        return r;
+                }
+                break;
+        case STEP_BL_VER:
+                id->bl_version = s->buf[0];
+                id->is_brom = id->bl_version == BROM_BL_VER_IS_BROM;
+                break;
+        case STEP_VERSION:
+                id->brom_version = s->buf[0];
+                break;
+        case STEP_HW_SW_VER:
+                if (brom_parse_hw_sw_ver(s->buf, id) < 0)
+                        log_info("GET_HW_SW_VER reported status 0x%04x; versions may be wrong.",
+                                 unaligned_read_be16(s->buf + 6));
+                break;
+        case STEP_ME_ID:
+                status = unaligned_read_be16(s->status);
+                if (!brom_status_ok(status)) {
+                        log_info("GET_ME_ID failed with status 0x%04x; the phone has no ME ID.", status);
+                        id->me_id_len = 0;
+                }
+                break;
+        case STEP_SOC_ID:
+                status = unaligned_read_be16(s->status);
+                if (!brom_status_ok(status)) {
+                        log_info("GET_SOC_ID failed with status 0x%04x.", status);
+                        id->soc_id_len = 0;
+                }
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static int brom_handshake_send(BromSession *s) {
+        s->hs_out = brom_handshake_byte(s->hs_idx);
+        s->step = STEP_HS_SEND;
+        return usb_link_write(s->link, &s->hs_out, 1, HANDSHAKE_BYTE_TIMEOUT_MS, brom_on_io, s);
+}
+
+static int brom_handshake_retry(BromSession *s) {
+        if (++s->hs_attempt >= HANDSHAKE_ATTEMPTS)
+                return -EPROTO;
+        s->hs_idx = 0;
+        s->hs_resends = 0;
+        s->step = STEP_HS_DRAIN;
+        return usb_link_drain(s->link, HANDSHAKE_DRAIN_QUIET_MS, brom_on_io, s);
+}
+
+static void brom_handshake_failed(BromSession *s, int r, const char *why) {
+        snprintf(s->detail, sizeof(s->detail), "%s (after %u attempts, %s)", why, s->hs_attempt + 1,
+                 s->preloader ? "preloader" : "BROM");
+        brom_finish(s, r, r == -ENODEV ? BROM_FAILURE_GONE :
+                          r == -ECANCELED ? BROM_FAILURE_CANCELLED : BROM_FAILURE_HANDSHAKE);
+}
+
+static void brom_advance(BromSession *s, int r) {
+        switch (s->step) {
+        case STEP_HS_WAKE:
+        case STEP_HS_DRAIN:
+                if (r < 0)
+                        return brom_handshake_failed(s, r, "cannot start the handshake");
+                r = brom_handshake_send(s);
+                if (r < 0)
+                        return brom_handshake_failed(s, r, "cannot send a start byte");
+                return;
+
+        case STEP_HS_SEND:
+                if (r < 0)
+                        return brom_handshake_failed(s, r, "cannot send a start byte");
+                s->step = STEP_HS_RECV;
+                /* On a retry the preloader may be back in its listen loop and
+                 * swallow our A0 without a word: wait briefly and send it again. */
+                r = usb_link_read(s->link, &s->hs_in, 1,
+                                  s->hs_attempt > 0 && s->hs_idx == 0 ? HANDSHAKE_RETRY_TIMEOUT_MS
+                                                                      : HANDSHAKE_BYTE_TIMEOUT_MS,
+                                  brom_on_io, s);
+                if (r < 0)
+                        return brom_handshake_failed(s, r, "cannot read the handshake reply");
+                return;
+
+        case STEP_HS_RECV:
+                if (r == -ETIMEDOUT && s->hs_attempt > 0 && s->hs_idx == 0 && s->hs_resends++ < 1) {
+                        r = brom_handshake_send(s);
+                        if (r < 0)
+                                return brom_handshake_failed(s, r, "cannot send a start byte");
+                        return;
+                }
+                if (r == -ENODEV || r == -ECANCELED)
+                        return brom_handshake_failed(s, r, "handshake interrupted");
+                if (r < 0) {
+                        r = brom_handshake_retry(s);
+                        if (r < 0)
+                                return brom_handshake_failed(s, r == -EPROTO ? -ETIMEDOUT : r,
+                                                             "no answer to the start bytes");
+                        return;
+                }
+                switch (brom_handshake_classify(s->hs_idx, s->hs_in)) {
+                case BROM_HANDSHAKE_NOISE:
+                        r = usb_link_read(s->link, &s->hs_in, 1, HANDSHAKE_BYTE_TIMEOUT_MS, brom_on_io, s);
+                        if (r < 0)
+                                return brom_handshake_failed(s, r, "cannot read the handshake reply");
+                        return;
+                case BROM_HANDSHAKE_MISMATCH:
+                        log_debug("Handshake byte %u: sent 0x%02x, got 0x%02x", s->hs_idx, s->hs_out, s->hs_in);
+                        r = brom_handshake_retry(s);
+                        if (r < 0)
+                                return brom_handshake_failed(s, r, "the phone answered the start bytes wrongly");
+                        return;
+                case BROM_HANDSHAKE_MATCH:
+                        break;
+                }
+                if (++s->hs_idx < BROM_HANDSHAKE_LEN) {
+                        r = brom_handshake_send(s);
+                        if (r < 0)
+                                return brom_handshake_failed(s, r, "cannot send a start byte");
+                        return;
+                }
+                log_debug("Handshake complete after %u attempt(s).", s->hs_attempt + 1);
+                s->step = STEP_HW_CODE;
+                break;
+
+        default:
+                /* A command exchange completed: digest it and pick the next. */
+                r = brom_digest(s);
+                if (r < 0)
+                        return brom_finish(s, r, BROM_FAILURE_PROTOCOL);
+                s->step = brom_next_step(s);
+                break;
+        }
+
+        if (s->step == STEP_DONE)
+                return brom_finish(s, 0, BROM_FAILURE_NONE);
+
+        r = brom_start_command(s);
+        if (r < 0) {
+                snprintf(s->detail, sizeof(s->detail), "cannot send a command: %s", strerror(-r));
+                brom_finish(s, r, brom_failure_from_errno(r));
+        }
+}
+
+int brom_session_identify(BromSession *s, BromDone done, void *userdata) {
+        static const uint8_t wake = BROM_HANDSHAKE_0;
+        int r;
+
+        if (s->step != STEP_IDLE && s->step != STEP_DONE)
+                return -EBUSY;
+
+        s->id = (BromIdentity) {};
+        s->failure = BROM_FAILURE_NONE;
+        s->detail[0] = 0;
+        s->hs_attempt = s->hs_idx = s->hs_resends = 0;
+        s->done = done;
+        s->userdata = userdata;
+
+        if (s->preloader) {
+                /* brom.md §2.2: a listening preloader discards the first chunk
+                 * that starts with A0, so wake it with a lone one. */
+                s->step = STEP_HS_WAKE;
+                r = usb_link_write(s->link, &wake, 1, HANDSHAKE_BYTE_TIMEOUT_MS, brom_on_io, s);
+        } else
+                r = brom_handshake_send(s);
+        if (r < 0) {
+                s->step = STEP_IDLE;
+                s->done = NULL;
+        }
+        return r;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <strings.h>
+
+#include "chip-table.h"
+#include "macro.h"
+#include "protocol/brom-proto.h"
+
+#define WDT_DEFAULT BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT
+#define WDT_MT6735  BROM_WDT_BASE_MT6735, BROM_WDT_VALUE_MT6735
+
+/* brom.md §5.  Sorted by hw code so the table reads like the reference. */
+static const ChipInfo chip_table[] = {
+        { 0x0321, "MT6735",  "MT6735/T, MT8735A",               0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0 },
+        { 0x0326, "MT6755",  "MT6755/MT6750/M/T/S",             0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0 },
+        { 0x0335, "MT6737M", "MT6737M/MT6735G",                 0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0 },
+        { 0x0337, "MT6753",  "MT6753",                          0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0 },
+        { 0x0551, "MT6757",  "MT6757/MT6757D",                  0x6757, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030B4, 0 },
+        { 0x0601, "MT6750",  "MT6750",                          0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0 },
+        { 0x0633, "MT6570",  "MT6570/MT8321",                   0x6570, DA_MODE_XFLASH, WDT_DEFAULT, 0,        0 },
+        { 0x0707, "MT6768",  "MT6768/MT6769",                   0x6768, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08 },
+        { 0x0717, "MT6761",  "MT6761/MT6762/MT3369/MT8766B",    0x6761, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08 },
+        { 0x0766, "MT6765",  "MT6765/MT8768t",                  0x6765, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08 },
+        { 0x0788, "MT6771",  "MT6771/MT8385/MT8183/MT8666",     0x6771, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48 },
+        { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48 },
+        { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true },
+        { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0 },
+        { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0 },
+        { 0x6595, "MT6595",  "MT6595",                          0x6595, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A4, 0 },
+        { 0x6752, "MT6752",  "MT6752",                          0x6752, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0 },
+        { 0x6795, "MT6795",  "MT6795 (Helio X10)",              0x6795, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A0, 0 },
+        { 0x8163, "MT8163",  "MT8163",                          0x8163, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031C0, 0 },
+        { 0x8172, "MT8173",  "MT8173",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0 },
+        { 0x8176, "MT8176",  "MT8176",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0 },
+        { 0x8590, "MT8590",  "MT8590/MT7683/MT8521/MT7623",     0x8590, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031D8, 0 },
+};
+
+const ChipInfo *chip_table_lookup(uint16_t hw_code) {
+        for (size_t i = 0; i < ELEMENTSOF(chip_table); i++)
+                if (chip_table[i].hw_code == hw_code)
+                        return &chip_table[i];
+        return NULL;
+}
+
+const ChipInfo *chip_table_lookup_name(const char *name) {
+        if (!name)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(chip_table); i++)
+                if (strcasecmp(chip_table[i].name, name) == 0)
+                        return &chip_table[i];
+        return NULL;
+}
+
+const ChipInfo *chip_table_get(unsigned idx) {
+        return idx < ELEMENTSOF(chip_table) ? &chip_table[idx] : NULL;
+}
+
+unsigned chip_table_size(void) {
+        return ELEMENTSOF(chip_table);
+}
+
+const char *da_mode_to_string(DaMode m) {
+        switch (m) {
+        case DA_MODE_LEGACY: return "legacy";
+        case DA_MODE_XFLASH: return "xflash";
+        case DA_MODE_XML:    return "xml";
+        }
+        return "unknown";
+}

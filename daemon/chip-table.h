@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the daemon knows about each MediaTek chip, keyed by the hw code the
+ * boot ROM reports in GET_HW_CODE (brom.md §5).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum DaMode {
+        DA_MODE_LEGACY,
+        DA_MODE_XFLASH,
+        DA_MODE_XML,
+} DaMode;
+
+typedef struct ChipInfo {
+        uint16_t hw_code;
+        const char *name;          /* "MT6735" */
+        const char *description;   /* every part sharing this hw code */
+        uint16_t da_code;          /* key into the DA file (brom.md §5 "dacode") */
+        DaMode da_mode;
+        uint32_t wdt_base;
+        uint32_t wdt_value;
+        uint32_t me_id_addr;       /* 0: unknown */
+        uint32_t soc_id_addr;      /* 0: the chip has no SoC ID */
+        bool iot;
+} ChipInfo;
+
+const ChipInfo *chip_table_lookup(uint16_t hw_code);
+const ChipInfo *chip_table_lookup_name(const char *name);
+const ChipInfo *chip_table_get(unsigned idx);
+unsigned chip_table_size(void);
+const char *da_mode_to_string(DaMode m);

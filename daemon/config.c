@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+int config_init(Config *c) {
+        *c = (Config) { .grace_usec = CONFIG_GRACE_USEC_DEFAULT };
+        return usb_id_list_default(&c->usb_ids);
+}
+
+void config_done(Config *c) {
+        usb_id_list_done(&c->usb_ids);
+}
+
+int config_parse_seconds(const char *s, uint64_t *ret_usec) {
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || *end != 0 || !isfinite(v) || v < 0 || v > 86400.0 * 365)
+                return -EINVAL;
+        *ret_usec = (uint64_t) (v * 1e6);
+        return 0;
+}
+
+static char *strip(char *s) {
+        char *e;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char) e[-1]))
+                *--e = 0;
+        return s;
+}
+
+int config_load(Config *c, const char *path) {
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        unsigned n = 0;
+        FILE *f;
+        int r = 0;
+
+        f = fopen(path, "re");
+        if (!f) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(errno, "Cannot read configuration %s: %m", path);
+        }
+
+        while (getline(&line, &cap, f) >= 0) {
+                char *l = strip(line), *eq, *key, *value;
+
+                n++;
+                if (*l == 0 || *l == '#' || *l == ';' || *l == '[')
+                        continue;
+                eq = strchr(l, '=');
+                if (!eq) {
+                        r = log_error_errno(EINVAL, "%s:%u: expected Key=Value, got \"%s\".", path, n, l);
+                        break;
+                }
+                *eq = 0;
+                key = strip(l);
+                value = strip(eq + 1);
+
+                if (streq(key, "UsbIds")) {
+                        if (usb_id_list_parse(&c->usb_ids, value) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: UsbIds= wants entries like "
+                                                    "\"0e8d:2000:preloader 0e8d:0003:brom\".", path, n);
+                                break;
+                        }
+                } else if (streq(key, "ReenumerationGraceSec")) {
+                        if (config_parse_seconds(value, &c->grace_usec) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: ReenumerationGraceSec= wants seconds, "
+                                                    "got \"%s\".", path, n, value);
+                                break;
+                        }
+                } else
+                        log_warning("%s:%u: unknown key \"%s\", ignoring.", path, n, key);
+        }
+        fclose(f);
+        return r;
+}

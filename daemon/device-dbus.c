@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "device.h"
+#include "log.h"
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        char hex[2 * BROM_ID_MAX_LEN + 1];
+        const char *v = "";
+
+        if (streq(property, "State"))
+                v = device_state_to_string(d->state);
+        else if (streq(property, "Error"))
+                v = d->error ?: "";
+        else if (streq(property, "ErrorName"))
+                v = d->error_name ?: "";
+        else if (streq(property, "Warning"))
+                v = d->warning ?: "";
+        else if (streq(property, "Mode"))
+                v = d->brom_mode ? "brom" : "preloader";
+        else if (streq(property, "UsbPath"))
+                v = d->usb_path;
+        else if (streq(property, "Chip"))
+                v = d->identified && d->identity.chip ? d->identity.chip->name : "";
+        else if (streq(property, "MeId")) {
+                brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, hex);
+                v = hex;
+        } else if (streq(property, "SocId")) {
+                brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, hex);
+                v = hex;
+        }
+        return sd_bus_message_append(reply, "s", v);
+}
+
+static int property_get_u16(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        const BromIdentity *id = &d->identity;
+        uint16_t v = 0;
+
+        if (streq(property, "UsbVendorId"))
+                v = d->vid;
+        else if (streq(property, "UsbProductId"))
+                v = d->pid;
+        else if (streq(property, "HwCode"))
+                v = id->hw_code;
+        else if (streq(property, "HwSubCode"))
+                v = id->hw_sub_code;
+        else if (streq(property, "HwVersion"))
+                v = id->hw_version;
+        else if (streq(property, "SwVersion"))
+                v = id->sw_version;
+        return sd_bus_message_append(reply, "q", v);
+}
+
+static int property_get_byte(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "y",
+                                     streq(property, "BromVersion") ? d->identity.brom_version
+                                                                    : d->identity.bl_version);
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        uint32_t cfg = d->identity.target_config;
+        int v = 0;
+
+        if (streq(property, "SBC"))
+                v = !!(cfg & BROM_TGT_CFG_SBC);
+        else if (streq(property, "SLA"))
+                v = !!(cfg & BROM_TGT_CFG_SLA);
+        else if (streq(property, "DAA"))
+                v = !!(cfg & BROM_TGT_CFG_DAA);
+        else if (streq(property, "Present"))
+                v = d->present;
+        return sd_bus_message_append(reply, "b", v);
+}
+
+const sd_bus_vtable device_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("State", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Error", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ErrorName", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Warning", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Mode", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsbPath", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsbVendorId", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsbProductId", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Chip", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HwCode", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HwSubCode", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HwVersion", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SwVersion", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BromVersion", "y", property_get_byte, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BootloaderVersion", "y", property_get_byte, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TargetConfig", "u", NULL, offsetof(Device, identity.target_config),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SBC", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SLA", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DAA", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Present", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        Device *d = manager_find_device_by_path(userdata, path);
+
+        if (!d)
+                return 0;
+        *found = d;
+        return 1;
+}
+
+int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l;
+
+        l = calloc(m->n_devices + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices; i++) {
+                l[i] = strdup(m->devices[i]->object_path);
+                if (!l[i]) {
+                        for (size_t j = 0; j < i; j++)
+                                free(l[j]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 1;
+}
+
+void device_emit_changed(Device *d, ...) {
+        const char *names[32];
+        size_t n = 0;
+        va_list ap;
+        int r;
+
+        va_start(ap, d);
+        for (const char *p; (p = va_arg(ap, const char *)) && n < ELEMENTSOF(names) - 1;)
+                names[n++] = p;
+        va_end(ap);
+        names[n] = NULL;
+
+        if (!d->manager->bus || !manager_find_device_by_path(d->manager, d->object_path))
+                return;
+        r = sd_bus_emit_properties_changed_strv(d->manager->bus, d->object_path, MTKNVD_DEVICE_IFACE,
+                                                (char **) names);
+        if (r < 0)
+                log_debug_errno(r, "Failed to emit PropertiesChanged for %s: %m", d->object_path);
+}

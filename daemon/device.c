@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "device.h"
+#include "log.h"
+
+/* How long we keep asking libusb for a device udev already announced
+ * (umockdev-usb.md "Races"): 100 x 20 ms. */
+#define OPEN_RETRY_USEC (20ULL * 1000ULL)
+#define OPEN_ATTEMPTS_MAX 100
+
+const char *device_state_to_string(DeviceState s) {
+        switch (s) {
+        case DEVICE_IDENTIFYING:  return "identifying";
+        case DEVICE_READY:        return "ready";
+        case DEVICE_BUSY:         return "busy";
+        case DEVICE_ERROR:        return "error";
+        case DEVICE_DISCONNECTED: return "disconnected";
+        }
+        return "unknown";
+}
+
+static int path_from_id(const char *id, char **ret) {
+        return asprintf(ret, "%s/%s", MTKNVD_DEVICE_PREFIX, id) < 0 ? -ENOMEM : 0;
+}
+
+int device_make_id(const BromIdentity *id, const char *usb_path, char **ret) {
+        const uint8_t *key = NULL;
+        size_t key_len = 0;
+        char *s;
+
+        if (id && id->me_id_len > 0) {
+                key = id->me_id;
+                key_len = id->me_id_len;
+        } else if (id && id->soc_id_len > 0) {
+                key = id->soc_id;
+                key_len = id->soc_id_len;
+        }
+
+        if (key) {
+                unsigned char md[EVP_MAX_MD_SIZE];
+                unsigned md_len = 0;
+                char hex[17], chip[16];
+                size_t i;
+
+                /* A hash, not the raw ME ID: object paths show up in logs. */
+                if (!EVP_Digest(key, key_len, md, &md_len, EVP_sha256(), NULL))
+                        return -EIO;
+                brom_hex(md, 8, hex);
+                snprintf(chip, sizeof(chip), "%s", id->chip ? id->chip->name : "mtk");
+                for (i = 0; chip[i]; i++)
+                        chip[i] = (char) ((chip[i] >= 'A' && chip[i] <= 'Z') ? chip[i] + 32 : chip[i]);
+                if (asprintf(&s, "%s_%s", chip, hex) < 0)
+                        return -ENOMEM;
+        } else {
+                if (asprintf(&s, "port_%s", usb_path) < 0)
+                        return -ENOMEM;
+                for (char *p = s + 5; *p; p++)
+                        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+                                *p = '_';
+        }
+        *ret = s;
+        return 0;
+}
+
+static void device_set_address(Device *d, const UsbDeviceEvent *ev, bool brom_mode) {
+        snprintf(d->usb_path, sizeof(d->usb_path), "%s", ev->sysname);
+        d->busnum = ev->busnum;
+        d->devnum = ev->devnum;
+        d->vid = ev->vid;
+        d->pid = ev->pid;
+        d->brom_mode = brom_mode;
+}
+
+int device_new(Manager *m, const UsbDeviceEvent *ev, bool brom_mode, Device **ret) {
+        _cleanup_(device_freep) Device *d = NULL;
+        _cleanup_free_ char *id = NULL;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->manager = m;
+        d->syspath = strdup(ev->syspath);
+        if (!d->syspath)
+                return -ENOMEM;
+        device_set_address(d, ev, brom_mode);
+
+        r = device_make_id(NULL, d->usb_path, &id);
+        if (r < 0)
+                return r;
+        r = path_from_id(id, &d->object_path);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+static void device_close_session(Device *d) {
+        d->close_later = sd_event_source_disable_unref(d->close_later);
+        d->brom = brom_session_free(d->brom);
+        d->link = usb_link_free(d->link);
+        d->open_retry = sd_event_source_disable_unref(d->open_retry);
+}
+
+static int on_close_later(sd_event_source *s, void *userdata) {
+        Device *d = userdata;
+
+        d->close_later = sd_event_source_disable_unref(d->close_later);
+        device_close_session(d);
+        return 0;
+}
+
+/* Failures are reported from inside libusb callbacks of the very session
+ * being torn down; close it from the loop instead. */
+static void device_close_session_later(Device *d) {
+        if (d->close_later)
+                return;
+        if (sd_event_add_defer(d->manager->event, &d->close_later, on_close_later, d) < 0)
+                log_oom();
+}
+
+Device *device_free(Device *d) {
+        if (!d)
+                return NULL;
+        device_close_session(d);
+        sd_event_source_disable_unref(d->close_later);
+        sd_event_source_disable_unref(d->grace_timer);
+        free(d->object_path);
+        free(d->syspath);
+        free(d->error);
+        free(d->error_name);
+        free(d->warning);
+        free(d);
+        return NULL;
+}
+
+static int free_and_strdup(char **p, const char *s) {
+        char *n = NULL;
+
+        if (streq_ptr(*p, s))
+                return 0;
+        if (s) {
+                n = strdup(s);
+                if (!n)
+                        return -ENOMEM;
+        }
+        free(*p);
+        *p = n;
+        return 1;
+}
+
+static void device_set_state(Device *d, DeviceState state) {
+        if (d->state == state)
+                return;
+        log_debug("%s: %s -> %s", d->object_path, device_state_to_string(d->state), device_state_to_string(state));
+        d->state = state;
+        device_emit_changed(d, "State", NULL);
+}
+
+static void device_set_error(Device *d, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void device_set_error(Device *d, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *full_name = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (asprintf(&full_name, MTKNVD_ERROR_PREFIX "%s", name) < 0)
+                full_name = NULL;
+
+        log_error("Phone at USB %s: %s", d->usb_path, msg ?: name);
+        free_and_strdup(&d->error, msg ?: "");
+        free_and_strdup(&d->error_name, full_name ?: "");
+        device_emit_changed(d, "Error", "ErrorName", NULL);
+        device_set_state(d, DEVICE_ERROR);
+}
+
+static void device_clear_error(Device *d) {
+        int a = free_and_strdup(&d->error, NULL), b = free_and_strdup(&d->error_name, NULL);
+
+        if (a > 0 || b > 0)
+                device_emit_changed(d, "Error", "ErrorName", NULL);
+}
+
+static void device_report_failure(Device *d, int r, BromFailure failure, const char *detail) {
+        switch (failure) {
+        case BROM_FAILURE_HANDSHAKE:
+                device_set_error(d, "HandshakeFailed",
+                                 "The phone did not complete the download-mode handshake (%s). Another program "
+                                 "may be holding the port (ModemManager: install mtknvd's udev rule or stop "
+                                 "ModemManager; mtkclient or SP Flash Tool: close them), the cable or hub may "
+                                 "be faulty, or the preloader's short window passed. Unplug the phone, keep it "
+                                 "powered off, and plug it in again.",
+                                 detail);
+                break;
+        case BROM_FAILURE_GONE:
+                device_set_error(d, "DeviceGone",
+                                 "The phone disconnected while it was being identified (%s). Check the cable, "
+                                 "keep the phone powered off, and plug it in again.",
+                                 detail);
+                break;
+        case BROM_FAILURE_REFUSED:
+        case BROM_FAILURE_PROTOCOL:
+        default:
+                device_set_error(d, "ProtocolError",
+                                 "The phone sent an answer mtknvd did not expect (%s). A faulty cable or another "
+                                 "program writing to the port can cause this. Unplug the phone and plug it in "
+                                 "again; if it keeps happening, report it with the output of "
+                                 "'mtknvctl show --json %s'.",
+                                 detail, d->usb_path);
+                break;
+        }
+        device_close_session_later(d);
+}
+
+/* Move a freshly identified session onto the object its identity names. */
+static Device *device_settle_path(Device *d) {
+        Manager *m = d->manager;
+        _cleanup_free_ char *id = NULL, *path = NULL;
+        Device *other;
+
+        if (device_make_id(&d->identity, d->usb_path, &id) < 0 || path_from_id(id, &path) < 0) {
+                log_oom();
+                return d;
+        }
+        if (streq(path, d->object_path))
+                return d;
+
+        other = manager_find_device_by_path(m, path);
+        if (other && !other->present) {
+                /* The same phone, back on another port or after the grace
+                 * object lost track of it: keep its object, move the session. */
+                other->grace_timer = sd_event_source_disable_unref(other->grace_timer);
+                device_close_session(other);
+                other->link = TAKE_PTR(d->link);
+                other->brom = TAKE_PTR(d->brom);
+                free(other->syspath);
+                other->syspath = TAKE_PTR(d->syspath);
+                memcpy(other->usb_path, d->usb_path, sizeof(other->usb_path));
+                other->busnum = d->busnum;
+                other->devnum = d->devnum;
+                other->vid = d->vid;
+                other->pid = d->pid;
+                other->brom_mode = d->brom_mode;
+                other->present = true;
+                other->identity = d->identity;
+                other->identified = true;
+                device_emit_changed(other, "UsbPath", "UsbVendorId", "UsbProductId", "Mode", "Present", NULL);
+                manager_remove_device(m, d);
+                device_free(d);
+                return other;
+        }
+        if (other) {
+                /* Two live phones claim one identity (cloned ME ID?): keep
+                 * the port-based object rather than hide one of them. */
+                log_warning("Two connected phones report the same identity (%s); keeping %s.", id, d->object_path);
+                return d;
+        }
+
+        manager_remove_device(m, d);
+        free(d->object_path);
+        d->object_path = TAKE_PTR(path);
+        if (manager_add_device(m, d) < 0)
+                log_warning("Failed to publish %s", d->object_path);
+        return d;
+}
+
+static void device_on_identified(BromSession *s, int r, void *userdata) {
+        Device *d = userdata;
+        const BromIdentity *id = brom_session_get_identity(s);
+        const char *advice;
+
+        if (r < 0) {
+                if (brom_session_get_failure(s) == BROM_FAILURE_CANCELLED)
+                        return;
+                return device_report_failure(d, r, brom_session_get_failure(s), brom_session_get_detail(s));
+        }
+
+        d->identity = *id;
+        d->identified = true;
+        d = device_settle_path(d);
+
+        log_info("Phone at USB %s identified: %s (hw code 0x%04x) in %s mode, target config 0x%08x.", d->usb_path,
+                 id->chip ? id->chip->name : "unknown chip", id->hw_code, id->is_brom ? "BROM" : "preloader",
+                 id->target_config);
+        device_emit_changed(d, "Chip", "HwCode", "HwSubCode", "HwVersion", "SwVersion", "BromVersion",
+                            "BootloaderVersion", "TargetConfig", "SBC", "SLA", "DAA", "MeId", "SocId", NULL);
+
+        advice = brom_target_config_advice(id->target_config);
+        if (free_and_strdup(&d->warning, advice) > 0)
+                device_emit_changed(d, "Warning", NULL);
+
+        if (!id->chip)
+                return device_set_error(d, "UnknownChip",
+                                        "Unknown chip: hw code 0x%04x (sub code 0x%04x, hw version 0x%04x, sw "
+                                        "version 0x%04x) is not in mtknvd's chip table, so it cannot be backed "
+                                        "up. Please report these values together with the phone's model.",
+                                        id->hw_code, id->hw_sub_code, id->hw_version, id->sw_version);
+        device_set_state(d, DEVICE_READY);
+}
+
+static int device_try_open(Device *d);
+
+static int on_open_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Device *d = userdata;
+
+        d->open_retry = sd_event_source_disable_unref(d->open_retry);
+        device_try_open(d);
+        return 0;
+}
+
+static int device_schedule_open(Device *d, uint64_t delay_usec) {
+        d->open_retry = sd_event_source_disable_unref(d->open_retry);
+        return sd_event_add_time_relative(d->manager->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 0,
+                                          on_open_retry, d);
+}
+
+static int device_try_open(Device *d) {
+        int r;
+
+        if (!d->present || d->link)
+                return 0;
+
+        r = usb_context_open(d->manager->usb, d->busnum, d->devnum, &d->link);
+        if (r == -ENODEV && ++d->open_attempts < OPEN_ATTEMPTS_MAX)
+                return device_schedule_open(d, OPEN_RETRY_USEC);
+        if (r == -ENODEV) {
+                device_set_error(d, "DeviceGone",
+                                 "udev reported the phone at USB %s, but libusb cannot find it. Unplug it and "
+                                 "plug it in again.", d->usb_path);
+                return r;
+        }
+        if (r == -EBUSY) {
+                device_set_error(d, "Busy",
+                                 "The phone's USB interface is held by another program (mtkclient, SP Flash "
+                                 "Tool, or ModemManager through /dev/ttyACM*). Close it or stop ModemManager, "
+                                 "then plug the phone in again.");
+                return r;
+        }
+        if (r < 0) {
+                device_set_error(d, "HandshakeFailed", "Cannot open the phone at USB %s: %s.", d->usb_path,
+                                 strerror(-r));
+                return r;
+        }
+
+        r = brom_session_new(d->link, !d->brom_mode, &d->brom);
+        if (r >= 0)
+                r = brom_session_identify(d->brom, device_on_identified, d);
+        if (r < 0) {
+                device_report_failure(d, r, r == -ENODEV ? BROM_FAILURE_GONE : BROM_FAILURE_PROTOCOL,
+                                      "cannot start the handshake");
+                return r;
+        }
+        return 0;
+}
+
+int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode) {
+        bool mode_changed = d->brom_mode != brom_mode, addr_changed = !streq(d->usb_path, ev->sysname);
+        char *syspath;
+
+        syspath = strdup(ev->syspath);
+        if (!syspath)
+                return -ENOMEM;
+        free(d->syspath);
+        d->syspath = syspath;
+
+        d->grace_timer = sd_event_source_disable_unref(d->grace_timer);
+        device_close_session(d);
+        device_set_address(d, ev, brom_mode);
+        d->open_attempts = 0;
+        d->present = true;
+        device_clear_error(d);
+        device_emit_changed(d, "Present", "UsbVendorId", "UsbProductId", NULL);
+        if (mode_changed)
+                device_emit_changed(d, "Mode", NULL);
+        if (addr_changed)
+                device_emit_changed(d, "UsbPath", NULL);
+        device_set_state(d, DEVICE_IDENTIFYING);
+
+        log_info("Phone at USB %s (%04x:%04x, %s mode) plugged in.", d->usb_path, d->vid, d->pid,
+                 brom_mode ? "BROM" : "preloader");
+        /* Not from here: udev may be ahead of libusb, and we may be
+         * inside a libusb callback.  The loop runs the open next. */
+        return device_schedule_open(d, 0);
+}
+
+void device_usb_arrived(Device *d, uint8_t busnum, uint8_t devnum) {
+        if (d->present && !d->link && d->busnum == busnum && d->devnum == devnum && d->open_retry)
+                device_schedule_open(d, 0);
+}
+
+static int on_grace_expired(sd_event_source *s, uint64_t usec, void *userdata) {
+        Device *d = userdata;
+        Manager *m = d->manager;
+
+        log_info("Phone %s did not come back; forgetting it.", d->object_path);
+        manager_remove_device(m, d);
+        device_free(d);
+        return 0;
+}
+
+void device_detach(Device *d) {
+        int r;
+
+        if (!d->present)
+                return;
+        device_close_session(d);
+        d->present = false;
+        device_emit_changed(d, "Present", NULL);
+        device_set_state(d, DEVICE_DISCONNECTED);
+        log_info("Phone at USB %s unplugged.", d->usb_path);
+
+        r = sd_event_add_time_relative(d->manager->event, &d->grace_timer, CLOCK_MONOTONIC,
+                                       d->manager->config.grace_usec, 0, on_grace_expired, d);
+        if (r < 0)
+                log_warning_errno(r, "Cannot start grace timer: %m");
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One phone: its USB session, what it told us about itself, and its
+ * D-Bus object.  A phone that vanishes keeps its object for a grace
+ * period so that re-enumeration (BROM -> preloader, a cable wiggle) does
+ * not look like a new phone.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "brom.h"
+#include "device-monitor.h"
+#include "manager.h"
+
+typedef enum DeviceState {
+        DEVICE_IDENTIFYING,
+        DEVICE_READY,
+        DEVICE_BUSY,
+        DEVICE_ERROR,
+        DEVICE_DISCONNECTED,
+} DeviceState;
+
+struct Device {
+        Manager *manager;
+        char *object_path;
+        char *syspath;
+        char usb_path[64];
+        uint8_t busnum, devnum;
+        uint16_t vid, pid;
+        bool brom_mode;
+        bool present;
+
+        DeviceState state;
+        char *error;              /* cause and remedy, for people */
+        char *error_name;         /* org.mtknvd.MtkNv1.Error.*, for programs */
+        char *warning;            /* e.g. what secure boot means for backups */
+
+        BromIdentity identity;
+        bool identified;
+
+        UsbLink *link;
+        BromSession *brom;
+        sd_event_source *open_retry;
+        sd_event_source *grace_timer;
+        sd_event_source *close_later;
+        unsigned open_attempts;
+};
+
+int device_new(Manager *m, const UsbDeviceEvent *ev, bool brom_mode, Device **ret);
+Device *device_free(Device *d);
+
+/* The phone (re)appeared at this USB address: open it and identify it. */
+int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode);
+/* The phone vanished: drop the session and start the grace period. */
+void device_detach(Device *d);
+/* libusb has now seen bus/devnum; retry an open that lost the race. */
+void device_usb_arrived(Device *d, uint8_t busnum, uint8_t devnum);
+
+const char *device_state_to_string(DeviceState s);
+/* "mt6735_0123456789abcdef" from the identity, or "port_1_1" without one */
+int device_make_id(const BromIdentity *id, const char *usb_path, char **ret);
+
+/* device-dbus.c */
+extern const sd_bus_vtable device_vtable[];
+int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error);
+int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+void device_emit_changed(Device *d, ...) __attribute__((sentinel));
+
+static inline void device_freep(Device **d) {
+        if (*d)
+                device_free(*d);
+}

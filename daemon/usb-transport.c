@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <libusb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "protocol/brom-proto.h"
+#include "usb-transport.h"
+
+/* Largest IN transfer we submit; DA data packets are at most 1 MiB. */
+#define USB_IN_MAX (1024u * 1024u)
+/* Upper bound for draining a phone that never goes quiet (READY chatter). */
+#define USB_DRAIN_MAX_MS 1000u
+
+typedef struct PollSource {
+        int fd;
+        sd_event_source *source;
+} PollSource;
+
+struct UsbContext {
+        libusb_context *ctx;
+        sd_event *event;
+        PollSource *polls;
+        size_t n_polls;
+        sd_event_source *timer;          /* only when libusb can't put timeouts on an fd */
+        libusb_hotplug_callback_handle hotplug;
+        bool have_hotplug;
+        UsbArrivalFunc arrival_cb;
+        void *arrival_userdata;
+};
+
+struct UsbLink {
+        UsbContext *usb;
+        libusb_device_handle *handle;
+        int iface_comm, iface_data;
+        uint8_t ep_in, ep_out;
+        uint16_t mps;
+        bool gone;
+
+        /* IN bytes received beyond what the last read wanted */
+        uint8_t *rx;
+        size_t rx_start, rx_end, rx_cap;
+
+        struct libusb_transfer *in_xfer;
+        uint8_t *in_buf;
+        bool in_busy;
+        struct libusb_transfer *out_xfer;
+        uint8_t *out_buf;
+        bool out_busy;
+
+        bool read_pending, read_drain;
+        uint8_t *read_dest;
+        size_t read_want, read_have;
+        uint64_t read_deadline_us;    /* 0: none */
+        unsigned drain_quiet_ms;
+        UsbLinkDone read_cb;
+        void *read_userdata;
+
+        bool write_pending;
+        UsbLinkDone write_cb;
+        void *write_userdata;
+
+        sd_event_source *defer;
+        uint64_t bytes_in, bytes_out;
+};
+
+static uint64_t now_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static int errno_from_libusb(int r) {
+        switch (r) {
+        case LIBUSB_SUCCESS:             return 0;
+        case LIBUSB_ERROR_IO:            return -EIO;
+        case LIBUSB_ERROR_INVALID_PARAM: return -EINVAL;
+        case LIBUSB_ERROR_ACCESS:        return -EACCES;
+        case LIBUSB_ERROR_NO_DEVICE:     return -ENODEV;
+        case LIBUSB_ERROR_NOT_FOUND:     return -ENOENT;
+        case LIBUSB_ERROR_BUSY:          return -EBUSY;
+        case LIBUSB_ERROR_TIMEOUT:       return -ETIMEDOUT;
+        case LIBUSB_ERROR_OVERFLOW:      return -EOVERFLOW;
+        case LIBUSB_ERROR_PIPE:          return -EPIPE;
+        case LIBUSB_ERROR_INTERRUPTED:   return -EINTR;
+        case LIBUSB_ERROR_NO_MEM:        return -ENOMEM;
+        case LIBUSB_ERROR_NOT_SUPPORTED: return -EOPNOTSUPP;
+        default:                         return -EIO;
+        }
+}
+
+/* ------------------------------------------------------------------ context */
+
+static void usb_context_arm_timer(UsbContext *usb);
+
+static int usb_context_dispatch(UsbContext *usb) {
+        struct timeval zero = {};
+        int r;
+
+        r = libusb_handle_events_timeout_completed(usb->ctx, &zero, NULL);
+        if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED)
+                log_warning("libusb event handling failed: %s", libusb_error_name(r));
+        if (usb->timer)
+                usb_context_arm_timer(usb);
+        return 0;
+}
+
+static int on_usb_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        return usb_context_dispatch(userdata);
+}
+
+static int on_usb_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return usb_context_dispatch(userdata);
+}
+
+static void usb_context_arm_timer(UsbContext *usb) {
+        struct timeval tv;
+        uint64_t when;
+
+        if (libusb_get_next_timeout(usb->ctx, &tv) <= 0) {
+                sd_event_source_set_enabled(usb->timer, SD_EVENT_OFF);
+                return;
+        }
+        sd_event_now(usb->event, CLOCK_MONOTONIC, &when);
+        when += (uint64_t) tv.tv_sec * 1000000u + (uint64_t) tv.tv_usec;
+        sd_event_source_set_time(usb->timer, when);
+        sd_event_source_set_enabled(usb->timer, SD_EVENT_ONESHOT);
+}
+
+static void on_pollfd_added(int fd, short events, void *userdata) {
+        UsbContext *usb = userdata;
+        PollSource *n;
+        int r;
+
+        n = reallocarray(usb->polls, usb->n_polls + 1, sizeof(PollSource));
+        if (!n) {
+                log_oom();
+                return;
+        }
+        usb->polls = n;
+        n = &usb->polls[usb->n_polls];
+        *n = (PollSource) { .fd = fd };
+        r = sd_event_add_io(usb->event, &n->source, fd, (uint32_t) events, on_usb_io, usb);
+        if (r < 0) {
+                log_error_errno(r, "Failed to watch libusb file descriptor %i: %m", fd);
+                return;
+        }
+        sd_event_source_set_description(n->source, "libusb");
+        usb->n_polls++;
+}
+
+static void on_pollfd_removed(int fd, void *userdata) {
+        UsbContext *usb = userdata;
+
+        for (size_t i = 0; i < usb->n_polls; i++) {
+                if (usb->polls[i].fd != fd)
+                        continue;
+                sd_event_source_disable_unref(usb->polls[i].source);
+                usb->polls[i] = usb->polls[--usb->n_polls];
+                return;
+        }
+}
+
+static int on_hotplug(libusb_context *ctx, libusb_device *dev, libusb_hotplug_event event, void *userdata) {
+        UsbContext *usb = userdata;
+
+        if (usb->arrival_cb)
+                usb->arrival_cb(usb, libusb_get_bus_number(dev), libusb_get_device_address(dev),
+                                usb->arrival_userdata);
+        return 0; /* stay registered */
+}
+
+int usb_context_new(sd_event *event, UsbContext **ret) {
+        _cleanup_(usb_context_freep) UsbContext *usb = NULL;
+        const struct libusb_pollfd **fds;
+        int r;
+
+        usb = calloc(1, sizeof(*usb));
+        if (!usb)
+                return -ENOMEM;
+        usb->event = sd_event_ref(event);
+
+        r = libusb_init(&usb->ctx);
+        if (r < 0)
+                return log_error_errno(errno_from_libusb(r), "Failed to initialise libusb: %s",
+                                       libusb_error_name(r));
+
+        fds = libusb_get_pollfds(usb->ctx);
+        if (!fds)
+                return log_error_errno(EOPNOTSUPP, "libusb cannot report its file descriptors; "
+                                       "this platform is not supported.");
+        for (size_t i = 0; fds[i]; i++)
+                on_pollfd_added(fds[i]->fd, fds[i]->events, usb);
+        libusb_free_pollfds(fds);
+        libusb_set_pollfd_notifiers(usb->ctx, on_pollfd_added, on_pollfd_removed, usb);
+
+        /* On Linux libusb keeps its timeouts on a timerfd it hands us as a
+         * pollfd; only elsewhere do we need a timer of our own. */
+        if (!libusb_pollfds_handle_timeouts(usb->ctx)) {
+                r = sd_event_add_time(event, &usb->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000,
+                                      on_usb_timer, usb);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to add libusb timer: %m");
+        }
+
+        if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
+                r = libusb_hotplug_register_callback(usb->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED, 0,
+                                                     LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+                                                     LIBUSB_HOTPLUG_MATCH_ANY, on_hotplug, usb,
+                                                     &usb->hotplug);
+                if (r == LIBUSB_SUCCESS)
+                        usb->have_hotplug = true;
+                else
+                        log_debug("libusb hotplug unavailable: %s", libusb_error_name(r));
+        }
+
+        *ret = TAKE_PTR(usb);
+        return 0;
+}
+
+UsbContext *usb_context_free(UsbContext *usb) {
+        if (!usb)
+                return NULL;
+        if (usb->ctx) {
+                if (usb->have_hotplug)
+                        libusb_hotplug_deregister_callback(usb->ctx, usb->hotplug);
+                libusb_set_pollfd_notifiers(usb->ctx, NULL, NULL, NULL);
+        }
+        for (size_t i = 0; i < usb->n_polls; i++)
+                sd_event_source_disable_unref(usb->polls[i].source);
+        free(usb->polls);
+        sd_event_source_disable_unref(usb->timer);
+        if (usb->ctx)
+                libusb_exit(usb->ctx);
+        sd_event_unref(usb->event);
+        free(usb);
+        return NULL;
+}
+
+void usb_context_set_arrival_callback(UsbContext *usb, UsbArrivalFunc cb, void *userdata) {
+        usb->arrival_cb = cb;
+        usb->arrival_userdata = userdata;
+}
+
+/* ------------------------------------------------------------------ link */
+
+static void usb_link_on_in(struct libusb_transfer *t);
+static void usb_link_on_out(struct libusb_transfer *t);
+static void usb_link_read_finish(UsbLink *link, int r);
+
+static int usb_link_find_endpoints(UsbLink *link, libusb_device *dev) {
+        struct libusb_config_descriptor *cfg = NULL;
+        int r;
+
+        r = libusb_get_active_config_descriptor(dev, &cfg);
+        if (r < 0)
+                return log_error_errno(errno_from_libusb(r), "Cannot read the phone's USB configuration: %s",
+                                       libusb_error_name(r));
+
+        link->iface_comm = link->iface_data = -1;
+        for (int i = 0; i < cfg->bNumInterfaces; i++) {
+                const struct libusb_interface_descriptor *alt;
+
+                if (cfg->interface[i].num_altsetting < 1)
+                        continue;
+                alt = &cfg->interface[i].altsetting[0];
+                if (alt->bInterfaceClass == BROM_USB_CLASS_CDC && link->iface_comm < 0)
+                        link->iface_comm = alt->bInterfaceNumber;
+                if (alt->bInterfaceClass != BROM_USB_CLASS_CDC_DATA || link->iface_data >= 0)
+                        continue;
+                /* brom.md §1.2: the first bulk IN and OUT of the CDC data interface */
+                for (int e = 0; e < alt->bNumEndpoints; e++) {
+                        const struct libusb_endpoint_descriptor *ep = &alt->endpoint[e];
+
+                        if ((ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK) != LIBUSB_TRANSFER_TYPE_BULK)
+                                continue;
+                        if ((ep->bEndpointAddress & LIBUSB_ENDPOINT_DIR_MASK) == LIBUSB_ENDPOINT_IN) {
+                                if (!link->ep_in) {
+                                        link->ep_in = ep->bEndpointAddress;
+                                        link->mps = ep->wMaxPacketSize;
+                                }
+                        } else if (!link->ep_out)
+                                link->ep_out = ep->bEndpointAddress;
+                }
+                link->iface_data = alt->bInterfaceNumber;
+        }
+        libusb_free_config_descriptor(cfg);
+
+        if (link->iface_data < 0 || !link->ep_in || !link->ep_out)
+                return log_error_errno(ENODEV, "The device has no CDC data interface with bulk endpoints; "
+                                       "it is not a MediaTek phone in download mode.");
+        if (link->mps == 0 || link->mps > 1024)
+                link->mps = BROM_USB_BULK_MPS_HS;
+        return 0;
+}
+
+static void usb_link_setup_cdc(UsbLink *link) {
+        /* brom.md §1.4: 921600 8N1 and RTS only.  Neither request is required
+         * by the phone, so a failure is only worth a debug line; leaving DTR
+         * clear keeps a preloader from chattering "READY". */
+        uint8_t coding[CDC_LINE_CODING_LEN] = { 0x00, 0x10, 0x0e, 0x00, 0x00, 0x00, 0x08 };
+        uint16_t index = link->iface_comm >= 0 ? (uint16_t) link->iface_comm : 0;
+        int r;
+
+        r = libusb_control_transfer(link->handle, CDC_REQTYPE_OUT, CDC_SET_LINE_CODING, 0, index, coding,
+                                    sizeof(coding), 1000);
+        if (r < 0)
+                log_debug("SET_LINE_CODING failed: %s (ignored)", libusb_error_name(r));
+        r = libusb_control_transfer(link->handle, CDC_REQTYPE_OUT, CDC_SET_CONTROL_LINE_STATE,
+                                    CDC_LINE_STATE_RTS, index, NULL, 0, 1000);
+        if (r < 0)
+                log_debug("SET_CONTROL_LINE_STATE failed: %s (ignored)", libusb_error_name(r));
+}
+
+int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **ret) {
+        _cleanup_(usb_link_freep) UsbLink *link = NULL;
+        libusb_device **list = NULL, *dev = NULL;
+        ssize_t n;
+        int r;
+
+        n = libusb_get_device_list(usb->ctx, &list);
+        if (n < 0)
+                return log_error_errno(errno_from_libusb((int) n), "Cannot list USB devices: %s",
+                                       libusb_error_name((int) n));
+        for (ssize_t i = 0; i < n; i++)
+                if (libusb_get_bus_number(list[i]) == busnum && libusb_get_device_address(list[i]) == devnum) {
+                        dev = libusb_ref_device(list[i]);
+                        break;
+                }
+        libusb_free_device_list(list, 1);
+        if (!dev)
+                return -ENODEV;
+
+        link = calloc(1, sizeof(*link));
+        if (!link) {
+                libusb_unref_device(dev);
+                return -ENOMEM;
+        }
+        link->usb = usb;
+
+        r = libusb_open(dev, &link->handle);
+        if (r < 0) {
+                libusb_unref_device(dev);
+                if (r == LIBUSB_ERROR_ACCESS)
+                        return log_error_errno(EACCES, "Permission denied opening USB device %03u/%03u; "
+                                               "mtknvd must run as root (or own the device node).",
+                                               busnum, devnum);
+                return log_error_errno(errno_from_libusb(r), "Cannot open USB device %03u/%03u: %s",
+                                       busnum, devnum, libusb_error_name(r));
+        }
+
+        r = usb_link_find_endpoints(link, dev);
+        libusb_unref_device(dev);
+        if (r < 0)
+                return r;
+
+        /* cdc_acm binds to the phone first; take it away so nobody else
+         * (ModemManager through the tty) writes into our session. */
+        libusb_set_auto_detach_kernel_driver(link->handle, 1);
+        if (link->iface_comm >= 0 && link->iface_comm != link->iface_data) {
+                r = libusb_claim_interface(link->handle, link->iface_comm);
+                if (r < 0)
+                        log_debug("Claiming the CDC comm interface failed: %s (ignored)", libusb_error_name(r));
+        }
+        r = libusb_claim_interface(link->handle, link->iface_data);
+        if (r == LIBUSB_ERROR_BUSY)
+                return log_error_errno(EBUSY, "USB device %03u/%03u is in use by another program "
+                                       "(mtkclient, SP Flash Tool, or ModemManager on the tty). "
+                                       "Close it, or stop ModemManager, and plug the phone in again.",
+                                       busnum, devnum);
+        if (r < 0)
+                return log_error_errno(errno_from_libusb(r), "Cannot claim the phone's data interface: %s",
+                                       libusb_error_name(r));
+
+        usb_link_setup_cdc(link);
+
+        link->in_xfer = libusb_alloc_transfer(0);
+        link->out_xfer = libusb_alloc_transfer(0);
+        link->in_buf = malloc(USB_IN_MAX);
+        if (!link->in_xfer || !link->out_xfer || !link->in_buf)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(link);
+        return 0;
+}
+
+static void usb_link_wait_idle(UsbLink *link) {
+        /* libusb insists that a transfer is finished before it is freed.
+         * Cancelling on usbfs completes at once; this is bounded anyway. */
+        for (int i = 0; (link->in_busy || link->out_busy) && i < 50; i++) {
+                struct timeval tv = { .tv_usec = 100000 };
+                libusb_handle_events_timeout_completed(link->usb->ctx, &tv, NULL);
+        }
+}
+
+UsbLink *usb_link_free(UsbLink *link) {
+        if (!link)
+                return NULL;
+
+        link->read_cb = NULL;
+        link->write_cb = NULL;
+        usb_link_cancel(link);
+        usb_link_wait_idle(link);
+
+        if (link->handle) {
+                if (!link->gone) {
+                        libusb_release_interface(link->handle, link->iface_data);
+                        if (link->iface_comm >= 0 && link->iface_comm != link->iface_data)
+                                libusb_release_interface(link->handle, link->iface_comm);
+                }
+                libusb_close(link->handle);
+        }
+        if (!link->in_busy && link->in_xfer)
+                libusb_free_transfer(link->in_xfer);
+        if (!link->out_busy && link->out_xfer)
+                libusb_free_transfer(link->out_xfer);
+        sd_event_source_disable_unref(link->defer);
+        free(link->in_buf);
+        free(link->out_buf);
+        free(link->rx);
+        free(link);
+        return NULL;
+}
+
+bool usb_link_is_gone(UsbLink *link) {
+        return link->gone;
+}
+
+uint16_t usb_link_max_packet(UsbLink *link) {
+        return link->mps;
+}
+
+uint64_t usb_link_bytes_in(UsbLink *link) {
+        return link->bytes_in;
+}
+
+uint64_t usb_link_bytes_out(UsbLink *link) {
+        return link->bytes_out;
+}
+
+static int usb_link_rx_append(UsbLink *link, const uint8_t *p, size_t n) {
+        if (n == 0)
+                return 0;
+        if (link->rx_start == link->rx_end)
+                link->rx_start = link->rx_end = 0;
+        if (link->rx_end + n > link->rx_cap) {
+                size_t used = link->rx_end - link->rx_start;
+                uint8_t *b;
+
+                if (link->rx_start > 0) {
+                        memmove(link->rx, link->rx + link->rx_start, used);
+                        link->rx_start = 0;
+                        link->rx_end = used;
+                }
+                if (used + n > link->rx_cap) {
+                        b = realloc(link->rx, used + n);
+                        if (!b)
+                                return -ENOMEM;
+                        link->rx = b;
+                        link->rx_cap = used + n;
+                }
+        }
+        memcpy(link->rx + link->rx_end, p, n);
+        link->rx_end += n;
+        return 0;
+}
+
+/* Moves buffered bytes into the pending read; true when it is satisfied. */
+static bool usb_link_read_take(UsbLink *link) {
+        size_t avail = link->rx_end - link->rx_start, k;
+
+        if (link->read_drain) {
+                link->rx_start = link->rx_end = 0;
+                return false;
+        }
+        k = MIN(avail, link->read_want - link->read_have);
+        if (k > 0) {
+                memcpy(link->read_dest + link->read_have, link->rx + link->rx_start, k);
+                link->read_have += k;
+                link->rx_start += k;
+        }
+        return link->read_have == link->read_want;
+}
+
+static int usb_link_submit_in(UsbLink *link) {
+        size_t want;
+        unsigned timeout = 0;
+        int r;
+
+        if (link->read_drain) {
+                want = link->mps;
+                timeout = link->drain_quiet_ms;
+        } else {
+                /* Whole packets only: a short packet ends the transfer early,
+                 * a longer one than we asked for would be an overflow. */
+                want = link->read_want - link->read_have;
+                want = (want + link->mps - 1) / link->mps * link->mps;
+                want = MIN(want, (size_t) USB_IN_MAX);
+        }
+        if (link->read_deadline_us > 0) {
+                uint64_t now = now_us();
+
+                if (now >= link->read_deadline_us)
+                        return -ETIMEDOUT;
+                if (!link->read_drain)
+                        timeout = (unsigned) ((link->read_deadline_us - now + 999) / 1000);
+        }
+
+        libusb_fill_bulk_transfer(link->in_xfer, link->handle, link->ep_in, link->in_buf, (int) want,
+                                  usb_link_on_in, link, timeout);
+        r = libusb_submit_transfer(link->in_xfer);
+        if (r < 0) {
+                if (r == LIBUSB_ERROR_NO_DEVICE)
+                        link->gone = true;
+                return errno_from_libusb(r);
+        }
+        link->in_busy = true;
+        return 0;
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        UsbLink *link = userdata;
+
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        if (link->read_pending && usb_link_read_take(link))
+                usb_link_read_finish(link, 0);
+        return 0;
+}
+
+static void usb_link_read_finish(UsbLink *link, int r) {
+        UsbLinkDone cb = link->read_cb;
+        void *ud = link->read_userdata;
+
+        link->read_pending = false;
+        link->read_drain = false;
+        link->read_cb = NULL;
+        if (cb)
+                cb(link, r, ud);
+}
+
+static void usb_link_on_in(struct libusb_transfer *t) {
+        UsbLink *link = t->user_data;
+        int r = 0;
+
+        link->in_busy = false;
+
+        switch (t->status) {
+        case LIBUSB_TRANSFER_COMPLETED:
+        case LIBUSB_TRANSFER_TIMED_OUT:
+                link->bytes_in += (uint64_t) t->actual_length;
+                if (usb_link_rx_append(link, t->buffer, (size_t) t->actual_length) < 0)
+                        r = -ENOMEM;
+                else if (t->status == LIBUSB_TRANSFER_TIMED_OUT && link->read_drain && t->actual_length == 0)
+                        r = 1; /* quiet: drain is done */
+                break;
+        case LIBUSB_TRANSFER_NO_DEVICE:
+                link->gone = true;
+                r = -ENODEV;
+                break;
+        case LIBUSB_TRANSFER_CANCELLED:
+                r = link->gone ? -ENODEV : -ECANCELED;
+                break;
+        case LIBUSB_TRANSFER_STALL:
+                r = -EPIPE;
+                break;
+        case LIBUSB_TRANSFER_OVERFLOW:
+                r = -EOVERFLOW;
+                break;
+        default:
+                r = -EIO;
+                break;
+        }
+
+        if (!link->read_pending)
+                return;
+        if (r < 0)
+                return usb_link_read_finish(link, r);
+        if (r > 0)
+                return usb_link_read_finish(link, 0);
+        if (usb_link_read_take(link))
+                return usb_link_read_finish(link, 0);
+        if (link->read_drain && link->read_deadline_us > 0 && now_us() >= link->read_deadline_us)
+                return usb_link_read_finish(link, 0);
+
+        r = usb_link_submit_in(link);
+        if (r < 0)
+                usb_link_read_finish(link, r);
+}
+
+static int usb_link_start_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, bool drain,
+                               UsbLinkDone cb, void *userdata) {
+        int r;
+
+        if (link->read_pending)
+                return -EBUSY;
+        if (link->gone)
+                return -ENODEV;
+
+        link->read_pending = true;
+        link->read_drain = drain;
+        link->read_dest = buf;
+        link->read_want = n;
+        link->read_have = 0;
+        link->read_deadline_us = timeout_ms > 0 ? now_us() + (uint64_t) timeout_ms * 1000u : 0;
+        link->read_cb = cb;
+        link->read_userdata = userdata;
+
+        if (!drain && usb_link_read_take(link)) {
+                /* Complete from the loop, never from inside the caller. */
+                if (!link->defer) {
+                        r = sd_event_add_defer(link->usb->event, &link->defer, on_defer, link);
+                        if (r < 0) {
+                                link->read_pending = false;
+                                return r;
+                        }
+                        sd_event_source_set_description(link->defer, "usb-link-defer");
+                }
+                return sd_event_source_set_enabled(link->defer, SD_EVENT_ONESHOT);
+        }
+
+        r = usb_link_submit_in(link);
+        if (r < 0)
+                link->read_pending = false;
+        return r;
+}
+
+int usb_link_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata) {
+        if (n == 0)
+                return -EINVAL;
+        return usb_link_start_read(link, buf, n, timeout_ms, false, cb, userdata);
+}
+
+int usb_link_drain(UsbLink *link, unsigned quiet_ms, UsbLinkDone cb, void *userdata) {
+        link->rx_start = link->rx_end = 0;
+        link->drain_quiet_ms = MAX(quiet_ms, 1u);
+        return usb_link_start_read(link, NULL, 0, USB_DRAIN_MAX_MS, true, cb, userdata);
+}
+
+static void usb_link_on_out(struct libusb_transfer *t) {
+        UsbLink *link = t->user_data;
+        UsbLinkDone cb;
+        void *ud;
+        int r;
+
+        link->out_busy = false;
+        switch (t->status) {
+        case LIBUSB_TRANSFER_COMPLETED:
+                link->bytes_out += (uint64_t) t->actual_length;
+                r = t->actual_length == t->length ? 0 : -EIO;
+                break;
+        case LIBUSB_TRANSFER_TIMED_OUT:
+                r = -ETIMEDOUT;
+                break;
+        case LIBUSB_TRANSFER_NO_DEVICE:
+                link->gone = true;
+                r = -ENODEV;
+                break;
+        case LIBUSB_TRANSFER_CANCELLED:
+                r = link->gone ? -ENODEV : -ECANCELED;
+                break;
+        case LIBUSB_TRANSFER_STALL:
+                r = -EPIPE;
+                break;
+        default:
+                r = -EIO;
+                break;
+        }
+
+        if (!link->write_pending)
+                return;
+        cb = link->write_cb;
+        ud = link->write_userdata;
+        link->write_pending = false;
+        link->write_cb = NULL;
+        if (cb)
+                cb(link, r, ud);
+}
+
+int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata) {
+        uint8_t *copy = NULL;
+        int r;
+
+        if (link->write_pending)
+                return -EBUSY;
+        if (link->gone)
+                return -ENODEV;
+        if (n > INT32_MAX)
+                return -E2BIG;
+
+        if (n > 0) {
+                copy = malloc(n);
+                if (!copy)
+                        return -ENOMEM;
+                memcpy(copy, buf, n);
+        }
+        free(link->out_buf);
+        link->out_buf = copy;
+
+        libusb_fill_bulk_transfer(link->out_xfer, link->handle, link->ep_out, copy, (int) n, usb_link_on_out,
+                                  link, timeout_ms);
+        r = libusb_submit_transfer(link->out_xfer);
+        if (r < 0) {
+                if (r == LIBUSB_ERROR_NO_DEVICE)
+                        link->gone = true;
+                return errno_from_libusb(r);
+        }
+        link->out_busy = true;
+        link->write_pending = true;
+        link->write_cb = cb;
+        link->write_userdata = userdata;
+        return 0;
+}
+
+void usb_link_cancel(UsbLink *link) {
+        if (link->in_busy)
+                libusb_cancel_transfer(link->in_xfer);
+        if (link->out_busy)
+                libusb_cancel_transfer(link->out_xfer);
+        if (link->defer)
+                sd_event_source_set_enabled(link->defer, SD_EVENT_OFF);
+        if (link->read_pending && !link->in_busy)
+                usb_link_read_finish(link, -ECANCELED);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libusb driven by sd-event, and a CDC-ACM "link" to one phone.
+ *
+ * Every byte between the daemon and a phone goes through usb_link_read()
+ * and usb_link_write(), so this is also the one place to trace a session.
+ * Reads return exactly the number of bytes asked for: the phone sends each
+ * protocol field as its own short packet, and we always submit IN
+ * transfers of whole max-packet multiples and keep the surplus, so a
+ * packet can never overflow our buffer.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+typedef struct UsbContext UsbContext;
+typedef struct UsbLink UsbLink;
+
+/* Called when libusb itself has seen a device arrive (see usb_context_open()). */
+typedef void (*UsbArrivalFunc)(UsbContext *usb, uint8_t busnum, uint8_t devnum, void *userdata);
+
+int usb_context_new(sd_event *event, UsbContext **ret);
+UsbContext *usb_context_free(UsbContext *usb);
+void usb_context_set_arrival_callback(UsbContext *usb, UsbArrivalFunc cb, void *userdata);
+
+/* Opens and claims the phone at bus/devnum.  Returns -ENODEV while libusb
+ * has not caught up with udev yet: wait for the arrival callback and try
+ * again.  Must not be called from within a libusb callback. */
+int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **ret);
+
+typedef void (*UsbLinkDone)(UsbLink *link, int r, void *userdata);
+
+UsbLink *usb_link_free(UsbLink *link);
+/* Exactly n bytes into buf, or -ETIMEDOUT/-ENODEV/-EIO/-ECANCELED. */
+int usb_link_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
+/* One bulk OUT transfer of n bytes (n == 0 sends a zero-length packet). */
+int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
+/* Discard whatever the phone sends until it is quiet for quiet_ms. */
+int usb_link_drain(UsbLink *link, unsigned quiet_ms, UsbLinkDone cb, void *userdata);
+/* Abort the pending read/write; their callbacks run with -ECANCELED. */
+void usb_link_cancel(UsbLink *link);
+
+bool usb_link_is_gone(UsbLink *link);
+uint16_t usb_link_max_packet(UsbLink *link);
+uint64_t usb_link_bytes_in(UsbLink *link);
+uint64_t usb_link_bytes_out(UsbLink *link);
+
+static inline void usb_link_freep(UsbLink **l) {
+        if (*l)
+                usb_link_free(*l);
+}
+static inline void usb_context_freep(UsbContext **u) {
+        if (*u)
+                usb_context_free(*u);
+}
