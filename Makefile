@@ -63,48 +63,67 @@ SIM_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIM_SRCS))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
+# `make V=1` shows the full command lines.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 all: $(BUILD)/mtknvd $(BUILD)/mtknvctl $(BUILD)/mtksim $(UNIT_BINS)
 
 $(BUILD)/obj/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(DAEMON_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/client/%.o: client/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CLIENT_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CLIENT_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/sim/%.o: tests/sim/%.c
 	@mkdir -p $(@D)
-	$(CC) $(SIM_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(SIM_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -Itests/unit -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(DAEMON_CFLAGS) -Itests/unit -MMD -MP -c $< -o $@
 
 $(BUILD)/libmtknvd.a: $(DAEMON_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/mtknvd: $(BUILD)/obj/daemon/main.o $(BUILD)/libmtknvd.a
-	$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 $(BUILD)/mtknvctl: $(CLIENT_OBJS)
-	$(CC) $(BASE_CFLAGS) -o $@ $^ $(CLIENT_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(CLIENT_LIBS)
 
 $(BUILD)/mtksim: $(SIM_OBJS)
-	$(CC) $(BASE_CFLAGS) -o $@ $^ $(SIM_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(SIM_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libmtknvd.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 # libFuzzer targets: clang, ASan+UBSan, the daemon's parsers compiled afresh.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" -Idaemon \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" -Idaemon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(call pc_cflags,$(DAEMON_PKGS))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(DAEMON_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(DAEMON_LIB_SRCS) $(DAEMON_LIBS)
+	$(call say,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(DAEMON_LIB_SRCS) $(DAEMON_LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -143,6 +162,9 @@ demo: deps
 
 clean:
 	rm -rf build
+
+# keep objects make would otherwise treat as intermediate
+.SECONDARY:
 
 .PHONY: all fuzz deps check demo clean install uninstall
 

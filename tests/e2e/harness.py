@@ -1,0 +1,312 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""End-to-end test world: a private dbus-daemon, the simulated phone
+(build/mtksim) and the unmodified daemon (build/mtknvd) running inside it.
+
+Every wait is event-driven: the test follows the daemon's D-Bus signals
+(ObjectManager and PropertiesChanged) in a GLib main loop and stops waiting
+when a condition holds; the timeout only bounds a failure.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import unittest
+
+import dbus
+import dbus.mainloop.glib
+from gi.repository import GLib
+
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(TOP, os.environ.get("MTKNVD_BUILD", "build"))
+BUS_NAME = "org.mtknvd.MtkNv1"
+MANAGER_PATH = "/org/mtknvd/MtkNv1"
+DEVICE_IFACE = "org.mtknvd.MtkNv1.Device"
+MANAGER_IFACE = "org.mtknvd.MtkNv1.Manager"
+OM_IFACE = "org.freedesktop.DBus.ObjectManager"
+PROPS_IFACE = "org.freedesktop.DBus.Properties"
+
+WAIT_TIMEOUT = float(os.environ.get("MTKNVD_TEST_TIMEOUT", "30"))
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={path}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+"""
+
+
+def unwrap(v):
+    """dbus-python types to plain Python ones."""
+    if isinstance(v, (dbus.Boolean,)):
+        return bool(v)
+    if isinstance(v, (dbus.Byte, dbus.Int16, dbus.UInt16, dbus.Int32, dbus.UInt32, dbus.Int64, dbus.UInt64)):
+        return int(v)
+    if isinstance(v, (dbus.String, dbus.ObjectPath)):
+        return str(v)
+    if isinstance(v, dbus.Array):
+        return [unwrap(x) for x in v]
+    if isinstance(v, dbus.Struct):
+        return tuple(unwrap(x) for x in v)
+    if isinstance(v, dbus.Dictionary):
+        return {unwrap(k): unwrap(x) for k, x in v.items()}
+    return v
+
+
+class World:
+    """One private bus, one mtksim with the daemon inside it."""
+
+    def __init__(self, phones=(), coldplug=False, daemon_args=(), valgrind=False, sim_args=()):
+        self.tmp = tempfile.mkdtemp(prefix="mtknvd-e2e-")
+        self.control_path = os.path.join(self.tmp, "control")
+        self.objects = {}          # path -> properties of the Device interface
+        self.removed = []          # paths in InterfacesRemoved order
+        self.added = []            # paths in InterfacesAdded order
+        self.changes = []          # (path, {prop: value})
+        self.sim = None
+        self.dbus_daemon = None
+        self.valgrind = valgrind
+        self.valgrind_log = os.path.join(self.tmp, "valgrind.log")
+        self.daemon_log = os.path.join(self.tmp, "daemon.log")
+        try:
+            self._start_bus()
+            self._start_sim(phones, coldplug, daemon_args, sim_args)
+        except Exception:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------ set-up
+    def _start_bus(self):
+        conf = os.path.join(self.tmp, "bus.conf")
+        with open(conf, "w") as f:
+            f.write(BUS_CONFIG.format(path=os.path.join(self.tmp, "bus")))
+        self.dbus_daemon = subprocess.Popen(
+            ["dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.address = self.dbus_daemon.stdout.readline().strip()
+        if not self.address:
+            raise RuntimeError("private dbus-daemon did not start")
+        self.bus = dbus.bus.BusConnection(self.address)
+        self.bus.add_signal_receiver(self._on_added, "InterfacesAdded", OM_IFACE, BUS_NAME, "/")
+        self.bus.add_signal_receiver(self._on_removed, "InterfacesRemoved", OM_IFACE, BUS_NAME, "/")
+        self.bus.add_signal_receiver(self._on_props, "PropertiesChanged", PROPS_IFACE, BUS_NAME,
+                                     path_keyword="path")
+        self.owner_seen = False
+        self.bus.add_signal_receiver(self._on_owner, "NameOwnerChanged", "org.freedesktop.DBus",
+                                     "org.freedesktop.DBus", "/org/freedesktop/DBus", arg0=BUS_NAME)
+
+    def env(self):
+        e = dict(os.environ)
+        e["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        e.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        return e
+
+    def _start_sim(self, phones, coldplug, daemon_args, sim_args):
+        cmd = [os.path.join(BUILD, "mtksim"), "--control", self.control_path]
+        for p in phones:
+            cmd += ["--phone", p]
+        if coldplug:
+            cmd.append("--coldplug")
+        cmd += list(sim_args)
+        cmd.append("--")
+        if self.valgrind:
+            cmd += ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+                    "--errors-for-leak-kinds=definite", "--track-fds=no",
+                    "--suppressions=" + os.path.join(TOP, "tests", "valgrind.supp"),
+                    "--log-file=" + self.valgrind_log]
+        cmd += [os.path.join(BUILD, "mtknvd"), "--verbose", "--config", os.path.join(self.tmp, "none.conf")]
+        cmd += list(daemon_args)
+        self.log = open(self.daemon_log, "w")
+        self.sim = subprocess.Popen(cmd, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_until(lambda: self.owner_seen or self._name_has_owner(), "daemon owns " + BUS_NAME)
+        for path, ifaces in self.manager_objects().items():
+            if DEVICE_IFACE in ifaces:
+                self.objects[path] = ifaces[DEVICE_IFACE]
+
+    def _name_has_owner(self):
+        return bool(self.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                           "org.freedesktop.DBus", "NameHasOwner", "s", (BUS_NAME,)))
+
+    # ------------------------------------------------------------ signals
+    def _on_owner(self, name, old, new):
+        if new:
+            self.owner_seen = True
+
+    def _on_added(self, path, ifaces):
+        path = str(path)
+        if DEVICE_IFACE in ifaces:
+            self.objects[path] = unwrap(ifaces[DEVICE_IFACE])
+            self.added.append(path)
+
+    def _on_removed(self, path, ifaces):
+        path = str(path)
+        if DEVICE_IFACE in [str(i) for i in ifaces]:
+            self.objects.pop(path, None)
+            self.removed.append(path)
+
+    def _on_props(self, iface, changed, invalidated, path=None):
+        if str(iface) != DEVICE_IFACE or path not in self.objects:
+            return
+        changed = unwrap(changed)
+        self.objects[path].update(changed)
+        self.changes.append((path, changed))
+
+    # ------------------------------------------------------------ waiting
+    def wait_until(self, cond, what, timeout=WAIT_TIMEOUT):
+        """Run the main loop until cond() holds; fail after timeout seconds."""
+        ctx = GLib.MainContext.default()
+        expired = []
+        src = GLib.timeout_add(int(timeout * 1000), lambda: expired.append(True) or False)
+        try:
+            while not cond():
+                if expired:
+                    raise AssertionError("timed out after %.0fs waiting for: %s\n%s" %
+                                         (timeout, what, self.describe()))
+                if self.sim is not None and self.sim.poll() is not None:
+                    raise AssertionError("mtksim/daemon exited (status %s) while waiting for: %s\n%s" %
+                                         (self.sim.returncode, what, self.describe()))
+                ctx.iteration(True)
+        finally:
+            if not expired:
+                GLib.source_remove(src)
+
+    def wait_device(self, cond, what, timeout=WAIT_TIMEOUT):
+        """Wait for a device whose properties satisfy cond; return (path, props)."""
+        found = []
+
+        def check():
+            for path, props in self.objects.items():
+                if cond(props):
+                    found.append((path, props))
+                    return True
+            return False
+        self.wait_until(check, what, timeout)
+        return found[0]
+
+    def wait_state(self, state, count=1, timeout=WAIT_TIMEOUT):
+        self.wait_until(lambda: len([p for p in self.objects.values() if p.get("State") == state]) >= count,
+                        "%d device(s) in state %s" % (count, state), timeout)
+        return {k: v for k, v in self.objects.items() if v.get("State") == state}
+
+    def describe(self):
+        try:
+            with open(self.daemon_log) as f:
+                tail = f.read()[-4000:]
+        except OSError:
+            tail = ""
+        return "objects: %s\n--- daemon log (tail) ---\n%s" % (json.dumps(self.objects, indent=1), tail)
+
+    # ------------------------------------------------------------ D-Bus
+    def manager_objects(self):
+        om = dbus.Interface(self.bus.get_object(BUS_NAME, "/"), OM_IFACE)
+        return unwrap(om.GetManagedObjects())
+
+    def get_props(self, path, iface=DEVICE_IFACE):
+        p = dbus.Interface(self.bus.get_object(BUS_NAME, path), PROPS_IFACE)
+        return unwrap(p.GetAll(iface))
+
+    # ------------------------------------------------------------ simulator
+    def control(self, line):
+        """One command on mtksim's control channel; returns the reply after 'ok'."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(self.control_path)
+            s.sendall((line + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+        reply = buf.decode().strip()
+        if not reply.startswith("ok"):
+            raise AssertionError("mtksim refused %r: %s" % (line, reply))
+        return reply[2:].strip()
+
+    def stats(self, phone):
+        out = {}
+        for item in self.control("stats " + phone).split():
+            if "=" in item:
+                k, v = item.split("=", 1)
+                out[k] = v
+        return out
+
+    # ------------------------------------------------------------ client
+    def ctl(self, *args, check=True):
+        r = subprocess.run([os.path.join(BUILD, "mtknvctl")] + list(args), env=self.env(),
+                           capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError("mtknvctl %s failed (%d): %s%s" % (" ".join(args), r.returncode, r.stdout,
+                                                                    r.stderr))
+        return r
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl("--json", *args).stdout)
+
+    # ------------------------------------------------------------ tear-down
+    def daemon_alive(self):
+        return self.sim is not None and self.sim.poll() is None and self._name_has_owner()
+
+    def stop(self):
+        """Stop the daemon (through mtksim, which forwards SIGTERM); its exit status."""
+        if self.sim is None:
+            return None
+        if self.sim.poll() is None:
+            self.sim.send_signal(signal.SIGTERM)
+            try:
+                self.sim.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.sim.kill()
+                self.sim.wait()
+        rc = self.sim.returncode
+        self.sim = None
+        return rc
+
+    def close(self):
+        rc = self.stop()
+        if self.dbus_daemon is not None:
+            self.dbus_daemon.terminate()
+            self.dbus_daemon.wait()
+            self.dbus_daemon = None
+        if getattr(self, "log", None):
+            self.log.close()
+        if os.environ.get("MTKNVD_KEEP_TMP"):
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return rc
+
+
+class WorldTestCase(unittest.TestCase):
+    """Each test gets its own World; the daemon must exit cleanly at the end."""
+
+    valgrind = os.environ.get("MTKNVD_VALGRIND") == "1"
+
+    def world(self, *phones, **kw):
+        w = World(phones=phones, valgrind=self.valgrind, **kw)
+        self.addCleanup(self._finish, w)
+        self.w = w
+        return w
+
+    def _finish(self, w):
+        alive = w.sim is not None and w.sim.poll() is None
+        log = w.describe()
+        vg = ""
+        if w.valgrind and os.path.exists(w.valgrind_log):
+            with open(w.valgrind_log) as f:
+                vg = f.read()
+        rc = w.close()
+        self.assertTrue(alive, "the daemon died during the test\n" + log)
+        self.assertEqual(rc, 0, "the daemon exited with status %s on SIGTERM\n%s\n%s" % (rc, vg, log))

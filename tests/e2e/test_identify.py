@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Issue 2: phones are detected, identified and published on D-Bus."""
+
+import unittest
+
+from harness import WorldTestCase
+
+ME_ID = "00112233445566778899aabbccddeeff"
+
+
+class TestIdentify(WorldTestCase):
+
+    def test_preloader_mt6735(self):
+        w = self.world("id=a,chip=mt6735,mode=preloader,me-id=" + ME_ID)
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        self.assertEqual(props["Chip"], "MT6735")
+        self.assertEqual(props["HwCode"], 0x0321)
+        self.assertEqual(props["Mode"], "preloader")
+        self.assertEqual(props["MeId"], ME_ID)
+        self.assertEqual((props["SBC"], props["SLA"], props["DAA"]), (False, False, False))
+        self.assertEqual(props["Error"], "")
+        self.assertTrue(props["Present"])
+        self.assertEqual((props["UsbVendorId"], props["UsbProductId"]), (0x0e8d, 0x2000))
+        self.assertTrue(path.startswith("/org/mtknvd/MtkNv1/device/mt6735_"), path)
+        # what we followed through signals is what the daemon reports now
+        self.assertEqual(w.get_props(path), props)
+        self.assertEqual(props["HwVersion"], 0xca00)
+
+        listed = w.ctl_json("list")
+        self.assertEqual(len(listed), 1)
+        e = listed[0]
+        self.assertEqual(e["path"], path)
+        self.assertEqual(e["chip"], "MT6735")
+        self.assertEqual(e["hw_code"], 0x321)
+        self.assertEqual(e["mode"], "preloader")
+        self.assertIs(e["sbc"], False)
+        self.assertIs(e["sla"], False)
+        self.assertIs(e["daa"], False)
+        self.assertEqual(e["me_id"], ME_ID)
+        self.assertEqual(e["state"], "ready")
+
+        # the preloader saw the identification commands, each exactly once
+        cmds = w.stats("a").get("commands", "")
+        for op in ("0xfd", "0xd8", "0xfe", "0xfc", "0xe1"):
+            self.assertIn(op, cmds.lower())
+
+    def test_brom_mode(self):
+        w = self.world("id=b,chip=mt6753,mode=brom")
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "BROM phone ready")
+        self.assertEqual(props["Mode"], "brom")
+        self.assertEqual(props["Chip"], "MT6753")
+        self.assertEqual(props["HwCode"], 0x0337)
+        self.assertEqual(props["BootloaderVersion"], 0xfe)
+        self.assertEqual((props["UsbVendorId"], props["UsbProductId"]), (0x0e8d, 0x0003))
+        self.assertEqual(len(props["MeId"]), 32)
+        self.assertEqual(w.ctl_json("list")[0]["mode"], "brom")
+
+    def test_secure_boot_flags(self):
+        w = self.world("id=s,mode=brom,target-config=0x7")
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "secure phone ready")
+        self.assertEqual((props["SBC"], props["SLA"], props["DAA"]), (True, True, True))
+        self.assertEqual(props["TargetConfig"], 7)
+        self.assertIn("serial-link authentication", props["Warning"])
+        e = w.ctl_json("list")[0]
+        self.assertEqual((e["sbc"], e["sla"], e["daa"]), (True, True, True))
+        shown = w.ctl("show", path.rsplit("/", 1)[1]).stdout
+        self.assertIn("secure boot", shown.lower())
+
+    def test_two_phones(self):
+        w = self.world("id=p1,chip=mt6735", "id=p2,chip=mt8173,mode=brom")
+        ready = w.wait_state("ready", count=2)
+        chips = sorted(p["Chip"] for p in ready.values())
+        self.assertEqual(chips, ["MT6735", "MT8173"])
+        self.assertEqual(len(set(p["UsbPath"] for p in ready.values())), 2)
+        self.assertEqual(len(w.ctl_json("list")), 2)
+
+    def test_unplug_removes(self):
+        w = self.world("id=u", daemon_args=["--grace-period=0.2"])
+        path, _ = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        w.control("unplug u")
+        w.wait_until(lambda: path in w.removed, "object removed after the grace period")
+        self.assertEqual(w.ctl_json("list"), [])
+        # it went through "disconnected" on its way out
+        self.assertIn((path, {"State": "disconnected"}), w.changes)
+
+    def test_reenumeration_keeps_object(self):
+        w = self.world("id=r,mode=brom,me-id=" + ME_ID, daemon_args=["--grace-period=30"])
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "BROM phone ready")
+        self.assertEqual(props["Mode"], "brom")
+        w.control("replug r mode=preloader")
+        w.wait_until(lambda: w.objects.get(path, {}).get("Mode") == "preloader"
+                     and w.objects[path].get("State") == "ready", "same object ready in preloader mode")
+        self.assertNotIn(path, w.removed)
+        self.assertEqual(w.objects[path]["MeId"], ME_ID)
+        self.assertEqual(w.objects[path]["UsbProductId"], 0x2000)
+
+    def test_coldplug(self):
+        w = self.world("id=c,chip=mt6580", coldplug=True)
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "coldplugged phone ready")
+        self.assertEqual(props["Chip"], "MT6580")
+
+    def test_old_preloader_without_me_id(self):
+        # bl_ver 1 (as on pl6582-era preloaders): GET_ME_ID must not be sent
+        w = self.world("id=o,mode=preloader,bl-ver=1")
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "old preloader ready")
+        self.assertEqual(props["MeId"], "")
+        self.assertEqual(props["BootloaderVersion"], 1)
+        self.assertTrue(path.endswith("/port_1_1"), path)
+        self.assertNotIn("0xe1", w.stats("o").get("commands", "").lower())
+
+
+class TestFaults(WorldTestCase):
+
+    def _replug_works(self, w, phone):
+        w.control("fault %s clear" % phone)
+        w.control("replug " + phone)
+        w.wait_device(lambda p: p["State"] == "ready", "phone ready after replug")
+        self.assertTrue(w.daemon_alive())
+
+    def test_vanish_mid_handshake(self):
+        w = self.world("id=v,fault=unplug-after-bytes:2", daemon_args=["--grace-period=30"])
+        w.wait_until(lambda: any(p.get("State") == "disconnected" for p in w.objects.values()),
+                     "phone gone mid-handshake")
+        self.assertTrue(w.daemon_alive())
+        self._replug_works(w, "v")
+
+    def test_vanish_mid_identification(self):
+        w = self.world("id=v,fault=unplug-after-cmd:0xd8", daemon_args=["--grace-period=30"])
+        w.wait_until(lambda: any(p.get("State") == "disconnected" for p in w.objects.values()),
+                     "phone gone during GET_TARGET_CONFIG")
+        self._replug_works(w, "v")
+
+    def test_garbage(self):
+        w = self.world("id=g,fault=garbage:64")
+        path, props = w.wait_device(lambda p: p["State"] == "error", "garbage reported as an error")
+        self.assertIn(props["ErrorName"], ("org.mtknvd.MtkNv1.Error.HandshakeFailed",
+                                           "org.mtknvd.MtkNv1.Error.ProtocolError"))
+        self.assertIn("plug it in again", props["Error"])
+        shown = w.ctl("show", path.rsplit("/", 1)[1]).stdout
+        self.assertIn(props["Error"][:40], shown)
+        self._replug_works(w, "g")
+
+    def test_wrong_echo(self):
+        w = self.world("id=e,fault=wrong-echo")
+        path, props = w.wait_device(lambda p: p["State"] == "error", "wrong echo reported")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.ProtocolError")
+        self.assertIn("wrong echo", props["Error"])
+        self._replug_works(w, "e")
+
+    def test_error_status(self):
+        w = self.world("id=t,fault=status:0x1d02")
+        path, props = w.wait_device(lambda p: p["State"] == "error", "error status reported")
+        self.assertIn("0x1d02", props["Error"])
+        self._replug_works(w, "t")
+
+    def test_stall(self):
+        w = self.world("id=st,fault=stall")
+        path, props = w.wait_device(lambda p: p["State"] == "error", "stalled phone reported")
+        self.assertIn("no answer", props["Error"])
+        self._replug_works(w, "st")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "chip-table.h"
+#include "protocol/brom-proto.h"
+#include "tap.h"
+
+TEST(seed_chips) {
+        /* brom.md §5: the raw hw code, not the DA family, is the key */
+        CHECK_EQ_STR(chip_table_lookup(0x0321)->name, "MT6735");
+        CHECK_EQ_INT(chip_table_lookup(0x0321)->da_code, 0x6735);
+        CHECK_EQ_STR(chip_table_lookup(0x0337)->name, "MT6753");
+        CHECK_EQ_INT(chip_table_lookup(0x0337)->da_code, 0x6735);
+        CHECK_EQ_STR(chip_table_lookup(0x8172)->name, "MT8173");
+        CHECK_EQ_INT(chip_table_lookup(0x8172)->da_code, 0x8173);
+        CHECK_EQ_STR(chip_table_lookup(0x6580)->name, "MT6580");
+        CHECK(chip_table_lookup(0x8173) == NULL);
+        CHECK(chip_table_lookup(0x0000) == NULL);
+        CHECK(chip_table_lookup(0xffff) == NULL);
+}
+
+TEST(watchdog) {
+        CHECK_EQ_INT(chip_table_lookup(0x0321)->wdt_base, 0x10212000u);
+        CHECK_EQ_INT(chip_table_lookup(0x0321)->wdt_value, 0x22000000u);
+        CHECK_EQ_INT(chip_table_lookup(0x6795)->wdt_base, 0x10007000u);
+        CHECK_EQ_INT(chip_table_lookup(0x6795)->wdt_value, 0x22000064u);
+}
+
+TEST(da_modes) {
+        static const uint16_t legacy[] = { 0x6580, 0x6592, 0x6595, 0x0321, 0x0335, 0x0337, 0x6752, 0x6795, 0x8163, 0x8172 };
+
+        for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++)
+                CHECK_EQ_INT(chip_table_lookup(legacy[i])->da_mode, DA_MODE_LEGACY);
+        /* da.md §2.1: MT6570 is XFlash in mtkclient despite older notes */
+        CHECK_EQ_INT(chip_table_lookup(0x0633)->da_mode, DA_MODE_XFLASH);
+        CHECK_EQ_INT(chip_table_lookup(0x0766)->da_mode, DA_MODE_XFLASH);
+}
+
+TEST(table_is_consistent) {
+        for (unsigned i = 0; i < chip_table_size(); i++) {
+                const ChipInfo *c = chip_table_get(i);
+
+                CHECK(c->name && c->name[0] == 'M' && c->name[1] == 'T');
+                CHECK(chip_table_lookup(c->hw_code) == c);          /* no duplicate keys */
+                CHECK(chip_table_lookup_name(c->name) == c);
+                CHECK(c->da_code != 0);
+                if (i > 0)
+                        CHECK(chip_table_get(i - 1)->hw_code < c->hw_code);
+        }
+        CHECK(chip_table_get(chip_table_size()) == NULL);
+        CHECK(chip_table_lookup_name("mt6735") == chip_table_lookup(0x0321));
+        CHECK(chip_table_lookup_name("MT9999") == NULL);
+}
+
+TAP_MAIN(TEST_ENTRY(seed_chips), TEST_ENTRY(watchdog), TEST_ENTRY(da_modes), TEST_ENTRY(table_is_consistent))
