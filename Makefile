@@ -35,7 +35,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(SAN_FLAGS)
 
-DAEMON_PKGS := libusb-1.0 libsystemd libudev yaml-0.1 libcrypto zlib
+DAEMON_PKGS := libusb-1.0 libsystemd libudev yaml-0.1 libcrypto zlib libarchive
 CLIENT_PKGS := libsystemd
 SIM_PKGS    := umockdev-1.0 glib-2.0 gio-2.0 gio-unix-2.0 zlib
 
