@@ -29,6 +29,11 @@ typedef enum BromStep {
         STEP_ME_ID,
         STEP_SOC_ID,
         STEP_DONE,
+        STEP_SEND_DA_HEAD,
+        STEP_SEND_DA_DATA,
+        STEP_SEND_DA_ZLP,
+        STEP_SEND_DA_TAIL,
+        STEP_JUMP_DA,
 } BromStep;
 
 struct BromSession {
@@ -42,6 +47,13 @@ struct BromSession {
         uint8_t status[2];
         BromIdentity id;
         BromFailure failure;
+        uint16_t last_status;
+        /* SEND_DA upload */
+        const uint8_t *up_data;
+        uint8_t *up_padded;
+        size_t up_len, up_off;
+        uint32_t up_addr;
+        uint8_t up_tail[4];
         char detail[320];
         BromDone done;
         void *userdata;
@@ -64,6 +76,7 @@ BromSession *brom_session_free(BromSession *s) {
                 return NULL;
         s->done = NULL;
         brom_session_cancel(s);
+        free(s->up_padded);
         free(s);
         return NULL;
 }
@@ -83,6 +96,10 @@ const char *brom_session_get_detail(BromSession *s) {
 void brom_session_cancel(BromSession *s) {
         if (s->step != STEP_IDLE && s->step != STEP_DONE)
                 usb_link_cancel(s->link);
+}
+
+uint16_t brom_session_get_status(BromSession *s) {
+        return s->last_status;
 }
 
 /* ------------------------------------------------------------ pure helpers */
@@ -105,6 +122,17 @@ BromHandshakeByte brom_handshake_classify(unsigned idx, uint8_t byte) {
         if (memchr(BROM_PRELOADER_READY, byte, BROM_PRELOADER_READY_LEN))
                 return BROM_HANDSHAKE_NOISE;
         return BROM_HANDSHAKE_MISMATCH;
+}
+
+uint16_t brom_checksum_xor16(const uint8_t *data, size_t len) {
+        uint16_t x = 0;
+        size_t i;
+
+        for (i = 0; i + 1 < len; i += 2)
+                x ^= (uint16_t) (data[i] | (data[i + 1] << 8));
+        if (i < len)
+                x ^= data[i];
+        return x;
 }
 
 bool brom_status_ok(uint16_t status) {
@@ -587,5 +615,176 @@ int brom_session_identify(BromSession *s, BromDone done, void *userdata) {
                 s->step = STEP_IDLE;
                 s->done = NULL;
         }
+        return r;
+}
+
+/* ------------------------------------------------------------ SEND_DA / JUMP_DA */
+
+/* §3.5: OUT transfers of this size, each followed by a zero-length packet
+ * as MediaTek's and mtkclient's hosts do; the phone counts bytes. */
+#define UPLOAD_CHUNK BROM_UPLOAD_ZLP_INTERVAL
+#define UPLOAD_TIMEOUT_MS 5000
+
+static void brom_upload_on_io(UsbLink *link, int r, void *userdata);
+static void brom_da_on_exchange(Exchange *x, int r, void *userdata);
+
+static void brom_upload_fail(BromSession *s, int r, const char *what) {
+        snprintf(s->detail, sizeof(s->detail), "%s: %s", what,
+                 r == -ENODEV ? "the phone disconnected" : r == -ETIMEDOUT ? "no answer" : strerror(-r));
+        brom_finish(s, r, brom_failure_from_errno(r));
+}
+
+static void brom_upload_next(BromSession *s) {
+        size_t n;
+        int r;
+
+        if (s->up_off >= s->up_len) {
+                /* checksum and status2 */
+                s->step = STEP_SEND_DA_TAIL;
+                exchange_reset(&s->x);
+                exchange_read(&s->x, s->up_tail, 4, "SEND_DA checksum and status");
+                r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+                if (r < 0)
+                        brom_upload_fail(s, r, "SEND_DA");
+                return;
+        }
+        n = MIN(s->up_len - s->up_off, (size_t) UPLOAD_CHUNK);
+        s->step = STEP_SEND_DA_DATA;
+        r = usb_link_write(s->link, s->up_data + s->up_off, n, UPLOAD_TIMEOUT_MS, brom_upload_on_io, s);
+        if (r < 0)
+                return brom_upload_fail(s, r, "uploading the Download Agent");
+        s->up_off += n;
+}
+
+static void brom_upload_on_io(UsbLink *link, int r, void *userdata) {
+        BromSession *s = userdata;
+
+        if (r < 0)
+                return brom_upload_fail(s, r, "uploading the Download Agent");
+        if (s->step == STEP_SEND_DA_DATA && (s->up_off % UPLOAD_CHUNK == 0 || s->up_off >= s->up_len)) {
+                s->step = STEP_SEND_DA_ZLP;
+                r = usb_link_write(s->link, NULL, 0, UPLOAD_TIMEOUT_MS, brom_upload_on_io, s);
+                if (r < 0)
+                        brom_upload_fail(s, r, "uploading the Download Agent");
+                return;
+        }
+        brom_upload_next(s);
+}
+
+static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
+        BromSession *s = userdata;
+        uint16_t status, sum;
+
+        if (r < 0) {
+                snprintf(s->detail, sizeof(s->detail), "%s", x->error);
+                return brom_finish(s, r, brom_failure_from_errno(r));
+        }
+
+        switch (s->step) {
+        case STEP_SEND_DA_HEAD:
+                status = unaligned_read_be16(s->status);
+                s->last_status = status;
+                if (!brom_status_ok(status)) {
+                        snprintf(s->detail, sizeof(s->detail), "SEND_DA refused with status 0x%04x: %s", status,
+                                 brom_status_to_string(status));
+                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
+                }
+                s->up_off = 0;
+                return brom_upload_next(s);
+        case STEP_SEND_DA_TAIL:
+                sum = unaligned_read_be16(s->up_tail);
+                status = unaligned_read_be16(s->up_tail + 2);
+                s->last_status = status;
+                if (!brom_status_ok(status)) {
+                        snprintf(s->detail, sizeof(s->detail),
+                                 "the phone rejected the Download Agent after upload (status 0x%04x): %s", status,
+                                 brom_status_to_string(status));
+                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
+                }
+                if (sum != brom_checksum_xor16(s->up_data, s->up_len)) {
+                        snprintf(s->detail, sizeof(s->detail),
+                                 "the Download Agent arrived corrupted (checksum 0x%04x, expected 0x%04x)", sum,
+                                 brom_checksum_xor16(s->up_data, s->up_len));
+                        return brom_finish(s, -EBADMSG, BROM_FAILURE_PROTOCOL);
+                }
+                return brom_finish(s, 0, BROM_FAILURE_NONE);
+        case STEP_JUMP_DA:
+                status = unaligned_read_be16(s->status);
+                s->last_status = status;
+                if (status != BROM_STATUS_OK) {
+                        snprintf(s->detail, sizeof(s->detail), "JUMP_DA refused with status 0x%04x: %s", status,
+                                 brom_status_to_string(status));
+                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
+                }
+                return brom_finish(s, 0, BROM_FAILURE_NONE);
+        default:
+                return brom_finish(s, -EINVAL, BROM_FAILURE_PROTOCOL);
+        }
+}
+
+static int brom_session_begin(BromSession *s, BromStep step, BromDone done, void *userdata) {
+        if (s->step != STEP_IDLE && s->step != STEP_DONE)
+                return -EBUSY;
+        s->step = step;
+        s->failure = BROM_FAILURE_NONE;
+        s->detail[0] = 0;
+        s->last_status = 0;
+        s->done = done;
+        s->userdata = userdata;
+        return 0;
+}
+
+int brom_session_send_da(BromSession *s, uint32_t addr, const uint8_t *data, size_t len, uint32_t sig_len,
+                         BromDone done, void *userdata) {
+        int r;
+
+        if (len == 0 || len > UINT32_MAX - 1 || sig_len > len)
+                return -EINVAL;
+        r = brom_session_begin(s, STEP_SEND_DA_HEAD, done, userdata);
+        if (r < 0)
+                return r;
+
+        /* §3.5: an odd payload gets one zero byte, and the padded length is sent */
+        s->up_padded = mfree(s->up_padded);
+        if (len % 2) {
+                s->up_padded = malloc(len + 1);
+                if (!s->up_padded)
+                        return -ENOMEM;
+                memcpy(s->up_padded, data, len);
+                s->up_padded[len] = 0;
+                data = s->up_padded;
+                len++;
+        }
+        s->up_data = data;
+        s->up_len = len;
+        s->up_addr = addr;
+
+        brom_cmd(s, BROM_CMD_SEND_DA, "SEND_DA");
+        exchange_write_be32(&s->x, addr, "SEND_DA address");
+        exchange_echo(&s->x);
+        exchange_write_be32(&s->x, (uint32_t) len, "SEND_DA length");
+        exchange_echo(&s->x);
+        exchange_write_be32(&s->x, sig_len, "SEND_DA signature length");
+        exchange_echo(&s->x);
+        exchange_read(&s->x, s->status, 2, "SEND_DA status");
+        r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+        if (r < 0)
+                s->step = STEP_IDLE;
+        return r;
+}
+
+int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *userdata) {
+        int r;
+
+        r = brom_session_begin(s, STEP_JUMP_DA, done, userdata);
+        if (r < 0)
+                return r;
+        brom_cmd(s, BROM_CMD_JUMP_DA, "JUMP_DA");
+        exchange_write_be32(&s->x, addr, "JUMP_DA address");
+        exchange_echo(&s->x);
+        exchange_read(&s->x, s->status, 2, "JUMP_DA status");
+        r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+        if (r < 0)
+                s->step = STEP_IDLE;
         return r;
 }

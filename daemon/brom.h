@@ -53,6 +53,15 @@ static inline void brom_session_freep(BromSession **s) {
                 brom_session_free(*s);
 }
 
+/* Upload a Download Agent stage with SEND_DA (brom.md §3.3, §3.5): data
+ * includes the signature (sig_len bytes at its end).  A status the phone
+ * answers with is kept for brom_session_get_status(). */
+int brom_session_send_da(BromSession *s, uint32_t addr, const uint8_t *data, size_t len, uint32_t sig_len,
+                         BromDone done, void *userdata);
+int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *userdata);
+/* Last status word the phone answered (0 if none). */
+uint16_t brom_session_get_status(BromSession *s);
+
 /* ---- pure helpers: no I/O, unit-tested and fuzzed ---- */
 
 /* Handshake: classify one byte the phone sent while we wait for the
@@ -70,6 +79,8 @@ int brom_parse_hw_code(const uint8_t buf[4], uint16_t *ret_hw_code, uint16_t *re
 int brom_parse_hw_sw_ver(const uint8_t buf[8], BromIdentity *id);
 int brom_parse_target_config(const uint8_t buf[6], uint32_t *ret_config, uint16_t *ret_status);
 bool brom_status_ok(uint16_t status);
+/* XOR of the little-endian 16-bit words; an odd last byte counts alone (§3.5). */
+uint16_t brom_checksum_xor16(const uint8_t *data, size_t len);
 
 /* A sentence for the user: what the status means and what to do. */
 const char *brom_status_to_string(uint16_t status);
