@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "device.h"
+#include "job.h"
 #include "log.h"
 #include "manager.h"
 
@@ -47,6 +48,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SupportedUsbIds", "a(qqs)", property_get_usb_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_SIGNAL("JobNew", "uo", 0),
+        SD_BUS_SIGNAL("JobRemoved", "uos", 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -67,5 +70,12 @@ int manager_dbus_register(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, &m->slots[3], MTKNVD_DEVICE_PREFIX, device_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register device enumerator: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[4], MTKNVD_JOB_PREFIX, MTKNVD_JOB_IFACE, job_vtable,
+                                       job_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register job objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, &m->slots[5], MTKNVD_JOB_PREFIX, job_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register job enumerator: %m");
         return 0;
 }

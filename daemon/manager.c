@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "device.h"
+#include "job.h"
 #include "log.h"
 #include "manager.h"
 
@@ -26,6 +27,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         /* Devices first: their sessions hold libusb handles. */
+        while (m->n_jobs > 0)
+                job_free(m->jobs[0]);
+        free(m->jobs);
         while (m->n_devices > 0)
                 device_free(m->devices[--m->n_devices]);
         free(m->devices);

@@ -20,6 +20,7 @@
 #define MTKNVD_ERROR_PREFIX    "org.mtknvd.MtkNv1.Error."
 
 typedef struct Device Device;
+typedef struct Job Job;
 
 typedef struct Manager {
         sd_event *event;
@@ -29,7 +30,10 @@ typedef struct Manager {
         Config config;
         Device **devices;
         size_t n_devices;
-        sd_bus_slot *slots[4];
+        Job **jobs;
+        size_t n_jobs;
+        uint32_t next_job_id;
+        sd_bus_slot *slots[8];
 } Manager;
 
 int manager_new(Manager **ret);

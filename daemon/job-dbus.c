@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "job.h"
+#include "log.h"
+
+static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        uint64_t end = 0;
+
+        if (j->rate > 0 && j->total_bytes > j->bytes)
+                end = j->start_usec + (uint64_t) ((double) j->total_bytes * 1e6 / (double) j->rate);
+        return sd_bus_message_append(reply, "t", end);
+}
+
+static int property_get_object(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        return sd_bus_message_append(reply, "o", j->device_path);
+}
+
+static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = sd_bus_message_skip(msg, "a{sv}");
+        if (r < 0)
+                return r;
+        if (!j->cancelable || !j->cancel)
+                return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "Busy",
+                                        "This job cannot be cancelled right now (a write is in progress); it "
+                                        "will roll back or finish by itself.");
+        r = j->cancel(j, j->userdata);
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "Busy", "This job cannot be cancelled right now.");
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+const sd_bus_vtable job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Operation", "s", NULL, offsetof(Job, operation), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Device", "o", property_get_object, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Step", "s", NULL, offsetof(Job, step), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Progress", "d", NULL, offsetof(Job, progress), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ProgressValid", "b", NULL, offsetof(Job, progress_valid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Bytes", "t", NULL, offsetof(Job, bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TotalBytes", "t", NULL, offsetof(Job, total_bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Rate", "t", NULL, offsetof(Job, rate), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartTime", "t", NULL, offsetof(Job, start_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Cancelable", "b", NULL, offsetof(Job, cancelable), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartedByUID", "u", NULL, offsetof(Job, started_by_uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD("Cancel", "a{sv}", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL("Completed", "bs", 0),
+        SD_BUS_VTABLE_END,
+};
+
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                    sd_bus_error *error) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (streq(m->jobs[i]->object_path, path)) {
+                        *found = m->jobs[i];
+                        return 1;
+                }
+        return 0;
+}
+
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l = calloc(m->n_jobs + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                l[i] = strdup(m->jobs[i]->object_path);
+                if (!l[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                free(l[k]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 1;
+}

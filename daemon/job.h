@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A long-running operation (a backup, later a restore) as a D-Bus object
+ * with udisks-style progress properties, Cancel() and Completed(b, s).
+ * The operation itself lives elsewhere and drives the job through this API.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+#define MTKNVD_JOB_PREFIX "/org/mtknvd/MtkNv1/job"
+#define MTKNVD_JOB_IFACE  "org.mtknvd.MtkNv1.Job"
+
+typedef struct Job Job;
+/* Asked to stop; returns -EBUSY when it cannot right now. */
+typedef int (*JobCancelFunc)(Job *j, void *userdata);
+
+struct Job {
+        Manager *manager;
+        uint32_t id;
+        char *object_path;
+        char *operation;          /* "backup" */
+        char *device_path;
+        char *step;               /* what it is doing now, for people */
+        uid_t started_by_uid;
+        uint64_t start_usec;      /* CLOCK_REALTIME */
+        uint64_t start_mono_usec;
+        uint64_t bytes, total_bytes;
+        uint64_t rate;            /* bytes per second */
+        double progress;
+        bool progress_valid;
+        bool cancelable;
+        bool finished;
+        uint64_t last_emit_usec;
+        unsigned last_emit_percent;
+        char *result_path;        /* e.g. the Backup object it made */
+        JobCancelFunc cancel;
+        void *userdata;
+};
+
+int job_new(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret);
+Job *job_free(Job *j);
+void job_set_step(Job *j, const char *step);
+void job_set_total(Job *j, uint64_t total_bytes);
+/* Adds n bytes of progress; emits at most ~10 times a second or when the
+ * whole percent changes (D-Bus signals are not free). */
+void job_add_bytes(Job *j, uint64_t n);
+void job_set_cancelable(Job *j, bool b);
+void job_set_result_path(Job *j, const char *path);
+/* Emits Completed(success, message) and JobRemoved, then frees the job. */
+void job_complete(Job *j, bool success, const char *message);
+
+/* job-dbus.c */
+extern const sd_bus_vtable job_vtable[];
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                    sd_bus_error *error);
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
