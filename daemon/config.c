@@ -8,12 +8,71 @@
 #include "log.h"
 
 int config_init(Config *c) {
-        *c = (Config) { .grace_usec = CONFIG_GRACE_USEC_DEFAULT };
+        *c = (Config) { .grace_usec = CONFIG_GRACE_USEC_DEFAULT, .auto_backup = AUTO_BACKUP_FIRST_SEEN };
+        c->identity_spec = strdup(CONFIG_IDENTITY_DEFAULT);
+        if (!c->identity_spec)
+                return -ENOMEM;
         return usb_id_list_default(&c->usb_ids);
 }
 
 void config_done(Config *c) {
         usb_id_list_done(&c->usb_ids);
+        free(c->identity_spec);
+        for (size_t i = 0; i < c->n_download_agents; i++)
+                free(c->download_agents[i]);
+        free(c->download_agents);
+        *c = (Config) {};
+}
+
+const char *auto_backup_to_string(AutoBackup a) {
+        switch (a) {
+        case AUTO_BACKUP_FIRST_SEEN: return "first-seen";
+        case AUTO_BACKUP_ALWAYS:     return "always";
+        case AUTO_BACKUP_NEVER:      return "never";
+        }
+        return "unknown";
+}
+
+int auto_backup_from_string(const char *s, AutoBackup *ret) {
+        for (AutoBackup a = AUTO_BACKUP_FIRST_SEEN; a <= AUTO_BACKUP_NEVER; a++)
+                if (streq(s, auto_backup_to_string(a))) {
+                        *ret = a;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int config_add_download_agents(Config *c, const char *value) {
+        const char *p = value;
+
+        /* "DownloadAgent=" with nothing resets the list, as systemd does */
+        if (*value == 0) {
+                for (size_t i = 0; i < c->n_download_agents; i++)
+                        free(c->download_agents[i]);
+                c->n_download_agents = 0;
+                return 0;
+        }
+        while (*p) {
+                size_t len = strcspn(p, " \t");
+                char **n;
+
+                if (len == 0) {
+                        p++;
+                        continue;
+                }
+                if (p[0] != '/')
+                        return -EINVAL;
+                n = reallocarray(c->download_agents, c->n_download_agents + 1, sizeof(char *));
+                if (!n)
+                        return -ENOMEM;
+                c->download_agents = n;
+                n[c->n_download_agents] = strndup(p, len);
+                if (!n[c->n_download_agents])
+                        return -ENOMEM;
+                c->n_download_agents++;
+                p += len;
+        }
+        return 0;
 }
 
 int config_parse_seconds(const char *s, uint64_t *ret_usec) {
@@ -78,6 +137,35 @@ int config_load(Config *c, const char *path) {
                         if (config_parse_seconds(value, &c->grace_usec) < 0) {
                                 r = log_error_errno(EINVAL, "%s:%u: ReenumerationGraceSec= wants seconds, "
                                                     "got \"%s\".", path, n, value);
+                                break;
+                        }
+                } else if (streq(key, "AutoBackup")) {
+                        if (auto_backup_from_string(value, &c->auto_backup) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: AutoBackup= wants first-seen, always or never, "
+                                                    "got \"%s\".", path, n, value);
+                                break;
+                        }
+                } else if (streq(key, "IdentityPartitions")) {
+                        char *v = strdup(value);
+
+                        if (!v || !*value) {
+                                free(v);
+                                r = log_error_errno(EINVAL, "%s:%u: IdentityPartitions= wants a comma-separated "
+                                                    "list of partition names.", path, n);
+                                break;
+                        }
+                        free(c->identity_spec);
+                        c->identity_spec = v;
+                } else if (streq(key, "DownloadAgent")) {
+                        if (config_add_download_agents(c, value) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: DownloadAgent= wants absolute paths of DA "
+                                                    "files, got \"%s\".", path, n, value);
+                                break;
+                        }
+                } else if (streq(key, "ExitOnIdleSec")) {
+                        if (config_parse_seconds(value, &c->idle_exit_usec) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: ExitOnIdleSec= wants seconds, got \"%s\".",
+                                                    path, n, value);
                                 break;
                         }
                 } else

@@ -13,10 +13,26 @@
 #define CONFIG_FILE_DEFAULT "/etc/mtknvd/mtknvd.conf"
 #define CONFIG_GRACE_USEC_DEFAULT (10ULL * 1000000ULL)
 
+typedef enum AutoBackup {
+        AUTO_BACKUP_FIRST_SEEN,       /* only when no verified backup of this phone exists */
+        AUTO_BACKUP_ALWAYS,
+        AUTO_BACKUP_NEVER,
+} AutoBackup;
+
+#define CONFIG_IDENTITY_DEFAULT "nvram,nvdata,nvcfg,protect1,protect2,proinfo,persist"
+
 typedef struct Config {
         UsbIdList usb_ids;
         uint64_t grace_usec;          /* keep a vanished phone's object this long */
+        AutoBackup auto_backup;
+        char *identity_spec;          /* comma-separated partition names */
+        char **download_agents;       /* administrator's DA files */
+        size_t n_download_agents;
+        uint64_t idle_exit_usec;      /* 0: never exit on idle */
 } Config;
+
+const char *auto_backup_to_string(AutoBackup a);
+int auto_backup_from_string(const char *s, AutoBackup *ret);
 
 int config_init(Config *c);
 /* A missing file is not an error; a malformed line is, naming file and line. */
