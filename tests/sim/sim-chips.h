@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The simulator's own chip table (brom.md §5), kept apart from the daemon's. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct SimChip {
+        const char *name;        /* "mt6735" */
+        uint16_t hw_code;        /* GET_HW_CODE */
+        uint16_t da_code;        /* DA file family */
+        uint16_t hw_sub_code;
+        uint32_t wdt_base;
+        bool soc_id;
+} SimChip;
+
+const SimChip *sim_chip_find(const char *name);

@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * build/mtksim: run a command in a world with simulated MediaTek phones.
+ *
+ *   mtksim [--phone KEY=VALUE,...]... [--control PATH] [--coldplug] [--verbose] -- COMMAND [ARG...]
+ *
+ * See tests/sim/README.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "brom-proto.h"
+#include "sim-chips.h"
+#include "sim-world.h"
+
+#define PRELOAD_LIB "libumockdev-preload.so.0"
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: mtksim [OPTIONS] -- COMMAND [ARG...]\n"
+                "\n"
+                "Run COMMAND in a umockdev world where simulated MediaTek phones, speaking the\n"
+                "BROM / preloader and legacy Download Agent protocols, sit on emulated USB.\n"
+                "The phones are plugged in once COMMAND listens for uevents. mtksim exits with\n"
+                "COMMAND's status.\n"
+                "\n"
+                "Options:\n"
+                "  --phone KEY=VALUE,...  Add a phone (repeatable; default: one MT6735 in\n"
+                "                         preloader mode). Keys: id, chip, mode (brom|preloader),\n"
+                "                         target-config, me-id, soc-id, bl-ver, brom-version,\n"
+                "                         hw-sub-code, hw-version, sw-version, port, storage,\n"
+                "                         handshake-window (ms, 0 = forever), fault, daa-accept\n"
+                "  --control PATH         Control socket (default: in the testbed directory);\n"
+                "                         exported to COMMAND as MTKSIM_CONTROL\n"
+                "  --coldplug             Plug the phones in before COMMAND starts\n"
+                "  --verbose              Log control commands and device events\n"
+                "  -h, --help             Show this help\n"
+                "\n"
+                "Control commands: list | add SPEC | plug ID | unplug ID | replug ID [KEY=VALUE...]\n"
+                "                  | set ID KEY=VALUE... | fault ID KIND[:ARG] | stats ID\n"
+                "Fault kinds: unplug-after-bytes:N unplug-after-cmd:OP unplug-after-da-bytes:N stall\n"
+                "             garbage:N wrong-echo status:V bad-checksum nack da-reject corrupt-write clear\n");
+}
+
+/* ------------------------------------------------------------ phones */
+
+static int parse_hex_bytes(const char *s, uint8_t *out, size_t len) {
+        if (strlen(s) != 2 * len)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                int hi = g_ascii_xdigit_value(s[2 * i]), lo = g_ascii_xdigit_value(s[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                out[i] = (uint8_t) (hi << 4 | lo);
+        }
+        return 0;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *ret) {
+        char *end;
+
+        errno = 0;
+        *ret = g_ascii_strtoull(s, &end, 0);
+        if (errno || *end || end == s || *ret > max)
+                return -EINVAL;
+        return 0;
+}
+
+int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value, GError **error) {
+        uint64_t v = 0;
+        int r = 0;
+
+        if (g_str_equal(key, "id"))
+                g_strlcpy(cfg->id, value, sizeof(cfg->id));
+        else if (g_str_equal(key, "chip")) {
+                const SimChip *c = sim_chip_find(value);
+
+                if (!c) {
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown chip \"%s\"", value);
+                        return -EINVAL;
+                }
+                g_strlcpy(cfg->chip, c->name, sizeof(cfg->chip));
+                cfg->hw_code = c->hw_code;
+                cfg->da_code = c->da_code;
+                cfg->hw_sub_code = c->hw_sub_code;
+                cfg->wdt_base = c->wdt_base;
+                cfg->has_soc_id = c->soc_id;
+        } else if (g_str_equal(key, "mode")) {
+                if (g_str_equal(value, "brom"))
+                        cfg->brom = true;
+                else if (g_str_equal(value, "preloader"))
+                        cfg->brom = false;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "target-config"))
+                r = parse_uint(value, UINT32_MAX, &v), cfg->target_config = (uint32_t) v;
+        else if (g_str_equal(key, "me-id"))
+                r = parse_hex_bytes(value, cfg->me_id, sizeof(cfg->me_id));
+        else if (g_str_equal(key, "soc-id")) {
+                r = parse_hex_bytes(value, cfg->soc_id, sizeof(cfg->soc_id));
+                cfg->has_soc_id = r >= 0;
+        } else if (g_str_equal(key, "bl-ver"))
+                r = parse_uint(value, 0xff, &v), cfg->bl_ver = (uint8_t) v;
+        else if (g_str_equal(key, "brom-version"))
+                r = parse_uint(value, 0xff, &v), cfg->brom_ver = (uint8_t) v;
+        else if (g_str_equal(key, "hw-sub-code"))
+                r = parse_uint(value, 0xffff, &v), cfg->hw_sub_code = (uint16_t) v;
+        else if (g_str_equal(key, "hw-version"))
+                r = parse_uint(value, 0xffff, &v), cfg->hw_version = (uint16_t) v;
+        else if (g_str_equal(key, "sw-version"))
+                r = parse_uint(value, 0xffff, &v), cfg->sw_version = (uint16_t) v;
+        else if (g_str_equal(key, "hw-code"))
+                r = parse_uint(value, 0xffff, &v), cfg->hw_code = (uint16_t) v;
+        else if (g_str_equal(key, "handshake-window"))
+                r = parse_uint(value, 3600000, &v), cfg->handshake_window_ms = (unsigned) v;
+        else if (g_str_equal(key, "storage")) {
+                g_free(cfg->storage);
+                cfg->storage = g_strdup(value);
+        } else if (g_str_equal(key, "layout")) {
+                if (g_str_equal(value, "gpt"))
+                        cfg->pmt_layout = false;
+                else if (g_str_equal(value, "pmt"))
+                        cfg->pmt_layout = true;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "daa-accept"))
+                cfg->daa_accept = g_str_equal(value, "1") || g_str_equal(value, "yes");
+        else if (g_str_equal(key, "fault"))
+                r = sim_fault_parse(value, &cfg->fault, &cfg->fault_arg);
+        else if (g_str_equal(key, "port")) {
+                /* handled by the world */
+        } else {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown phone key \"%s\"", key);
+                return -EINVAL;
+        }
+        if (r < 0)
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad value \"%s\" for %s", value, key);
+        return r;
+}
+
+static void phone_defaults(SimPhoneConfig *cfg, unsigned n) {
+        *cfg = (SimPhoneConfig) {};
+        snprintf(cfg->id, sizeof(cfg->id), "phone%u", n);
+        sim_phone_config_set(cfg, "chip", "mt6735", NULL);
+        /* Assumed (brom.md §8: unknown for a real MT6735): a preloader recent
+         * enough to answer GET_ME_ID, i.e. bl_ver 3. */
+        cfg->bl_ver = 3;
+        cfg->brom_ver = 0x05;
+        cfg->hw_version = 0xca00;
+        cfg->sw_version = 0;
+        cfg->handshake_window_ms = BROM_PRELOADER_HANDSHAKE_TIMEOUT_MS;
+}
+
+static void derive_ids(SimPhoneConfig *cfg, bool have_me, bool have_soc) {
+        g_autofree char *seed = g_strdup_printf("%s:%s", cfg->id, cfg->chip);
+        g_autoptr(GChecksum) c = g_checksum_new(G_CHECKSUM_SHA256);
+        uint8_t digest[32];
+        gsize len = sizeof(digest);
+
+        g_checksum_update(c, (const guchar *) seed, -1);
+        g_checksum_get_digest(c, digest, &len);
+        if (!have_me)
+                memcpy(cfg->me_id, digest, sizeof(cfg->me_id));
+        if (!have_soc) {
+                for (size_t i = 0; i < sizeof(cfg->soc_id); i++)
+                        cfg->soc_id[i] = digest[(i + 7) % 32] ^ 0xa5;
+        }
+}
+
+SimSlot *sim_world_find(SimWorld *w, const char *id) {
+        for (guint i = 0; i < w->slots->len; i++) {
+                SimSlot *s = g_ptr_array_index(w->slots, i);
+
+                if (g_str_equal(s->id, id))
+                        return s;
+        }
+        return NULL;
+}
+
+SimSlot *sim_world_add_phone(SimWorld *w, const char *spec, GError **error) {
+        g_auto(GStrv) items = g_strsplit(spec, ",", -1);
+        g_autofree char *port = NULL;
+        SimPhoneConfig cfg;
+        bool have_me = false, have_soc = false;
+        SimPhone *phone;
+        SimSlot *s;
+
+        phone_defaults(&cfg, w->slots->len);
+        for (guint i = 0; items[i]; i++) {
+                g_auto(GStrv) kv = NULL;
+
+                if (!*items[i])
+                        continue;
+                kv = g_strsplit(items[i], "=", 2);
+                if (!kv[1]) {
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "expected KEY=VALUE, got \"%s\"",
+                                    items[i]);
+                        g_free(cfg.storage);
+                        return NULL;
+                }
+                if (g_str_equal(kv[0], "port")) {
+                        g_free(port);
+                        port = g_strdup(kv[1]);
+                        continue;
+                }
+                if (sim_phone_config_set(&cfg, kv[0], kv[1], error) < 0) {
+                        g_free(cfg.storage);
+                        return NULL;
+                }
+                have_me |= g_str_equal(kv[0], "me-id");
+                have_soc |= g_str_equal(kv[0], "soc-id");
+        }
+        if (sim_world_find(w, cfg.id)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "a phone \"%s\" exists already", cfg.id);
+                g_free(cfg.storage);
+                return NULL;
+        }
+        derive_ids(&cfg, have_me, have_soc);
+        if (!cfg.storage)
+                cfg.storage = g_strdup_printf("%s/storage-%s.img", w->root, cfg.id);
+        if (!port)
+                port = g_strdup_printf("1-%u", ++w->next_port);
+
+        phone = sim_phone_new(&cfg, error);
+        g_free(cfg.storage);
+        if (!phone)
+                return NULL;
+        s = g_new0(SimSlot, 1);
+        s->id = g_strdup(sim_phone_config(phone)->id);
+        s->device = sim_device_new(w->tb, phone, port);
+        g_ptr_array_add(w->slots, s);
+        return s;
+}
+
+gboolean sim_world_plug(SimWorld *w, SimSlot *s, GError **error) {
+        if (sim_device_is_plugged(s->device))
+                return TRUE;
+        if (w->verbose)
+                g_printerr("mtksim: plugging %s into %s\n", s->id, sim_device_port(s->device));
+        return sim_device_plug(s->device, ++w->next_devnum, error);
+}
+
+void sim_world_unplug(SimWorld *w, SimSlot *s) {
+        if (!sim_device_is_plugged(s->device))
+                return;
+        if (w->verbose)
+                g_printerr("mtksim: unplugging %s\n", s->id);
+        sim_device_unplug(s->device);
+}
+
+static void plug_all(SimWorld *w) {
+        g_autoptr(GError) error = NULL;
+
+        if (w->plugged_initial)
+                return;
+        w->plugged_initial = true;
+        for (guint i = 0; i < w->slots->len; i++)
+                if (!sim_world_plug(w, g_ptr_array_index(w->slots, i), &error)) {
+                        g_printerr("mtksim: cannot plug a phone: %s\n", error->message);
+                        g_clear_error(&error);
+                }
+}
+
+/* ------------------------------------------------------------ the command */
+
+/* umockdev-usb.md step 7: a uevent reaches only sockets that exist, so plug
+ * once the command has one (the preload creates $UMOCKDEV_DIR/eventN). */
+static gboolean on_inotify(int fd, GIOCondition cond, gpointer userdata) {
+        SimWorld *w = userdata;
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        for (char *p = buf; n > 0 && p < buf + n;) {
+                struct inotify_event *ev = (struct inotify_event *) p;
+
+                if (ev->len > 0 && g_str_has_prefix(ev->name, "event"))
+                        w->listening = true;
+                p += sizeof(struct inotify_event) + ev->len;
+        }
+        if (!w->listening)
+                return G_SOURCE_CONTINUE;
+        plug_all(w);
+        close(fd);
+        return G_SOURCE_REMOVE;
+}
+
+static void on_child_exit(GPid pid, gint status, gpointer userdata) {
+        SimWorld *w = userdata;
+
+        if (WIFEXITED(status))
+                w->exit_status = WEXITSTATUS(status);
+        else if (WIFSIGNALED(status))
+                w->exit_status = 128 + WTERMSIG(status);
+        else
+                w->exit_status = 1;
+        g_spawn_close_pid(pid);
+        w->child = 0;
+        g_main_loop_quit(w->loop);
+}
+
+static gboolean on_signal(gpointer userdata) {
+        SimWorld *w = userdata;
+
+        if (w->child > 0)
+                kill(w->child, SIGTERM);
+        else
+                g_main_loop_quit(w->loop);
+        return G_SOURCE_CONTINUE;
+}
+
+static void reexec_under_preload(char **argv) {
+        const char *old = g_getenv("LD_PRELOAD");
+        g_autofree char *value = NULL;
+
+        if (old && strstr(old, "libumockdev-preload"))
+                return;
+        /* umockdev-usb.md step 1: the testbed itself must see the fake world */
+        value = old && *old ? g_strdup_printf("%s:%s", PRELOAD_LIB, old) : g_strdup(PRELOAD_LIB);
+        g_setenv("LD_PRELOAD", value, TRUE);
+        execv("/proc/self/exe", argv);
+        g_printerr("mtksim: cannot re-execute under %s: %s\n", PRELOAD_LIB, g_strerror(errno));
+        exit(EXIT_FAILURE);
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "phone", required_argument, NULL, 'p' },
+                { "control", required_argument, NULL, 'c' },
+                { "coldplug", no_argument, NULL, 'C' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        g_autoptr(GPtrArray) specs = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *control = NULL;
+        SimWorld w = { .control_fd = -1, .exit_status = 1 };
+        bool coldplug = false;
+        int c, ifd;
+
+        reexec_under_preload(argv);
+
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'p':
+                        g_ptr_array_add(specs, optarg);
+                        break;
+                case 'c':
+                        g_free(control);
+                        control = g_strdup(optarg);
+                        break;
+                case 'C':
+                        coldplug = true;
+                        break;
+                case 'v':
+                        w.verbose = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return EXIT_SUCCESS;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        if (optind >= argc) {
+                usage(stderr);
+                return 2;
+        }
+
+        /* umockdev-usb.md step 2: latch "not in a mock environment" before
+         * the testbed exists, so add_device does not announce devices early */
+        (void) umockdev_in_mock_environment();
+        w.tb = umockdev_testbed_new();
+        w.root = umockdev_testbed_get_root_dir(w.tb);
+        w.slots = g_ptr_array_new();
+        w.loop = g_main_loop_new(NULL, FALSE);
+
+        if (!umockdev_testbed_add_device(w.tb, "usb", "usb1", NULL, "busnum", "1", "devnum", "1", "speed", "480",
+                                         NULL, "DEVTYPE", "usb_device", "BUSNUM", "001", "DEVNUM", "001", NULL)) {
+                g_printerr("mtksim: cannot create the root hub\n");
+                return EXIT_FAILURE;
+        }
+        w.next_devnum = 1;
+
+        if (specs->len == 0)
+                g_ptr_array_add(specs, (gpointer) "");
+        for (guint i = 0; i < specs->len; i++)
+                if (!sim_world_add_phone(&w, g_ptr_array_index(specs, i), &error)) {
+                        g_printerr("mtksim: --phone %s: %s\n", (char *) g_ptr_array_index(specs, i), error->message);
+                        return 2;
+                }
+
+        if (!control)
+                control = g_strdup_printf("%s/control", w.root);
+        if (!sim_control_start(&w, control, &error)) {
+                g_printerr("mtksim: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        g_setenv("MTKSIM_CONTROL", control, TRUE);
+
+        if (coldplug)
+                plug_all(&w);
+        else {
+                ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+                if (ifd < 0 || inotify_add_watch(ifd, w.root, IN_CREATE) < 0) {
+                        g_printerr("mtksim: inotify: %s\n", g_strerror(errno));
+                        return EXIT_FAILURE;
+                }
+                g_unix_fd_add(ifd, G_IO_IN, on_inotify, &w);
+        }
+
+        if (!g_spawn_async(NULL, argv + optind, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                           &w.child, &error)) {
+                g_printerr("mtksim: cannot run %s: %s\n", argv[optind], error->message);
+                return 127;
+        }
+        g_child_watch_add(w.child, on_child_exit, &w);
+        g_unix_signal_add(SIGTERM, on_signal, &w);
+        g_unix_signal_add(SIGINT, on_signal, &w);
+
+        g_main_loop_run(w.loop);
+
+        sim_control_stop(&w);
+        for (guint i = 0; i < w.slots->len; i++) {
+                SimSlot *s = g_ptr_array_index(w.slots, i);
+
+                sim_device_free(s->device);
+                g_free(s->id);
+                g_free(s);
+        }
+        g_ptr_array_unref(w.slots);
+        g_main_loop_unref(w.loop);
+        g_free(w.root);
+        g_object_unref(w.tb); /* removes the testbed directory */
+        return w.exit_status;
+}

@@ -1,0 +1,1220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Written from ../shared/protocol/brom.md and da.md, not from the daemon.
+ * Where the reference is silent the choice is marked "assumed" and listed
+ * in tests/sim/README.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "brom-proto.h"
+#include "da-legacy-proto.h"
+#include "sim-phone.h"
+#include "sim-storage.h"
+
+typedef enum Phase {
+        PHASE_OFF,
+        PHASE_LISTEN,       /* preloader waiting for A0 or a mode token (§2.2) */
+        PHASE_HANDSHAKE,    /* start bytes */
+        PHASE_COMMAND,      /* BROM / preloader command loop */
+        PHASE_DA_ACK,       /* DA1: waiting for the host's 5A after the sync block */
+        PHASE_DA_CONFIG,
+        PHASE_DA_NEED_EMI,  /* BROM-mode DA1 that wants EMI settings; we stop here */
+        PHASE_DA2_HEAD,
+        PHASE_DA2_DATA,
+        PHASE_DA2_FINAL,
+        PHASE_DA_LOOP,
+        PHASE_DEAD,         /* reset / rebooted: answers nothing */
+} Phase;
+
+typedef struct Field {
+        uint8_t *data;
+        size_t len, pos;
+} Field;
+
+struct SimPhone {
+        SimPhoneConfig cfg;
+        SimStorage *storage;
+        Phase phase;
+        GByteArray *rx;              /* host bytes not consumed yet */
+        GQueue fields;               /* Field*: answers not sent yet */
+        uint16_t line_state;
+        uint64_t listen_deadline, hs_deadline, next_ready;
+        unsigned hs_idx;
+        uint8_t token[BROM_PRELOADER_TOKEN_LEN];
+        size_t token_len;
+
+        /* command in progress */
+        int op;
+        unsigned stage;
+        uint32_t a[4];
+        uint32_t count, done_count;
+        uint16_t status1;
+
+        /* SEND_DA */
+        uint32_t da_addr, da_len, da_sig_len, da_got;
+        uint16_t da_xor;
+        uint8_t da_odd;
+        bool da_loaded;
+        uint32_t da_loaded_addr;
+        GByteArray *da_head;         /* first bytes of DA1, kept for the stats */
+
+        /* legacy DA */
+        uint32_t da2_len, da2_pkt, da2_got, da2_chunk_got;
+        unsigned config_len;
+        uint8_t region;
+        uint64_t rw_addr, rw_len, rw_off;
+        uint32_t rw_pkt;
+        uint8_t *chunk;
+        size_t chunk_len, chunk_got;
+        bool reboot_pending;
+
+        /* faults */
+        SimFault fault;
+        uint64_t fault_arg;
+        uint32_t rng;
+
+        /* stats */
+        uint64_t bytes_in, bytes_out, da_bytes;
+        unsigned handshakes;
+        GString *commands;
+        int last_cmd;
+        bool want_unplug;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static uint16_t be16(const uint8_t *b) {
+        return (uint16_t) ((b[0] << 8) | b[1]);
+}
+static uint32_t be32(const uint8_t *b) {
+        return ((uint32_t) b[0] << 24) | ((uint32_t) b[1] << 16) | ((uint32_t) b[2] << 8) | b[3];
+}
+static uint64_t be64(const uint8_t *b) {
+        return ((uint64_t) be32(b) << 32) | be32(b + 4);
+}
+static void put16(uint8_t *b, uint16_t v) {
+        b[0] = (uint8_t) (v >> 8);
+        b[1] = (uint8_t) v;
+}
+static void put32(uint8_t *b, uint32_t v) {
+        b[0] = (uint8_t) (v >> 24);
+        b[1] = (uint8_t) (v >> 16);
+        b[2] = (uint8_t) (v >> 8);
+        b[3] = (uint8_t) v;
+}
+static void put64(uint8_t *b, uint64_t v) {
+        put32(b, (uint32_t) (v >> 32));
+        put32(b + 4, (uint32_t) v);
+}
+
+static uint32_t sim_rand(SimPhone *p) {
+        /* xorshift32: noise must be reproducible run to run */
+        p->rng ^= p->rng << 13;
+        p->rng ^= p->rng >> 17;
+        p->rng ^= p->rng << 5;
+        return p->rng;
+}
+
+static void emit_raw(SimPhone *p, const void *data, size_t len) {
+        Field *f = g_new0(Field, 1);
+
+        f->data = g_memdup2(data, len);
+        f->len = len;
+        g_queue_push_tail(&p->fields, f);
+}
+
+/* Every answer goes through here, so a fault can replace it. */
+static void emit(SimPhone *p, const void *data, size_t len) {
+        if (p->fault == SIM_FAULT_GARBAGE) {
+                size_t n = p->fault_arg ? p->fault_arg : 16;
+                uint8_t *g = g_malloc(n);
+
+                for (size_t i = 0; i < n; i++) {
+                        /* never a handshake complement or READY letter by accident */
+                        do
+                                g[i] = (uint8_t) sim_rand(p);
+                        while (g[i] == 0x5f || g[i] == 0xf5 || g[i] == 0xaf || g[i] == 0xfa ||
+                               memchr(BROM_PRELOADER_READY, g[i], BROM_PRELOADER_READY_LEN));
+                }
+                emit_raw(p, g, n);
+                g_free(g);
+                p->fault = SIM_FAULT_NONE;
+                return;
+        }
+        emit_raw(p, data, len);
+}
+
+static void emit_u8(SimPhone *p, uint8_t v) {
+        emit(p, &v, 1);
+}
+static void emit_u16(SimPhone *p, uint16_t v) {
+        uint8_t b[2];
+        put16(b, v);
+        emit(p, b, 2);
+}
+static void emit_u32(SimPhone *p, uint32_t v) {
+        uint8_t b[4];
+        put32(b, v);
+        emit(p, b, 4);
+}
+
+static void emit_echo(SimPhone *p, const uint8_t *b, size_t len) {
+        if (p->fault == SIM_FAULT_WRONG_ECHO) {
+                uint8_t w[8];
+
+                memcpy(w, b, MIN(len, sizeof(w)));
+                w[0] ^= 0x55;
+                p->fault = SIM_FAULT_NONE;
+                emit(p, w, MIN(len, sizeof(w)));
+                return;
+        }
+        emit(p, b, len);
+}
+
+static void emit_status(SimPhone *p, uint16_t v) {
+        if (p->fault == SIM_FAULT_STATUS) {
+                v = (uint16_t) p->fault_arg;
+                p->fault = SIM_FAULT_NONE;
+        }
+        emit_u16(p, v);
+}
+
+static size_t avail(SimPhone *p) {
+        return p->rx->len;
+}
+static void consume(SimPhone *p, size_t n) {
+        g_byte_array_remove_range(p->rx, 0, (guint) n);
+}
+
+static void note_command(SimPhone *p, int op) {
+        p->last_cmd = op;
+        if (p->commands->len < 4000)
+                g_string_append_printf(p->commands, "%s0x%02x", p->commands->len ? "," : "", op);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error) {
+        SimPhone *p = g_new0(SimPhone, 1);
+
+        p->cfg = *cfg;
+        p->cfg.storage = g_strdup(cfg->storage);
+        p->rx = g_byte_array_new();
+        p->da_head = g_byte_array_new();
+        p->commands = g_string_new(NULL);
+        g_queue_init(&p->fields);
+        p->fault = cfg->fault;
+        p->fault_arg = cfg->fault_arg;
+        p->rng = 0x2545f491u ^ (uint32_t) g_str_hash(cfg->id);
+        p->op = -1;
+
+        if (p->cfg.storage) {
+                p->storage = sim_storage_open(p->cfg.storage, cfg, error);
+                if (!p->storage) {
+                        sim_phone_free(p);
+                        return NULL;
+                }
+        }
+        return p;
+}
+
+static void field_free(gpointer f) {
+        g_free(((Field *) f)->data);
+        g_free(f);
+}
+
+void sim_phone_free(SimPhone *p) {
+        if (!p)
+                return;
+        g_queue_clear_full(&p->fields, field_free);
+        g_byte_array_unref(p->rx);
+        g_byte_array_unref(p->da_head);
+        g_string_free(p->commands, TRUE);
+        sim_storage_close(p->storage);
+        g_free(p->chunk);
+        g_free(p->cfg.storage);
+        g_free(p);
+}
+
+SimPhoneConfig *sim_phone_config(SimPhone *p) {
+        return &p->cfg;
+}
+
+const char *sim_phone_storage_path(SimPhone *p) {
+        return p->cfg.storage;
+}
+
+void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
+        g_queue_clear_full(&p->fields, field_free);
+        g_byte_array_set_size(p->rx, 0);
+        p->want_unplug = false;
+        p->reboot_pending = false;
+        p->hs_idx = 0;
+        p->token_len = 0;
+        p->op = -1;
+        p->da_loaded = false;
+        p->line_state = 0;
+        if (p->cfg.brom) {
+                /* the BROM waits for the host as long as the boot flags say;
+                 * by key press that is long: model it as forever (assumed) */
+                p->phase = PHASE_HANDSHAKE;
+        } else {
+                p->phase = PHASE_LISTEN;
+                p->listen_deadline = p->cfg.handshake_window_ms ? now_us + p->cfg.handshake_window_ms * 1000ULL : 0;
+        }
+}
+
+void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg) {
+        p->fault = f;
+        p->fault_arg = arg;
+}
+
+void sim_phone_set_line_state(SimPhone *p, uint16_t state, uint64_t now_us) {
+        p->line_state = state;
+        if ((state & CDC_LINE_STATE_DTR) && p->next_ready == 0)
+                p->next_ready = now_us;
+}
+
+bool sim_phone_wants_unplug(SimPhone *p) {
+        /* a reboot leaves the bus once its last answer has gone out */
+        if (p->reboot_pending && g_queue_is_empty(&p->fields))
+                return true;
+        return p->want_unplug;
+}
+
+uint64_t sim_phone_tick(SimPhone *p, uint64_t now_us) {
+        uint64_t next = 0;
+
+        if (p->phase != PHASE_LISTEN)
+                return 0;
+        if (p->listen_deadline && now_us >= p->listen_deadline) {
+                /* nobody talked to us in time: boot on, i.e. leave download mode */
+                p->phase = PHASE_DEAD;
+                p->want_unplug = true;
+                return 0;
+        }
+        if (p->line_state & CDC_LINE_STATE_DTR) {
+                if (now_us >= p->next_ready) {
+                        emit_raw(p, BROM_PRELOADER_READY, BROM_PRELOADER_READY_LEN);
+                        p->next_ready = now_us + BROM_PRELOADER_READY_INTERVAL_MS * 1000ULL;
+                }
+                next = p->next_ready;
+        }
+        if (p->listen_deadline && (next == 0 || p->listen_deadline < next))
+                next = p->listen_deadline;
+        return next;
+}
+
+/* ------------------------------------------------------------ IN side */
+
+bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps) {
+        size_t space = cap;
+
+        /* A transfer completes on a short packet or when its buffer is full. */
+        for (GList *l = p->fields.head; l; l = l->next) {
+                Field *f = l->data;
+                size_t left = f->len - f->pos;
+
+                while (left > 0) {
+                        size_t pkt = MIN(left, (size_t) mps);
+
+                        if (pkt > space || pkt < mps || pkt == space)
+                                return true;
+                        space -= pkt;
+                        left -= pkt;
+                }
+        }
+        return false;
+}
+
+gssize sim_phone_take_in(SimPhone *p, uint8_t *buf, size_t cap, uint16_t mps, bool *overflow) {
+        size_t got = 0;
+
+        *overflow = false;
+        if (!sim_phone_in_ready(p, cap, mps))
+                return -1;
+        while (!g_queue_is_empty(&p->fields)) {
+                Field *f = g_queue_peek_head(&p->fields);
+                size_t pkt = MIN(f->len - f->pos, (size_t) mps);
+
+                if (pkt > cap - got) {
+                        /* babble: the packet is longer than what the host asked for */
+                        memcpy(buf + got, f->data + f->pos, cap - got);
+                        f->pos += cap - got;
+                        got = cap;
+                        *overflow = true;
+                } else {
+                        memcpy(buf + got, f->data + f->pos, pkt);
+                        f->pos += pkt;
+                        got += pkt;
+                }
+                if (f->pos >= f->len)
+                        field_free(g_queue_pop_head(&p->fields));
+                if (*overflow || pkt < mps || got == cap)
+                        break;
+        }
+        p->bytes_out += got;
+        return (gssize) got;
+}
+
+/* ------------------------------------------------------------ BROM / preloader */
+
+static bool phone_handshake(SimPhone *p, uint64_t now_us) {
+        static const uint8_t start[BROM_HANDSHAKE_LEN] = {
+                BROM_HANDSHAKE_0, BROM_HANDSHAKE_1, BROM_HANDSHAKE_2, BROM_HANDSHAKE_3,
+        };
+        uint8_t b;
+
+        if (avail(p) == 0)
+                return false;
+        if (!p->cfg.brom && p->hs_deadline && now_us > p->hs_deadline) {
+                /* §2.2: the 300 ms for the start bytes ran out: back to listening */
+                p->phase = PHASE_LISTEN;
+                p->hs_idx = 0;
+                return true;
+        }
+        b = p->rx->data[0];
+        consume(p, 1);
+        if (b == start[p->hs_idx]) {
+                emit_u8(p, (uint8_t) (0xff ^ b));
+                if (++p->hs_idx == BROM_HANDSHAKE_LEN) {
+                        p->phase = PHASE_COMMAND;
+                        p->handshakes++;
+                        p->op = -1;
+                }
+        } else {
+                /* §2.2: a wrong byte is answered with byte + 1 and the sequence restarts */
+                emit_u8(p, (uint8_t) (b + 1));
+                p->hs_idx = 0;
+        }
+        return true;
+}
+
+static bool phone_listen(SimPhone *p, uint64_t now_us) {
+        size_t n = avail(p);
+
+        if (n == 0)
+                return false;
+        if (p->token_len == 0 && p->rx->data[0] == BROM_HANDSHAKE_0) {
+                /* §2.2: the whole chunk that starts with A0 is discarded; the
+                 * USB layer hands us one OUT transfer at a time */
+                consume(p, n);
+                p->phase = PHASE_HANDSHAKE;
+                p->hs_idx = 0;
+                p->hs_deadline = now_us + BROM_PRELOADER_START_BUDGET_MS * 1000ULL;
+                return true;
+        }
+        /* anything else is a mode token (METAMETA, FASTBOOT...): collect and
+         * drop it; this simulator only implements download mode (assumed) */
+        while (n-- > 0 && p->token_len < BROM_PRELOADER_TOKEN_LEN) {
+                p->token[p->token_len++] = p->rx->data[0];
+                consume(p, 1);
+        }
+        if (p->token_len == BROM_PRELOADER_TOKEN_LEN)
+                p->token_len = 0;
+        return true;
+}
+
+static bool ids_answered(const SimPhone *p) {
+        return p->cfg.brom || p->cfg.bl_ver >= BROM_BL_VER_MIN_ME_ID;
+}
+
+static bool register_access_allowed(const SimPhone *p, uint32_t addr, bool write) {
+        if (!p->cfg.brom)
+                return true; /* sec_region_check: the registers we model are allowed */
+        return !(p->cfg.target_config & (write ? BROM_TGT_CFG_MEMWRITE : BROM_TGT_CFG_MEMREAD));
+}
+
+static void da_start(SimPhone *p);
+
+/* One step of the command loop; false when it needs more bytes. */
+static bool phone_command(SimPhone *p) {
+        uint8_t b[8];
+
+        if (p->op < 0) {
+                if (avail(p) < 1)
+                        return false;
+                p->op = p->rx->data[0];
+                consume(p, 1);
+                p->stage = 0;
+                note_command(p, p->op);
+                if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
+                        p->want_unplug = true;
+                        p->phase = PHASE_DEAD;
+                        return false;
+                }
+        }
+
+        switch (p->op) {
+        case BROM_CMD_GET_HW_CODE:
+                b[0] = (uint8_t) p->op;
+                emit_echo(p, b, 1);
+                emit_u16(p, p->cfg.hw_code);
+                emit_status(p, BROM_STATUS_OK);
+                break;
+
+        case BROM_CMD_GET_HW_SW_VER:
+                b[0] = (uint8_t) p->op;
+                emit_echo(p, b, 1);
+                emit_u16(p, p->cfg.hw_sub_code);
+                emit_u16(p, p->cfg.hw_version);
+                emit_u16(p, p->cfg.sw_version);
+                emit_status(p, BROM_STATUS_OK);
+                break;
+
+        case BROM_CMD_GET_BL_VER:
+                /* §3.3: a BROM echoes FE; a preloader answers its version, no echo */
+                emit_u8(p, p->cfg.brom ? BROM_BL_VER_IS_BROM : p->cfg.bl_ver);
+                break;
+
+        case BROM_CMD_GET_VERSION:
+                emit_u8(p, p->cfg.brom ? p->cfg.brom_ver : BROM_CMD_GET_VERSION);
+                break;
+
+        case BROM_CMD_GET_TARGET_CONFIG:
+                b[0] = (uint8_t) p->op;
+                emit_echo(p, b, 1);
+                emit_u32(p, p->cfg.target_config);
+                emit_status(p, BROM_STATUS_OK);
+                break;
+
+        case BROM_CMD_GET_ME_ID:
+        case BROM_CMD_GET_SOC_ID:
+                if (!ids_answered(p))
+                        break; /* an old preloader does not know the command (assumed: silence) */
+                b[0] = (uint8_t) p->op;
+                emit_echo(p, b, 1);
+                if (p->op == BROM_CMD_GET_ME_ID) {
+                        emit_u32(p, BROM_ME_ID_LEN);
+                        emit(p, p->cfg.me_id, BROM_ME_ID_LEN);
+                } else if (p->cfg.has_soc_id) {
+                        emit_u32(p, BROM_SOC_ID_LEN);
+                        emit(p, p->cfg.soc_id, BROM_SOC_ID_LEN);
+                } else
+                        emit_u32(p, 0);
+                emit_status(p, BROM_STATUS_OK);
+                break;
+
+        case BROM_CMD_UART1_LOG_EN:
+                b[0] = (uint8_t) p->op;
+                emit_echo(p, b, 1);
+                emit_status(p, BROM_STATUS_OK);
+                break;
+
+        case BROM_CMD_GET_PL_CAP:
+                if (p->cfg.brom)
+                        break;
+                b[0] = (uint8_t) p->op;
+                emit_echo(p, b, 1);
+                emit_u32(p, 0x00000006); /* ME_ID and SOC_ID support, no XFlash */
+                emit_u32(p, 0);
+                break;
+
+        case BROM_CMD_READ16:
+        case BROM_CMD_READ32:
+        case BROM_CMD_WRITE16:
+        case BROM_CMD_WRITE32: {
+                bool write = p->op == BROM_CMD_WRITE16 || p->op == BROM_CMD_WRITE32;
+                unsigned width = p->op == BROM_CMD_READ16 || p->op == BROM_CMD_WRITE16 ? 2 : 4;
+
+                switch (p->stage) {
+                case 0:
+                        b[0] = (uint8_t) p->op;
+                        emit_echo(p, b, 1);
+                        p->stage = 1;
+                        return true;
+                case 1:
+                case 2:
+                        if (avail(p) < 4)
+                                return false;
+                        p->a[p->stage - 1] = be32(p->rx->data);
+                        emit_echo(p, p->rx->data, 4);
+                        consume(p, 4);
+                        if (p->stage == 1) {
+                                p->stage = 2;
+                                return true;
+                        }
+                        p->count = p->a[1];
+                        p->done_count = 0;
+                        if (p->a[0] % width)
+                                p->status1 = BROM_STATUS_BAD_ALIGNMENT;
+                        else if (p->count == 0)
+                                p->status1 = BROM_STATUS_ZERO_LENGTH;
+                        else if (p->count > 0x10000)
+                                p->status1 = BROM_STATUS_LENGTH_OVERFLOW;
+                        else if (!register_access_allowed(p, p->a[0], write))
+                                p->status1 = BROM_STATUS_INVALID_ADDRESS;
+                        else
+                                p->status1 = BROM_STATUS_OK;
+                        emit_status(p, p->status1);
+                        if (p->status1 != BROM_STATUS_OK) {
+                                if (!write)
+                                        break;
+                                break;
+                        }
+                        if (!write) {
+                                for (uint32_t i = 0; i < p->count; i++) {
+                                        if (width == 2)
+                                                emit_u16(p, 0);
+                                        else
+                                                emit_u32(p, 0);
+                                }
+                                emit_status(p, BROM_STATUS_OK);
+                                break;
+                        }
+                        p->stage = 3;
+                        return true;
+                default:
+                        if (avail(p) < width)
+                                return false;
+                        emit_echo(p, p->rx->data, width);
+                        consume(p, width);
+                        if (++p->done_count < p->count)
+                                return true;
+                        emit_status(p, BROM_STATUS_OK);
+                        break;
+                }
+                break;
+        }
+
+        case BROM_CMD_SEND_DA:
+                switch (p->stage) {
+                case 0:
+                        b[0] = (uint8_t) p->op;
+                        emit_echo(p, b, 1);
+                        p->stage = 1;
+                        return true;
+                case 1:
+                case 2:
+                case 3:
+                        if (avail(p) < 4)
+                                return false;
+                        p->a[p->stage - 1] = be32(p->rx->data);
+                        emit_echo(p, p->rx->data, 4);
+                        consume(p, 4);
+                        if (p->stage < 3) {
+                                p->stage++;
+                                return true;
+                        }
+                        p->da_addr = p->a[0];
+                        p->da_len = p->a[1];
+                        p->da_sig_len = p->a[2];
+                        if (p->cfg.brom && (p->cfg.target_config & BROM_TGT_CFG_SLA))
+                                p->status1 = BROM_STATUS_SLA_REQUIRED;
+                        else if (p->da_sig_len > p->da_len)
+                                p->status1 = BROM_STATUS_DA_SIG_LEN_EXCEED_DA_LEN;
+                        else if (p->da_len == 0)
+                                p->status1 = BROM_STATUS_DA_LEN_IS_ZERO;
+                        else if ((p->cfg.target_config & BROM_TGT_CFG_DAA) && p->da_sig_len == 0)
+                                p->status1 = BROM_STATUS_DA_SIG_LEN_ZERO_DAA_ACTIVE;
+                        else
+                                p->status1 = BROM_STATUS_OK;
+                        emit_status(p, p->status1);
+                        if (p->status1 != BROM_STATUS_OK)
+                                break;
+                        p->da_got = 0;
+                        p->da_xor = 0;
+                        g_byte_array_set_size(p->da_head, 0);
+                        p->stage = 4;
+                        return true;
+                default: {
+                        size_t n = MIN(avail(p), (size_t) (p->da_len - p->da_got));
+
+                        /* §3.5: XOR of LE 16-bit words over the whole payload */
+                        for (size_t i = 0; i < n; i++) {
+                                uint32_t pos = p->da_got + (uint32_t) i;
+                                uint8_t v = p->rx->data[i];
+
+                                if (pos % 2 == 0)
+                                        p->da_odd = v;
+                                else
+                                        p->da_xor ^= (uint16_t) (p->da_odd | (v << 8));
+                                if (p->da_head->len < 64)
+                                        g_byte_array_append(p->da_head, &v, 1);
+                        }
+                        consume(p, n);
+                        p->da_got += (uint32_t) n;
+                        if (p->da_got < p->da_len)
+                                return false;
+                        if (p->da_len % 2)
+                                p->da_xor ^= p->da_odd;
+                        emit_u16(p, p->da_xor);
+                        /* With DAA on, only the manufacturer's signed DA passes; a
+                         * simulated phone is told with daa-accept=1 that it got one. */
+                        if (p->fault == SIM_FAULT_DA_REJECT ||
+                            ((p->cfg.target_config & BROM_TGT_CFG_DAA) && !p->cfg.daa_accept)) {
+                                /* secure download refused the signature; a preloader resets */
+                                p->fault = SIM_FAULT_NONE;
+                                emit_status(p, BROM_STATUS_DA_IMAGE_SIG_VERIFY_FAIL);
+                                if (!p->cfg.brom)
+                                        p->reboot_pending = true;
+                                break;
+                        }
+                        emit_status(p, BROM_STATUS_OK);
+                        p->da_loaded = true;
+                        p->da_loaded_addr = p->da_addr;
+                        break;
+                }
+                }
+                break;
+
+        case BROM_CMD_JUMP_DA:
+                switch (p->stage) {
+                case 0:
+                        b[0] = (uint8_t) p->op;
+                        emit_echo(p, b, 1);
+                        p->stage = 1;
+                        return true;
+                default:
+                        if (avail(p) < 4)
+                                return false;
+                        p->a[0] = be32(p->rx->data);
+                        emit_echo(p, p->rx->data, 4);
+                        consume(p, 4);
+                        if (!p->da_loaded || p->a[0] != p->da_loaded_addr) {
+                                emit_status(p, p->cfg.brom ? BROM_STATUS_DA_INVALID_JUMP_ADDR
+                                                           : BROM_STATUS_DA_IMAGE_SIG_VERIFY_FAIL);
+                                if (!p->cfg.brom)
+                                        p->reboot_pending = true;
+                                break;
+                        }
+                        emit_status(p, BROM_STATUS_OK);
+                        p->op = -1;
+                        da_start(p);
+                        return true;
+                }
+                break;
+
+        default:
+                /* unknown to this ROM: a BROM and a preloader stay silent (assumed) */
+                break;
+        }
+        p->op = -1;
+        return true;
+}
+
+/* ------------------------------------------------------------ legacy DA */
+
+static void da_start(SimPhone *p) {
+        static const uint16_t nand_ids[4] = { 0, 0, 0, 0 };
+        const uint8_t *cid = sim_storage_cid(p->storage);
+
+        /* da.md §9 item 1, each item its own packet */
+        emit_u8(p, DA_SYNC_CHAR);
+        emit_u32(p, DA_NAND_RET_NOT_FOUND);
+        emit_u16(p, G_N_ELEMENTS(nand_ids));
+        for (size_t i = 0; i < G_N_ELEMENTS(nand_ids); i++)
+                emit_u16(p, nand_ids[i]);
+        emit_u32(p, 0);
+        for (int i = 0; i < 4; i++)
+                emit(p, cid + 4 * i, 4);
+        p->phase = PHASE_DA_ACK;
+}
+
+static unsigned da_config_len(const SimPhone *p) {
+        /* §2.5: chip-specific tails after the 18 bytes */
+        if (p->cfg.da_code == 0x6580 || p->cfg.da_code == 0x8163)
+                return DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_SLC;
+        if (p->cfg.da_code == 0x6592)
+                return DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_GPT_FLAG;
+        return DA_CONFIG_LEN;
+}
+
+static void da_send_report(SimPhone *p) {
+        uint8_t nor[DA_REPORT_NOR_LEN] = {}, nand_head[DA_REPORT_NAND_HEAD_LEN] = {}, ids[14] = {};
+        uint8_t geo[DA_REPORT_NAND_GEOMETRY_LEN] = {}, emmc[DA_REPORT_EMMC_LEN] = {}, sd[DA_REPORT_SD_LEN] = {};
+        uint8_t ram[DA_REPORT_RAM_LEN] = {}, tail[DA_REPORT_TAIL_LEN] = {}, extra[DA_REPORT_MT8163_EXTRA] = {};
+        const SimStorage *s = p->storage;
+
+        /* §2.8 with N = 7, sent as its eight blocks (§9 item 2) */
+        put32(nor, DA_STATUS_NOR_NOT_FOUND);
+        put32(nand_head, DA_NAND_RET_NOT_FOUND);
+        put16(nand_head + (DA_REPORT_NAND_COUNT_OFF - DA_REPORT_NOR_LEN), 7);
+        put32(emmc, 0);
+        put64(emmc + 0x04, sim_storage_region_size(s, DA_EMMC_REGION_BOOT1));
+        put64(emmc + 0x0c, sim_storage_region_size(s, DA_EMMC_REGION_BOOT2));
+        put64(emmc + 0x14, sim_storage_region_size(s, DA_EMMC_REGION_RPMB));
+        put64(emmc + 0x3c, sim_storage_region_size(s, DA_EMMC_REGION_USER));
+        memcpy(emmc + 0x44, sim_storage_cid(s), 16);
+        put32(sd, DA_STATUS_DEVICE_NOT_FOUND);
+        put32(ram + 0x08, 0);
+        ram[0x0c] = 0x02; /* DRAM */
+        put64(ram + 0x0e, 0xc0000000ULL);
+        tail[0] = DA_ACK;
+        tail[DA_REPORT_TAIL_LEN - 1] = DA_SOC_OK;
+
+        emit(p, nor, sizeof(nor));
+        emit(p, nand_head, sizeof(nand_head));
+        emit(p, ids, sizeof(ids));
+        emit(p, geo, sizeof(geo));
+        emit(p, emmc, sizeof(emmc));
+        emit(p, sd, sizeof(sd));
+        emit(p, ram, sizeof(ram));
+        if (p->cfg.da_code == 0x8163)
+                emit(p, extra, sizeof(extra));
+        emit(p, tail, sizeof(tail));
+}
+
+static void da_count(SimPhone *p, size_t n) {
+        p->da_bytes += n;
+        if (p->fault == SIM_FAULT_UNPLUG_AFTER_DA_BYTES && p->da_bytes >= p->fault_arg) {
+                p->want_unplug = true;
+                p->phase = PHASE_DEAD;
+        }
+}
+
+static uint16_t sum16(const uint8_t *d, size_t n) {
+        uint32_t s = 0;
+
+        for (size_t i = 0; i < n; i++)
+                s += d[i];
+        return (uint16_t) s;
+}
+
+static void da_ack(SimPhone *p) {
+        if (p->fault == SIM_FAULT_NACK) {
+                p->fault = SIM_FAULT_NONE;
+                emit_u8(p, DA_NACK);
+                return;
+        }
+        emit_u8(p, DA_ACK);
+}
+
+static void da_read_chunk(SimPhone *p) {
+        size_t n = (size_t) MIN(p->rw_len - p->rw_off, (uint64_t) p->rw_pkt);
+        uint16_t sum;
+
+        p->chunk = g_realloc(p->chunk, n);
+        sim_storage_read(p->storage, p->region, p->rw_addr + p->rw_off, p->chunk, n);
+        sum = sum16(p->chunk, n);
+        if (p->fault == SIM_FAULT_BAD_CHECKSUM) {
+                p->fault = SIM_FAULT_NONE;
+                sum ^= 0x1234;
+        }
+        /* data and checksum as separate fields (§9 item 5) */
+        emit(p, p->chunk, n);
+        emit_u16(p, sum);
+        p->rw_off += n;
+        da_count(p, n);
+}
+
+static bool phone_da_loop(SimPhone *p) {
+        if (p->op < 0) {
+                if (avail(p) < 1)
+                        return false;
+                p->op = p->rx->data[0];
+                consume(p, 1);
+                p->stage = 0;
+                note_command(p, p->op);
+                if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
+                        p->want_unplug = true;
+                        p->phase = PHASE_DEAD;
+                        return false;
+                }
+        }
+
+        switch (p->op) {
+        case DA_CMD_USB_CHECK_STATUS:
+                emit_u8(p, DA_ACK);
+                emit_u8(p, DA_USB_SPEED_HIGH);
+                break;
+
+        case DA_CMD_USB_SETUP_PORT:
+                if (avail(p) < 1)
+                        return false;
+                consume(p, 1);
+                emit_u8(p, DA_ACK);
+                break;
+
+        case DA_CMD_SDMMC_SWITCH_PART:
+                if (p->stage == 0) {
+                        emit_u8(p, DA_ACK);
+                        p->stage = 1;
+                        return true;
+                }
+                if (avail(p) < 1)
+                        return false;
+                p->region = p->rx->data[0];
+                consume(p, 1);
+                emit_u8(p, sim_storage_region_size(p->storage, p->region) ? DA_ACK : DA_NACK);
+                break;
+
+        case DA_CMD_READ:
+                switch (p->stage) {
+                case 0: /* host OS, storage type, u64 address, u64 length */
+                        if (avail(p) < 18)
+                                return false;
+                        p->rw_addr = be64(p->rx->data + 2);
+                        p->rw_len = be64(p->rx->data + 10);
+                        consume(p, 18);
+                        if (p->rw_len == 0 || p->rw_addr + p->rw_len < p->rw_addr ||
+                            p->rw_addr + p->rw_len > sim_storage_region_size(p->storage, p->region)) {
+                                emit_u8(p, DA_NACK);
+                                p->stage = 10;
+                                return true;
+                        }
+                        da_ack(p);
+                        p->stage = 1;
+                        return true;
+                case 1: /* packet size */
+                        if (avail(p) < 4)
+                                return false;
+                        p->rw_pkt = be32(p->rx->data);
+                        consume(p, 4);
+                        if (p->rw_pkt == 0 || p->rw_pkt > 16 * 1024 * 1024)
+                                p->rw_pkt = DA_PACKET_SIZE;
+                        p->rw_off = 0;
+                        da_read_chunk(p);
+                        p->stage = 2;
+                        return true;
+                case 2: /* host acknowledges each chunk */
+                        if (avail(p) < 1)
+                                return false;
+                        consume(p, 1);
+                        if (p->rw_off < p->rw_len) {
+                                da_read_chunk(p);
+                                return true;
+                        }
+                        break;
+                case 10: /* after a refusal the host says NACK and gets a status */
+                        if (avail(p) < 1)
+                                return false;
+                        consume(p, 1);
+                        emit_u32(p, 0xc004000bu); /* exceed available range (assumed) */
+                        break;
+                }
+                break;
+
+        case DA_CMD_SDMMC_WRITE_DATA:
+                switch (p->stage) {
+                case 0: /* storage type, region, u64 address, u64 length, u32 packet size */
+                        if (avail(p) < 22)
+                                return false;
+                        p->region = p->rx->data[1];
+                        p->rw_addr = be64(p->rx->data + 2);
+                        p->rw_len = be64(p->rx->data + 10);
+                        p->rw_pkt = be32(p->rx->data + 18);
+                        consume(p, 22);
+                        if (p->rw_len == 0 || p->rw_pkt == 0 || p->rw_pkt > 16 * 1024 * 1024 ||
+                            p->rw_addr + p->rw_len < p->rw_addr ||
+                            p->rw_addr + p->rw_len > sim_storage_region_size(p->storage, p->region)) {
+                                emit_u8(p, DA_NACK);
+                                break;
+                        }
+                        da_ack(p);
+                        p->rw_off = 0;
+                        p->stage = 1;
+                        return true;
+                case 1: /* 5A: a packet follows */
+                        if (avail(p) < 1)
+                                return false;
+                        consume(p, 1);
+                        p->chunk_len = (size_t) MIN(p->rw_len - p->rw_off, (uint64_t) p->rw_pkt);
+                        p->chunk = g_realloc(p->chunk, p->chunk_len);
+                        p->chunk_got = 0;
+                        p->stage = 2;
+                        return true;
+                case 2: {
+                        size_t n = MIN(avail(p), p->chunk_len - p->chunk_got);
+
+                        memcpy(p->chunk + p->chunk_got, p->rx->data, n);
+                        consume(p, n);
+                        p->chunk_got += n;
+                        da_count(p, n);
+                        if (p->phase == PHASE_DEAD)
+                                return false;
+                        if (p->chunk_got < p->chunk_len)
+                                return false;
+                        p->stage = 3;
+                        return true;
+                }
+                case 3:
+                        if (avail(p) < 2)
+                                return false;
+                        if (be16(p->rx->data) != sum16(p->chunk, p->chunk_len)) {
+                                consume(p, 2);
+                                emit_u8(p, DA_NACK); /* assumed: da.md §2.12 [SIM] */
+                                break;
+                        }
+                        consume(p, 2);
+                        if (p->fault == SIM_FAULT_CORRUPT_WRITE) {
+                                p->fault = SIM_FAULT_NONE;
+                                p->chunk[p->chunk_len / 2] ^= 0x01;
+                        }
+                        sim_storage_write(p->storage, p->region, p->rw_addr + p->rw_off, p->chunk, p->chunk_len);
+                        p->rw_off += p->chunk_len;
+                        emit_u8(p, DA_CONT_CHAR);
+                        if (p->rw_off < p->rw_len) {
+                                p->stage = 1;
+                                return true;
+                        }
+                        break;
+                }
+                break;
+
+        case DA_CMD_SDMMC_READ_PMT: {
+                size_t len = 0;
+                const uint8_t *pmt = sim_storage_pmt(p->storage, &len);
+
+                switch (p->stage) {
+                case 0:
+                        if (!pmt) {
+                                emit_u8(p, DA_NACK); /* a GPT phone has no PMT (assumed) */
+                                break;
+                        }
+                        emit_u8(p, DA_ACK);
+                        emit_u32(p, (uint32_t) len);
+                        p->stage = 1;
+                        return true;
+                case 1:
+                        if (avail(p) < 1)
+                                return false;
+                        consume(p, 1);
+                        emit(p, pmt, len);
+                        p->stage = 2;
+                        return true;
+                default:
+                        if (avail(p) < 1)
+                                return false;
+                        consume(p, 1);
+                        break;
+                }
+                break;
+        }
+
+        case DA_CMD_ENABLE_WATCHDOG:
+                /* u32 timeout, async, bootup, dlbit, not_reset_rtc */
+                if (avail(p) < 8)
+                        return false;
+                consume(p, 8);
+                emit_u8(p, DA_ACK);
+                p->reboot_pending = true;
+                p->phase = PHASE_DEAD;
+                break;
+
+        case DA_CMD_FINISH:
+                emit_u8(p, DA_ACK);
+                p->reboot_pending = true;
+                p->phase = PHASE_DEAD;
+                break;
+
+        default:
+                emit_u8(p, DA_UNKNOWN_CMD);
+                break;
+        }
+        p->op = -1;
+        return true;
+}
+
+static bool phone_da_setup(SimPhone *p) {
+        switch (p->phase) {
+        case PHASE_DA_ACK:
+                if (avail(p) < 1)
+                        return false;
+                consume(p, 1);
+                /* three version bytes, three packets (§2.4 step 8) */
+                emit_u8(p, 0x04);
+                emit_u8(p, 0x00);
+                emit_u8(p, 0x00);
+                p->config_len = da_config_len(p);
+                p->phase = PHASE_DA_CONFIG;
+                return true;
+        case PHASE_DA_CONFIG:
+                if (avail(p) < p->config_len)
+                        return false;
+                consume(p, p->config_len);
+                if (p->cfg.brom) {
+                        /* nobody initialised DRAM: the DA asks for EMI settings (§2.4) */
+                        emit_u32(p, DA_DRAM_STATUS_NEED_EMI);
+                        p->phase = PHASE_DA_NEED_EMI;
+                        return true;
+                }
+                emit_u32(p, DA_DRAM_STATUS_OK);
+                p->phase = PHASE_DA2_HEAD;
+                return true;
+        case PHASE_DA2_HEAD:
+                if (avail(p) < 12)
+                        return false;
+                p->da2_len = be32(p->rx->data + 4);
+                p->da2_pkt = be32(p->rx->data + 8);
+                consume(p, 12);
+                if (p->da2_pkt == 0)
+                        p->da2_pkt = DA_DA2_PACKET_SIZE;
+                p->da2_got = p->da2_chunk_got = 0;
+                emit_u8(p, DA_ACK);
+                p->phase = p->da2_len ? PHASE_DA2_DATA : PHASE_DA2_FINAL;
+                return true;
+        case PHASE_DA2_DATA: {
+                size_t want = MIN(p->da2_pkt - p->da2_chunk_got, p->da2_len - p->da2_got);
+                size_t n = MIN(avail(p), want);
+
+                if (n == 0)
+                        return false;
+                consume(p, n);
+                p->da2_got += (uint32_t) n;
+                p->da2_chunk_got += (uint32_t) n;
+                if (p->da2_chunk_got == p->da2_pkt || p->da2_got == p->da2_len) {
+                        emit_u8(p, DA_ACK);
+                        p->da2_chunk_got = 0;
+                }
+                if (p->da2_got == p->da2_len)
+                        p->phase = PHASE_DA2_FINAL;
+                return true;
+        }
+        case PHASE_DA2_FINAL:
+                if (avail(p) < 1)
+                        return false;
+                consume(p, 1);
+                emit_u8(p, DA_ACK);
+                da_send_report(p);
+                p->phase = PHASE_DA_LOOP;
+                p->op = -1;
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* ------------------------------------------------------------ input */
+
+void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t now_us) {
+        if (p->phase == PHASE_OFF || p->phase == PHASE_DEAD || len == 0)
+                return;
+        p->bytes_in += len;
+        if (p->fault == SIM_FAULT_STALL)
+                return;
+        if (p->fault == SIM_FAULT_UNPLUG_AFTER_BYTES && p->bytes_in >= p->fault_arg) {
+                p->want_unplug = true;
+                p->phase = PHASE_DEAD;
+                return;
+        }
+        g_byte_array_append(p->rx, data, (guint) len);
+
+        /* A listening preloader judges each OUT transfer as a chunk. */
+        if (p->phase == PHASE_LISTEN) {
+                phone_listen(p, now_us);
+                if (p->phase == PHASE_LISTEN)
+                        return;
+        }
+
+        for (;;) {
+                bool progress;
+
+                switch (p->phase) {
+                case PHASE_HANDSHAKE:
+                        progress = phone_handshake(p, now_us);
+                        break;
+                case PHASE_COMMAND:
+                        progress = phone_command(p);
+                        break;
+                case PHASE_DA_ACK:
+                case PHASE_DA_CONFIG:
+                case PHASE_DA2_HEAD:
+                case PHASE_DA2_DATA:
+                case PHASE_DA2_FINAL:
+                        progress = phone_da_setup(p);
+                        break;
+                case PHASE_DA_LOOP:
+                        progress = phone_da_loop(p);
+                        break;
+                case PHASE_LISTEN:
+                        progress = phone_listen(p, now_us);
+                        break;
+                default:
+                        progress = false;
+                        break;
+                }
+                if (!progress || p->want_unplug)
+                        break;
+        }
+}
+
+/* ------------------------------------------------------------ control */
+
+static const char *phase_name(Phase ph) {
+        switch (ph) {
+        case PHASE_OFF:        return "off";
+        case PHASE_LISTEN:     return "listen";
+        case PHASE_HANDSHAKE:  return "handshake";
+        case PHASE_COMMAND:    return "command";
+        case PHASE_DA_ACK:
+        case PHASE_DA_CONFIG:  return "da1";
+        case PHASE_DA_NEED_EMI: return "da1-need-emi";
+        case PHASE_DA2_HEAD:
+        case PHASE_DA2_DATA:
+        case PHASE_DA2_FINAL:  return "da2-upload";
+        case PHASE_DA_LOOP:    return "da";
+        case PHASE_DEAD:       return "gone";
+        }
+        return "?";
+}
+
+char *sim_phone_stats(SimPhone *p) {
+        GString *s = g_string_new(NULL);
+
+        g_string_append_printf(s, "mode=%s phase=%s handshakes=%u bytes_in=%" G_GUINT64_FORMAT
+                               " bytes_out=%" G_GUINT64_FORMAT " da_bytes=%" G_GUINT64_FORMAT,
+                               p->cfg.brom ? "brom" : "preloader", phase_name(p->phase), p->handshakes, p->bytes_in,
+                               p->bytes_out, p->da_bytes);
+        if (p->last_cmd >= 0)
+                g_string_append_printf(s, " last_cmd=0x%02x", p->last_cmd);
+        g_string_append_printf(s, " commands=%s", p->commands->len ? p->commands->str : "-");
+        if (p->cfg.storage)
+                g_string_append_printf(s, " storage=%s", p->cfg.storage);
+        if (p->da_head->len > 0) {
+                g_string_append(s, " da1_head=");
+                for (guint i = 0; i < MIN(p->da_head->len, 16u); i++)
+                        g_string_append_printf(s, "%02x", p->da_head->data[i]);
+        }
+        return g_string_free(s, FALSE);
+}
+
+int sim_fault_parse(const char *s, SimFault *ret, uint64_t *ret_arg) {
+        static const struct {
+                const char *name;
+                SimFault fault;
+                bool arg;
+        } table[] = {
+                { "none", SIM_FAULT_NONE, false },
+                { "clear", SIM_FAULT_NONE, false },
+                { "unplug-after-bytes", SIM_FAULT_UNPLUG_AFTER_BYTES, true },
+                { "unplug-after-cmd", SIM_FAULT_UNPLUG_AFTER_CMD, true },
+                { "unplug-after-da-bytes", SIM_FAULT_UNPLUG_AFTER_DA_BYTES, true },
+                { "stall", SIM_FAULT_STALL, false },
+                { "garbage", SIM_FAULT_GARBAGE, true },
+                { "wrong-echo", SIM_FAULT_WRONG_ECHO, false },
+                { "status", SIM_FAULT_STATUS, true },
+                { "bad-checksum", SIM_FAULT_BAD_CHECKSUM, false },
+                { "nack", SIM_FAULT_NACK, false },
+                { "da-reject", SIM_FAULT_DA_REJECT, false },
+                { "corrupt-write", SIM_FAULT_CORRUPT_WRITE, false },
+        };
+        const char *colon = strchr(s, ':');
+        size_t len = colon ? (size_t) (colon - s) : strlen(s);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+                char *end;
+
+                if (strlen(table[i].name) != len || strncmp(table[i].name, s, len) != 0)
+                        continue;
+                *ret = table[i].fault;
+                *ret_arg = 0;
+                if (!colon)
+                        return table[i].arg && table[i].fault != SIM_FAULT_GARBAGE ? -EINVAL : 0;
+                if (!table[i].arg)
+                        return -EINVAL;
+                errno = 0;
+                *ret_arg = g_ascii_strtoull(colon + 1, &end, 0);
+                if (errno || *end || end == colon + 1)
+                        return -EINVAL;
+                return 0;
+        }
+        return -EINVAL;
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "da-legacy-proto.h"
+#include "sim-storage.h"
+
+#define SECTOR 512u
+/* da.md §9 item 2: boot areas and RPMB of 4 MiB, a 16 GB-class user area */
+#define BOOT_SIZE (4u * 1024u * 1024u)
+#define USER_SIZE_DEFAULT 0x3a3e00000ULL
+#define GPT_ENTRIES 128u
+#define GPT_ENTRY_SIZE 128u
+
+struct SimStorage {
+        int fd;
+        uint64_t user_size;
+        uint8_t *boot[2];
+        uint8_t cid[16];
+        uint8_t *pmt;
+        size_t pmt_len;
+};
+
+typedef struct Layout {
+        const char *name;
+        uint64_t start, size;   /* size 0: up to the reserved area at the end */
+        bool identity;
+} Layout;
+
+/* da.md §5.6 (MT6735/MT6753 V1.1.2 scatters), user-area offsets */
+static const Layout layout[] = {
+        { "proinfo", 0x80000, 0x300000, true },
+        { "nvram", 0x380000, 0x500000, true },
+        { "protect1", 0x880000, 0xa00000, true },
+        { "protect2", 0x1280000, 0xa00000, true },
+        { "lk", 0x1c80000, 0x80000, false },
+        { "para", 0x1d00000, 0x80000, false },
+        { "boot", 0x1d80000, 0x1000000, false },
+        { "recovery", 0x2d80000, 0x1000000, false },
+        { "logo", 0x3d80000, 0x800000, false },
+        { "expdb", 0x4580000, 0xa00000, false },
+        { "seccfg", 0x4f80000, 0x80000, false },
+        { "oemkeystore", 0x5000000, 0x200000, false },
+        { "secro", 0x5200000, 0x600000, false },
+        { "keystore", 0x5800000, 0x800000, false },
+        { "tee1", 0x6000000, 0x500000, false },
+        { "tee2", 0x6500000, 0x500000, false },
+        { "frp", 0x6a00000, 0x100000, false },
+        { "nvdata", 0x6b00000, 0x2000000, true },
+        { "metadata", 0x8b00000, 0x2500000, false },
+        { "system", 0xb000000, 0xa0000000, false },
+        { "cache", 0xab000000, 0x1a000000, false },
+        { "userdata", 0xc5000000, 0, false },
+};
+/* reserved at the end (scatter 0xFFFF0084 / 0xFFFF0004): flashinfo + sgpt */
+#define RESERVED_END (0x1000000ULL + 0x80000ULL)
+
+static void le16(uint8_t *b, uint16_t v) {
+        b[0] = (uint8_t) v;
+        b[1] = (uint8_t) (v >> 8);
+}
+static void le32(uint8_t *b, uint32_t v) {
+        le16(b, (uint16_t) v);
+        le16(b + 2, (uint16_t) (v >> 16));
+}
+static void le64(uint8_t *b, uint64_t v) {
+        le32(b, (uint32_t) v);
+        le32(b + 4, (uint32_t) (v >> 32));
+}
+
+static uint64_t splitmix(uint64_t *x) {
+        uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+}
+
+static uint64_t seed_for(const SimPhoneConfig *cfg, const char *name) {
+        uint64_t h = 1469598103934665603ULL;
+
+        for (size_t i = 0; i < sizeof(cfg->me_id); i++)
+                h = (h ^ cfg->me_id[i]) * 1099511628211ULL;
+        for (const char *c = name; *c; c++)
+                h = (h ^ (uint8_t) *c) * 1099511628211ULL;
+        return h;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
+        const uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = pwrite(fd, p, n, (off_t) off);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+                off += (uint64_t) k;
+        }
+        return 0;
+}
+
+static void guid_from(uint8_t out[16], uint64_t seed) {
+        uint64_t a = splitmix(&seed), b = splitmix(&seed);
+
+        memcpy(out, &a, 8);
+        memcpy(out + 8, &b, 8);
+        out[7] = (uint8_t) ((out[7] & 0x0f) | 0x40); /* version 4 (little-endian field) */
+        out[8] = (uint8_t) ((out[8] & 0x3f) | 0x80);
+}
+
+static int storage_write_gpt(SimStorage *s, const SimPhoneConfig *cfg) {
+        /* Basic data partition type EBD0A0A2-B9E5-4433-87C0-68B6B72699C7 (da.md §5.3) */
+        static const uint8_t basic_data[16] = { 0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44,
+                                                0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7 };
+        uint64_t last_lba = s->user_size / SECTOR - 1;
+        uint64_t entries_lba_backup = last_lba - GPT_ENTRIES * GPT_ENTRY_SIZE / SECTOR;
+        g_autofree uint8_t *entries = g_malloc0(GPT_ENTRIES * GPT_ENTRY_SIZE);
+        uint8_t mbr[SECTOR] = {}, hdr[SECTOR] = {};
+        uint32_t entries_crc;
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(layout); i++, n++) {
+                uint8_t *e = entries + i * GPT_ENTRY_SIZE;
+                uint64_t size = layout[i].size ? layout[i].size
+                                               : s->user_size - RESERVED_END - layout[i].start;
+
+                memcpy(e, basic_data, 16);
+                guid_from(e + 16, seed_for(cfg, layout[i].name));
+                le64(e + 32, layout[i].start / SECTOR);
+                le64(e + 40, (layout[i].start + size) / SECTOR - 1);
+                for (size_t c = 0; layout[i].name[c] && c < 36; c++)
+                        le16(e + 56 + 2 * c, (uint16_t) layout[i].name[c]);
+        }
+        entries_crc = (uint32_t) crc32(0, entries, GPT_ENTRIES * GPT_ENTRY_SIZE);
+
+        /* protective MBR: one entry, type EE, from LBA 1 (da.md §2.14) */
+        mbr[0x1be + 4] = 0xee;
+        le32(mbr + 0x1be + 8, 1);
+        le32(mbr + 0x1be + 12, last_lba > 0xffffffffULL ? 0xffffffffU : (uint32_t) last_lba);
+        mbr[0x1fe] = 0x55;
+        mbr[0x1ff] = 0xaa;
+
+        for (int backup = 0; backup <= 1; backup++) {
+                memset(hdr, 0, sizeof(hdr));
+                memcpy(hdr, "EFI PART", 8);
+                le32(hdr + 8, 0x00010000);
+                le32(hdr + 12, 92);
+                le64(hdr + 24, backup ? last_lba : 1);
+                le64(hdr + 32, backup ? 1 : last_lba);
+                le64(hdr + 40, 34);
+                le64(hdr + 48, last_lba - 33);
+                guid_from(hdr + 56, seed_for(cfg, "disk"));
+                le64(hdr + 72, backup ? entries_lba_backup : 2);
+                le32(hdr + 80, GPT_ENTRIES);
+                le32(hdr + 84, GPT_ENTRY_SIZE);
+                le32(hdr + 88, entries_crc);
+                le32(hdr + 16, (uint32_t) crc32(0, hdr, 92));
+
+                r = pwrite_all(s->fd, hdr, SECTOR, (backup ? last_lba : 1) * SECTOR);
+                if (r >= 0)
+                        r = pwrite_all(s->fd, entries, GPT_ENTRIES * GPT_ENTRY_SIZE,
+                                       (backup ? entries_lba_backup : 2) * SECTOR);
+                if (r < 0)
+                        return r;
+        }
+        return pwrite_all(s->fd, mbr, SECTOR, 0);
+}
+
+static int storage_fill_identity(SimStorage *s, const SimPhoneConfig *cfg) {
+        g_autofree uint8_t *buf = g_malloc(1024 * 1024);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(layout); i++) {
+                uint64_t x = seed_for(cfg, layout[i].name);
+
+                if (!layout[i].identity)
+                        continue;
+                for (uint64_t off = 0; off < layout[i].size; off += 1024 * 1024) {
+                        size_t n = (size_t) MIN(layout[i].size - off, (uint64_t) 1024 * 1024);
+                        int r;
+
+                        for (size_t k = 0; k + 8 <= n; k += 8) {
+                                uint64_t v = splitmix(&x);
+                                memcpy(buf + k, &v, 8);
+                        }
+                        if (off == 0) {
+                                /* something a human recognises in a hex dump */
+                                snprintf((char *) buf, 64, "MTKSIM %s %s", cfg->id, layout[i].name);
+                        }
+                        r = pwrite_all(s->fd, buf, n, layout[i].start + off);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+SimStorage *sim_storage_open(const char *path, const SimPhoneConfig *cfg, GError **error) {
+        SimStorage *s = g_new0(SimStorage, 1);
+        struct stat st;
+        bool fresh;
+        int r = 0;
+
+        s->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->fd < 0 || fstat(s->fd, &st) < 0) {
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot open storage %s: %s",
+                            path, g_strerror(errno));
+                sim_storage_close(s);
+                return NULL;
+        }
+        fresh = st.st_size == 0;
+        s->user_size = fresh ? USER_SIZE_DEFAULT : (uint64_t) st.st_size / SECTOR * SECTOR;
+        if (fresh) {
+                if (ftruncate(s->fd, (off_t) s->user_size) < 0)
+                        r = -errno;
+                if (r >= 0 && !cfg->pmt_layout)
+                        r = storage_write_gpt(s, cfg);
+                if (r >= 0)
+                        r = storage_fill_identity(s, cfg);
+                if (r < 0) {
+                        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(-r), "cannot create storage %s: %s",
+                                    path, g_strerror(-r));
+                        sim_storage_close(s);
+                        return NULL;
+                }
+        }
+        s->boot[0] = g_malloc0(BOOT_SIZE);
+        s->boot[1] = g_malloc0(BOOT_SIZE);
+
+        /* eMMC CID: manufacturer 0x15, OEM, product name, serial from the ME ID */
+        s->cid[0] = 0x15;
+        s->cid[1] = 0x01;
+        s->cid[2] = 0x00;
+        memcpy(s->cid + 3, "8GND3R", 6);
+        s->cid[9] = 0x10;
+        memcpy(s->cid + 10, cfg->me_id, 4);
+        s->cid[14] = 0x9b;
+        s->cid[15] = 0x01;
+        return s;
+}
+
+void sim_storage_close(SimStorage *s) {
+        if (!s)
+                return;
+        if (s->fd >= 0)
+                close(s->fd);
+        g_free(s->boot[0]);
+        g_free(s->boot[1]);
+        g_free(s->pmt);
+        g_free(s);
+}
+
+uint64_t sim_storage_region_size(const SimStorage *s, uint8_t region) {
+        if (!s)
+                return 0;
+        switch (region) {
+        case DA_EMMC_REGION_BOOT1:
+        case DA_EMMC_REGION_BOOT2:
+        case DA_EMMC_REGION_RPMB:
+                return BOOT_SIZE;
+        case DA_EMMC_REGION_USER:
+                return s->user_size;
+        default:
+                return 0;
+        }
+}
+
+const uint8_t *sim_storage_cid(const SimStorage *s) {
+        static const uint8_t none[16];
+
+        return s ? s->cid : none;
+}
+
+void sim_storage_read(SimStorage *s, uint8_t region, uint64_t off, uint8_t *buf, size_t n) {
+        memset(buf, 0, n);
+        if (!s)
+                return;
+        if (region == DA_EMMC_REGION_BOOT1 || region == DA_EMMC_REGION_BOOT2) {
+                memcpy(buf, s->boot[region - 1] + off, n);
+                return;
+        }
+        if (region != DA_EMMC_REGION_USER)
+                return;
+        for (size_t done = 0; done < n;) {
+                ssize_t k = pread(s->fd, buf + done, n - done, (off_t) (off + done));
+
+                if (k <= 0) {
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        break;
+                }
+                done += (size_t) k;
+        }
+}
+
+void sim_storage_write(SimStorage *s, uint8_t region, uint64_t off, const uint8_t *buf, size_t n) {
+        if (!s)
+                return;
+        if (region == DA_EMMC_REGION_BOOT1 || region == DA_EMMC_REGION_BOOT2) {
+                memcpy(s->boot[region - 1] + off, buf, n);
+                return;
+        }
+        if (region == DA_EMMC_REGION_USER && pwrite_all(s->fd, buf, n, off) < 0)
+                g_warning("mtksim: writing the storage image failed: %s", g_strerror(errno));
+}
+
+const uint8_t *sim_storage_pmt(const SimStorage *s, size_t *ret_len) {
+        if (!s || !s->pmt)
+                return NULL;
+        *ret_len = s->pmt_len;
+        return s->pmt;
+}

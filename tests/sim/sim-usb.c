@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <linux/usb/ch9.h>
+#include <linux/usbdevice_fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "brom-proto.h"
+#include "sim-usb.h"
+
+#define USB_MAJOR 189
+#define FIFO_PAGE 4096
+
+typedef struct Urb {
+        UMockdevIoctlData *data;      /* the client's struct usbdevfs_urb */
+        UMockdevIoctlClient *client;
+        unsigned char type, endpoint;
+        int buffer_length;
+        bool done;
+        int status;
+        int actual;
+        uint8_t *in_data;             /* IN / control answer, copied at reap */
+} Urb;
+
+struct SimDevice {
+        GMutex lock;
+        UMockdevTestbed *tb;
+        SimPhone *phone;
+        char port[32];
+        unsigned devnum;
+        bool plugged;
+        bool gone_scheduled;
+        char *syspath, *if_comm, *if_data;
+        char *devnode;                /* /dev/bus/usb/001/NNN */
+        char *fifo_path;              /* the node inside the testbed */
+        int fifo_fd;
+        bool fifo_drained;
+        UMockdevIoctlBase *handler;
+        GList *urbs;                  /* Urb*, submission order */
+        bool driver_bound[2];
+        uint8_t line_coding[CDC_LINE_CODING_LEN];
+        GSource *tick;
+        SimDeviceGoneFunc gone_cb;
+        void *gone_userdata;
+        uint8_t descriptors[128];
+        size_t descriptors_len;
+};
+
+static uint64_t now_us(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static uint16_t mps(SimDevice *d) {
+        /* brom.md §1.3: a BROM enumerates full speed with 64-byte bulk packets */
+        return sim_phone_config(d->phone)->brom ? BROM_USB_BULK_MPS_FS : BROM_USB_BULK_MPS_HS;
+}
+
+/* ------------------------------------------------------------ descriptors */
+
+static void build_descriptors(SimDevice *d) {
+        const SimPhoneConfig *cfg = sim_phone_config(d->phone);
+        uint16_t pid = cfg->brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
+        uint16_t bulk = mps(d);
+        uint8_t *b = d->descriptors;
+        size_t n = 0;
+
+#define PUT(...)                                                         \
+        do {                                                             \
+                const uint8_t x_[] = { __VA_ARGS__ };                    \
+                memcpy(b + n, x_, sizeof(x_));                           \
+                n += sizeof(x_);                                         \
+        } while (0)
+
+        /* device: bcdUSB 2.00, class 02 (CDC), EP0 64, 0e8d:2000/0003, bcdDevice 1.00 */
+        PUT(18, USB_DT_DEVICE, 0x00, 0x02, BROM_USB_CLASS_CDC, 0x00, 0x00, 64,
+            BROM_USB_VID_MEDIATEK & 0xff, BROM_USB_VID_MEDIATEK >> 8, pid & 0xff, pid >> 8, 0x00, 0x01,
+            cfg->brom ? 0 : 1, cfg->brom ? 0 : 2, 0, 1);
+        /* configuration: 67 bytes, 2 interfaces, value 1, self powered, 500 mA */
+        PUT(9, USB_DT_CONFIG, 67, 0, 2, 1, cfg->brom ? 0 : 3, 0xc0, 0xfa);
+        /* comm interface 0: CDC ACM, AT commands, one interrupt endpoint */
+        PUT(9, USB_DT_INTERFACE, 0, 0, 1, BROM_USB_CLASS_CDC, BROM_USB_SUBCLASS_ACM, BROM_USB_PROTOCOL_AT,
+            cfg->brom ? 0 : 5);
+        PUT(5, 0x24, 0x00, 0x10, 0x01);          /* header, CDC 1.10 */
+        PUT(5, 0x24, 0x01, 0x03, 1);             /* call management, data interface 1 */
+        PUT(4, 0x24, 0x02, 0x0f);                /* ACM capabilities */
+        PUT(5, 0x24, 0x06, 0, 1);                /* union: comm 0, data 1 */
+        PUT(7, USB_DT_ENDPOINT, BROM_USB_EP_INT_IN, USB_ENDPOINT_XFER_INT, 64, 0, 0x10);
+        /* data interface 1: CDC data, bulk OUT 0x01 and IN 0x81 */
+        PUT(9, USB_DT_INTERFACE, 1, 0, 2, BROM_USB_CLASS_CDC_DATA, 0, 0, cfg->brom ? 0 : 4);
+        PUT(7, USB_DT_ENDPOINT, BROM_USB_EP_BULK_OUT, USB_ENDPOINT_XFER_BULK, bulk & 0xff, bulk >> 8, 0);
+        PUT(7, USB_DT_ENDPOINT, BROM_USB_EP_BULK_IN, USB_ENDPOINT_XFER_BULK, bulk & 0xff, bulk >> 8, 0);
+#undef PUT
+        d->descriptors_len = n;
+}
+
+static size_t string_descriptor(SimDevice *d, unsigned idx, uint8_t *out, size_t cap) {
+        static const char *const strings[] = { NULL, "MediaTek", "MT65xx Preloader", "USB CDC ACM for preloader",
+                                               "CDC ACM Data Interface", "CDC ACM Communication Interface" };
+        size_t n = 2;
+
+        if (cap < 4)
+                return 0;
+        if (idx == 0) {
+                out[0] = 4;
+                out[1] = USB_DT_STRING;
+                out[2] = 0x09; /* en-US */
+                out[3] = 0x04;
+                return 4;
+        }
+        if (sim_phone_config(d->phone)->brom || idx >= G_N_ELEMENTS(strings))
+                return 0;
+        for (const char *s = strings[idx]; *s && n + 2 <= cap && n + 2 <= 254; s++) {
+                out[n++] = (uint8_t) *s;
+                out[n++] = 0;
+        }
+        out[0] = (uint8_t) n;
+        out[1] = USB_DT_STRING;
+        return n;
+}
+
+/* ------------------------------------------------------------ FIFO trick */
+
+/* umockdev-usb.md "Poll and CPU": the node is a FIFO kept full, so libusb
+ * sleeps in poll(); draining one page makes it writable, which is how a
+ * completed URB is announced. */
+static bool has_reapable(SimDevice *d) {
+        for (GList *l = d->urbs; l; l = l->next) {
+                Urb *u = l->data;
+
+                if (u->done)
+                        return true;
+                if (u->type == USBDEVFS_URB_TYPE_BULK && (u->endpoint & 0x80) &&
+                    sim_phone_in_ready(d->phone, (size_t) u->buffer_length, mps(d)))
+                        return true;
+        }
+        return false;
+}
+
+static void fifo_update(SimDevice *d) {
+        uint8_t page[FIFO_PAGE];
+        bool want = has_reapable(d) || !d->plugged;
+
+        if (d->fifo_fd < 0)
+                return;
+        if (want && !d->fifo_drained) {
+                (void) !read(d->fifo_fd, page, sizeof(page));
+                d->fifo_drained = true;
+        } else if (!want && d->fifo_drained) {
+                memset(page, 0, sizeof(page));
+                while (write(d->fifo_fd, page, sizeof(page)) > 0)
+                        ;
+                d->fifo_drained = false;
+        }
+}
+
+/* ------------------------------------------------------------ leaving */
+
+static gboolean on_gone_idle(gpointer userdata) {
+        SimDevice *d = userdata;
+
+        g_mutex_lock(&d->lock);
+        d->gone_scheduled = false;
+        g_mutex_unlock(&d->lock);
+        if (d->plugged) {
+                sim_device_unplug(d);
+                if (d->gone_cb)
+                        d->gone_cb(d, d->gone_userdata);
+        }
+        return G_SOURCE_REMOVE;
+}
+
+/* Under the lock: the phone asked to leave; do it from the main loop. */
+static void check_gone(SimDevice *d) {
+        if (!d->plugged || d->gone_scheduled || !sim_phone_wants_unplug(d->phone))
+                return;
+        d->gone_scheduled = true;
+        g_main_context_invoke(NULL, on_gone_idle, d);
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void tick_arm(SimDevice *d, uint64_t when);
+
+static gboolean on_tick(gpointer userdata) {
+        SimDevice *d = userdata;
+        uint64_t next;
+
+        g_mutex_lock(&d->lock);
+        g_source_unref(d->tick);
+        d->tick = NULL;
+        next = d->plugged ? sim_phone_tick(d->phone, now_us()) : 0;
+        fifo_update(d);
+        check_gone(d);
+        tick_arm(d, next);
+        g_mutex_unlock(&d->lock);
+        return G_SOURCE_REMOVE;
+}
+
+static void tick_arm(SimDevice *d, uint64_t when) {
+        uint64_t now = now_us();
+
+        if (d->tick) {
+                g_source_destroy(d->tick);
+                g_source_unref(d->tick);
+                d->tick = NULL;
+        }
+        if (when == 0)
+                return;
+        d->tick = g_timeout_source_new((guint) (when > now ? (when - now + 999) / 1000 : 0));
+        g_source_set_callback(d->tick, on_tick, d, NULL);
+        g_source_attach(d->tick, NULL);
+}
+
+static gboolean on_rearm(gpointer userdata) {
+        SimDevice *d = userdata;
+
+        g_mutex_lock(&d->lock);
+        if (d->plugged)
+                tick_arm(d, sim_phone_tick(d->phone, now_us()));
+        g_mutex_unlock(&d->lock);
+        return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------ URBs */
+
+static void urb_free(Urb *u) {
+        if (u->data)
+                g_object_unref(u->data);
+        if (u->client)
+                g_object_unref(u->client);
+        g_free(u->in_data);
+        g_free(u);
+}
+
+static void control_urb(SimDevice *d, Urb *u, const uint8_t *buf) {
+        const struct usb_ctrlrequest *setup = (const void *) buf;
+        uint16_t value = GUINT16_FROM_LE(setup->wValue), length = GUINT16_FROM_LE(setup->wLength);
+        uint8_t out[256];
+        size_t n = 0;
+
+        u->done = true;
+        u->status = 0;
+        if (setup->bRequestType == CDC_REQTYPE_OUT && setup->bRequest == CDC_SET_LINE_CODING) {
+                memcpy(d->line_coding, buf + 8, MIN((size_t) length, sizeof(d->line_coding)));
+                u->actual = length;
+                return;
+        }
+        if (setup->bRequestType == CDC_REQTYPE_OUT && setup->bRequest == CDC_SET_CONTROL_LINE_STATE) {
+                sim_phone_set_line_state(d->phone, value, now_us());
+                g_main_context_invoke(NULL, on_rearm, d);
+                return;
+        }
+        if (setup->bRequestType == CDC_REQTYPE_IN && setup->bRequest == CDC_GET_LINE_CODING) {
+                memcpy(out, d->line_coding, sizeof(d->line_coding));
+                n = sizeof(d->line_coding);
+        } else if (setup->bRequestType == USB_DIR_IN && setup->bRequest == USB_REQ_GET_DESCRIPTOR) {
+                switch (value >> 8) {
+                case USB_DT_DEVICE:
+                        memcpy(out, d->descriptors, 18);
+                        n = 18;
+                        break;
+                case USB_DT_CONFIG:
+                        n = d->descriptors_len - 18;
+                        memcpy(out, d->descriptors + 18, n);
+                        break;
+                case USB_DT_STRING:
+                        n = string_descriptor(d, value & 0xff, out, sizeof(out));
+                        if (n == 0) {
+                                u->status = -EPIPE;
+                                return;
+                        }
+                        break;
+                default:
+                        u->status = -EPIPE;
+                        return;
+                }
+        } else if (setup->bRequestType & USB_DIR_IN) {
+                u->status = -EPIPE; /* unsupported IN request: stall */
+                return;
+        } else {
+                u->actual = length; /* SET_CONFIGURATION and the like: accepted */
+                return;
+        }
+        n = MIN(n, (size_t) length);
+        u->in_data = g_memdup2(out, n);
+        u->actual = (int) n;
+}
+
+static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlData *arg) {
+        g_autoptr(GError) error = NULL;
+        UMockdevIoctlData *urb_data, *buf = NULL;
+        struct usbdevfs_urb *urb;
+        Urb *u;
+
+        urb_data = umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_urb), &error);
+        if (!urb_data) {
+                umockdev_ioctl_client_complete(client, -1, EFAULT);
+                return;
+        }
+        urb = (struct usbdevfs_urb *) urb_data->data;
+        if (!d->plugged) {
+                g_object_unref(urb_data);
+                umockdev_ioctl_client_complete(client, -1, ENODEV);
+                return;
+        }
+
+        u = g_new0(Urb, 1);
+        u->data = urb_data;
+        u->client = g_object_ref(client);
+        u->type = urb->type;
+        u->endpoint = urb->endpoint;
+        u->buffer_length = urb->buffer_length;
+
+        bool needs_out_data = u->type == USBDEVFS_URB_TYPE_CONTROL ||
+                              (u->type == USBDEVFS_URB_TYPE_BULK && !(u->endpoint & 0x80));
+        if (needs_out_data && u->buffer_length > 0) {
+                buf = umockdev_ioctl_data_resolve(urb_data, G_STRUCT_OFFSET(struct usbdevfs_urb, buffer),
+                                                  (gsize) u->buffer_length, &error);
+                if (!buf) {
+                        urb_free(u);
+                        umockdev_ioctl_client_complete(client, -1, EFAULT);
+                        return;
+                }
+        }
+
+        if (u->type == USBDEVFS_URB_TYPE_CONTROL) {
+                if (u->buffer_length < 8) {
+                        u->done = true;
+                        u->status = -EINVAL;
+                } else
+                        control_urb(d, u, buf->data);
+        } else if (u->type == USBDEVFS_URB_TYPE_BULK && !(u->endpoint & 0x80)) {
+                /* OUT is a byte stream to the phone; ZLPs carry nothing (§1.5) */
+                if (u->buffer_length > 0)
+                        sim_phone_receive(d->phone, buf->data, (size_t) u->buffer_length, now_us());
+                u->done = true;
+                u->actual = u->buffer_length;
+                check_gone(d);
+        }
+        /* bulk and interrupt IN wait for the phone */
+        if (buf)
+                g_object_unref(buf);
+
+        d->urbs = g_list_append(d->urbs, u);
+        umockdev_ioctl_client_complete(client, 0, 0);
+        fifo_update(d);
+}
+
+static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
+        for (GList *l = d->urbs; l; l = l->next) {
+                Urb *u = l->data;
+                bool overflow;
+                gssize n;
+
+                if (u->done || u->client != client || u->type != USBDEVFS_URB_TYPE_BULK || !(u->endpoint & 0x80))
+                        continue;
+                u->in_data = g_malloc((gsize) MAX(u->buffer_length, 1));
+                n = sim_phone_take_in(d->phone, u->in_data, (size_t) u->buffer_length, mps(d), &overflow);
+                if (n < 0) {
+                        g_clear_pointer(&u->in_data, g_free);
+                        break; /* transfers on one endpoint complete in order */
+                }
+                u->done = true;
+                u->actual = (int) n;
+                u->status = overflow ? -EOVERFLOW : 0;
+                check_gone(d);
+        }
+}
+
+static void reap_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlData *arg) {
+        g_autoptr(GError) error = NULL;
+        UMockdevIoctlData *ptr;
+        struct usbdevfs_urb *urb;
+        Urb *u = NULL;
+
+        fill_in_urbs(d, client);
+        for (GList *l = d->urbs; l; l = l->next)
+                if (((Urb *) l->data)->done && ((Urb *) l->data)->client == client) {
+                        u = l->data;
+                        d->urbs = g_list_delete_link(d->urbs, l);
+                        break;
+                }
+        if (!u) {
+                umockdev_ioctl_client_complete(client, -1, d->plugged ? EAGAIN : ENODEV);
+                fifo_update(d);
+                return;
+        }
+
+        urb = (struct usbdevfs_urb *) u->data->data;
+        if (u->in_data && u->actual > 0) {
+                gsize off = u->type == USBDEVFS_URB_TYPE_CONTROL ? 8 : 0;
+                UMockdevIoctlData *buf = umockdev_ioctl_data_resolve(
+                        u->data, G_STRUCT_OFFSET(struct usbdevfs_urb, buffer), (gsize) u->buffer_length, &error);
+
+                if (buf) {
+                        memcpy(buf->data + off, u->in_data, (size_t) u->actual);
+                        g_object_unref(buf);
+                }
+        }
+        urb->status = u->status;
+        urb->actual_length = u->actual;
+
+        ptr = umockdev_ioctl_data_resolve(arg, 0, sizeof(gpointer), &error);
+        if (ptr) {
+                umockdev_ioctl_data_set_ptr(ptr, 0, u->data);
+                g_object_unref(ptr);
+        }
+        umockdev_ioctl_client_complete(client, 0, 0);
+        urb_free(u);
+        fifo_update(d);
+}
+
+static void discard_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlData *arg) {
+        gulong addr = arg->data_len >= (gint) sizeof(gulong) ? *(gulong *) arg->data : 0;
+
+        for (GList *l = d->urbs; l; l = l->next) {
+                Urb *u = l->data;
+
+                if (u->client != client || u->data->client_addr != addr || u->done)
+                        continue;
+                u->done = true;
+                u->status = -ENOENT;
+                u->actual = 0;
+                g_clear_pointer(&u->in_data, g_free);
+                umockdev_ioctl_client_complete(client, 0, 0);
+                fifo_update(d);
+                return;
+        }
+        umockdev_ioctl_client_complete(client, -1, EINVAL);
+}
+
+static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer userdata) {
+        SimDevice *d = userdata;
+        UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client);
+        gulong request = umockdev_ioctl_client_get_request(client);
+        g_autoptr(GError) error = NULL;
+        UMockdevIoctlData *x;
+
+        g_mutex_lock(&d->lock);
+
+        if (!d->plugged && request != USBDEVFS_REAPURB && request != USBDEVFS_REAPURBNDELAY &&
+            request != USBDEVFS_DISCARDURB) {
+                umockdev_ioctl_client_complete(client, -1, ENODEV);
+                goto out;
+        }
+
+        switch (request) {
+        case USBDEVFS_GET_CAPABILITIES:
+                x = umockdev_ioctl_data_resolve(arg, 0, sizeof(guint32), &error);
+                if (x) {
+                        *(guint32 *) x->data = USBDEVFS_CAP_BULK_SCATTER_GATHER | USBDEVFS_CAP_BULK_CONTINUATION |
+                                               USBDEVFS_CAP_NO_PACKET_SIZE_LIM |
+                                               USBDEVFS_CAP_REAP_AFTER_DISCONNECT | USBDEVFS_CAP_ZERO_PACKET;
+                        g_object_unref(x);
+                }
+                umockdev_ioctl_client_complete(client, 0, 0);
+                break;
+
+        case USBDEVFS_GETDRIVER: {
+                struct usbdevfs_getdriver *gd;
+
+                x = umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_getdriver), &error);
+                if (!x) {
+                        umockdev_ioctl_client_complete(client, -1, EFAULT);
+                        break;
+                }
+                gd = (struct usbdevfs_getdriver *) x->data;
+                if (gd->interface < 2 && d->driver_bound[gd->interface]) {
+                        g_strlcpy(gd->driver, "cdc_acm", sizeof(gd->driver));
+                        umockdev_ioctl_client_complete(client, 0, 0);
+                } else
+                        umockdev_ioctl_client_complete(client, -1, ENODATA);
+                g_object_unref(x);
+                break;
+        }
+
+        case USBDEVFS_IOCTL: {
+                struct usbdevfs_ioctl *io;
+
+                x = umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_ioctl), &error);
+                if (!x) {
+                        umockdev_ioctl_client_complete(client, -1, EFAULT);
+                        break;
+                }
+                io = (struct usbdevfs_ioctl *) x->data;
+                if (io->ifno >= 0 && io->ifno < 2) {
+                        if (io->ioctl_code == (int) USBDEVFS_DISCONNECT)
+                                d->driver_bound[io->ifno] = false;
+                        else if (io->ioctl_code == (int) USBDEVFS_CONNECT)
+                                d->driver_bound[io->ifno] = io->ifno == 0; /* cdc_acm binds to the comm iface */
+                }
+                g_object_unref(x);
+                umockdev_ioctl_client_complete(client, 0, 0);
+                break;
+        }
+
+        case USBDEVFS_DISCONNECT_CLAIM: {
+                struct usbdevfs_disconnect_claim *dc;
+
+                x = umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_disconnect_claim), &error);
+                if (x) {
+                        dc = (struct usbdevfs_disconnect_claim *) x->data;
+                        if (dc->interface < 2)
+                                d->driver_bound[dc->interface] = false;
+                        g_object_unref(x);
+                }
+                umockdev_ioctl_client_complete(client, 0, 0);
+                break;
+        }
+
+        case USBDEVFS_CONNECTINFO: {
+                struct usbdevfs_connectinfo *ci;
+
+                x = umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_connectinfo), &error);
+                if (x) {
+                        ci = (struct usbdevfs_connectinfo *) x->data;
+                        ci->devnum = d->devnum;
+                        ci->slow = 0;
+                        g_object_unref(x);
+                }
+                umockdev_ioctl_client_complete(client, 0, 0);
+                break;
+        }
+
+        case USBDEVFS_GET_SPEED:
+                umockdev_ioctl_client_complete(client, sim_phone_config(d->phone)->brom ? USB_SPEED_FULL
+                                                                                        : USB_SPEED_HIGH, 0);
+                break;
+
+        case USBDEVFS_CLAIMINTERFACE:
+        case USBDEVFS_RELEASEINTERFACE:
+        case USBDEVFS_SETCONFIGURATION:
+        case USBDEVFS_SETINTERFACE:
+        case USBDEVFS_CLEAR_HALT:
+        case USBDEVFS_RESETEP:
+        case USBDEVFS_RESET:
+                umockdev_ioctl_client_complete(client, 0, 0);
+                break;
+
+        case USBDEVFS_SUBMITURB:
+                submit_urb(d, client, arg);
+                break;
+
+        case USBDEVFS_REAPURB:
+        case USBDEVFS_REAPURBNDELAY:
+                reap_urb(d, client, arg);
+                break;
+
+        case USBDEVFS_DISCARDURB:
+                discard_urb(d, client, arg);
+                break;
+
+        default:
+                umockdev_ioctl_client_complete(client, -1, ENOTTY);
+                break;
+        }
+out:
+        g_mutex_unlock(&d->lock);
+        return TRUE;
+}
+
+/* ------------------------------------------------------------ plug / unplug */
+
+SimDevice *sim_device_new(UMockdevTestbed *tb, SimPhone *phone, const char *port) {
+        SimDevice *d = g_new0(SimDevice, 1);
+
+        g_mutex_init(&d->lock);
+        d->tb = g_object_ref(tb);
+        d->phone = phone;
+        d->fifo_fd = -1;
+        g_strlcpy(d->port, port, sizeof(d->port));
+        return d;
+}
+
+void sim_device_free(SimDevice *d) {
+        if (!d)
+                return;
+        if (d->plugged)
+                sim_device_unplug(d);
+        g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
+        sim_phone_free(d->phone);
+        g_object_unref(d->tb);
+        g_mutex_clear(&d->lock);
+        g_free(d);
+}
+
+const char *sim_device_port(SimDevice *d) {
+        return d->port;
+}
+
+bool sim_device_is_plugged(SimDevice *d) {
+        return d->plugged;
+}
+
+void sim_device_set_gone_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata) {
+        d->gone_cb = cb;
+        d->gone_userdata = userdata;
+}
+
+SimPhone *sim_device_lock(SimDevice *d) {
+        g_mutex_lock(&d->lock);
+        return d->phone;
+}
+
+void sim_device_unlock(SimDevice *d) {
+        fifo_update(d);
+        check_gone(d);
+        g_mutex_unlock(&d->lock);
+}
+
+gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
+        const SimPhoneConfig *cfg = sim_phone_config(d->phone);
+        uint16_t pid = cfg->brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
+        g_autofree char *root = umockdev_testbed_get_root_dir(d->tb);
+        g_autofree char *dir = NULL, *busnum = g_strdup("1"), *devnum_s = g_strdup_printf("%u", devnum);
+        g_autofree char *product = g_strdup_printf("%x/%x/100", BROM_USB_VID_MEDIATEK, pid);
+        g_autofree char *vid_s = g_strdup_printf("%04x", BROM_USB_VID_MEDIATEK), *pid_s = g_strdup_printf("%04x", pid);
+        g_autofree char *busnum_p = g_strdup("001"), *devnum_p = g_strdup_printf("%03u", devnum);
+        g_autofree char *minor = g_strdup_printf("%u", devnum - 1);
+        g_autofree char *if0 = g_strdup_printf("%s:1.0", d->port), *if1 = g_strdup_printf("%s:1.1", d->port);
+        uint8_t page[FIFO_PAGE] = {};
+
+        g_mutex_lock(&d->lock);
+        d->devnum = devnum;
+        d->devnode = g_strdup_printf("/dev/bus/usb/001/%03u", devnum);
+        d->fifo_path = g_strdup_printf("%s%s", root, d->devnode);
+        dir = g_path_get_dirname(d->fifo_path);
+        build_descriptors(d);
+        d->driver_bound[0] = true;   /* cdc_acm takes the comm interface first */
+        d->driver_bound[1] = false;
+        sim_phone_power_on(d->phone, now_us());
+        g_mutex_unlock(&d->lock);
+
+        /* 1. the node, a FIFO kept full; 2. the handler, before anyone opens it */
+        if (g_mkdir_with_parents(dir, 0755) < 0 || (mkfifo(d->fifo_path, 0666) < 0 && errno != EEXIST)) {
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
+                            d->fifo_path, g_strerror(errno));
+                return FALSE;
+        }
+        d->fifo_fd = open(d->fifo_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (d->fifo_fd < 0) {
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot open %s: %s",
+                            d->fifo_path, g_strerror(errno));
+                return FALSE;
+        }
+        while (write(d->fifo_fd, page, sizeof(page)) > 0)
+                ;
+        d->fifo_drained = false;
+
+        d->handler = umockdev_ioctl_base_new();
+        g_signal_connect(d->handler, "handle-ioctl", G_CALLBACK(on_ioctl), d);
+        if (!umockdev_testbed_attach_ioctl(d->tb, d->devnode, d->handler, error))
+                return FALSE;
+
+        /* 3. sysfs: the device and its two interfaces (umockdev-usb.md) */
+        {
+                g_autoptr(GPtrArray) attrs = g_ptr_array_new(), props = g_ptr_array_new();
+                const char *a[] = { "busnum", busnum, "devnum", devnum_s, "speed", cfg->brom ? "12" : "480",
+                                    "bConfigurationValue", "1", "bNumInterfaces", " 2", "bDeviceClass", "02",
+                                    "idVendor", vid_s, "idProduct", pid_s, "bcdDevice", "0100",
+                                    "bMaxPacketSize0", "64" };
+                const char *pr[] = { "DEVNAME", d->devnode, "DEVTYPE", "usb_device", "DRIVER", "usb",
+                                     "PRODUCT", product, "TYPE", "2/0/0", "BUSNUM", busnum_p, "DEVNUM", devnum_p,
+                                     "MAJOR", G_STRINGIFY(USB_MAJOR), "MINOR", minor };
+
+                for (size_t i = 0; i < G_N_ELEMENTS(a); i++)
+                        g_ptr_array_add(attrs, (gpointer) a[i]);
+                if (!cfg->brom) {
+                        /* a BROM has no strings (brom.md §1.3) */
+                        g_ptr_array_add(attrs, (gpointer) "manufacturer");
+                        g_ptr_array_add(attrs, (gpointer) "MediaTek");
+                        g_ptr_array_add(attrs, (gpointer) "product");
+                        g_ptr_array_add(attrs, (gpointer) "MT65xx Preloader");
+                }
+                g_ptr_array_add(attrs, NULL);
+                for (size_t i = 0; i < G_N_ELEMENTS(pr); i++)
+                        g_ptr_array_add(props, (gpointer) pr[i]);
+                g_ptr_array_add(props, NULL);
+                d->syspath = umockdev_testbed_add_devicev(d->tb, "usb", d->port, "/sys/devices/usb1",
+                                                          (gchar **) attrs->pdata, (gchar **) props->pdata);
+        }
+        if (!d->syspath) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "umockdev refused device %s", d->port);
+                return FALSE;
+        }
+        umockdev_testbed_set_attribute_binary(d->tb, d->syspath, "descriptors", d->descriptors,
+                                              (gint) d->descriptors_len);
+        d->if_comm = umockdev_testbed_add_device(d->tb, "usb", if0, d->syspath, "bInterfaceNumber", "00",
+                                                 "bInterfaceClass", "02", "bInterfaceSubClass", "02",
+                                                 "bInterfaceProtocol", "01", "bNumEndpoints", "01", NULL,
+                                                 "DEVTYPE", "usb_interface", "PRODUCT", product, "TYPE", "2/0/0",
+                                                 "INTERFACE", "2/2/1", NULL);
+        d->if_data = umockdev_testbed_add_device(d->tb, "usb", if1, d->syspath, "bInterfaceNumber", "01",
+                                                 "bInterfaceClass", "0a", "bInterfaceSubClass", "00",
+                                                 "bInterfaceProtocol", "00", "bNumEndpoints", "02", NULL,
+                                                 "DEVTYPE", "usb_interface", "PRODUCT", product, "TYPE", "2/0/0",
+                                                 "INTERFACE", "10/0/0", NULL);
+
+        g_mutex_lock(&d->lock);
+        d->plugged = true;
+        tick_arm(d, sim_phone_tick(d->phone, now_us()));
+        g_mutex_unlock(&d->lock);
+
+        /* 4. uevents: the device first, then its interfaces */
+        umockdev_testbed_uevent(d->tb, d->syspath, "add");
+        umockdev_testbed_uevent(d->tb, d->if_comm, "add");
+        umockdev_testbed_uevent(d->tb, d->if_data, "add");
+        return TRUE;
+}
+
+void sim_device_unplug(SimDevice *d) {
+        g_mutex_lock(&d->lock);
+        if (!d->plugged) {
+                g_mutex_unlock(&d->lock);
+                return;
+        }
+        d->plugged = false;
+        tick_arm(d, 0);
+        /* every transfer in flight ends with ENODEV, as on a real unplug */
+        for (GList *l = d->urbs; l; l = l->next) {
+                Urb *u = l->data;
+
+                if (!u->done) {
+                        u->done = true;
+                        u->status = -ENODEV;
+                        u->actual = 0;
+                }
+        }
+        fifo_update(d);
+        g_mutex_unlock(&d->lock);
+
+        /* remove uevents (children first) while sysfs still describes them,
+         * then the devices children first (umockdev-usb.md step 6) */
+        umockdev_testbed_uevent(d->tb, d->if_data, "remove");
+        umockdev_testbed_uevent(d->tb, d->if_comm, "remove");
+        umockdev_testbed_uevent(d->tb, d->syspath, "remove");
+        umockdev_testbed_remove_device(d->tb, d->if_data);
+        umockdev_testbed_remove_device(d->tb, d->if_comm);
+        umockdev_testbed_remove_device(d->tb, d->syspath);
+        umockdev_testbed_detach_ioctl(d->tb, d->devnode, NULL);
+
+        g_mutex_lock(&d->lock);
+        g_clear_pointer(&d->syspath, g_free);
+        g_clear_pointer(&d->if_comm, g_free);
+        g_clear_pointer(&d->if_data, g_free);
+        if (d->fifo_fd >= 0)
+                close(d->fifo_fd);
+        d->fifo_fd = -1;
+        if (d->fifo_path)
+                unlink(d->fifo_path);
+        g_clear_pointer(&d->fifo_path, g_free);
+        g_clear_pointer(&d->devnode, g_free);
+        g_clear_object(&d->handler);
+        g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
+        d->urbs = NULL;
+        g_mutex_unlock(&d->lock);
+}

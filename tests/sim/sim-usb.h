@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A simulated phone on umockdev's emulated USB: sysfs device and
+ * interfaces with faithful CDC-ACM descriptors, a /dev/bus/usb node, and
+ * the usbdevfs ioctls libusb issues, answered from the SimPhone.
+ *
+ * umockdev calls the ioctl handler from its own worker thread; everything
+ * else runs in the main loop.  Each device has one lock for both.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <umockdev.h>
+
+#include "sim-phone.h"
+
+typedef struct SimDevice SimDevice;
+typedef void (*SimDeviceGoneFunc)(SimDevice *d, void *userdata);
+
+/* Takes ownership of phone.  port is the kernel USB path, e.g. "1-1". */
+SimDevice *sim_device_new(UMockdevTestbed *tb, SimPhone *phone, const char *port);
+void sim_device_free(SimDevice *d);
+
+/* Enumerate on the bus with this device number; emits the uevents. */
+gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error);
+/* Leave the bus: pending transfers fail with ENODEV, remove uevents. */
+void sim_device_unplug(SimDevice *d);
+bool sim_device_is_plugged(SimDevice *d);
+const char *sim_device_port(SimDevice *d);
+/* Called in the main loop when the phone leaves the bus by itself. */
+void sim_device_set_gone_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata);
+
+/* The phone under the device lock. */
+SimPhone *sim_device_lock(SimDevice *d);
+void sim_device_unlock(SimDevice *d);
