@@ -90,7 +90,8 @@ static char *control_execute(SimWorld *w, const char *line) {
                         p = sim_device_lock(s->device);
                         r = sim_phone_config_set(sim_phone_config(p), kv[0], kv[1], &error);
                         if (r >= 0 && g_str_equal(kv[0], "fault"))
-                                sim_phone_set_fault(p, sim_phone_config(p)->fault, sim_phone_config(p)->fault_arg);
+                                sim_phone_set_fault(p, sim_phone_config(p)->fault, sim_phone_config(p)->fault_arg,
+                                                    sim_phone_config(p)->fault_at_op);
                         sim_device_unlock(s->device);
                         if (r < 0)
                                 return g_strdup_printf("error %s", error->message);
@@ -102,14 +103,16 @@ static char *control_execute(SimWorld *w, const char *line) {
         if (g_str_equal(argv[0], "fault")) {
                 SimFault f;
                 uint64_t arg;
+                int at_op;
                 SimPhone *p;
 
-                if (argc < 3 || sim_fault_parse(argv[2], &f, &arg) < 0)
+                if (argc < 3 || sim_fault_parse(argv[2], &f, &arg, &at_op) < 0)
                         return g_strdup("error usage: fault ID KIND[:ARG] (see tests/sim/README.md)");
                 p = sim_device_lock(s->device);
-                sim_phone_set_fault(p, f, arg);
+                sim_phone_set_fault(p, f, arg, at_op);
                 sim_phone_config(p)->fault = f;
                 sim_phone_config(p)->fault_arg = arg;
+                sim_phone_config(p)->fault_at_op = at_op;
                 sim_device_unlock(s->device);
                 return g_strdup("ok");
         }

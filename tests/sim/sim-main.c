@@ -47,7 +47,8 @@ static void usage(FILE *f) {
                 "Control commands: list | add SPEC | plug ID | unplug ID | replug ID [KEY=VALUE...]\n"
                 "                  | set ID KEY=VALUE... | fault ID KIND[:ARG] | stats ID\n"
                 "Fault kinds: unplug-after-bytes:N unplug-after-cmd:OP unplug-after-da-bytes:N stall\n"
-                "             garbage:N wrong-echo status:V bad-checksum nack da-reject corrupt-write clear\n");
+                "             garbage:N wrong-echo status:V bad-checksum nack da-reject corrupt-write clear;\n"
+                "             KIND@OP arms a fault when the phone receives opcode OP\n");
 }
 
 /* ------------------------------------------------------------ phones */
@@ -135,7 +136,7 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
         } else if (g_str_equal(key, "daa-accept"))
                 cfg->daa_accept = g_str_equal(value, "1") || g_str_equal(value, "yes");
         else if (g_str_equal(key, "fault"))
-                r = sim_fault_parse(value, &cfg->fault, &cfg->fault_arg);
+                r = sim_fault_parse(value, &cfg->fault, &cfg->fault_arg, &cfg->fault_at_op);
         else if (g_str_equal(key, "port")) {
                 /* handled by the world */
         } else {
@@ -148,7 +149,7 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
 }
 
 static void phone_defaults(SimPhoneConfig *cfg, unsigned n) {
-        *cfg = (SimPhoneConfig) {};
+        *cfg = (SimPhoneConfig) { .fault_at_op = -1 };
         snprintf(cfg->id, sizeof(cfg->id), "phone%u", n);
         sim_phone_config_set(cfg, "chip", "mt6735", NULL);
         /* Assumed (brom.md §8: unknown for a real MT6735): a preloader recent

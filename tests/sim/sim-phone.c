@@ -78,6 +78,9 @@ struct SimPhone {
         /* faults */
         SimFault fault;
         uint64_t fault_arg;
+        SimFault armed;              /* waits for armed_op */
+        uint64_t armed_arg;
+        int armed_op;
         uint32_t rng;
 
         /* stats */
@@ -194,6 +197,11 @@ static void consume(SimPhone *p, size_t n) {
 }
 
 static void note_command(SimPhone *p, int op) {
+        if (p->armed_op == op) {
+                p->fault = p->armed;
+                p->fault_arg = p->armed_arg;
+                p->armed_op = -1;
+        }
         p->last_cmd = op;
         if (p->commands->len < 4000)
                 g_string_append_printf(p->commands, "%s0x%02x", p->commands->len ? "," : "", op);
@@ -210,8 +218,7 @@ SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error) {
         p->da_head = g_byte_array_new();
         p->commands = g_string_new(NULL);
         g_queue_init(&p->fields);
-        p->fault = cfg->fault;
-        p->fault_arg = cfg->fault_arg;
+        sim_phone_set_fault(p, cfg->fault, cfg->fault_arg, cfg->fault_at_op);
         p->rng = 0x2545f491u ^ (uint32_t) g_str_hash(cfg->id);
         p->op = -1;
 
@@ -271,7 +278,15 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
         }
 }
 
-void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg) {
+void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg, int at_op) {
+        if (at_op >= 0) {
+                p->armed = f;
+                p->armed_arg = arg;
+                p->armed_op = at_op;
+                p->fault = SIM_FAULT_NONE;
+                return;
+        }
+        p->armed_op = -1;
         p->fault = f;
         p->fault_arg = arg;
 }
@@ -1176,7 +1191,7 @@ char *sim_phone_stats(SimPhone *p) {
         return g_string_free(s, FALSE);
 }
 
-int sim_fault_parse(const char *s, SimFault *ret, uint64_t *ret_arg) {
+int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret_at_op) {
         static const struct {
                 const char *name;
                 SimFault fault;
@@ -1196,8 +1211,23 @@ int sim_fault_parse(const char *s, SimFault *ret, uint64_t *ret_arg) {
                 { "da-reject", SIM_FAULT_DA_REJECT, false },
                 { "corrupt-write", SIM_FAULT_CORRUPT_WRITE, false },
         };
-        const char *colon = strchr(s, ':');
-        size_t len = colon ? (size_t) (colon - s) : strlen(s);
+        g_autofree char *s = g_strdup(spec);
+        char *at = strchr(s, '@');
+        const char *colon;
+        size_t len;
+
+        *ret_at_op = -1;
+        if (at) {
+                char *end;
+
+                *at = 0;
+                errno = 0;
+                *ret_at_op = (int) g_ascii_strtoll(at + 1, &end, 0);
+                if (errno || *end || end == at + 1 || *ret_at_op < 0 || *ret_at_op > 0xff)
+                        return -EINVAL;
+        }
+        colon = strchr(s, ':');
+        len = colon ? (size_t) (colon - s) : strlen(s);
 
         for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
                 char *end;

@@ -47,6 +47,7 @@ typedef struct SimPhoneConfig {
         bool daa_accept;                /* with DAA on: the DA we get counts as OEM-signed */
         SimFault fault;
         uint64_t fault_arg;
+        int fault_at_op;                /* arm the fault when this opcode arrives; -1: at once */
         double rate_mbps;               /* 0: uncapped */
 } SimPhoneConfig;
 
@@ -58,7 +59,7 @@ SimPhoneConfig *sim_phone_config(SimPhone *p);
 
 /* A (re)plug: the phone starts over in its configured personality. */
 void sim_phone_power_on(SimPhone *p, uint64_t now_us);
-void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg);
+void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg, int at_op);
 void sim_phone_set_line_state(SimPhone *p, uint16_t state, uint64_t now_us);
 
 /* Bytes the host sent (a zero-length packet is just not passed in). */
@@ -79,4 +80,5 @@ const char *sim_phone_storage_path(SimPhone *p);
 /* "key=value ..." for the control channel's stats command. */
 char *sim_phone_stats(SimPhone *p);
 
-int sim_fault_parse(const char *s, SimFault *ret, uint64_t *ret_arg);
+/* "KIND[:ARG][@OP]": @OP arms the fault only when opcode OP arrives. */
+int sim_fault_parse(const char *s, SimFault *ret, uint64_t *ret_arg, int *ret_at_op);

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus.h"
+#include "macro.h"
+
+int bus_open(sd_bus **ret) {
+        int r = sd_bus_open_system(ret);
+
+        if (r < 0) {
+                fprintf(stderr, "Cannot connect to the system bus: %s.\n"
+                        "Is D-Bus running? (DBUS_SYSTEM_BUS_ADDRESS selects another bus.)\n", strerror(-r));
+                return -EXIT_NO_DAEMON;
+        }
+        return 0;
+}
+
+int bus_report_error(const char *what, int r, const sd_bus_error *error) {
+        if (error && sd_bus_error_is_set(error) &&
+            (sd_bus_error_has_name(error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+             sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
+                fprintf(stderr, "%s: mtknvd is not running (nobody owns %s on the system bus).\n"
+                        "Start it with 'systemctl start mtknvd' or check 'systemctl status mtknvd'.\n",
+                        what, MTKNV_BUS_NAME);
+                return EXIT_NO_DAEMON;
+        }
+        if (error && sd_bus_error_is_set(error)) {
+                fprintf(stderr, "%s: %s\n", what, error->message ? error->message : error->name);
+                if (sd_bus_error_has_name(error, "org.mtknvd.MtkNv1.Error.NoSuchDevice"))
+                        return EXIT_NO_DEVICE;
+                return EXIT_FAIL;
+        }
+        fprintf(stderr, "%s: %s\n", what, strerror(r < 0 ? -r : r));
+        return EXIT_FAIL;
+}
+
+static int read_string(sd_bus_message *m, char **field) {
+        const char *s;
+        int r = sd_bus_message_read(m, "v", "s", &s);
+
+        if (r < 0)
+                return r;
+        free(*field);
+        *field = strdup(s);
+        return *field ? 0 : -ENOMEM;
+}
+
+typedef struct PropertyField {
+        const char *name;
+        char type;          /* D-Bus type of the property */
+        size_t offset;      /* into DeviceInfo */
+} PropertyField;
+
+static const PropertyField device_fields[] = {
+        { "State", 's', offsetof(DeviceInfo, state) },
+        { "Error", 's', offsetof(DeviceInfo, error) },
+        { "ErrorName", 's', offsetof(DeviceInfo, error_name) },
+        { "Warning", 's', offsetof(DeviceInfo, warning) },
+        { "Mode", 's', offsetof(DeviceInfo, mode) },
+        { "UsbPath", 's', offsetof(DeviceInfo, usb_path) },
+        { "Chip", 's', offsetof(DeviceInfo, chip) },
+        { "MeId", 's', offsetof(DeviceInfo, me_id) },
+        { "SocId", 's', offsetof(DeviceInfo, soc_id) },
+        { "UsbVendorId", 'q', offsetof(DeviceInfo, vid) },
+        { "UsbProductId", 'q', offsetof(DeviceInfo, pid) },
+        { "HwCode", 'q', offsetof(DeviceInfo, hw_code) },
+        { "HwSubCode", 'q', offsetof(DeviceInfo, hw_sub_code) },
+        { "HwVersion", 'q', offsetof(DeviceInfo, hw_version) },
+        { "SwVersion", 'q', offsetof(DeviceInfo, sw_version) },
+        { "BootloaderVersion", 'y', offsetof(DeviceInfo, bl_version) },
+        { "BromVersion", 'y', offsetof(DeviceInfo, brom_version) },
+        { "TargetConfig", 'u', offsetof(DeviceInfo, target_config) },
+        { "SBC", 'b', offsetof(DeviceInfo, sbc) },
+        { "SLA", 'b', offsetof(DeviceInfo, sla) },
+        { "DAA", 'b', offsetof(DeviceInfo, daa) },
+        { "Present", 'b', offsetof(DeviceInfo, present) },
+};
+
+static int read_field(sd_bus_message *m, const PropertyField *f, DeviceInfo *d) {
+        char sig[2] = { f->type, 0 };
+        uint8_t *p = (uint8_t *) d + f->offset;
+        int b, r;
+
+        switch (f->type) {
+        case 's':
+                return read_string(m, (char **) p);
+        case 'b':
+                r = sd_bus_message_read(m, "v", "b", &b);
+                *(bool *) p = b;
+                return r;
+        default:
+                /* q, y and u land in fields of exactly that width */
+                return sd_bus_message_read(m, "v", sig, p);
+        }
+}
+
+int device_info_read(sd_bus_message *m, DeviceInfo *d) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const PropertyField *f = NULL;
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(device_fields); i++)
+                        if (strcmp(device_fields[i].name, name) == 0)
+                                f = &device_fields[i];
+                r = f ? read_field(m, f, d) : sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+void device_info_done(DeviceInfo *d) {
+        char **fields[] = { &d->path, &d->id, &d->state, &d->error, &d->error_name, &d->warning,
+                            &d->mode, &d->usb_path, &d->chip, &d->me_id, &d->soc_id };
+
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                free(*fields[i]);
+                *fields[i] = NULL;
+        }
+}
+
+void device_info_array_free(DeviceInfo *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                device_info_done(&a[i]);
+        free(a);
+}
+
+static int set_path(DeviceInfo *d, const char *path) {
+        const char *slash = strrchr(path, '/');
+
+        d->path = strdup(path);
+        d->id = strdup(slash ? slash + 1 : path);
+        return d->path && d->id ? 0 : -ENOMEM;
+}
+
+int bus_list_devices(sd_bus *bus, DeviceInfo **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        DeviceInfo *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                               error, &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read(reply, "o", &path);
+                if (r < 0)
+                        goto fail;
+                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+                if (r < 0)
+                        goto fail;
+                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+                        const char *iface;
+
+                        r = sd_bus_message_read(reply, "s", &iface);
+                        if (r < 0)
+                                goto fail;
+                        if (strcmp(iface, MTKNV_DEVICE_IFACE) == 0) {
+                                DeviceInfo *na = realloc(a, (n + 1) * sizeof(DeviceInfo));
+
+                                if (!na) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                a = na;
+                                a[n] = (DeviceInfo) {};
+                                n++;
+                                r = set_path(&a[n - 1], path);
+                                if (r >= 0)
+                                        r = device_info_read(reply, &a[n - 1]);
+                        } else
+                                r = sd_bus_message_skip(reply, "a{sv}");
+                        if (r < 0)
+                                goto fail;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                goto fail;
+                }
+                if (r < 0)
+                        goto fail;
+                r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        *ret = a;
+        *ret_n = n;
+        return 0;
+fail:
+        device_info_array_free(a, n);
+        return r;
+}
+
+int bus_find_device(DeviceInfo *a, size_t n, const char *arg, DeviceInfo **ret) {
+        DeviceInfo *found = NULL;
+        size_t len = strlen(arg);
+
+        /* exact matches first: object path, id, USB path */
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a[i].path, arg) == 0 || strcmp(a[i].id, arg) == 0 ||
+                    (a[i].usb_path && strcmp(a[i].usb_path, arg) == 0)) {
+                        *ret = &a[i];
+                        return 0;
+                }
+        for (size_t i = 0; i < n; i++)
+                if (len > 0 && strncmp(a[i].id, arg, len) == 0) {
+                        if (found)
+                                return -ENOTUNIQ;
+                        found = &a[i];
+                }
+        if (!found)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What mtknvctl asks the daemon, and the answers as plain structs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#define MTKNV_BUS_NAME      "org.mtknvd.MtkNv1"
+#define MTKNV_MANAGER_PATH  "/org/mtknvd/MtkNv1"
+#define MTKNV_DEVICE_PREFIX "/org/mtknvd/MtkNv1/device/"
+#define MTKNV_MANAGER_IFACE "org.mtknvd.MtkNv1.Manager"
+#define MTKNV_DEVICE_IFACE  "org.mtknvd.MtkNv1.Device"
+
+typedef struct DeviceInfo {
+        char *path, *id;
+        char *state, *error, *error_name, *warning, *mode, *usb_path, *chip, *me_id, *soc_id;
+        uint16_t vid, pid, hw_code, hw_sub_code, hw_version, sw_version;
+        uint8_t bl_version, brom_version;
+        uint32_t target_config;
+        bool sbc, sla, daa, present;
+} DeviceInfo;
+
+/* Exit codes, documented in --help */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAIL = 1,
+        EXIT_USAGE = 2,
+        EXIT_NO_DAEMON = 3,
+        EXIT_NO_DEVICE = 4,
+        EXIT_TIMEOUT = 5,
+};
+
+int bus_open(sd_bus **ret);
+/* Explains a failed call; returns the exit code that fits it. */
+int bus_report_error(const char *what, int r, const sd_bus_error *error);
+
+int device_info_read(sd_bus_message *m, DeviceInfo *d);  /* from an a{sv} */
+void device_info_done(DeviceInfo *d);
+void device_info_array_free(DeviceInfo *a, size_t n);
+int bus_list_devices(sd_bus *bus, DeviceInfo **ret, size_t *ret_n, sd_bus_error *error);
+/* DEVICE as the user typed it: object path, id, unique id prefix or USB path. */
+int bus_find_device(DeviceInfo *a, size_t n, const char *arg, DeviceInfo **ret);

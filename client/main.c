@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mtknvctl: the command-line client of mtknvd.  Everything goes through the
+ * daemon's D-Bus API; the client never touches USB.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus.h"
+#include "macro.h"
+#include "output.h"
+
+typedef struct Args {
+        bool json;
+        double timeout;         /* seconds; < 0: the verb's default */
+        const char *state;
+        unsigned count;
+} Args;
+
+static void help(void) {
+        printf("Usage: mtknvctl [OPTIONS] COMMAND [ARG...]\n"
+               "\n"
+               "Control mtknvd, the daemon that detects MediaTek phones in BROM or preloader\n"
+               "download mode and keeps verified backups of their identity partitions.\n"
+               "\n"
+               "Commands:\n"
+               "  list                  List the phones the daemon sees: id, chip, download mode,\n"
+               "                        state, USB path, security settings, ME ID.\n"
+               "  show DEVICE           Everything known about one phone, with its security\n"
+               "                        configuration in plain words and any error with its remedy.\n"
+               "  monitor               Print phones as they appear, change state and disappear,\n"
+               "                        until interrupted. Phones present at start are shown first.\n"
+               "  wait                  Wait until --count phones (default 1) are in --state\n"
+               "                        (default \"ready\"); print their ids.\n"
+               "\n"
+               "DEVICE is a phone's object path, its id (the last path element, e.g.\n"
+               "mt6735_4f1c0e2a9b7d3c11), a unique prefix of the id, or its USB path (e.g. 1-1).\n"
+               "\n"
+               "Options:\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "     --json             Machine-readable output: list prints an array, show an\n"
+               "                        object, monitor one object per line (NDJSON)\n"
+               "     --state STATE      wait: identifying, ready, busy, error or disconnected\n"
+               "     --count N          wait: how many phones (default 1)\n"
+               "     --timeout SEC      wait: give up after SEC seconds (default 60; 0 = never)\n"
+               "\n"
+               "Phone states: identifying (handshake and identification running), ready,\n"
+               "busy (an operation such as a backup runs), error (see show: the Error line\n"
+               "names cause and remedy), disconnected (unplugged; the object stays a few seconds\n"
+               "so a phone that re-enumerates keeps its identity).\n"
+               "\n"
+               "Environment:\n"
+               "  DBUS_SYSTEM_BUS_ADDRESS  Talk to the daemon on this bus instead of the system bus\n"
+               "\n"
+               "Exit status:\n"
+               "  0  success\n"
+               "  1  the operation failed (the message says why)\n"
+               "  2  wrong usage\n"
+               "  3  mtknvd is not running or the bus cannot be reached\n"
+               "  4  no such phone, or DEVICE matches more than one\n"
+               "  5  timed out\n"
+               "\n"
+               "Examples:\n"
+               "  mtknvctl list\n"
+               "  mtknvctl --json list\n"
+               "  mtknvctl show 1-1\n"
+               "  mtknvctl wait --timeout 30 && mtknvctl list\n"
+               "\n"
+               "See mtknvctl(1), mtknvd(8).\n");
+}
+
+/* ------------------------------------------------------------ formatting */
+
+static const char *or_dash(const char *s) {
+        return s && *s ? s : "-";
+}
+
+static void security_flags(const DeviceInfo *d, char *buf, size_t size) {
+        snprintf(buf, size, "%s%s%s%s%s", d->sbc ? "SBC" : "", d->sbc && (d->sla || d->daa) ? "+" : "",
+                 d->sla ? "SLA" : "", d->sla && d->daa ? "+" : "", d->daa ? "DAA" : "");
+        if (!*buf)
+                snprintf(buf, size, "none");
+}
+
+static void json_device(Json *j, const char *key, const DeviceInfo *d) {
+        json_begin_object(j, key);
+        json_string(j, "path", d->path);
+        json_string(j, "id", d->id);
+        json_string(j, "chip", d->chip);
+        json_uint(j, "hw_code", d->hw_code);
+        json_uint(j, "hw_sub_code", d->hw_sub_code);
+        json_uint(j, "hw_version", d->hw_version);
+        json_uint(j, "sw_version", d->sw_version);
+        json_uint(j, "bootloader_version", d->bl_version);
+        json_uint(j, "brom_version", d->brom_version);
+        json_string(j, "mode", d->mode);
+        json_string(j, "usb_path", d->usb_path);
+        json_uint(j, "vendor_id", d->vid);
+        json_uint(j, "product_id", d->pid);
+        json_uint(j, "target_config", d->target_config);
+        json_bool(j, "sbc", d->sbc);
+        json_bool(j, "sla", d->sla);
+        json_bool(j, "daa", d->daa);
+        json_string(j, "me_id", d->me_id);
+        json_string(j, "soc_id", d->soc_id);
+        json_string(j, "state", d->state);
+        json_string(j, "error", d->error);
+        json_string(j, "error_name", d->error_name);
+        json_string(j, "warning", d->warning);
+        json_bool(j, "present", d->present);
+        json_end_object(j);
+}
+
+static void print_table(DeviceInfo *a, size_t n) {
+        int w_id = 6, w_chip = 4, w_state = 5, w_usb = 3;
+        char sec[32];
+
+        for (size_t i = 0; i < n; i++) {
+                w_id = (int) MAX_SIZE((size_t) w_id, strlen(a[i].id));
+                w_chip = (int) MAX_SIZE((size_t) w_chip, strlen(or_dash(a[i].chip)));
+                w_state = (int) MAX_SIZE((size_t) w_state, strlen(or_dash(a[i].state)));
+                w_usb = (int) MAX_SIZE((size_t) w_usb, strlen(or_dash(a[i].usb_path)));
+        }
+        printf("%-*s  %-*s  %-9s  %-*s  %-*s  %-11s  %s\n", w_id, "DEVICE", w_chip, "CHIP", "MODE", w_state, "STATE",
+               w_usb, "USB", "SECURITY", "ME ID");
+        for (size_t i = 0; i < n; i++) {
+                security_flags(&a[i], sec, sizeof(sec));
+                printf("%-*s  %-*s  %-9s  %-*s  %-*s  %-11s  %s\n", w_id, a[i].id, w_chip, or_dash(a[i].chip),
+                       or_dash(a[i].mode), w_state, or_dash(a[i].state), w_usb, or_dash(a[i].usb_path), sec,
+                       or_dash(a[i].me_id));
+        }
+        if (n == 0)
+                printf("(no phones; power one off and plug it in)\n");
+}
+
+static void print_device(const DeviceInfo *d) {
+        char sec[32];
+
+        security_flags(d, sec, sizeof(sec));
+        printf("%s (%s)\n", d->id, d->path);
+        printf("          State: %s%s\n", or_dash(d->state), d->present ? "" : " (unplugged)");
+        if (d->chip && *d->chip)
+                printf("           Chip: %s\n", d->chip);
+        else
+                printf("           Chip: %s\n", d->hw_code ? "unknown" : "-");
+        printf("        HW code: 0x%04x (sub code 0x%04x, hw version 0x%04x, sw version 0x%04x)\n", d->hw_code,
+               d->hw_sub_code, d->hw_version, d->sw_version);
+        printf("           Mode: %s (bootloader version %u%s)\n", or_dash(d->mode), d->bl_version,
+               d->bl_version == 0xfe ? ", i.e. boot ROM" : "");
+        printf("            USB: %s, %04x:%04x\n", or_dash(d->usb_path), d->vid, d->pid);
+        printf("       Security: %s (target config 0x%08x)\n", sec, d->target_config);
+        printf("                 secure boot (SBC):                      %s\n", d->sbc ? "on" : "off");
+        printf("                 serial-link authentication (SLA):       %s\n", d->sla ? "on" : "off");
+        printf("                 download agent authentication (DAA):    %s\n", d->daa ? "on" : "off");
+        printf("          ME ID: %s\n", d->me_id && *d->me_id ? d->me_id : "(not reported by this phone)");
+        printf("         SoC ID: %s\n", d->soc_id && *d->soc_id ? d->soc_id : "(not reported by this phone)");
+        if (d->warning && *d->warning)
+                printf("           Note: %s\n", d->warning);
+        if (d->error && *d->error)
+                printf("          Error: %s\n                 (%s)\n", d->error, or_dash(d->error_name));
+}
+
+/* ------------------------------------------------------------ list / show */
+
+static int verb_list(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceInfo *devs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = bus_list_devices(bus, &devs, &n, &error);
+        if (r < 0)
+                return bus_report_error("Cannot list phones", r, &error);
+        if (a->json) {
+                Json j = { .f = stdout };
+
+                json_begin_array(&j, NULL);
+                for (size_t i = 0; i < n; i++)
+                        json_device(&j, NULL, &devs[i]);
+                json_end_array(&j);
+                putchar('\n');
+        } else
+                print_table(devs, n);
+        device_info_array_free(devs, n);
+        return EXIT_OK;
+}
+
+static int verb_show(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceInfo *devs = NULL, *d;
+        size_t n = 0;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "show needs exactly one DEVICE; see 'mtknvctl list'.\n");
+                return EXIT_USAGE;
+        }
+        r = bus_list_devices(bus, &devs, &n, &error);
+        if (r < 0)
+                return bus_report_error("Cannot list phones", r, &error);
+        r = bus_find_device(devs, n, argv[1], &d);
+        if (r < 0) {
+                fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one phone; give more of its id.\n"
+                                               : "No phone \"%s\"; 'mtknvctl list' shows the phones there are.\n",
+                        argv[1]);
+                device_info_array_free(devs, n);
+                return EXIT_NO_DEVICE;
+        }
+        if (a->json) {
+                Json j = { .f = stdout };
+
+                json_device(&j, NULL, d);
+                putchar('\n');
+        } else
+                print_device(d);
+        device_info_array_free(devs, n);
+        return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ monitor / wait */
+
+typedef struct Watch {
+        sd_bus *bus;
+        sd_event *event;
+        const Args *args;
+        bool wait;
+        int exit;
+        DeviceInfo *known;
+        size_t n_known;
+} Watch;
+
+static void watch_print(Watch *w, const char *event, const DeviceInfo *d, const char *changes) {
+        if (w->args->json) {
+                Json j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "event", event);
+                json_string(&j, "path", d->path);
+                if (strcmp(event, "removed") != 0)
+                        json_device(&j, "device", d);
+                json_end_object(&j);
+                putchar('\n');
+        } else if (strcmp(event, "removed") == 0)
+                printf("- %s removed\n", d->id);
+        else if (strcmp(event, "changed") == 0)
+                printf("~ %s %s\n", d->id, changes);
+        else
+                printf("%c %s %s %s %s (USB %s)%s%s\n", strcmp(event, "added") == 0 ? '+' : '=', d->id,
+                       or_dash(d->chip), or_dash(d->mode), or_dash(d->state), or_dash(d->usb_path),
+                       d->error && *d->error ? ": " : "", d->error ? d->error : "");
+        fflush(stdout);
+}
+
+/* Re-read every phone; report what changed when monitoring, check the
+ * condition when waiting. */
+static int watch_refresh(Watch *w) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceInfo *devs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = bus_list_devices(w->bus, &devs, &n, &error);
+        if (r < 0) {
+                w->exit = bus_report_error("Cannot list phones", r, &error);
+                return sd_event_exit(w->event, w->exit);
+        }
+
+        if (w->wait) {
+                unsigned matching = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        matching += devs[i].state && strcmp(devs[i].state, w->args->state) == 0;
+                if (matching >= w->args->count) {
+                        for (size_t i = 0; i < n; i++)
+                                if (devs[i].state && strcmp(devs[i].state, w->args->state) == 0)
+                                        printf("%s\n", devs[i].id);
+                        w->exit = EXIT_OK;
+                        sd_event_exit(w->event, EXIT_OK);
+                }
+        } else {
+                for (size_t i = 0; i < n; i++) {
+                        DeviceInfo *old = NULL;
+                        char changes[512] = "";
+
+                        bus_find_device(w->known, w->n_known, devs[i].path, &old);
+                        if (old && strcmp(old->path, devs[i].path) != 0)
+                                old = NULL;
+                        if (!old) {
+                                watch_print(w, "added", &devs[i], NULL);
+                                continue;
+                        }
+#define CMP_STR(f, label)                                                                                  \
+        if (strcmp(or_dash(old->f), or_dash(devs[i].f)) != 0)                                           \
+                snprintf(changes + strlen(changes), sizeof(changes) - strlen(changes), "%s=%s ", label, \
+                         or_dash(devs[i].f));
+                        CMP_STR(state, "State");
+                        CMP_STR(mode, "Mode");
+                        CMP_STR(chip, "Chip");
+                        CMP_STR(usb_path, "UsbPath");
+                        CMP_STR(me_id, "MeId");
+                        CMP_STR(error_name, "ErrorName");
+#undef CMP_STR
+                        if (old->present != devs[i].present)
+                                snprintf(changes + strlen(changes), sizeof(changes) - strlen(changes),
+                                         "Present=%s ", devs[i].present ? "yes" : "no");
+                        if (*changes)
+                                watch_print(w, "changed", &devs[i], changes);
+                }
+                for (size_t i = 0; i < w->n_known; i++) {
+                        DeviceInfo *now = NULL;
+
+                        if (bus_find_device(devs, n, w->known[i].path, &now) < 0 ||
+                            strcmp(now->path, w->known[i].path) != 0)
+                                watch_print(w, "removed", &w->known[i], NULL);
+                }
+        }
+        device_info_array_free(w->known, w->n_known);
+        w->known = devs;
+        w->n_known = n;
+        return 0;
+}
+
+static int on_signal_msg(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        return watch_refresh(userdata);
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Watch *w = userdata;
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || *new)
+                return 0;
+        fprintf(stderr, "mtknvd left the bus.\n");
+        w->exit = EXIT_NO_DAEMON;
+        return sd_event_exit(w->event, EXIT_NO_DAEMON);
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watch *w = userdata;
+
+        fprintf(stderr, "Timed out waiting for %u phone(s) in state \"%s\".\n", w->args->count, w->args->state);
+        w->exit = EXIT_TIMEOUT;
+        return sd_event_exit(w->event, EXIT_TIMEOUT);
+}
+
+static int on_quit(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Watch *w = userdata;
+
+        w->exit = w->wait ? EXIT_FAIL : EXIT_OK;
+        return sd_event_exit(w->event, w->exit);
+}
+
+static int run_watch(sd_bus *bus, const Args *a, bool wait) {
+        _cleanup_(event_unrefp) sd_event *event = NULL;
+        Watch w = { .bus = bus, .args = a, .wait = wait, .exit = EXIT_OK };
+        sigset_t mask;
+        int r;
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return bus_report_error("Cannot create an event loop", r, NULL);
+        w.event = event;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sd_event_add_signal(event, NULL, SIGINT, on_quit, &w);
+        sd_event_add_signal(event, NULL, SIGTERM, on_quit, &w);
+
+        r = sd_bus_attach_event(bus, event, 0);
+        if (r < 0)
+                return bus_report_error("Cannot attach to the bus", r, NULL);
+        /* subscribe first, then read the state: nothing can slip between */
+        r = sd_bus_add_match(bus, NULL,
+                             "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus.ObjectManager',"
+                             "path='/'",
+                             on_signal_msg, &w);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
+                                     "Properties',member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/"
+                                     "device'",
+                                     on_signal_msg, &w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged", on_owner_changed, &w);
+        if (r < 0)
+                return bus_report_error("Cannot subscribe to the daemon's signals", r, NULL);
+
+        if (!wait) {
+                /* phones already there are reported as "present" */
+                _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                r = bus_list_devices(bus, &w.known, &w.n_known, &error);
+                if (r < 0)
+                        return bus_report_error("Cannot list phones", r, &error);
+                for (size_t i = 0; i < w.n_known; i++)
+                        watch_print(&w, "present", &w.known[i], NULL);
+        } else {
+                double t = a->timeout < 0 ? 60 : a->timeout;
+
+                if (t > 0)
+                        sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, (uint64_t) (t * 1e6), 0, on_timeout,
+                                                   &w);
+                watch_refresh(&w);
+        }
+
+        r = sd_event_loop(event);
+        device_info_array_free(w.known, w.n_known);
+        return r < 0 ? EXIT_FAIL : w.exit;
+}
+
+static int verb_monitor(sd_bus *bus, const Args *a, int argc, char **argv) {
+        return run_watch(bus, a, false);
+}
+
+static int verb_wait(sd_bus *bus, const Args *a, int argc, char **argv) {
+        static const char *const states[] = { "identifying", "ready", "busy", "error", "disconnected" };
+        bool ok = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(states); i++)
+                ok |= strcmp(a->state, states[i]) == 0;
+        if (!ok) {
+                fprintf(stderr, "--state must be one of identifying, ready, busy, error, disconnected.\n");
+                return EXIT_USAGE;
+        }
+        return run_watch(bus, a, true);
+}
+
+/* ------------------------------------------------------------ main */
+
+typedef struct Verb {
+        const char *name;
+        int (*run)(sd_bus *bus, const Args *a, int argc, char **argv);
+} Verb;
+
+static const Verb verbs[] = {
+        { "list", verb_list },
+        { "show", verb_show },
+        { "monitor", verb_monitor },
+        { "wait", verb_wait },
+};
+
+int main(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "state", required_argument, NULL, ARG_STATE },
+                { "count", required_argument, NULL, ARG_COUNT },
+                {}
+        };
+        _cleanup_(bus_unrefp) sd_bus *bus = NULL;
+        Args a = { .timeout = -1, .state = "ready", .count = 1 };
+        char *end;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case ARG_VERSION:
+                        printf("mtknvctl %s\n", MTKNVD_VERSION);
+                        return EXIT_OK;
+                case ARG_JSON:
+                        a.json = true;
+                        break;
+                case ARG_TIMEOUT:
+                        a.timeout = strtod(optarg, &end);
+                        if (*end || end == optarg || a.timeout < 0) {
+                                fprintf(stderr, "--timeout wants seconds, got \"%s\".\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_STATE:
+                        a.state = optarg;
+                        break;
+                case ARG_COUNT:
+                        a.count = (unsigned) strtoul(optarg, &end, 10);
+                        if (*end || end == optarg || a.count == 0) {
+                                fprintf(stderr, "--count wants a positive number, got \"%s\".\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                default:
+                        fprintf(stderr, "See 'mtknvctl --help'.\n");
+                        return EXIT_USAGE;
+                }
+
+        if (optind >= argc) {
+                fprintf(stderr, "Which command? See 'mtknvctl --help'.\n");
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                if (strcmp(argv[optind], verbs[i].name) != 0)
+                        continue;
+                r = bus_open(&bus);
+                if (r < 0)
+                        return -r;
+                return verbs[i].run(bus, &a, argc - optind, argv + optind);
+        }
+        fprintf(stderr, "Unknown command \"%s\"; see 'mtknvctl --help'.\n", argv[optind]);
+        return EXIT_USAGE;
+}
