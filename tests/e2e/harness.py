@@ -112,6 +112,11 @@ class World:
         e = dict(os.environ)
         e["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
         e.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        # umockdev's preload library must come first; ASan would insist on
+        # being first itself, so it is told not to check the order
+        e["ASAN_OPTIONS"] = "verify_asan_link_order=0:detect_leaks=1:abort_on_error=1"
+        e["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+        e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(TOP, "tests", "lsan.supp")
         return e
 
     def _start_sim(self, phones, coldplug, daemon_args, sim_args):
@@ -292,10 +297,9 @@ class World:
 class WorldTestCase(unittest.TestCase):
     """Each test gets its own World; the daemon must exit cleanly at the end."""
 
-    valgrind = os.environ.get("MTKNVD_VALGRIND") == "1"
-
     def world(self, *phones, **kw):
-        w = World(phones=phones, valgrind=self.valgrind, **kw)
+        # read at call time: the runner switches valgrind on for a second pass
+        w = World(phones=phones, valgrind=os.environ.get("MTKNVD_VALGRIND") == "1", **kw)
         self.addCleanup(self._finish, w)
         self.w = w
         return w
