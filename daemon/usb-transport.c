@@ -386,10 +386,12 @@ int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **
 }
 
 static void usb_link_wait_idle(UsbLink *link) {
-        /* libusb insists that a transfer is finished before it is freed.
-         * Cancelling on usbfs completes at once; this is bounded anyway. */
-        for (int i = 0; (link->in_busy || link->out_busy) && i < 50; i++) {
-                struct timeval tv = { .tv_usec = 100000 };
+        /* Give a cancelled transfer the chance to complete normally;
+         * cancelling on usbfs completes at once.  On a vanished device it
+         * may never come back: libusb_close() below then takes it off
+         * libusb's books, after which it may be freed. */
+        for (int i = 0; (link->in_busy || link->out_busy) && i < 10; i++) {
+                struct timeval tv = { .tv_usec = 20000 };
                 libusb_handle_events_timeout_completed(link->usb->ctx, &tv, NULL);
         }
 }
@@ -411,9 +413,9 @@ UsbLink *usb_link_free(UsbLink *link) {
                 }
                 libusb_close(link->handle);
         }
-        if (!link->in_busy && link->in_xfer)
+        if (link->in_xfer)
                 libusb_free_transfer(link->in_xfer);
-        if (!link->out_busy && link->out_xfer)
+        if (link->out_xfer)
                 libusb_free_transfer(link->out_xfer);
         sd_event_source_disable_unref(link->defer);
         free(link->in_buf);

@@ -306,11 +306,12 @@ class WorldTestCase(unittest.TestCase):
 
     def _finish(self, w):
         alive = w.sim is not None and w.sim.poll() is None
+        rc = w.stop()
         log = w.describe()
         vg = ""
         if w.valgrind and os.path.exists(w.valgrind_log):
             with open(w.valgrind_log) as f:
                 vg = f.read()
-        rc = w.close()
+        w.close()
         self.assertTrue(alive, "the daemon died during the test\n" + log)
         self.assertEqual(rc, 0, "the daemon exited with status %s on SIGTERM\n%s\n%s" % (rc, vg, log))

@@ -35,6 +35,8 @@ struct SimDevice {
         unsigned devnum;
         bool plugged;
         bool gone_scheduled;
+        bool detach_pending;          /* unplugged; URBs still to be reaped */
+        bool detach_scheduled;
         char *syspath, *if_comm, *if_data;
         char *devnode;                /* /dev/bus/usb/001/NNN */
         char *fifo_path;              /* the node inside the testbed */
@@ -182,7 +184,7 @@ static void check_gone(SimDevice *d) {
         if (!d->plugged || d->gone_scheduled || !sim_phone_wants_unplug(d->phone))
                 return;
         d->gone_scheduled = true;
-        g_main_context_invoke(NULL, on_gone_idle, d);
+        g_idle_add(on_gone_idle, d);
 }
 
 /* ------------------------------------------------------------ timers */
@@ -255,7 +257,7 @@ static void control_urb(SimDevice *d, Urb *u, const uint8_t *buf) {
         }
         if (setup->bRequestType == CDC_REQTYPE_OUT && setup->bRequest == CDC_SET_CONTROL_LINE_STATE) {
                 sim_phone_set_line_state(d->phone, value, now_us());
-                g_main_context_invoke(NULL, on_rearm, d);
+                g_idle_add(on_rearm, d);
                 return;
         }
         if (setup->bRequestType == CDC_REQTYPE_IN && setup->bRequest == CDC_GET_LINE_CODING) {
@@ -375,6 +377,18 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
         }
 }
 
+static gboolean on_detach_idle(gpointer userdata);
+static void device_detach(SimDevice *d);
+
+/* After an unplug the host still reaps its transfers (with ENODEV), as on
+ * a real bus; only then does the node go away. */
+static void maybe_schedule_detach(SimDevice *d) {
+        if (!d->detach_pending || d->detach_scheduled || d->urbs)
+                return;
+        d->detach_scheduled = true;
+        g_idle_add(on_detach_idle, d);
+}
+
 static void reap_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlData *arg) {
         g_autoptr(GError) error = NULL;
         UMockdevIoctlData *ptr;
@@ -416,6 +430,7 @@ static void reap_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlDat
         umockdev_ioctl_client_complete(client, 0, 0);
         urb_free(u);
         fifo_update(d);
+        maybe_schedule_detach(d);
 }
 
 static void discard_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlData *arg) {
@@ -585,6 +600,7 @@ void sim_device_free(SimDevice *d) {
                 return;
         if (d->plugged)
                 sim_device_unplug(d);
+        device_detach(d);
         g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
         sim_phone_free(d->phone);
         g_object_unref(d->tb);
@@ -628,6 +644,7 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         g_autofree char *if0 = g_strdup_printf("%s:1.0", d->port), *if1 = g_strdup_printf("%s:1.1", d->port);
         uint8_t page[FIFO_PAGE] = {};
 
+        device_detach(d); /* a previous plug's leftovers */
         g_mutex_lock(&d->lock);
         d->devnum = devnum;
         d->devnode = g_strdup_printf("/dev/bus/usb/001/%03u", devnum);
@@ -745,12 +762,31 @@ void sim_device_unplug(SimDevice *d) {
         umockdev_testbed_remove_device(d->tb, d->if_data);
         umockdev_testbed_remove_device(d->tb, d->if_comm);
         umockdev_testbed_remove_device(d->tb, d->syspath);
-        umockdev_testbed_detach_ioctl(d->tb, d->devnode, NULL);
 
         g_mutex_lock(&d->lock);
         g_clear_pointer(&d->syspath, g_free);
         g_clear_pointer(&d->if_comm, g_free);
         g_clear_pointer(&d->if_data, g_free);
+        d->detach_pending = true;
+        maybe_schedule_detach(d);
+        g_mutex_unlock(&d->lock);
+}
+
+/* The node and its handler go once the host has reaped everything (or at
+ * the next plug / at exit, whichever comes first). */
+static void device_detach(SimDevice *d) {
+        g_mutex_lock(&d->lock);
+        if (!d->detach_pending) {
+                g_mutex_unlock(&d->lock);
+                return;
+        }
+        d->detach_pending = false;
+        d->detach_scheduled = false;
+        g_mutex_unlock(&d->lock);
+
+        umockdev_testbed_detach_ioctl(d->tb, d->devnode, NULL);
+
+        g_mutex_lock(&d->lock);
         if (d->fifo_fd >= 0)
                 close(d->fifo_fd);
         d->fifo_fd = -1;
@@ -762,4 +798,16 @@ void sim_device_unplug(SimDevice *d) {
         g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
         d->urbs = NULL;
         g_mutex_unlock(&d->lock);
+}
+
+static gboolean on_detach_idle(gpointer userdata) {
+        SimDevice *d = userdata;
+
+        g_mutex_lock(&d->lock);
+        bool still = d->detach_scheduled && !d->urbs && !d->plugged;
+        d->detach_scheduled = false;
+        g_mutex_unlock(&d->lock);
+        if (still)
+                device_detach(d);
+        return G_SOURCE_REMOVE;
 }

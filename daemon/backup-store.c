@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "backup-store.h"
+#include "log.h"
+
+#define TMP_PREFIX ".tmp-"
+#define IO_CHUNK (1024u * 1024u)
+
+struct BackupStore {
+        char *dir;          /* STATE/backups */
+        int dfd;
+};
+
+struct BackupWriter {
+        BackupStore *store;
+        char *tmp_name;     /* .tmp-XXXXXX inside the store */
+        int tmp_dfd;
+        Manifest *manifest;
+        ManifestPartition cur;
+        int fd;             /* current image */
+        uint64_t written;
+        EVP_MD_CTX *md;
+};
+
+/* Removes a directory of plain files (our own, never a caller's path). */
+static void remove_flat_dir(int parent_dfd, const char *name) {
+        int dfd = openat(parent_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        DIR *d;
+
+        if (dfd >= 0) {
+                d = fdopendir(dfd);
+                if (d) {
+                        for (struct dirent *de; (de = readdir(d));)
+                                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                        unlinkat(dirfd(d), de->d_name, 0);
+                        closedir(d);
+                } else
+                        close(dfd);
+        }
+        unlinkat(parent_dfd, name, AT_REMOVEDIR);
+}
+
+int backup_store_open(const char *state_dir, BackupStore **ret) {
+        BackupStore *s;
+        DIR *d;
+        int dup_fd;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->dfd = -EBADF;
+        if (asprintf(&s->dir, "%s/backups", state_dir) < 0) {
+                free(s);
+                return -ENOMEM;
+        }
+        if ((mkdir(state_dir, 0700) < 0 && errno != EEXIST) || (mkdir(s->dir, 0700) < 0 && errno != EEXIST)) {
+                int r = log_error_errno(errno, "Cannot create the backup directory %s: %m", s->dir);
+
+                backup_store_free(s);
+                return r;
+        }
+        s->dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->dfd < 0) {
+                int r = log_error_errno(errno, "Cannot open %s: %m", s->dir);
+
+                backup_store_free(s);
+                return r;
+        }
+
+        /* A crash mid-backup leaves a temporary directory: it never was a backup. */
+        dup_fd = fcntl(s->dfd, F_DUPFD_CLOEXEC, 3);
+        d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (d) {
+                for (struct dirent *de; (de = readdir(d));)
+                        if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+                                log_info("Removing the remains of an interrupted backup: %s/%s", s->dir, de->d_name);
+                                remove_flat_dir(s->dfd, de->d_name);
+                        }
+                closedir(d);
+        } else if (dup_fd >= 0)
+                close(dup_fd);
+
+        *ret = s;
+        return 0;
+}
+
+BackupStore *backup_store_free(BackupStore *s) {
+        if (!s)
+                return NULL;
+        if (s->dfd >= 0)
+                close(s->dfd);
+        free(s->dir);
+        free(s);
+        return NULL;
+}
+
+const char *backup_store_path(BackupStore *s) {
+        return s->dir;
+}
+
+/* ------------------------------------------------------------ writing */
+
+int backup_store_begin(BackupStore *s, const Manifest *header, BackupWriter **ret) {
+        BackupWriter *w;
+        char tmpl[64];
+        _cleanup_free_ char *full = NULL;
+
+        if (!manifest_safe_name(header->device_key))
+                return -EINVAL;
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->store = s;
+        w->fd = -EBADF;
+        w->tmp_dfd = -EBADF;
+        w->manifest = manifest_new();
+        w->md = EVP_MD_CTX_new();
+        if (!w->manifest || !w->md) {
+                backup_writer_abort(w);
+                return -ENOMEM;
+        }
+        *w->manifest = *header;
+        w->manifest->parts = NULL;
+        w->manifest->n_parts = 0;
+
+        snprintf(tmpl, sizeof(tmpl), TMP_PREFIX "XXXXXX");
+        if (asprintf(&full, "%s/%s", s->dir, tmpl) < 0 || !mkdtemp(full)) {
+                int r = full ? -errno : -ENOMEM;
+
+                backup_writer_abort(w);
+                return log_error_errno(r, "Cannot create a temporary backup directory in %s: %m", s->dir);
+        }
+        w->tmp_name = strdup(strrchr(full, '/') + 1);
+        w->tmp_dfd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (!w->tmp_name || w->tmp_dfd < 0) {
+                backup_writer_abort(w);
+                return -ENOMEM;
+        }
+        *ret = w;
+        return 0;
+}
+
+int backup_writer_begin_partition(BackupWriter *w, const char *name, uint8_t region, uint64_t offset, uint64_t size) {
+        ManifestPartition p = { .region = region, .offset = offset, .size = size };
+
+        if (w->fd >= 0 || !manifest_safe_name(name) || size == 0)
+                return -EINVAL;
+        snprintf(p.name, sizeof(p.name), "%s", name);
+        snprintf(p.file, sizeof(p.file), "%s.img", name);
+        w->fd = openat(w->tmp_dfd, p.file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (w->fd < 0)
+                return -errno;
+        if (!EVP_DigestInit_ex(w->md, EVP_sha256(), NULL))
+                return -EIO;
+        w->cur = p;
+        w->written = 0;
+        return 0;
+}
+
+int backup_writer_write(BackupWriter *w, const void *data, size_t n) {
+        const uint8_t *p = data;
+
+        if (w->fd < 0)
+                return -EBADF;
+        if (w->written + n > w->cur.size)
+                return -EFBIG;
+        if (!EVP_DigestUpdate(w->md, data, n))
+                return -EIO;
+        while (n > 0) {
+                ssize_t k = write(w->fd, p, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+                w->written += (uint64_t) k;
+        }
+        return 0;
+}
+
+int backup_writer_end_partition(BackupWriter *w, uint8_t ret_sha256[32]) {
+        unsigned len = 0;
+        int r;
+
+        if (w->fd < 0)
+                return -EBADF;
+        if (w->written != w->cur.size)
+                return -EIO;
+        r = fsync(w->fd) < 0 ? -errno : 0;
+        close(w->fd);
+        w->fd = -EBADF;
+        if (r < 0)
+                return r;
+        if (!EVP_DigestFinal_ex(w->md, w->cur.sha256, &len) || len != 32)
+                return -EIO;
+        memcpy(ret_sha256, w->cur.sha256, 32);
+        return manifest_add_partition(w->manifest, &w->cur);
+}
+
+int backup_writer_set_verified(BackupWriter *w, const char *method) {
+        w->manifest->verified = true;
+        snprintf(w->manifest->verify_method, sizeof(w->manifest->verify_method), "%s", method);
+        return 0;
+}
+
+static int fsync_dir(int dfd) {
+        return fsync(dfd) < 0 ? -errno : 0;
+}
+
+int backup_writer_commit(BackupWriter *w, char **ret_backup_id) {
+        BackupStore *s = w->store;
+        Manifest *m = w->manifest;
+        char id[64], stamp[32];
+        struct timespec ts;
+        struct tm tm;
+        int fd, key_dfd, r;
+        FILE *f;
+
+        if (w->fd >= 0 || m->n_parts == 0)
+                return -EINVAL;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        m->created_usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+
+        fd = openat(w->tmp_dfd, "manifest.yaml", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                return -errno;
+        }
+        r = manifest_write(m, f);
+        if (r >= 0 && fsync(fileno(f)) < 0)
+                r = -errno;
+        if (fclose(f) != 0 && r >= 0)
+                r = -errno;
+        if (r < 0)
+                return r;
+        r = fsync_dir(w->tmp_dfd);
+        if (r < 0)
+                return r;
+
+        if (mkdirat(s->dfd, m->device_key, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        key_dfd = openat(s->dfd, m->device_key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (key_dfd < 0)
+                return -errno;
+        /* a second backup within the same second gets a suffix */
+        for (unsigned n = 1;; n++) {
+                if (n == 1)
+                        snprintf(id, sizeof(id), "%s-%s", stamp, m->source);
+                else
+                        snprintf(id, sizeof(id), "%s-%s-%u", stamp, m->source, n);
+                if (renameat2(s->dfd, w->tmp_name, key_dfd, id, RENAME_NOREPLACE) >= 0)
+                        break;
+                if (errno != EEXIST || n > 99) {
+                        r = -errno;
+                        close(key_dfd);
+                        return r;
+                }
+        }
+        free(w->tmp_name);
+        w->tmp_name = NULL; /* nothing left to clean up */
+        r = fsync_dir(key_dfd);
+        close(key_dfd);
+        if (r >= 0)
+                r = fsync_dir(s->dfd);
+        if (r < 0)
+                log_warning_errno(r, "Backup %s/%s is stored, but syncing its directory failed: %m", m->device_key, id);
+
+        *ret_backup_id = strdup(id);
+        backup_writer_abort(w); /* frees the writer; the backup stays */
+        return *ret_backup_id ? 0 : -ENOMEM;
+}
+
+BackupWriter *backup_writer_abort(BackupWriter *w) {
+        if (!w)
+                return NULL;
+        if (w->fd >= 0)
+                close(w->fd);
+        if (w->tmp_dfd >= 0)
+                close(w->tmp_dfd);
+        if (w->tmp_name)
+                remove_flat_dir(w->store->dfd, w->tmp_name);
+        free(w->tmp_name);
+        manifest_free(w->manifest);
+        EVP_MD_CTX_free(w->md);
+        free(w);
+        return NULL;
+}
+
+/* ------------------------------------------------------------ reading */
+
+void backup_info_done(BackupInfo *b) {
+        free(b->device_key);
+        free(b->backup_id);
+        free(b->path);
+        manifest_free(b->manifest);
+        *b = (BackupInfo) {};
+}
+
+void backup_info_array_free(BackupInfo *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                backup_info_done(&a[i]);
+        free(a);
+}
+
+static int read_small_file(int dfd, const char *name, uint8_t **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > 1024 * 1024)
+                return -EBADMSG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = read(fd, buf, (size_t) st.st_size);
+        if (n < 0)
+                return -errno;
+        *ret_len = (size_t) n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret) {
+        _cleanup_free_ char *sub = NULL, *err = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        BackupInfo b = {};
+        size_t len = 0;
+        int r;
+
+        if (!manifest_safe_name(device_key) || !manifest_safe_name(backup_id))
+                return -EINVAL;
+        if (asprintf(&sub, "%s/%s", device_key, backup_id) < 0)
+                return -ENOMEM;
+        dfd = openat(s->dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return -errno;
+        r = read_small_file(dfd, "manifest.yaml", &data, &len);
+        if (r < 0)
+                return r;
+        r = manifest_parse(data, len, &b.manifest, &err);
+        if (r < 0) {
+                log_warning("Ignoring backup %s/%s: %s", s->dir, sub, err ?: "unreadable manifest");
+                return r;
+        }
+        b.device_key = strdup(device_key);
+        b.backup_id = strdup(backup_id);
+        if (asprintf(&b.path, "%s/%s", s->dir, sub) < 0)
+                b.path = NULL;
+        if (!b.device_key || !b.backup_id || !b.path) {
+                backup_info_done(&b);
+                return -ENOMEM;
+        }
+        *ret = b;
+        return 0;
+}
+
+static int cmp_created(const void *a, const void *b) {
+        const BackupInfo *x = a, *y = b;
+
+        if (x->manifest->created_usec != y->manifest->created_usec)
+                return x->manifest->created_usec < y->manifest->created_usec ? -1 : 1;
+        return strcmp(x->backup_id, y->backup_id);
+}
+
+static int list_key(BackupStore *s, const char *key, BackupInfo **a, size_t *n) {
+        int kfd = openat(s->dfd, key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        DIR *d;
+
+        if (kfd < 0)
+                return -errno;
+        d = fdopendir(kfd);
+        if (!d) {
+                close(kfd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                BackupInfo b, *na;
+
+                if (de->d_name[0] == '.' || !manifest_safe_name(de->d_name))
+                        continue;
+                if (backup_store_load(s, key, de->d_name, &b) < 0)
+                        continue;
+                na = reallocarray(*a, *n + 1, sizeof(BackupInfo));
+                if (!na) {
+                        backup_info_done(&b);
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                *a = na;
+                (*a)[(*n)++] = b;
+        }
+        closedir(d);
+        return 0;
+}
+
+int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, size_t *ret_n) {
+        BackupInfo *a = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (device_key)
+                r = list_key(s, device_key, &a, &n);
+        else {
+                int dup_fd = fcntl(s->dfd, F_DUPFD_CLOEXEC, 3);
+                DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+
+                if (!d) {
+                        if (dup_fd >= 0)
+                                close(dup_fd);
+                        return -errno;
+                }
+                rewinddir(d);
+                for (struct dirent *de; (de = readdir(d));)
+                        if (de->d_name[0] != '.' && manifest_safe_name(de->d_name))
+                                (void) list_key(s, de->d_name, &a, &n);
+                closedir(d);
+        }
+        if (r < 0 && r != -ENOENT) {
+                backup_info_array_free(a, n);
+                return r;
+        }
+        if (n > 1)
+                qsort(a, n, sizeof(BackupInfo), cmp_created);
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+bool backup_store_has_verified(BackupStore *s, const char *device_key) {
+        BackupInfo *a = NULL;
+        size_t n = 0;
+        bool found = false;
+
+        if (backup_store_list(s, device_key, &a, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                found |= a[i].manifest->verified && !streq(a[i].manifest->source, "import");
+        backup_info_array_free(a, n);
+        return found;
+}
+
+static int open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p) {
+        _cleanup_free_ char *sub = NULL;
+
+        if (asprintf(&sub, "%s/%s/%s", b->device_key, b->backup_id, p->file) < 0)
+                return -ENOMEM;
+        return RET_NERRNO(openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+}
+
+int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error) {
+        _cleanup_free_ uint8_t *buf = malloc(IO_CHUNK);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        int r = 0;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (!buf || !md) {
+                EVP_MD_CTX_free(md);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < b->manifest->n_parts; i++) {
+                const ManifestPartition *p = &b->manifest->parts[i];
+                uint8_t sha[32];
+                unsigned len = 0;
+                uint64_t total = 0;
+                int fd = open_image(s, b, p);
+                ssize_t k;
+
+                if (fd < 0) {
+                        if (ret_error && asprintf(ret_error, "%s is missing: %s", p->file, strerror(-fd)) < 0)
+                                *ret_error = NULL;
+                        r = -EBADMSG;
+                        break;
+                }
+                EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+                while ((k = read(fd, buf, IO_CHUNK)) > 0) {
+                        EVP_DigestUpdate(md, buf, (size_t) k);
+                        total += (uint64_t) k;
+                }
+                close(fd);
+                EVP_DigestFinal_ex(md, sha, &len);
+                if (k < 0)
+                        r = -errno;
+                else if (total != p->size || memcmp(sha, p->sha256, 32) != 0) {
+                        if (ret_error && asprintf(ret_error, "%s (%s) does not match the manifest: %s",
+                                                  p->name, p->file,
+                                                  total != p->size ? "its size changed" : "its SHA-256 differs") < 0)
+                                *ret_error = NULL;
+                        r = -EBADMSG;
+                }
+        }
+        EVP_MD_CTX_free(md);
+        return r;
+}
+
+/* ------------------------------------------------------------ export */
+
+static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t size, time_t mtime) {
+        _cleanup_free_ uint8_t *buf = malloc(IO_CHUNK);
+        struct archive_entry *e = archive_entry_new();
+        ssize_t k;
+        int r = 0;
+
+        if (!buf || !e) {
+                archive_entry_free(e);
+                return -ENOMEM;
+        }
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_size(e, (la_int64_t) size);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0600);
+        archive_entry_set_mtime(e, mtime, 0);
+        if (archive_write_header(a, e) != ARCHIVE_OK)
+                r = -EIO;
+        while (r >= 0 && (k = read(fd, buf, IO_CHUNK)) > 0)
+                if (archive_write_data(a, buf, (size_t) k) != k)
+                        r = -EIO;
+        archive_entry_free(e);
+        return r;
+}
+
+int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
+        struct archive *a = archive_write_new();
+        time_t mtime = (time_t) (b->manifest->created_usec / 1000000);
+        _cleanup_free_ char *name = NULL, *sub = NULL;
+        struct stat st;
+        int r = 0, mfd;
+
+        if (!a)
+                return -ENOMEM;
+        if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+            archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+                archive_write_free(a);
+                return -EIO;
+        }
+        if (asprintf(&sub, "%s/%s/manifest.yaml", b->device_key, b->backup_id) < 0 ||
+            asprintf(&name, "%s/manifest.yaml", b->backup_id) < 0)
+                r = -ENOMEM;
+        if (r >= 0) {
+                mfd = openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (mfd < 0 || fstat(mfd, &st) < 0)
+                        r = -errno;
+                else
+                        r = archive_add_fd(a, name, mfd, (uint64_t) st.st_size, mtime);
+                if (mfd >= 0)
+                        close(mfd);
+        }
+        for (size_t i = 0; r >= 0 && i < b->manifest->n_parts; i++) {
+                const ManifestPartition *p = &b->manifest->parts[i];
+                _cleanup_free_ char *member = NULL;
+                int ifd = open_image(s, b, p);
+
+                if (ifd < 0) {
+                        r = ifd;
+                        break;
+                }
+                if (asprintf(&member, "%s/%s", b->backup_id, p->file) < 0)
+                        r = -ENOMEM;
+                else
+                        r = archive_add_fd(a, member, ifd, p->size, mtime);
+                close(ifd);
+        }
+        if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
+                r = -EIO;
+        archive_write_free(a);
+        if (r >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && fsync(fd) < 0)
+                r = -errno;
+        return r;
+}

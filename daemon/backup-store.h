@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Backups on disk: STATE/backups/<device-key>/<backup-id>/ holding the
+ * images (nvram.img, …, named like an SP Flash Tool readback) and
+ * manifest.yaml.  A backup appears only complete: it is written in a
+ * temporary directory, fsynced, renamed into place, and the parents fsynced.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manifest.h"
+
+typedef struct BackupStore BackupStore;
+typedef struct BackupWriter BackupWriter;
+
+typedef struct BackupInfo {
+        char *device_key, *backup_id, *path;
+        Manifest *manifest;
+} BackupInfo;
+
+int backup_store_open(const char *state_dir, BackupStore **ret);
+BackupStore *backup_store_free(BackupStore *s);
+const char *backup_store_path(BackupStore *s);
+
+/* header: identity, source and table source filled in, no partitions. */
+int backup_store_begin(BackupStore *s, const Manifest *header, BackupWriter **ret);
+int backup_writer_begin_partition(BackupWriter *w, const char *name, uint8_t region, uint64_t offset, uint64_t size);
+/* -ENOSPC/-EDQUOT/-EFBIG when the disk is full; -EFBIG also past the partition size. */
+int backup_writer_write(BackupWriter *w, const void *data, size_t n);
+int backup_writer_end_partition(BackupWriter *w, uint8_t ret_sha256[32]);
+int backup_writer_set_verified(BackupWriter *w, const char *method);
+int backup_writer_commit(BackupWriter *w, char **ret_backup_id);
+/* Removes everything written; returns NULL. */
+BackupWriter *backup_writer_abort(BackupWriter *w);
+
+void backup_info_done(BackupInfo *b);
+void backup_info_array_free(BackupInfo *a, size_t n);
+/* Sorted oldest first; unreadable backups are logged and skipped. */
+int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, size_t *ret_n);
+int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret);
+/* Re-hash every image; -EBADMSG with *ret_error naming the partition. */
+int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error);
+bool backup_store_has_verified(BackupStore *s, const char *device_key);
+/* tar (pax) of manifest.yaml and the images into the caller's fd. */
+int backup_store_export(BackupStore *s, const BackupInfo *b, int fd);
+
+static inline void backup_store_freep(BackupStore **s) {
+        if (*s)
+                backup_store_free(*s);
+}
