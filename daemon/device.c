@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backup-job.h"
 #include "device.h"
 #include "log.h"
 
@@ -303,6 +304,37 @@ static void device_on_identified(BromSession *s, int r, void *userdata) {
                                         "up. Please report these values together with the phone's model.",
                                         id->hw_code, id->hw_sub_code, id->hw_version, id->sw_version);
         device_set_state(d, DEVICE_READY);
+        manager_consider_auto_backup(d->manager, d);
+}
+
+void device_begin_operation(Device *d) {
+        device_clear_error(d);
+        device_set_state(d, DEVICE_BUSY);
+}
+
+void device_end_operation(Device *d) {
+        if (d->present)
+                device_set_state(d, DEVICE_READY);
+}
+
+void device_fail_operation(Device *d, const char *error_name, const char *message) {
+        if (!d->present)
+                return;
+        device_set_error(d, error_name, "%s", message);
+        /* mid-transfer the phone's byte stream is out of step: a new
+         * session needs a replug */
+        device_close_session_later(d);
+}
+
+int device_backup_key(Device *d, const uint8_t cid[16], char **ret) {
+        const BromIdentity *id = &d->identity;
+
+        if (id->me_id_len > 0 || id->soc_id_len > 0)
+                return device_make_id(id, d->usb_path, ret);
+        /* no chip identity: the storage's CID names the phone */
+        BromIdentity by_cid = { .chip = id->chip, .me_id_len = 16 };
+        memcpy(by_cid.me_id, cid, 16);
+        return device_make_id(&by_cid, d->usb_path, ret);
 }
 
 static int device_try_open(Device *d);
@@ -410,8 +442,13 @@ void device_detach(Device *d) {
 
         if (!d->present)
                 return;
+        if (d->backup)
+                backup_job_abort(d->backup, "DeviceGone",
+                                 "The phone was unplugged during the backup. Nothing was stored; plug it in "
+                                 "again to retry.");
         device_close_session(d);
         d->present = false;
+        d->auto_backup_considered = false;
         device_emit_changed(d, "Present", NULL);
         device_set_state(d, DEVICE_DISCONNECTED);
         log_info("Phone at USB %s unplugged.", d->usb_path);

@@ -45,6 +45,8 @@ struct Device {
         sd_event_source *open_retry;
         sd_event_source *grace_timer;
         sd_event_source *close_later;
+        struct BackupJob *backup;          /* running operation, if any */
+        bool auto_backup_considered;       /* once per plug-in */
         unsigned open_attempts;
 };
 
@@ -59,6 +61,14 @@ void device_detach(Device *d);
 void device_usb_arrived(Device *d, uint8_t busnum, uint8_t devnum);
 
 const char *device_state_to_string(DeviceState s);
+/* An operation (backup) takes the phone: State "busy". */
+void device_begin_operation(Device *d);
+void device_end_operation(Device *d);
+/* The operation failed and left the phone's session unusable. */
+void device_fail_operation(Device *d, const char *error_name, const char *message);
+/* Where this phone's backups live: its object id when the phone told its
+ * ME/SoC ID, else one derived from the eMMC CID the DA reported. */
+int device_backup_key(Device *d, const uint8_t cid[16], char **ret);
 /* "mt6735_0123456789abcdef" from the identity, or "port_1_1" without one */
 int device_make_id(const BromIdentity *id, const char *usb_path, char **ret);
 

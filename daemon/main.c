@@ -20,6 +20,8 @@ static void help(void) {
                "     --version              Show the version and exit\n"
                "  -c --config=PATH          Configuration file (default: " CONFIG_FILE_DEFAULT ")\n"
                "     --user                 Use the session bus instead of the system bus\n"
+               "     --state-dir=PATH       Backups and Download Agents live here\n"
+               "                            (default: $STATE_DIRECTORY, else " STATE_DIR_DEFAULT ")\n"
                "     --grace-period=SEC     Keep an unplugged phone's object this long\n"
                "                            (overrides ReenumerationGraceSec=)\n"
                "  -v --verbose              Log debug messages\n"
@@ -35,16 +37,18 @@ typedef struct Args {
         bool user_bus;
         bool verbose;
         const char *grace;
+        const char *state_dir;
 } Args;
 
 static int parse_argv(int argc, char *argv[], Args *a) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_GRACE };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_GRACE, ARG_STATE_DIR };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "config", required_argument, NULL, 'c' },
                 { "user", no_argument, NULL, ARG_USER },
                 { "grace-period", required_argument, NULL, ARG_GRACE },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
@@ -66,6 +70,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_GRACE:
                         a->grace = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        a->state_dir = optarg;
                         break;
                 case 'v':
                         a->verbose = true;
@@ -98,6 +105,12 @@ static int run(int argc, char *argv[]) {
         r = config_load(&m->config, a.config);
         if (r < 0)
                 return r;
+        if (a.state_dir) {
+                free(m->state_dir);
+                m->state_dir = strdup(a.state_dir);
+                if (!m->state_dir)
+                        return log_oom();
+        }
         if (a.grace && config_parse_seconds(a.grace, &m->config.grace_usec) < 0)
                 return log_error_errno(EINVAL, "--grace-period= wants seconds, got \"%s\".", a.grace);
 

@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backup-job.h"
+#include "da-store.h"
 #include "device.h"
 #include "job.h"
+#include "json-writer.h"
 #include "log.h"
 #include "manager.h"
 
@@ -43,11 +52,253 @@ static int property_get_usb_ids(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
+/* Files cross the bus as descriptors; this caps what a caller may hand us. */
+#define INSPECT_MAX (64u * 1024u * 1024u)
+
+static int bus_error_from_fd(sd_bus_error *error, int r, const char *what) {
+        switch (r) {
+        case -EBADFD:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "%s must be a regular file or a pipe.", what);
+        case -EBADF:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s is not open for reading.", what);
+        case -EFBIG:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s is larger than %u MiB.", what,
+                                         INSPECT_MAX >> 20);
+        default:
+                return sd_bus_error_set_errnof(error, r, "Cannot read %s: %s", what, strerror(-r));
+        }
+}
+
+static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
+        const char *path;
+        Device *d;
+        Job *job;
+        uid_t uid = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "scatter")) {
+                        _cleanup_free_ uint8_t *data = NULL;
+                        _cleanup_free_ char *err = NULL;
+                        size_t len;
+                        int fd;
+
+                        r = sd_bus_message_read(msg, "v", "h", &fd);
+                        if (r < 0)
+                                return r;
+                        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
+                        if (r < 0)
+                                return bus_error_from_fd(error, r, "The scatter file");
+                        r = scatter_parse(data, len, &scatter, &err);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "The scatter file cannot be used: %s.", err ?: strerror(-r));
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option \"%s\" (known: scatter).", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        d = manager_find_device_by_path(m, path);
+        if (!d)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", path);
+        {
+                _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+
+                if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
+                        (void) sd_bus_creds_get_euid(creds, &uid);
+        }
+        r = backup_job_start(m, d, "manual", scatter, uid, &job, error);
+        if (r < 0)
+                return r;
+        scatter = NULL; /* the job owns it now */
+        return sd_bus_reply_method_return(msg, "o", job->object_path);
+}
+
+static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *name = NULL, *err = NULL;
+        size_t len;
+        int fd, r;
+
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
+        if (r < 0)
+                return bus_error_from_fd(error, r, "The Download Agent file");
+        r = da_store_add(m, data, len, &name, &err);
+        if (r == -EBADMSG)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile", "%s", err ?: "Not a Download Agent.");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot store the Download Agent: %s", strerror(-r));
+        log_info("Download Agent added as %s/da/%s.", m->state_dir, name);
+        return sd_bus_reply_method_return(msg, "s", name);
+}
+
+static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *path;
+        Backup *b;
+        int fd, flags, r;
+
+        r = sd_bus_message_read(msg, "oh", &path, &fd);
+        if (r < 0)
+                return r;
+        b = manager_find_backup_by_path(m, path);
+        if (!b)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", path);
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "The export file descriptor is not open for writing.");
+        r = backup_store_export(m->store, &b->info, fd);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot write the archive: %s", strerror(-r));
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* A backup archive: find its manifest.yaml member and describe it. */
+static int inspect_archive(Manager *m, const uint8_t *data, size_t len, FILE *out, bool *ret_is_archive) {
+        struct archive *a = archive_read_new();
+        struct archive_entry *e;
+        int r = -ENOENT;
+
+        *ret_is_archive = false;
+        if (!a)
+                return -ENOMEM;
+        archive_read_support_format_tar(a);
+        archive_read_support_filter_all(a);
+        if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+                archive_read_free(a);
+                return -ENOENT;
+        }
+        while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+                const char *name = archive_entry_pathname(e), *slash = name ? strrchr(name, '/') : NULL;
+                _cleanup_free_ uint8_t *buf = NULL;
+                _cleanup_(manifest_freep) Manifest *mf = NULL;
+                _cleanup_free_ char *err = NULL;
+                la_ssize_t n;
+                int64_t size = archive_entry_size(e);
+
+                *ret_is_archive = true;
+                if (!name || !streq(slash ? slash + 1 : name, "manifest.yaml") || size <= 0 || size > 1024 * 1024)
+                        continue;
+                buf = malloc((size_t) size);
+                if (!buf)
+                        break;
+                n = archive_read_data(a, buf, (size_t) size);
+                if (n != size || manifest_parse(buf, (size_t) n, &mf, &err) < 0) {
+                        fprintf(out, "{\"type\":\"backup-archive\",\"valid\":false}");
+                        r = -EBADMSG;
+                        break;
+                }
+                {
+                        JsonWriter j = { .f = out };
+                        char hex[65];
+
+                        json_begin_object(&j, NULL);
+                        json_string(&j, "type", "backup-archive");
+                        json_bool(&j, "valid", true);
+                        json_string(&j, "device_key", mf->device_key);
+                        json_string(&j, "chip", mf->chip);
+                        json_string(&j, "source", mf->source);
+                        json_uint(&j, "created", mf->created_usec / 1000000);
+                        json_bool(&j, "verified", mf->verified);
+                        json_begin_array(&j, "partitions");
+                        for (size_t i = 0; i < mf->n_parts; i++) {
+                                for (unsigned k = 0; k < 32; k++)
+                                        sprintf(hex + 2 * k, "%02x", mf->parts[i].sha256[k]);
+                                json_begin_object(&j, NULL);
+                                json_string(&j, "name", mf->parts[i].name);
+                                json_uint(&j, "offset", mf->parts[i].offset);
+                                json_uint(&j, "size", mf->parts[i].size);
+                                json_string(&j, "sha256", hex);
+                                json_end_object(&j);
+                        }
+                        json_end_array(&j);
+                        json_end_object(&j);
+                }
+                r = 0;
+                break;
+        }
+        archive_read_free(a);
+        return r;
+}
+
+static int method_inspect(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *json = NULL, *err_da = NULL, *err_sc = NULL;
+        size_t len, json_len = 0;
+        bool is_archive = false;
+        DaFile *da = NULL;
+        ScatterFile *sc = NULL;
+        FILE *out;
+        int fd, r;
+
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
+        if (r < 0)
+                return bus_error_from_fd(error, r, "The file");
+        out = open_memstream(&json, &json_len);
+        if (!out)
+                return -ENOMEM;
+
+        /* one parser per format, all in the daemon: the client only prints */
+        if (da_file_parse(data, len, &da, &err_da) >= 0) {
+                r = da_file_to_json(da, out);
+                da_file_free(da);
+        } else if (inspect_archive(m, data, len, out, &is_archive) >= 0 || is_archive)
+                r = 0;
+        else if (scatter_parse(data, len, &sc, &err_sc) >= 0) {
+                r = scatter_file_to_json(sc, m->identity_set, out);
+                scatter_file_free(sc);
+        } else {
+                fclose(out);
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
+                                         "This is neither a MediaTek Download Agent (%s), nor an mtknvd backup "
+                                         "archive, nor a scatter file (%s).",
+                                         err_da ?: "?", err_sc ?: "?");
+        }
+        if (fclose(out) != 0 || r < 0)
+                return -EIO;
+        return sd_bus_reply_method_return(msg, "s", json);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SupportedUsbIds", "a(qqs)", property_get_usb_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD("Backup", "oa{sv}", "o", method_backup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("AddDownloadAgent", "h", "s", method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ExportBackup", "oh", "", method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Inspect", "h", "s", method_inspect, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL("JobNew", "uo", 0),
         SD_BUS_SIGNAL("JobRemoved", "uos", 0),
         SD_BUS_VTABLE_END,
@@ -77,5 +328,12 @@ int manager_dbus_register(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, &m->slots[5], MTKNVD_JOB_PREFIX, job_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register job enumerator: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[6], MTKNVD_BACKUP_PREFIX, MTKNVD_BACKUP_IFACE, backup_vtable,
+                                       backup_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register backup objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, &m->slots[7], MTKNVD_BACKUP_PREFIX, backup_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register backup enumerator: %m");
         return 0;
 }

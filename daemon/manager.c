@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdlib.h>
 
+#include "backup-job.h"
 #include "device.h"
+#include "identity-set.h"
 #include "job.h"
 #include "log.h"
 #include "manager.h"
@@ -16,6 +18,9 @@ int manager_new(Manager **ret) {
         r = config_init(&m->config);
         if (r < 0)
                 return r;
+        m->state_dir = strdup(getenv("STATE_DIRECTORY") ?: STATE_DIR_DEFAULT);
+        if (!m->state_dir)
+                return -ENOMEM;
         r = sd_event_new(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m");
@@ -27,8 +32,21 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         /* Devices first: their sessions hold libusb handles. */
+        /* running backups end first: they own jobs and device sessions */
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i]->backup)
+                        backup_job_abort(m->devices[i]->backup, "Cancelled", "mtknvd is stopping.");
         while (m->n_jobs > 0)
                 job_free(m->jobs[0]);
+        for (size_t i = 0; i < m->n_backups; i++) {
+                backup_info_done(&m->backups[i]->info);
+                free(m->backups[i]->object_path);
+                free(m->backups[i]);
+        }
+        free(m->backups);
+        backup_store_free(m->store);
+        identity_set_free(m->identity_set);
+        free(m->state_dir);
         free(m->jobs);
         while (m->n_devices > 0)
                 device_free(m->devices[--m->n_devices]);
@@ -151,6 +169,74 @@ static void manager_on_usb_event(DeviceMonitor *mon, const UsbDeviceEvent *ev, v
                 log_error_errno(r, "Cannot start talking to the phone at USB %s: %m", ev->sysname);
 }
 
+static int manager_publish_backup(Manager *m, BackupInfo *info) {
+        Backup *b, **n;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->manager = m;
+        b->object_path = backup_object_path(info->device_key, info->backup_id);
+        if (!b->object_path) {
+                free(b);
+                return -ENOMEM;
+        }
+        n = reallocarray(m->backups, m->n_backups + 1, sizeof(Backup *));
+        if (!n) {
+                free(b->object_path);
+                free(b);
+                return -ENOMEM;
+        }
+        m->backups = n;
+        b->info = *info;
+        *info = (BackupInfo) {};
+        m->backups[m->n_backups++] = b;
+        if (m->bus)
+                sd_bus_emit_object_added(m->bus, b->object_path);
+        return 0;
+}
+
+void manager_backup_added(Manager *m, const char *device_key, const char *backup_id, Job *job) {
+        BackupInfo info;
+        int r;
+
+        r = backup_store_load(m->store, device_key, backup_id, &info);
+        if (r >= 0)
+                r = manager_publish_backup(m, &info);
+        if (r < 0) {
+                log_warning_errno(r, "Backup %s/%s is stored but cannot be published: %m", device_key, backup_id);
+                return;
+        }
+        if (job)
+                job_set_result_path(job, m->backups[m->n_backups - 1]->object_path);
+}
+
+void manager_consider_auto_backup(Manager *m, Device *d) {
+        _cleanup_free_ char *key = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Job *job;
+        int r;
+
+        if (d->auto_backup_considered || m->config.auto_backup == AUTO_BACKUP_NEVER)
+                return;
+        d->auto_backup_considered = true;
+        if (!d->identity.chip || d->identity.chip->da_mode != DA_MODE_LEGACY)
+                return;
+        /* With an ME/SoC ID we know this phone before any DA runs; without
+         * one the backup job decides once the DA reported the eMMC CID. */
+        if (m->config.auto_backup == AUTO_BACKUP_FIRST_SEEN &&
+            (d->identity.me_id_len > 0 || d->identity.soc_id_len > 0) &&
+            device_make_id(&d->identity, d->usb_path, &key) >= 0 && backup_store_has_verified(m->store, key)) {
+                log_info("Phone %s already has a verified backup; not backing it up again (AutoBackup=first-seen).",
+                         d->object_path);
+                return;
+        }
+        r = backup_job_start(m, d, "auto", NULL, 0, &job, &error);
+        if (r < 0)
+                log_warning("Automatic backup of %s not started: %s", d->object_path,
+                            error.message ?: strerror(-r));
+}
+
 static void manager_on_usb_arrival(UsbContext *usb, uint8_t busnum, uint8_t devnum, void *userdata) {
         Manager *m = userdata;
 
@@ -158,8 +244,34 @@ static void manager_on_usb_arrival(UsbContext *usb, uint8_t busnum, uint8_t devn
                 device_usb_arrived(m->devices[i], busnum, devnum);
 }
 
+static int manager_load_backups(Manager *m) {
+        BackupInfo *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = backup_store_open(m->state_dir, &m->store);
+        if (r < 0)
+                return r;
+        r = backup_store_list(m->store, NULL, &a, &n);
+        if (r < 0)
+                return log_error_errno(r, "Cannot list the backups in %s: %m", backup_store_path(m->store));
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = manager_publish_backup(m, &a[i]);
+        backup_info_array_free(a, n);
+        log_debug("%zu backup(s) in %s.", m->n_backups, backup_store_path(m->store));
+        return r;
+}
+
 int manager_start(Manager *m, sd_bus *bus) {
         int r;
+
+        r = identity_set_parse(m->config.identity_spec, &m->identity_set);
+        if (r < 0)
+                return log_error_errno(r, "IdentityPartitions=%s is not a list of partition names.",
+                                       m->config.identity_spec);
+        r = manager_load_backups(m);
+        if (r < 0)
+                return r;
 
         m->bus = sd_bus_ref(bus);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "backup-store.h"
 #include "config.h"
 #include "device-monitor.h"
 #include "usb-transport.h"
@@ -21,6 +22,7 @@
 
 typedef struct Device Device;
 typedef struct Job Job;
+typedef struct Backup Backup;
 
 typedef struct Manager {
         sd_event *event;
@@ -33,8 +35,24 @@ typedef struct Manager {
         Job **jobs;
         size_t n_jobs;
         uint32_t next_job_id;
-        sd_bus_slot *slots[8];
+        char *state_dir;
+        char **identity_set;
+        BackupStore *store;
+        Backup **backups;
+        size_t n_backups;
+        sd_bus_slot *slots[10];
 } Manager;
+
+/* A stored backup published on the bus. */
+struct Backup {
+        Manager *manager;
+        char *object_path;
+        BackupInfo info;
+};
+
+#define MTKNVD_BACKUP_PREFIX "/org/mtknvd/MtkNv1/backup"
+#define MTKNVD_BACKUP_IFACE  "org.mtknvd.MtkNv1.Backup"
+#define STATE_DIR_DEFAULT    "/var/lib/mtknvd"
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
@@ -50,6 +68,18 @@ Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
 void manager_emit_devices_changed(Manager *m);
 
 int manager_dbus_register(Manager *m);
+/* A backup was committed: publish it, tell the job. */
+void manager_backup_added(Manager *m, const char *device_key, const char *backup_id, Job *job);
+Backup *manager_find_backup_by_path(Manager *m, const char *path);
+/* An identified, idle phone: back it up if AutoBackup= says so. */
+void manager_consider_auto_backup(Manager *m, Device *d);
+
+/* backup-dbus.c */
+extern const sd_bus_vtable backup_vtable[];
+int backup_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error);
+int backup_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+char *backup_object_path(const char *device_key, const char *backup_id);
 
 static inline void manager_freep(Manager **m) {
         if (*m)

@@ -69,7 +69,8 @@ def unwrap(v):
 class World:
     """One private bus, one mtksim with the daemon inside it."""
 
-    def __init__(self, phones=(), coldplug=False, daemon_args=(), valgrind=False, sim_args=()):
+    def __init__(self, phones=(), coldplug=False, daemon_args=(), valgrind=False, sim_args=(),
+                 config="AutoBackup=never\n"):
         self.tmp = tempfile.mkdtemp(prefix="mtknvd-e2e-")
         self.control_path = os.path.join(self.tmp, "control")
         self.objects = {}          # path -> properties of the Device interface
@@ -83,7 +84,7 @@ class World:
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
         try:
             self._start_bus()
-            self._start_sim(phones, coldplug, daemon_args, sim_args)
+            self._start_sim(phones, coldplug, daemon_args, sim_args, config)
         except Exception:
             self.close()
             raise
@@ -119,7 +120,7 @@ class World:
         e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(TOP, "tests", "lsan.supp")
         return e
 
-    def _start_sim(self, phones, coldplug, daemon_args, sim_args):
+    def _start_sim(self, phones, coldplug, daemon_args, sim_args, config):
         cmd = [os.path.join(BUILD, "mtksim"), "--control", self.control_path]
         for p in phones:
             cmd += ["--phone", p]
@@ -132,7 +133,12 @@ class World:
                     "--errors-for-leak-kinds=definite", "--track-fds=no",
                     "--suppressions=" + os.path.join(TOP, "tests", "valgrind.supp"),
                     "--log-file=" + self.valgrind_log]
-        cmd += [os.path.join(BUILD, "mtknvd"), "--verbose", "--config", os.path.join(self.tmp, "none.conf")]
+        self.state_dir = os.path.join(self.tmp, "state")
+        self.config_path = os.path.join(self.tmp, "mtknvd.conf")
+        with open(self.config_path, "w") as f:
+            f.write(config)
+        cmd += [os.path.join(BUILD, "mtknvd"), "--verbose", "--config", self.config_path,
+                "--state-dir", self.state_dir]
         cmd += list(daemon_args)
         self.log = open(self.daemon_log, "w")
         self.sim = subprocess.Popen(cmd, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)

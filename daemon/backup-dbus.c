@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Stored backups as D-Bus objects: /org/mtknvd/MtkNv1/backup/<device-key>/<id>
+ * ('-' in the id becomes '_' in the path).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backup-store.h"
+#include "log.h"
+#include "manager.h"
+
+char *backup_object_path(const char *device_key, const char *backup_id) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s/%s", MTKNVD_BACKUP_PREFIX, device_key, backup_id) < 0)
+                return NULL;
+        for (char *c = p + strlen(MTKNVD_BACKUP_PREFIX) + 1; *c; c++)
+                if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '/'))
+                        *c = '_';
+        return p;
+}
+
+Backup *manager_find_backup_by_path(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_backups; i++)
+                if (streq(m->backups[i]->object_path, path))
+                        return m->backups[i];
+        return NULL;
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BackupInfo *b = &((Backup *) userdata)->info;
+        const Manifest *mf = b->manifest;
+        _cleanup_free_ char *id = NULL;
+        const char *v = "";
+
+        if (streq(property, "Id")) {
+                if (asprintf(&id, "%s/%s", b->device_key, b->backup_id) < 0)
+                        return -ENOMEM;
+                v = id;
+        } else if (streq(property, "DeviceKey"))
+                v = b->device_key;
+        else if (streq(property, "Source"))
+                v = mf->source;
+        else if (streq(property, "Chip"))
+                v = mf->chip;
+        else if (streq(property, "MeId"))
+                v = mf->me_id;
+        else if (streq(property, "SocId"))
+                v = mf->soc_id;
+        else if (streq(property, "EmmcCid"))
+                v = mf->emmc_cid;
+        else if (streq(property, "TableSource"))
+                v = mf->table_source;
+        else if (streq(property, "VerifyMethod"))
+                v = mf->verify_method;
+        return sd_bus_message_append(reply, "s", v);
+}
+
+static int property_get_created(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BackupInfo *b = &((Backup *) userdata)->info;
+
+        return sd_bus_message_append(reply, "t", b->manifest->created_usec);
+}
+
+static int property_get_hw_code(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BackupInfo *b = &((Backup *) userdata)->info;
+
+        return sd_bus_message_append(reply, "q", b->manifest->hw_code);
+}
+
+static int property_get_verified(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BackupInfo *b = &((Backup *) userdata)->info;
+
+        return sd_bus_message_append(reply, "b", b->manifest->verified);
+}
+
+static int property_get_size(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BackupInfo *b = &((Backup *) userdata)->info;
+        uint64_t total = 0;
+
+        for (size_t i = 0; i < b->manifest->n_parts; i++)
+                total += b->manifest->parts[i].size;
+        return sd_bus_message_append(reply, "t", total);
+}
+
+static int property_get_partitions(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BackupInfo *b = &((Backup *) userdata)->info;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(syttss)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b->manifest->n_parts; i++) {
+                const ManifestPartition *p = &b->manifest->parts[i];
+                char hex[65];
+
+                for (unsigned k = 0; k < 32; k++)
+                        sprintf(hex + 2 * k, "%02x", p->sha256[k]);
+                r = sd_bus_message_append(reply, "(syttss)", p->name, p->region, p->offset, p->size, hex, p->file);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Backup *bk = userdata;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = backup_store_verify(bk->manager->store, &bk->info, &err);
+        if (r == -EBADMSG)
+                return sd_bus_reply_method_return(msg, "bs", false, err ?: "An image does not match its hash.");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot verify the backup: %s", err ?: strerror(-r));
+        return sd_bus_reply_method_return(msg, "bs", true, "Every image matches its SHA-256 in the manifest.");
+}
+
+const sd_bus_vtable backup_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DeviceKey", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Created", "t", property_get_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Source", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Chip", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("HwCode", "q", property_get_hw_code, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("EmmcCid", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("TableSource", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Verified", "b", property_get_verified, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VerifyMethod", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Size", "t", property_get_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Partitions", "a(syttss)", property_get_partitions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD("Verify", "", "bs", method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int backup_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        Backup *b = manager_find_backup_by_path(userdata, path);
+
+        if (!b)
+                return 0;
+        *found = b;
+        return 1;
+}
+
+int backup_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l = calloc(m->n_backups + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_backups; i++) {
+                l[i] = strdup(m->backups[i]->object_path);
+                if (!l[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                free(l[k]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 1;
+}

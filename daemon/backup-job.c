@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The main job: a verified, device-bound backup of the identity partitions.
+ *
+ *   SEND_DA/JUMP_DA (DA1) -> DA2 -> storage report -> partition table (GPT,
+ *   else PMT, or the caller's scatter file) -> every identity partition read
+ *   twice, both reads must hash the same -> atomic commit -> reboot.
+ */
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backup-job.h"
+#include "backup-store.h"
+#include "da-legacy.h"
+#include "da-store.h"
+#include "device.h"
+#include "identity-set.h"
+#include "job.h"
+#include "log.h"
+#include "partition-table.h"
+#include "scatter.h"
+
+/* The GPT header and 128 entries fit in the first 0x4400 bytes; read a
+ * little more so a 4 KiB-sector layout is covered too. */
+#define GPT_READ_LEN 0x8000u
+#define READ_ATTEMPTS 3
+
+typedef enum BackupStep {
+        BACKUP_SEND_DA,
+        BACKUP_JUMP_DA,
+        BACKUP_DA_START,
+        BACKUP_READ_GPT,
+        BACKUP_READ_PMT,
+        BACKUP_READ_FIRST,
+        BACKUP_READ_SECOND,
+        BACKUP_REBOOT,
+        BACKUP_DONE,
+} BackupStep;
+
+struct BackupJob {
+        Manager *manager;
+        Device *device;
+        Job *job;
+        BackupStep step;
+        char *source;                   /* auto | manual */
+        DaStoreMatch da;
+        DaLegacy *dal;
+        PartitionTable *table;
+        ScatterFile *scatter;           /* when the caller gave one */
+        const Partition **parts;
+        size_t n_parts, cur;
+        unsigned attempt;
+        uint8_t *gpt;
+        size_t gpt_len;
+        BackupWriter *writer;
+        EVP_MD_CTX *md;
+        uint8_t sha_first[32];
+        char *backup_id;
+        char *device_key;
+        char *error_name;
+        char *error;
+        bool cancelled;
+        bool skipped;
+};
+
+static void backup_job_free(BackupJob *b) {
+        if (!b)
+                return;
+        da_legacy_free(b->dal);
+        partition_table_free(b->table);
+        scatter_file_free(b->scatter);
+        free(b->parts);
+        free(b->gpt);
+        backup_writer_abort(b->writer);
+        EVP_MD_CTX_free(b->md);
+        da_store_match_done(&b->da);
+        free(b->backup_id);
+        free(b->device_key);
+        free(b->error_name);
+        free(b->error);
+        free(b->source);
+        free(b);
+}
+
+/* ------------------------------------------------------------ finishing */
+
+static void backup_job_end(BackupJob *b, bool success, const char *message) {
+        Device *d = b->device;
+        Job *j = b->job;
+
+        b->job = NULL;
+        if (d->backup == b)
+                d->backup = NULL;
+        if (!success) {
+                device_fail_operation(d, b->error_name ?: "Failed", message);
+        } else
+                device_end_operation(d);
+        if (j)
+                job_complete(j, success, message);
+        backup_job_free(b);
+}
+
+static void backup_job_fail(BackupJob *b, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void backup_job_fail(BackupJob *b, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        free(b->error_name);
+        b->error_name = strdup(b->cancelled ? "Cancelled" : name);
+        b->writer = backup_writer_abort(b->writer);
+        backup_job_end(b, false, msg ?: name);
+}
+
+static const char *gone_or(int r, const char *other) {
+        return r == -ENODEV ? "DeviceGone" : r == -ECANCELED ? "Cancelled" : other;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static void backup_on_da(DaLegacy *da, int r, void *userdata);
+
+static int backup_on_data_first(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
+        BackupJob *b = userdata;
+
+        if (b->cancelled)
+                return -ECANCELED;
+        if (!EVP_DigestUpdate(b->md, data, len))
+                return -EIO;
+        job_add_bytes(b->job, len);
+        return 0;
+}
+
+static int backup_on_data_second(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
+        BackupJob *b = userdata;
+        int r;
+
+        if (b->cancelled)
+                return -ECANCELED;
+        r = backup_writer_write(b->writer, data, len);
+        if (r < 0)
+                return r;
+        job_add_bytes(b->job, len);
+        return 0;
+}
+
+static int backup_on_data_gpt(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
+        BackupJob *b = userdata;
+        uint8_t *n;
+
+        n = realloc(b->gpt, b->gpt_len + len);
+        if (!n)
+                return -ENOMEM;
+        memcpy(n + b->gpt_len, data, len);
+        b->gpt = n;
+        b->gpt_len += len;
+        return 0;
+}
+
+static int backup_read_partition(BackupJob *b) {
+        const Partition *p = b->parts[b->cur];
+        char step[128];
+        int r;
+
+        if (b->step == BACKUP_READ_FIRST) {
+                snprintf(step, sizeof(step), "reading %s (%" PRIu64 " KiB)", p->name, p->size / 1024);
+                job_set_step(b->job, step);
+                if (!EVP_DigestInit_ex(b->md, EVP_sha256(), NULL))
+                        return -EIO;
+                return da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_first, backup_on_da, b);
+        }
+        snprintf(step, sizeof(step), "reading %s again to verify", p->name);
+        job_set_step(b->job, step);
+        r = backup_writer_begin_partition(b->writer, p->name, p->region, p->offset, p->size);
+        if (r < 0)
+                return r;
+        return da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_second, backup_on_da, b);
+}
+
+static int backup_begin_reading(BackupJob *b) {
+        _cleanup_(manifest_freep) Manifest *h = NULL;
+        const DaLegacyReport *rep = da_legacy_get_report(b->dal);
+        const BromIdentity *id = &b->device->identity;
+        uint64_t total = 0;
+        int r;
+
+        h = manifest_new();
+        if (!h)
+                return -ENOMEM;
+        snprintf(h->source, sizeof(h->source), "%s", b->source);
+        snprintf(h->chip, sizeof(h->chip), "%s", id->chip ? id->chip->name : "");
+        h->hw_code = id->hw_code;
+        brom_hex(id->me_id, id->me_id_len, h->me_id);
+        brom_hex(id->soc_id, id->soc_id_len, h->soc_id);
+        brom_hex(rep->cid, sizeof(rep->cid), h->emmc_cid);
+        snprintf(h->device_key, sizeof(h->device_key), "%s", b->device_key);
+        snprintf(h->table_source, sizeof(h->table_source), "%s", partition_source_to_string(b->table->source));
+
+        for (size_t i = 0; i < b->n_parts; i++)
+                total += 2 * b->parts[i]->size;
+        job_set_total(b->job, total);
+
+        r = backup_store_begin(b->manager->store, h, &b->writer);
+        if (r < 0)
+                return r;
+        b->cur = 0;
+        b->step = BACKUP_READ_FIRST;
+        return backup_read_partition(b);
+}
+
+static int backup_select_partitions(BackupJob *b) {
+        _cleanup_free_ char *list = NULL;
+        size_t n = 0;
+        int r;
+
+        free(b->parts);
+        b->parts = NULL;
+        r = identity_set_select(b->table, b->manager->identity_set, &b->parts, &b->n_parts);
+        if (r < 0)
+                return r;
+        if (b->n_parts == 0)
+                return -ENOENT;
+        for (size_t i = 0; i < b->n_parts; i++)
+                n += strlen(b->parts[i]->name) + 2;
+        list = calloc(1, n + 1);
+        for (size_t i = 0; list && i < b->n_parts; i++) {
+                if (i > 0)
+                        strcat(list, ", ");
+                strcat(list, b->parts[i]->name);
+        }
+        log_info("Identity partitions on %s (%s): %s", b->device->object_path,
+                 partition_source_to_string(b->table->source), list ?: "?");
+        return 0;
+}
+
+static void backup_after_table(BackupJob *b) {
+        int r;
+
+        r = backup_select_partitions(b);
+        if (r == -ENOENT)
+                return backup_job_fail(b, "NoPartitions",
+                                       "The phone's partition table (%s) has none of the identity partitions "
+                                       "(%s). If this phone keeps them under other names, pass its scatter file "
+                                       "with 'mtknvctl backup --scatter FILE'.",
+                                       partition_source_to_string(b->table->source), b->manager->config.identity_spec);
+        if (r < 0)
+                return backup_job_fail(b, "Failed", "Cannot choose the partitions to back up: %s", strerror(-r));
+        r = backup_begin_reading(b);
+        if (r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
+                return backup_job_fail(b, "NoSpace", "No space left for the backup in %s: free some space and "
+                                       "plug the phone in again.", b->manager->state_dir);
+        if (r < 0)
+                return backup_job_fail(b, "Failed", "Cannot start the backup: %s", strerror(-r));
+}
+
+static void backup_table_from_gpt(BackupJob *b) {
+        const DaLegacyReport *rep = da_legacy_get_report(b->dal);
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = gpt_parse(b->gpt, b->gpt_len, rep->user_size, &b->table, &err);
+        if (r >= 0)
+                return backup_after_table(b);
+
+        log_info("No usable GPT on %s (%s); asking for a MediaTek PMT.", b->device->object_path, err ?: "?");
+        b->step = BACKUP_READ_PMT;
+        job_set_step(b->job, "reading the partition table (PMT)");
+        r = da_legacy_read_pmt(b->dal, backup_on_da, b);
+        if (r < 0)
+                backup_job_fail(b, gone_or(r, "ProtocolError"), "Cannot read the partition table: %s", strerror(-r));
+}
+
+static void backup_partition_done(BackupJob *b) {
+        const Partition *p = b->parts[b->cur];
+        uint8_t sha_first[32], sha_second[32];
+        unsigned md_len = 0;
+        int r;
+
+        if (b->step == BACKUP_READ_FIRST) {
+                if (!EVP_DigestFinal_ex(b->md, b->sha_first, &md_len))
+                        return backup_job_fail(b, "Failed", "SHA-256 failed");
+                b->step = BACKUP_READ_SECOND;
+                r = backup_read_partition(b);
+                if (r < 0)
+                        return backup_job_fail(b, gone_or(r, "Failed"), "Cannot read %s: %s", p->name, strerror(-r));
+                return;
+        }
+
+        memcpy(sha_first, b->sha_first, sizeof(sha_first));
+        r = backup_writer_end_partition(b->writer, sha_second);
+        if (r < 0)
+                return backup_job_fail(b, r == -ENOSPC ? "NoSpace" : "Failed", "Cannot store %s: %s", p->name,
+                                       strerror(-r));
+        if (memcmp(sha_first, sha_second, sizeof(sha_first)) != 0) {
+                if (++b->attempt < READ_ATTEMPTS) {
+                        log_warning("%s read differently twice; starting the backup again (attempt %u).", p->name,
+                                    b->attempt + 1);
+                        b->writer = backup_writer_abort(b->writer);
+                        r = backup_begin_reading(b);
+                        if (r < 0)
+                                backup_job_fail(b, "Failed", "Cannot restart the backup: %s", strerror(-r));
+                        return;
+                }
+                return backup_job_fail(b, "VerifyFailed",
+                                       "%s read back differently %u times; the phone's storage or the USB link is "
+                                       "unreliable. Try another cable or port; no backup was stored.",
+                                       p->name, READ_ATTEMPTS);
+        }
+
+        if (++b->cur < b->n_parts) {
+                b->step = BACKUP_READ_FIRST;
+                r = backup_read_partition(b);
+                if (r < 0)
+                        backup_job_fail(b, gone_or(r, "Failed"), "Cannot read %s: %s", b->parts[b->cur]->name,
+                                        strerror(-r));
+                return;
+        }
+
+        r = backup_writer_set_verified(b->writer, "read-twice");
+        if (r >= 0)
+                r = backup_writer_commit(b->writer, &b->backup_id);
+        if (r < 0) {
+                b->writer = backup_writer_abort(b->writer);
+                return backup_job_fail(b, r == -ENOSPC || r == -EFBIG ? "NoSpace" : "Failed",
+                                       "Cannot store the backup in %s: %s", b->manager->state_dir, strerror(-r));
+        }
+        b->writer = NULL; /* committed: nothing left to abort */
+        manager_backup_added(b->manager, b->device_key, b->backup_id, b->job);
+
+        b->step = BACKUP_REBOOT;
+        job_set_step(b->job, "rebooting the phone");
+        r = da_legacy_reboot(b->dal, backup_on_da, b);
+        if (r < 0)
+                backup_on_da(b->dal, r, b);
+}
+
+static void backup_on_da(DaLegacy *da, int r, void *userdata) {
+        BackupJob *b = userdata;
+        const char *detail = da_legacy_get_detail(da);
+        char msg[512];
+
+        if (r < 0 && b->step != BACKUP_REBOOT && !(b->step == BACKUP_READ_PMT && r == -ENOENT)) {
+                if (r == -EBADMSG && (b->step == BACKUP_READ_FIRST || b->step == BACKUP_READ_SECOND) &&
+                    ++b->attempt < READ_ATTEMPTS) {
+                        log_warning("Checksum error (%s); starting the backup again.", detail);
+                        b->writer = backup_writer_abort(b->writer);
+                        r = backup_begin_reading(b);
+                        if (r >= 0)
+                                return;
+                }
+                if (b->step == BACKUP_DA_START && da_legacy_needs_emi(da))
+                        return backup_job_fail(b, "NotSupported",
+                                               "The phone is in BROM mode, where the Download Agent needs the DRAM "
+                                               "settings of the phone's own preloader, which mtknvd cannot provide "
+                                               "yet. Unplug it, power it off and plug it in again without holding "
+                                               "any key, so that it starts in preloader mode.");
+                if (r == -EBADMSG)
+                        return backup_job_fail(b, "VerifyFailed",
+                                               "Data from the phone kept arriving corrupted (%s). Try another cable "
+                                               "or USB port; no backup was stored.", detail);
+                snprintf(msg, sizeof(msg), "%s", detail[0] ? detail : strerror(-r));
+                return backup_job_fail(b, gone_or(r, "ProtocolError"),
+                                       r == -ENODEV ? "The phone disconnected during the backup (%s). Nothing was "
+                                                      "stored; plug it in again to retry." :
+                                       r == -ECANCELED ? "Cancelled (%s). Nothing was stored. The phone is still in "
+                                                         "download mode: unplug it." :
+                                                         "The backup failed: %s. Nothing was stored; unplug the "
+                                                         "phone and plug it in again to retry.",
+                                       msg);
+        }
+
+        switch (b->step) {
+        case BACKUP_DA_START: {
+                const DaLegacyReport *rep = da_legacy_get_report(da);
+
+                log_info("DA running on %s: eMMC user area %" PRIu64 " MiB, USB %s.", b->device->object_path,
+                         rep->user_size >> 20, rep->usb_speed ? "high speed" : "full speed");
+                r = device_backup_key(b->device, rep->cid, &b->device_key);
+                if (r < 0)
+                        return backup_job_fail(b, "Failed", "Out of memory");
+                if (streq(b->source, "auto") && b->manager->config.auto_backup == AUTO_BACKUP_FIRST_SEEN &&
+                    backup_store_has_verified(b->manager->store, b->device_key)) {
+                        /* known only now, from the eMMC CID: nothing to do but reboot */
+                        b->skipped = true;
+                        b->step = BACKUP_REBOOT;
+                        job_set_step(b->job, "rebooting the phone (it already has a verified backup)");
+                        r = da_legacy_reboot(da, backup_on_da, b);
+                        if (r < 0)
+                                backup_on_da(da, r, b);
+                        return;
+                }
+                if (b->scatter) {
+                        r = scatter_file_resolve(b->scatter, rep->user_size);
+                        if (r < 0)
+                                return backup_job_fail(b, "InvalidArgs", "The scatter file does not fit this phone's "
+                                                       "storage (%" PRIu64 " bytes).", rep->user_size);
+                        b->table = scatter_file_take_table(b->scatter);
+                        return backup_after_table(b);
+                }
+                b->step = BACKUP_READ_GPT;
+                job_set_step(b->job, "reading the partition table");
+                r = da_legacy_read(da, DA_EMMC_REGION_USER, 0, MIN((uint64_t) GPT_READ_LEN, rep->user_size),
+                                   backup_on_data_gpt, backup_on_da, b);
+                if (r < 0)
+                        backup_job_fail(b, gone_or(r, "ProtocolError"), "Cannot read the partition table: %s",
+                                        strerror(-r));
+                return;
+        }
+        case BACKUP_READ_GPT:
+                return backup_table_from_gpt(b);
+
+        case BACKUP_READ_PMT: {
+                const DaLegacyReport *rep = da_legacy_get_report(da);
+                _cleanup_free_ uint8_t *pmt = NULL;
+                _cleanup_free_ char *err = NULL;
+                size_t len = 0;
+
+                if (r < 0 || da_legacy_take_pmt(da, &pmt, &len) < 0 ||
+                    pmt_parse(pmt, len, rep->user_size, &b->table, &err) < 0)
+                        return backup_job_fail(b, "NoPartitions",
+                                               "The phone has neither a valid GPT nor a MediaTek PMT%s%s. Pass its "
+                                               "scatter file with 'mtknvctl backup --scatter FILE'.",
+                                               err ? ": " : "", err ?: "");
+                return backup_after_table(b);
+        }
+        case BACKUP_READ_FIRST:
+        case BACKUP_READ_SECOND:
+                return backup_partition_done(b);
+
+        case BACKUP_REBOOT: {
+                char done[256];
+
+                if (r < 0)
+                        log_warning("The phone did not take the reboot command (%s); unplug it.", detail);
+                if (b->skipped)
+                        snprintf(done, sizeof(done), "The phone %s already has a verified backup.", b->device_key);
+                else
+                        snprintf(done, sizeof(done), "Backup %s/%s stored and verified (%zu partitions).",
+                                 b->device_key, b->backup_id, b->n_parts);
+                return backup_job_end(b, true, done);
+        }
+        default:
+                return backup_job_fail(b, "Failed", "internal error: step %d", b->step);
+        }
+}
+
+/* ------------------------------------------------------------ BROM stage */
+
+static void backup_on_brom(BromSession *s, int r, void *userdata) {
+        BackupJob *b = userdata;
+        const DaRegion *region;
+        const uint8_t *data;
+
+        if (r < 0) {
+                const char *detail = brom_session_get_detail(s);
+
+                if (brom_session_get_failure(s) == BROM_FAILURE_REFUSED)
+                        return backup_job_fail(b, "DaRejected",
+                                               "The phone refused the Download Agent from %s (%s). SP Flash Tool "
+                                               "reports this as 0xC0060003 \"Brom cmd send da failed\". The phone "
+                                               "probably enforces a signed DA (secure boot/DAA) or needs the "
+                                               "manufacturer's authorisation (SLA): use the DA from this phone's "
+                                               "own firmware package (mtknvctl add-da FILE).",
+                                               b->da.name, detail);
+                return backup_job_fail(b, gone_or(r, "ProtocolError"),
+                                       r == -ENODEV ? "The phone disconnected while the Download Agent was being "
+                                                      "sent (%s). Plug it in again to retry." :
+                                                      "Sending the Download Agent failed: %s. Unplug the phone and "
+                                                      "plug it in again.",
+                                       detail);
+        }
+
+        switch (b->step) {
+        case BACKUP_SEND_DA:
+                b->step = BACKUP_JUMP_DA;
+                da_entry_get_stage(b->da.file, b->da.entry, 1, &data, &region);
+                r = brom_session_jump_da(s, region->start_addr, backup_on_brom, b);
+                break;
+        case BACKUP_JUMP_DA:
+                b->step = BACKUP_DA_START;
+                job_set_step(b->job, "starting the Download Agent");
+                r = da_legacy_new(b->device->link, &b->device->identity, &b->dal);
+                if (r >= 0) {
+                        da_entry_get_stage(b->da.file, b->da.entry, 2, &data, &region);
+                        r = da_legacy_start(b->dal, data, region->length, region->start_addr, backup_on_da, b);
+                }
+                break;
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                backup_job_fail(b, gone_or(r, "ProtocolError"), "Cannot continue the backup: %s", strerror(-r));
+}
+
+static int backup_job_cancel(Job *j, void *userdata) {
+        BackupJob *b = userdata;
+
+        if (b->step == BACKUP_REBOOT)
+                return -EBUSY;
+        b->cancelled = true;
+        if (b->dal)
+                da_legacy_cancel(b->dal);
+        else if (b->device->brom)
+                brom_session_cancel(b->device->brom);
+        return 0;
+}
+
+int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
+                     sd_bus_error *error) {
+        BackupJob *b;
+        const DaRegion *region;
+        const uint8_t *data;
+        int r;
+
+        if (!d->present || d->state != DEVICE_READY || !d->brom || !d->link)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                                         "The phone is %s; a backup needs a phone that is connected and identified "
+                                         "(State \"ready\").", device_state_to_string(d->state));
+        if (!d->identity.chip || d->identity.chip->da_mode != DA_MODE_LEGACY)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NotSupported",
+                                         "%s uses the %s Download Agent protocol, which this version of mtknvd does "
+                                         "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8163/"
+                                         "8173 and kin).",
+                                         d->identity.chip ? d->identity.chip->name : "This chip",
+                                         d->identity.chip ? da_mode_to_string(d->identity.chip->da_mode) : "an unknown");
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->manager = m;
+        b->device = d;
+        b->source = strdup(source);
+        b->md = EVP_MD_CTX_new();
+        if (!b->source || !b->md) {
+                backup_job_free(b);
+                return -ENOMEM;
+        }
+
+        r = da_store_find(m, d->identity.chip->da_code, d->identity.hw_version, d->identity.sw_version, &b->da);
+        if (r < 0) {
+                backup_job_free(b);
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoDownloadAgent",
+                                         "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "
+                                         "0x%04x) is installed. Add the MTK_AllInOne_DA.bin from the phone's firmware "
+                                         "package with 'mtknvctl add-da FILE'.",
+                                         d->identity.chip->name, d->identity.chip->da_code, d->identity.hw_version,
+                                         d->identity.sw_version);
+        }
+        b->scatter = scatter;
+
+        r = job_new(m, "backup", d->object_path, uid, &b->job);
+        if (r < 0) {
+                b->scatter = NULL;
+                backup_job_free(b);
+                return r;
+        }
+        b->job->cancel = backup_job_cancel;
+        b->job->userdata = b;
+        d->backup = b;
+        device_begin_operation(d);
+
+        job_set_step(b->job, "sending the Download Agent");
+        b->step = BACKUP_SEND_DA;
+        da_entry_get_stage(b->da.file, b->da.entry, 1, &data, &region);
+        r = brom_session_send_da(d->brom, region->start_addr, data, region->length, region->sig_len, backup_on_brom, b);
+        if (r < 0) {
+                backup_job_fail(b, gone_or(r, "ProtocolError"), "Cannot send the Download Agent: %s", strerror(-r));
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "ProtocolError",
+                                         "Cannot send the Download Agent: %s", strerror(-r));
+        }
+        *ret_job = b->job;
+        return 0;
+}
+
+void backup_job_abort(BackupJob *b, const char *error_name, const char *message) {
+        /* Free the DA session first: the device is about to free the link. */
+        b->dal = da_legacy_free(b->dal);
+        backup_job_fail(b, error_name, "%s", message);
+}

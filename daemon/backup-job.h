@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+#include "scatter.h"
+
+typedef struct Device Device;
+typedef struct Job Job;
+
+typedef struct BackupJob BackupJob;
+
+/* Starts a backup of the identity partitions of d (State "ready").  Takes
+ * ownership of scatter (may be NULL: use the phone's own table).  On
+ * failure to start, error says why and nothing is left behind. */
+int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
+                     sd_bus_error *error);
+/* The phone vanished: end the job now, before its session is freed. */
+void backup_job_abort(BackupJob *b, const char *error_name, const char *message);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Download Agents the daemon may use: copies added with AddDownloadAgent
+ * (kept in STATE/da/) and files the administrator lists in the
+ * configuration (DownloadAgent=).  No MediaTek binary ships with mtknvd.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "da-file.h"
+#include "manager.h"
+
+typedef struct DaStoreMatch {
+        char *name;            /* where it came from, for messages */
+        uint8_t *data;
+        size_t size;
+        DaFile *file;
+        const DaEntry *entry;
+} DaStoreMatch;
+
+/* The first DA (configured files first, then added ones by name) with an
+ * entry for this chip; -ENOENT when there is none. */
+int da_store_find(Manager *m, uint16_t da_code, uint16_t hw_version, uint16_t sw_version, DaStoreMatch *ret);
+void da_store_match_done(DaStoreMatch *match);
+/* Validates the DA in data and keeps a copy as STATE/da/<sha256>.bin.
+ * *ret_error explains a refusal. */
+int da_store_add(Manager *m, const uint8_t *data, size_t size, char **ret_name, char **ret_error);
+/* Reads a caller's fd (regular file or pipe) into memory, at most max bytes. */
+int read_fd_capped(int fd, size_t max, uint8_t **ret, size_t *ret_size);

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Assumptions where da.md is unsure:
+ * - V1.1.x: the user-area offset is physical_start_addr; where a file (the
+ *   PMT era, V1.1.1) gives physical 0 for every user-area partition, it is
+ *   linear_start_addr minus the linear address of the first user-area
+ *   partition (da.md §5.5 "User-area offset = linear − MBR linear").
+ * - V1.0: addresses are linear; the user area starts at the MBR entry.
+ * - Reserved entries (addresses >= 0xFFFF0000 or is_reserved) are stacked
+ *   from the end of the user area in file order, as penumbra does (§6.1).
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "identity-set.h"
+#include "json-writer.h"
+#include "macro.h"
+#include "protocol/da-legacy-proto.h"
+#include "scatter.h"
+
+#define SCATTER_ENTRIES_MAX 512
+#define RESERVED_BASE 0xffff0000ULL
+
+static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int fail(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+
+        if (ret_error && !*ret_error) {
+                va_start(ap, fmt);
+                if (vasprintf(ret_error, fmt, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+ScatterFile *scatter_file_free(ScatterFile *s) {
+        if (!s)
+                return NULL;
+        free(s->entries);
+        free(s);
+        return NULL;
+}
+
+static int scatter_add(ScatterFile *s, const ScatterEntry *e) {
+        ScatterEntry *n;
+
+        if (s->n_entries >= SCATTER_ENTRIES_MAX)
+                return -E2BIG;
+        n = reallocarray(s->entries, s->n_entries + 1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        s->entries = n;
+        s->entries[s->n_entries++] = *e;
+        return 0;
+}
+
+static uint8_t region_from_string(const char *r) {
+        if (strcasecmp(r, "EMMC_BOOT_1") == 0 || strcasecmp(r, "EMMC_BOOT1") == 0 ||
+            strcasecmp(r, "EMMC_BOOT1_BOOT2") == 0)
+                return DA_EMMC_REGION_BOOT1;
+        if (strcasecmp(r, "EMMC_BOOT_2") == 0 || strcasecmp(r, "EMMC_BOOT2") == 0)
+                return DA_EMMC_REGION_BOOT2;
+        return DA_EMMC_REGION_USER;
+}
+
+static const char *region_to_string(uint8_t region) {
+        switch (region) {
+        case DA_EMMC_REGION_BOOT1: return "EMMC_BOOT_1";
+        case DA_EMMC_REGION_BOOT2: return "EMMC_BOOT_2";
+        default:                   return "EMMC_USER";
+        }
+}
+
+static int parse_number(const char *s, uint64_t *ret) {
+        char *end;
+
+        if (!s || !*s || *s == '-')
+                return -EINVAL;
+        errno = 0;
+        *ret = strtoull(s, &end, 0);
+        while (*end == ' ' || *end == '\t' || *end == '\r')
+                end++;
+        return errno || *end ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------ V1.1.x (YAML) */
+
+typedef struct Yaml {
+        yaml_document_t doc;
+        char **error;
+} Yaml;
+
+static const char *yaml_scalar(Yaml *y, yaml_node_t *map, const char *key, char *buf, size_t size) {
+        if (!map || map->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(&y->doc, p->key), *v;
+
+                if (!k || k->type != YAML_SCALAR_NODE || strlen(key) != k->data.scalar.length ||
+                    strncmp((char *) k->data.scalar.value, key, k->data.scalar.length) != 0)
+                        continue;
+                v = yaml_document_get_node(&y->doc, p->value);
+                if (!v || v->type != YAML_SCALAR_NODE || v->data.scalar.length >= size)
+                        return NULL;
+                memcpy(buf, v->data.scalar.value, v->data.scalar.length);
+                buf[v->data.scalar.length] = 0;
+                /* trailing blanks survive in some files */
+                for (size_t n = strlen(buf); n > 0 && isspace((unsigned char) buf[n - 1]);)
+                        buf[--n] = 0;
+                return buf;
+        }
+        return NULL;
+}
+
+static yaml_node_t *yaml_child(Yaml *y, yaml_node_t *map, const char *key) {
+        if (!map || map->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
+
+                if (k && k->type == YAML_SCALAR_NODE && strlen(key) == k->data.scalar.length &&
+                    strncmp((char *) k->data.scalar.value, key, k->data.scalar.length) == 0)
+                        return yaml_document_get_node(&y->doc, p->value);
+        }
+        return NULL;
+}
+
+static int scatter_yaml_partition(Yaml *y, ScatterFile *s, yaml_node_t *m, size_t idx) {
+        char name[64] = "", lin[40], phys[40], size_s[40], region[32], reserved[16];
+        uint64_t linear = 0, physical = 0;
+        ScatterEntry e = {};
+
+        if (!yaml_scalar(y, m, "partition_name", name, sizeof(name)) || !*name)
+                return 0; /* an empty name is a placeholder: skip it */
+        if (!yaml_scalar(y, m, "partition_size", size_s, sizeof(size_s)) || parse_number(size_s, &e.size) < 0)
+                return fail(y->error, "partition %s (entry %zu) has no valid partition_size", name, idx);
+        if (yaml_scalar(y, m, "linear_start_addr", lin, sizeof(lin)) && parse_number(lin, &linear) < 0)
+                return fail(y->error, "partition %s has an invalid linear_start_addr \"%s\"", name, lin);
+        if (yaml_scalar(y, m, "physical_start_addr", phys, sizeof(phys)) && parse_number(phys, &physical) < 0)
+                return fail(y->error, "partition %s has an invalid physical_start_addr \"%s\"", name, phys);
+        snprintf(e.name, sizeof(e.name), "%s", name);
+        e.region = yaml_scalar(y, m, "region", region, sizeof(region)) ? region_from_string(region)
+                                                                       : DA_EMMC_REGION_USER;
+        e.reserved = (yaml_scalar(y, m, "is_reserved", reserved, sizeof(reserved)) && streq(reserved, "true")) ||
+                     physical >= RESERVED_BASE || linear >= RESERVED_BASE;
+        /* physical 0 with a non-zero linear address: resolved below */
+        e.offset = physical != 0 || linear == 0 ? physical : linear;
+        e.resolved = !e.reserved && (physical != 0 || linear == 0);
+        return scatter_add(s, &e);
+}
+
+static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, char **ret_error) {
+        yaml_parser_t parser;
+        Yaml y = { .error = ret_error };
+        yaml_node_t *root;
+        uint64_t user_base = UINT64_MAX;
+        int r = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, data, size);
+        if (!yaml_parser_load(&parser, &y.doc)) {
+                r = fail(ret_error, "not a valid V1.1 scatter file: %s at line %zu", parser.problem ?: "syntax error",
+                         parser.problem_mark.line + 1);
+                yaml_parser_delete(&parser);
+                return r;
+        }
+        root = yaml_document_get_root_node(&y.doc);
+        if (!root || root->type != YAML_SEQUENCE_NODE) {
+                r = fail(ret_error, "not a scatter file: expected a list of \"- general:\" and \"- partition_index:\" "
+                         "blocks");
+                goto out;
+        }
+
+        for (yaml_node_item_t *it = root->data.sequence.items.start; r >= 0 && it < root->data.sequence.items.top;
+             it++) {
+                yaml_node_t *item = yaml_document_get_node(&y.doc, *it), *info, *desc;
+                char buf[64];
+
+                if (yaml_scalar(&y, item, "general", buf, sizeof(buf))) {
+                        info = yaml_child(&y, item, "info");
+                        if (info && info->type == YAML_SEQUENCE_NODE && info->data.sequence.items.top > info->data.sequence.items.start) {
+                                yaml_node_t *i0 = yaml_document_get_node(&y.doc, *info->data.sequence.items.start);
+
+                                yaml_scalar(&y, i0, "platform", s->platform, sizeof(s->platform));
+                                yaml_scalar(&y, i0, "storage", s->storage, sizeof(s->storage));
+                                yaml_scalar(&y, i0, "config_version", s->config_version, sizeof(s->config_version));
+                                if (yaml_scalar(&y, i0, "block_size", buf, sizeof(buf)))
+                                        (void) parse_number(buf, &s->block_size);
+                        }
+                        continue;
+                }
+                /* newest layout: "- storage_type: EMMC" with the partitions under "description" */
+                desc = yaml_child(&y, item, "description");
+                if (desc && desc->type == YAML_SEQUENCE_NODE) {
+                        if (yaml_scalar(&y, item, "storage_type", buf, sizeof(buf)) && strcasecmp(buf, "EMMC") != 0)
+                                continue;
+                        for (yaml_node_item_t *d = desc->data.sequence.items.start; r >= 0 && d < desc->data.sequence.items.top; d++)
+                                r = scatter_yaml_partition(&y, s, yaml_document_get_node(&y.doc, *d),
+                                                           (size_t) (d - desc->data.sequence.items.start));
+                        continue;
+                }
+                if (yaml_scalar(&y, item, "partition_index", buf, sizeof(buf)))
+                        r = scatter_yaml_partition(&y, s, item, (size_t) (it - root->data.sequence.items.start));
+        }
+        if (r < 0)
+                goto out;
+
+        /* PMT-era files: physical 0 everywhere in the user area, linear includes
+         * the boot-area header; the first user-area entry marks the start */
+        for (size_t i = 0; i < s->n_entries; i++)
+                if (s->entries[i].region == DA_EMMC_REGION_USER && !s->entries[i].reserved) {
+                        if (!s->entries[i].resolved)
+                                user_base = MIN(user_base, s->entries[i].offset);
+                        else if (s->entries[i].offset == 0)
+                                user_base = 0;
+                }
+        for (size_t i = 0; i < s->n_entries; i++) {
+                ScatterEntry *e = &s->entries[i];
+
+                if (e->resolved || e->reserved)
+                        continue;
+                if (user_base == UINT64_MAX || e->offset < user_base) {
+                        r = fail(ret_error, "cannot place partition %s: its linear address 0x%" PRIx64
+                                 " lies before the user area", e->name, e->offset);
+                        goto out;
+                }
+                e->offset -= user_base;
+                e->resolved = true;
+        }
+out:
+        yaml_document_delete(&y.doc);
+        yaml_parser_delete(&parser);
+        return r;
+}
+
+/* ------------------------------------------------------------ V1.0 (text) */
+
+static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, char **ret_error) {
+        _cleanup_free_ char *text = strndup((const char *) data, size);
+        uint64_t user_base = UINT64_MAX;
+        unsigned line_no = 0;
+        char *save = NULL;
+        int r;
+
+        if (!text)
+                return -ENOMEM;
+        s->v1_0 = true;
+        snprintf(s->config_version, sizeof(s->config_version), "V1.0");
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char name[64], addr[40];
+                ScatterEntry e = {};
+                uint64_t a;
+
+                line_no++;
+                if (sscanf(line, " %63s %39s", name, addr) != 2) {
+                        /* "{", "}", blank lines and comments */
+                        continue;
+                }
+                if (name[0] == '{' || name[0] == '}' || name[0] == '#')
+                        continue;
+                if (parse_number(addr, &a) < 0)
+                        return fail(ret_error, "line %u: \"%s\" is not an address", line_no, addr);
+                snprintf(e.name, sizeof(e.name), "%s", name);
+                e.offset = a;
+                e.region = DA_EMMC_REGION_USER;
+                r = scatter_add(s, &e);
+                if (r < 0)
+                        return r;
+                if (strcasecmp(name, "MBR") == 0)
+                        user_base = a;
+        }
+        if (s->n_entries == 0)
+                return fail(ret_error, "not a scatter file: no \"NAME 0xADDRESS\" lines");
+        if (user_base == UINT64_MAX)
+                user_base = 0;
+        for (size_t i = 0; i < s->n_entries; i++) {
+                ScatterEntry *e = &s->entries[i];
+
+                /* V1.0 has no sizes: each ends where the next begins */
+                if (i + 1 < s->n_entries) {
+                        if (s->entries[i + 1].offset < e->offset)
+                                return fail(ret_error, "partition %s starts after %s", e->name,
+                                            s->entries[i + 1].name);
+                        e->size = s->entries[i + 1].offset - e->offset;
+                }
+                if (e->offset < user_base) {
+                        e->region = DA_EMMC_REGION_BOOT1;
+                        e->resolved = true;
+                        continue;
+                }
+                e->offset -= user_base;
+                e->resolved = e->size > 0;
+                e->reserved = e->size == 0; /* the last one runs to the end */
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------ common */
+
+int scatter_parse(const uint8_t *data, size_t size, ScatterFile **ret, char **ret_error) {
+        _cleanup_(scatter_file_freep) ScatterFile *s = NULL;
+        size_t skip = 0;
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (size == 0 || size > 4 * 1024 * 1024)
+                return fail(ret_error, "a scatter file is a text file of at most 4 MiB");
+        if (memchr(data, 0, size))
+                return fail(ret_error, "not a scatter file: it contains binary data");
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        while (skip < size && isspace(data[skip]))
+                skip++;
+
+        /* detect before trusting a parse: YAML happily reads V1.0 as one string */
+        if (size - skip >= 1 && data[skip] == '<')
+                return fail(ret_error, "XML scatter files (SP Flash Tool V6) are not supported yet; use the "
+                            "MTxxxx_Android_scatter.txt of the firmware package");
+        if (memmem(data, size, "partition_index", 15) || memmem(data, size, "MTK_PLATFORM_CFG", 16))
+                r = scatter_parse_yaml(data, size, s, ret_error);
+        else
+                r = scatter_parse_v1_0(data, size, s, ret_error);
+        if (r < 0)
+                return r;
+        if (s->n_entries == 0)
+                return fail(ret_error, "the scatter file lists no partitions");
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int scatter_file_resolve(ScatterFile *s, uint64_t user_size) {
+        uint64_t end = user_size;
+
+        /* reserved entries stack from the end, the last one innermost */
+        for (size_t i = s->n_entries; i-- > 0;) {
+                ScatterEntry *e = &s->entries[i];
+
+                if (!e->reserved || e->region != DA_EMMC_REGION_USER)
+                        continue;
+                if (e->size == 0) {
+                        /* V1.0's last entry: up to the end */
+                        continue;
+                }
+                if (e->size > end)
+                        return -ERANGE;
+                end -= e->size;
+                e->offset = end;
+                e->resolved = true;
+        }
+        for (size_t i = 0; i < s->n_entries; i++) {
+                ScatterEntry *e = &s->entries[i];
+
+                if (e->reserved && e->size == 0 && e->offset < user_size) {
+                        e->size = user_size - e->offset;
+                        e->resolved = true;
+                }
+                if (e->region == DA_EMMC_REGION_USER && e->resolved &&
+                    (e->offset + e->size < e->offset || e->offset + e->size > user_size))
+                        return -ERANGE;
+        }
+        return 0;
+}
+
+PartitionTable *scatter_file_take_table(ScatterFile *s) {
+        PartitionTable *t = NULL;
+
+        if (partition_table_new(PT_SOURCE_SCATTER, &t) < 0)
+                return NULL;
+        for (size_t i = 0; i < s->n_entries; i++)
+                if (s->entries[i].resolved && s->entries[i].size > 0 &&
+                    partition_table_add(t, s->entries[i].name, s->entries[i].region, s->entries[i].offset,
+                                        s->entries[i].size) < 0)
+                        return partition_table_free(t);
+        return t;
+}
+
+int scatter_file_to_json(const ScatterFile *s, char **identity_set, FILE *out) {
+        JsonWriter j = { .f = out };
+
+        json_begin_object(&j, NULL);
+        json_string(&j, "type", "scatter");
+        json_string(&j, "config_version", s->config_version);
+        json_string(&j, "platform", s->platform);
+        json_string(&j, "storage", s->storage);
+        json_begin_array(&j, "partitions");
+        for (size_t i = 0; i < s->n_entries; i++) {
+                const ScatterEntry *e = &s->entries[i];
+                char canon[64];
+                bool identity = false;
+
+                partition_name_canonical(e->name, canon, sizeof(canon));
+                for (char **n = identity_set; n && *n; n++)
+                        identity |= streq(*n, canon);
+                json_begin_object(&j, NULL);
+                json_string(&j, "name", e->name);
+                if (e->resolved)
+                        json_uint(&j, "start", e->offset);
+                else
+                        json_string(&j, "start", "end-relative");
+                json_uint(&j, "size", e->size);
+                json_string(&j, "region", region_to_string(e->region));
+                json_bool(&j, "identity", identity);
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_end_object(&j);
+        return ferror(out) ? -EIO : 0;
+}
