@@ -11,16 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "backups.h"
 #include "bus.h"
 #include "macro.h"
 #include "output.h"
-
-typedef struct Args {
-        bool json;
-        double timeout;         /* seconds; < 0: the verb's default */
-        const char *state;
-        unsigned count;
-} Args;
 
 static void help(void) {
         printf("Usage: mtknvctl [OPTIONS] COMMAND [ARG...]\n"
@@ -37,6 +31,23 @@ static void help(void) {
                "                        until interrupted. Phones present at start are shown first.\n"
                "  wait                  Wait until --count phones (default 1) are in --state\n"
                "                        (default \"ready\"); print their ids.\n"
+               "  backup [DEVICE]       Back up the phone's identity partitions (nvram, nvdata,\n"
+               "                        nvcfg, protect1, protect2, proinfo, persist: whichever it\n"
+               "                        has), each read twice and compared. DEVICE may be left out\n"
+               "                        when one phone is connected. With --wait: a progress bar,\n"
+               "                        and Ctrl-C cancels (nothing is stored).\n"
+               "  backups [KEY]         List stored backups (of one phone, by its key prefix).\n"
+               "  show-backup ID        A backup's phone, time, source and partitions with hashes.\n"
+               "  verify-backup ID      Re-hash every image against the manifest.\n"
+               "  export-backup ID FILE Write the backup as a tar archive to FILE (opened by\n"
+               "                        mtknvctl; the daemon only receives the descriptor).\n"
+               "  add-da FILE           Install a Download Agent (MTK_AllInOne_DA.bin from the\n"
+               "                        phone's firmware package); the daemon keeps a checked copy.\n"
+               "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
+               "                        scatter file (partitions, identity set marked) or a backup\n"
+               "                        archive. Needs no phone.\n"
+               "\n"
+               "ID is a backup's object path, \"KEY/BACKUP\", its backup id, or a unique prefix.\n"
                "\n"
                "DEVICE is a phone's object path, its id (the last path element, e.g.\n"
                "mt6735_4f1c0e2a9b7d3c11), a unique prefix of the id, or its USB path (e.g. 1-1).\n"
@@ -49,6 +60,9 @@ static void help(void) {
                "     --state STATE      wait: identifying, ready, busy, error or disconnected\n"
                "     --count N          wait: how many phones (default 1)\n"
                "     --timeout SEC      wait: give up after SEC seconds (default 60; 0 = never)\n"
+               "     --wait             backup: follow the job to its end with a progress bar\n"
+               "     --scatter FILE     backup: take the partitions from this scatter file\n"
+               "                        instead of the phone's own table\n"
                "\n"
                "Phone states: identifying (handshake and identification running), ready,\n"
                "busy (an operation such as a backup runs), error (see show: the Error line\n"
@@ -71,6 +85,8 @@ static void help(void) {
                "  mtknvctl --json list\n"
                "  mtknvctl show 1-1\n"
                "  mtknvctl wait --timeout 30 && mtknvctl list\n"
+               "  mtknvctl backup --wait\n"
+               "  mtknvctl export-backup 20261124T201530Z-auto nvram-backup.tar\n"
                "\n"
                "See mtknvctl(1), mtknvd(8).\n");
 }
@@ -445,10 +461,17 @@ static const Verb verbs[] = {
         { "show", verb_show },
         { "monitor", verb_monitor },
         { "wait", verb_wait },
+        { "backup", verb_backup },
+        { "backups", verb_backups },
+        { "show-backup", verb_show_backup },
+        { "verify-backup", verb_verify_backup },
+        { "export-backup", verb_export_backup },
+        { "add-da", verb_add_da },
+        { "inspect", verb_inspect },
 };
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT };
+        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -456,6 +479,8 @@ int main(int argc, char *argv[]) {
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "state", required_argument, NULL, ARG_STATE },
                 { "count", required_argument, NULL, ARG_COUNT },
+                { "wait", no_argument, NULL, ARG_WAIT },
+                { "scatter", required_argument, NULL, ARG_SCATTER },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -483,6 +508,12 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_STATE:
                         a.state = optarg;
+                        break;
+                case ARG_WAIT:
+                        a.wait = true;
+                        break;
+                case ARG_SCATTER:
+                        a.scatter = optarg;
                         break;
                 case ARG_COUNT:
                         a.count = (unsigned) strtoul(optarg, &end, 10);

@@ -125,6 +125,7 @@ static const char *gone_or(int r, const char *other) {
 /* ------------------------------------------------------------ reading */
 
 static void backup_on_da(DaLegacy *da, int r, void *userdata);
+static void backup_cancelled(BackupJob *b);
 
 static int backup_on_data_first(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
         BackupJob *b = userdata;
@@ -340,10 +341,33 @@ static void backup_partition_done(BackupJob *b) {
                 backup_on_da(b->dal, r, b);
 }
 
+static void backup_cancelled(BackupJob *b) {
+        backup_job_fail(b, "Cancelled",
+                        "Cancelled. Nothing was stored. The phone is still in download mode: unplug it.");
+}
+
 static void backup_on_da(DaLegacy *da, int r, void *userdata) {
         BackupJob *b = userdata;
         const char *detail = da_legacy_get_detail(da);
         char msg[512];
+
+        if (b->cancelled && b->step != BACKUP_REBOOT)
+                return backup_cancelled(b);
+        if (r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
+                return backup_job_fail(b, "NoSpace",
+                                       "No space left for the backup in %s: free some space and plug the phone in "
+                                       "again. Nothing was stored.", b->manager->state_dir);
+        if (r == -EBADMSG && b->step == BACKUP_READ_GPT && ++b->attempt < READ_ATTEMPTS) {
+                const DaLegacyReport *rep = da_legacy_get_report(da);
+
+                log_warning("Checksum error reading the partition table (%s); reading it again.", detail);
+                b->gpt = mfree(b->gpt);
+                b->gpt_len = 0;
+                r = da_legacy_read(da, DA_EMMC_REGION_USER, 0, MIN((uint64_t) GPT_READ_LEN, rep->user_size),
+                                   backup_on_data_gpt, backup_on_da, b);
+                if (r >= 0)
+                        return;
+        }
 
         if (r < 0 && b->step != BACKUP_REBOOT && !(b->step == BACKUP_READ_PMT && r == -ENOENT)) {
                 if (r == -EBADMSG && (b->step == BACKUP_READ_FIRST || b->step == BACKUP_READ_SECOND) &&
@@ -457,6 +481,8 @@ static void backup_on_brom(BromSession *s, int r, void *userdata) {
         const DaRegion *region;
         const uint8_t *data;
 
+        if (b->cancelled)
+                return backup_cancelled(b);
         if (r < 0) {
                 const char *detail = brom_session_get_detail(s);
 

@@ -89,6 +89,9 @@ int device_new(Manager *m, const UsbDeviceEvent *ev, bool brom_mode, Device **re
         if (!d->syspath)
                 return -ENOMEM;
         device_set_address(d, ev, brom_mode);
+        /* announced as it is: plugged in and about to be identified */
+        d->present = true;
+        d->state = DEVICE_IDENTIFYING;
 
         r = device_make_id(NULL, d->usb_path, &id);
         if (r < 0)
@@ -318,9 +321,9 @@ void device_end_operation(Device *d) {
 }
 
 void device_fail_operation(Device *d, const char *error_name, const char *message) {
+        device_set_error(d, error_name, "%s", message);
         if (!d->present)
                 return;
-        device_set_error(d, error_name, "%s", message);
         /* mid-transfer the phone's byte stream is out of step: a new
          * session needs a replug */
         device_close_session_later(d);

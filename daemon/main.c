@@ -114,6 +114,9 @@ static int run(int argc, char *argv[]) {
         if (a.grace && config_parse_seconds(a.grace, &m->config.grace_usec) < 0)
                 return log_error_errno(EINVAL, "--grace-period= wants seconds, got \"%s\".", a.grace);
 
+        /* a full disk (or a file size limit) must be an error we report, not a kill */
+        signal(SIGXFSZ, SIG_IGN);
+
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);

@@ -95,17 +95,17 @@ def run_e2e(filters, valgrind=False):
         name = "%s/%s" % (prefix, tid)
         if not wanted(name, filters):
             continue
-        os.environ["MTKNVD_VALGRIND"] = "1" if valgrind else "0"
-        result = unittest.TestResult()
+        # each test in a process of its own: a world's D-Bus connection and
+        # main-loop state must not leak into the next test
+        env = dict(os.environ, MTKNVD_VALGRIND="1" if valgrind else "0")
         t0 = time.monotonic()
-        test.run(result)
+        p = subprocess.run([sys.executable, "-m", "unittest", tid], cwd=os.path.join(TOP, "tests", "e2e"), env=env,
+                           capture_output=True, text=True, timeout=600)
         dt = time.monotonic() - t0
-        problems = result.failures + result.errors
-        if result.skipped:
-            print("SKIP %s: %s" % (name, result.skipped[0][1]), flush=True)
+        if "OK (skipped=" in p.stderr:
+            print("SKIP %s" % name, flush=True)
             continue
-        report(name + " (%.1fs)" % dt, not problems, "\n".join(p[1] for p in problems))
-    os.environ.pop("MTKNVD_VALGRIND", None)
+        report(name + " (%.1fs)" % dt, p.returncode == 0, p.stderr[-6000:])
 
 
 def run_fuzz(filters):

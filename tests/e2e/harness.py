@@ -13,12 +13,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import unittest
 
 import dbus
 import dbus.mainloop.glib
 from gi.repository import GLib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+import mkda  # noqa: E402
 
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 
@@ -30,6 +34,7 @@ DEVICE_IFACE = "org.mtknvd.MtkNv1.Device"
 MANAGER_IFACE = "org.mtknvd.MtkNv1.Manager"
 OM_IFACE = "org.freedesktop.DBus.ObjectManager"
 PROPS_IFACE = "org.freedesktop.DBus.Properties"
+BACKUP_IFACE = "org.mtknvd.MtkNv1.Backup"
 
 WAIT_TIMEOUT = float(os.environ.get("MTKNVD_TEST_TIMEOUT", "30"))
 
@@ -70,10 +75,13 @@ class World:
     """One private bus, one mtksim with the daemon inside it."""
 
     def __init__(self, phones=(), coldplug=False, daemon_args=(), valgrind=False, sim_args=(),
-                 config="AutoBackup=never\n"):
+                 config="AutoBackup=never\n", da=True, daemon_wrapper=()):
         self.tmp = tempfile.mkdtemp(prefix="mtknvd-e2e-")
         self.control_path = os.path.join(self.tmp, "control")
         self.objects = {}          # path -> properties of the Device interface
+        self.backups = {}          # path -> properties of the Backup interface
+        self.jobs_new = []         # job paths in JobNew order
+        self.completed = {}        # job path -> (success, message)
         self.removed = []          # paths in InterfacesRemoved order
         self.added = []            # paths in InterfacesAdded order
         self.changes = []          # (path, {prop: value})
@@ -84,6 +92,11 @@ class World:
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
         try:
             self._start_bus()
+            if da:
+                os.makedirs(os.path.join(self.tmp, "state", "da"))
+                with open(os.path.join(self.tmp, "state", "da", "test-da.bin"), "wb") as f:
+                    f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
+            self.daemon_wrapper = list(daemon_wrapper)
             self._start_sim(phones, coldplug, daemon_args, sim_args, config)
         except Exception:
             self.close()
@@ -100,10 +113,17 @@ class World:
         self.address = self.dbus_daemon.stdout.readline().strip()
         if not self.address:
             raise RuntimeError("private dbus-daemon did not start")
-        self.bus = dbus.bus.BusConnection(self.address)
-        self.bus.add_signal_receiver(self._on_added, "InterfacesAdded", OM_IFACE, BUS_NAME, "/")
-        self.bus.add_signal_receiver(self._on_removed, "InterfacesRemoved", OM_IFACE, BUS_NAME, "/")
-        self.bus.add_signal_receiver(self._on_props, "PropertiesChanged", PROPS_IFACE, BUS_NAME,
+        # a main-loop binding of its own: a closed earlier world must not take its watches along
+        self.bus = dbus.bus.BusConnection(self.address, mainloop=dbus.mainloop.glib.DBusGMainLoop())
+        # No sender filter: dbus-python would match the well-known name only
+        # once it has learnt its owner, and drop what came before; on this
+        # private bus the daemon is the only sender anyway.
+        self.bus.add_signal_receiver(self._on_added, "InterfacesAdded", OM_IFACE, None, "/")
+        self.bus.add_signal_receiver(self._on_removed, "InterfacesRemoved", OM_IFACE, None, "/")
+        self.bus.add_signal_receiver(self._on_props, "PropertiesChanged", PROPS_IFACE, None,
+                                     path_keyword="path")
+        self.bus.add_signal_receiver(self._on_job_new, "JobNew", "org.mtknvd.MtkNv1.Manager", None)
+        self.bus.add_signal_receiver(self._on_completed, "Completed", "org.mtknvd.MtkNv1.Job", None,
                                      path_keyword="path")
         self.owner_seen = False
         self.bus.add_signal_receiver(self._on_owner, "NameOwnerChanged", "org.freedesktop.DBus",
@@ -137,6 +157,7 @@ class World:
         self.config_path = os.path.join(self.tmp, "mtknvd.conf")
         with open(self.config_path, "w") as f:
             f.write(config)
+        cmd += self.daemon_wrapper
         cmd += [os.path.join(BUILD, "mtknvd"), "--verbose", "--config", self.config_path,
                 "--state-dir", self.state_dir]
         cmd += list(daemon_args)
@@ -146,6 +167,8 @@ class World:
         for path, ifaces in self.manager_objects().items():
             if DEVICE_IFACE in ifaces:
                 self.objects[path] = ifaces[DEVICE_IFACE]
+            if BACKUP_IFACE in ifaces:
+                self.backups[path] = ifaces[BACKUP_IFACE]
 
     def _name_has_owner(self):
         return bool(self.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -161,6 +184,18 @@ class World:
         if DEVICE_IFACE in ifaces:
             self.objects[path] = unwrap(ifaces[DEVICE_IFACE])
             self.added.append(path)
+        if BACKUP_IFACE in ifaces:
+            self.backups[path] = unwrap(ifaces[BACKUP_IFACE])
+
+    def _on_job_new(self, job_id, path):
+        self.jobs_new.append(str(path))
+
+    def _on_completed(self, success, message, path=None):
+        self.completed[path] = (bool(success), str(message))
+
+    def wait_job(self, path, timeout=WAIT_TIMEOUT):
+        self.wait_until(lambda: path in self.completed, "job %s completed" % path, timeout)
+        return self.completed[path]
 
     def _on_removed(self, path, ifaces):
         path = str(path)
@@ -268,7 +303,7 @@ class World:
 
     # ------------------------------------------------------------ tear-down
     def daemon_alive(self):
-        return self.sim is not None and self.sim.poll() is None and self._name_has_owner()
+        return self.sim is not None and self.sim.poll() is None and self.bus is not None and self._name_has_owner()
 
     def stop(self):
         """Stop the daemon (through mtksim, which forwards SIGTERM); its exit status."""
@@ -287,6 +322,10 @@ class World:
 
     def close(self):
         rc = self.stop()
+        if getattr(self, "bus", None) is not None:
+            # drop our receivers with the connection, or later worlds share a main loop with them
+            self.bus.close()
+            self.bus = None
         if self.dbus_daemon is not None:
             self.dbus_daemon.terminate()
             self.dbus_daemon.wait()

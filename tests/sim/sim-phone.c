@@ -810,7 +810,11 @@ static void da_read_chunk(SimPhone *p) {
         sim_storage_read(p->storage, p->region, p->rw_addr + p->rw_off, p->chunk, n);
         sum = sum16(p->chunk, n);
         if (p->fault == SIM_FAULT_BAD_CHECKSUM) {
-                p->fault = SIM_FAULT_NONE;
+                /* bad-checksum:N spoils N packets (default 1) */
+                if (p->fault_arg <= 1)
+                        p->fault = SIM_FAULT_NONE;
+                else
+                        p->fault_arg--;
                 sum ^= 0x1234;
         }
         /* data and checksum as separate fields (§9 item 5) */
@@ -1206,7 +1210,7 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 { "garbage", SIM_FAULT_GARBAGE, true },
                 { "wrong-echo", SIM_FAULT_WRONG_ECHO, false },
                 { "status", SIM_FAULT_STATUS, true },
-                { "bad-checksum", SIM_FAULT_BAD_CHECKSUM, false },
+                { "bad-checksum", SIM_FAULT_BAD_CHECKSUM, true },
                 { "nack", SIM_FAULT_NACK, false },
                 { "da-reject", SIM_FAULT_DA_REJECT, false },
                 { "corrupt-write", SIM_FAULT_CORRUPT_WRITE, false },
@@ -1237,7 +1241,8 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 *ret = table[i].fault;
                 *ret_arg = 0;
                 if (!colon)
-                        return table[i].arg && table[i].fault != SIM_FAULT_GARBAGE ? -EINVAL : 0;
+                        return table[i].arg && table[i].fault != SIM_FAULT_GARBAGE &&
+                                               table[i].fault != SIM_FAULT_BAD_CHECKSUM ? -EINVAL : 0;
                 if (!table[i].arg)
                         return -EINVAL;
                 errno = 0;

@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The backup verbs of mtknvctl: backup (with a progress bar), backups,
+ * show-backup, export-backup, verify-backup, add-da, inspect.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backups.h"
+#include "macro.h"
+#include "output.h"
+
+#define MTKNV_BACKUP_IFACE "org.mtknvd.MtkNv1.Backup"
+#define MTKNV_JOB_IFACE "org.mtknvd.MtkNv1.Job"
+
+typedef struct BackupPart {
+        char *name, *sha256, *file;
+        uint8_t region;
+        uint64_t offset, size;
+} BackupPart;
+
+typedef struct BackupEntry {
+        char *path, *id, *device_key, *source, *chip, *me_id, *emmc_cid, *table_source;
+        uint64_t created, size;
+        bool verified;
+        BackupPart *parts;
+        size_t n_parts;
+} BackupEntry;
+
+static void backup_entry_done(BackupEntry *b) {
+        for (size_t i = 0; i < b->n_parts; i++) {
+                free(b->parts[i].name);
+                free(b->parts[i].sha256);
+                free(b->parts[i].file);
+        }
+        free(b->parts);
+        free(b->path);
+        free(b->id);
+        free(b->device_key);
+        free(b->source);
+        free(b->chip);
+        free(b->me_id);
+        free(b->emmc_cid);
+        free(b->table_source);
+}
+
+static void backup_array_free(BackupEntry *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                backup_entry_done(&a[i]);
+        free(a);
+}
+
+static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name, *s;
+                char **target = NULL;
+                int v;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "Id") == 0)
+                        target = &b->id;
+                else if (strcmp(name, "DeviceKey") == 0)
+                        target = &b->device_key;
+                else if (strcmp(name, "Source") == 0)
+                        target = &b->source;
+                else if (strcmp(name, "Chip") == 0)
+                        target = &b->chip;
+                else if (strcmp(name, "MeId") == 0)
+                        target = &b->me_id;
+                else if (strcmp(name, "EmmcCid") == 0)
+                        target = &b->emmc_cid;
+                else if (strcmp(name, "TableSource") == 0)
+                        target = &b->table_source;
+
+                if (target) {
+                        r = sd_bus_message_read(m, "v", "s", &s);
+                        if (r >= 0) {
+                                free(*target);
+                                *target = strdup(s);
+                        }
+                } else if (strcmp(name, "Created") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &b->created);
+                else if (strcmp(name, "Size") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &b->size);
+                else if (strcmp(name, "Verified") == 0) {
+                        r = sd_bus_message_read(m, "v", "b", &v);
+                        b->verified = v;
+                } else if (strcmp(name, "Partitions") == 0) {
+                        r = sd_bus_message_enter_container(m, 'v', "a(syttss)");
+                        if (r >= 0)
+                                r = sd_bus_message_enter_container(m, 'a', "(syttss)");
+                        while (r >= 0) {
+                                const char *pn, *sha, *file;
+                                uint8_t region;
+                                uint64_t off, size;
+                                BackupPart *np;
+
+                                r = sd_bus_message_read(m, "(syttss)", &pn, &region, &off, &size, &sha, &file);
+                                if (r <= 0)
+                                        break;
+                                np = realloc(b->parts, (b->n_parts + 1) * sizeof(BackupPart));
+                                if (!np)
+                                        return -ENOMEM;
+                                b->parts = np;
+                                b->parts[b->n_parts++] = (BackupPart) { strdup(pn), strdup(sha), strdup(file), region,
+                                                                        off, size };
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int list_backups(sd_bus *bus, BackupEntry **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        BackupEntry *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                               error, &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read(reply, "o", &path);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+                        const char *iface;
+
+                        r = sd_bus_message_read(reply, "s", &iface);
+                        if (r >= 0 && strcmp(iface, MTKNV_BACKUP_IFACE) == 0) {
+                                BackupEntry *na = realloc(a, (n + 1) * sizeof(BackupEntry));
+
+                                if (!na) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                a = na;
+                                a[n] = (BackupEntry) { .path = strdup(path) };
+                                r = read_backup_props(reply, &a[n++]);
+                        } else if (r >= 0)
+                                r = sd_bus_message_skip(reply, "a{sv}");
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                backup_array_free(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+/* ID as typed: the object path, "key/id", the backup id, or a unique prefix of either. */
+static int find_backup(BackupEntry *a, size_t n, const char *arg, BackupEntry **ret) {
+        BackupEntry *found = NULL;
+        size_t len = strlen(arg);
+
+        for (size_t i = 0; i < n; i++) {
+                const char *slash = a[i].id ? strchr(a[i].id, '/') : NULL;
+
+                if (strcmp(a[i].path, arg) == 0 || (a[i].id && strcmp(a[i].id, arg) == 0) ||
+                    (slash && strcmp(slash + 1, arg) == 0)) {
+                        *ret = &a[i];
+                        return 0;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *slash = a[i].id ? strchr(a[i].id, '/') : NULL;
+
+                if (len > 0 && a[i].id && (strncmp(a[i].id, arg, len) == 0 || (slash && strncmp(slash + 1, arg, len) == 0))) {
+                        if (found)
+                                return -ENOTUNIQ;
+                        found = &a[i];
+                }
+        }
+        if (!found)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+static void format_time(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        localtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void json_backup(Json *j, const BackupEntry *b) {
+        json_begin_object(j, NULL);
+        json_string(j, "path", b->path);
+        json_string(j, "id", b->id);
+        json_string(j, "device_key", b->device_key);
+        json_string(j, "chip", b->chip);
+        json_string(j, "source", b->source);
+        json_uint(j, "created", b->created / 1000000);
+        json_string(j, "table_source", b->table_source);
+        json_string(j, "me_id", b->me_id);
+        json_string(j, "emmc_cid", b->emmc_cid);
+        json_bool(j, "verified", b->verified);
+        json_uint(j, "size", b->size);
+        json_begin_array(j, "partitions");
+        for (size_t i = 0; i < b->n_parts; i++) {
+                json_begin_object(j, NULL);
+                json_string(j, "name", b->parts[i].name);
+                json_string(j, "file", b->parts[i].file);
+                json_uint(j, "region", b->parts[i].region);
+                json_uint(j, "offset", b->parts[i].offset);
+                json_uint(j, "size", b->parts[i].size);
+                json_string(j, "sha256", b->parts[i].sha256);
+                json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+}
+
+static int load_one(sd_bus *bus, const char *arg, BackupEntry **ret_all, size_t *ret_n, BackupEntry **ret) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = list_backups(bus, ret_all, ret_n, &error);
+        if (r < 0)
+                return -bus_report_error("Cannot list backups", r, &error);
+        r = find_backup(*ret_all, *ret_n, arg, ret);
+        if (r < 0) {
+                fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one backup; give more of its id.\n"
+                                               : "No backup \"%s\"; 'mtknvctl backups' lists them.\n", arg);
+                backup_array_free(*ret_all, *ret_n);
+                return -EXIT_NO_DEVICE;
+        }
+        return 0;
+}
+
+int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL;
+        size_t n = 0, shown = 0;
+        Json j = { .f = stdout };
+        int r;
+
+        r = list_backups(bus, &all, &n, &error);
+        if (r < 0)
+                return bus_report_error("Cannot list backups", r, &error);
+        if (a->json)
+                json_begin_array(&j, NULL);
+        else
+                printf("%-48s  %-7s  %-19s  %-11s  %5s  %9s  %s\n", "BACKUP", "CHIP", "CREATED", "SOURCE", "PARTS",
+                       "SIZE", "VERIFIED");
+        for (size_t i = 0; i < n; i++) {
+                char when[32];
+
+                if (argc > 1 && (!all[i].device_key || strncmp(all[i].device_key, argv[1], strlen(argv[1])) != 0))
+                        continue;
+                shown++;
+                if (a->json) {
+                        json_backup(&j, &all[i]);
+                        continue;
+                }
+                format_time(all[i].created, when, sizeof(when));
+                printf("%-48s  %-7s  %-19s  %-11s  %5zu  %5" PRIu64 " MiB  %s\n", all[i].id ?: "-", all[i].chip ?: "-",
+                       when, all[i].source ?: "-", all[i].n_parts, all[i].size >> 20, all[i].verified ? "yes" : "no");
+        }
+        if (a->json) {
+                json_end_array(&j);
+                putchar('\n');
+        } else if (shown == 0)
+                printf("(no backups yet; plug a powered-off phone in, or run 'mtknvctl backup')\n");
+        backup_array_free(all, n);
+        return EXIT_OK;
+}
+
+int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        BackupEntry *all = NULL, *b;
+        size_t n = 0;
+        char when[32];
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "show-backup needs exactly one backup ID; see 'mtknvctl backups'.\n");
+                return EXIT_USAGE;
+        }
+        r = load_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        if (a->json) {
+                Json j = { .f = stdout };
+
+                json_backup(&j, b);
+                putchar('\n');
+        } else {
+                format_time(b->created, when, sizeof(when));
+                printf("%s (%s)\n", b->id, b->path);
+                printf("       Phone: %s, key %s\n", b->chip ?: "-", b->device_key ?: "-");
+                printf("       ME ID: %s\n", b->me_id && *b->me_id ? b->me_id : "(not reported)");
+                printf("   eMMC CID: %s\n", b->emmc_cid && *b->emmc_cid ? b->emmc_cid : "-");
+                printf("     Created: %s (%s)\n", when, b->source ?: "-");
+                printf("  Partitions: from the phone's %s, %s\n", b->table_source ?: "-",
+                       b->verified ? "each read twice and compared" : "NOT verified");
+                for (size_t i = 0; i < b->n_parts; i++)
+                        printf("              %-10s %-14s at 0x%09" PRIx64 ", %6" PRIu64 " KiB, sha256 %s\n",
+                               b->parts[i].name, b->parts[i].file, b->parts[i].offset, b->parts[i].size >> 10,
+                               b->parts[i].sha256);
+        }
+        backup_array_free(all, n);
+        return EXIT_OK;
+}
+
+int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        BackupEntry *all = NULL, *b;
+        const char *msg;
+        size_t n = 0;
+        int ok, r;
+
+        if (argc != 2) {
+                fprintf(stderr, "verify-backup needs exactly one backup ID.\n");
+                return EXIT_USAGE;
+        }
+        r = load_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, b->path, MTKNV_BACKUP_IFACE, "Verify", &error, &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bs", &ok, &msg);
+        if (r < 0) {
+                backup_array_free(all, n);
+                return bus_report_error("Cannot verify the backup", r, &error);
+        }
+        if (a->json) {
+                Json j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "id", b->id);
+                json_bool(&j, "ok", ok);
+                json_string(&j, "message", msg);
+                json_end_object(&j);
+                putchar('\n');
+        } else
+                printf("%s: %s\n", b->id, msg);
+        backup_array_free(all, n);
+        return ok ? EXIT_OK : EXIT_FAIL;
+}
+
+int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL, *b;
+        size_t n = 0;
+        int fd, r;
+
+        if (argc != 3) {
+                fprintf(stderr, "export-backup needs a backup ID and a FILE to write.\n");
+                return EXIT_USAGE;
+        }
+        r = load_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        /* we open the file with our own rights; the daemon only gets the descriptor */
+        fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                fprintf(stderr, "Cannot create %s: %s\n", argv[2], strerror(errno));
+                backup_array_free(all, n);
+                return EXIT_FAIL;
+        }
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "ExportBackup", &error,
+                               NULL, "oh", b->path, fd);
+        close(fd);
+        if (r < 0) {
+                unlink(argv[2]);
+                backup_array_free(all, n);
+                return bus_report_error("Cannot export the backup", r, &error);
+        }
+        if (!a->json)
+                printf("Exported %s to %s.\n", b->id, argv[2]);
+        backup_array_free(all, n);
+        return EXIT_OK;
+}
+
+static int open_input(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                fprintf(stderr, "Cannot open %s: %s\n", path, strerror(errno));
+        return fd;
+}
+
+int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        int fd, r;
+
+        if (argc != 2) {
+                fprintf(stderr, "add-da needs the Download Agent FILE (e.g. MTK_AllInOne_DA.bin).\n");
+                return EXIT_USAGE;
+        }
+        fd = open_input(argv[1]);
+        if (fd < 0)
+                return EXIT_FAIL;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "AddDownloadAgent",
+                               &error, &reply, "h", fd);
+        close(fd);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &name);
+        if (r < 0)
+                return bus_report_error("Cannot add the Download Agent", r, &error);
+        printf("Added %s as %s.\n", argv[1], name);
+        return EXIT_OK;
+}
+
+/* The daemon answers JSON; people get it indented. */
+static void print_indented_json(const char *s) {
+        int depth = 0;
+        bool in_str = false;
+
+        for (const char *p = s; *p; p++) {
+                if (in_str) {
+                        putchar(*p);
+                        if (*p == '\\' && p[1])
+                                putchar(*++p);
+                        else if (*p == '"')
+                                in_str = false;
+                        continue;
+                }
+                switch (*p) {
+                case '"':
+                        in_str = true;
+                        putchar(*p);
+                        break;
+                case '{':
+                case '[':
+                        printf("%c\n%*s", *p, 2 * ++depth, "");
+                        break;
+                case '}':
+                case ']':
+                        printf("\n%*s%c", 2 * (depth > 0 ? --depth : 0), "", *p);
+                        break;
+                case ',':
+                        printf(",\n%*s", 2 * depth, "");
+                        break;
+                case ':':
+                        printf(": ");
+                        break;
+                default:
+                        putchar(*p);
+                }
+        }
+        putchar('\n');
+}
+
+int verb_inspect(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        const char *json;
+        int fd, r;
+
+        if (argc != 2) {
+                fprintf(stderr, "inspect needs a FILE: a Download Agent, a scatter file or a backup archive.\n");
+                return EXIT_USAGE;
+        }
+        fd = open_input(argv[1]);
+        if (fd < 0)
+                return EXIT_FAIL;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Inspect", &error, &reply,
+                               "h", fd);
+        close(fd);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &json);
+        if (r < 0)
+                return bus_report_error(argv[1], r, &error);
+        if (a->json)
+                printf("%s\n", json);
+        else
+                print_indented_json(json);
+        return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ backup with progress */
+
+typedef struct Progress {
+        sd_bus *bus;
+        sd_event *event;
+        const Args *args;
+        char *job;
+        bool done, ok, tty, cancel_sent;
+        char *message;
+        double progress;
+        uint64_t bytes, total, rate;
+        char *step;
+        int last_percent;
+} Progress;
+
+static void progress_draw(Progress *p) {
+        int percent = (int) (p->progress * 100.0 + 0.5);
+
+        if (p->args->json)
+                return;
+        if (p->tty) {
+                char bar[31];
+                int fill = percent * 30 / 100;
+
+                for (int i = 0; i < 30; i++)
+                        bar[i] = i < fill ? '#' : '.';
+                bar[30] = 0;
+                fprintf(stderr, "\r[%s] %3d%%  %5.1f/%.1f MiB  %5.1f MiB/s  %-40.40s", bar, percent,
+                        (double) p->bytes / 1048576.0, (double) p->total / 1048576.0, (double) p->rate / 1048576.0,
+                        p->step ?: "");
+        } else if (percent / 10 != p->last_percent / 10)
+                fprintf(stderr, "%3d%% %s\n", percent, p->step ?: "");
+        p->last_percent = percent;
+}
+
+static int on_job_props(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Progress *p = userdata;
+        const char *iface;
+        int r;
+
+        if (!p->job || strcmp(sd_bus_message_get_path(m), p->job) != 0)
+                return 0;
+        r = sd_bus_message_read(m, "s", &iface);
+        if (r < 0)
+                return 0;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name, *s;
+
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        break;
+                if (strcmp(name, "Progress") == 0)
+                        r = sd_bus_message_read(m, "v", "d", &p->progress);
+                else if (strcmp(name, "Bytes") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &p->bytes);
+                else if (strcmp(name, "TotalBytes") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &p->total);
+                else if (strcmp(name, "Rate") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &p->rate);
+                else if (strcmp(name, "Step") == 0) {
+                        r = sd_bus_message_read(m, "v", "s", &s);
+                        if (r >= 0) {
+                                free(p->step);
+                                p->step = strdup(s);
+                                if (!p->tty && !p->args->json)
+                                        fprintf(stderr, "     %s\n", s);
+                        }
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        progress_draw(p);
+        return 0;
+}
+
+static int on_job_completed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Progress *p = userdata;
+        const char *msg;
+        int ok;
+
+        if (!p->job || strcmp(sd_bus_message_get_path(m), p->job) != 0)
+                return 0;
+        if (sd_bus_message_read(m, "bs", &ok, &msg) < 0)
+                return 0;
+        p->done = true;
+        p->ok = ok;
+        p->message = strdup(msg);
+        return sd_event_exit(p->event, 0);
+}
+
+static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Progress *p = userdata;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (!p->job || p->cancel_sent)
+                return sd_event_exit(p->event, 0);
+        p->cancel_sent = true;
+        fprintf(stderr, "\nCancelling…\n");
+        r = sd_bus_call_method(p->bus, MTKNV_BUS_NAME, p->job, MTKNV_JOB_IFACE, "Cancel", &error, NULL, "a{sv}", 0);
+        if (r < 0)
+                fprintf(stderr, "Cannot cancel: %s\n", error.message ?: strerror(-r));
+        return 0;
+}
+
+static int resolve_single_device(sd_bus *bus, int argc, char **argv, char **ret_path) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceInfo *devs = NULL, *d = NULL;
+        size_t n = 0;
+        int r;
+
+        r = bus_list_devices(bus, &devs, &n, &error);
+        if (r < 0)
+                return -bus_report_error("Cannot list phones", r, &error);
+        if (argc >= 2)
+                r = bus_find_device(devs, n, argv[1], &d);
+        else if (n == 1)
+                d = &devs[0];
+        else
+                r = n == 0 ? -ENOENT : -ENOTUNIQ;
+        if (r < 0 || !d) {
+                if (argc >= 2)
+                        fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one phone.\n"
+                                                       : "No phone \"%s\"; see 'mtknvctl list'.\n", argv[1]);
+                else
+                        fprintf(stderr, n == 0 ? "No phone is connected. Power one off and plug it in.\n"
+                                               : "Several phones are connected; name one (see 'mtknvctl list').\n");
+                device_info_array_free(devs, n);
+                return -EXIT_NO_DEVICE;
+        }
+        *ret_path = strdup(d->path);
+        device_info_array_free(devs, n);
+        return *ret_path ? 0 : -EXIT_FAIL;
+}
+
+int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(event_unrefp) sd_event *event = NULL;
+        _cleanup_free_ char *device = NULL;
+        Progress p = { .bus = bus, .args = a, .tty = isatty(STDERR_FILENO), .last_percent = -10 };
+        const char *job;
+        int scatter_fd = -1, r, ret;
+        sigset_t mask;
+
+        r = resolve_single_device(bus, argc, argv, &device);
+        if (r < 0)
+                return -r;
+        if (a->scatter) {
+                scatter_fd = open_input(a->scatter);
+                if (scatter_fd < 0)
+                        return EXIT_FAIL;
+        }
+
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, 0);
+        p.event = event;
+        /* subscribe before the job exists, so no signal can be missed */
+        if (r >= 0 && a->wait) {
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
+                                     "Properties',member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/job'",
+                                     on_job_props, &p);
+                if (r >= 0)
+                        r = sd_bus_add_match(bus, NULL,
+                                             "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_JOB_IFACE
+                                             "',member='Completed'",
+                                             on_job_completed, &p);
+        }
+        if (r < 0) {
+                if (scatter_fd >= 0)
+                        close(scatter_fd);
+                return bus_report_error("Cannot set up", r, NULL);
+        }
+
+        r = sd_bus_message_new_method_call(bus, &call, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
+                                           "Backup");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "o", device);
+        if (r >= 0 && scatter_fd >= 0)
+                r = sd_bus_message_append(call, "a{sv}", 1, "scatter", "h", scatter_fd);
+        else if (r >= 0)
+                r = sd_bus_message_append(call, "a{sv}", 0);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, 0, &error, &reply);
+        if (scatter_fd >= 0)
+                close(scatter_fd);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0)
+                return bus_report_error("Cannot start the backup", r, &error);
+        p.job = strdup(job);
+
+        if (!a->wait) {
+                if (a->json)
+                        printf("{\"job\":\"%s\"}\n", job);
+                else
+                        printf("Backup started as job %s; follow it with 'mtknvctl backup --wait' next time.\n", job);
+                free(p.job);
+                return EXIT_OK;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sd_event_add_signal(event, NULL, SIGINT, on_interrupt, &p);
+        sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, &p);
+
+        r = sd_event_loop(event);
+        if (p.tty && !a->json)
+                fputc('\n', stderr);
+        if (a->json) {
+                Json j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "job", p.job);
+                json_bool(&j, "success", p.ok);
+                json_string(&j, "message", p.message ?: "");
+                json_end_object(&j);
+                putchar('\n');
+        } else
+                printf("%s\n", p.message ?: "The daemon went away before the backup finished.");
+        ret = p.done && p.ok ? EXIT_OK : EXIT_FAIL;
+        free(p.job);
+        free(p.step);
+        free(p.message);
+        return r < 0 ? EXIT_FAIL : ret;
+}

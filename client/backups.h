@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The verbs of mtknvctl and the options they share. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+
+typedef struct Args {
+        bool json;
+        bool wait;
+        double timeout;         /* seconds; < 0: the verb's default */
+        const char *state;
+        const char *scatter;
+        unsigned count;
+} Args;
+
+int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_inspect(sd_bus *bus, const Args *a, int argc, char **argv);
