@@ -308,7 +308,14 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
         end = strptime(created, "%Y-%m-%dT%H:%M:%SZ", &tm);
         if (!end || *end)
                 return bad(rd, "\"created\" is not a UTC time like 2026-01-31T12:00:00Z");
-        m->created_usec = (uint64_t) timegm(&tm) * 1000000ULL;
+        {
+                time_t t = timegm(&tm);
+
+                /* found by fuzzing: a year before 1970 would not survive a round trip */
+                if (t < 946684800 || tm.tm_year + 1900 > 9999)
+                        return bad(rd, "\"created\" (%s) is not a plausible time", created);
+                m->created_usec = (uint64_t) t * 1000000ULL;
+        }
         if (!streq(m->source, "auto") && !streq(m->source, "manual") && !streq(m->source, "pre-restore") &&
             !streq(m->source, "import"))
                 return bad(rd, "unknown source \"%s\"", m->source);
