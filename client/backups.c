@@ -689,6 +689,23 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return bus_report_error("Cannot set up", r, NULL);
         }
 
+        /* an automatic backup may be running already: follow it instead */
+        {
+                _cleanup_(message_unrefp) sd_bus_message *prop = NULL;
+                const char *running = NULL;
+
+                if (a->wait && !a->scatter &&
+                    sd_bus_get_property(bus, MTKNV_BUS_NAME, device, MTKNV_DEVICE_IFACE, "Job", NULL, &prop, "o") >= 0 &&
+                    sd_bus_message_read(prop, "o", &running) >= 0 && strcmp(running, "/") != 0) {
+                        if (!a->json)
+                                fprintf(stderr, "A backup of this phone is already running; following it.\n");
+                        p.job = strdup(running);
+                        if (scatter_fd >= 0)
+                                close(scatter_fd);
+                        goto follow;
+                }
+        }
+
         r = sd_bus_message_new_method_call(bus, &call, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
                                            "Backup");
         if (r >= 0)
@@ -716,6 +733,7 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return EXIT_OK;
         }
 
+follow:
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);

@@ -604,6 +604,10 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
         return 0;
 }
 
+Job *backup_job_get_job(BackupJob *b) {
+        return b->job;
+}
+
 void backup_job_abort(BackupJob *b, const char *error_name, const char *message) {
         /* Free the DA session first: the device is about to free the link. */
         b->dal = da_legacy_free(b->dal);

@@ -17,5 +17,6 @@ typedef struct BackupJob BackupJob;
  * failure to start, error says why and nothing is left behind. */
 int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
                      sd_bus_error *error);
+Job *backup_job_get_job(BackupJob *b);
 /* The phone vanished: end the job now, before its session is freed. */
 void backup_job_abort(BackupJob *b, const char *error_name, const char *message);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 
+#include "backup-job.h"
 #include "device.h"
+#include "job.h"
 #include "log.h"
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -32,6 +34,14 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = hex;
         }
         return sd_bus_message_append(reply, "s", v);
+}
+
+static int property_get_job(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        Job *j = d->backup ? backup_job_get_job(d->backup) : NULL;
+
+        return sd_bus_message_append(reply, "o", j ? j->object_path : "/");
 }
 
 static int property_get_u16(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -106,6 +116,7 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Present", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Job", "o", property_get_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

@@ -312,10 +312,12 @@ static void device_on_identified(BromSession *s, int r, void *userdata) {
 
 void device_begin_operation(Device *d) {
         device_clear_error(d);
+        device_emit_changed(d, "Job", NULL);
         device_set_state(d, DEVICE_BUSY);
 }
 
 void device_end_operation(Device *d) {
+        device_emit_changed(d, "Job", NULL);
         if (d->present)
                 device_set_state(d, DEVICE_READY);
 }

@@ -30,6 +30,8 @@ VALGRIND_TESTS = [
     "test_identify.TestIdentify.test_preloader_mt6735",
     "test_identify.TestIdentify.test_two_phones",
     "test_identify.TestFaults.test_vanish_mid_identification",
+    "test_backup.TestBackup.test_auto_backup",
+    "test_backup.TestBackupFaults.test_unplug_during_read",
 ]
 
 results = []  # (name, ok, detail)

@@ -37,7 +37,8 @@ static void usage(FILE *f) {
                 "                         preloader mode). Keys: id, chip, mode (brom|preloader),\n"
                 "                         target-config, me-id, soc-id, bl-ver, brom-version,\n"
                 "                         hw-sub-code, hw-version, sw-version, port, storage,\n"
-                "                         handshake-window (ms, 0 = forever), fault, daa-accept\n"
+                "                         handshake-window (ms, 0 = forever), fault, daa-accept,\n"
+                "                         rate (MB/s of IN data; 53.2 = USB 2.0 high speed)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -132,6 +133,13 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 else if (g_str_equal(value, "pmt"))
                         cfg->pmt_layout = true;
                 else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "rate")) {
+                /* MB/s of bulk IN data; 53.2 models USB 2.0 high speed, 0 = uncapped */
+                char *end;
+
+                cfg->rate_mbps = g_ascii_strtod(value, &end);
+                if (*end || cfg->rate_mbps < 0)
                         r = -EINVAL;
         } else if (g_str_equal(key, "daa-accept"))
                 cfg->daa_accept = g_str_equal(value, "1") || g_str_equal(value, "yes");

@@ -51,6 +51,8 @@ struct SimDevice {
         void *gone_userdata;
         uint8_t descriptors[128];
         size_t descriptors_len;
+        uint64_t in_not_before_us;    /* rate cap: no IN data before this */
+        GSource *rate_timer;
 };
 
 static uint64_t now_us(void) {
@@ -133,17 +135,51 @@ static size_t string_descriptor(SimDevice *d, unsigned idx, uint8_t *out, size_t
 /* umockdev-usb.md "Poll and CPU": the node is a FIFO kept full, so libusb
  * sleeps in poll(); draining one page makes it writable, which is how a
  * completed URB is announced. */
+static bool rate_blocked(SimDevice *d) {
+        return sim_phone_config(d->phone)->rate_mbps > 0 && now_us() < d->in_not_before_us;
+}
+
 static bool has_reapable(SimDevice *d) {
+        bool blocked = rate_blocked(d);
+
         for (GList *l = d->urbs; l; l = l->next) {
                 Urb *u = l->data;
 
                 if (u->done)
                         return true;
-                if (u->type == USBDEVFS_URB_TYPE_BULK && (u->endpoint & 0x80) &&
+                if (!blocked && u->type == USBDEVFS_URB_TYPE_BULK && (u->endpoint & 0x80) &&
                     sim_phone_in_ready(d->phone, (size_t) u->buffer_length, mps(d)))
                         return true;
         }
         return false;
+}
+
+static void fifo_update(SimDevice *d);
+
+static gboolean on_rate_timer(gpointer userdata) {
+        SimDevice *d = userdata;
+
+        g_mutex_lock(&d->lock);
+        g_source_unref(d->rate_timer);
+        d->rate_timer = NULL;
+        fifo_update(d);
+        g_mutex_unlock(&d->lock);
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean on_rate_arm(gpointer userdata) {
+        SimDevice *d = userdata;
+        uint64_t now = now_us();
+
+        g_mutex_lock(&d->lock);
+        if (!d->rate_timer && d->in_not_before_us > now) {
+                d->rate_timer = g_timeout_source_new((guint) ((d->in_not_before_us - now + 999) / 1000));
+                g_source_set_callback(d->rate_timer, on_rate_timer, d, NULL);
+                g_source_attach(d->rate_timer, NULL);
+        } else if (!d->rate_timer)
+                fifo_update(d);
+        g_mutex_unlock(&d->lock);
+        return G_SOURCE_REMOVE;
 }
 
 static void fifo_update(SimDevice *d) {
@@ -357,6 +393,10 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
 }
 
 static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
+        double rate = sim_phone_config(d->phone)->rate_mbps;
+
+        if (rate_blocked(d))
+                return;
         for (GList *l = d->urbs; l; l = l->next) {
                 Urb *u = l->data;
                 bool overflow;
@@ -374,6 +414,12 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
                 u->actual = (int) n;
                 u->status = overflow ? -EOVERFLOW : 0;
                 check_gone(d);
+                if (rate > 0 && n > 0) {
+                        /* the line needs n bytes' time before the next IN data */
+                        d->in_not_before_us = MAX(d->in_not_before_us, now_us()) + (uint64_t) ((double) n / rate);
+                        g_idle_add(on_rate_arm, d);
+                        break;
+                }
         }
 }
 
@@ -601,6 +647,10 @@ void sim_device_free(SimDevice *d) {
         if (d->plugged)
                 sim_device_unplug(d);
         device_detach(d);
+        if (d->rate_timer) {
+                g_source_destroy(d->rate_timer);
+                g_source_unref(d->rate_timer);
+        }
         g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
         sim_phone_free(d->phone);
         g_object_unref(d->tb);
