@@ -166,7 +166,7 @@ static int backup_on_data_gpt(DaLegacy *da, const uint8_t *data, size_t len, voi
 
 static int backup_read_partition(BackupJob *b) {
         const Partition *p = b->parts[b->cur];
-        char step[128];
+        char step[128], canonical[64];
         int r;
 
         if (b->step == BACKUP_READ_FIRST) {
@@ -178,7 +178,9 @@ static int backup_read_partition(BackupJob *b) {
         }
         snprintf(step, sizeof(step), "reading %s again to verify", p->name);
         job_set_step(b->job, step);
-        r = backup_writer_begin_partition(b->writer, p->name, p->region, p->offset, p->size);
+        /* stored under the canonical name (NVRAM, __NODL_NVRAM → nvram.img), as SP Flash Tool users know it */
+        partition_name_canonical(p->name, canonical, sizeof(canonical));
+        r = backup_writer_begin_partition(b->writer, canonical, p->region, p->offset, p->size);
         if (r < 0)
                 return r;
         return da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_second, backup_on_da, b);

@@ -165,6 +165,15 @@ class TestBackup(BackupTestCase):
         self.assertEqual(props["TableSource"], "scatter")
         self.assertEqual(props["Source"], "manual")
 
+    def test_pmt_phone(self):
+        # a phone without GPT: the table comes from the DA's READ_PMT
+        w = self.world("layout=pmt", config="AutoBackup=first-seen\n")
+        storage = w.stats("phone0")["storage"]
+        w.wait_until(lambda: len(w.backups) == 1, "backup of the PMT phone")
+        props = self.assert_backup_matches_phone(w, next(iter(w.backups)), storage)
+        self.assertEqual(props["TableSource"], "pmt")
+        self.assertIn("0xa5", w.stats("phone0")["commands"])
+
     def test_export(self):
         w = self.world(config="AutoBackup=first-seen\n")
         w.wait_until(lambda: len(w.backups) == 1, "backup stored")

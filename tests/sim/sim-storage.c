@@ -14,6 +14,10 @@
 /* da.md §9 item 2: boot areas and RPMB of 4 MiB, a 16 GB-class user area */
 #define BOOT_SIZE (4u * 1024u * 1024u)
 #define USER_SIZE_DEFAULT 0x3a3e00000ULL
+/* a PMT-era phone (MT6582/MT6592 kind) with a 4 GB-class eMMC: PMT entries
+ * have 32-bit fields below 4 GiB (da.md §5.4) */
+#define USER_SIZE_PMT 0xe8000000ULL
+#define PMT_ENTRY_LEN 0x4c
 #define GPT_ENTRIES 128u
 #define GPT_ENTRY_SIZE 128u
 
@@ -53,9 +57,9 @@ static const Layout layout[] = {
         { "frp", 0x6a00000, 0x100000, false },
         { "nvdata", 0x6b00000, 0x2000000, true },
         { "metadata", 0x8b00000, 0x2500000, false },
-        { "system", 0xb000000, 0xa0000000, false },
-        { "cache", 0xab000000, 0x1a000000, false },
-        { "userdata", 0xc5000000, 0, false },
+        { "system", 0xb000000, 0x80000000, false },
+        { "cache", 0x8b000000, 0x1a000000, false },
+        { "userdata", 0xa5000000, 0, false },
 };
 /* reserved at the end (scatter 0xFFFF0084 / 0xFFFF0004): flashinfo + sgpt */
 #define RESERVED_END (0x1000000ULL + 0x80000ULL)
@@ -177,6 +181,31 @@ static int storage_write_gpt(SimStorage *s, const SimPhoneConfig *cfg) {
         return pwrite_all(s->fd, mbr, SECTOR, 0);
 }
 
+/* da.md §5.4: "PTv1", then name[64] + u32 size + u32 offset + u32 mask_flags
+ * per entry, little-endian; the DA hands the table out with READ_PMT. */
+static void storage_build_pmt(SimStorage *s) {
+        size_t n = G_N_ELEMENTS(layout);
+
+        s->pmt_len = 4 + n * PMT_ENTRY_LEN;
+        s->pmt = g_malloc0(s->pmt_len);
+        le32(s->pmt, 0x50547631);
+        for (size_t i = 0; i < n; i++) {
+                uint8_t *e = s->pmt + 4 + i * PMT_ENTRY_LEN;
+                uint64_t size = layout[i].size ? layout[i].size : s->user_size - RESERVED_END - layout[i].start;
+                char name[64];
+
+                /* PMT-era names are upper case (NVRAM, PRO_INFO, PROTECT_F) */
+                snprintf(name, sizeof(name), "%s", g_str_equal(layout[i].name, "proinfo") ? "PRO_INFO" :
+                                                   g_str_equal(layout[i].name, "protect1") ? "PROTECT_F" :
+                                                   g_str_equal(layout[i].name, "protect2") ? "PROTECT_S" : layout[i].name);
+                for (char *c = name; *c; c++)
+                        *c = g_ascii_toupper(*c);
+                memcpy(e, name, strlen(name));
+                le32(e + 64, (uint32_t) size);
+                le32(e + 68, (uint32_t) layout[i].start);
+        }
+}
+
 static int storage_fill_identity(SimStorage *s, const SimPhoneConfig *cfg) {
         g_autofree uint8_t *buf = g_malloc(1024 * 1024);
 
@@ -219,7 +248,10 @@ SimStorage *sim_storage_open(const char *path, const SimPhoneConfig *cfg, GError
                 return NULL;
         }
         fresh = st.st_size == 0;
-        s->user_size = fresh ? USER_SIZE_DEFAULT : (uint64_t) st.st_size / SECTOR * SECTOR;
+        s->user_size = fresh ? (cfg->pmt_layout ? USER_SIZE_PMT : USER_SIZE_DEFAULT)
+                             : (uint64_t) st.st_size / SECTOR * SECTOR;
+        if (cfg->pmt_layout)
+                storage_build_pmt(s);
         if (fresh) {
                 if (ftruncate(s->fd, (off_t) s->user_size) < 0)
                         r = -errno;
