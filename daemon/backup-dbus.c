@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "backup-store.h"
+#include "bus-util.h"
 #include "log.h"
 #include "manager.h"
 
@@ -153,21 +154,12 @@ int backup_object_find(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
+static const char *backup_path_of(const void *o) {
+        return ((const Backup *) o)->object_path;
+}
+
 int backup_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
         Manager *m = userdata;
-        char **l = calloc(m->n_backups + 1, sizeof(char *));
 
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->n_backups; i++) {
-                l[i] = strdup(m->backups[i]->object_path);
-                if (!l[i]) {
-                        for (size_t k = 0; k < i; k++)
-                                free(l[k]);
-                        free(l);
-                        return -ENOMEM;
-                }
-        }
-        *nodes = l;
-        return 1;
+        return bus_node_list((void *const *) m->backups, m->n_backups, backup_path_of, nodes);
 }

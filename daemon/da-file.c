@@ -7,25 +7,13 @@
 #include "da-file.h"
 #include "json-writer.h"
 #include "macro.h"
+#include "parse-error.h"
 
 static uint16_t le16(const uint8_t *p) {
         return (uint16_t) (p[0] | (p[1] << 8));
 }
 static uint32_t le32(const uint8_t *p) {
         return (uint32_t) p[0] | ((uint32_t) p[1] << 8) | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
-}
-
-static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EBADMSG;
 }
 
 static void copy_text(char *dst, size_t dst_size, const uint8_t *src, size_t len) {
@@ -44,11 +32,11 @@ int da_file_parse(const uint8_t *data, size_t size, DaFile **ret, char **ret_err
         if (ret_error)
                 *ret_error = NULL;
         if (size < DA_FILE_HEADER_LEN)
-                return fail(ret_error, "Not a MediaTek Download Agent: the file has %zu bytes, less than the %u-byte "
+                return parse_error(ret_error, "Not a MediaTek Download Agent: the file has %zu bytes, less than the %u-byte "
                             "header. Use MTK_AllInOne_DA.bin from the phone's firmware package.",
                             size, DA_FILE_HEADER_LEN);
         if (le32(data + 0x64) != DA_FILE_MAGIC)
-                return fail(ret_error, "Not a MediaTek Download Agent: magic 0x%08x at offset 0x64, expected 0x%08x. "
+                return parse_error(ret_error, "Not a MediaTek Download Agent: magic 0x%08x at offset 0x64, expected 0x%08x. "
                             "Use MTK_AllInOne_DA.bin from the phone's firmware package.",
                             le32(data + 0x64), DA_FILE_MAGIC);
 
@@ -66,7 +54,7 @@ int da_file_parse(const uint8_t *data, size_t size, DaFile **ret, char **ret_err
         f->v6 = memmem(data, 0x68, "MTK_DA_v6", 9) != NULL;
 
         if (f->n_entries == 0 || f->n_entries > DA_ENTRIES_MAX)
-                return fail(ret_error, "Damaged Download Agent: it claims %" PRIu32 " entries.", f->n_entries);
+                return parse_error(ret_error, "Damaged Download Agent: it claims %" PRIu32 " entries.", f->n_entries);
 
         /* §6.1: "DA DA" where the second entry of a 0xD8-stride table starts */
         f->old_format = size >= DA_FILE_HEADER_LEN + DA_ENTRY_LEN_OLD + 2 &&
@@ -86,12 +74,12 @@ int da_file_parse(const uint8_t *data, size_t size, DaFile **ret, char **ret_err
                 /* the last region table may run into payload bytes (§6.4);
                  * only the descriptors we use must be inside the file */
                 if (off + regions_off > size)
-                        return fail(ret_error, "Truncated Download Agent: entry %" PRIu32 " of %" PRIu32
+                        return parse_error(ret_error, "Truncated Download Agent: entry %" PRIu32 " of %" PRIu32
                                     " lies beyond the end of the file (%zu bytes).", i + 1, f->n_entries, size);
                 p = data + off;
                 e->magic = le16(p);
                 if (e->magic != DA_ENTRY_MAGIC)
-                        return fail(ret_error, "Damaged Download Agent: entry %" PRIu32 " has magic 0x%04x instead of "
+                        return parse_error(ret_error, "Damaged Download Agent: entry %" PRIu32 " has magic 0x%04x instead of "
                                     "0x%04x.", i + 1, e->magic, DA_ENTRY_MAGIC);
                 e->hw_code = le16(p + 0x02);
                 e->hw_sub_code = le16(p + 0x04);
@@ -107,10 +95,10 @@ int da_file_parse(const uint8_t *data, size_t size, DaFile **ret, char **ret_err
                         e->region_count = le16(p + 0x12);
                 }
                 if (e->region_count > DA_REGIONS_MAX)
-                        return fail(ret_error, "Damaged Download Agent: entry %" PRIu32 " (hw code 0x%04x) lists %u "
+                        return parse_error(ret_error, "Damaged Download Agent: entry %" PRIu32 " (hw code 0x%04x) lists %u "
                                     "regions, at most %u exist.", i + 1, e->hw_code, e->region_count, DA_REGIONS_MAX);
                 if (off + regions_off + (size_t) e->region_count * 20 > size)
-                        return fail(ret_error, "Truncated Download Agent: the regions of entry %" PRIu32
+                        return parse_error(ret_error, "Truncated Download Agent: the regions of entry %" PRIu32
                                     " lie beyond the end of the file.", i + 1);
 
                 for (unsigned k = 0; k < e->region_count; k++) {
@@ -125,12 +113,12 @@ int da_file_parse(const uint8_t *data, size_t size, DaFile **ret, char **ret_err
                         if (rg->length == 0)
                                 continue;
                         if ((uint64_t) rg->offset + rg->length > size)
-                                return fail(ret_error, "Truncated Download Agent: region %u of entry %" PRIu32
+                                return parse_error(ret_error, "Truncated Download Agent: region %u of entry %" PRIu32
                                             " (hw code 0x%04x) needs bytes up to 0x%" PRIx64 " but the file ends "
                                             "at 0x%zx. The file was cut short; download it again.",
                                             k, i + 1, e->hw_code, (uint64_t) rg->offset + rg->length, size);
                         if (rg->sig_len > rg->length)
-                                return fail(ret_error, "Damaged Download Agent: region %u of entry %" PRIu32
+                                return parse_error(ret_error, "Damaged Download Agent: region %u of entry %" PRIu32
                                             " has a %" PRIu32 "-byte signature in %" PRIu32 " bytes.",
                                             k, i + 1, rg->sig_len, rg->length);
                 }

@@ -4,6 +4,7 @@
 #include "backup-job.h"
 #include "device.h"
 #include "job.h"
+#include "bus-util.h"
 #include "log.h"
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -130,24 +131,14 @@ int device_object_find(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
+static const char *device_path_of(const void *o) {
+        return ((const Device *) o)->object_path;
+}
+
 int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
         Manager *m = userdata;
-        char **l;
 
-        l = calloc(m->n_devices + 1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->n_devices; i++) {
-                l[i] = strdup(m->devices[i]->object_path);
-                if (!l[i]) {
-                        for (size_t j = 0; j < i; j++)
-                                free(l[j]);
-                        free(l);
-                        return -ENOMEM;
-                }
-        }
-        *nodes = l;
-        return 1;
+        return bus_node_list((void *const *) m->devices, m->n_devices, device_path_of, nodes);
 }
 
 void device_emit_changed(Device *d, ...) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "job.h"
+#include "bus-util.h"
 #include "log.h"
 
 static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -70,21 +71,12 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
         return 0;
 }
 
+static const char *job_path_of(const void *o) {
+        return ((const Job *) o)->object_path;
+}
+
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
         Manager *m = userdata;
-        char **l = calloc(m->n_jobs + 1, sizeof(char *));
 
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->n_jobs; i++) {
-                l[i] = strdup(m->jobs[i]->object_path);
-                if (!l[i]) {
-                        for (size_t k = 0; k < i; k++)
-                                free(l[k]);
-                        free(l);
-                        return -ENOMEM;
-                }
-        }
-        *nodes = l;
-        return 1;
+        return bus_node_list((void *const *) m->jobs, m->n_jobs, job_path_of, nodes);
 }

@@ -8,6 +8,7 @@
 
 #include "macro.h"
 #include "manifest.h"
+#include "parse-error.h"
 
 Manifest *manifest_new(void) {
         Manifest *m = calloc(1, sizeof(*m));
@@ -212,18 +213,7 @@ typedef struct Reader {
         char **error;
 } Reader;
 
-static int bad(Reader *rd, const char *fmt, ...) _printf_(2, 3);
-static int bad(Reader *rd, const char *fmt, ...) {
-        va_list ap;
-
-        if (rd->error && !*rd->error) {
-                va_start(ap, fmt);
-                if (vasprintf(rd->error, fmt, ap) < 0)
-                        *rd->error = NULL;
-                va_end(ap);
-        }
-        return -EBADMSG;
-}
+#define bad(rd, ...) parse_error((rd)->error, __VA_ARGS__)
 
 static yaml_node_t *map_get(Reader *rd, yaml_node_t *map, const char *key) {
         if (!map || map->type != YAML_MAPPING_NODE)

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "macro.h"
+#include "parse-error.h"
 #include "partition-table.h"
 #include "protocol/da-legacy-proto.h"
 
@@ -28,19 +29,6 @@ static uint32_t le32(const uint8_t *p) {
 }
 static uint64_t le64(const uint8_t *p) {
         return (uint64_t) le32(p) | ((uint64_t) le32(p + 4) << 32);
-}
-
-static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EBADMSG;
 }
 
 int partition_table_new(PartitionSource source, PartitionTable **ret) {
@@ -127,15 +115,15 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
         if (ret_error)
                 *ret_error = NULL;
         if (size < 2 * GPT_SECTOR || memcmp(h, "EFI PART", 8) != 0)
-                return fail(ret_error, "no GPT header (\"EFI PART\") at LBA 1");
+                return parse_error(ret_error, "no GPT header (\"EFI PART\") at LBA 1");
         hsize = le32(h + 12);
         if (hsize < GPT_HEADER_MIN || hsize > GPT_SECTOR)
-                return fail(ret_error, "GPT header size %" PRIu32 " is invalid", hsize);
+                return parse_error(ret_error, "GPT header size %" PRIu32 " is invalid", hsize);
         memcpy(hdr, h, hsize);
         memset(hdr + 16, 0, 4);
         hcrc = (uint32_t) crc32(0, hdr, hsize);
         if (hcrc != le32(h + 16))
-                return fail(ret_error, "GPT header CRC mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")",
+                return parse_error(ret_error, "GPT header CRC mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")",
                             le32(h + 16), hcrc);
 
         first_usable = le64(h + 40);
@@ -145,17 +133,17 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
         entry_size = le32(h + 84);
         entries_crc = le32(h + 88);
         if (entry_size < GPT_ENTRY_MIN || entry_size > 4096 || entry_size % 8 || n_entries > GPT_ENTRIES_MAX)
-                return fail(ret_error, "GPT describes %" PRIu32 " entries of %" PRIu32 " bytes", n_entries,
+                return parse_error(ret_error, "GPT describes %" PRIu32 " entries of %" PRIu32 " bytes", n_entries,
                             entry_size);
         entries_len = (size_t) n_entries * entry_size;
         if (entries_lba == 0 || entries_lba > size / GPT_SECTOR ||
             entries_lba * GPT_SECTOR + entries_len > size)
-                return fail(ret_error, "GPT entry array at LBA %" PRIu64 " is outside the %zu bytes read",
+                return parse_error(ret_error, "GPT entry array at LBA %" PRIu64 " is outside the %zu bytes read",
                             entries_lba, size);
         if ((uint32_t) crc32(0, data + entries_lba * GPT_SECTOR, (uInt) entries_len) != entries_crc)
-                return fail(ret_error, "GPT entry array CRC mismatch");
+                return parse_error(ret_error, "GPT entry array CRC mismatch");
         if (user_size > 0 && last_usable >= user_size / GPT_SECTOR && first_usable >= last_usable)
-                return fail(ret_error, "GPT usable range %" PRIu64 "-%" PRIu64 " is invalid", first_usable,
+                return parse_error(ret_error, "GPT usable range %" PRIu64 "-%" PRIu64 " is invalid", first_usable,
                             last_usable);
 
         r = partition_table_new(PT_SOURCE_GPT, &t);
@@ -171,9 +159,9 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                 if (memcmp(e, zero, 16) == 0)
                         continue; /* unused entry */
                 if (last < first || last >= UINT64_MAX / GPT_SECTOR)
-                        return fail(ret_error, "GPT entry %" PRIu32 " ends before it starts", i + 1);
+                        return parse_error(ret_error, "GPT entry %" PRIu32 " ends before it starts", i + 1);
                 if (user_size > 0 && (last + 1) * GPT_SECTOR > user_size)
-                        return fail(ret_error, "GPT entry %" PRIu32 " ends at 0x%" PRIx64 ", beyond the %" PRIu64
+                        return parse_error(ret_error, "GPT entry %" PRIu32 " ends at 0x%" PRIx64 ", beyond the %" PRIu64
                                     "-byte user area", i + 1, (last + 1) * GPT_SECTOR, user_size);
                 /* UTF-16LE name; MediaTek names are ASCII, anything else becomes '?' */
                 for (k = 0; k < 36; k++) {
@@ -192,7 +180,7 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                         return r;
         }
         if (t->n_parts == 0)
-                return fail(ret_error, "the GPT has no partitions");
+                return parse_error(ret_error, "the GPT has no partitions");
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -206,7 +194,7 @@ int pmt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
         if (ret_error)
                 *ret_error = NULL;
         if (size < 4 + 0x4c)
-                return fail(ret_error, "the PMT is only %zu bytes", size);
+                return parse_error(ret_error, "the PMT is only %zu bytes", size);
         /* da.md §5.4: signatures PTv1/PTv3 (or the mirrors MPT1/MPT3), LE */
         sig = le32(data);
         if (sig != 0x50547631 && sig != 0x50547633 && sig != 0x4d505431 && sig != 0x4d505433)
@@ -249,7 +237,7 @@ int pmt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                         return r;
         }
         if (t->n_parts == 0)
-                return fail(ret_error, "the PMT lists no usable partitions");
+                return parse_error(ret_error, "the PMT lists no usable partitions");
         *ret = TAKE_PTR(t);
         return 0;
 }

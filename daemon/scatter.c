@@ -20,24 +20,12 @@
 #include "identity-set.h"
 #include "json-writer.h"
 #include "macro.h"
+#include "parse-error.h"
 #include "protocol/da-legacy-proto.h"
 #include "scatter.h"
 
 #define SCATTER_ENTRIES_MAX 512
 #define RESERVED_BASE 0xffff0000ULL
-
-static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error && !*ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EBADMSG;
-}
 
 ScatterFile *scatter_file_free(ScatterFile *s) {
         if (!s)
@@ -139,11 +127,11 @@ static int scatter_yaml_partition(Yaml *y, ScatterFile *s, yaml_node_t *m, size_
         if (!yaml_scalar(y, m, "partition_name", name, sizeof(name)) || !*name)
                 return 0; /* an empty name is a placeholder: skip it */
         if (!yaml_scalar(y, m, "partition_size", size_s, sizeof(size_s)) || parse_number(size_s, &e.size) < 0)
-                return fail(y->error, "partition %s (entry %zu) has no valid partition_size", name, idx);
+                return parse_error(y->error, "partition %s (entry %zu) has no valid partition_size", name, idx);
         if (yaml_scalar(y, m, "linear_start_addr", lin, sizeof(lin)) && parse_number(lin, &linear) < 0)
-                return fail(y->error, "partition %s has an invalid linear_start_addr \"%s\"", name, lin);
+                return parse_error(y->error, "partition %s has an invalid linear_start_addr \"%s\"", name, lin);
         if (yaml_scalar(y, m, "physical_start_addr", phys, sizeof(phys)) && parse_number(phys, &physical) < 0)
-                return fail(y->error, "partition %s has an invalid physical_start_addr \"%s\"", name, phys);
+                return parse_error(y->error, "partition %s has an invalid physical_start_addr \"%s\"", name, phys);
         snprintf(e.name, sizeof(e.name), "%s", name);
         e.region = yaml_scalar(y, m, "region", region, sizeof(region)) ? region_from_string(region)
                                                                        : DA_EMMC_REGION_USER;
@@ -166,14 +154,14 @@ static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, 
                 return -ENOMEM;
         yaml_parser_set_input_string(&parser, data, size);
         if (!yaml_parser_load(&parser, &y.doc)) {
-                r = fail(ret_error, "not a valid V1.1 scatter file: %s at line %zu", parser.problem ?: "syntax error",
+                r = parse_error(ret_error, "not a valid V1.1 scatter file: %s at line %zu", parser.problem ?: "syntax error",
                          parser.problem_mark.line + 1);
                 yaml_parser_delete(&parser);
                 return r;
         }
         root = yaml_document_get_root_node(&y.doc);
         if (!root || root->type != YAML_SEQUENCE_NODE) {
-                r = fail(ret_error, "not a scatter file: expected a list of \"- general:\" and \"- partition_index:\" "
+                r = parse_error(ret_error, "not a scatter file: expected a list of \"- general:\" and \"- partition_index:\" "
                          "blocks");
                 goto out;
         }
@@ -227,7 +215,7 @@ static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, 
                 if (e->resolved || e->reserved)
                         continue;
                 if (user_base == UINT64_MAX || e->offset < user_base) {
-                        r = fail(ret_error, "cannot place partition %s: its linear address 0x%" PRIx64
+                        r = parse_error(ret_error, "cannot place partition %s: its linear address 0x%" PRIx64
                                  " lies before the user area", e->name, e->offset);
                         goto out;
                 }
@@ -266,7 +254,7 @@ static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, 
                 if (name[0] == '{' || name[0] == '}' || name[0] == '#')
                         continue;
                 if (parse_number(addr, &a) < 0)
-                        return fail(ret_error, "line %u: \"%s\" is not an address", line_no, addr);
+                        return parse_error(ret_error, "line %u: \"%s\" is not an address", line_no, addr);
                 snprintf(e.name, sizeof(e.name), "%s", name);
                 e.offset = a;
                 e.region = DA_EMMC_REGION_USER;
@@ -277,7 +265,7 @@ static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, 
                         user_base = a;
         }
         if (s->n_entries == 0)
-                return fail(ret_error, "not a scatter file: no \"NAME 0xADDRESS\" lines");
+                return parse_error(ret_error, "not a scatter file: no \"NAME 0xADDRESS\" lines");
         if (user_base == UINT64_MAX)
                 user_base = 0;
         for (size_t i = 0; i < s->n_entries; i++) {
@@ -286,7 +274,7 @@ static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, 
                 /* V1.0 has no sizes: each ends where the next begins */
                 if (i + 1 < s->n_entries) {
                         if (s->entries[i + 1].offset < e->offset)
-                                return fail(ret_error, "partition %s starts after %s", e->name,
+                                return parse_error(ret_error, "partition %s starts after %s", e->name,
                                             s->entries[i + 1].name);
                         e->size = s->entries[i + 1].offset - e->offset;
                 }
@@ -312,9 +300,9 @@ int scatter_parse(const uint8_t *data, size_t size, ScatterFile **ret, char **re
         if (ret_error)
                 *ret_error = NULL;
         if (size == 0 || size > 4 * 1024 * 1024)
-                return fail(ret_error, "a scatter file is a text file of at most 4 MiB");
+                return parse_error(ret_error, "a scatter file is a text file of at most 4 MiB");
         if (memchr(data, 0, size))
-                return fail(ret_error, "not a scatter file: it contains binary data");
+                return parse_error(ret_error, "not a scatter file: it contains binary data");
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
@@ -323,7 +311,7 @@ int scatter_parse(const uint8_t *data, size_t size, ScatterFile **ret, char **re
 
         /* detect before trusting a parse: YAML happily reads V1.0 as one string */
         if (size - skip >= 1 && data[skip] == '<')
-                return fail(ret_error, "XML scatter files (SP Flash Tool V6) are not supported yet; use the "
+                return parse_error(ret_error, "XML scatter files (SP Flash Tool V6) are not supported yet; use the "
                             "MTxxxx_Android_scatter.txt of the firmware package");
         if (memmem(data, size, "partition_index", 15) || memmem(data, size, "MTK_PLATFORM_CFG", 16))
                 r = scatter_parse_yaml(data, size, s, ret_error);
@@ -332,7 +320,7 @@ int scatter_parse(const uint8_t *data, size_t size, ScatterFile **ret, char **re
         if (r < 0)
                 return r;
         if (s->n_entries == 0)
-                return fail(ret_error, "the scatter file lists no partitions");
+                return parse_error(ret_error, "the scatter file lists no partitions");
         *ret = TAKE_PTR(s);
         return 0;
 }

@@ -449,23 +449,29 @@ static bool register_access_allowed(const SimPhone *p, uint32_t addr, bool write
 
 static void da_start(SimPhone *p);
 
+/* The next opcode of a command loop; false when none is there or the phone
+ * just left (unplug-after-cmd). */
+static bool phone_take_opcode(SimPhone *p) {
+        if (avail(p) < 1)
+                return false;
+        p->op = p->rx->data[0];
+        consume(p, 1);
+        p->stage = 0;
+        note_command(p, p->op);
+        if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
+                p->want_unplug = true;
+                p->phase = PHASE_DEAD;
+                return false;
+        }
+        return true;
+}
+
 /* One step of the command loop; false when it needs more bytes. */
 static bool phone_command(SimPhone *p) {
         uint8_t b[8];
 
-        if (p->op < 0) {
-                if (avail(p) < 1)
-                        return false;
-                p->op = p->rx->data[0];
-                consume(p, 1);
-                p->stage = 0;
-                note_command(p, p->op);
-                if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
-                        p->want_unplug = true;
-                        p->phase = PHASE_DEAD;
-                        return false;
-                }
-        }
+        if (p->op < 0 && !phone_take_opcode(p))
+                return false;
 
         switch (p->op) {
         case BROM_CMD_GET_HW_CODE:
@@ -825,19 +831,8 @@ static void da_read_chunk(SimPhone *p) {
 }
 
 static bool phone_da_loop(SimPhone *p) {
-        if (p->op < 0) {
-                if (avail(p) < 1)
-                        return false;
-                p->op = p->rx->data[0];
-                consume(p, 1);
-                p->stage = 0;
-                note_command(p, p->op);
-                if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
-                        p->want_unplug = true;
-                        p->phase = PHASE_DEAD;
-                        return false;
-                }
-        }
+        if (p->op < 0 && !phone_take_opcode(p))
+                return false;
 
         switch (p->op) {
         case DA_CMD_USB_CHECK_STATUS:
