@@ -109,6 +109,39 @@ class TestIdentify(WorldTestCase):
         self.assertNotIn("0xe1", w.stats("o").get("commands", "").lower())
 
 
+class TestClient(WorldTestCase):
+
+    def test_monitor_and_wait(self):
+        import json as j
+        import os
+        import subprocess
+        from harness import BUILD
+        w = self.world(daemon_args=["--grace-period=0.2"])
+        # wait: blocks until the phone is ready, event-driven
+        r = w.ctl("wait", "--timeout", "30")
+        dev_id = r.stdout.strip()
+        self.assertTrue(dev_id.startswith("mt6735_"), r.stdout)
+        mon = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "--json", "monitor"], env=w.env(),
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            first = j.loads(mon.stdout.readline())
+            self.assertEqual(first["event"], "present")
+            self.assertEqual(first["device"]["chip"], "MT6735")
+            w.control("unplug phone0")
+            events = []
+            while not events or events[-1]["event"] != "removed":
+                events.append(j.loads(mon.stdout.readline()))
+            self.assertIn("changed", [e["event"] for e in events])
+            self.assertEqual(events[-1]["path"].rsplit("/", 1)[1], dev_id)
+        finally:
+            mon.terminate()
+            self.assertEqual(mon.wait(), 0)
+        r = w.ctl("show", "nosuchphone", check=False)
+        self.assertEqual(r.returncode, 4)
+        r = w.ctl("frobnicate", check=False)
+        self.assertEqual(r.returncode, 2)
+
+
 class TestFaults(WorldTestCase):
 
     def _replug_works(self, w, phone):
