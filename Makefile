@@ -13,6 +13,12 @@
 
 PREFIX        ?= /usr/local
 SYSCONFDIR    ?= /etc
+BINDIR        ?= $(PREFIX)/bin
+LIBEXECDIR    ?= $(PREFIX)/libexec
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR  ?= $(PREFIX)/lib/udev/rules.d
 DESTDIR       ?=
 CC            ?= cc
 CLANG         ?= clang
@@ -130,13 +136,14 @@ fuzz: $(FUZZ_BINS)
 # ---------------------------------------------------------------- deps
 DEB_PKGS := build-essential pkg-config clang libusb-1.0-0-dev libsystemd-dev libudev-dev \
 	libyaml-dev libssl-dev libarchive-dev zlib1g-dev umockdev libumockdev-dev \
-	libglib2.0-dev dbus-daemon python3 python3-dbus python3-gi python3-dbusmock valgrind
+	libglib2.0-dev dbus-daemon python3 python3-dbus python3-gi python3-dbusmock valgrind \
+	systemd groff-base util-linux
 
 deps:
 	@missing=""; \
 	for p in $(DAEMON_PKGS) $(CLIENT_PKGS) $(SIM_PKGS); do \
 		$(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
-	for c in $(CC) $(CLANG) dbus-daemon valgrind $(PYTHON); do \
+	for c in $(CC) $(CLANG) dbus-daemon valgrind $(PYTHON) systemd-analyze groff prlimit; do \
 		command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	$(PYTHON) -c 'import dbus, gi, dbusmock' >/dev/null 2>&1 || missing="$$missing python3-dbusmock"; \
 	[ -e /usr/lib/x86_64-linux-gnu/libumockdev-preload.so.0 ] || \
@@ -159,6 +166,33 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@MTKNVD_BUILD=$(BUILD) $(PYTHON) tests/demo.py
+
+# ---------------------------------------------------------------- install
+INSTALLED := $(BINDIR)/mtknvctl $(LIBEXECDIR)/mtknvd $(SYSTEMDUNITDIR)/mtknvd.service \
+	$(UDEVRULESDIR)/70-mtknvd.rules $(DATADIR)/dbus-1/system.d/org.mtknvd.MtkNv1.conf \
+	$(DATADIR)/dbus-1/system-services/org.mtknvd.MtkNv1.service \
+	$(DATADIR)/dbus-1/interfaces/org.mtknvd.MtkNv1.xml $(DATADIR)/polkit-1/actions/org.mtknvd.MtkNv1.policy \
+	$(MANDIR)/man8/mtknvd.8 $(MANDIR)/man5/mtknvd.conf.5 $(MANDIR)/man1/mtknvctl.1
+
+install: $(BUILD)/mtknvd $(BUILD)/mtknvctl
+	install -Dm755 $(BUILD)/mtknvctl $(DESTDIR)$(BINDIR)/mtknvctl
+	install -Dm755 $(BUILD)/mtknvd $(DESTDIR)$(LIBEXECDIR)/mtknvd
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@libexecdir@|$(LIBEXECDIR)|' systemd/mtknvd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/mtknvd.service
+	install -Dm644 udev/70-mtknvd.rules $(DESTDIR)$(UDEVRULESDIR)/70-mtknvd.rules
+	install -Dm644 dbus/org.mtknvd.MtkNv1.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/org.mtknvd.MtkNv1.conf
+	install -Dm644 dbus/org.mtknvd.MtkNv1.service $(DESTDIR)$(DATADIR)/dbus-1/system-services/org.mtknvd.MtkNv1.service
+	install -Dm644 dbus/org.mtknvd.MtkNv1.xml $(DESTDIR)$(DATADIR)/dbus-1/interfaces/org.mtknvd.MtkNv1.xml
+	install -Dm644 dbus/org.mtknvd.MtkNv1.policy $(DESTDIR)$(DATADIR)/polkit-1/actions/org.mtknvd.MtkNv1.policy
+	install -Dm644 daemon/mtknvd.8 $(DESTDIR)$(MANDIR)/man8/mtknvd.8
+	install -Dm644 daemon/mtknvd.conf.5 $(DESTDIR)$(MANDIR)/man5/mtknvd.conf.5
+	install -Dm644 client/mtknvctl.1 $(DESTDIR)$(MANDIR)/man1/mtknvctl.1
+	test -e $(DESTDIR)$(SYSCONFDIR)/mtknvd/mtknvd.conf || \
+		install -Dm644 daemon/mtknvd.conf $(DESTDIR)$(SYSCONFDIR)/mtknvd/mtknvd.conf
+
+# The configuration file stays: it may hold the administrator's changes.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf build
