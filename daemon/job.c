@@ -60,6 +60,7 @@ int job_new(Manager *m, const char *operation, const char *device_path, uid_t ui
         }
         m->jobs = n;
         m->jobs[m->n_jobs++] = j;
+        manager_check_idle(m);
 
         if (m->bus) {
                 sd_bus_emit_object_added(m->bus, j->object_path);
@@ -158,6 +159,7 @@ void job_complete(Job *j, bool success, const char *message) {
                 sd_bus_emit_object_removed(m->bus, j->object_path);
         }
         job_unlink(j);
+        manager_check_idle(m);
         if (m->bus)
                 sd_bus_emit_signal(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "JobRemoved", "uos", j->id,
                                    j->object_path, success ? "done" : message);

@@ -22,6 +22,8 @@ static void help(void) {
                "     --user                 Use the session bus instead of the system bus\n"
                "     --state-dir=PATH       Backups and Download Agents live here\n"
                "                            (default: $STATE_DIRECTORY, else " STATE_DIR_DEFAULT ")\n"
+               "     --exit-on-idle=SEC     Exit when no phone and no job are left this long\n"
+               "                            (overrides ExitOnIdleSec=; 0 = never)\n"
                "     --grace-period=SEC     Keep an unplugged phone's object this long\n"
                "                            (overrides ReenumerationGraceSec=)\n"
                "  -v --verbose              Log debug messages\n"
@@ -38,10 +40,11 @@ typedef struct Args {
         bool verbose;
         const char *grace;
         const char *state_dir;
+        const char *idle;
 } Args;
 
 static int parse_argv(int argc, char *argv[], Args *a) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_GRACE, ARG_STATE_DIR };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_GRACE, ARG_STATE_DIR, ARG_IDLE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -49,6 +52,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "user", no_argument, NULL, ARG_USER },
                 { "grace-period", required_argument, NULL, ARG_GRACE },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "exit-on-idle", required_argument, NULL, ARG_IDLE },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
@@ -73,6 +77,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_STATE_DIR:
                         a->state_dir = optarg;
+                        break;
+                case ARG_IDLE:
+                        a->idle = optarg;
                         break;
                 case 'v':
                         a->verbose = true;
@@ -111,6 +118,8 @@ static int run(int argc, char *argv[]) {
                 if (!m->state_dir)
                         return log_oom();
         }
+        if (a.idle && config_parse_seconds(a.idle, &m->config.idle_exit_usec) < 0)
+                return log_error_errno(EINVAL, "--exit-on-idle= wants seconds, got \"%s\".", a.idle);
         if (a.grace && config_parse_seconds(a.grace, &m->config.grace_usec) < 0)
                 return log_error_errno(EINVAL, "--grace-period= wants seconds, got \"%s\".", a.grace);
 
@@ -135,6 +144,10 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
 
+        /* WATCHDOG_USEC from the unit's WatchdogSec=: sd-event pings for us */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning_errno(r, "Cannot enable the service watchdog: %m");
         sd_notify(false, "READY=1\nSTATUS=Watching for MediaTek phones.");
         log_info("mtknvd %s ready.", MTKNVD_VERSION);
 

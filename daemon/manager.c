@@ -47,6 +47,7 @@ Manager *manager_free(Manager *m) {
         backup_store_free(m->store);
         identity_set_free(m->identity_set);
         free(m->state_dir);
+        sd_event_source_disable_unref(m->idle_timer);
         free(m->jobs);
         while (m->n_devices > 0)
                 device_free(m->devices[--m->n_devices]);
@@ -83,6 +84,30 @@ Device *manager_find_device_by_syspath(Manager *m, const char *syspath) {
         return NULL;
 }
 
+static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("No phone and no job for %.1f s; exiting (ExitOnIdleSec=).",
+                 (double) m->config.idle_exit_usec / 1e6);
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_check_idle(Manager *m) {
+        bool idle = m->n_devices == 0 && m->n_jobs == 0;
+
+        if (m->config.idle_exit_usec == 0)
+                return;
+        if (!idle) {
+                m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
+                return;
+        }
+        if (m->idle_timer)
+                return;
+        if (sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->config.idle_exit_usec, 0,
+                                       on_idle_timer, m) < 0)
+                log_warning("Cannot arm the idle timer; staying up.");
+}
+
 void manager_emit_devices_changed(Manager *m) {
         if (m->bus)
                 sd_bus_emit_properties_changed(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "Devices",
@@ -98,6 +123,7 @@ int manager_add_device(Manager *m, Device *d) {
                 return -ENOMEM;
         m->devices = n;
         m->devices[m->n_devices++] = d;
+        manager_check_idle(m);
 
         if (m->bus) {
                 r = sd_bus_emit_object_added(m->bus, d->object_path);
@@ -126,6 +152,7 @@ void manager_remove_device(Manager *m, Device *d) {
         }
         m->devices[i] = m->devices[--m->n_devices];
         manager_emit_devices_changed(m);
+        manager_check_idle(m);
 }
 
 static void manager_on_usb_event(DeviceMonitor *mon, const UsbDeviceEvent *ev, void *userdata) {
@@ -301,5 +328,9 @@ int manager_start(Manager *m, sd_bus *bus) {
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire bus name %s: %m", MTKNVD_BUS_NAME);
 
-        return device_monitor_enumerate(m->monitor);
+        r = device_monitor_enumerate(m->monitor);
+        if (r < 0)
+                return r;
+        manager_check_idle(m);
+        return 0;
 }

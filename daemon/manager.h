@@ -41,6 +41,7 @@ typedef struct Manager {
         Backup **backups;
         size_t n_backups;
         sd_bus_slot *slots[10];
+        sd_event_source *idle_timer;
 } Manager;
 
 /* A stored backup published on the bus. */
@@ -66,6 +67,9 @@ Device *manager_find_device_by_path(Manager *m, const char *path);
 Device *manager_find_device_by_usb_path(Manager *m, const char *usb_path);
 Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
 void manager_emit_devices_changed(Manager *m);
+/* Called whenever phones or jobs come and go: with neither left for
+ * ExitOnIdleSec=, the daemon exits (udev or D-Bus activation brings it back). */
+void manager_check_idle(Manager *m);
 
 int manager_dbus_register(Manager *m);
 /* A backup was committed: publish it, tell the job. */

@@ -126,6 +126,7 @@ class World:
         self.bus.add_signal_receiver(self._on_completed, "Completed", "org.mtknvd.MtkNv1.Job", None,
                                      path_keyword="path")
         self.owner_seen = False
+        self.owner_gone = False
         self.bus.add_signal_receiver(self._on_owner, "NameOwnerChanged", "org.freedesktop.DBus",
                                      "org.freedesktop.DBus", "/org/freedesktop/DBus", arg0=BUS_NAME)
 
@@ -178,6 +179,8 @@ class World:
     def _on_owner(self, name, old, new):
         if new:
             self.owner_seen = True
+        elif self.owner_seen:
+            self.owner_gone = True
 
     def _on_added(self, path, ifaces):
         path = str(path)
@@ -221,7 +224,7 @@ class World:
                 if expired:
                     raise AssertionError("timed out after %.0fs waiting for: %s\n%s" %
                                          (timeout, what, self.describe()))
-                if self.sim is not None and self.sim.poll() is not None:
+                if self.sim is not None and not getattr(self, "expected_exit", False) and self.sim.poll() is not None:
                     raise AssertionError("mtksim/daemon exited (status %s) while waiting for: %s\n%s" %
                                          (self.sim.returncode, what, self.describe()))
                 ctx.iteration(True)
@@ -350,6 +353,9 @@ class WorldTestCase(unittest.TestCase):
         return w
 
     def _finish(self, w):
+        if getattr(w, "expected_exit", False):
+            w.close()
+            return
         alive = w.sim is not None and w.sim.poll() is None
         rc = w.stop()
         log = w.describe()

@@ -142,6 +142,20 @@ class TestClient(WorldTestCase):
         self.assertEqual(r.returncode, 2)
 
 
+class TestLifetime(WorldTestCase):
+
+    def test_exit_on_idle(self):
+        # no phone and no job: the daemon leaves (udev / D-Bus activation would restart it)
+        w = self.world(daemon_args=["--grace-period=0.1", "--exit-on-idle=0.3"])
+        w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        self.assertTrue(w.daemon_alive(), "exited with a phone connected")
+        w.control("unplug phone0")
+        w.expected_exit = True
+        w.wait_until(lambda: w.owner_gone, "daemon left the bus")
+        self.assertEqual(w.sim.wait(timeout=60), 0)
+        self.assertIn("exiting (ExitOnIdleSec=)", w.describe())
+
+
 class TestFaults(WorldTestCase):
 
     def _replug_works(self, w, phone):
