@@ -648,6 +648,121 @@ static int resolve_single_device(sd_bus *bus, int argc, char **argv, char **ret_
         return *ret_path ? 0 : -EXIT_FAIL;
 }
 
+/* Follow job to its end: progress on stderr, Ctrl-C cancels, result on stdout. */
+static int follow_job(sd_bus *bus, sd_event *event, Progress *p) {
+        const Args *a = p->args;
+        sigset_t mask;
+        int r, ret;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sd_event_add_signal(event, NULL, SIGINT, on_interrupt, p);
+        sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, p);
+
+        r = sd_event_loop(event);
+        if (p->tty && !a->json)
+                fputc('\n', stderr);
+        if (a->json) {
+                Json j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "job", p->job);
+                json_bool(&j, "success", p->ok);
+                json_string(&j, "message", p->message ?: "");
+                json_end_object(&j);
+                putchar('\n');
+        } else
+                printf("%s\n", p->message ?: "The daemon went away before the job finished.");
+        ret = p->done && p->ok ? EXIT_OK : EXIT_FAIL;
+        free(p->job);
+        free(p->step);
+        free(p->message);
+        return r < 0 ? EXIT_FAIL : ret;
+}
+
+static int subscribe_jobs(sd_bus *bus, sd_event *event, Progress *p) {
+        int r;
+
+        r = sd_bus_attach_event(bus, event, 0);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
+                                     "Properties',member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/job'",
+                                     on_job_props, p);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_JOB_IFACE
+                                     "',member='Completed'",
+                                     on_job_completed, p);
+        return r;
+}
+
+int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(event_unrefp) sd_event *event = NULL;
+        _cleanup_free_ char *device = NULL;
+        Progress p = { .bus = bus, .args = a, .tty = isatty(STDERR_FILENO), .last_percent = -10 };
+        BackupEntry *all = NULL, *b;
+        char *dev_argv[2];
+        const char *job;
+        size_t n = 0;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "restore needs exactly one backup ID; see 'mtknvctl backups'.\n");
+                return EXIT_USAGE;
+        }
+        r = load_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        dev_argv[0] = argv[0];
+        dev_argv[1] = (char *) a->device;
+        r = resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device);
+        if (r < 0) {
+                backup_array_free(all, n);
+                return -r;
+        }
+
+        if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
+                char answer[16] = "";
+
+                fprintf(stderr, "This writes %zu partition(s) of backup %s (%s, %s) to the phone %s:\n", b->n_parts,
+                        b->id, b->chip ?: "-", b->source ?: "-", strrchr(device, '/') + 1);
+                for (size_t i = 0; i < b->n_parts; i++)
+                        fprintf(stderr, "  %-10s %6" PRIu64 " KiB at 0x%09" PRIx64 "\n", b->parts[i].name,
+                                b->parts[i].size >> 10, b->parts[i].offset);
+                fprintf(stderr, "The phone's current contents are saved first and restored if anything fails.\n"
+                        "Continue? [y/N] ");
+                if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+                        fprintf(stderr, "Nothing was done.\n");
+                        backup_array_free(all, n);
+                        return EXIT_FAIL;
+                }
+        }
+
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = subscribe_jobs(bus, event, &p);
+        if (r < 0) {
+                backup_array_free(all, n);
+                return bus_report_error("Cannot set up", r, NULL);
+        }
+        p.event = event;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Restore", &error,
+                               &reply, "ooa{sv}", device, b->path, 2, "dry-run", "b", (int) a->dry_run,
+                               "allow-foreign", "b", (int) a->allow_foreign);
+        backup_array_free(all, n);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0)
+                return bus_report_error("Cannot restore", r, &error);
+        p.job = strdup(job);
+        return follow_job(bus, event, &p);
+}
+
 int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
@@ -655,8 +770,7 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         _cleanup_free_ char *device = NULL;
         Progress p = { .bus = bus, .args = a, .tty = isatty(STDERR_FILENO), .last_percent = -10 };
         const char *job;
-        int scatter_fd = -1, r, ret;
-        sigset_t mask;
+        int scatter_fd = -1, r;
 
         r = resolve_single_device(bus, argc, argv, &device);
         if (r < 0)
@@ -668,21 +782,10 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         }
 
         r = sd_event_default(&event);
-        if (r >= 0)
-                r = sd_bus_attach_event(bus, event, 0);
         p.event = event;
         /* subscribe before the job exists, so no signal can be missed */
-        if (r >= 0 && a->wait) {
-                r = sd_bus_add_match(bus, NULL,
-                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
-                                     "Properties',member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/job'",
-                                     on_job_props, &p);
-                if (r >= 0)
-                        r = sd_bus_add_match(bus, NULL,
-                                             "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_JOB_IFACE
-                                             "',member='Completed'",
-                                             on_job_completed, &p);
-        }
+        if (r >= 0 && a->wait)
+                r = subscribe_jobs(bus, event, &p);
         if (r < 0) {
                 if (scatter_fd >= 0)
                         close(scatter_fd);
@@ -734,30 +837,5 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         }
 
 follow:
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        sd_event_add_signal(event, NULL, SIGINT, on_interrupt, &p);
-        sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, &p);
-
-        r = sd_event_loop(event);
-        if (p.tty && !a->json)
-                fputc('\n', stderr);
-        if (a->json) {
-                Json j = { .f = stdout };
-
-                json_begin_object(&j, NULL);
-                json_string(&j, "job", p.job);
-                json_bool(&j, "success", p.ok);
-                json_string(&j, "message", p.message ?: "");
-                json_end_object(&j);
-                putchar('\n');
-        } else
-                printf("%s\n", p.message ?: "The daemon went away before the backup finished.");
-        ret = p.done && p.ok ? EXIT_OK : EXIT_FAIL;
-        free(p.job);
-        free(p.step);
-        free(p.message);
-        return r < 0 ? EXIT_FAIL : ret;
+        return follow_job(bus, event, &p);
 }

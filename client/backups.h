@@ -13,10 +13,13 @@ typedef struct Args {
         double timeout;         /* seconds; < 0: the verb's default */
         const char *state;
         const char *scatter;
+        const char *device;
+        bool dry_run, allow_foreign, yes;
         unsigned count;
 } Args;
 
 int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv);

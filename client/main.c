@@ -37,6 +37,11 @@ static void help(void) {
                "                        when one phone is connected. With --wait: a progress bar,\n"
                "                        and Ctrl-C cancels (nothing is stored).\n"
                "  backups [KEY]         List stored backups (of one phone, by its key prefix).\n"
+               "  restore ID            Write a backup back to the phone it came from: identity and\n"
+               "                        layout checked, the phone's current contents saved first\n"
+               "                        (a \"pre-restore\" backup), every partition read back and\n"
+               "                        compared, everything rolled back on a mismatch. Asks for\n"
+               "                        confirmation on a terminal (--yes skips it).\n"
                "  show-backup ID        A backup's phone, time, source and partitions with hashes.\n"
                "  verify-backup ID      Re-hash every image against the manifest.\n"
                "  export-backup ID FILE Write the backup as a tar archive to FILE (opened by\n"
@@ -63,6 +68,10 @@ static void help(void) {
                "     --wait             backup: follow the job to its end with a progress bar\n"
                "     --scatter FILE     backup: take the partitions from this scatter file\n"
                "                        instead of the phone's own table\n"
+               "     --device DEVICE    restore: the phone (may be left out with one phone)\n"
+               "     --dry-run          restore: check identity and layout, write nothing\n"
+               "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
+               "     --yes              restore: do not ask for confirmation\n"
                "\n"
                "Phone states: identifying (handshake and identification running), ready,\n"
                "busy (an operation such as a backup runs), error (see show: the Error line\n"
@@ -463,6 +472,7 @@ static const Verb verbs[] = {
         { "wait", verb_wait },
         { "backup", verb_backup },
         { "backups", verb_backups },
+        { "restore", verb_restore },
         { "show-backup", verb_show_backup },
         { "verify-backup", verb_verify_backup },
         { "export-backup", verb_export_backup },
@@ -471,7 +481,8 @@ static const Verb verbs[] = {
 };
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER };
+        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
+               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -481,6 +492,10 @@ int main(int argc, char *argv[]) {
                 { "count", required_argument, NULL, ARG_COUNT },
                 { "wait", no_argument, NULL, ARG_WAIT },
                 { "scatter", required_argument, NULL, ARG_SCATTER },
+                { "device", required_argument, NULL, ARG_DEVICE },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "allow-foreign", no_argument, NULL, ARG_ALLOW_FOREIGN },
+                { "yes", no_argument, NULL, ARG_YES },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -514,6 +529,18 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_SCATTER:
                         a.scatter = optarg;
+                        break;
+                case ARG_DEVICE:
+                        a.device = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        a.dry_run = true;
+                        break;
+                case ARG_ALLOW_FOREIGN:
+                        a.allow_foreign = true;
+                        break;
+                case ARG_YES:
+                        a.yes = true;
                         break;
                 case ARG_COUNT:
                         a.count = (unsigned) strtoul(optarg, &end, 10);

@@ -36,6 +36,8 @@ typedef enum BackupStep {
         BACKUP_READ_PMT,
         BACKUP_READ_FIRST,
         BACKUP_READ_SECOND,
+        BACKUP_WRITE,           /* restore: writing a partition */
+        BACKUP_WRITE_VERIFY,    /* restore: reading it back */
         BACKUP_REBOOT,
         BACKUP_DONE,
 } BackupStep;
@@ -64,11 +66,30 @@ struct BackupJob {
         char *error;
         bool cancelled;
         bool skipped;
+
+        /* restore: the backup to write, its images, the pre-restore snapshot */
+        Manifest *restore;
+        uint8_t **images;
+        uint8_t **snapshot;
+        bool restoring, dry_run, allow_foreign, rolling_back, written_any;
+        char *result;                   /* final message when it is not the default */
 };
+
+static void images_free(uint8_t **images, size_t n) {
+        for (size_t i = 0; images && i < n; i++)
+                free(images[i]);
+        free(images);
+}
 
 static void backup_job_free(BackupJob *b) {
         if (!b)
                 return;
+        if (b->restore) {
+                images_free(b->images, b->restore->n_parts);
+                images_free(b->snapshot, b->restore->n_parts);
+                manifest_free(b->restore);
+        }
+        free(b->result);
         da_legacy_free(b->dal);
         partition_table_free(b->table);
         scatter_file_free(b->scatter);
@@ -112,6 +133,17 @@ static void backup_job_fail(BackupJob *b, const char *name, const char *fmt, ...
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
+        if (b->restoring && b->written_any && !streq(name, "VerifyFailed") && msg) {
+                /* say where the phone's old contents are */
+                char *full = NULL;
+
+                if (asprintf(&full, "%s The restore was interrupted while writing: the phone may hold a mix of "
+                             "old and new data. Plug it in again and restore the pre-restore snapshot %s/%s.",
+                             msg, b->device_key, b->backup_id) >= 0) {
+                        free(msg);
+                        msg = full;
+                }
+        }
         free(b->error_name);
         b->error_name = strdup(b->cancelled ? "Cancelled" : name);
         b->writer = backup_writer_abort(b->writer);
@@ -126,6 +158,8 @@ static const char *gone_or(int r, const char *other) {
 
 static void backup_on_da(DaLegacy *da, int r, void *userdata);
 static void backup_cancelled(BackupJob *b);
+static int restore_load_snapshot(BackupJob *b);
+static int restore_write_partition(BackupJob *b);
 
 static int backup_on_data_first(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
         BackupJob *b = userdata;
@@ -206,7 +240,7 @@ static int backup_begin_reading(BackupJob *b) {
         snprintf(h->table_source, sizeof(h->table_source), "%s", partition_source_to_string(b->table->source));
 
         for (size_t i = 0; i < b->n_parts; i++)
-                total += 2 * b->parts[i]->size;
+                total += (b->restoring ? 4 : 2) * b->parts[i]->size;
         job_set_total(b->job, total);
 
         r = backup_store_begin(b->manager->store, h, &b->writer);
@@ -224,6 +258,22 @@ static int backup_select_partitions(BackupJob *b) {
 
         free(b->parts);
         b->parts = NULL;
+        if (b->restoring) {
+                /* exactly the backup's partitions, where they were: no silent truncation or padding */
+                b->parts = calloc(b->restore->n_parts + 1, sizeof(Partition *));
+                if (!b->parts)
+                        return -ENOMEM;
+                for (size_t i = 0; i < b->restore->n_parts; i++) {
+                        const ManifestPartition *mp = &b->restore->parts[i];
+                        const Partition *p = partition_table_find(b->table, mp->name);
+
+                        if (!p || p->offset != mp->offset || p->size != mp->size || p->region != mp->region)
+                                return -EXDEV;
+                        b->parts[i] = p;
+                }
+                b->n_parts = b->restore->n_parts;
+                return 0;
+        }
         r = identity_set_select(b->table, b->manager->identity_set, &b->parts, &b->n_parts);
         if (r < 0)
                 return r;
@@ -246,6 +296,23 @@ static void backup_after_table(BackupJob *b) {
         int r;
 
         r = backup_select_partitions(b);
+        if (r == -EXDEV)
+                return backup_job_fail(b, "LayoutMismatch",
+                                       "The phone's partitions are not where the backup's were (a partition is "
+                                       "missing, moved or of another size). Nothing was written: images are never "
+                                       "truncated or padded.");
+        if (r >= 0 && b->restoring && b->dry_run) {
+                free(b->result);
+                if (asprintf(&b->result, "Dry run: the backup fits this phone; %zu partitions would be written "
+                             "after a pre-restore snapshot. Nothing was written.", b->n_parts) < 0)
+                        b->result = NULL;
+                b->step = BACKUP_REBOOT;
+                job_set_step(b->job, "rebooting the phone");
+                r = da_legacy_reboot(b->dal, backup_on_da, b);
+                if (r < 0)
+                        backup_on_da(b->dal, r, b);
+                return;
+        }
         if (r == -ENOENT)
                 return backup_job_fail(b, "NoPartitions",
                                        "The phone's partition table (%s) has none of the identity partitions "
@@ -277,6 +344,117 @@ static void backup_table_from_gpt(BackupJob *b) {
         r = da_legacy_read_pmt(b->dal, backup_on_da, b);
         if (r < 0)
                 backup_job_fail(b, gone_or(r, "ProtocolError"), "Cannot read the partition table: %s", strerror(-r));
+}
+
+/* ------------------------------------------------------------ restore */
+
+static int restore_load_snapshot(BackupJob *b) {
+        BackupInfo info;
+        int r;
+
+        r = backup_store_load(b->manager->store, b->device_key, b->backup_id, &info);
+        if (r < 0)
+                return r;
+        b->snapshot = calloc(b->restore->n_parts, sizeof(uint8_t *));
+        if (!b->snapshot) {
+                backup_info_done(&info);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < b->restore->n_parts && r >= 0; i++) {
+                size_t len = 0;
+
+                r = backup_store_read_image(b->manager->store, &info, b->restore->parts[i].name, &b->snapshot[i],
+                                            &len);
+                if (r >= 0 && len != b->restore->parts[i].size)
+                        r = -EBADMSG;
+        }
+        backup_info_done(&info);
+        return r;
+}
+
+static int restore_write_partition(BackupJob *b) {
+        const Partition *p = b->parts[b->cur];
+        const uint8_t *data = b->rolling_back ? b->snapshot[b->cur] : b->images[b->cur];
+        char step[128];
+
+        /* from the first write on, stopping halfway would leave a mix */
+        job_set_cancelable(b->job, false);
+        snprintf(step, sizeof(step), "%s %s", b->rolling_back ? "rolling back" : "writing", p->name);
+        job_set_step(b->job, step);
+        b->step = BACKUP_WRITE;
+        b->written_any = true;
+        return da_legacy_write(b->dal, p->region, p->offset, data, p->size, backup_on_da, b);
+}
+
+static void restore_partition_written(BackupJob *b) {
+        const Partition *p = b->parts[b->cur];
+        char step[128];
+        int r;
+
+        job_add_bytes(b->job, p->size);
+        snprintf(step, sizeof(step), "reading %s back to verify", p->name);
+        job_set_step(b->job, step);
+        b->step = BACKUP_WRITE_VERIFY;
+        if (!EVP_DigestInit_ex(b->md, EVP_sha256(), NULL))
+                return backup_job_fail(b, "Failed", "SHA-256 failed");
+        r = da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_first, backup_on_da, b);
+        if (r < 0)
+                backup_on_da(b->dal, r, b);
+}
+
+static void restore_partition_verified(BackupJob *b) {
+        const Partition *p = b->parts[b->cur];
+        uint8_t sha[32], want[32];
+        unsigned len = 0;
+        int r;
+
+        if (!EVP_DigestFinal_ex(b->md, sha, &len))
+                return backup_job_fail(b, "Failed", "SHA-256 failed");
+        if (b->rolling_back)
+                EVP_Digest(b->snapshot[b->cur], p->size, want, &len, EVP_sha256(), NULL);
+        else
+                memcpy(want, b->restore->parts[b->cur].sha256, 32);
+
+        if (memcmp(sha, want, 32) != 0) {
+                if (b->rolling_back)
+                        return backup_job_fail(b, "VerifyFailed",
+                                               "%s did not verify after the restore, and the rollback of %s did not "
+                                               "verify either: the phone's storage is failing. The pre-restore "
+                                               "snapshot is backup %s/%s.",
+                                               b->parts[0]->name, p->name, b->device_key, b->backup_id);
+                log_warning("%s read back differently from what was written; rolling back.", p->name);
+                free(b->result);
+                if (asprintf(&b->result, "%s read back differently from what was written, so everything was rolled "
+                             "back and verified: the phone is as it was before. The pre-restore snapshot is "
+                             "backup %s/%s.", p->name, b->device_key, b->backup_id) < 0)
+                        b->result = NULL;
+                b->rolling_back = true;
+                b->cur = 0;
+                r = restore_write_partition(b);
+                if (r < 0)
+                        backup_on_da(b->dal, r, b);
+                return;
+        }
+
+        if (++b->cur < b->n_parts) {
+                r = restore_write_partition(b);
+                if (r < 0)
+                        backup_on_da(b->dal, r, b);
+                return;
+        }
+        if (b->rolling_back)
+                return backup_job_fail(b, "VerifyFailed", "%s", b->result ?: "Rolled back.");
+
+        free(b->result);
+        if (asprintf(&b->result, "Restored %zu partitions from %s and read each back: all verified. The "
+                     "pre-restore snapshot is backup %s/%s.", b->n_parts, b->restore->device_key, b->device_key,
+                     b->backup_id) < 0)
+                b->result = NULL;
+        b->step = BACKUP_REBOOT;
+        job_set_step(b->job, "rebooting the phone");
+        r = da_legacy_reboot(b->dal, backup_on_da, b);
+        if (r < 0)
+                backup_on_da(b->dal, r, b);
 }
 
 static void backup_partition_done(BackupJob *b) {
@@ -335,6 +513,18 @@ static void backup_partition_done(BackupJob *b) {
         }
         b->writer = NULL; /* committed: nothing left to abort */
         manager_backup_added(b->manager, b->device_key, b->backup_id, b->job);
+
+        if (b->restoring) {
+                r = restore_load_snapshot(b);
+                if (r < 0)
+                        return backup_job_fail(b, "Failed", "Cannot read back the pre-restore snapshot %s: %s. "
+                                               "Nothing was written.", b->backup_id, strerror(-r));
+                b->cur = 0;
+                r = restore_write_partition(b);
+                if (r < 0)
+                        backup_on_da(b->dal, r, b);
+                return;
+        }
 
         b->step = BACKUP_REBOOT;
         job_set_step(b->job, "rebooting the phone");
@@ -410,6 +600,18 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                 r = device_backup_key(b->device, rep->cid, &b->device_key);
                 if (r < 0)
                         return backup_job_fail(b, "Failed", "Out of memory");
+                if (b->restoring && !b->allow_foreign && b->restore->emmc_cid[0]) {
+                        char cid[2 * DA_EMMC_CID_LEN + 1];
+
+                        brom_hex(rep->cid, sizeof(rep->cid), cid);
+                        if (!streq(cid, b->restore->emmc_cid))
+                                return backup_job_fail(b, "IdentityMismatch",
+                                                       "This backup was taken from another phone's storage (eMMC "
+                                                       "CID %s, this phone has %s). Restoring it would clone that "
+                                                       "phone's IMEI. A technician replacing the board can override "
+                                                       "this with allow-foreign. Nothing was written.",
+                                                       b->restore->emmc_cid, cid);
+                }
                 if (streq(b->source, "auto") && b->manager->config.auto_backup == AUTO_BACKUP_FIRST_SEEN &&
                     backup_store_has_verified(b->manager->store, b->device_key)) {
                         /* known only now, from the eMMC CID: nothing to do but reboot */
@@ -459,11 +661,19 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
         case BACKUP_READ_SECOND:
                 return backup_partition_done(b);
 
+        case BACKUP_WRITE:
+                return restore_partition_written(b);
+
+        case BACKUP_WRITE_VERIFY:
+                return restore_partition_verified(b);
+
         case BACKUP_REBOOT: {
                 char done[256];
 
                 if (r < 0)
                         log_warning("The phone did not take the reboot command (%s); unplug it.", detail);
+                if (b->result)
+                        return backup_job_end(b, true, b->result);
                 if (b->skipped)
                         snprintf(done, sizeof(done), "The phone %s already has a verified backup.", b->device_key);
                 else
@@ -539,8 +749,10 @@ static int backup_job_cancel(Job *j, void *userdata) {
         return 0;
 }
 
-int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
-                     sd_bus_error *error) {
+/* Both operations start the same way: DA upload, then the table. */
+static int operation_start(Manager *m, Device *d, const char *operation, const char *source, ScatterFile *scatter,
+                           Manifest *restore, uint8_t **images, unsigned flags, uid_t uid, Job **ret_job,
+                           sd_bus_error *error) {
         BackupJob *b;
         const DaRegion *region;
         const uint8_t *data;
@@ -563,15 +775,24 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
                 return -ENOMEM;
         b->manager = m;
         b->device = d;
+        b->restore = restore;
+        b->images = images;
+        b->restoring = restore != NULL;
+        b->dry_run = flags & RESTORE_DRY_RUN;
+        b->allow_foreign = flags & RESTORE_ALLOW_FOREIGN;
         b->source = strdup(source);
         b->md = EVP_MD_CTX_new();
         if (!b->source || !b->md) {
+                b->restore = NULL;
+                b->images = NULL;
                 backup_job_free(b);
                 return -ENOMEM;
         }
 
         r = da_store_find(m, d->identity.chip->da_code, d->identity.hw_version, d->identity.sw_version, &b->da);
         if (r < 0) {
+                b->restore = NULL;
+                b->images = NULL;
                 backup_job_free(b);
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoDownloadAgent",
                                          "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "
@@ -582,9 +803,11 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
         }
         b->scatter = scatter;
 
-        r = job_new(m, "backup", d->object_path, uid, &b->job);
+        r = job_new(m, operation, d->object_path, uid, &b->job);
         if (r < 0) {
                 b->scatter = NULL;
+                b->restore = NULL;
+                b->images = NULL;
                 backup_job_free(b);
                 return r;
         }
@@ -603,6 +826,81 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
                                          "Cannot send the Download Agent: %s", strerror(-r));
         }
         *ret_job = b->job;
+        return 0;
+}
+
+int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
+                     sd_bus_error *error) {
+        return operation_start(m, d, "backup", source, scatter, NULL, NULL, 0, uid, ret_job, error);
+}
+
+int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, unsigned flags, uid_t uid, Job **ret_job,
+                      sd_bus_error *error) {
+        _cleanup_(manifest_freep) Manifest *mf = NULL;
+        const Manifest *src = backup->manifest;
+        char me_id[2 * BROM_ID_MAX_LEN + 1], soc_id[2 * BROM_ID_MAX_LEN + 1];
+        uint8_t **images;
+        int r;
+
+        /* The identity check comes first: another phone's IMEI must not be cloned. */
+        brom_hex(d->identity.me_id, d->identity.me_id_len, me_id);
+        brom_hex(d->identity.soc_id, d->identity.soc_id_len, soc_id);
+        if (!(flags & RESTORE_ALLOW_FOREIGN)) {
+                if (!src->me_id[0] && !src->soc_id[0] && !src->emmc_cid[0])
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                                                 "Backup %s/%s is not bound to any phone (imported). Restoring it "
+                                                 "needs allow-foreign and the restore-foreign authorization.",
+                                                 backup->device_key, backup->backup_id);
+                if ((src->me_id[0] && me_id[0] && !streq(src->me_id, me_id)) ||
+                    (src->soc_id[0] && soc_id[0] && !streq(src->soc_id, soc_id)))
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                                                 "Backup %s/%s belongs to another phone (ME ID %s; this phone is %s). "
+                                                 "Restoring it would clone that phone's IMEI, which is illegal in "
+                                                 "many countries. A technician moving a board's identity can "
+                                                 "override this with allow-foreign and the restore-foreign "
+                                                 "authorization.",
+                                                 backup->device_key, backup->backup_id, src->me_id[0] ? src->me_id : "-",
+                                                 me_id[0] ? me_id : "-");
+        }
+
+        mf = manifest_new();
+        if (!mf)
+                return -ENOMEM;
+        *mf = *src;
+        mf->parts = malloc(src->n_parts * sizeof(ManifestPartition));
+        if (!mf->parts)
+                return -ENOMEM;
+        memcpy(mf->parts, src->parts, src->n_parts * sizeof(ManifestPartition));
+
+        /* into memory, each checked against its hash, before the phone is touched */
+        images = calloc(src->n_parts, sizeof(uint8_t *));
+        if (!images)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n_parts; i++) {
+                uint8_t sha[32];
+                unsigned len = 0;
+                size_t size = 0;
+
+                r = backup_store_read_image(m->store, backup, src->parts[i].name, &images[i], &size);
+                if (r >= 0 && (size != src->parts[i].size ||
+                               !EVP_Digest(images[i], size, sha, &len, EVP_sha256(), NULL) ||
+                               memcmp(sha, src->parts[i].sha256, 32) != 0))
+                        r = -EBADMSG;
+                if (r < 0) {
+                        images_free(images, src->n_parts);
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidBackup",
+                                                 "Backup %s/%s is damaged: %s does not match its manifest. Nothing "
+                                                 "was written.", backup->device_key, backup->backup_id,
+                                                 src->parts[i].file);
+                }
+        }
+
+        r = operation_start(m, d, "restore", "pre-restore", NULL, mf, images, flags, uid, ret_job, error);
+        if (r < 0) {
+                images_free(images, src->n_parts);
+                return r;
+        }
+        TAKE_PTR(mf);
         return 0;
 }
 

@@ -17,6 +17,14 @@ typedef struct BackupJob BackupJob;
  * failure to start, error says why and nothing is left behind. */
 int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
                      sd_bus_error *error);
+#define RESTORE_DRY_RUN       (1u << 0)
+#define RESTORE_ALLOW_FOREIGN (1u << 1)
+
+/* Restore backup onto d: identity and layout checked, a pre-restore
+ * snapshot taken, every partition written and read back, everything rolled
+ * back on a mismatch; the phone reboots at the end. */
+int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, unsigned flags, uid_t uid, Job **ret_job,
+                      sd_bus_error *error);
 Job *backup_job_get_job(BackupJob *b);
 /* The phone vanished: end the job now, before its session is freed. */
 void backup_job_abort(BackupJob *b, const char *error_name, const char *message);

@@ -517,6 +517,39 @@ int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error) {
         return r;
 }
 
+int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *partition, uint8_t **ret,
+                            size_t *ret_size) {
+        const ManifestPartition *p = NULL;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t got = 0;
+        int fd;
+
+        for (size_t i = 0; i < b->manifest->n_parts; i++)
+                if (streq(b->manifest->parts[i].name, partition))
+                        p = &b->manifest->parts[i];
+        if (!p || p->size > (1ULL << 31))
+                return -ENOENT;
+        buf = malloc(p->size);
+        if (!buf)
+                return -ENOMEM;
+        fd = open_image(s, b, p);
+        if (fd < 0)
+                return fd;
+        while (got < p->size) {
+                ssize_t k = read(fd, buf + got, p->size - got);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                got += (size_t) k;
+        }
+        close(fd);
+        *ret = TAKE_PTR(buf);
+        *ret_size = got;
+        return 0;
+}
+
 /* ------------------------------------------------------------ export */
 
 static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t size, time_t mtime) {

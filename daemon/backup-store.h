@@ -44,6 +44,8 @@ int backup_store_load(BackupStore *s, const char *device_key, const char *backup
 /* Re-hash every image; -EBADMSG with *ret_error naming the partition. */
 int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error);
 bool backup_store_has_verified(BackupStore *s, const char *device_key);
+/* One image of a backup, whole, into memory. */
+int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *partition, uint8_t **ret, size_t *ret_size);
 /* tar (pax) of manifest.yaml and the images into the caller's fd. */
 int backup_store_export(BackupStore *s, const BackupInfo *b, int fd);
 

@@ -136,6 +136,65 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, "o", job->object_path);
 }
 
+static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *device_path, *backup_path;
+        unsigned flags = 0;
+        Backup *b;
+        Device *d;
+        Job *job;
+        uid_t uid = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "oo", &device_path, &backup_path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int v;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "dry-run") && !streq(key, "allow-foreign"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option \"%s\" (known: dry-run, allow-foreign).", key);
+                r = sd_bus_message_read(msg, "v", "b", &v);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option %s wants a boolean.", key);
+                if (v)
+                        flags |= streq(key, "dry-run") ? RESTORE_DRY_RUN : RESTORE_ALLOW_FOREIGN;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        d = manager_find_device_by_path(m, device_path);
+        if (!d)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", device_path);
+        b = manager_find_backup_by_path(m, backup_path);
+        if (!b)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", backup_path);
+        {
+                _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+
+                if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
+                        (void) sd_bus_creds_get_euid(creds, &uid);
+        }
+        r = restore_job_start(m, d, &b->info, flags, uid, &job, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", job->object_path);
+}
+
 static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ uint8_t *data = NULL;
@@ -296,6 +355,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SupportedUsbIds", "a(qqs)", property_get_usb_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("Backup", "oa{sv}", "o", method_backup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Restore", "ooa{sv}", "o", method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("AddDownloadAgent", "h", "s", method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ExportBackup", "oh", "", method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Inspect", "h", "s", method_inspect, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -263,6 +263,8 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
         g_byte_array_set_size(p->rx, 0);
         p->want_unplug = false;
         p->reboot_pending = false;
+        /* byte counts (and the faults keyed to them) are per plug-in */
+        p->bytes_in = p->bytes_out = p->da_bytes = 0;
         p->hs_idx = 0;
         p->token_len = 0;
         p->op = -1;
