@@ -158,6 +158,7 @@ static const char *gone_or(int r, const char *other) {
 
 static void backup_on_da(DaLegacy *da, int r, void *userdata);
 static void backup_cancelled(BackupJob *b);
+static void backup_reboot(BackupJob *b);
 static int restore_load_snapshot(BackupJob *b);
 static int restore_write_partition(BackupJob *b);
 
@@ -306,12 +307,7 @@ static void backup_after_table(BackupJob *b) {
                 if (asprintf(&b->result, "Dry run: the backup fits this phone; %zu partitions would be written "
                              "after a pre-restore snapshot. Nothing was written.", b->n_parts) < 0)
                         b->result = NULL;
-                b->step = BACKUP_REBOOT;
-                job_set_step(b->job, "rebooting the phone");
-                r = da_legacy_reboot(b->dal, backup_on_da, b);
-                if (r < 0)
-                        backup_on_da(b->dal, r, b);
-                return;
+                return backup_reboot(b);
         }
         if (r == -ENOENT)
                 return backup_job_fail(b, "NoPartitions",
@@ -450,11 +446,7 @@ static void restore_partition_verified(BackupJob *b) {
                      "pre-restore snapshot is backup %s/%s.", b->n_parts, b->restore->device_key, b->device_key,
                      b->backup_id) < 0)
                 b->result = NULL;
-        b->step = BACKUP_REBOOT;
-        job_set_step(b->job, "rebooting the phone");
-        r = da_legacy_reboot(b->dal, backup_on_da, b);
-        if (r < 0)
-                backup_on_da(b->dal, r, b);
+        backup_reboot(b);
 }
 
 static void backup_partition_done(BackupJob *b) {
@@ -525,6 +517,14 @@ static void backup_partition_done(BackupJob *b) {
                         backup_on_da(b->dal, r, b);
                 return;
         }
+
+        backup_reboot(b);
+}
+
+/* The end of every successful session: the phone boots normally instead of
+ * sitting in a dead-looking DA mode. */
+static void backup_reboot(BackupJob *b) {
+        int r;
 
         b->step = BACKUP_REBOOT;
         job_set_step(b->job, "rebooting the phone");

@@ -70,6 +70,16 @@ static int bus_error_from_fd(sd_bus_error *error, int r, const char *what) {
         }
 }
 
+/* Who asked, for Job.StartedByUID (0 when the bus does not tell). */
+static uid_t bus_caller_uid(sd_bus_message *msg) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid = 0;
+
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
+                (void) sd_bus_creds_get_euid(creds, &uid);
+        return uid;
+}
+
 static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
@@ -123,12 +133,7 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         d = manager_find_device_by_path(m, path);
         if (!d)
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", path);
-        {
-                _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-
-                if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
-                        (void) sd_bus_creds_get_euid(creds, &uid);
-        }
+        uid = bus_caller_uid(msg);
         r = backup_job_start(m, d, "manual", scatter, uid, &job, error);
         if (r < 0)
                 return r;
@@ -183,12 +188,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         b = manager_find_backup_by_path(m, backup_path);
         if (!b)
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", backup_path);
-        {
-                _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-
-                if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
-                        (void) sd_bus_creds_get_euid(creds, &uid);
-        }
+        uid = bus_caller_uid(msg);
         r = restore_job_start(m, d, &b->info, flags, uid, &job, error);
         if (r < 0)
                 return r;
