@@ -15,6 +15,7 @@ typedef struct Args {
         const char *scatter;
         const char *device;
         bool dry_run, allow_foreign, yes;
+        bool no_ask_password;
         unsigned count;
 } Args;
 

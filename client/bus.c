@@ -31,6 +31,9 @@ int bus_report_error(const char *what, int r, const sd_bus_error *error) {
                 fprintf(stderr, "%s: %s\n", what, error->message ? error->message : error->name);
                 if (sd_bus_error_has_name(error, "org.mtknvd.MtkNv1.Error.NoSuchDevice"))
                         return EXIT_NO_DEVICE;
+                if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                           SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                        return EXIT_DENIED;
                 return EXIT_FAIL;
         }
         fprintf(stderr, "%s: %s\n", what, strerror(r < 0 ? -r : r));

@@ -29,6 +29,7 @@ enum {
         EXIT_NO_DAEMON = 3,
         EXIT_NO_DEVICE = 4,
         EXIT_TIMEOUT = 5,
+        EXIT_DENIED = 6,
 };
 
 int bus_open(sd_bus **ret);

@@ -72,6 +72,8 @@ static void help(void) {
                "     --dry-run          restore: check identity and layout, write nothing\n"
                "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
                "     --yes              restore: do not ask for confirmation\n"
+               "     --no-ask-password  Do not let polkit ask for a password (the default when\n"
+               "                        standard input is not a terminal)\n"
                "\n"
                "Phone states: identifying (handshake and identification running), ready,\n"
                "busy (an operation such as a backup runs), error (see show: the Error line\n"
@@ -88,6 +90,7 @@ static void help(void) {
                "  3  mtknvd is not running or the bus cannot be reached\n"
                "  4  no such phone, or DEVICE matches more than one\n"
                "  5  timed out\n"
+               "  6  not authorized (polkit refused, or polkit is not running and you are not root)\n"
                "\n"
                "Examples:\n"
                "  mtknvctl list\n"
@@ -482,7 +485,7 @@ static const Verb verbs[] = {
 
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
-               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES };
+               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -496,6 +499,7 @@ int main(int argc, char *argv[]) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "allow-foreign", no_argument, NULL, ARG_ALLOW_FOREIGN },
                 { "yes", no_argument, NULL, ARG_YES },
+                { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -542,6 +546,9 @@ int main(int argc, char *argv[]) {
                 case ARG_YES:
                         a.yes = true;
                         break;
+                case ARG_NO_ASK_PASSWORD:
+                        a.no_ask_password = true;
+                        break;
                 case ARG_COUNT:
                         a.count = (unsigned) strtoul(optarg, &end, 10);
                         if (*end || end == optarg || a.count == 0) {
@@ -564,6 +571,8 @@ int main(int argc, char *argv[]) {
                 r = bus_open(&bus);
                 if (r < 0)
                         return -r;
+                /* polkit may ask for a password only where someone can type it */
+                (void) sd_bus_set_allow_interactive_authorization(bus, !a.no_ask_password && isatty(STDIN_FILENO));
                 return verbs[i].run(bus, &a, argc - optind, argv + optind);
         }
         fprintf(stderr, "Unknown command \"%s\"; see 'mtknvctl --help'.\n", argv[optind]);

@@ -2,6 +2,7 @@
 #include "job.h"
 #include "bus-util.h"
 #include "log.h"
+#include "manager.h"
 
 static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -24,9 +25,21 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Job *j = userdata;
         int r;
 
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid = (uid_t) -1;
+
         r = sd_bus_message_skip(msg, "a{sv}");
         if (r < 0)
                 return r;
+        /* whoever started a job may stop it; anyone else needs the manage action */
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
+                (void) sd_bus_creds_get_euid(creds, &uid);
+        if (uid != j->started_by_uid) {
+                r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "cancel another user's job",
+                                            j->manager->polkit, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
         if (!j->cancelable || !j->cancel)
                 return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "Busy",
                                         "This job cannot be cancelled right now (a write is in progress); it "

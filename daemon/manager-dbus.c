@@ -133,6 +133,9 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         d = manager_find_device_by_path(m, path);
         if (!d)
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", path);
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "backup", "back up a phone", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
         uid = bus_caller_uid(msg);
         r = backup_job_start(m, d, "manual", scatter, uid, &job, error);
         if (r < 0)
@@ -188,6 +191,15 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         b = manager_find_backup_by_path(m, backup_path);
         if (!b)
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", backup_path);
+        /* a foreign restore writes another phone's identity: its own, stronger action */
+        if (flags & RESTORE_ALLOW_FOREIGN)
+                r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "restore-foreign",
+                                            "restore a backup onto a phone it does not come from", m->polkit, error);
+        else
+                r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "restore", "restore a backup onto a phone",
+                                            m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         uid = bus_caller_uid(msg);
         r = restore_job_start(m, d, &b->info, flags, uid, &job, error);
         if (r < 0)
@@ -205,6 +217,9 @@ static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus
         r = sd_bus_message_read(msg, "h", &fd);
         if (r < 0)
                 return r;
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "add a Download Agent", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
         if (r < 0)
                 return bus_error_from_fd(error, r, "The Download Agent file");
@@ -233,6 +248,9 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "The export file descriptor is not open for writing.");
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "export-backup", "export a backup", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         r = backup_store_export(m->store, &b->info, fd);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot write the archive: %s", strerror(-r));

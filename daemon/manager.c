@@ -18,6 +18,9 @@ int manager_new(Manager **ret) {
         r = config_init(&m->config);
         if (r < 0)
                 return r;
+        r = polkit_registry_new(&m->polkit);
+        if (r < 0)
+                return r;
         m->state_dir = strdup(getenv("STATE_DIRECTORY") ?: STATE_DIR_DEFAULT);
         if (!m->state_dir)
                 return -ENOMEM;
@@ -54,6 +57,7 @@ Manager *manager_free(Manager *m) {
         free(m->devices);
         for (size_t i = 0; i < ELEMENTSOF(m->slots); i++)
                 sd_bus_slot_unref(m->slots[i]);
+        polkit_registry_free(m->polkit);
         device_monitor_free(m->monitor);
         usb_context_free(m->usb);
         sd_bus_flush_close_unref(m->bus);

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "backup-store.h"
+#include "bus-polkit.h"
 #include "config.h"
 #include "device-monitor.h"
 #include "usb-transport.h"
@@ -42,6 +43,7 @@ typedef struct Manager {
         size_t n_backups;
         sd_bus_slot *slots[10];
         sd_event_source *idle_timer;
+        PolkitRegistry *polkit;
 } Manager;
 
 /* A stored backup published on the bus. */
