@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent.h"
 #include "backups.h"
 #include "bus.h"
 #include "macro.h"
@@ -51,6 +52,10 @@ static void help(void) {
                "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
                "                        scatter file (partitions, identity set marked) or a backup\n"
                "                        archive. Needs no phone.\n"
+               "  agent                 Stay in the desktop session and show a notification when a\n"
+               "                        phone is detected, backed up or restored, when that fails,\n"
+               "                        and when the phone needs you. Started by XDG autostart or\n"
+               "                        the mtknvd-agent.service user unit; one per session.\n"
                "\n"
                "ID is a backup's object path, \"KEY/BACKUP\", its backup id, or a unique prefix.\n"
                "\n"
@@ -82,6 +87,7 @@ static void help(void) {
                "\n"
                "Environment:\n"
                "  DBUS_SYSTEM_BUS_ADDRESS  Talk to the daemon on this bus instead of the system bus\n"
+               "  DBUS_SESSION_BUS_ADDRESS agent: show notifications on this bus\n"
                "\n"
                "Exit status:\n"
                "  0  success\n"
@@ -481,6 +487,7 @@ static const Verb verbs[] = {
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
         { "inspect", verb_inspect },
+        { "agent", verb_agent },
 };
 
 int main(int argc, char *argv[]) {
