@@ -36,7 +36,7 @@ typedef struct Agent Agent;
 typedef struct AgentDevice {
         Agent *agent;
         DeviceInfo info;            /* path, id and the Device properties as last seen */
-        bool announced;             /* "detected" was shown for this plug-in */
+        bool announced;             /* "detected" was shown for this object */
         uint32_t notification;      /* the server's id of our last bubble for this phone */
         sd_bus_slot *notify_slot;   /* a Notify call in flight */
         struct AgentDevice *next;
@@ -356,9 +356,10 @@ static void agent_notify_job_done(Agent *a, AgentJob *job, bool success, const c
 /* Decide what a change of a phone's properties means to the user.  silent:
  * the state was there before the agent started; nothing happened now. */
 static void agent_device_changed(Agent *a, AgentDevice *d, const char *old_error, bool silent) {
-        if (!d->info.present || streq_ptr(d->info.state, "disconnected"))
-                d->announced = false;
-
+        /* Once per object, not per USB attach: the daemon keeps a phone's
+         * object while it re-enumerates (BROM -> preloader, or the preloader
+         * showing up again for a moment when the phone reboots after a
+         * backup); a "detected" bubble then would replace "backed up". */
         if (streq_ptr(d->info.state, "ready") && !d->announced) {
                 d->announced = true;
                 if (!silent)
