@@ -119,10 +119,11 @@ static char *control_execute(SimWorld *w, const char *line) {
         if (g_str_equal(argv[0], "stats")) {
                 SimPhone *p = sim_device_lock(s->device);
                 g_autofree char *st = sim_phone_stats(p);
+                g_autofree char *dst = sim_device_stats(s->device);
                 char *r;
 
-                r = g_strdup_printf("ok id=%s port=%s plugged=%d %s", s->id, sim_device_port(s->device),
-                                    sim_device_is_plugged(s->device), st);
+                r = g_strdup_printf("ok id=%s port=%s plugged=%d %s %s", s->id, sim_device_port(s->device),
+                                    sim_device_is_plugged(s->device), st, dst);
                 sim_device_unlock(s->device);
                 return r;
         }

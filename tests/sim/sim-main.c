@@ -38,7 +38,10 @@ static void usage(FILE *f) {
                 "                         target-config, me-id, soc-id, bl-ver, brom-version,\n"
                 "                         hw-sub-code, hw-version, sw-version, port, storage,\n"
                 "                         handshake-window (ms, 0 = forever), fault, daa-accept,\n"
-                "                         rate (MB/s of IN data; 53.2 = USB 2.0 high speed)\n"
+                "                         rate (MB/s of bulk data; 53.2 = USB 2.0 high speed),\n"
+                "                         latency-us (per transfer; 125 = one microframe),\n"
+                "                         start (rom|da: already in the DA command loop),\n"
+                "                         unplugged (1: wait for the control command plug ID)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -140,6 +143,18 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
 
                 cfg->rate_mbps = g_ascii_strtod(value, &end);
                 if (*end || cfg->rate_mbps < 0)
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "latency-us"))
+                /* per-transfer completion latency of the USB model; 0 = none */
+                r = parse_uint(value, 1000000, &v), cfg->latency_us = (unsigned) v;
+        else if (g_str_equal(key, "unplugged"))
+                cfg->start_unplugged = g_str_equal(value, "1") || g_str_equal(value, "yes");
+        else if (g_str_equal(key, "start")) {
+                if (g_str_equal(value, "da"))
+                        cfg->start_in_da = true;
+                else if (g_str_equal(value, "rom"))
+                        cfg->start_in_da = false;
+                else
                         r = -EINVAL;
         } else if (g_str_equal(key, "daa-accept"))
                 cfg->daa_accept = g_str_equal(value, "1") || g_str_equal(value, "yes");
@@ -272,11 +287,19 @@ static void plug_all(SimWorld *w) {
         if (w->plugged_initial)
                 return;
         w->plugged_initial = true;
-        for (guint i = 0; i < w->slots->len; i++)
-                if (!sim_world_plug(w, g_ptr_array_index(w->slots, i), &error)) {
+        for (guint i = 0; i < w->slots->len; i++) {
+                SimSlot *s = g_ptr_array_index(w->slots, i);
+                SimPhone *p = sim_device_lock(s->device);
+                bool later = sim_phone_config(p)->start_unplugged;
+
+                sim_device_unlock(s->device);
+                if (later)
+                        continue;
+                if (!sim_world_plug(w, s, &error)) {
                         g_printerr("mtksim: cannot plug a phone: %s\n", error->message);
                         g_clear_error(&error);
                 }
+        }
 }
 
 /* ------------------------------------------------------------ the command */

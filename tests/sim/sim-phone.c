@@ -85,6 +85,11 @@ struct SimPhone {
 
         /* stats */
         uint64_t bytes_in, bytes_out, da_bytes;
+        uint64_t now;                /* time of the bytes being handled (CLOCK_MONOTONIC µs) */
+        uint64_t plug_us, first_rx_us, handshake_us;
+        uint64_t cmd_start_us, rw_first_us, rw_last_us;
+        uint64_t read_bytes, read_us, write_bytes, write_us;
+        unsigned reads, writes;
         unsigned handshakes;
         GString *commands;
         int last_cmd;
@@ -270,7 +275,18 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
         p->op = -1;
         p->da_loaded = false;
         p->line_state = 0;
-        if (p->cfg.brom) {
+        /* so are the timestamps and rates the benchmarks read */
+        p->plug_us = p->first_rx_us = p->handshake_us = 0;
+        p->cmd_start_us = p->rw_first_us = p->rw_last_us = 0;
+        p->read_bytes = p->read_us = p->write_bytes = p->write_us = 0;
+        p->reads = p->writes = 0;
+        if (p->cfg.start_in_da) {
+                /* a phone an earlier session left in its DA command loop
+                 * (da.md §2.15: mtkclient closes without a reset) */
+                p->phase = PHASE_DA_LOOP;
+                p->da_loaded = true;
+                p->region = DA_EMMC_REGION_USER;
+        } else if (p->cfg.brom) {
                 /* the BROM waits for the host as long as the boot flags say;
                  * by key press that is long: model it as forever (assumed) */
                 p->phase = PHASE_HANDSHAKE;
@@ -278,6 +294,10 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
                 p->phase = PHASE_LISTEN;
                 p->listen_deadline = p->cfg.handshake_window_ms ? now_us + p->cfg.handshake_window_ms * 1000ULL : 0;
         }
+}
+
+void sim_phone_mark_plugged(SimPhone *p, uint64_t now_us) {
+        p->plug_us = now_us;
 }
 
 void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg, int at_op) {
@@ -403,6 +423,8 @@ static bool phone_handshake(SimPhone *p, uint64_t now_us) {
                 emit_u8(p, (uint8_t) (0xff ^ b));
                 if (++p->hs_idx == BROM_HANDSHAKE_LEN) {
                         p->phase = PHASE_COMMAND;
+                        if (!p->handshake_us)
+                                p->handshake_us = now_us;
                         p->handshakes++;
                         p->op = -1;
                 }
@@ -460,6 +482,11 @@ static bool phone_take_opcode(SimPhone *p) {
         consume(p, 1);
         p->stage = 0;
         note_command(p, p->op);
+        if (p->phase == PHASE_DA_LOOP && (p->op == DA_CMD_READ || p->op == DA_CMD_SDMMC_WRITE_DATA)) {
+                p->cmd_start_us = p->now;
+                if (!p->rw_first_us)
+                        p->rw_first_us = p->now;
+        }
         if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
                 p->want_unplug = true;
                 p->phase = PHASE_DEAD;
@@ -898,6 +925,11 @@ static bool phone_da_loop(SimPhone *p) {
                                 da_read_chunk(p);
                                 return true;
                         }
+                        /* the READ ends with the host's last acknowledgement */
+                        p->reads++;
+                        p->read_bytes += p->rw_len;
+                        p->read_us += p->now - p->cmd_start_us;
+                        p->rw_last_us = p->now;
                         break;
                 case 10: /* after a refusal the host says NACK and gets a status */
                         if (avail(p) < 1)
@@ -971,6 +1003,11 @@ static bool phone_da_loop(SimPhone *p) {
                                 p->stage = 1;
                                 return true;
                         }
+                        /* the WRITE ends with the last checksum (its 69 is on its way) */
+                        p->writes++;
+                        p->write_bytes += p->rw_len;
+                        p->write_us += p->now - p->cmd_start_us;
+                        p->rw_last_us = p->now;
                         break;
                 }
                 break;
@@ -1103,6 +1140,9 @@ static bool phone_da_setup(SimPhone *p) {
 void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t now_us) {
         if (p->phase == PHASE_OFF || p->phase == PHASE_DEAD || len == 0)
                 return;
+        p->now = now_us;
+        if (!p->first_rx_us)
+                p->first_rx_us = now_us;
         p->bytes_in += len;
         if (p->fault == SIM_FAULT_STALL)
                 return;
@@ -1179,6 +1219,14 @@ char *sim_phone_stats(SimPhone *p) {
                                " bytes_out=%" G_GUINT64_FORMAT " da_bytes=%" G_GUINT64_FORMAT,
                                p->cfg.brom ? "brom" : "preloader", phase_name(p->phase), p->handshakes, p->bytes_in,
                                p->bytes_out, p->da_bytes);
+        /* CLOCK_MONOTONIC µs; 0 = not yet (tests/bench/README.md) */
+        g_string_append_printf(s, " plug_us=%" G_GUINT64_FORMAT " first_rx_us=%" G_GUINT64_FORMAT
+                               " handshake_us=%" G_GUINT64_FORMAT " reads=%u read_bytes=%" G_GUINT64_FORMAT
+                               " read_us=%" G_GUINT64_FORMAT " writes=%u write_bytes=%" G_GUINT64_FORMAT
+                               " write_us=%" G_GUINT64_FORMAT " rw_first_us=%" G_GUINT64_FORMAT
+                               " rw_last_us=%" G_GUINT64_FORMAT,
+                               p->plug_us, p->first_rx_us, p->handshake_us, p->reads, p->read_bytes, p->read_us,
+                               p->writes, p->write_bytes, p->write_us, p->rw_first_us, p->rw_last_us);
         if (p->last_cmd >= 0)
                 g_string_append_printf(s, " last_cmd=0x%02x", p->last_cmd);
         g_string_append_printf(s, " commands=%s", p->commands->len ? p->commands->str : "-");

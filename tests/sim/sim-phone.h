@@ -49,6 +49,9 @@ typedef struct SimPhoneConfig {
         uint64_t fault_arg;
         int fault_at_op;                /* arm the fault when this opcode arrives; -1: at once */
         double rate_mbps;               /* 0: uncapped */
+        unsigned latency_us;            /* per-transfer completion latency of the USB model */
+        bool start_in_da;               /* start=da: enumerate already in the DA command loop */
+        bool start_unplugged;           /* unplugged=1: not plugged at start; `plug ID` does it */
 } SimPhoneConfig;
 
 typedef struct SimPhone SimPhone;
@@ -59,6 +62,8 @@ SimPhoneConfig *sim_phone_config(SimPhone *p);
 
 /* A (re)plug: the phone starts over in its configured personality. */
 void sim_phone_power_on(SimPhone *p, uint64_t now_us);
+/* The moment the plug's "add" uevent goes out (for the stats' plug_us). */
+void sim_phone_mark_plugged(SimPhone *p, uint64_t now_us);
 void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg, int at_op);
 void sim_phone_set_line_state(SimPhone *p, uint16_t state, uint64_t now_us);
 

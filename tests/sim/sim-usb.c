@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "brom-proto.h"
 #include "sim-usb.h"
@@ -25,6 +28,11 @@ typedef struct Urb {
         int status;
         int actual;
         uint8_t *in_data;             /* IN / control answer, copied at reap */
+        /* USB model (rate= / latency-us=): */
+        uint64_t ready_us;            /* not reapable before (0: at once) */
+        uint64_t deliver_us;          /* OUT: its bytes reach the phone then */
+        uint8_t *out_data;            /* OUT bytes still on the wire */
+        bool out_pending;
 } Urb;
 
 struct SimDevice {
@@ -51,8 +59,13 @@ struct SimDevice {
         void *gone_userdata;
         uint8_t descriptors[128];
         size_t descriptors_len;
-        uint64_t in_not_before_us;    /* rate cap: no IN data before this */
-        GSource *rate_timer;
+        /* The USB model: one half-duplex line per phone (bulk IN and OUT
+         * share it), busy until line_free_us; a timerfd wakes the main loop
+         * at the next delivery or completion (µs precision). */
+        uint64_t line_free_us;
+        int timer_fd;
+        guint timer_watch;
+        uint64_t xfers_in, xfers_out;  /* bulk transfers completed / submitted */
 };
 
 static uint64_t now_us(void) {
@@ -135,57 +148,119 @@ static size_t string_descriptor(SimDevice *d, unsigned idx, uint8_t *out, size_t
 /* umockdev-usb.md "Poll and CPU": the node is a FIFO kept full, so libusb
  * sleeps in poll(); draining one page makes it writable, which is how a
  * completed URB is announced. */
-static bool rate_blocked(SimDevice *d) {
-        return sim_phone_config(d->phone)->rate_mbps > 0 && now_us() < d->in_not_before_us;
+static bool timed(SimDevice *d) {
+        const SimPhoneConfig *cfg = sim_phone_config(d->phone);
+
+        return cfg->rate_mbps > 0 || cfg->latency_us > 0;
+}
+
+static bool urb_reapable(SimDevice *d, Urb *u, uint64_t now) {
+        return u->done && (u->ready_us <= now || !d->plugged);
 }
 
 static bool has_reapable(SimDevice *d) {
-        bool blocked = rate_blocked(d);
+        uint64_t now = now_us();
+        bool is_timed = timed(d);
 
         for (GList *l = d->urbs; l; l = l->next) {
                 Urb *u = l->data;
 
-                if (u->done)
+                if (urb_reapable(d, u, now))
                         return true;
-                if (!blocked && u->type == USBDEVFS_URB_TYPE_BULK && (u->endpoint & 0x80) &&
+                /* untimed: IN URBs are filled lazily, at reap */
+                if (!is_timed && !u->done && u->type == USBDEVFS_URB_TYPE_BULK && (u->endpoint & 0x80) &&
                     sim_phone_in_ready(d->phone, (size_t) u->buffer_length, mps(d)))
                         return true;
         }
         return false;
 }
 
-static void fifo_update(SimDevice *d);
+static void check_gone(SimDevice *d);
 
-static gboolean on_rate_timer(gpointer userdata) {
-        SimDevice *d = userdata;
+/* ------------------------------------------------------------ USB model */
 
-        g_mutex_lock(&d->lock);
-        g_source_unref(d->rate_timer);
-        d->rate_timer = NULL;
-        fifo_update(d);
-        g_mutex_unlock(&d->lock);
-        return G_SOURCE_REMOVE;
+/* Line time of n bytes at rate= MB/s (1 MB/s = 1 byte/µs); 0 when uncapped. */
+static uint64_t line_time_us(SimDevice *d, size_t n) {
+        double rate = sim_phone_config(d->phone)->rate_mbps;
+
+        return rate > 0 ? (uint64_t) ((double) n / rate + 0.5) : 0;
 }
 
-static gboolean on_rate_arm(gpointer userdata) {
-        SimDevice *d = userdata;
-        uint64_t now = now_us();
+/* n bytes cross the line as soon as it is free; returns when they are through. */
+static uint64_t line_take(SimDevice *d, uint64_t now, size_t n) {
+        uint64_t start = MAX(now, d->line_free_us);
 
+        d->line_free_us = start + line_time_us(d, n);
+        return d->line_free_us;
+}
+
+static void timer_arm(SimDevice *d, uint64_t when) {
+        struct itimerspec its = {};
+
+        if (d->timer_fd < 0)
+                return;
+        if (when > 0) {
+                its.it_value.tv_sec = (time_t) (when / 1000000u);
+                its.it_value.tv_nsec = (long) (when % 1000000u) * 1000;
+        }
+        (void) timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client);
+
+/* Under the lock: OUT bytes whose line time is over reach the phone; with
+ * the model on, IN URBs take the phone's answers as soon as they exist and
+ * complete once the line has carried them plus latency-us; the timer is
+ * set to the next such moment. */
+static void model_service(SimDevice *d) {
+        uint64_t now = now_us(), next = UINT64_MAX;
+
+        if (!d->plugged)
+                return;
+        for (GList *l = d->urbs; l; l = l->next) {
+                Urb *u = l->data;
+
+                if (!u->out_pending || u->deliver_us > now)
+                        continue;
+                sim_phone_receive(d->phone, u->out_data, (size_t) u->buffer_length, u->deliver_us);
+                g_clear_pointer(&u->out_data, g_free);
+                u->out_pending = false;
+                u->done = true;
+                u->actual = u->buffer_length;
+                check_gone(d);
+        }
+        if (timed(d))
+                fill_in_urbs(d, NULL);
+        for (GList *l = d->urbs; l; l = l->next) {
+                Urb *u = l->data;
+
+                if (u->out_pending)
+                        next = MIN(next, u->deliver_us);
+                else if (u->done && u->ready_us > now)
+                        next = MIN(next, u->ready_us);
+        }
+        timer_arm(d, next == UINT64_MAX ? 0 : next);
+}
+
+static void fifo_update(SimDevice *d);
+
+static gboolean on_model_timer(int fd, GIOCondition cond, gpointer userdata) {
+        SimDevice *d = userdata;
+        uint64_t expirations;
+
+        (void) !read(fd, &expirations, sizeof(expirations));
         g_mutex_lock(&d->lock);
-        if (!d->rate_timer && d->in_not_before_us > now) {
-                d->rate_timer = g_timeout_source_new((guint) ((d->in_not_before_us - now + 999) / 1000));
-                g_source_set_callback(d->rate_timer, on_rate_timer, d, NULL);
-                g_source_attach(d->rate_timer, NULL);
-        } else if (!d->rate_timer)
-                fifo_update(d);
+        fifo_update(d);
         g_mutex_unlock(&d->lock);
-        return G_SOURCE_REMOVE;
+        return G_SOURCE_CONTINUE;
 }
 
 static void fifo_update(SimDevice *d) {
         uint8_t page[FIFO_PAGE];
-        bool want = has_reapable(d) || !d->plugged;
+        bool want;
 
+        model_service(d);
+        want = has_reapable(d) || !d->plugged;
         if (d->fifo_fd < 0)
                 return;
         if (want && !d->fifo_drained) {
@@ -275,6 +350,7 @@ static void urb_free(Urb *u) {
         if (u->client)
                 g_object_unref(u->client);
         g_free(u->in_data);
+        g_free(u->out_data);
         g_free(u);
 }
 
@@ -376,12 +452,26 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
                 } else
                         control_urb(d, u, buf->data);
         } else if (u->type == USBDEVFS_URB_TYPE_BULK && !(u->endpoint & 0x80)) {
-                /* OUT is a byte stream to the phone; ZLPs carry nothing (§1.5) */
-                if (u->buffer_length > 0)
-                        sim_phone_receive(d->phone, buf->data, (size_t) u->buffer_length, now_us());
-                u->done = true;
-                u->actual = u->buffer_length;
-                check_gone(d);
+                /* OUT is a byte stream to the phone; ZLPs carry nothing (§1.5).
+                 * With the USB model the bytes arrive once the line has
+                 * carried them, and the host hears of it latency-us later. */
+                uint64_t now = now_us();
+
+                d->xfers_out++;
+                if (timed(d)) {
+                        u->deliver_us = line_take(d, now, (size_t) u->buffer_length);
+                        u->ready_us = u->deliver_us + sim_phone_config(d->phone)->latency_us;
+                }
+                if (u->deliver_us > now && u->buffer_length > 0) {
+                        u->out_data = g_memdup2(buf->data, (gsize) u->buffer_length);
+                        u->out_pending = true;
+                } else {
+                        if (u->buffer_length > 0)
+                                sim_phone_receive(d->phone, buf->data, (size_t) u->buffer_length, now);
+                        u->done = true;
+                        u->actual = u->buffer_length;
+                        check_gone(d);
+                }
         }
         /* bulk and interrupt IN wait for the phone */
         if (buf)
@@ -392,17 +482,21 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
         fifo_update(d);
 }
 
+/* IN URBs take the phone's answers in submission order (one IN endpoint
+ * carries one stream).  Untimed this happens lazily at reap, for the
+ * reaping client; with the USB model eagerly (client NULL: all), and the
+ * URB completes once the line has carried the data, plus latency-us. */
 static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
-        double rate = sim_phone_config(d->phone)->rate_mbps;
+        bool is_timed = timed(d);
+        unsigned latency = sim_phone_config(d->phone)->latency_us;
 
-        if (rate_blocked(d))
-                return;
         for (GList *l = d->urbs; l; l = l->next) {
                 Urb *u = l->data;
                 bool overflow;
                 gssize n;
 
-                if (u->done || u->client != client || u->type != USBDEVFS_URB_TYPE_BULK || !(u->endpoint & 0x80))
+                if (u->done || (client && u->client != client) || u->type != USBDEVFS_URB_TYPE_BULK ||
+                    !(u->endpoint & 0x80))
                         continue;
                 u->in_data = g_malloc((gsize) MAX(u->buffer_length, 1));
                 n = sim_phone_take_in(d->phone, u->in_data, (size_t) u->buffer_length, mps(d), &overflow);
@@ -413,13 +507,10 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
                 u->done = true;
                 u->actual = (int) n;
                 u->status = overflow ? -EOVERFLOW : 0;
+                d->xfers_in++;
+                if (is_timed)
+                        u->ready_us = line_take(d, now_us(), (size_t) n) + latency;
                 check_gone(d);
-                if (rate > 0 && n > 0) {
-                        /* the line needs n bytes' time before the next IN data */
-                        d->in_not_before_us = MAX(d->in_not_before_us, now_us()) + (uint64_t) ((double) n / rate);
-                        g_idle_add(on_rate_arm, d);
-                        break;
-                }
         }
 }
 
@@ -441,9 +532,13 @@ static void reap_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlDat
         struct usbdevfs_urb *urb;
         Urb *u = NULL;
 
-        fill_in_urbs(d, client);
+        uint64_t now;
+
+        if (!timed(d))
+                fill_in_urbs(d, client);
+        now = now_us();
         for (GList *l = d->urbs; l; l = l->next)
-                if (((Urb *) l->data)->done && ((Urb *) l->data)->client == client) {
+                if (urb_reapable(d, l->data, now) && ((Urb *) l->data)->client == client) {
                         u = l->data;
                         d->urbs = g_list_delete_link(d->urbs, l);
                         break;
@@ -490,6 +585,9 @@ static void discard_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctl
                 u->done = true;
                 u->status = -ENOENT;
                 u->actual = 0;
+                u->ready_us = 0;
+                u->out_pending = false;      /* still on the wire: never arrives */
+                g_clear_pointer(&u->out_data, g_free);
                 g_clear_pointer(&u->in_data, g_free);
                 umockdev_ioctl_client_complete(client, 0, 0);
                 fifo_update(d);
@@ -638,6 +736,11 @@ SimDevice *sim_device_new(UMockdevTestbed *tb, SimPhone *phone, const char *port
         d->phone = phone;
         d->fifo_fd = -1;
         g_strlcpy(d->port, port, sizeof(d->port));
+        d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (d->timer_fd >= 0)
+                d->timer_watch = g_unix_fd_add(d->timer_fd, G_IO_IN, on_model_timer, d);
+        else
+                g_printerr("mtksim: timerfd: %s; the USB model (rate=, latency-us=) is off\n", g_strerror(errno));
         return d;
 }
 
@@ -647,10 +750,10 @@ void sim_device_free(SimDevice *d) {
         if (d->plugged)
                 sim_device_unplug(d);
         device_detach(d);
-        if (d->rate_timer) {
-                g_source_destroy(d->rate_timer);
-                g_source_unref(d->rate_timer);
-        }
+        if (d->timer_watch)
+                g_source_remove(d->timer_watch);
+        if (d->timer_fd >= 0)
+                close(d->timer_fd);
         g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
         sim_phone_free(d->phone);
         g_object_unref(d->tb);
@@ -660,6 +763,13 @@ void sim_device_free(SimDevice *d) {
 
 const char *sim_device_port(SimDevice *d) {
         return d->port;
+}
+
+char *sim_device_stats(SimDevice *d) {
+        const SimPhoneConfig *cfg = sim_phone_config(d->phone);
+
+        return g_strdup_printf("rate=%g latency_us=%u xfers_in=%" G_GUINT64_FORMAT " xfers_out=%" G_GUINT64_FORMAT,
+                               cfg->rate_mbps, cfg->latency_us, d->xfers_in, d->xfers_out);
 }
 
 bool sim_device_is_plugged(SimDevice *d) {
@@ -773,7 +883,10 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
 
         g_mutex_lock(&d->lock);
         d->plugged = true;
+        d->line_free_us = 0;
+        d->xfers_in = d->xfers_out = 0;
         tick_arm(d, sim_phone_tick(d->phone, now_us()));
+        sim_phone_mark_plugged(d->phone, now_us());
         g_mutex_unlock(&d->lock);
 
         /* 4. uevents: the device first, then its interfaces */
@@ -791,6 +904,7 @@ void sim_device_unplug(SimDevice *d) {
         }
         d->plugged = false;
         tick_arm(d, 0);
+        timer_arm(d, 0);
         /* every transfer in flight ends with ENODEV, as on a real unplug */
         for (GList *l = d->urbs; l; l = l->next) {
                 Urb *u = l->data;
@@ -799,7 +913,10 @@ void sim_device_unplug(SimDevice *d) {
                         u->done = true;
                         u->status = -ENODEV;
                         u->actual = 0;
+                        u->out_pending = false;
+                        g_clear_pointer(&u->out_data, g_free);
                 }
+                u->ready_us = 0;
         }
         fifo_update(d);
         g_mutex_unlock(&d->lock);

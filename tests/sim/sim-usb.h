@@ -28,6 +28,8 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error);
 void sim_device_unplug(SimDevice *d);
 bool sim_device_is_plugged(SimDevice *d);
 const char *sim_device_port(SimDevice *d);
+/* "rate=… latency_us=… xfers_in=N xfers_out=N" for the control channel (under the lock). */
+char *sim_device_stats(SimDevice *d);
 /* Called in the main loop when the phone leaves the bus by itself. */
 void sim_device_set_gone_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata);
 
