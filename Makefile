@@ -137,14 +137,22 @@ fuzz: $(FUZZ_BINS)
 DEB_PKGS := build-essential pkg-config clang libusb-1.0-0-dev libsystemd-dev libudev-dev \
 	libyaml-dev libssl-dev libarchive-dev zlib1g-dev umockdev libumockdev-dev \
 	libglib2.0-dev dbus-daemon python3 python3-dbus python3-gi python3-dbusmock valgrind \
-	systemd groff-base util-linux
+	systemd groff-base util-linux desktop-file-utils libxml2-utils shared-mime-info libglib2.0-bin \
+	bash-completion libdbus-1-dev polkitd
+
+# files the install tests validate against: the D-Bus DTDs (libdbus-1-dev),
+# polkit's (polkitd), bash-completion's helpers
+DEP_FILES := /usr/share/xml/dbus-1/busconfig.dtd /usr/share/xml/dbus-1/introspect.dtd \
+	/usr/share/polkit-1/policyconfig-1.dtd /usr/share/bash-completion/bash_completion
 
 deps:
 	@missing=""; \
 	for p in $(DAEMON_PKGS) $(CLIENT_PKGS) $(SIM_PKGS); do \
 		$(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
-	for c in $(CC) $(CLANG) dbus-daemon valgrind $(PYTHON) systemd-analyze groff prlimit; do \
+	for c in $(CC) $(CLANG) dbus-daemon valgrind $(PYTHON) systemd-analyze groff prlimit \
+		desktop-file-validate xmllint update-mime-database gio; do \
 		command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	for f in $(DEP_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
 	$(PYTHON) -c 'import dbus, gi, dbusmock' >/dev/null 2>&1 || missing="$$missing python3-dbusmock"; \
 	[ -e /usr/lib/x86_64-linux-gnu/libumockdev-preload.so.0 ] || \
 		ls /usr/lib/*/libumockdev-preload.so.0 >/dev/null 2>&1 || missing="$$missing umockdev"; \
@@ -168,11 +176,27 @@ demo: deps
 	@MTKNVD_BUILD=$(BUILD) $(PYTHON) tests/demo.py
 
 # ---------------------------------------------------------------- install
+# desktop integration: the agent (autostart entry, user unit), file types,
+# file-manager actions and their wrapper, bash completion
+USERUNITDIR   ?= $(PREFIX)/lib/systemd/user
+DESKTOP_INSTALLED := $(SYSCONFDIR)/xdg/autostart/mtknvd-agent.desktop $(USERUNITDIR)/mtknvd-agent.service \
+	$(DATADIR)/mime/packages/mtknvd.xml $(DATADIR)/applications/org.mtknvd.mtknvctl.desktop \
+	$(DATADIR)/kio/servicemenus/mtknvd-restore.desktop $(DATADIR)/kio/servicemenus/mtknvd-import-spflash.desktop \
+	$(DATADIR)/nemo/actions/mtknvd-restore.nemo_action $(DATADIR)/nemo/actions/mtknvd-import-spflash.nemo_action \
+	$(LIBEXECDIR)/mtknvd-file-action $(DATADIR)/bash-completion/completions/mtknvctl
+# A real install refreshes the MIME and desktop caches; into a DESTDIR that is
+# the package manager's job (its triggers).
+UPDATE_CACHES = @if [ -z "$(DESTDIR)" ]; then \
+	! command -v update-mime-database >/dev/null || update-mime-database $(DATADIR)/mime; \
+	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(DATADIR)/applications; fi
+SUBST := sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g'
+
 INSTALLED := $(BINDIR)/mtknvctl $(LIBEXECDIR)/mtknvd $(SYSTEMDUNITDIR)/mtknvd.service \
 	$(UDEVRULESDIR)/70-mtknvd.rules $(DATADIR)/dbus-1/system.d/org.mtknvd.MtkNv1.conf \
 	$(DATADIR)/dbus-1/system-services/org.mtknvd.MtkNv1.service \
 	$(DATADIR)/dbus-1/interfaces/org.mtknvd.MtkNv1.xml $(DATADIR)/polkit-1/actions/org.mtknvd.MtkNv1.policy \
-	$(MANDIR)/man8/mtknvd.8 $(MANDIR)/man5/mtknvd.conf.5 $(MANDIR)/man1/mtknvctl.1
+	$(MANDIR)/man8/mtknvd.8 $(MANDIR)/man5/mtknvd.conf.5 $(MANDIR)/man1/mtknvctl.1 \
+	$(DESKTOP_INSTALLED)
 
 install: $(BUILD)/mtknvd $(BUILD)/mtknvctl
 	install -Dm755 $(BUILD)/mtknvctl $(DESTDIR)$(BINDIR)/mtknvctl
@@ -187,12 +211,27 @@ install: $(BUILD)/mtknvd $(BUILD)/mtknvctl
 	install -Dm644 daemon/mtknvd.8 $(DESTDIR)$(MANDIR)/man8/mtknvd.8
 	install -Dm644 daemon/mtknvd.conf.5 $(DESTDIR)$(MANDIR)/man5/mtknvd.conf.5
 	install -Dm644 client/mtknvctl.1 $(DESTDIR)$(MANDIR)/man1/mtknvctl.1
+	install -d $(DESTDIR)$(SYSCONFDIR)/xdg/autostart $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(DATADIR)/applications $(DESTDIR)$(DATADIR)/kio/servicemenus \
+		$(DESTDIR)$(DATADIR)/nemo/actions $(DESTDIR)$(LIBEXECDIR)
+	$(SUBST) client/data/mtknvd-agent.desktop > $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/mtknvd-agent.desktop
+	$(SUBST) client/data/mtknvd-agent.service > $(DESTDIR)$(USERUNITDIR)/mtknvd-agent.service
+	$(SUBST) client/data/org.mtknvd.mtknvctl.desktop > $(DESTDIR)$(DATADIR)/applications/org.mtknvd.mtknvctl.desktop
+	$(SUBST) client/data/kde-restore.desktop > $(DESTDIR)$(DATADIR)/kio/servicemenus/mtknvd-restore.desktop
+	$(SUBST) client/data/kde-import-spflash.desktop > $(DESTDIR)$(DATADIR)/kio/servicemenus/mtknvd-import-spflash.desktop
+	$(SUBST) client/data/restore.nemo_action > $(DESTDIR)$(DATADIR)/nemo/actions/mtknvd-restore.nemo_action
+	$(SUBST) client/data/import-spflash.nemo_action > $(DESTDIR)$(DATADIR)/nemo/actions/mtknvd-import-spflash.nemo_action
+	$(SUBST) client/data/mtknvd-file-action > $(DESTDIR)$(LIBEXECDIR)/mtknvd-file-action
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/mtknvd-file-action
+	install -Dm644 client/data/mtknvd-mime.xml $(DESTDIR)$(DATADIR)/mime/packages/mtknvd.xml
+	install -Dm644 client/data/mtknvctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/mtknvctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/mtknvd/mtknvd.conf || \
 		install -Dm644 daemon/mtknvd.conf $(DESTDIR)$(SYSCONFDIR)/mtknvd/mtknvd.conf
+	$(UPDATE_CACHES)
 
 # The configuration file stays: it may hold the administrator's changes.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(UPDATE_CACHES)
 
 clean:
 	rm -rf build
