@@ -199,7 +199,7 @@ static const char *error_title(const char *error_name) {
                 { "Busy", "busy" },
                 { "NotSupported", "not supported in this mode" },
                 { "NoDownloadAgent", "no Download Agent for this chip" },
-                { "DaRejected", "Download Agent refused: the phone needs its manufacturer's DA" },
+                { "DaRejected", "Download Agent refused (the phone needs its manufacturer's DA)" },
                 { "VerifyFailed", "the data could not be verified" },
                 { "NoSpace", "no space left for backups" },
                 { "Cancelled", "cancelled" },
