@@ -603,6 +603,21 @@ static int on_job_completed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         return sd_event_exit(p->event, 0);
 }
 
+/* The daemon exited (or was killed) under a running job: no Completed will come. */
+static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Progress *p = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || *new_owner || !p->job)
+                return 0;
+        p->done = true;
+        p->ok = false;
+        p->message = strdup("mtknvd went away before the job finished. If it was a restore, plug the phone in again "
+                            "and see 'mtknvctl show': an interrupted restore is resumed with 'mtknvctl restore "
+                            "--resume'.");
+        return sd_event_exit(p->event, 0);
+}
+
 static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Progress *p = userdata;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -696,14 +711,98 @@ static int subscribe_jobs(sd_bus *bus, sd_event *event, Progress *p) {
                                      "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_JOB_IFACE
                                      "',member='Completed'",
                                      on_job_completed, p);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                     "member='NameOwnerChanged',arg0='" MTKNV_BUS_NAME "'",
+                                     on_daemon_gone, p);
         return r;
+}
+
+static bool name_listed(const char *name, const char *comma_list) {
+        size_t n = strlen(name);
+
+        for (const char *p = comma_list; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t) (c - p) : strlen(p);
+
+                if (len == n && strncmp(p, name, n) == 0)
+                        return true;
+                p = c ? c + 1 : NULL;
+        }
+        return false;
+}
+
+/* The phone's InterruptedRestore: the backup to finish (or the snapshot to roll back to). */
+static int interrupted_restore(sd_bus *bus, const char *device, bool rollback, char **ret_id) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        const char *backup, *snapshot, *phase;
+        int r;
+
+        r = sd_bus_get_property(bus, MTKNV_BUS_NAME, device, MTKNV_DEVICE_IFACE, "InterruptedRestore", &error, &reply,
+                                "(sss)");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "(sss)", &backup, &snapshot, &phase);
+        if (r < 0)
+                return bus_report_error("Cannot read the phone's restore journal", r, &error);
+        if (!*backup) {
+                fprintf(stderr, "The phone %s has no interrupted restore: there is nothing to resume.\n",
+                        strrchr(device, '/') + 1);
+                return EXIT_FAIL;
+        }
+        *ret_id = strdup(rollback ? snapshot : backup);
+        return *ret_id ? 0 : EXIT_FAIL;
+}
+
+static int restore_call(sd_bus *bus, const char *device, const char *backup, const Args *a, sd_bus_error *error,
+                        sd_bus_message **reply) {
+        _cleanup_(message_unrefp) sd_bus_message *call = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &call, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
+                                           "Restore");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "oo", device, backup);
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "{sv}");
+        if (r >= 0 && a->dry_run)
+                r = sd_bus_message_append(call, "{sv}", "dry-run", "b", 1);
+        if (r >= 0 && a->allow_foreign)
+                r = sd_bus_message_append(call, "{sv}", "allow-foreign", "b", 1);
+        if (r >= 0 && a->resume)
+                r = sd_bus_message_append(call, "{sv}", "resume", "b", 1);
+        if (r >= 0 && a->partitions) {
+                r = sd_bus_message_open_container(call, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "s", "partitions");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(call, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(call, 'a', "s");
+                for (const char *p = a->partitions; r >= 0 && *p;) {
+                        const char *c = strchr(p, ',');
+                        _cleanup_free_ char *name = strndup(p, c ? (size_t) (c - p) : strlen(p));
+
+                        r = name ? sd_bus_message_append(call, "s", name) : -ENOMEM;
+                        p = c ? c + 1 : p + strlen(p);
+                }
+                for (int i = 0; r >= 0 && i < 3; i++)
+                        r = sd_bus_message_close_container(call);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r < 0)
+                return r;
+        /* polkit may be asking for a password meanwhile */
+        return sd_bus_call(bus, call, 300ull * 1000000ull, error, reply);
 }
 
 int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(event_unrefp) sd_event *event = NULL;
-        _cleanup_free_ char *device = NULL;
+        _cleanup_free_ char *device = NULL, *resume_id = NULL;
         Progress p = { .bus = bus, .args = a, .tty = isatty(STDERR_FILENO), .last_percent = -10 };
         BackupEntry *all = NULL, *b;
         char *dev_argv[2];
@@ -711,31 +810,53 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         size_t n = 0;
         int r;
 
-        if (argc != 2) {
-                fprintf(stderr, "restore needs exactly one backup ID; see 'mtknvctl backups'.\n");
+        if (a->resume ? argc > 1 : argc != 2) {
+                fprintf(stderr, a->resume ? "restore --resume takes no backup ID: the phone's restore journal names "
+                                            "it.\n"
+                                          : "restore needs exactly one backup ID; see 'mtknvctl backups'.\n");
                 return EXIT_USAGE;
         }
-        r = load_one(bus, argv[1], &all, &n, &b);
-        if (r < 0)
-                return -r;
+        if (a->rollback && !a->resume) {
+                fprintf(stderr, "--rollback goes with --resume.\n");
+                return EXIT_USAGE;
+        }
         dev_argv[0] = argv[0];
         dev_argv[1] = (char *) a->device;
         r = resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device);
-        if (r < 0) {
-                backup_array_free(all, n);
+        if (r < 0)
                 return -r;
+        if (a->resume) {
+                r = interrupted_restore(bus, device, a->rollback, &resume_id);
+                if (r != 0)
+                        return r;
         }
+        r = load_one(bus, resume_id ?: argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
 
+        if (a->partitions && !a->resume) {
+                bool nvram = name_listed("nvram", a->partitions), nvdata = name_listed("nvdata", a->partitions);
+
+                if (nvram != nvdata)
+                        fprintf(stderr, "Warning: restoring %s without %s. They belong together: nvdata holds the "
+                                "calibration that nvram's files refer to.\n", nvram ? "nvram" : "nvdata",
+                                nvram ? "nvdata" : "nvram");
+        }
         if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
                 char answer[16] = "";
 
-                fprintf(stderr, "This writes %zu partition(s) of backup %s (%s, %s) to the phone %s:\n", b->n_parts,
-                        b->id, b->chip ?: "-", b->source ?: "-", strrchr(device, '/') + 1);
+                fprintf(stderr, "This %s backup %s (%s, %s) to the phone %s:\n",
+                        a->rollback ? "rolls back an interrupted restore, writing the pre-restore" :
+                        a->resume ? "finishes an interrupted restore of" : "writes", b->id, b->chip ?: "-",
+                        b->source ?: "-", strrchr(device, '/') + 1);
                 for (size_t i = 0; i < b->n_parts; i++)
-                        fprintf(stderr, "  %-10s %6" PRIu64 " KiB at 0x%09" PRIx64 "\n", b->parts[i].name,
-                                b->parts[i].size >> 10, b->parts[i].offset);
-                fprintf(stderr, "The phone's current contents are saved first and restored if anything fails.\n"
-                        "Continue? [y/N] ");
+                        if (!a->partitions || a->resume || name_listed(b->parts[i].name, a->partitions))
+                                fprintf(stderr, "  %-10s %6" PRIu64 " KiB at 0x%09" PRIx64 "\n", b->parts[i].name,
+                                        b->parts[i].size >> 10, b->parts[i].offset);
+                fprintf(stderr, a->resume ? "Every partition is read back and compared.\n"
+                                          : "The phone's current contents are saved first and restored if anything "
+                                            "fails.\n");
+                fprintf(stderr, "Continue? [y/N] ");
                 if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
                         fprintf(stderr, "Nothing was done.\n");
                         backup_array_free(all, n);
@@ -751,9 +872,7 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return bus_report_error("Cannot set up", r, NULL);
         }
         p.event = event;
-        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Restore", &error,
-                               &reply, "ooa{sv}", device, b->path, 2, "dry-run", "b", (int) a->dry_run,
-                               "allow-foreign", "b", (int) a->allow_foreign);
+        r = restore_call(bus, device, b->path, a, &error, &reply);
         backup_array_free(all, n);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &job);

@@ -16,6 +16,8 @@ typedef struct Args {
         const char *device;
         bool dry_run, allow_foreign, yes;
         bool no_ask_password;
+        bool resume, rollback;
+        const char *partitions;    /* restore: comma list */
         unsigned count;
 } Args;
 

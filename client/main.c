@@ -43,6 +43,10 @@ static void help(void) {
                "                        (a \"pre-restore\" backup), every partition read back and\n"
                "                        compared, everything rolled back on a mismatch. Asks for\n"
                "                        confirmation on a terminal (--yes skips it).\n"
+               "  restore --resume      A restore was interrupted (phone unplugged, daemon killed):\n"
+               "                        the phone's restore journal names what was being written;\n"
+               "                        finish it, or with --rollback write the pre-restore\n"
+               "                        snapshot back. 'mtknvctl show' lists such a phone's journal.\n"
                "  show-backup ID        A backup's phone, time, source and partitions with hashes.\n"
                "  verify-backup ID      Re-hash every image against the manifest.\n"
                "  export-backup ID FILE Write the backup as a tar archive to FILE (opened by\n"
@@ -77,6 +81,10 @@ static void help(void) {
                "     --dry-run          restore: check identity and layout, write nothing\n"
                "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
                "     --yes              restore: do not ask for confirmation\n"
+               "     --partitions LIST  restore: only these partitions (comma-separated); warns\n"
+               "                        when nvram and nvdata are split\n"
+               "     --resume           restore: continue the phone's interrupted restore\n"
+               "     --rollback         restore --resume: go back to the pre-restore snapshot\n"
                "     --no-ask-password  Do not let polkit ask for a password (the default when\n"
                "                        standard input is not a terminal)\n"
                "\n"
@@ -492,7 +500,7 @@ static const Verb verbs[] = {
 
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
-               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD };
+               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -507,6 +515,9 @@ int main(int argc, char *argv[]) {
                 { "allow-foreign", no_argument, NULL, ARG_ALLOW_FOREIGN },
                 { "yes", no_argument, NULL, ARG_YES },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+                { "resume", no_argument, NULL, ARG_RESUME },
+                { "rollback", no_argument, NULL, ARG_ROLLBACK },
+                { "partitions", required_argument, NULL, ARG_PARTITIONS },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -555,6 +566,15 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         a.no_ask_password = true;
+                        break;
+                case ARG_RESUME:
+                        a.resume = true;
+                        break;
+                case ARG_ROLLBACK:
+                        a.rollback = true;
+                        break;
+                case ARG_PARTITIONS:
+                        a.partitions = optarg;
                         break;
                 case ARG_COUNT:
                         a.count = (unsigned) strtoul(optarg, &end, 10);

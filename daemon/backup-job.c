@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "backup-job.h"
 #include "backup-store.h"
@@ -21,6 +22,7 @@
 #include "job.h"
 #include "log.h"
 #include "partition-table.h"
+#include "restore-journal.h"
 #include "scatter.h"
 
 /* The GPT header and 128 entries fit in the first 0x4400 bytes; read a
@@ -72,7 +74,14 @@ struct BackupJob {
         uint8_t **images;
         uint8_t **snapshot;
         bool restoring, dry_run, allow_foreign, rolling_back, written_any;
+        char *restore_key, *restore_id; /* the backup being written */
+        bool resume;                    /* continuing a journaled restore: no new snapshot */
+        bool rollback_requested;        /* resume by writing the snapshot back */
+        RestoreJournal journal;
+        bool journaled;                 /* a journal is on disk for this phone */
         char *result;                   /* final message when it is not the default */
+        const char *note;               /* appended to a successful restore's message */
+        const char *end_error;          /* after the reboot, fail with this error name and result */
 };
 
 static void images_free(uint8_t **images, size_t n) {
@@ -90,6 +99,8 @@ static void backup_job_free(BackupJob *b) {
                 manifest_free(b->restore);
         }
         free(b->result);
+        free(b->restore_key);
+        free(b->restore_id);
         da_legacy_free(b->dal);
         partition_table_free(b->table);
         scatter_file_free(b->scatter);
@@ -133,13 +144,15 @@ static void backup_job_fail(BackupJob *b, const char *name, const char *fmt, ...
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (b->restoring && b->written_any && !streq(name, "VerifyFailed") && msg) {
-                /* say where the phone's old contents are */
+        if (b->restoring && b->journaled && msg) {
+                /* the journal stays: say what it means and how to end it */
                 char *full = NULL;
 
-                if (asprintf(&full, "%s The restore was interrupted while writing: the phone may hold a mix of "
-                             "old and new data. Plug it in again and restore the pre-restore snapshot %s/%s.",
-                             msg, b->device_key, b->backup_id) >= 0) {
+                if (asprintf(&full, "%s The restore was interrupted while writing, so the phone may hold a mix of "
+                             "old and new data; the restore journal keeps track of it. Plug the phone in again "
+                             "and run 'mtknvctl restore --resume' to finish the restore (or 'mtknvctl restore "
+                             "--resume --rollback' to go back to the pre-restore snapshot %s/%s).",
+                             msg, b->journal.snapshot_key, b->journal.snapshot_id) >= 0) {
                         free(msg);
                         msg = full;
                 }
@@ -161,6 +174,7 @@ static void backup_cancelled(BackupJob *b);
 static void backup_reboot(BackupJob *b);
 static int restore_load_snapshot(BackupJob *b);
 static int restore_write_partition(BackupJob *b);
+static int restore_journal_write(BackupJob *b);
 
 static int backup_on_data_first(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
         BackupJob *b = userdata;
@@ -317,6 +331,28 @@ static void backup_after_table(BackupJob *b) {
                                        partition_source_to_string(b->table->source), b->manager->config.identity_spec);
         if (r < 0)
                 return backup_job_fail(b, "Failed", "Cannot choose the partitions to back up: %s", strerror(-r));
+        if (b->resume) {
+                /* the phone holds a mix now: the snapshot that counts is the journal's */
+                r = restore_load_snapshot(b);
+                if (r < 0)
+                        return backup_job_fail(b, "InvalidBackup", "The pre-restore snapshot %s/%s named by the "
+                                               "restore journal cannot be read: %s.", b->journal.snapshot_key,
+                                               b->journal.snapshot_id, strerror(-r));
+                b->journaled = true;
+                r = restore_journal_write(b);
+                if (r < 0)
+                        return backup_job_fail(b, "Failed", "Cannot update the restore journal: %s", strerror(-r));
+                uint64_t total = 0;
+
+                for (size_t i = 0; i < b->n_parts; i++)
+                        total += 2 * b->parts[i]->size; /* written, read back */
+                job_set_total(b->job, total);
+                b->cur = 0;
+                r = restore_write_partition(b);
+                if (r < 0)
+                        backup_on_da(b->dal, r, b);
+                return;
+        }
         r = backup_begin_reading(b);
         if (r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
                 return backup_job_fail(b, "NoSpace", "No space left for the backup in %s: free some space and "
@@ -343,6 +379,61 @@ static void backup_table_from_gpt(BackupJob *b) {
 }
 
 /* ------------------------------------------------------------ restore */
+
+static int restore_journal_write(BackupJob *b) {
+        RestoreJournal *j = &b->journal;
+        int r;
+
+        if (!b->resume) {
+                size_t off = 0;
+
+                *j = (RestoreJournal) { .foreign = b->allow_foreign };
+                snprintf(j->device_key, sizeof(j->device_key), "%s", b->device_key);
+                snprintf(j->backup_key, sizeof(j->backup_key), "%s", b->restore_key);
+                snprintf(j->backup_id, sizeof(j->backup_id), "%s", b->restore_id);
+                snprintf(j->snapshot_key, sizeof(j->snapshot_key), "%s", b->device_key);
+                snprintf(j->snapshot_id, sizeof(j->snapshot_id), "%s", b->backup_id);
+                for (size_t i = 0; i < b->n_parts && off < sizeof(j->partitions); i++)
+                        off += (size_t) snprintf(j->partitions + off, sizeof(j->partitions) - off, "%s%s",
+                                                 i ? "," : "", b->restore->parts[i].name);
+                struct timespec ts;
+
+                clock_gettime(CLOCK_REALTIME, &ts);
+                j->started_usec = (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        }
+        j->rolling_back = b->rolling_back;
+        r = restore_journal_save(b->manager->state_dir, j);
+        if (r < 0)
+                return log_error_errno(r, "Cannot write the restore journal of %s: %m", b->device_key);
+        b->journaled = true;
+        device_emit_changed(b->device, "InterruptedRestore", NULL);
+        return 0;
+}
+
+/* The phone holds one complete, verified image set again. */
+static void restore_journal_done(BackupJob *b) {
+        int r;
+
+        if (!b->journaled)
+                return;
+        r = restore_journal_remove(b->manager->state_dir, b->journal.device_key);
+        if (r < 0)
+                log_error_errno(r, "Cannot remove the restore journal of %s: %m", b->journal.device_key);
+        b->journaled = false;
+        device_emit_changed(b->device, "InterruptedRestore", NULL);
+}
+
+/* Something went wrong with the phone still answering: put the snapshot back. */
+static void restore_start_rollback(BackupJob *b) {
+        int r;
+
+        b->rolling_back = true;
+        b->cur = 0;
+        (void) restore_journal_write(b);
+        r = restore_write_partition(b);
+        if (r < 0)
+                backup_on_da(b->dal, r, b);
+}
 
 static int restore_load_snapshot(BackupJob *b) {
         BackupInfo info;
@@ -412,6 +503,10 @@ static void restore_partition_verified(BackupJob *b) {
                 memcpy(want, b->restore->parts[b->cur].sha256, 32);
 
         if (memcmp(sha, want, 32) != 0) {
+                if (b->rolling_back && b->rollback_requested)
+                        return backup_job_fail(b, "VerifyFailed",
+                                               "%s did not verify after writing the pre-restore snapshot back: the "
+                                               "phone's storage is failing.", p->name);
                 if (b->rolling_back)
                         return backup_job_fail(b, "VerifyFailed",
                                                "%s did not verify after the restore, and the rollback of %s did not "
@@ -424,12 +519,7 @@ static void restore_partition_verified(BackupJob *b) {
                              "back and verified: the phone is as it was before. The pre-restore snapshot is "
                              "backup %s/%s.", p->name, b->device_key, b->backup_id) < 0)
                         b->result = NULL;
-                b->rolling_back = true;
-                b->cur = 0;
-                r = restore_write_partition(b);
-                if (r < 0)
-                        backup_on_da(b->dal, r, b);
-                return;
+                return restore_start_rollback(b);
         }
 
         if (++b->cur < b->n_parts) {
@@ -438,13 +528,25 @@ static void restore_partition_verified(BackupJob *b) {
                         backup_on_da(b->dal, r, b);
                 return;
         }
-        if (b->rolling_back)
-                return backup_job_fail(b, "VerifyFailed", "%s", b->result ?: "Rolled back.");
+        restore_journal_done(b);
+        if (b->rolling_back && b->rollback_requested) {
+                free(b->result);
+                if (asprintf(&b->result, "Rolled back: the phone holds its pre-restore contents (snapshot %s/%s) "
+                             "again, all %zu partitions verified.", b->journal.snapshot_key,
+                             b->journal.snapshot_id, b->n_parts) < 0)
+                        b->result = NULL;
+                return backup_reboot(b);
+        }
+        if (b->rolling_back) {
+                /* the phone is whole again: let it boot, then report the failed restore */
+                b->end_error = "RolledBack";
+                return backup_reboot(b);
+        }
 
         free(b->result);
         if (asprintf(&b->result, "Restored %zu partitions from %s and read each back: all verified. The "
-                     "pre-restore snapshot is backup %s/%s.", b->n_parts, b->restore->device_key, b->device_key,
-                     b->backup_id) < 0)
+                     "pre-restore snapshot is backup %s/%s.%s%s", b->n_parts, b->restore->device_key,
+                     b->journal.snapshot_key, b->journal.snapshot_id, b->note ? " " : "", b->note ?: "") < 0)
                 b->result = NULL;
         backup_reboot(b);
 }
@@ -511,6 +613,10 @@ static void backup_partition_done(BackupJob *b) {
                 if (r < 0)
                         return backup_job_fail(b, "Failed", "Cannot read back the pre-restore snapshot %s: %s. "
                                                "Nothing was written.", b->backup_id, strerror(-r));
+                r = restore_journal_write(b);
+                if (r < 0)
+                        return backup_job_fail(b, "Failed", "Cannot write the restore journal in %s: %s. Nothing "
+                                               "was written.", b->manager->state_dir, strerror(-r));
                 b->cur = 0;
                 r = restore_write_partition(b);
                 if (r < 0)
@@ -561,6 +667,17 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                         return;
         }
 
+        if (r < 0 && (b->step == BACKUP_WRITE || b->step == BACKUP_WRITE_VERIFY) && !b->rolling_back &&
+            r != -ENODEV && r != -ECANCELED) {
+                log_warning("Writing %s failed (%s); rolling back.", b->parts[b->cur]->name, detail);
+                free(b->result);
+                if (asprintf(&b->result, "Writing %s failed (%s), so everything was rolled back and verified: the "
+                             "phone is as it was before. The pre-restore snapshot is backup %s/%s.",
+                             b->parts[b->cur]->name, detail[0] ? detail : strerror(-r), b->journal.snapshot_key,
+                             b->journal.snapshot_id) < 0)
+                        b->result = NULL;
+                return restore_start_rollback(b);
+        }
         if (r < 0 && b->step != BACKUP_REBOOT && !(b->step == BACKUP_READ_PMT && r == -ENOENT)) {
                 if (r == -EBADMSG && (b->step == BACKUP_READ_FIRST || b->step == BACKUP_READ_SECOND) &&
                     ++b->attempt < READ_ATTEMPTS) {
@@ -600,6 +717,10 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                 r = device_backup_key(b->device, rep->cid, &b->device_key);
                 if (r < 0)
                         return backup_job_fail(b, "Failed", "Out of memory");
+                if (b->resume && !streq(b->device_key, b->journal.device_key))
+                        return backup_job_fail(b, "IdentityMismatch", "The restore journal belongs to phone %s, "
+                                               "this is %s. Nothing was written.", b->journal.device_key,
+                                               b->device_key);
                 if (b->restoring && !b->allow_foreign && b->restore->emmc_cid[0]) {
                         char cid[2 * DA_EMMC_CID_LEN + 1];
 
@@ -672,6 +793,11 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
 
                 if (r < 0)
                         log_warning("The phone did not take the reboot command (%s); unplug it.", detail);
+                if (b->end_error) {
+                        free(b->error_name);
+                        b->error_name = strdup(b->end_error);
+                        return backup_job_end(b, false, b->result ?: "Rolled back.");
+                }
                 if (b->result)
                         return backup_job_end(b, true, b->result);
                 if (b->skipped)
@@ -834,14 +960,58 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
         return operation_start(m, d, "backup", source, scatter, NULL, NULL, 0, uid, ret_job, error);
 }
 
-int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, unsigned flags, uid_t uid, Job **ret_job,
-                      sd_bus_error *error) {
+static bool name_in_list(const char *name, const char *comma_list) {
+        size_t n = strlen(name);
+
+        for (const char *p = comma_list; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t) (c - p) : strlen(p);
+
+                if (len == n && memcmp(p, name, n) == 0)
+                        return true;
+                p = c ? c + 1 : NULL;
+        }
+        return false;
+}
+
+/* Keep only the named partitions of mf (a comma list; NULL: all). */
+static int restore_select_subset(Manifest *mf, const char *only, const BackupInfo *backup, sd_bus_error *error) {
+        size_t k = 0;
+
+        if (!only)
+                return 0;
+        for (const char *p = only; *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t) (c - p) : strlen(p);
+                bool found = false;
+
+                for (size_t i = 0; i < mf->n_parts; i++)
+                        found = found || (strlen(mf->parts[i].name) == len && memcmp(mf->parts[i].name, p, len) == 0);
+                if (!found)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Backup %s/%s has no partition \"%.*s\".", backup->device_key,
+                                                 backup->backup_id, (int) len, p);
+                p = c ? c + 1 : p + len;
+        }
+        for (size_t i = 0; i < mf->n_parts; i++)
+                if (name_in_list(mf->parts[i].name, only))
+                        mf->parts[k++] = mf->parts[i];
+        mf->n_parts = k;
+        return k > 0 ? 0 : sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No partitions to restore.");
+}
+
+int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const RestoreJournal *journal, unsigned flags,
+                      const char *partitions, uid_t uid, Job **ret_job, sd_bus_error *error) {
         _cleanup_(manifest_freep) Manifest *mf = NULL;
         const Manifest *src = backup->manifest;
         char me_id[2 * BROM_ID_MAX_LEN + 1], soc_id[2 * BROM_ID_MAX_LEN + 1];
         uint8_t **images;
+        BackupJob *b;
         int r;
 
+        /* a journaled restore was authorized (and identity-checked) when it began */
+        if (journal && journal->foreign)
+                flags |= RESTORE_ALLOW_FOREIGN;
         /* The identity check comes first: another phone's IMEI must not be cloned. */
         brom_hex(d->identity.me_id, d->identity.me_id_len, me_id);
         brom_hex(d->identity.soc_id, d->identity.soc_id_len, soc_id);
@@ -871,36 +1041,58 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, unsigned 
         if (!mf->parts)
                 return -ENOMEM;
         memcpy(mf->parts, src->parts, src->n_parts * sizeof(ManifestPartition));
+        /* a resumed restore writes exactly what the interrupted one was writing */
+        r = restore_select_subset(mf, journal ? journal->partitions : partitions, backup, error);
+        if (r < 0)
+                return r;
 
         /* into memory, each checked against its hash, before the phone is touched */
-        images = calloc(src->n_parts, sizeof(uint8_t *));
+        images = calloc(mf->n_parts, sizeof(uint8_t *));
         if (!images)
                 return -ENOMEM;
-        for (size_t i = 0; i < src->n_parts; i++) {
+        for (size_t i = 0; i < mf->n_parts; i++) {
                 uint8_t sha[32];
                 unsigned len = 0;
                 size_t size = 0;
 
-                r = backup_store_read_image(m->store, backup, src->parts[i].name, &images[i], &size);
-                if (r >= 0 && (size != src->parts[i].size ||
+                r = backup_store_read_image(m->store, backup, mf->parts[i].name, &images[i], &size);
+                if (r >= 0 && (size != mf->parts[i].size ||
                                !EVP_Digest(images[i], size, sha, &len, EVP_sha256(), NULL) ||
-                               memcmp(sha, src->parts[i].sha256, 32) != 0))
+                               memcmp(sha, mf->parts[i].sha256, 32) != 0))
                         r = -EBADMSG;
                 if (r < 0) {
-                        images_free(images, src->n_parts);
+                        images_free(images, mf->n_parts);
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidBackup",
                                                  "Backup %s/%s is damaged: %s does not match its manifest. Nothing "
                                                  "was written.", backup->device_key, backup->backup_id,
-                                                 src->parts[i].file);
+                                                 mf->parts[i].file);
                 }
         }
 
         r = operation_start(m, d, "restore", "pre-restore", NULL, mf, images, flags, uid, ret_job, error);
         if (r < 0) {
-                images_free(images, src->n_parts);
+                images_free(images, mf->n_parts);
                 return r;
         }
         TAKE_PTR(mf);
+        b = (*ret_job)->userdata;
+        b->restore_key = strdup(backup->device_key);
+        b->restore_id = strdup(backup->backup_id);
+        if (!b->restore_key || !b->restore_id)
+                log_oom();
+        if (!journal && partitions && name_in_list("nvram", partitions) != name_in_list("nvdata", partitions))
+                b->note = "Warning: only one of nvram and nvdata was restored; they belong together (nvdata holds "
+                          "the calibration nvram's files refer to), so the phone may not get its IMEI or network "
+                          "back until both come from the same backup.";
+        if (journal) {
+                b->resume = true;
+                b->journal = *journal;
+                b->backup_id = strdup(journal->snapshot_id);
+                if (!b->backup_id)
+                        log_oom();
+                if (streq(backup->device_key, journal->snapshot_key) && streq(backup->backup_id, journal->snapshot_id))
+                        b->rolling_back = b->rollback_requested = true;
+        }
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
+#include "restore-journal.h"
 #include "scatter.h"
 
 typedef struct Device Device;
@@ -20,11 +21,13 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
 #define RESTORE_DRY_RUN       (1u << 0)
 #define RESTORE_ALLOW_FOREIGN (1u << 1)
 
-/* Restore backup onto d: identity and layout checked, a pre-restore
+/* Restore backup onto d (with journal: continue an interrupted restore, no
+ * new snapshot; backup is then the journal's backup, or its snapshot to roll
+ * back; partitions: a comma list restricting what is written, NULL: all): identity and layout checked, a pre-restore
  * snapshot taken, every partition written and read back, everything rolled
  * back on a mismatch; the phone reboots at the end. */
-int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, unsigned flags, uid_t uid, Job **ret_job,
-                      sd_bus_error *error);
+int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const RestoreJournal *journal, unsigned flags,
+                      const char *partitions, uid_t uid, Job **ret_job, sd_bus_error *error);
 Job *backup_job_get_job(BackupJob *b);
 /* The phone vanished: end the job now, before its session is freed. */
 void backup_job_abort(BackupJob *b, const char *error_name, const char *message);

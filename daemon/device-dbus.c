@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
+#include <stdio.h>
 
 #include "backup-job.h"
 #include "device.h"
 #include "job.h"
 #include "bus-util.h"
 #include "log.h"
+#include "restore-journal.h"
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -92,6 +94,24 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", v);
 }
 
+/* ("KEY/ID" being written, "KEY/ID" of the snapshot, "restore"|"rollback"),
+ * all empty when the phone has no interrupted restore. */
+static int property_get_interrupted_restore(sd_bus *bus, const char *path, const char *interface,
+                                            const char *property, sd_bus_message *reply, void *userdata,
+                                            sd_bus_error *error) {
+        Device *d = userdata;
+        _cleanup_free_ char *key = NULL, *backup = NULL, *snapshot = NULL;
+        RestoreJournal j;
+
+        if (!d->identified || device_make_id(&d->identity, d->usb_path, &key) < 0 ||
+            restore_journal_load(d->manager->state_dir, key, &j) < 0)
+                return sd_bus_message_append(reply, "(sss)", "", "", "");
+        if (asprintf(&backup, "%s/%s", j.backup_key, j.backup_id) < 0 ||
+            asprintf(&snapshot, "%s/%s", j.snapshot_key, j.snapshot_id) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "(sss)", backup, snapshot, j.rolling_back ? "rollback" : "restore");
+}
+
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("State", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -118,6 +138,8 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Present", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Job", "o", property_get_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("InterruptedRestore", "(sss)", property_get_interrupted_restore, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

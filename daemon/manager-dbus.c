@@ -12,6 +12,7 @@
 #include "json-writer.h"
 #include "log.h"
 #include "manager.h"
+#include "restore-journal.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -68,6 +69,44 @@ static int bus_error_from_fd(sd_bus_error *error, int r, const char *what) {
         default:
                 return sd_bus_error_set_errnof(error, r, "Cannot read %s: %s", what, strerror(-r));
         }
+}
+
+/* An "as" option value as a comma list of safe names. */
+static int bus_read_name_list(sd_bus_message *msg, char **ret, sd_bus_error *error) {
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'v', "as");
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option partitions wants a string array.");
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "s", &name)) > 0) {
+                char *n;
+
+                if (!manifest_safe_name(name) || strchr(name, ','))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "\"%s\" is not a partition name.",
+                                                 name);
+                n = realloc(list, len + strlen(name) + 2);
+                if (!n)
+                        return -ENOMEM;
+                list = n;
+                len += (size_t) sprintf(list + len, "%s%s", len ? "," : "", name);
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        if (!list)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option partitions is empty.");
+        *ret = TAKE_PTR(list);
+        return 0;
 }
 
 /* Who asked, for Job.StartedByUID (0 when the bus does not tell). */
@@ -147,6 +186,9 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *device_path, *backup_path;
+        _cleanup_free_ char *partitions = NULL, *device_key = NULL;
+        RestoreJournal journal;
+        bool resume = false;
         unsigned flags = 0;
         Backup *b;
         Device *d;
@@ -167,13 +209,25 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (!streq(key, "dry-run") && !streq(key, "allow-foreign"))
+                if (streq(key, "partitions")) {
+                        r = bus_read_name_list(msg, &partitions, error);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!streq(key, "dry-run") && !streq(key, "allow-foreign") && !streq(key, "resume"))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: dry-run, allow-foreign).", key);
+                                                 "Unknown option \"%s\" (known: dry-run, allow-foreign, resume, "
+                                                 "partitions).", key);
                 r = sd_bus_message_read(msg, "v", "b", &v);
                 if (r < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option %s wants a boolean.", key);
-                if (v)
+                if (v && streq(key, "resume"))
+                        resume = true;
+                else if (v)
                         flags |= streq(key, "dry-run") ? RESTORE_DRY_RUN : RESTORE_ALLOW_FOREIGN;
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
@@ -191,6 +245,25 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         b = manager_find_backup_by_path(m, backup_path);
         if (!b)
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", backup_path);
+        if (resume) {
+                /* continue what the journal describes: its backup, or its snapshot to roll back */
+                if (!d->identified || device_make_id(&d->identity, d->usb_path, &device_key) < 0 ||
+                    restore_journal_load(m->state_dir, device_key, &journal) < 0)
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoJournal",
+                                                 "The phone %s has no interrupted restore to resume.", device_path);
+                if (!(streq(b->info.device_key, journal.backup_key) && streq(b->info.backup_id, journal.backup_id)) &&
+                    !(streq(b->info.device_key, journal.snapshot_key) && streq(b->info.backup_id, journal.snapshot_id)))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "The interrupted restore wrote %s/%s over snapshot %s/%s; resume "
+                                                 "it with one of these two.", journal.backup_key, journal.backup_id,
+                                                 journal.snapshot_key, journal.snapshot_id);
+                if (partitions || (flags & RESTORE_DRY_RUN))
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "resume writes what the interrupted restore was writing: it takes "
+                                                "neither partitions nor dry-run.");
+                if (journal.foreign)
+                        flags |= RESTORE_ALLOW_FOREIGN;
+        }
         /* a foreign restore writes another phone's identity: its own, stronger action */
         if (flags & RESTORE_ALLOW_FOREIGN)
                 r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "restore-foreign",
@@ -201,7 +274,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r <= 0)
                 return r < 0 ? r : 1;
         uid = bus_caller_uid(msg);
-        r = restore_job_start(m, d, &b->info, flags, uid, &job, error);
+        r = restore_job_start(m, d, &b->info, resume ? &journal : NULL, flags, partitions, uid, &job, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, "o", job->object_path);

@@ -75,7 +75,7 @@ class World:
     """One private bus, one mtksim with the daemon inside it."""
 
     def __init__(self, phones=(), coldplug=False, daemon_args=(), valgrind=False, sim_args=(),
-                 config="AutoBackup=never\n", da=True, daemon_wrapper=()):
+                 config="AutoBackup=never\n", da=True, daemon_wrapper=(), state_dir=None):
         self.tmp = tempfile.mkdtemp(prefix="mtknvd-e2e-")
         self.control_path = os.path.join(self.tmp, "control")
         self.objects = {}          # path -> properties of the Device interface
@@ -90,11 +90,13 @@ class World:
         self.valgrind = valgrind
         self.valgrind_log = os.path.join(self.tmp, "valgrind.log")
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
+        # a state directory that outlives this world (a daemon restart)
+        self.state_dir = state_dir or os.path.join(self.tmp, "state")
         try:
             self._start_bus()
             if da:
-                os.makedirs(os.path.join(self.tmp, "state", "da"))
-                with open(os.path.join(self.tmp, "state", "da", "test-da.bin"), "wb") as f:
+                os.makedirs(os.path.join(self.state_dir, "da"), exist_ok=True)
+                with open(os.path.join(self.state_dir, "da", "test-da.bin"), "wb") as f:
                     f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
             self.daemon_wrapper = list(daemon_wrapper)
             self._start_sim(phones, coldplug, daemon_args, sim_args, config)
@@ -154,7 +156,6 @@ class World:
                     "--errors-for-leak-kinds=definite", "--track-fds=no",
                     "--suppressions=" + os.path.join(TOP, "tests", "valgrind.supp"),
                     "--log-file=" + self.valgrind_log]
-        self.state_dir = os.path.join(self.tmp, "state")
         self.config_path = os.path.join(self.tmp, "mtknvd.conf")
         with open(self.config_path, "w") as f:
             f.write(config)

@@ -956,6 +956,11 @@ static bool phone_da_loop(SimPhone *p) {
                                 emit_u8(p, DA_NACK);
                                 break;
                         }
+                        /* a refused WRITE ends there, as a range error does: back to the command loop */
+                        if (p->fault == SIM_FAULT_NACK) {
+                                da_ack(p);
+                                break;
+                        }
                         da_ack(p);
                         p->rw_off = 0;
                         p->stage = 1;

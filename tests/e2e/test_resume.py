@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Issue 4: an interrupted restore leaves a journal; the phone says so on its
+Device object when it comes back, and 'mtknvctl restore --resume' finishes
+it (or --rollback puts the snapshot back)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+import dbus
+
+from harness import BUILD, BUS_NAME, World
+from test_backup import IDENTITY, LAYOUT
+from test_restore import RestoreTestCase
+
+MiB = 1024 * 1024
+GPT_READ = 0x8000
+SNAPSHOT = 2 * sum(size for _, size in LAYOUT.values())   # the pre-restore backup reads everything twice
+# each partition is written, then read back, in IDENTITY order
+SIZES = [LAYOUT[n][1] for n in IDENTITY]
+
+
+class ResumeTestCase(RestoreTestCase):
+
+    def interrupted(self, w):
+        # asked, not cached: the journal may have changed since the last signal
+        return tuple(w.get_props(self.ready_device(w)[0])["InterruptedRestore"])
+
+    def ready_device(self, w):
+        return w.wait_device(lambda p: p["State"] == "ready" and p["Present"], "phone ready")
+
+    def phone(self, storage):
+        return {n: self.read_part(storage, n) for n in IDENTITY}
+
+    def assert_journal_covers(self, w, storage, before, backup):
+        """Whatever the phone holds now, a journal must say so unless it is one whole image set."""
+        now = self.phone(storage)
+        if now != before and now != backup:
+            mixed = [n for n in IDENTITY if now[n] not in (before[n], backup[n])]
+            self.assertNotEqual(self.interrupted(w)[0], "",
+                                "a mixed phone (partly written: %s) without a journal entry" % mixed)
+
+
+class TestUnplugDuringRestore(ResumeTestCase):
+
+    def unplug_at(self, offset_into_writes, rollback=False):
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        bid = next(iter(w.backups.values()))["Id"]
+        backup = self.phone(storage)
+        self.scribble(storage)
+        before = self.phone(storage)
+        w.control("fault phone0 unplug-after-da-bytes:%d" % (GPT_READ + SNAPSHOT + offset_into_writes))
+        self.replug_ready(w)
+        r, res = self.restore(w, bid, check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("restore --resume", res["message"])
+        self.assertIn("journal", res["message"])
+        w.wait_state("disconnected")
+
+        self.replug_ready(w)
+        self.assert_journal_covers(w, storage, before, backup)
+        key = self.ready_device(w)[0].rsplit("/", 1)[1]
+        want, snapshot, phase = self.interrupted(w)
+        self.assertEqual(want, bid, res["message"])
+        self.assertEqual(phase, "restore")
+        self.assertIn(key, snapshot)
+        # the snapshot holds what the phone had before the restore began
+        self.assertEqual(self.backup_images(w, snapshot)["nvram"], before["nvram"])
+
+        r, res = self.restore(w, "--resume", *(["--rollback"] if rollback else []))
+        self.assertTrue(res["success"], res)
+        self.assertEqual(self.phone(storage), before if rollback else backup)
+        self.replug_ready(w)
+        self.assertEqual(self.interrupted(w), ("", "", ""))
+        # nothing left to resume
+        r = w.ctl("restore", "--resume", "--yes", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no interrupted restore", r.stderr)
+
+    def test_unplug_in_first_chunk(self):
+        self.unplug_at(64 * 1024)
+
+    def test_unplug_in_middle_chunk_then_roll_back(self):
+        # halfway through writing protect2
+        self.unplug_at(2 * sum(SIZES[:3]) + SIZES[3] // 2, rollback=True)
+
+    def test_unplug_in_last_chunk(self):
+        self.unplug_at(2 * sum(SIZES[:4]) + SIZES[4] - 64 * 1024)
+
+    def test_nack_during_write_rolls_back_at_once(self):
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        bid = next(iter(w.backups.values()))["Id"]
+        self.scribble(storage)
+        before = self.phone(storage)
+        w.control("fault phone0 nack@0x62")
+        self.replug_ready(w)
+        r, res = self.restore(w, bid, check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("rolled back", res["message"])
+        self.assertEqual(self.phone(storage), before)
+        w.wait_state("disconnected")
+        self.replug_ready(w)
+        self.assertEqual(self.interrupted(w), ("", "", ""))
+
+
+class TestDaemonKilledDuringRestore(ResumeTestCase):
+
+    def test_killed_then_resumed(self):
+        keep = tempfile.mkdtemp(prefix="mtknvd-keep-")
+        self.addCleanup(shutil.rmtree, keep, True)
+        storage = os.path.join(keep, "phone0.img")
+        state = os.path.join(keep, "state")
+        phone = "id=phone0,storage=" + storage
+        w = self.backed_up_world(phone, state_dir=state)
+        bid = next(iter(w.backups.values()))["Id"]
+        backup = self.phone(storage)
+        self.scribble(storage)
+        before = self.phone(storage)
+        self.replug_ready(w)
+
+        steps = []
+        w.bus.add_signal_receiver(
+            lambda iface, changed, inv, path=None: steps.append(str(changed["Step"]))
+            if iface == "org.mtknvd.MtkNv1.Job" and "Step" in changed else None,
+            "PropertiesChanged", "org.freedesktop.DBus.Properties", None, path_keyword="path")
+        client = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "restore", "--yes", bid], env=w.env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # the first partition is written and being verified: the phone is mixed now
+        # proinfo is the same in both image sets; nvram differs
+        w.wait_until(lambda: "reading nvram back to verify" in steps, "nvram written")
+        pid = int(w.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                      "GetConnectionUnixProcessID", "s", (BUS_NAME,)))
+        w.expected_exit = True
+        os.kill(pid, signal.SIGKILL)
+        out, err = client.communicate(timeout=60)
+        self.assertNotEqual(client.returncode, 0)
+        self.assertIn("restore --resume", out + err)
+        w.close()
+
+        # the phone is unplugged and plugged again; a new daemon starts
+        w = self.world(phone, state_dir=state, daemon_args=["--grace-period=60"])
+        self.ready_device(w)
+        self.assert_journal_covers(w, storage, before, backup)
+        want, snapshot, phase = self.interrupted(w)
+        self.assertEqual(want, bid)
+        self.assertNotEqual(self.phone(storage), before, "the kill came too early to test a mix")
+        r, res = self.restore(w, "--resume")
+        self.assertTrue(res["success"], res)
+        self.assertEqual(self.phone(storage), backup)
+        self.assertFalse(os.listdir(os.path.join(state, "journal")))
+
+
+if __name__ == "__main__":
+    unittest.main()
