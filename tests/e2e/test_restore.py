@@ -6,7 +6,7 @@ import os
 import unittest
 
 from harness import WorldTestCase
-from test_backup import IDENTITY, LAYOUT
+from test_backup import IDENTITY, LAYOUT, scatter_text
 
 
 class RestoreTestCase(WorldTestCase):
@@ -136,6 +136,52 @@ class TestRestore(RestoreTestCase):
         r, res = self.restore(w, a_backup, "--allow-foreign", *device)
         self.assertTrue(res["success"], res)
         del a_me
+
+    def test_size_mismatch_refused(self):
+        # a backup taken with a scatter file whose nvram is smaller than the phone's
+        w = self.world(daemon_args=["--grace-period=60"])
+        storage = self.storage(w)
+        w.wait_state("ready")
+        sc = os.path.join(w.tmp, "small-nvram_scatter.txt")
+        start, size = LAYOUT["nvram"]
+        with open(sc, "w", newline="") as f:
+            f.write(scatter_text().replace("partition_size: 0x%x\r\n  region: EMMC_USER" % size,
+                                           "partition_size: 0x%x\r\n  region: EMMC_USER" % (size - 0x100000), 1))
+        r = w.ctl("--json", "backup", "--wait", "--scatter", sc)
+        self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
+        w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        bid = next(iter(w.backups.values()))["Id"]
+        before = {n: self.read_part(storage, n) for n in IDENTITY}
+        w.wait_state("disconnected")
+        self.replug_ready(w)
+        r, res = self.restore(w, bid, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not where the backup's were", res["message"])
+        self.assertIn("never truncated or padded", res["message"])
+        self.assertNotIn("0x62", w.stats("phone0")["commands"].split(","))
+        self.assertEqual({n: self.read_part(storage, n) for n in IDENTITY}, before)
+        self.assertEqual(len(w.backups), 1, "no snapshot for a refused restore")
+
+    def test_partition_subset_warns(self):
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        original = {n: self.read_part(storage, n) for n in IDENTITY}
+        bid = next(iter(w.backups.values()))["Id"]
+        self.scribble(storage)
+        wiped = {n: self.read_part(storage, n) for n in IDENTITY}
+        self.replug_ready(w)
+        r, res = self.restore(w, bid, "--partitions", "nvram")
+        self.assertTrue(res["success"], res)
+        self.assertIn("restoring nvram without nvdata", r.stderr)
+        self.assertIn("belong together", res["message"])
+        self.assertEqual(self.read_part(storage, "nvram"), original["nvram"])
+        self.assertEqual(self.read_part(storage, "nvdata"), wiped["nvdata"])
+        # an unknown partition is refused before anything happens
+        w.wait_state("disconnected")
+        self.replug_ready(w)
+        r, res = self.restore(w, bid, "--partitions", "nvram,modem", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('no partition "modem"', r.stderr)
 
 
 if __name__ == "__main__":
