@@ -241,13 +241,16 @@ class TestDesktopFiles(unittest.TestCase):
         verbs, options = help_sections()
         self.assertIn("agent", verbs)
         got = complete(completion, [[""], ["--"], ["wait", "--state", ""], ["--json", "ex"], ["add-da", "/et"],
-                                    ["backup", "--scatter", "/et"]])
+                                    ["backup", "--scatter", "/et"], ["import", "--spflash", "/et"],
+                                    ["export-backup", "--format", "s"]])
         self.assertEqual(got[0], verbs)
         self.assertTrue(options <= got[1], options - got[1])
         self.assertEqual(got[2], {"identifying", "ready", "busy", "error", "disconnected"})
         self.assertEqual(got[3], {"export-backup"})
         self.assertEqual(got[4], {"/etc"})
         self.assertEqual(got[5], {"/etc"})
+        self.assertEqual(got[6], {"/etc"})
+        self.assertEqual(got[7], {"spflash"})
 
     def test_file_action(self):
         tmp = tempfile.mkdtemp(prefix="mtknvd-file-action-")
