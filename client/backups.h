@@ -18,6 +18,9 @@ typedef struct Args {
         bool no_ask_password;
         bool resume, rollback;
         const char *partitions;    /* restore: comma list */
+        const char *format;        /* export-backup: mtknvd | spflash */
+        const char *partition;     /* import: a raw image's partition */
+        bool spflash;              /* import: SP Flash Tool readback */
         unsigned count;
 } Args;
 
@@ -27,5 +30,6 @@ int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_import(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_inspect(sd_bus *bus, const Args *a, int argc, char **argv);

@@ -50,7 +50,16 @@ static void help(void) {
                "  show-backup ID        A backup's phone, time, source and partitions with hashes.\n"
                "  verify-backup ID      Re-hash every image against the manifest.\n"
                "  export-backup ID FILE Write the backup as a tar archive to FILE (opened by\n"
-               "                        mtknvctl; the daemon only receives the descriptor).\n"
+               "                        mtknvctl; the daemon only receives the descriptor). With\n"
+               "                        --format spflash --scatter SCATTER: the images plus a copy\n"
+               "                        of SCATTER edited so SP Flash Tool downloads exactly them\n"
+               "                        (file_name set, is_download: true; all else false).\n"
+               "  import FILE...        Bring a backup in: an mtknvd export archive; with --spflash\n"
+               "                        (and --scatter SCATTER, else the one *_scatter.txt next to\n"
+               "                        the images) SP Flash Tool readbacks named after their\n"
+               "                        partitions (nvram.img, nvdata.bin); with --partition NAME a\n"
+               "                        raw image of that partition. Readbacks and raw images are\n"
+               "                        not bound to a phone: restoring them needs --allow-foreign.\n"
                "  add-da FILE           Install a Download Agent (MTK_AllInOne_DA.bin from the\n"
                "                        phone's firmware package); the daemon keeps a checked copy.\n"
                "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
@@ -77,7 +86,11 @@ static void help(void) {
                "     --wait             backup: follow the job to its end with a progress bar\n"
                "     --scatter FILE     backup: take the partitions from this scatter file\n"
                "                        instead of the phone's own table\n"
-               "     --device DEVICE    restore: the phone (may be left out with one phone)\n"
+               "                        export-backup --format spflash, import --spflash: the\n"
+               "                        phone's scatter file\n"
+               "     --format FORMAT    export-backup: mtknvd (default) or spflash\n"
+               "     --spflash          import: the FILEs are SP Flash Tool readbacks\n"
+               "     --partition NAME   import: FILE is a raw image of partition NAME\n"               "     --device DEVICE    restore: the phone (may be left out with one phone)\n"
                "     --dry-run          restore: check identity and layout, write nothing\n"
                "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
                "     --yes              restore: do not ask for confirmation\n"
@@ -494,13 +507,14 @@ static const Verb verbs[] = {
         { "verify-backup", verb_verify_backup },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
+        { "import", verb_import },
         { "inspect", verb_inspect },
         { "agent", verb_agent },
 };
 
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
-               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS };
+               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS, ARG_FORMAT, ARG_PARTITION, ARG_SPFLASH };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -518,6 +532,9 @@ int main(int argc, char *argv[]) {
                 { "resume", no_argument, NULL, ARG_RESUME },
                 { "rollback", no_argument, NULL, ARG_ROLLBACK },
                 { "partitions", required_argument, NULL, ARG_PARTITIONS },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "partition", required_argument, NULL, ARG_PARTITION },
+                { "spflash", no_argument, NULL, ARG_SPFLASH },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -575,6 +592,15 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_PARTITIONS:
                         a.partitions = optarg;
+                        break;
+                case ARG_FORMAT:
+                        a.format = optarg;
+                        break;
+                case ARG_PARTITION:
+                        a.partition = optarg;
+                        break;
+                case ARG_SPFLASH:
+                        a.spflash = true;
                         break;
                 case ARG_COUNT:
                         a.count = (unsigned) strtoul(optarg, &end, 10);

@@ -282,7 +282,8 @@ static int backup_select_partitions(BackupJob *b) {
                         const ManifestPartition *mp = &b->restore->parts[i];
                         const Partition *p = partition_table_find(b->table, mp->name);
 
-                        if (!p || p->offset != mp->offset || p->size != mp->size || p->region != mp->region)
+                        if (!p || p->size != mp->size ||
+                            (mp->region != MANIFEST_REGION_ANY && (p->offset != mp->offset || p->region != mp->region)))
                                 return -EXDEV;
                         b->parts[i] = p;
                 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "backup-store.h"
+#include "fd-util.h"
 #include "log.h"
 
 #define TMP_PREFIX ".tmp-"
@@ -576,12 +577,30 @@ static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t 
         return r;
 }
 
-int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
+static int archive_add_memory(struct archive *a, const char *name, const void *data, size_t size, time_t mtime) {
+        struct archive_entry *e = archive_entry_new();
+        int r = 0;
+
+        if (!e)
+                return -ENOMEM;
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_size(e, (la_int64_t) size);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_mtime(e, mtime, 0);
+        if (archive_write_header(a, e) != ARCHIVE_OK || archive_write_data(a, data, size) != (la_ssize_t) size)
+                r = -EIO;
+        archive_entry_free(e);
+        return r;
+}
+
+/* dir/NAME.img for every image, then extra (a manifest or a scatter file) as dir/extra_name. */
+static int backup_store_write_archive(BackupStore *s, const BackupInfo *b, const char *dir, const char *extra_name,
+                                      const void *extra, size_t extra_size, int fd) {
         struct archive *a = archive_write_new();
         time_t mtime = (time_t) (b->manifest->created_usec / 1000000);
-        _cleanup_free_ char *name = NULL, *sub = NULL;
         struct stat st;
-        int r = 0, mfd;
+        int r = 0;
 
         if (!a)
                 return -ENOMEM;
@@ -590,17 +609,11 @@ int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
                 archive_write_free(a);
                 return -EIO;
         }
-        if (asprintf(&sub, "%s/%s/manifest.yaml", b->device_key, b->backup_id) < 0 ||
-            asprintf(&name, "%s/manifest.yaml", b->backup_id) < 0)
-                r = -ENOMEM;
-        if (r >= 0) {
-                mfd = openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-                if (mfd < 0 || fstat(mfd, &st) < 0)
-                        r = -errno;
-                else
-                        r = archive_add_fd(a, name, mfd, (uint64_t) st.st_size, mtime);
-                if (mfd >= 0)
-                        close(mfd);
+        if (extra) {
+                _cleanup_free_ char *name = NULL;
+
+                r = asprintf(&name, "%s/%s", dir, extra_name) < 0 ? -ENOMEM :
+                    archive_add_memory(a, name, extra, extra_size, mtime);
         }
         for (size_t i = 0; r >= 0 && i < b->manifest->n_parts; i++) {
                 const ManifestPartition *p = &b->manifest->parts[i];
@@ -611,7 +624,7 @@ int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
                         r = ifd;
                         break;
                 }
-                if (asprintf(&member, "%s/%s", b->backup_id, p->file) < 0)
+                if (asprintf(&member, "%s/%s", dir, p->file) < 0)
                         r = -ENOMEM;
                 else
                         r = archive_add_fd(a, member, ifd, p->size, mtime);
@@ -623,4 +636,31 @@ int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
         if (r >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && fsync(fd) < 0)
                 r = -errno;
         return r;
+}
+
+int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
+        _cleanup_free_ char *sub = NULL;
+        _cleanup_free_ uint8_t *manifest = NULL;
+        size_t len = 0;
+        int r, mfd;
+
+        if (asprintf(&sub, "%s/%s/manifest.yaml", b->device_key, b->backup_id) < 0)
+                return -ENOMEM;
+        mfd = openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (mfd < 0)
+                return -errno;
+        r = read_fd_capped(mfd, 1024 * 1024, &manifest, &len);
+        close(mfd);
+        if (r < 0)
+                return r;
+        return backup_store_write_archive(s, b, b->backup_id, "manifest.yaml", manifest, len, fd);
+}
+
+int backup_store_export_spflash(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
+                                size_t scatter_size, int fd) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (asprintf(&dir, "%s-spflash", b->backup_id) < 0)
+                return -ENOMEM;
+        return backup_store_write_archive(s, b, dir, scatter_name, scatter, scatter_size, fd);
 }

@@ -48,6 +48,9 @@ bool backup_store_has_verified(BackupStore *s, const char *device_key);
 int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *partition, uint8_t **ret, size_t *ret_size);
 /* tar (pax) of manifest.yaml and the images into the caller's fd. */
 int backup_store_export(BackupStore *s, const BackupInfo *b, int fd);
+/* tar of BACKUP-spflash/: the images and scatter (already edited) as scatter_name. */
+int backup_store_export_spflash(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
+                                size_t scatter_size, int fd);
 
 static inline void backup_store_freep(BackupStore **s) {
         if (*s)

@@ -7,59 +7,11 @@
 #include <sys/stat.h>
 
 #include "da-store.h"
+#include "fd-util.h"
 #include "log.h"
 
 /* Real DA containers are a few MiB (brom.md §6.4); refuse absurd input. */
 #define DA_FILE_MAX (64u * 1024u * 1024u)
-
-int read_fd_capped(int fd, size_t max, uint8_t **ret, size_t *ret_size) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0, cap = 0;
-        struct stat st;
-        int flags;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
-                return -EBADFD;
-        flags = fcntl(fd, F_GETFL);
-        if (flags < 0)
-                return -errno;
-        if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
-                return -EBADF;
-        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > max)
-                return -EFBIG;
-
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        uint8_t *b;
-
-                        if (cap >= max + 1)
-                                return -EFBIG;
-                        cap = MIN(MAX(cap * 2, (size_t) 65536), max + 1);
-                        b = realloc(buf, cap);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > max)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = len;
-        return 0;
-}
 
 static int read_path(const char *path, uint8_t **ret, size_t *ret_size) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "fd-util.h"
+
 #include <stdint.h>
 
 #include "da-file.h"
@@ -26,5 +28,3 @@ void da_store_match_done(DaStoreMatch *match);
 /* Validates the DA in data and keeps a copy as STATE/da/<sha256>.bin.
  * *ret_error explains a refusal. */
 int da_store_add(Manager *m, const uint8_t *data, size_t size, char **ret_name, char **ret_error);
-/* Reads a caller's fd (regular file or pipe) into memory, at most max bytes. */
-int read_fd_capped(int fd, size_t max, uint8_t **ret, size_t *ret_size);

@@ -12,6 +12,8 @@
 #include "json-writer.h"
 #include "log.h"
 #include "manager.h"
+#include "backup-import.h"
+#include "scatter-edit.h"
 #include "restore-journal.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -305,15 +307,68 @@ static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_reply_method_return(msg, "s", name);
 }
 
+/* A scatter file's SP Flash Tool name: MT6735_Android_scatter.txt */
+static void spflash_scatter_name(const uint8_t *data, size_t len, char *buf, size_t size) {
+        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
+        _cleanup_free_ char *err = NULL;
+
+        if (scatter_parse(data, len, &sc, &err) >= 0 && sc->platform[0] && manifest_safe_name(sc->platform))
+                snprintf(buf, size, "%s_Android_scatter.txt", sc->platform);
+        else
+                snprintf(buf, size, "Android_scatter.txt");
+}
+
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *path;
+        _cleanup_free_ uint8_t *scatter = NULL;
+        _cleanup_free_ char *edited = NULL, *err = NULL;
+        const char *path, *format = "mtknvd";
+        size_t scatter_len = 0, edited_len = 0;
         Backup *b;
         int fd, flags, r;
 
         r = sd_bus_message_read(msg, "oh", &path, &fd);
         if (r < 0)
                 return r;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "format")) {
+                        r = sd_bus_message_read(msg, "v", "s", &format);
+                        if (r < 0)
+                                return r;
+                        if (!streq(format, "mtknvd") && !streq(format, "spflash"))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Unknown format \"%s\" (known: mtknvd, spflash).", format);
+                } else if (streq(key, "scatter")) {
+                        int sfd;
+
+                        r = sd_bus_message_read(msg, "v", "h", &sfd);
+                        if (r < 0)
+                                return r;
+                        scatter = mfree(scatter);
+                        r = read_fd_capped(sfd, INSPECT_MAX, &scatter, &scatter_len);
+                        if (r < 0)
+                                return bus_error_from_fd(error, r, "The scatter file");
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option \"%s\" (known: format, scatter).", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
         b = manager_find_backup_by_path(m, path);
         if (!b)
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", path);
@@ -321,13 +376,164 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "The export file descriptor is not open for writing.");
+        if (streq(format, "spflash") != !!scatter)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        scatter ? "A scatter file goes with the spflash format only."
+                                                : "The spflash format needs the phone's scatter file (option "
+                                                  "scatter): its copy is edited to download exactly these images.");
         r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "export-backup", "export a backup", m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = backup_store_export(m->store, &b->info, fd);
+
+        if (scatter) {
+                const ManifestPartition *parts = b->info.manifest->parts;
+                size_t n = b->info.manifest->n_parts;
+                _cleanup_free_ const char **names = calloc(n + 1, sizeof(char *));
+                _cleanup_free_ const char **files = calloc(n + 1, sizeof(char *));
+                char scatter_name[64];
+
+                if (!names || !files)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        names[i] = parts[i].name;
+                        files[i] = parts[i].file;
+                }
+                r = scatter_edit_for_download(scatter, scatter_len, names, files, n, &edited, &edited_len, &err);
+                if (r == -EBADMSG)
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
+                                                 "The scatter file cannot be used: %s.", err ?: "?");
+                if (r < 0)
+                        return r;
+                spflash_scatter_name(scatter, scatter_len, scatter_name, sizeof(scatter_name));
+                r = backup_store_export_spflash(m->store, &b->info, scatter_name, edited, edited_len, fd);
+        } else
+                r = backup_store_export(m->store, &b->info, fd);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot write the archive: %s", strerror(-r));
         return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* Per-file cap: the largest identity partition is well below this. */
+#define IMPORT_FILE_MAX (256u * 1024u * 1024u)
+
+static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(import_set_freep) ImportSet *set = NULL;
+        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
+        _cleanup_free_ char *err = NULL, *id = NULL, *path = NULL;
+        const char *format = NULL, *name;
+        int fd, r;
+
+        /* options first: the files need the format and the scatter file */
+        r = sd_bus_message_skip(msg, "a{sh}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "format")) {
+                        r = sd_bus_message_read(msg, "v", "s", &format);
+                        if (r < 0)
+                                return r;
+                } else if (streq(key, "scatter")) {
+                        _cleanup_free_ uint8_t *data = NULL;
+                        size_t len;
+                        int sfd;
+
+                        r = sd_bus_message_read(msg, "v", "h", &sfd);
+                        if (r < 0)
+                                return r;
+                        r = read_fd_capped(sfd, INSPECT_MAX, &data, &len);
+                        if (r < 0)
+                                return bus_error_from_fd(error, r, "The scatter file");
+                        sc = scatter_file_free(sc);
+                        r = scatter_parse(data, len, &sc, &err);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
+                                                         "The scatter file cannot be used: %s.", err ?: strerror(-r));
+                        /* reserved entries (from the end) stay unlocated: the restore places them */
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option \"%s\" (known: format, scatter).", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (!format || (!streq(format, "archive") && !streq(format, "spflash") && !streq(format, "raw")))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option format must be archive, spflash or raw.");
+        if (streq(format, "spflash") != !!sc)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        sc ? "A scatter file goes with the spflash format only."
+                                           : "An SP Flash Tool readback needs the scatter file that locates it "
+                                             "(option scatter).");
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "import-backup", "import a backup", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = sd_bus_message_rewind(msg, true);
+        if (r < 0)
+                return r;
+        if (!streq(format, "archive")) {
+                r = import_set_new_unbound(sc ? "scatter" : "none", &set);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_enter_container(msg, 'a', "{sh}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "{sh}", &name, &fd)) > 0) {
+                _cleanup_free_ uint8_t *data = NULL;
+                size_t len;
+
+                r = read_fd_capped(fd, IMPORT_FILE_MAX, &data, &len);
+                if (r < 0) {
+                        _cleanup_free_ char *what = NULL;
+
+                        return bus_error_from_fd(error, r, asprintf(&what, "The file for %s", name) < 0 ? "A file" : what);
+                }
+                if (streq(format, "archive")) {
+                        if (set)
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                        "An archive import takes exactly one file.");
+                        r = import_parse_archive(data, len, &set, &err);
+                } else {
+                        r = import_set_add_image(set, name, data, len, sc, &err);
+                        if (r >= 0)
+                                TAKE_PTR(data);
+                }
+                if (r == -EBADMSG)
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile", "Cannot import %s: %s.",
+                                                 name, err ?: "invalid");
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (!set || set->header->n_parts == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No files to import.");
+
+        r = import_set_store(m->store, set, &id);
+        if (r == -ENOSPC || r == -EDQUOT)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSpace", "No space left in %s for the import.",
+                                         m->state_dir);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot store the import: %s", strerror(-r));
+        log_info("Imported backup %s/%s (%s, %zu partitions)%s.", set->header->device_key, id, format,
+                 set->header->n_parts, set->header->me_id[0] ? "" : ", not bound to any phone");
+        manager_backup_added(m, set->header->device_key, id, NULL);
+        path = backup_object_path(set->header->device_key, id);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(msg, "o", path);
 }
 
 /* A backup archive: find its manifest.yaml member and describe it. */
@@ -448,7 +654,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Backup", "oa{sv}", "o", method_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Restore", "ooa{sv}", "o", method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("AddDownloadAgent", "h", "s", method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ExportBackup", "oh", "", method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ExportBackup", "oha{sv}", "", method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ImportBackup", "a{sh}a{sv}", "o", method_import_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Inspect", "h", "s", method_inspect, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL("JobNew", "uo", 0),
         SD_BUS_SIGNAL("JobRemoved", "uos", 0),

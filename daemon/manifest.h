@@ -12,6 +12,9 @@
 
 #define MANIFEST_FORMAT_VERSION 1
 #define MANIFEST_PARTS_MAX 64
+/* An imported image whose position is unknown (a raw image): a restore
+ * takes it from the phone's own table, by name and exact size. */
+#define MANIFEST_REGION_ANY 0xffu
 
 typedef struct ManifestPartition {
         char name[64];

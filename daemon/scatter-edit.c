@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "macro.h"
+#include "partition-table.h"
+#include "scatter-edit.h"
+
+#define SCATTER_EDIT_MAX (16u * 1024u * 1024u)
+
+typedef struct Line {
+        const char *start;   /* the whole line, its end of line included */
+        size_t len;
+        const char *key;     /* after the indentation and an optional "- " */
+        size_t key_len;
+        const char *value;   /* trimmed */
+        size_t value_len;
+} Line;
+
+static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int fail(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return -EBADMSG;
+}
+
+static void line_split(Line *l) {
+        const char *p = l->start, *end = l->start + l->len, *colon;
+
+        l->key = l->value = NULL;
+        l->key_len = l->value_len = 0;
+        while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+        if (p + 1 < end && p[0] == '-' && p[1] == ' ')
+                p += 2;
+        while (p < end && *p == ' ')
+                p++;
+        colon = memchr(p, ':', (size_t) (end - p));
+        if (!colon || *p == '#')
+                return;
+        l->key = p;
+        l->key_len = (size_t) (colon - p);
+        p = colon + 1;
+        while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+        while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+        l->value = p;
+        l->value_len = (size_t) (end - p);
+}
+
+static bool key_is(const Line *l, const char *key) {
+        return l->key && l->key_len == strlen(key) && memcmp(l->key, key, l->key_len) == 0;
+}
+
+/* The line with its value replaced, its indentation and end of line kept. */
+static int emit_replaced(FILE *out, const Line *l, const char *value) {
+        const char *tail = l->value + l->value_len;
+
+        fwrite(l->start, 1, (size_t) (l->value - l->start), out);
+        fputs(value, out);
+        fwrite(tail, 1, (size_t) (l->start + l->len - tail), out);
+        return 0;
+}
+
+int scatter_edit_for_download(const uint8_t *data, size_t size, const char *const *names, const char *const *files,
+                              size_t n, char **ret, size_t *ret_size, char **ret_error) {
+        _cleanup_free_ Line *lines = NULL;
+        _cleanup_free_ bool *seen = NULL;
+        const char *text = (const char *) data;
+        size_t n_lines = 0, cap = 0, entry = SIZE_MAX;
+        bool v1_1 = false;
+        char *buf = NULL;
+        size_t buf_len = 0;
+        FILE *out;
+
+        *ret_error = NULL;
+        if (size > SCATTER_EDIT_MAX)
+                return fail(ret_error, "the scatter file is larger than %u MiB", SCATTER_EDIT_MAX >> 20);
+        if (memchr(data, 0, size))
+                return fail(ret_error, "the scatter file contains NUL bytes: it is not a text file");
+        for (size_t off = 0; off < size;) {
+                const char *nl = memchr(text + off, '\n', size - off);
+                size_t len = nl ? (size_t) (nl - (text + off)) + 1 : size - off;
+
+                if (n_lines == cap) {
+                        Line *l = realloc(lines, (cap = cap ? 2 * cap : 256) * sizeof(Line));
+
+                        if (!l)
+                                return -ENOMEM;
+                        lines = l;
+                }
+                lines[n_lines] = (Line) { .start = text + off, .len = len };
+                line_split(&lines[n_lines]);
+                if (key_is(&lines[n_lines], "config_version") && lines[n_lines].value_len >= 4 &&
+                    memcmp(lines[n_lines].value, "V1.1", 4) == 0)
+                        v1_1 = true;
+                n_lines++;
+                off += len;
+        }
+        if (!v1_1)
+                return fail(ret_error, "only V1.1.x scatter files (with a config_version: V1.1.x line) name an "
+                                       "image per partition; this one does not, so SP Flash Tool could not use it "
+                                       "for a Download");
+        seen = calloc(n ? n : 1, sizeof(bool));
+        if (!seen)
+                return -ENOMEM;
+
+        out = open_memstream(&buf, &buf_len);
+        if (!out)
+                return -ENOMEM;
+        /* one pass per entry: find its name first, since file_name may precede nothing else */
+        for (size_t i = 0; i < n_lines;) {
+                size_t end = i + 1;
+                ssize_t want = -1;
+                bool has_file = false, has_download = false;
+
+                if (!key_is(&lines[i], "partition_index")) {
+                        fwrite(lines[i].start, 1, lines[i].len, out);
+                        i++;
+                        continue;
+                }
+                while (end < n_lines && !key_is(&lines[end], "partition_index") &&
+                       !(lines[end].key && lines[end].start[0] == '-'))
+                        end++;
+                entry = i;
+                for (size_t k = i; k < end; k++)
+                        if (key_is(&lines[k], "partition_name")) {
+                                char name[64], canonical[64];
+
+                                snprintf(name, sizeof(name), "%.*s", (int) MIN(lines[k].value_len, 63u),
+                                         lines[k].value);
+                                partition_name_canonical(name, canonical, sizeof(canonical));
+                                for (size_t j = 0; j < n; j++)
+                                        if (streq(canonical, names[j]))
+                                                want = (ssize_t) j;
+                        }
+                for (size_t k = i; k < end; k++) {
+                        if (key_is(&lines[k], "file_name") && want >= 0) {
+                                emit_replaced(out, &lines[k], files[want]);
+                                has_file = true;
+                        } else if (key_is(&lines[k], "is_download")) {
+                                emit_replaced(out, &lines[k], want >= 0 ? "true" : "false");
+                                has_download = true;
+                        } else
+                                fwrite(lines[k].start, 1, lines[k].len, out);
+                }
+                if (want >= 0) {
+                        if (!has_file || !has_download) {
+                                fclose(out);
+                                free(buf);
+                                return fail(ret_error, "the scatter entry of %s has no %s line", names[want],
+                                            has_file ? "is_download" : "file_name");
+                        }
+                        seen[want] = true;
+                }
+                i = end;
+        }
+        if (fclose(out) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        for (size_t j = 0; j < n; j++)
+                if (!seen[j]) {
+                        free(buf);
+                        return fail(ret_error, "the scatter file has no %s partition%s: is it this phone's?",
+                                    names[j], entry == SIZE_MAX ? " (it has no partition entries at all)" : "");
+                }
+        *ret = buf;
+        *ret_size = buf_len;
+        return 0;
+}
