@@ -30,6 +30,9 @@ int restore_journal_parse(const char *text, size_t len, RestoreJournal *ret) {
         const char *p = text, *end = text + len;
         int r = 0;
 
+        if (memchr(text, 0, len))
+                return -EBADMSG;
+
         while (p < end && r >= 0) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p)), *eol = nl ?: end, *eq;
                 size_t vlen;
