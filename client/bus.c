@@ -80,6 +80,7 @@ static const PropertyField device_fields[] = {
         { "SLA", 'b', offsetof(DeviceInfo, sla) },
         { "DAA", 'b', offsetof(DeviceInfo, daa) },
         { "Present", 'b', offsetof(DeviceInfo, present) },
+        { "InterruptedRestore", 'r', offsetof(DeviceInfo, interrupted_backup) },
 };
 
 static int read_field(sd_bus_message *m, const PropertyField *f, DeviceInfo *d) {
@@ -90,6 +91,20 @@ static int read_field(sd_bus_message *m, const PropertyField *f, DeviceInfo *d) 
         switch (f->type) {
         case 's':
                 return read_string(m, (char **) p);
+        case 'r': {
+                const char *x, *y, *z;
+
+                r = sd_bus_message_read(m, "v", "(sss)", &x, &y, &z);
+                if (r < 0)
+                        return r;
+                free(d->interrupted_backup);
+                free(d->interrupted_snapshot);
+                free(d->interrupted_phase);
+                d->interrupted_backup = strdup(x);
+                d->interrupted_snapshot = strdup(y);
+                d->interrupted_phase = strdup(z);
+                return d->interrupted_backup && d->interrupted_snapshot && d->interrupted_phase ? 0 : -ENOMEM;
+        }
         case 'b':
                 r = sd_bus_message_read(m, "v", "b", &b);
                 *(bool *) p = b;
@@ -130,7 +145,8 @@ int device_info_read(sd_bus_message *m, DeviceInfo *d) {
 
 void device_info_done(DeviceInfo *d) {
         char **fields[] = { &d->path, &d->id, &d->state, &d->error, &d->error_name, &d->warning,
-                            &d->mode, &d->usb_path, &d->chip, &d->me_id, &d->soc_id };
+                            &d->mode, &d->usb_path, &d->chip, &d->me_id, &d->soc_id, &d->interrupted_backup,
+                            &d->interrupted_snapshot, &d->interrupted_phase };
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                 free(*fields[i]);

@@ -169,6 +169,8 @@ static void json_device(Json *j, const char *key, const DeviceInfo *d) {
         json_string(j, "error_name", d->error_name);
         json_string(j, "warning", d->warning);
         json_bool(j, "present", d->present);
+        json_string(j, "interrupted_restore", d->interrupted_backup);
+        json_string(j, "interrupted_restore_snapshot", d->interrupted_snapshot);
         json_end_object(j);
 }
 
@@ -219,6 +221,12 @@ static void print_device(const DeviceInfo *d) {
                 printf("           Note: %s\n", d->warning);
         if (d->error && *d->error)
                 printf("          Error: %s\n                 (%s)\n", d->error, or_dash(d->error_name));
+        if (d->interrupted_backup && *d->interrupted_backup)
+                printf("Interrupted restore: %s was being %s over the snapshot %s; the phone may hold a\n"
+                       "                 mix of both. Run 'mtknvctl restore --resume' to finish it, or\n"
+                       "                 'mtknvctl restore --resume --rollback' to go back.\n",
+                       d->interrupted_backup, d->interrupted_phase && strcmp(d->interrupted_phase, "rollback") == 0 ?
+                       "replaced by the snapshot (rollback)" : "written", d->interrupted_snapshot);
 }
 
 /* ------------------------------------------------------------ list / show */

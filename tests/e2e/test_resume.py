@@ -67,6 +67,9 @@ class TestUnplugDuringRestore(ResumeTestCase):
         want, snapshot, phase = self.interrupted(w)
         self.assertEqual(want, bid, res["message"])
         self.assertEqual(phase, "restore")
+        shown = w.ctl("show", key).stdout
+        self.assertIn("Interrupted restore: %s was being written" % bid, shown)
+        self.assertIn("restore --resume", shown)
         self.assertIn(key, snapshot)
         # the snapshot holds what the phone had before the restore began
         self.assertEqual(self.backup_images(w, snapshot)["nvram"], before["nvram"])
