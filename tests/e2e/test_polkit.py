@@ -72,6 +72,9 @@ class PolkitTestCase(RestoreTestCase):
         da = os.path.join(self.out, "da.bin")
         with open(da, "wb") as f:
             f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
+        self.archive = os.path.join(self.out, "backup.tar")
+        w.ctl("export-backup", bid, self.archive)
+        os.chmod(self.archive, 0o644)
         return w, bid, da
 
     def writes(self, w):
@@ -86,7 +89,7 @@ class TestPolkit(PolkitTestCase):
         self.assertEqual(self.nobody(w, "list").returncode, 0)
         jobs = len(w.jobs_new)
         for args in (("backup",), ("restore", "--yes", bid), ("export-backup", bid, self.out + "/x.tar"),
-                     ("add-da", da)):
+                     ("add-da", da), ("import", self.archive)):
             self.assert_denied(self.nobody(w, *args), "polkit is not running, so only root may")
         self.assertEqual(len(w.jobs_new), jobs)
         self.assertFalse(self.writes(w))
@@ -102,6 +105,7 @@ class TestPolkit(PolkitTestCase):
             "restore-foreign": ("restore", "--yes", "--dry-run", "--allow-foreign", bid),
             "export-backup": ("export-backup", bid, self.out + "/export.tar"),
             "manage": ("add-da", da),
+            "import-backup": ("import", self.archive),
         }
         for action, args in verbs.items():
             with self.subTest(action=action, allowed=False):
