@@ -4,6 +4,7 @@
 #   make check         build and run every test; ends with "N passed, N failed"
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build/asan/)
 #   make demo          a simulated phone appears and is identified by the daemon
+#   make bench         benchmarks against same-run baselines (tests/bench/README.md)
 #   make fuzz          build the libFuzzer targets (clang)
 #   make install       DESTDIR=... PREFIX=/usr
 #
@@ -175,6 +176,17 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@MTKNVD_BUILD=$(BUILD) $(PYTHON) tests/demo.py
 
+# make bench: latency, throughput, concurrency and idle cost, each against a
+# baseline measured in the same run (tests/bench/README.md); never part of check.
+$(BUILD)/bench/raw-reader: tests/bench/raw-reader.c daemon/protocol/brom-proto.h daemon/protocol/da-legacy-proto.h
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) -Idaemon/protocol $(call pc_cflags,libusb-1.0) -o $@ $< $(call pc_libs,libusb-1.0)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/raw-reader
+	@MTKNVD_BUILD=$(BUILD) $(PYTHON) tests/bench/run-bench.py
+
 # ---------------------------------------------------------------- install
 # desktop integration: the agent (autostart entry, user unit), file types,
 # file-manager actions and their wrapper, bash completion
@@ -239,6 +251,6 @@ clean:
 # keep objects make would otherwise treat as intermediate
 .SECONDARY:
 
-.PHONY: all fuzz deps check demo clean install uninstall
+.PHONY: all fuzz deps check demo bench clean install uninstall
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

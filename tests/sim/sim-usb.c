@@ -29,6 +29,7 @@ typedef struct Urb {
         int actual;
         uint8_t *in_data;             /* IN / control answer, copied at reap */
         /* USB model (rate= / latency-us=): */
+        uint64_t submit_us;
         uint64_t ready_us;            /* not reapable before (0: at once) */
         uint64_t deliver_us;          /* OUT: its bytes reach the phone then */
         uint8_t *out_data;            /* OUT bytes still on the wire */
@@ -63,6 +64,7 @@ struct SimDevice {
          * share it), busy until line_free_us; a timerfd wakes the main loop
          * at the next delivery or completion (µs precision). */
         uint64_t line_free_us;
+        uint64_t phone_input_us;      /* when the phone last got bytes (model time) */
         int timer_fd;
         guint timer_watch;
         uint64_t xfers_in, xfers_out;  /* bulk transfers completed / submitted */
@@ -223,6 +225,7 @@ static void model_service(SimDevice *d) {
                 if (!u->out_pending || u->deliver_us > now)
                         continue;
                 sim_phone_receive(d->phone, u->out_data, (size_t) u->buffer_length, u->deliver_us);
+                d->phone_input_us = u->deliver_us;
                 g_clear_pointer(&u->out_data, g_free);
                 u->out_pending = false;
                 u->done = true;
@@ -309,7 +312,8 @@ static gboolean on_tick(gpointer userdata) {
         g_mutex_lock(&d->lock);
         g_source_unref(d->tick);
         d->tick = NULL;
-        next = d->plugged ? sim_phone_tick(d->phone, now_us()) : 0;
+        d->phone_input_us = now_us();
+        next = d->plugged ? sim_phone_tick(d->phone, d->phone_input_us) : 0;
         fifo_update(d);
         check_gone(d);
         tick_arm(d, next);
@@ -429,6 +433,7 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
         u = g_new0(Urb, 1);
         u->data = urb_data;
         u->client = g_object_ref(client);
+        u->submit_us = now_us();
         u->type = urb->type;
         u->endpoint = urb->endpoint;
         u->buffer_length = urb->buffer_length;
@@ -468,6 +473,7 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
                 } else {
                         if (u->buffer_length > 0)
                                 sim_phone_receive(d->phone, buf->data, (size_t) u->buffer_length, now);
+                        d->phone_input_us = now;
                         u->done = true;
                         u->actual = u->buffer_length;
                         check_gone(d);
@@ -508,8 +514,11 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
                 u->actual = (int) n;
                 u->status = overflow ? -EOVERFLOW : 0;
                 d->xfers_in++;
+                /* The simulated phone answers in no time: the data may
+                 * move from when the phone had its input and the URB was
+                 * there, however long the simulator took to compute it. */
                 if (is_timed)
-                        u->ready_us = line_take(d, now_us(), (size_t) n) + latency;
+                        u->ready_us = line_take(d, MAX(u->submit_us, d->phone_input_us), (size_t) n) + latency;
                 check_gone(d);
         }
 }
@@ -837,6 +846,15 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         if (!umockdev_testbed_attach_ioctl(d->tb, d->devnode, d->handler, error))
                 return FALSE;
 
+        /* working before it shows in sysfs: a host that scans sysfs while
+         * the phone is being added (libusb_init) may open it at once */
+        g_mutex_lock(&d->lock);
+        d->plugged = true;
+        d->line_free_us = d->phone_input_us = 0;
+        d->xfers_in = d->xfers_out = 0;
+        tick_arm(d, sim_phone_tick(d->phone, now_us()));
+        g_mutex_unlock(&d->lock);
+
         /* 3. sysfs: the device and its two interfaces (umockdev-usb.md) */
         {
                 g_autoptr(GPtrArray) attrs = g_ptr_array_new(), props = g_ptr_array_new();
@@ -865,6 +883,10 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
                                                           (gchar **) attrs->pdata, (gchar **) props->pdata);
         }
         if (!d->syspath) {
+                g_mutex_lock(&d->lock);
+                d->plugged = false;
+                tick_arm(d, 0);
+                g_mutex_unlock(&d->lock);
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "umockdev refused device %s", d->port);
                 return FALSE;
         }
@@ -882,10 +904,6 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
                                                  "INTERFACE", "10/0/0", NULL);
 
         g_mutex_lock(&d->lock);
-        d->plugged = true;
-        d->line_free_us = 0;
-        d->xfers_in = d->xfers_out = 0;
-        tick_arm(d, sim_phone_tick(d->phone, now_us()));
         sim_phone_mark_plugged(d->phone, now_us());
         g_mutex_unlock(&d->lock);
 

@@ -1,0 +1,578 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""make bench: latency, throughput, concurrency and idle cost of mtknvd, each
+figure a ratio against a baseline measured in the same run.
+
+Method, figures and goals: tests/bench/README.md.  Prints a table and writes
+$MTKNVD_BUILD/bench/results.json.  Timed assertions never go into make check;
+this script reports missed goals but only fails when a measurement could not
+be taken.
+
+Environment: MTKNVD_BUILD (default build), MTKNVD_BENCH_PLUGS (P1 plugs per
+host, default 100), MTKNVD_BENCH_REPS (repetitions of the throughput runs,
+default 3), MTKNVD_BENCH_ONLY (comma-separated figure names, e.g. "P1,P5").
+"""
+
+import glob
+import json
+import math
+import os
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e"))
+import dbus  # noqa: E402
+from harness import BUILD, BUS_NAME, MANAGER_IFACE, MANAGER_PATH, OM_IFACE, TOP, World  # noqa: E402
+
+LINE_MBPS = 53.2        # USB 2.0 high speed: 13 x 512 bytes per 125 us microframe
+LATENCY_US = 125        # per transfer (tests/sim/README.md, "USB model")
+USB2 = "rate=%g,latency-us=%d" % (LINE_MBPS, LATENCY_US)
+WINDOW_MS = 2500        # the preloader's handshake window (brom.md 2.2; mtksim's default)
+PLUGS = int(os.environ.get("MTKNVD_BENCH_PLUGS", "100"))
+REPS = int(os.environ.get("MTKNVD_BENCH_REPS", "3"))
+ONLY = [x.strip().upper() for x in os.environ.get("MTKNVD_BENCH_ONLY", "").split(",") if x.strip()]
+RAW = os.path.join(BUILD, "bench", "raw-reader")
+MTKSIM = os.path.join(BUILD, "mtksim")
+TIMEOUT = 120
+
+rows = []               # the table
+details = {}            # everything measured, for results.json
+errors = []
+
+
+def now_us():
+    # CLOCK_MONOTONIC, the clock of mtksim's timestamps
+    return time.monotonic_ns() // 1000
+
+
+def log(msg):
+    print("  .. " + msg, flush=True)
+
+
+def row(figure, what, value, unit, baseline, ratio, goal, met, note=""):
+    rows.append({"figure": figure, "what": what, "value": value, "unit": unit, "baseline": baseline,
+                 "ratio": ratio, "goal": goal, "met": met, "note": note})
+
+
+def pct(values, p):
+    """Nearest-rank percentile."""
+    v = sorted(values)
+    return v[max(0, math.ceil(p / 100.0 * len(v)) - 1)]
+
+
+def parse_stats(reply):
+    out = {}
+    for item in reply.split():
+        if "=" in item:
+            k, v = item.split("=", 1)
+            out[k] = v
+    return out
+
+
+def num(st, key):
+    return int(st[key])
+
+
+def control(path, line):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        s.sendall((line + "\n").encode())
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    reply = buf.decode().strip()
+    if not reply.startswith("ok"):
+        raise RuntimeError("mtksim refused %r: %s" % (line, reply))
+    return reply[2:].strip()
+
+
+# ------------------------------------------------------------------ /proc
+
+def children(pid):
+    out = []
+    for t in glob.glob("/proc/%d/task/*/children" % pid):
+        with open(t) as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+def process_of(sim_pid, name):
+    """The process mtksim runs (the daemon, the raw reader)."""
+    for pid in children(sim_pid):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip().startswith(name[:15]):
+                    return pid
+        except OSError:
+            pass
+    raise RuntimeError("no %s under mtksim %d" % (name, sim_pid))
+
+
+def switches(pid):
+    """Context switches of every thread: each one is a wakeup (or a preemption)."""
+    n = 0
+    for t in glob.glob("/proc/%d/task/*/status" % pid):
+        with open(t) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"):
+                    n += int(v)
+    return n
+
+
+def memory(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "Threads"):
+                out[k] = int(v.split()[0])
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Pss", "Private_Clean", "Private_Dirty"):
+                out[k] = int(v.split()[0])
+    out["USS"] = out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)
+    return out  # kB
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_window(pid, seconds):
+    """Wakeups per second and memory of a process left alone for seconds."""
+    a = switches(pid)
+    time.sleep(seconds)
+    b = switches(pid)
+    return (b - a) / seconds, memory(pid)
+
+
+# ------------------------------------------------------------------ raw reader world
+
+class RawWorld:
+    """mtksim with build/bench/raw-reader as its command."""
+
+    def __init__(self, phones, args):
+        self.tmp = tempfile.mkdtemp(prefix="mtknvd-bench-")
+        self.control_path = os.path.join(self.tmp, "control")
+        cmd = [MTKSIM, "--control", self.control_path]
+        for p in phones:
+            cmd += ["--phone", p]
+        cmd += ["--", RAW] + list(args)
+        self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.buf = b""
+
+    def line(self, timeout=60):
+        """The next line raw-reader printed (unbuffered: select() must see what is unread)."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            r, _, _ = select.select([self.p.stdout], [], [], max(0, deadline - time.monotonic()))
+            if not r:
+                break
+            chunk = os.read(self.p.stdout.fileno(), 4096)
+            if not chunk:
+                raise RuntimeError("raw-reader ended: %s" % self.p.stderr.read().decode(errors="replace"))
+            self.buf += chunk
+        if b"\n" not in self.buf:
+            if os.environ.get("MTKNVD_BENCH_DEBUG"):
+                for pid in children(self.p.pid):
+                    os.system("gdb -p %d -batch -ex 'thread apply all bt' 2>/dev/null | grep '^#'" % pid)
+            self.p.terminate()
+            raise RuntimeError("raw-reader said nothing for %ds: %s"
+                               % (timeout, self.p.stderr.read().decode(errors="replace")))
+        s, self.buf = self.buf.split(b"\n", 1)
+        return s.decode().strip()
+
+    def until(self, prefix):
+        while True:
+            s = self.line()
+            if s.startswith(prefix):
+                return s
+
+    def control(self, line):
+        return control(self.control_path, line)
+
+    def stats(self, phone):
+        return parse_stats(self.control("stats " + phone))
+
+    def wait_control(self):
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.control_path):
+            if time.monotonic() > deadline or self.p.poll() is not None:
+                raise RuntimeError("mtksim did not start")
+            time.sleep(0.01)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.terminate()  # mtksim forwards SIGTERM; raw-reader --hold then ends
+            try:
+                self.p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return self.p.returncode
+
+
+def raw_read(phone_keys, args):
+    """One raw-reader read run; the phone's stats when it is done."""
+    rw = RawWorld(["id=r,start=da" + ("," + phone_keys if phone_keys else "")], ["read", "--hold"] + list(args))
+    try:
+        out = []
+        while True:
+            s = rw.line()
+            if s == "done":
+                break
+            out.append(s)
+        st = rw.stats("r")
+    finally:
+        rc = rw.close()
+    if rc != 0:
+        raise RuntimeError("raw-reader failed (%s): %s" % (rc, out))
+    return st
+
+
+# ------------------------------------------------------------------ daemon world helpers
+
+class Daemon:
+    """harness.World plus the timestamps of Backup objects as they appear."""
+
+    def __init__(self, phones, config="AutoBackup=never\n", daemon_args=()):
+        self.w = World(phones=phones, config=config, daemon_args=list(daemon_args))
+        self.added_at = {}
+        self.w.bus.add_signal_receiver(self._on_added, "InterfacesAdded", OM_IFACE, None, "/")
+        self.pid = process_of(self.w.sim.pid, "mtknvd")
+
+    def _on_added(self, path, ifaces):
+        if "org.mtknvd.MtkNv1.Backup" in ifaces:
+            self.added_at.setdefault(str(path), now_us())
+
+    def wait_ready(self, phone):
+        port = self.w.stats(phone)["port"]
+        found = []
+
+        def ready():
+            for path, p in self.w.objects.items():
+                if p.get("Present") and p.get("State") == "ready" and p.get("UsbPath") == port:
+                    found.append(path)
+                    return True
+            return False
+        self.w.wait_until(ready, "%s ready" % phone, TIMEOUT)
+        return found[0]
+
+    def wait_gone(self, path):
+        self.w.wait_until(lambda: not self.w.objects.get(path, {}).get("Present", False), "phone left", TIMEOUT)
+
+    def backup(self, dev):
+        job = self.w.bus.call_blocking(BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Backup", "oa{sv}", (dev, {}))
+        ok, msg = self.w.wait_job(str(job), TIMEOUT)
+        if not ok:
+            raise RuntimeError("backup failed: " + msg)
+
+    def restore(self, dev, backup):
+        job = self.w.bus.call_blocking(BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Restore", "ooa{sv}",
+                                       (dev, backup, {}))
+        ok, msg = self.w.wait_job(str(job), TIMEOUT)
+        if not ok:
+            raise RuntimeError("restore failed: " + msg)
+
+    def close(self):
+        rc = self.w.stop()
+        self.w.close()
+        return rc
+
+
+def read_window_mbps(st):
+    """DA READ bytes over the time from the first READ/WRITE opcode to the last one's end."""
+    return num(st, "read_bytes") / (num(st, "rw_last_us") - num(st, "rw_first_us"))
+
+
+def read_cmd_mbps(st):
+    """DA READ bytes over the time spent inside READ commands (opcode to last ACK)."""
+    return num(st, "read_bytes") / num(st, "read_us")
+
+
+def write_cmd_mbps(st):
+    return num(st, "write_bytes") / num(st, "write_us")
+
+
+# ------------------------------------------------------------------ P1
+
+def bench_p1():
+    """Hotplug -> first handshake byte at the phone, daemon vs a minimal libusb reaction."""
+    phone = "id=h,unplugged=1," + USB2
+    d = Daemon([phone], daemon_args=["--grace-period=3600"])
+    daemon_ms = []
+    try:
+        dev = None
+        for i in range(PLUGS):
+            d.w.control("plug h")
+            dev = d.wait_ready("h")
+            st = d.w.stats("h")
+            daemon_ms.append((num(st, "first_rx_us") - num(st, "plug_us")) / 1000.0)
+            d.w.control("unplug h")
+            d.wait_gone(dev)
+    finally:
+        d.close()
+    rw = RawWorld([phone], ["hotplug", str(PLUGS), "--hold"])
+    raw_ms = []
+    try:
+        rw.until("ready")  # its libusb hotplug monitor listens: plugs may come
+        for i in range(PLUGS):
+            rw.control("plug h")
+            rw.until("arrived")
+            st = rw.stats("h")
+            raw_ms.append((num(st, "first_rx_us") - num(st, "plug_us")) / 1000.0)
+            rw.control("unplug h")
+        rw.until("done")
+    finally:
+        rw.close()
+    details["P1"] = {"daemon_ms": daemon_ms, "raw_ms": raw_ms}
+    dm, dp = statistics.median(daemon_ms), pct(daemon_ms, 99)
+    rm, rp = statistics.median(raw_ms), pct(raw_ms, 99)
+    row("P1", "hotplug -> first handshake byte, median (%d plugs)" % len(daemon_ms), dm, "ms", rm, dm / rm,
+        "p99 < %d ms window" % WINDOW_MS, dp < WINDOW_MS, "baseline: minimal libusb hotplug reaction")
+    row("P1", "hotplug -> first handshake byte, p99", dp, "ms", rp, dp / rp, "< %d ms" % WINDOW_MS, dp < WINDOW_MS,
+        "window margin %.0fx" % (WINDOW_MS / dp))
+
+
+# ------------------------------------------------------------------ P2
+
+def bench_p2():
+    """Uncapped: the daemon's backup read throughput over a minimal synchronous reader's."""
+    d = Daemon(["id=u,unplugged=1"], daemon_args=["--grace-period=3600"])
+    dm, rm, dcpu = [], [], []
+    try:
+        for i in range(REPS + 2):
+            d.w.control("plug u")
+            dev = d.wait_ready("u")
+            c0 = cpu_seconds(d.pid)
+            d.backup(dev)
+            dcpu.append(cpu_seconds(d.pid) - c0)
+            st = d.w.stats("u")
+            dm.append(read_window_mbps(st))
+            d.wait_gone(dev)  # the phone reboots after a backup
+            # the baseline right after, so both see the same machine load
+            rm.append(read_window_mbps(raw_read("", [])))
+            log("P2 run %d: daemon %.1f MB/s, raw %.1f MB/s" % (i + 1, dm[-1], rm[-1]))
+    finally:
+        d.close()
+    # each daemon run is paired with the raw run right after it: the ratio of a
+    # pair sees one machine load; the figure is the median of the pair ratios
+    ratios = [a / b for a, b in zip(dm, rm)]
+    details["P2"] = {"daemon_mbps": dm, "raw_mbps": rm, "pair_ratios": ratios, "daemon_cpu_s_per_backup": dcpu,
+                     "bytes_per_backup": num(st, "read_bytes")}
+    a, b, q = statistics.median(dm), statistics.median(rm), statistics.median(ratios)
+    row("P2", "backup read throughput, uncapped (median of %d pairs)" % len(ratios), a, "MB/s", b, q, ">= 0.9",
+        q >= 0.9, "baseline: raw-reader, synchronous, same READ stream; daemon CPU %.2f s per backup"
+        % statistics.median(dcpu))
+
+
+# ------------------------------------------------------------------ P3, P4, P6
+
+def bench_capped():
+    """One world, every phone on the USB 2.0 model: single backups (P6, P3 read, P4 baseline),
+    restores (P3 write), then eight phones at once (P4)."""
+    solos = ["s%d" % i for i in range(REPS)]
+    multi = ["m%d" % i for i in range(8)]
+    phones = ["id=%s,unplugged=1,%s" % (p, USB2) for p in solos + multi]
+    d = Daemon(phones, config="AutoBackup=first-seen\n", daemon_args=["--grace-period=3600"])
+    t1, floor, rd, wr, xfers = [], [], [], [], []
+    try:
+        for s in solos:
+            before = set(d.added_at)
+            d.w.control("plug " + s)
+            d.w.wait_until(lambda: len(set(d.added_at) - before) == 1, "backup of " + s, TIMEOUT)
+            path = (set(d.added_at) - before).pop()
+            st = d.w.stats(s)
+            t1.append((d.added_at[path] - num(st, "plug_us")) / 1e6)
+            wire = (num(st, "bytes_in") + num(st, "bytes_out")) / LINE_MBPS / 1e6
+            floor.append(wire)
+            rd.append(read_cmd_mbps(st))
+            xfers.append(num(st, "xfers_in") + num(st, "xfers_out"))
+            d.w.wait_until(lambda: not any(o.get("Present") for o in d.w.objects.values()), "reboot", TIMEOUT)
+            # P3 write: restore the backup just made onto the same phone
+            d.w.control("plug " + s)
+            dev = d.wait_ready(s)
+            d.restore(dev, path)
+            st = d.w.stats(s)
+            wr.append(write_cmd_mbps(st))
+            d.w.wait_until(lambda: not any(o.get("Present") for o in d.w.objects.values()), "reboot", TIMEOUT)
+            log("capped %s: plug->backup %.2f s (wire %.2f s), read %.1f MB/s, write %.1f MB/s"
+                % (s, t1[-1], wire, rd[-1], wr[-1]))
+
+        # P4: eight phones at once
+        before = set(d.added_at)
+        cpu_d0, cpu_s0 = cpu_seconds(d.pid), cpu_seconds(d.w.sim.pid)
+        for m in multi:
+            d.w.control("plug " + m)
+        first_plug = num(d.w.stats(multi[0]), "plug_us")
+        d.w.wait_until(lambda: len(set(d.added_at) - before) == len(multi), "8 backups", 300)
+        t8 = (max(d.added_at[p] for p in set(d.added_at) - before) - first_plug) / 1e6
+        cpu_d, cpu_s = cpu_seconds(d.pid) - cpu_d0, cpu_seconds(d.w.sim.pid) - cpu_s0
+        log("8 phones: %.2f s (daemon CPU %.2f s, mtksim CPU %.2f s)" % (t8, cpu_d, cpu_s))
+    finally:
+        d.close()
+
+    # references on the same line model: the minimal reader, synchronous and pipelined
+    refs = {}
+    for name, args in (("sync", []), ("pipelined", ["--depth", "4", "--urb", "262144"])):
+        st = raw_read(USB2, args + ["--write", "--passes", "2"])
+        refs[name] = {"read": read_cmd_mbps(st), "write": write_cmd_mbps(st)}
+        log("raw-reader %s capped: read %.1f MB/s, write %.1f MB/s" % (name, refs[name]["read"],
+                                                                      refs[name]["write"]))
+
+    details["capped"] = {"plug_to_backup_s": t1, "wire_floor_s": floor, "read_mbps": rd, "write_mbps": wr,
+                         "transfers": xfers, "eight_phones_s": t8, "eight_daemon_cpu_s": cpu_d,
+                         "eight_mtksim_cpu_s": cpu_s, "raw_reference": refs}
+    r, w = statistics.median(rd), statistics.median(wr)
+    row("P3", "read rate at the USB 2.0 model", r, "MB/s", LINE_MBPS, r / LINE_MBPS, ">= 0.9", r / LINE_MBPS >= 0.9,
+        "baseline: line rate; raw-reader reaches %.2f sync, %.2f pipelined"
+        % (refs["sync"]["read"] / LINE_MBPS, refs["pipelined"]["read"] / LINE_MBPS))
+    row("P3", "write rate at the USB 2.0 model", w, "MB/s", LINE_MBPS, w / LINE_MBPS, ">= 0.9", w / LINE_MBPS >= 0.9,
+        "baseline: line rate; raw-reader reaches %.2f sync, %.2f pipelined"
+        % (refs["sync"]["write"] / LINE_MBPS, refs["pipelined"]["write"] / LINE_MBPS))
+    one = statistics.median(t1)
+    row("P4", "8 phones at once, capped: wall time", t8, "s", one, t8 / one, "<= 1.3", t8 / one <= 1.3,
+        "baseline: one phone alone; CPU daemon %.1f s, mtksim %.1f s" % (cpu_d, cpu_s))
+    fl = statistics.median(floor)
+    row("P6", "plug-in -> verified backup, MT6735, capped", one, "s", fl, one / fl, "<= 1.2", one / fl <= 1.2,
+        "baseline: bytes on the wire / line rate")
+
+
+# ------------------------------------------------------------------ P5
+
+def bench_p5():
+    """Idle cost with and without a phone; the exit-on-idle delay."""
+    grace, idle_exit, window = 0.5, 6.0, 4.0
+    d = Daemon(["id=i"], daemon_args=["--grace-period=%g" % grace, "--exit-on-idle=%g" % idle_exit])
+    try:
+        dev = d.wait_ready("i")
+        time.sleep(0.5)  # let the identification's last replies settle
+        wk_phone, mem_phone = idle_window(d.pid, window)
+        removed = []
+        d.w.bus.add_signal_receiver(lambda path, ifaces: removed.append(now_us()), "InterfacesRemoved", OM_IFACE,
+                                    None, "/")
+        d.w.expected_exit = True
+        d.w.control("unplug i")
+        d.w.wait_until(lambda: removed, "device removed", TIMEOUT)
+        t_removed = removed[0]
+        time.sleep(0.3)
+        wk_none, mem_none = idle_window(d.pid, window)
+        d.w.wait_until(lambda: d.w.owner_gone, "idle exit", idle_exit * 3)
+        t_exit = now_us()
+        rc = d.w.sim.wait(timeout=60)
+    finally:
+        d.close()
+    delay = (t_exit - t_removed) / 1e6
+
+    # the baseline: the minimal libusb program holding the phone, then without it
+    rw = RawWorld(["id=i"], ["idle"])
+    try:
+        rw.until("done")
+        pid = process_of(rw.p.pid, "raw-reader")
+        time.sleep(0.5)
+        rwk_phone, rmem_phone = idle_window(pid, window)
+        rw.control("unplug i")
+        time.sleep(0.3)
+        rwk_none, rmem_none = idle_window(pid, window)
+    finally:
+        rw.close()
+    details["P5"] = {"daemon_with_phone": {"wakeups_per_s": wk_phone, "memory_kB": mem_phone},
+                     "daemon_without_phone": {"wakeups_per_s": wk_none, "memory_kB": mem_none},
+                     "raw_with_phone": {"wakeups_per_s": rwk_phone, "memory_kB": rmem_phone},
+                     "raw_without_phone": {"wakeups_per_s": rwk_none, "memory_kB": rmem_none},
+                     "exit_delay_s": delay, "exit_on_idle_s": idle_exit, "exit_status": rc}
+
+    def ratio(a, b):
+        return a / b if b else (1.0 if a == 0 else float("inf"))
+    row("P5", "idle wakeups/s, phone connected", wk_phone, "1/s", rwk_phone, ratio(wk_phone, rwk_phone), "0",
+        wk_phone == 0, "baseline: raw-reader holding the phone; %.0f s window" % window)
+    row("P5", "idle wakeups/s, no phone", wk_none, "1/s", rwk_none, ratio(wk_none, rwk_none), "0", wk_none == 0,
+        "baseline: raw-reader after the unplug")
+    for label, mem, rmem in (("phone connected", mem_phone, rmem_phone), ("no phone", mem_none, rmem_none)):
+        rss = mem["VmRSS"] / 1024.0
+        row("P5", "resident memory (VmRSS), " + label, rss, "MiB", rmem["VmRSS"] / 1024.0,
+            mem["VmRSS"] / rmem["VmRSS"], "<= 4 MiB", rss <= 4.0,
+            "anon %.1f, file %.1f, PSS %.1f, private %.1f MiB" % (mem["RssAnon"] / 1024.0, mem["RssFile"] / 1024.0,
+                                                                 mem["Pss"] / 1024.0, mem["USS"] / 1024.0))
+    row("P5", "exit-on-idle: last phone gone -> exit", delay, "s", idle_exit, delay / idle_exit,
+        "1.0 .. 1.1", 1.0 <= delay / idle_exit <= 1.1 and rc == 0, "ExitOnIdleSec=%g, exit status %s" % (idle_exit, rc))
+
+
+# ------------------------------------------------------------------ main
+
+def fmt(v):
+    if isinstance(v, float):
+        return "%.3g" % v if abs(v) < 10 else "%.1f" % v
+    return str(v)
+
+
+def print_table():
+    head = ("figure", "what", "value", "baseline", "ratio", "goal", "status")
+    lines = []
+    for r in rows:
+        met = r["met"]
+        lines.append((r["figure"], r["what"], "%s %s" % (fmt(r["value"]), r["unit"]),
+                      "%s %s" % (fmt(r["baseline"]), r["unit"]) if r["baseline"] is not None else "-",
+                      fmt(r["ratio"]) if r["ratio"] is not None else "-", r["goal"],
+                      "met" if met is True else "MISSED" if met is False else str(met)))
+    widths = [max(len(str(x[i])) for x in [head] + lines) for i in range(len(head))]
+    sep = "  "
+    print()
+    print(sep.join(h.ljust(w) for h, w in zip(head, widths)))
+    print(sep.join("-" * w for w in widths))
+    for ln, r in zip(lines, rows):
+        print(sep.join(str(x).ljust(w) for x, w in zip(ln, widths)))
+        if r["note"]:
+            print(" " * (widths[0] + len(sep)) + "  " + r["note"])
+    print()
+
+
+def main():
+    for exe in (MTKSIM, RAW, os.path.join(BUILD, "mtknvd")):
+        if not os.access(exe, os.X_OK):
+            print("run-bench: %s is missing; run make bench" % exe)
+            return 2
+    t0 = time.monotonic()
+    print("mtknvd benchmarks: %d CPUs, load %.2f; USB 2.0 model: %s" % (os.cpu_count(), os.getloadavg()[0], USB2),
+          flush=True)
+    for name, fn in (("P1", bench_p1), ("P2", bench_p2), ("P3", bench_capped), ("P5", bench_p5)):
+        covers = {"P3": ("P3", "P4", "P6")}.get(name, (name,))
+        if ONLY and not any(c in ONLY for c in covers):
+            continue
+        print("%s ..." % "/".join(covers), flush=True)
+        t = time.monotonic()
+        try:
+            fn()
+        except Exception as e:  # a measurement that could not be taken
+            errors.append("%s: %s" % (name, e))
+            traceback.print_exc()
+            row(name, "measurement failed", str(e).splitlines()[0][:60], "", None, None, "-", "error")
+        log("%s took %.0f s" % ("/".join(covers), time.monotonic() - t))
+    print_table()
+    out = os.path.join(BUILD, "bench", "results.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"line_mbps": LINE_MBPS, "latency_us": LATENCY_US, "plugs": PLUGS, "reps": REPS,
+                   "cpus": os.cpu_count(), "loadavg_start": None, "seconds": time.monotonic() - t0,
+                   "figures": rows, "details": details, "errors": errors}, f, indent=1)
+    print("results: %s (%.0f s)" % (os.path.relpath(out, TOP), time.monotonic() - t0))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
