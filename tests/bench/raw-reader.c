@@ -26,6 +26,7 @@
  *   raw-reader idle
  *        Open the phone, claim its data interface and wait (for --hold).
  *
+ * --port N: only the phone on root-hub port N (mtksim's 1-N).
  * --hold: after the work print "done" and wait for SIGTERM (mtksim forwards
  * it), so the caller can read mtksim's stats before the world ends.
  */
@@ -64,6 +65,7 @@ static libusb_device_handle *h;
 static unsigned opt_passes = 2, opt_depth = 0;
 static uint32_t opt_packet = 0x100000, opt_urb = 0x10000;
 static bool opt_write = false, opt_hold = false;
+static int opt_port = 0;
 
 static double now_s(void) {
         struct timespec ts;
@@ -288,8 +290,12 @@ static void write_part(uint64_t addr, uint64_t len, const uint8_t *src) {
 
 static libusb_device *arrived;
 
+static bool wanted(libusb_device *dev) {
+        return opt_port == 0 || libusb_get_port_number(dev) == opt_port;
+}
+
 static int on_hotplug(libusb_context *c, libusb_device *dev, libusb_hotplug_event ev, void *ud) {
-        if (!arrived)
+        if (!arrived && wanted(dev))
                 arrived = libusb_ref_device(dev);
         return 0;
 }
@@ -315,7 +321,7 @@ static void wait_arrival(bool scan) {
                         struct libusb_device_descriptor dd;
 
                         if (libusb_get_device_descriptor(list[k], &dd) == 0 && dd.idVendor == BROM_USB_VID_MEDIATEK &&
-                            dd.idProduct == BROM_USB_PID_PRELOADER)
+                            dd.idProduct == BROM_USB_PID_PRELOADER && wanted(list[k]))
                                 arrived = libusb_ref_device(list[k]);
                 }
                 if (n >= 0)
@@ -417,7 +423,8 @@ static int mode_read(void) {
                 }
         }
         t1 = now_s();
-        printf("read %" PRIu64 " bytes in %.3f s: %.1f MB/s\n", bytes, t1 - t0, (double) bytes / (t1 - t0) / 1e6);
+        printf("read %" PRIu64 " bytes in %.3f s: %.1f MB/s t0=%.6f t1=%.6f\n", bytes, t1 - t0,
+               (double) bytes / (t1 - t0) / 1e6, t0, t1);
         if (opt_write) {
                 bytes = 0;
                 t0 = now_s();
@@ -469,6 +476,7 @@ int main(int argc, char *argv[]) {
                 { "passes", required_argument, NULL, 'p' }, { "packet", required_argument, NULL, 'P' },
                 { "depth", required_argument, NULL, 'd' },  { "urb", required_argument, NULL, 'u' },
                 { "write", no_argument, NULL, 'w' },        { "hold", no_argument, NULL, 'H' },
+                { "port", required_argument, NULL, 'o' },
                 {}
         };
         libusb_hotplug_callback_handle cb;
@@ -482,6 +490,7 @@ int main(int argc, char *argv[]) {
                 case 'u': opt_urb = (uint32_t) strtoul(optarg, NULL, 0); break;
                 case 'w': opt_write = true; break;
                 case 'H': opt_hold = true; break;
+                case 'o': opt_port = atoi(optarg); break;
                 default: return 2;
                 }
         if (optind >= argc || opt_packet == 0 || opt_packet % MPS || opt_urb == 0 || opt_urb % MPS) {
