@@ -27,6 +27,8 @@ import tempfile
 import unittest
 
 from harness import BUILD, TOP, WorldTestCase
+from test_backup import IDENTITY, scatter_text
+from test_restore import RestoreTestCase
 
 MAKE_BUILD = os.environ.get("MTKNVD_BUILD", "build")
 MTKNVCTL = os.path.join(BUILD, "mtknvctl")
@@ -291,6 +293,13 @@ class TestDesktopFiles(unittest.TestCase):
         r, calls = run(["/x/NVRAM.img", "/x/backup.tar"])
         self.assertEqual(calls, ["import --spflash /x/NVRAM.img", "--json import /x/backup.tar",
                                  "restore mt6735_ab/20260101T000000Z-import"])
+        # the rest of the identity set read back into the same folder goes along
+        rb = os.path.join(tmp, "readback")
+        os.makedirs(rb)
+        for name in ("nvram.img", "nvdata.img", "protect1.bin", "boot.img", "MT6735_Android_scatter.txt"):
+            open(os.path.join(rb, name), "w").close()
+        r, calls = run(["import-spflash", os.path.join(rb, "nvram.img")])
+        self.assertEqual(calls, ["import --spflash {0}/nvram.img {0}/nvdata.img {0}/protect1.bin".format(rb)])
         r, calls = run([], env_extra={"NAUTILUS_SCRIPT_SELECTED_FILE_PATHS": "/x/nvram.bin\n"})
         self.assertEqual(calls, ["import --spflash /x/nvram.bin"])
         r, calls = run([])
@@ -375,3 +384,68 @@ class TestMimeAndCompletion(WorldTestCase):
             self.assertEqual(got[2], {backup["device_key"]})
             self.assertEqual(got[3], {backup["id"]})
             self.assertEqual(got[4], {device})
+
+
+class TestFileActionWithDaemon(RestoreTestCase):
+    """The wrapper with the real mtknvctl: what a click in the file manager does."""
+
+    def action(self, w, *args, answer=b""):
+        """Run the installed wrapper on a terminal (a pty), typing answer."""
+        dest = os.path.join(w.tmp, "dest")
+        if not os.path.exists(dest):
+            make_install(dest)
+        env = dict(w.env(), MTKNVCTL=MTKNVCTL)
+        master, slave = pty.openpty()
+        try:
+            os.write(master, answer)
+            r = subprocess.run([os.path.join(dest, "usr/libexec/mtknvd-file-action")] + list(args), stdin=slave,
+                               capture_output=True, text=True, env=env, timeout=120)
+        finally:
+            os.close(master)
+            os.close(slave)
+        return r
+
+    def test_restore_archive_to_connected_phone(self):
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        original = {n: self.read_part(storage, n) for n in IDENTITY}
+        bid = next(iter(w.backups.values()))["Id"]
+        archive = os.path.join(w.tmp, "phone.mtknvd.tar")
+        w.ctl("export-backup", bid, archive)
+        self.scribble(storage)
+        self.replug_ready(w)
+        r = self.action(w, "restore", archive, answer=b"y\n")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Imported %s as backup" % archive, r.stdout)
+        for n in IDENTITY:
+            self.assertEqual(self.read_part(storage, n), original[n], n + " not restored")
+
+    def test_restore_needs_a_yes(self):
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        archive = os.path.join(w.tmp, "phone.mtknvd.tar")
+        w.ctl("export-backup", next(iter(w.backups.values()))["Id"], archive)
+        self.scribble(storage)
+        wiped = self.read_part(storage, "nvram")
+        self.replug_ready(w)
+        r = self.action(w, archive, answer=b"n\n")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(self.read_part(storage, "nvram"), wiped)
+
+    def test_import_spflash_readback_folder(self):
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        rb = os.path.join(w.tmp, "readback")
+        os.mkdir(rb)
+        with open(os.path.join(rb, "MT6735_Android_scatter.txt"), "w") as f:
+            f.write(scatter_text())
+        for n in IDENTITY:
+            with open(os.path.join(rb, n + ".img"), "wb") as f:
+                f.write(self.read_part(storage, n))
+        before = set(w.backups)
+        r = self.action(w, os.path.join(rb, "nvram.img"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        w.wait_until(lambda: len(w.backups) > len(before), "the readback published as a backup")
+        new = [b for p, b in w.backups.items() if p not in before][0]
+        self.assertEqual(new["Source"], "import")
+        self.assertEqual(sorted(p[0] for p in new["Partitions"]), sorted(IDENTITY))
