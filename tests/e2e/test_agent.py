@@ -160,6 +160,16 @@ class TestAgent(WorldTestCase):
         self.assertNotEqual(rid, 0, "the result does not replace the phone's earlier bubble")
         self.assertEqual(hints["category"], "transfer.complete")
         self.assertTrue(any(n[1].startswith("Backing up") for n in s.notes), s.describe())
+        # The phone reboots and leaves; its object stays for the grace period.
+        # That is no new phone: the bubble saying "backed up" stays.  A phone
+        # plugged in afterwards is the barrier: the agent handles events in
+        # order, so whatever the reboot caused was notified before it.
+        w.wait_until(lambda: any(p["UsbPath"] == "1-2" and p["State"] == "disconnected" for p in w.objects.values()),
+                     "phone rebooted")
+        w.control("add id=phone2")
+        s.wait_note(lambda su, b: "detected" in su.lower() and "USB 1-3" in b, "the next phone detected")
+        self.assertEqual(len([n for n in s.notes if "detected" in n[1].lower() and "USB 1-2" in n[2]]), 1,
+                         s.describe())
         # the mock's call log says the same as its signals
         self.assertEqual([c[1][3] for c in s.mock_calls()], [n[1] for n in s.notes])
         self.assertEqual(s.stop_agent(), 0)
