@@ -222,3 +222,20 @@ class TestAgent(WorldTestCase):
             self.assertEqual(w.sim.wait(timeout=60), 0)
         self.assertIsNone(s.agent.poll(), "the agent did not survive the daemon's exits")
         self.assertEqual(s.stop_agent(), 0)
+
+    def test_restore(self):
+        w = self.world(config="AutoBackup=first-seen\n", daemon_args=["--grace-period=60"])
+        w.wait_until(lambda: len(w.backups) == 1, "automatic backup")
+        w.wait_until(lambda: all(p["State"] == "disconnected" for p in w.objects.values()), "phone rebooted")
+        s = Session(w)
+        self.addCleanup(s.close)
+        s.start_agent()
+        # the phone comes back to the object it had: the agent saw it only unplugged
+        w.control("replug phone0")
+        s.wait_note(lambda su, b: "detected" in su.lower(), "phone detected")
+        bid = next(iter(w.backups.values()))["Id"]
+        w.ctl("restore", "--yes", bid)
+        rid, summary, body, hints = s.wait_note(lambda su, b: "restored" in su, "phone restored")
+        self.assertEqual(summary, "MT6735 phone restored")
+        self.assertTrue(any(n[1].startswith("Restoring MT6735") for n in s.notes), s.describe())
+        self.assertEqual(s.stop_agent(), 0)
