@@ -3,29 +3,18 @@
 #include <archive_entry.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "backup-import.h"
 #include "log.h"
 #include "macro.h"
+#include "parse-error.h"
 #include "partition-table.h"
 
 /* the largest identity partition seen in the scatter corpus is 64 MiB */
 #define IMPORT_IMAGE_MAX (256ull * 1024 * 1024)
 #define IMPORT_MANIFEST_MAX (1024u * 1024u)
-
-static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return -EBADMSG;
-}
 
 ImportSet *import_set_free(ImportSet *s) {
         if (!s)
@@ -63,7 +52,7 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
         archive_read_support_filter_all(a);
         if (archive_read_open_memory(a, data, size) != ARCHIVE_OK) {
                 archive_read_free(a);
-                return fail(ret_error, "not a tar archive");
+                return parse_error(ret_error, "not a tar archive");
         }
         /* collect: the manifest, and every other regular member by its base name */
         for (;;) {
@@ -78,7 +67,7 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
                         break;
                 }
                 if (r != ARCHIVE_OK) {
-                        r = fail(ret_error, "the archive is damaged (%s)", archive_error_string(a) ?: "?");
+                        r = parse_error(ret_error, "the archive is damaged (%s)", archive_error_string(a) ?: "?");
                         break;
                 }
                 r = 0;
@@ -87,17 +76,17 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
                 if (!name || archive_entry_filetype(e) != AE_IFREG)
                         continue;
                 if (len < 0 || (uint64_t) len > IMPORT_IMAGE_MAX) {
-                        r = fail(ret_error, "member %s is too large", name);
+                        r = parse_error(ret_error, "member %s is too large", name);
                         break;
                 }
                 if (streq(basename_of(name), "manifest.yaml")) {
                         if (manifest || len > IMPORT_MANIFEST_MAX) {
-                                r = fail(ret_error, manifest ? "the archive holds two manifests"
+                                r = parse_error(ret_error, manifest ? "the archive holds two manifests"
                                                              : "the manifest is too large");
                                 break;
                         }
                 } else if (n_other >= MANIFEST_PARTS_MAX) {
-                        r = fail(ret_error, "the archive holds more than %d files", MANIFEST_PARTS_MAX);
+                        r = parse_error(ret_error, "the archive holds more than %d files", MANIFEST_PARTS_MAX);
                         break;
                 }
                 buf = malloc(len > 0 ? (size_t) len : 1);
@@ -108,7 +97,7 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
                 k = len > 0 ? archive_read_data(a, buf, (size_t) len) : 0;
                 if (k != len) {
                         free(buf);
-                        r = fail(ret_error, "member %s is truncated", name);
+                        r = parse_error(ret_error, "member %s is truncated", name);
                         break;
                 }
                 if (streq(basename_of(name), "manifest.yaml")) {
@@ -130,7 +119,7 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
         archive_read_free(a);
 
         if (r >= 0 && !manifest)
-                r = fail(ret_error, "the archive has no manifest.yaml: it is not an mtknvd backup export");
+                r = parse_error(ret_error, "the archive has no manifest.yaml: it is not an mtknvd backup export");
         if (r >= 0) {
                 _cleanup_free_ char *err = NULL;
 
@@ -138,10 +127,10 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
                 if (!s)
                         r = -ENOMEM;
                 else if (manifest_parse(manifest, manifest_len, &s->header, &err) < 0)
-                        r = fail(ret_error, "its manifest.yaml is invalid: %s", err ?: "?");
+                        r = parse_error(ret_error, "its manifest.yaml is invalid: %s", err ?: "?");
         }
         if (r >= 0 && !manifest_safe_name(s->header->device_key))
-                r = fail(ret_error, "its manifest names no usable phone key");
+                r = parse_error(ret_error, "its manifest names no usable phone key");
         if (r >= 0) {
                 s->images = calloc(s->header->n_parts ? s->header->n_parts : 1, sizeof(uint8_t *));
                 if (!s->images)
@@ -156,12 +145,12 @@ int import_parse_archive(const uint8_t *data, size_t size, ImportSet **ret, char
                 for (j = 0; j < n_other && (!found[j] || !streq(other[j], p->file)); j++)
                         ;
                 if (j == n_other) {
-                        r = fail(ret_error, "%s is listed in the manifest but missing from the archive", p->file);
+                        r = parse_error(ret_error, "%s is listed in the manifest but missing from the archive", p->file);
                         break;
                 }
                 if (sizes[j] != p->size || !EVP_Digest(found[j], sizes[j], sha, &md_len, EVP_sha256(), NULL) ||
                     memcmp(sha, p->sha256, 32) != 0) {
-                        r = fail(ret_error, "%s does not match the manifest (size or SHA-256): the archive is "
+                        r = parse_error(ret_error, "%s does not match the manifest (size or SHA-256): the archive is "
                                             "damaged or was edited", p->file);
                         break;
                 }
@@ -205,12 +194,12 @@ int import_set_add_image(ImportSet *s, const char *name, uint8_t *data, size_t s
         *ret_error = NULL;
         partition_name_canonical(name, canonical, sizeof(canonical));
         if (!manifest_safe_name(canonical))
-                return fail(ret_error, "\"%s\" is not a partition name", name);
+                return parse_error(ret_error, "\"%s\" is not a partition name", name);
         if (size == 0)
-                return fail(ret_error, "the image of %s is empty", canonical);
+                return parse_error(ret_error, "the image of %s is empty", canonical);
         for (size_t i = 0; i < s->header->n_parts; i++)
                 if (streq(s->header->parts[i].name, canonical))
-                        return fail(ret_error, "%s is given twice", canonical);
+                        return parse_error(ret_error, "%s is given twice", canonical);
         if (sc) {
                 const ScatterEntry *found = NULL;
 
@@ -222,9 +211,9 @@ int import_set_add_image(ImportSet *s, const char *name, uint8_t *data, size_t s
                                 found = &sc->entries[i];
                 }
                 if (!found)
-                        return fail(ret_error, "the scatter file has no %s partition: is it this phone's?", canonical);
+                        return parse_error(ret_error, "the scatter file has no %s partition: is it this phone's?", canonical);
                 if (found->size != size)
-                        return fail(ret_error,
+                        return parse_error(ret_error,
                                     "the image of %s is %zu bytes, but the scatter file's %s partition is %" PRIu64
                                     " bytes. An SP Flash Tool readback must cover the whole partition: in the "
                                     "Readback tab, use its physical_start_addr and partition_size from the "
@@ -245,7 +234,7 @@ int import_set_add_image(ImportSet *s, const char *name, uint8_t *data, size_t s
         s->images = images;
         r = manifest_add_partition(s->header, &p);
         if (r < 0)
-                return r == -E2BIG ? fail(ret_error, "too many images") : r;
+                return r == -E2BIG ? parse_error(ret_error, "too many images") : r;
         s->images[s->header->n_parts - 1] = data;
         return 0;
 }

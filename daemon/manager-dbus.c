@@ -307,6 +307,48 @@ static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_reply_method_return(msg, "s", name);
 }
 
+/* The options ExportBackup and ImportBackup share: s format, h scatter (read
+ * into memory; NULL when not given).  *format is left alone when not given. */
+static int bus_read_file_options(sd_bus_message *msg, const char **format, uint8_t **scatter, size_t *scatter_len,
+                                 sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "format")) {
+                        r = sd_bus_message_read(msg, "v", "s", format);
+                        if (r < 0)
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option format wants a string.");
+                } else if (streq(key, "scatter")) {
+                        int sfd;
+
+                        r = sd_bus_message_read(msg, "v", "h", &sfd);
+                        if (r < 0)
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                        "Option scatter wants a file descriptor.");
+                        *scatter = mfree(*scatter);
+                        r = read_fd_capped(sfd, INSPECT_MAX, scatter, scatter_len);
+                        if (r < 0)
+                                return bus_error_from_fd(error, r, "The scatter file");
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option \"%s\" (known: format, scatter).", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
 /* A scatter file's SP Flash Tool name: MT6735_Android_scatter.txt */
 static void spflash_scatter_name(const uint8_t *data, size_t len, char *buf, size_t size) {
         _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
@@ -330,44 +372,12 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_read(msg, "oh", &path, &fd);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = bus_read_file_options(msg, &format, &scatter, &scatter_len, error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "format")) {
-                        r = sd_bus_message_read(msg, "v", "s", &format);
-                        if (r < 0)
-                                return r;
-                        if (!streq(format, "mtknvd") && !streq(format, "spflash"))
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Unknown format \"%s\" (known: mtknvd, spflash).", format);
-                } else if (streq(key, "scatter")) {
-                        int sfd;
-
-                        r = sd_bus_message_read(msg, "v", "h", &sfd);
-                        if (r < 0)
-                                return r;
-                        scatter = mfree(scatter);
-                        r = read_fd_capped(sfd, INSPECT_MAX, &scatter, &scatter_len);
-                        if (r < 0)
-                                return bus_error_from_fd(error, r, "The scatter file");
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: format, scatter).", key);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
+        if (!streq(format, "mtknvd") && !streq(format, "spflash"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown format \"%s\" (known: mtknvd, spflash).", format);
 
         b = manager_find_backup_by_path(m, path);
         if (!b)
@@ -421,52 +431,25 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         _cleanup_(import_set_freep) ImportSet *set = NULL;
         _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
         _cleanup_free_ char *err = NULL, *id = NULL, *path = NULL;
+        _cleanup_free_ uint8_t *scatter = NULL;
         const char *format = NULL, *name;
+        size_t scatter_len = 0;
         int fd, r;
 
         /* options first: the files need the format and the scatter file */
         r = sd_bus_message_skip(msg, "a{sh}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = bus_read_file_options(msg, &format, &scatter, &scatter_len, error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
+        if (scatter) {
+                r = scatter_parse(scatter, scatter_len, &sc, &err);
                 if (r < 0)
-                        return r;
-                if (streq(key, "format")) {
-                        r = sd_bus_message_read(msg, "v", "s", &format);
-                        if (r < 0)
-                                return r;
-                } else if (streq(key, "scatter")) {
-                        _cleanup_free_ uint8_t *data = NULL;
-                        size_t len;
-                        int sfd;
-
-                        r = sd_bus_message_read(msg, "v", "h", &sfd);
-                        if (r < 0)
-                                return r;
-                        r = read_fd_capped(sfd, INSPECT_MAX, &data, &len);
-                        if (r < 0)
-                                return bus_error_from_fd(error, r, "The scatter file");
-                        sc = scatter_file_free(sc);
-                        r = scatter_parse(data, len, &sc, &err);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
-                                                         "The scatter file cannot be used: %s.", err ?: strerror(-r));
-                        /* reserved entries (from the end) stay unlocated: the restore places them */
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: format, scatter).", key);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
+                                                 "The scatter file cannot be used: %s.", err ?: strerror(-r));
+                /* reserved entries (from the end) stay unlocated: the restore places them */
         }
-        if (r < 0)
-                return r;
         if (!format || (!streq(format, "archive") && !streq(format, "spflash") && !streq(format, "raw")))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Option format must be archive, spflash or raw.");

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "macro.h"
+#include "parse-error.h"
 #include "partition-table.h"
 #include "scatter-edit.h"
 
@@ -18,17 +18,6 @@ typedef struct Line {
         const char *value;   /* trimmed */
         size_t value_len;
 } Line;
-
-static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return -EBADMSG;
-}
 
 static void line_split(Line *l) {
         const char *p = l->start, *end = l->start + l->len, *colon;
@@ -82,9 +71,9 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
 
         *ret_error = NULL;
         if (size > SCATTER_EDIT_MAX)
-                return fail(ret_error, "the scatter file is larger than %u MiB", SCATTER_EDIT_MAX >> 20);
+                return parse_error(ret_error, "the scatter file is larger than %u MiB", SCATTER_EDIT_MAX >> 20);
         if (memchr(data, 0, size))
-                return fail(ret_error, "the scatter file contains NUL bytes: it is not a text file");
+                return parse_error(ret_error, "the scatter file contains NUL bytes: it is not a text file");
         for (size_t off = 0; off < size;) {
                 const char *nl = memchr(text + off, '\n', size - off);
                 size_t len = nl ? (size_t) (nl - (text + off)) + 1 : size - off;
@@ -105,7 +94,7 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
                 off += len;
         }
         if (!v1_1)
-                return fail(ret_error, "only V1.1.x scatter files (with a config_version: V1.1.x line) name an "
+                return parse_error(ret_error, "only V1.1.x scatter files (with a config_version: V1.1.x line) name an "
                                        "image per partition; this one does not, so SP Flash Tool could not use it "
                                        "for a Download");
         seen = calloc(n ? n : 1, sizeof(bool));
@@ -155,7 +144,7 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
                         if (!has_file || !has_download) {
                                 fclose(out);
                                 free(buf);
-                                return fail(ret_error, "the scatter entry of %s has no %s line", names[want],
+                                return parse_error(ret_error, "the scatter entry of %s has no %s line", names[want],
                                             has_file ? "is_download" : "file_name");
                         }
                         seen[want] = true;
@@ -169,7 +158,7 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
         for (size_t j = 0; j < n; j++)
                 if (!seen[j]) {
                         free(buf);
-                        return fail(ret_error, "the scatter file has no %s partition%s: is it this phone's?",
+                        return parse_error(ret_error, "the scatter file has no %s partition%s: is it this phone's?",
                                     names[j], entry == SIZE_MAX ? " (it has no partition entries at all)" : "");
                 }
         *ret = buf;
