@@ -32,6 +32,9 @@ VALGRIND_TESTS = [
     "test_identify.TestFaults.test_vanish_mid_identification",
     "test_backup.TestBackup.test_auto_backup",
     "test_backup.TestBackupFaults.test_unplug_during_read",
+    "test_polkit.TestPolkit.test_check_does_not_block_the_daemon",
+    "test_resume.TestUnplugDuringRestore.test_unplug_in_first_chunk",
+    "test_import.TestArchiveImport.test_damaged_archives",
 ]
 
 results = []  # (name, ok, detail)
