@@ -354,7 +354,9 @@ static int on_open_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int device_schedule_open(Device *d, uint64_t delay_usec) {
         d->open_retry = sd_event_source_disable_unref(d->open_retry);
-        return sd_event_add_time_relative(d->manager->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 0,
+        /* accuracy 1 µs: sd-event's default slack (250 ms) would eat a tenth of a
+         * preloader's handshake window before the first byte */
+        return sd_event_add_time_relative(d->manager->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 1,
                                           on_open_retry, d);
 }
 
