@@ -1010,6 +1010,10 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                                 "calibration that nvram's files refer to.\n", nvram ? "nvram" : "nvdata",
                                 nvram ? "nvdata" : "nvram");
         }
+        if ((!b->me_id || !*b->me_id) && (!b->emmc_cid || !*b->emmc_cid) && !a->resume)
+                fprintf(stderr, "Warning: backup %s is not bound to any phone (an import). Nothing proves it is "
+                        "this phone's: writing another phone's nvram clones its IMEI.%s\n", b->id,
+                        a->allow_foreign ? "" : " Restoring it needs --allow-foreign.");
         if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
                 char answer[16] = "";
 

@@ -84,6 +84,7 @@ class TestSpFlash(ImportTestCase):
         self.assertIn("not bound to any phone", r.stderr)
         r, res = self.restore(w, iid, "--allow-foreign")
         self.assertTrue(res["success"], res)
+        self.assertIn("not bound to any phone", r.stderr)
         self.assertEqual({n: self.read_part(storage, n) for n in IDENTITY}, original)
 
     def test_readback_of_the_wrong_size(self):
