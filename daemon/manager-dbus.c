@@ -121,18 +121,14 @@ static uid_t bus_caller_uid(sd_bus_message *msg) {
         return uid;
 }
 
-static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
-        const char *path;
-        Device *d;
-        Job *job;
-        uid_t uid = 0;
+/* The file options of Backup, ExportBackup and ImportBackup: s format (left
+ * alone when not given) and h scatter (-1 when not given).  The descriptor is
+ * only read after the polkit check: a call that waits for polkit is parsed
+ * again, and a pipe cannot be read twice. */
+static int bus_read_file_options(sd_bus_message *msg, const char **format, int *scatter_fd, sd_bus_error *error) {
         int r;
 
-        r = sd_bus_message_read(msg, "o", &path);
-        if (r < 0)
-                return r;
+        *scatter_fd = -EBADF;
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -142,34 +138,66 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (streq(key, "scatter")) {
-                        _cleanup_free_ uint8_t *data = NULL;
-                        _cleanup_free_ char *err = NULL;
-                        size_t len;
-                        int fd;
-
-                        r = sd_bus_message_read(msg, "v", "h", &fd);
+                if (streq(key, "format")) {
+                        r = sd_bus_message_read(msg, "v", "s", format);
                         if (r < 0)
-                                return r;
-                        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option format wants a string.");
+                } else if (streq(key, "scatter")) {
+                        r = sd_bus_message_read(msg, "v", "h", scatter_fd);
                         if (r < 0)
-                                return bus_error_from_fd(error, r, "The scatter file");
-                        r = scatter_parse(data, len, &scatter, &err);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "The scatter file cannot be used: %s.", err ?: strerror(-r));
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                        "Option scatter wants a file descriptor.");
                 } else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: scatter).", key);
+                                                 "Unknown option \"%s\" (known: format, scatter).", key);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
         }
         if (r < 0)
                 return r;
-        r = sd_bus_message_exit_container(msg);
+        return sd_bus_message_exit_container(msg);
+}
+
+/* The scatter file a caller handed over, parsed. */
+static int bus_read_scatter(int fd, ScatterFile **ret, uint8_t **ret_data, size_t *ret_len, sd_bus_error *error) {
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *err = NULL;
+        size_t len;
+        int r;
+
+        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
+        if (r < 0)
+                return bus_error_from_fd(error, r, "The scatter file");
+        r = scatter_parse(data, len, ret, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile", "The scatter file cannot be used: %s.",
+                                         err ?: strerror(-r));
+        if (ret_data) {
+                *ret_data = TAKE_PTR(data);
+                *ret_len = len;
+        }
+        return 0;
+}
+
+static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
+        const char *path, *format = NULL;
+        int scatter_fd;
+        Device *d;
+        Job *job;
+        uid_t uid = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "o", &path);
         if (r < 0)
                 return r;
+        r = bus_read_file_options(msg, &format, &scatter_fd, error);
+        if (r < 0)
+                return r;
+        if (format)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Backup takes no format option.");
 
         d = manager_find_device_by_path(m, path);
         if (!d)
@@ -177,6 +205,11 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "backup", "back up a phone", m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        if (scatter_fd >= 0) {
+                r = bus_read_scatter(scatter_fd, &scatter, NULL, NULL, error);
+                if (r < 0)
+                        return r;
+        }
         uid = bus_caller_uid(msg);
         r = backup_job_start(m, d, "manual", scatter, uid, &job, error);
         if (r < 0)
@@ -307,47 +340,6 @@ static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_reply_method_return(msg, "s", name);
 }
 
-/* The options ExportBackup and ImportBackup share: s format, h scatter (read
- * into memory; NULL when not given).  *format is left alone when not given. */
-static int bus_read_file_options(sd_bus_message *msg, const char **format, uint8_t **scatter, size_t *scatter_len,
-                                 sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "format")) {
-                        r = sd_bus_message_read(msg, "v", "s", format);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option format wants a string.");
-                } else if (streq(key, "scatter")) {
-                        int sfd;
-
-                        r = sd_bus_message_read(msg, "v", "h", &sfd);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                        "Option scatter wants a file descriptor.");
-                        *scatter = mfree(*scatter);
-                        r = read_fd_capped(sfd, INSPECT_MAX, scatter, scatter_len);
-                        if (r < 0)
-                                return bus_error_from_fd(error, r, "The scatter file");
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: format, scatter).", key);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
-}
 
 /* A scatter file's SP Flash Tool name: MT6735_Android_scatter.txt */
 static void spflash_scatter_name(const uint8_t *data, size_t len, char *buf, size_t size) {
@@ -362,17 +354,18 @@ static void spflash_scatter_name(const uint8_t *data, size_t len, char *buf, siz
 
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
         _cleanup_free_ uint8_t *scatter = NULL;
         _cleanup_free_ char *edited = NULL, *err = NULL;
         const char *path, *format = "mtknvd";
         size_t scatter_len = 0, edited_len = 0;
         Backup *b;
-        int fd, flags, r;
+        int fd, scatter_fd, flags, r;
 
         r = sd_bus_message_read(msg, "oh", &path, &fd);
         if (r < 0)
                 return r;
-        r = bus_read_file_options(msg, &format, &scatter, &scatter_len, error);
+        r = bus_read_file_options(msg, &format, &scatter_fd, error);
         if (r < 0)
                 return r;
         if (!streq(format, "mtknvd") && !streq(format, "spflash"))
@@ -386,14 +379,19 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "The export file descriptor is not open for writing.");
-        if (streq(format, "spflash") != !!scatter)
+        if (streq(format, "spflash") != (scatter_fd >= 0))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        scatter ? "A scatter file goes with the spflash format only."
+                                        scatter_fd >= 0 ? "A scatter file goes with the spflash format only."
                                                 : "The spflash format needs the phone's scatter file (option "
                                                   "scatter): its copy is edited to download exactly these images.");
         r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "export-backup", "export a backup", m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        if (scatter_fd >= 0) {
+                r = bus_read_scatter(scatter_fd, &sc, &scatter, &scatter_len, error);
+                if (r < 0)
+                        return r;
+        }
 
         if (scatter) {
                 const ManifestPartition *parts = b->info.manifest->parts;
@@ -431,36 +429,33 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         _cleanup_(import_set_freep) ImportSet *set = NULL;
         _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
         _cleanup_free_ char *err = NULL, *id = NULL, *path = NULL;
-        _cleanup_free_ uint8_t *scatter = NULL;
         const char *format = NULL, *name;
-        size_t scatter_len = 0;
-        int fd, r;
+        int fd, scatter_fd, r;
 
         /* options first: the files need the format and the scatter file */
         r = sd_bus_message_skip(msg, "a{sh}");
         if (r < 0)
                 return r;
-        r = bus_read_file_options(msg, &format, &scatter, &scatter_len, error);
+        r = bus_read_file_options(msg, &format, &scatter_fd, error);
         if (r < 0)
                 return r;
-        if (scatter) {
-                r = scatter_parse(scatter, scatter_len, &sc, &err);
-                if (r < 0)
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
-                                                 "The scatter file cannot be used: %s.", err ?: strerror(-r));
-                /* reserved entries (from the end) stay unlocated: the restore places them */
-        }
         if (!format || (!streq(format, "archive") && !streq(format, "spflash") && !streq(format, "raw")))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Option format must be archive, spflash or raw.");
-        if (streq(format, "spflash") != !!sc)
+        if (streq(format, "spflash") != (scatter_fd >= 0))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        sc ? "A scatter file goes with the spflash format only."
+                                        scatter_fd >= 0 ? "A scatter file goes with the spflash format only."
                                            : "An SP Flash Tool readback needs the scatter file that locates it "
                                              "(option scatter).");
         r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "import-backup", "import a backup", m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        /* reserved entries (from the end) stay unlocated: the restore places them */
+        if (scatter_fd >= 0) {
+                r = bus_read_scatter(scatter_fd, &sc, NULL, NULL, error);
+                if (r < 0)
+                        return r;
+        }
 
         r = sd_bus_message_rewind(msg, true);
         if (r < 0)

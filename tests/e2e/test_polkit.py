@@ -13,6 +13,7 @@ import unittest
 import dbus
 
 from harness import BUILD, mkda
+from test_backup import scatter_text
 from test_restore import RestoreTestCase
 
 POLKIT_NAME = "org.freedesktop.PolicyKit1"
@@ -107,6 +108,13 @@ class TestPolkit(PolkitTestCase):
             "manage": ("add-da", da),
             "import-backup": ("import", self.archive),
         }
+        # the fds of a call that waited for polkit are read once, afterwards
+        sc = os.path.join(self.out, "MT6735_Android_scatter.txt")
+        with open(sc, "w", newline="") as f:
+            f.write(scatter_text())
+        os.chmod(sc, 0o644)
+        verbs["export-backup"] = ("export-backup", "--format", "spflash", "--scatter", sc, bid,
+                                  self.out + "/export.tar")
         for action, args in verbs.items():
             with self.subTest(action=action, allowed=False):
                 self.allow(*[a for a in verbs if a != action])
