@@ -553,44 +553,52 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
 
 /* ------------------------------------------------------------ export */
 
-static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t size, time_t mtime) {
-        _cleanup_free_ uint8_t *buf = malloc(IO_CHUNK);
+/* The header of a regular member of size bytes. */
+static int archive_add_header(struct archive *a, const char *name, uint64_t size, mode_t perm, time_t mtime) {
         struct archive_entry *e = archive_entry_new();
-        ssize_t k;
-        int r = 0;
-
-        if (!buf || !e) {
-                archive_entry_free(e);
-                return -ENOMEM;
-        }
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_size(e, (la_int64_t) size);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0600);
-        archive_entry_set_mtime(e, mtime, 0);
-        if (archive_write_header(a, e) != ARCHIVE_OK)
-                r = -EIO;
-        while (r >= 0 && (k = read(fd, buf, IO_CHUNK)) > 0)
-                if (archive_write_data(a, buf, (size_t) k) != k)
-                        r = -EIO;
-        archive_entry_free(e);
-        return r;
-}
-
-static int archive_add_memory(struct archive *a, const char *name, const void *data, size_t size, time_t mtime) {
-        struct archive_entry *e = archive_entry_new();
-        int r = 0;
+        int r;
 
         if (!e)
                 return -ENOMEM;
         archive_entry_set_pathname(e, name);
         archive_entry_set_size(e, (la_int64_t) size);
         archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
+        archive_entry_set_perm(e, perm);
         archive_entry_set_mtime(e, mtime, 0);
-        if (archive_write_header(a, e) != ARCHIVE_OK || archive_write_data(a, data, size) != (la_ssize_t) size)
-                r = -EIO;
+        r = archive_write_header(a, e) == ARCHIVE_OK ? 0 : -EIO;
         archive_entry_free(e);
+        return r;
+}
+
+static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t size, time_t mtime) {
+        _cleanup_free_ uint8_t *buf = malloc(IO_CHUNK);
+        uint64_t done = 0;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        r = archive_add_header(a, name, size, 0600, mtime);
+        while (r >= 0 && done < size) {
+                ssize_t k = read(fd, buf, (size_t) MIN((uint64_t) IO_CHUNK, size - done));
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                /* a short image must not become a member padded with zeros */
+                if (k <= 0)
+                        r = k < 0 ? -errno : -EIO;
+                else if (archive_write_data(a, buf, (size_t) k) != k)
+                        r = -EIO;
+                else
+                        done += (uint64_t) k;
+        }
+        return r;
+}
+
+static int archive_add_memory(struct archive *a, const char *name, const void *data, size_t size, time_t mtime) {
+        int r = archive_add_header(a, name, size, 0644, mtime);
+
+        if (r >= 0 && archive_write_data(a, data, size) != (la_ssize_t) size)
+                r = -EIO;
         return r;
 }
 
