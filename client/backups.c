@@ -225,6 +225,30 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
         strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+void backups_format_time(uint64_t usec, char *buf, size_t size) {
+        format_time(usec, buf, size);
+}
+
+int backups_latest_verified(sd_bus *bus, const char *device_key, char **ret_id, uint64_t *ret_created) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL, *best = NULL;
+        size_t n = 0;
+        int r;
+
+        r = list_backups(bus, &all, &n, &error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (all[i].verified && all[i].device_key && strcmp(all[i].device_key, device_key) == 0 &&
+                    (!best || all[i].created > best->created))
+                        best = &all[i];
+        *ret_id = best ? strdup(best->id) : NULL;
+        *ret_created = best ? best->created : 0;
+        r = best && !*ret_id ? -ENOMEM : 0;
+        backup_array_free(all, n);
+        return r;
+}
+
 static void json_backup(Json *j, const BackupEntry *b) {
         json_begin_object(j, NULL);
         json_string(j, "path", b->path);
@@ -801,10 +825,13 @@ static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, v
         return 0;
 }
 
+/* The phone a backup or restore is for: the one named, else the one phone
+ * plugged in, else "/": the daemon waits for the next phone plugged in (a
+ * preloader listens for a host only briefly, so the request comes first). */
 static int resolve_single_device(sd_bus *bus, int argc, char **argv, char **ret_path) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         DeviceInfo *devs = NULL, *d = NULL;
-        size_t n = 0;
+        size_t n = 0, present = 0;
         int r;
 
         r = bus_list_devices(bus, &devs, &n, &error);
@@ -812,23 +839,38 @@ static int resolve_single_device(sd_bus *bus, int argc, char **argv, char **ret_
                 return -bus_report_error("Cannot list phones", r, &error);
         if (argc >= 2)
                 r = bus_find_device(devs, n, argv[1], &d);
-        else if (n == 1)
-                d = &devs[0];
         else
-                r = n == 0 ? -ENOENT : -ENOTUNIQ;
-        if (r < 0 || !d) {
-                if (argc >= 2)
-                        fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one phone.\n"
-                                                       : "No phone \"%s\"; see 'mtknvctl list'.\n", argv[1]);
-                else
-                        fprintf(stderr, n == 0 ? "No phone is connected. Power one off and plug it in.\n"
-                                               : "Several phones are connected; name one (see 'mtknvctl list').\n");
+                for (size_t i = 0; i < n; i++)
+                        if (devs[i].present) {
+                                present++;
+                                d = &devs[i];
+                        }
+        if (argc >= 2 && (r < 0 || !d)) {
+                fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one phone.\n"
+                                               : "No phone \"%s\"; see 'mtknvctl list'.\n", argv[1]);
                 device_info_array_free(devs, n);
                 return -EXIT_NO_DEVICE;
         }
-        *ret_path = strdup(d->path);
+        if (argc < 2 && present > 1) {
+                fprintf(stderr, "Several phones are connected; name one (see 'mtknvctl list').\n");
+                device_info_array_free(devs, n);
+                return -EXIT_NO_DEVICE;
+        }
+        *ret_path = strdup(argc < 2 && present == 0 ? "/" : d->path);
         device_info_array_free(devs, n);
         return *ret_path ? 0 : -EXIT_FAIL;
+}
+
+static const char *device_words(const char *path) {
+        return strcmp(path, "/") == 0 ? "the next phone plugged in" : strrchr(path, '/') + 1;
+}
+
+static void say_waiting(const Args *a, const char *device) {
+        if (a->json)
+                return;
+        if (strcmp(device, "/") == 0)
+                fprintf(stderr, "No phone is connected. Power the phone off and plug it in now; mtknvd catches "
+                        "it while its preloader listens (Ctrl-C cancels).\n");
 }
 
 /* Follow job to its end: progress on stderr, Ctrl-C cancels, result on stdout. */
@@ -940,6 +982,8 @@ static int restore_call(sd_bus *bus, const char *device, const char *backup, con
                 r = sd_bus_message_append(call, "{sv}", "allow-foreign", "b", 1);
         if (r >= 0 && a->resume)
                 r = sd_bus_message_append(call, "{sv}", "resume", "b", 1);
+        if (r >= 0 && a->rollback && strcmp(backup, "/") == 0)
+                r = sd_bus_message_append(call, "{sv}", "rollback", "b", 1);
         if (r >= 0 && a->partitions) {
                 r = sd_bus_message_open_container(call, 'e', "sv");
                 if (r >= 0)
@@ -964,6 +1008,34 @@ static int restore_call(sd_bus *bus, const char *device, const char *backup, con
                 return r;
         /* polkit may be asking for a password meanwhile */
         return sd_bus_call(bus, call, 300ull * 1000000ull, error, reply);
+}
+
+/* restore --resume with the phone not there: the daemon finds the journal
+ * once the phone is plugged in and identified. */
+static int restore_resume_next_phone(sd_bus *bus, const Args *a) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(event_unrefp) sd_event *event = NULL;
+        Progress p = { .bus = bus, .args = a, .tty = isatty(STDERR_FILENO), .last_percent = -10 };
+        const char *job;
+        int r;
+
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = subscribe_jobs(bus, event, &p);
+        if (r < 0)
+                return bus_report_error("Cannot set up", r, NULL);
+        p.event = event;
+        if (!a->json)
+                fprintf(stderr, "%s the interrupted restore of the next phone plugged in: power it off and plug "
+                        "it in now (Ctrl-C cancels).\n", a->rollback ? "Rolling back" : "Finishing");
+        r = restore_call(bus, "/", "/", a, &error, &reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0)
+                return bus_report_error("Cannot restore", r, &error);
+        p.job = strdup(job);
+        return follow_job(bus, event, &p);
 }
 
 int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
@@ -993,11 +1065,13 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         r = resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device);
         if (r < 0)
                 return -r;
-        if (a->resume) {
+        if (a->resume && strcmp(device, "/") != 0) {
                 r = interrupted_restore(bus, device, a->rollback, &resume_id);
                 if (r != 0)
                         return r;
-        }
+        } else if (a->resume)
+                /* the phone is not there: its journal, read when it is, names the images */
+                return restore_resume_next_phone(bus, a);
         r = load_one(bus, resume_id ?: argv[1], &all, &n, &b);
         if (r < 0)
                 return -r;
@@ -1017,10 +1091,10 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
                 char answer[16] = "";
 
-                fprintf(stderr, "This %s backup %s (%s, %s) to the phone %s:\n",
+                fprintf(stderr, "This %s backup %s (%s, %s) to %s%s:\n",
                         a->rollback ? "rolls back an interrupted restore, writing the pre-restore" :
                         a->resume ? "finishes an interrupted restore of" : "writes", b->id, b->chip ?: "-",
-                        b->source ?: "-", strrchr(device, '/') + 1);
+                        b->source ?: "-", strcmp(device, "/") == 0 ? "" : "the phone ", device_words(device));
                 for (size_t i = 0; i < b->n_parts; i++)
                         if (!a->partitions || a->resume || name_listed(b->parts[i].name, a->partitions))
                                 fprintf(stderr, "  %-10s %6" PRIu64 " KiB at 0x%09" PRIx64 "\n", b->parts[i].name,
@@ -1044,6 +1118,7 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return bus_report_error("Cannot set up", r, NULL);
         }
         p.event = event;
+        say_waiting(a, device);
         r = restore_call(bus, device, b->path, a, &error, &reply);
         backup_array_free(all, n);
         if (r >= 0)
@@ -1088,7 +1163,7 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 _cleanup_(message_unrefp) sd_bus_message *prop = NULL;
                 const char *running = NULL;
 
-                if (a->wait && !a->scatter &&
+                if (a->wait && !a->scatter && strcmp(device, "/") != 0 &&
                     sd_bus_get_property(bus, MTKNV_BUS_NAME, device, MTKNV_DEVICE_IFACE, "Job", NULL, &prop, "o") >= 0 &&
                     sd_bus_message_read(prop, "o", &running) >= 0 && strcmp(running, "/") != 0) {
                         if (!a->json)
@@ -1100,6 +1175,8 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 }
         }
 
+        if (a->wait)
+                say_waiting(a, device);
         r = sd_bus_message_new_method_call(bus, &call, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
                                            "Backup");
         if (r >= 0)

@@ -24,6 +24,12 @@ typedef struct Args {
         unsigned count;
 } Args;
 
+/* The newest verified backup of the phone with this device key: *ret_id
+ * ("KEY/ID", NULL when there is none) and its creation time. */
+int backups_latest_verified(sd_bus *bus, const char *device_key, char **ret_id, uint64_t *ret_created);
+/* "2026-12-01 21:00:05" in local time */
+void backups_format_time(uint64_t usec, char *buf, size_t size);
+
 int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv);

@@ -59,6 +59,7 @@ typedef struct PropertyField {
 
 static const PropertyField device_fields[] = {
         { "State", 's', offsetof(DeviceInfo, state) },
+        { "StateReason", 's', offsetof(DeviceInfo, state_reason) },
         { "Error", 's', offsetof(DeviceInfo, error) },
         { "ErrorName", 's', offsetof(DeviceInfo, error_name) },
         { "Warning", 's', offsetof(DeviceInfo, warning) },
@@ -144,7 +145,7 @@ int device_info_read(sd_bus_message *m, DeviceInfo *d) {
 }
 
 void device_info_done(DeviceInfo *d) {
-        char **fields[] = { &d->path, &d->id, &d->state, &d->error, &d->error_name, &d->warning,
+        char **fields[] = { &d->path, &d->id, &d->state, &d->state_reason, &d->error, &d->error_name, &d->warning,
                             &d->mode, &d->usb_path, &d->chip, &d->me_id, &d->soc_id, &d->interrupted_backup,
                             &d->interrupted_snapshot, &d->interrupted_phase };
 

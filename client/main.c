@@ -31,12 +31,14 @@ static void help(void) {
                "  monitor               Print phones as they appear, change state and disappear,\n"
                "                        until interrupted. Phones present at start are shown first.\n"
                "  wait                  Wait until --count phones (default 1) are in --state\n"
-               "                        (default \"ready\"); print their ids.\n"
+               "                        (default \"present\": plugged in); print their ids.\n"
                "  backup [DEVICE]       Back up the phone's identity partitions (nvram, nvdata,\n"
                "                        nvcfg, protect1, protect2, proinfo, persist: whichever it\n"
                "                        has), each read twice and compared. DEVICE may be left out\n"
-               "                        when one phone is connected. With --wait: a progress bar,\n"
-               "                        and Ctrl-C cancels (nothing is stored).\n"
+               "                        when one phone is connected; with none connected the backup\n"
+               "                        waits for the next phone plugged in (power it off, then plug\n"
+               "                        it in). With --wait: a progress bar, and Ctrl-C cancels\n"
+               "                        (nothing is stored).\n"
                "  backups [KEY]         List stored backups (of one phone, by its key prefix).\n"
                "  restore ID            Write a backup back to the phone it came from: identity and\n"
                "                        layout checked, the phone's current contents saved first\n"
@@ -80,7 +82,8 @@ static void help(void) {
                "     --version          Show the version\n"
                "     --json             Machine-readable output: list prints an array, show an\n"
                "                        object, monitor one object per line (NDJSON)\n"
-               "     --state STATE      wait: identifying, ready, busy, error or disconnected\n"
+               "     --state STATE      wait: present, idle, identifying, ready, busy, released,\n"
+               "                        unsupported, error or disconnected\n"
                "     --count N          wait: how many phones (default 1)\n"
                "     --timeout SEC      wait: give up after SEC seconds (default 60; 0 = never)\n"
                "     --wait             backup: follow the job to its end with a progress bar\n"
@@ -101,10 +104,17 @@ static void help(void) {
                "     --no-ask-password  Do not let polkit ask for a password (the default when\n"
                "                        standard input is not a terminal)\n"
                "\n"
-               "Phone states: identifying (handshake and identification running), ready,\n"
-               "busy (an operation such as a backup runs), error (see show: the Error line\n"
+               "Phone states: idle (plugged in and left alone, so that it boots: nothing to do,\n"
+               "or it is booting after mtknvd released it; show says why), identifying\n"
+               "(handshake and identification running), ready (identified, an operation is\n"
+               "about to start), busy (an operation such as a backup runs), released (done:\n"
+               "rebooted, it boots normally), unsupported (identified, but this version cannot\n"
+               "back it up: show says why and what to do), error (see show: the Error line\n"
                "names cause and remedy), disconnected (unplugged; the object stays a few seconds\n"
                "so a phone that re-enumerates keeps its identity).\n"
+               "mtknvd opens a phone only when something will happen: run 'mtknvctl backup' or\n"
+               "'mtknvctl restore ID' first and then plug the phone in, powered off (or let\n"
+               "AutoBackup= do it).\n"
                "\n"
                "Environment:\n"
                "  DBUS_SYSTEM_BUS_ADDRESS  Talk to the daemon on this bus instead of the system bus\n"
@@ -165,6 +175,7 @@ static void json_device(Json *j, const char *key, const DeviceInfo *d) {
         json_string(j, "me_id", d->me_id);
         json_string(j, "soc_id", d->soc_id);
         json_string(j, "state", d->state);
+        json_string(j, "state_reason", d->state_reason);
         json_string(j, "error", d->error);
         json_string(j, "error_name", d->error_name);
         json_string(j, "warning", d->warning);
@@ -202,6 +213,8 @@ static void print_device(const DeviceInfo *d) {
         security_flags(d, sec, sizeof(sec));
         printf("%s (%s)\n", d->id, d->path);
         printf("          State: %s%s\n", or_dash(d->state), d->present ? "" : " (unplugged)");
+        if (d->state_reason && *d->state_reason)
+                printf("         Reason: %s\n", d->state_reason);
         if (d->chip && *d->chip)
                 printf("           Chip: %s\n", d->chip);
         else
@@ -280,8 +293,21 @@ static int verb_show(sd_bus *bus, const Args *a, int argc, char **argv) {
 
                 json_device(&j, NULL, d);
                 putchar('\n');
-        } else
+        } else {
+                _cleanup_free_ char *last = NULL;
+                uint64_t created = 0;
+                char when[32];
+
                 print_device(d);
+                if (((d->me_id && *d->me_id) || (d->soc_id && *d->soc_id)) &&
+                    backups_latest_verified(bus, d->id, &last, &created) >= 0) {
+                        backups_format_time(created, when, sizeof(when));
+                        if (last)
+                                printf("         Backup: %s, verified, taken %s\n", last, when);
+                        else
+                                printf("         Backup: none verified yet ('mtknvctl backup', then plug it in)\n");
+                }
+        }
         device_info_array_free(devs, n);
         return EXIT_OK;
 }
@@ -320,6 +346,13 @@ static void watch_print(Watch *w, const char *event, const DeviceInfo *d, const 
         fflush(stdout);
 }
 
+/* "present" is any state of a phone on the bus. */
+static bool watch_state_matches(const DeviceInfo *d, const char *state) {
+        if (strcmp(state, "present") == 0)
+                return d->present;
+        return d->state && strcmp(d->state, state) == 0;
+}
+
 /* Re-read every phone; report what changed when monitoring, check the
  * condition when waiting. */
 static int watch_refresh(Watch *w) {
@@ -338,10 +371,10 @@ static int watch_refresh(Watch *w) {
                 unsigned matching = 0;
 
                 for (size_t i = 0; i < n; i++)
-                        matching += devs[i].state && strcmp(devs[i].state, w->args->state) == 0;
+                        matching += watch_state_matches(&devs[i], w->args->state);
                 if (matching >= w->args->count) {
                         for (size_t i = 0; i < n; i++)
-                                if (devs[i].state && strcmp(devs[i].state, w->args->state) == 0)
+                                if (watch_state_matches(&devs[i], w->args->state))
                                         printf("%s\n", devs[i].id);
                         w->exit = EXIT_OK;
                         sd_event_exit(w->event, EXIT_OK);
@@ -484,13 +517,15 @@ static int verb_monitor(sd_bus *bus, const Args *a, int argc, char **argv) {
 }
 
 static int verb_wait(sd_bus *bus, const Args *a, int argc, char **argv) {
-        static const char *const states[] = { "identifying", "ready", "busy", "error", "disconnected" };
+        static const char *const states[] = { "present", "idle", "identifying", "ready", "busy", "released",
+                                              "unsupported", "error", "disconnected" };
         bool ok = false;
 
         for (size_t i = 0; i < ELEMENTSOF(states); i++)
                 ok |= strcmp(a->state, states[i]) == 0;
         if (!ok) {
-                fprintf(stderr, "--state must be one of identifying, ready, busy, error, disconnected.\n");
+                fprintf(stderr, "--state must be one of present, idle, identifying, ready, busy, released, "
+                        "unsupported, error, disconnected.\n");
                 return EXIT_USAGE;
         }
         return run_watch(bus, a, true);
@@ -546,7 +581,7 @@ int main(int argc, char *argv[]) {
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
-        Args a = { .timeout = -1, .state = "ready", .count = 1 };
+        Args a = { .timeout = -1, .state = "present", .count = 1 };
         char *end;
         int c, r;
 

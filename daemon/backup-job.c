@@ -68,6 +68,7 @@ struct BackupJob {
         char *error;
         bool cancelled;
         bool skipped;
+        bool rebooted;                  /* the DA took the reboot: the phone boots */
 
         /* restore: the backup to write, its images, the pre-restore snapshot */
         Manifest *restore;
@@ -126,10 +127,10 @@ static void backup_job_end(BackupJob *b, bool success, const char *message) {
         b->job = NULL;
         if (d->backup == b)
                 d->backup = NULL;
-        if (!success) {
-                device_fail_operation(d, b->error_name ?: "Failed", message);
-        } else
-                device_end_operation(d);
+        if (!success)
+                device_fail_operation(d, b->error_name ?: "Failed", message, b->rebooted);
+        else
+                device_end_operation(d, b->rebooted);
         if (j)
                 job_complete(j, success, message);
         backup_job_free(b);
@@ -167,11 +168,31 @@ static const char *gone_or(int r, const char *other) {
         return r == -ENODEV ? "DeviceGone" : r == -ECANCELED ? "Cancelled" : other;
 }
 
+static void backup_reboot(BackupJob *b);
+
+/* A check failed between two DA commands, with the DA idle and in step: the
+ * job fails, but the phone is rebooted first so that it boots instead of
+ * waiting in download mode.  name must be a string literal. */
+static void backup_job_stop(BackupJob *b, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void backup_job_stop(BackupJob *b, const char *name, const char *fmt, ...) {
+        char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        free(b->result);
+        b->result = msg;
+        b->end_error = name;
+        b->writer = backup_writer_abort(b->writer);
+        backup_reboot(b);
+}
+
 /* ------------------------------------------------------------ reading */
 
 static void backup_on_da(DaLegacy *da, int r, void *userdata);
 static void backup_cancelled(BackupJob *b);
-static void backup_reboot(BackupJob *b);
 static int restore_load_snapshot(BackupJob *b);
 static int restore_write_partition(BackupJob *b);
 static int restore_journal_write(BackupJob *b);
@@ -313,7 +334,7 @@ static void backup_after_table(BackupJob *b) {
 
         r = backup_select_partitions(b);
         if (r == -EXDEV)
-                return backup_job_fail(b, "LayoutMismatch",
+                return backup_job_stop(b, "LayoutMismatch",
                                        "The phone's partitions are not where the backup's were (a partition is "
                                        "missing, moved or of another size). Nothing was written: images are never "
                                        "truncated or padded.");
@@ -325,7 +346,7 @@ static void backup_after_table(BackupJob *b) {
                 return backup_reboot(b);
         }
         if (r == -ENOENT)
-                return backup_job_fail(b, "NoPartitions",
+                return backup_job_stop(b, "NoPartitions",
                                        "The phone's partition table (%s) has none of the identity partitions "
                                        "(%s). If this phone keeps them under other names, pass its scatter file "
                                        "with 'mtknvctl backup --scatter FILE'.",
@@ -583,7 +604,7 @@ static void backup_partition_done(BackupJob *b) {
                                 backup_job_fail(b, "Failed", "Cannot restart the backup: %s", strerror(-r));
                         return;
                 }
-                return backup_job_fail(b, "VerifyFailed",
+                return backup_job_stop(b, "VerifyFailed",
                                        "%s read back differently %u times; the phone's storage or the USB link is "
                                        "unreliable. Try another cable or port; no backup was stored.",
                                        p->name, READ_ATTEMPTS);
@@ -612,11 +633,11 @@ static void backup_partition_done(BackupJob *b) {
         if (b->restoring) {
                 r = restore_load_snapshot(b);
                 if (r < 0)
-                        return backup_job_fail(b, "Failed", "Cannot read back the pre-restore snapshot %s: %s. "
+                        return backup_job_stop(b, "Failed", "Cannot read back the pre-restore snapshot %s: %s. "
                                                "Nothing was written.", b->backup_id, strerror(-r));
                 r = restore_journal_write(b);
                 if (r < 0)
-                        return backup_job_fail(b, "Failed", "Cannot write the restore journal in %s: %s. Nothing "
+                        return backup_job_stop(b, "Failed", "Cannot write the restore journal in %s: %s. Nothing "
                                                "was written.", b->manager->state_dir, strerror(-r));
                 b->cur = 0;
                 r = restore_write_partition(b);
@@ -699,6 +720,13 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                                                "Data from the phone kept arriving corrupted (%s). Try another cable "
                                                "or USB port; no backup was stored.", detail);
                 snprintf(msg, sizeof(msg), "%s", detail[0] ? detail : strerror(-r));
+                if (b->restoring && r == -ENODEV)
+                        return backup_job_fail(b, "DeviceGone",
+                                               b->journaled ? "The phone disconnected during the restore (%s)." :
+                                                              "The phone disconnected before the restore wrote "
+                                                              "anything (%s); it is as it was. Plug it in again to "
+                                                              "retry.",
+                                               msg);
                 return backup_job_fail(b, gone_or(r, "ProtocolError"),
                                        r == -ENODEV ? "The phone disconnected during the backup (%s). Nothing was "
                                                       "stored; plug it in again to retry." :
@@ -719,7 +747,7 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                 if (r < 0)
                         return backup_job_fail(b, "Failed", "Out of memory");
                 if (b->resume && !streq(b->device_key, b->journal.device_key))
-                        return backup_job_fail(b, "IdentityMismatch", "The restore journal belongs to phone %s, "
+                        return backup_job_stop(b, "IdentityMismatch", "The restore journal belongs to phone %s, "
                                                "this is %s. Nothing was written.", b->journal.device_key,
                                                b->device_key);
                 if (b->restoring && !b->allow_foreign && b->restore->emmc_cid[0]) {
@@ -727,7 +755,7 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
 
                         brom_hex(rep->cid, sizeof(rep->cid), cid);
                         if (!streq(cid, b->restore->emmc_cid))
-                                return backup_job_fail(b, "IdentityMismatch",
+                                return backup_job_stop(b, "IdentityMismatch",
                                                        "This backup was taken from another phone's storage (eMMC "
                                                        "CID %s, this phone has %s). Restoring it would clone that "
                                                        "phone's IMEI. A technician replacing the board can override "
@@ -748,7 +776,7 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                 if (b->scatter) {
                         r = scatter_file_resolve(b->scatter, rep->user_size);
                         if (r < 0)
-                                return backup_job_fail(b, "InvalidArgs", "The scatter file does not fit this phone's "
+                                return backup_job_stop(b, "InvalidArgs", "The scatter file does not fit this phone's "
                                                        "storage (%" PRIu64 " bytes).", rep->user_size);
                         b->table = scatter_file_take_table(b->scatter);
                         return backup_after_table(b);
@@ -773,7 +801,7 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
 
                 if (r < 0 || da_legacy_take_pmt(da, &pmt, &len) < 0 ||
                     pmt_parse(pmt, len, rep->user_size, &b->table, &err) < 0)
-                        return backup_job_fail(b, "NoPartitions",
+                        return backup_job_stop(b, "NoPartitions",
                                                "The phone has neither a valid GPT nor a MediaTek PMT%s%s. Pass its "
                                                "scatter file with 'mtknvctl backup --scatter FILE'.",
                                                err ? ": " : "", err ?: "");
@@ -794,6 +822,7 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
 
                 if (r < 0)
                         log_warning("The phone did not take the reboot command (%s); unplug it.", detail);
+                b->rebooted = r >= 0;
                 if (b->end_error) {
                         free(b->error_name);
                         b->error_name = strdup(b->end_error);
@@ -876,10 +905,64 @@ static int backup_job_cancel(Job *j, void *userdata) {
         return 0;
 }
 
-/* Both operations start the same way: DA upload, then the table. */
+int operation_check_supported(Manager *m, Device *d, const char **ret_name, char **ret_message,
+                              DaStoreMatch *ret_da) {
+        const BromIdentity *id = &d->identity;
+        DaStoreMatch da = {};
+        char *msg = NULL;
+        int r;
+
+        if (!id->chip) {
+                *ret_name = "UnknownChip";
+                r = asprintf(&msg, "Unknown chip: hw code 0x%04x (sub code 0x%04x, hw version 0x%04x, sw version "
+                             "0x%04x) is not in mtknvd's chip table, so it cannot be backed up. Please report these "
+                             "values together with the phone's model.",
+                             id->hw_code, id->hw_sub_code, id->hw_version, id->sw_version);
+        } else if (id->chip->da_mode != DA_MODE_LEGACY) {
+                *ret_name = "NotSupported";
+                r = asprintf(&msg, "%s uses the %s Download Agent protocol, which this version of mtknvd does not "
+                             "speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8163/8173 and kin). "
+                             "Nothing was done; SP Flash Tool or mtkclient can back it up meanwhile.",
+                             id->chip->name, da_mode_to_string(id->chip->da_mode));
+        } else if (id->target_config & BROM_TGT_CFG_SLA) {
+                *ret_name = "AuthRequired";
+                r = asprintf(&msg, "The phone requires serial-link authentication (SLA): the boot ROM accepts a "
+                             "Download Agent only after a challenge signed with the manufacturer's key, which "
+                             "mtknvd does not have. The manufacturer's service tool (or SP Flash Tool with its "
+                             "authentication file) can back it up.");
+        } else if (d->brom_mode) {
+                *ret_name = "NotSupported";
+                r = asprintf(&msg, "The phone is in BROM mode, where the Download Agent needs the DRAM settings of "
+                             "the phone's own preloader, which mtknvd cannot provide yet. Unplug it, power it off "
+                             "and plug it in again without holding any key, so that it starts in preloader mode.");
+        } else if (da_store_find(m, id->chip->da_code, id->hw_version, id->sw_version, &da) < 0) {
+                *ret_name = "NoDownloadAgent";
+                r = asprintf(&msg, "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "
+                             "0x%04x) is installed. Add the MTK_AllInOne_DA.bin from the phone's firmware package "
+                             "with 'mtknvctl add-da FILE', then plug the phone in again.",
+                             id->chip->name, id->chip->da_code, id->hw_version, id->sw_version);
+        } else {
+                if (ret_da)
+                        *ret_da = da;
+                else
+                        da_store_match_done(&da);
+                *ret_name = NULL;
+                *ret_message = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return -ENOMEM;
+        *ret_message = msg;
+        return 1;
+}
+
+/* Both operations start the same way: DA upload, then the table.  job: the
+ * Job of a request that waited for this phone (NULL: a new one). */
 static int operation_start(Manager *m, Device *d, const char *operation, const char *source, ScatterFile *scatter,
-                           Manifest *restore, uint8_t **images, unsigned flags, uid_t uid, Job **ret_job,
-                           sd_bus_error *error) {
+                           Manifest *restore, uint8_t **images, unsigned flags, uid_t uid, Job *job,
+                           Job **ret_job, sd_bus_error *error) {
+        _cleanup_free_ char *why = NULL;
+        const char *why_name;
         BackupJob *b;
         const DaRegion *region;
         const uint8_t *data;
@@ -889,17 +972,20 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
                                          "The phone is %s; a backup needs a phone that is connected and identified "
                                          "(State \"ready\").", device_state_to_string(d->state));
-        if (!d->identity.chip || d->identity.chip->da_mode != DA_MODE_LEGACY)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NotSupported",
-                                         "%s uses the %s Download Agent protocol, which this version of mtknvd does "
-                                         "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8163/"
-                                         "8173 and kin).",
-                                         d->identity.chip ? d->identity.chip->name : "This chip",
-                                         d->identity.chip ? da_mode_to_string(d->identity.chip->da_mode) : "an unknown");
 
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
+        r = operation_check_supported(m, d, &why_name, &why, &b->da);
+        if (r != 0) {
+                free(b);
+                if (r < 0)
+                        return r;
+                char name[128];
+
+                snprintf(name, sizeof(name), MTKNVD_ERROR_PREFIX "%s", why_name);
+                return sd_bus_error_setf(error, name, "%s", why);
+        }
         b->manager = m;
         b->device = d;
         b->restore = restore;
@@ -915,28 +1001,20 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
                 backup_job_free(b);
                 return -ENOMEM;
         }
-
-        r = da_store_find(m, d->identity.chip->da_code, d->identity.hw_version, d->identity.sw_version, &b->da);
-        if (r < 0) {
-                b->restore = NULL;
-                b->images = NULL;
-                backup_job_free(b);
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoDownloadAgent",
-                                         "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "
-                                         "0x%04x) is installed. Add the MTK_AllInOne_DA.bin from the phone's firmware "
-                                         "package with 'mtknvctl add-da FILE'.",
-                                         d->identity.chip->name, d->identity.chip->da_code, d->identity.hw_version,
-                                         d->identity.sw_version);
-        }
         b->scatter = scatter;
 
-        r = job_new(m, operation, d->object_path, uid, &b->job);
-        if (r < 0) {
-                b->scatter = NULL;
-                b->restore = NULL;
-                b->images = NULL;
-                backup_job_free(b);
-                return r;
+        if (job) {
+                b->job = job;
+                job_set_device(job, d->object_path);
+        } else {
+                r = job_new(m, operation, d->object_path, uid, &b->job);
+                if (r < 0) {
+                        b->scatter = NULL;
+                        b->restore = NULL;
+                        b->images = NULL;
+                        backup_job_free(b);
+                        return r;
+                }
         }
         b->job->cancel = backup_job_cancel;
         b->job->userdata = b;
@@ -948,17 +1026,31 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
         da_entry_get_stage(b->da.file, b->da.entry, 1, &data, &region);
         r = brom_session_send_da(d->brom, region->start_addr, data, region->length, region->sig_len, backup_on_brom, b);
         if (r < 0) {
-                backup_job_fail(b, gone_or(r, "ProtocolError"), "Cannot send the Download Agent: %s", strerror(-r));
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "ProtocolError",
-                                         "Cannot send the Download Agent: %s", strerror(-r));
+                /* Ownership passes on success only: the caller's inputs, and a
+                 * job it handed in, stay the caller's. */
+                char msg[128];
+
+                snprintf(msg, sizeof(msg), "Cannot send the Download Agent: %s", strerror(-r));
+                b->scatter = NULL;
+                b->restore = NULL;
+                b->images = NULL;
+                d->backup = NULL;
+                b->job->cancel = NULL;
+                b->job->userdata = NULL;
+                if (!job)
+                        job_complete(b->job, false, msg);
+                b->job = NULL;
+                backup_job_free(b);
+                device_fail_operation(d, gone_or(r, "ProtocolError"), msg, false);
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "ProtocolError", "%s", msg);
         }
         *ret_job = b->job;
         return 0;
 }
 
-int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
-                     sd_bus_error *error) {
-        return operation_start(m, d, "backup", source, scatter, NULL, NULL, 0, uid, ret_job, error);
+int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job *job,
+                     Job **ret_job, sd_bus_error *error) {
+        return operation_start(m, d, "backup", source, scatter, NULL, NULL, 0, uid, job, ret_job, error);
 }
 
 static bool name_in_list(const char *name, const char *comma_list) {
@@ -1002,7 +1094,7 @@ static int restore_select_subset(Manifest *mf, const char *only, const BackupInf
 }
 
 int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const RestoreJournal *journal, unsigned flags,
-                      const char *partitions, uid_t uid, Job **ret_job, sd_bus_error *error) {
+                      const char *partitions, uid_t uid, Job *job, Job **ret_job, sd_bus_error *error) {
         _cleanup_(manifest_freep) Manifest *mf = NULL;
         const Manifest *src = backup->manifest;
         char me_id[2 * BROM_ID_MAX_LEN + 1], soc_id[2 * BROM_ID_MAX_LEN + 1];
@@ -1070,7 +1162,7 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
                 }
         }
 
-        r = operation_start(m, d, "restore", "pre-restore", NULL, mf, images, flags, uid, ret_job, error);
+        r = operation_start(m, d, "restore", "pre-restore", NULL, mf, images, flags, uid, job, ret_job, error);
         if (r < 0) {
                 images_free(images, mf->n_parts);
                 return r;
@@ -1104,5 +1196,12 @@ Job *backup_job_get_job(BackupJob *b) {
 void backup_job_abort(BackupJob *b, const char *error_name, const char *message) {
         /* Free the DA session first: the device is about to free the link. */
         b->dal = da_legacy_free(b->dal);
+        if (!message)
+                /* the phone vanished: what that means depends on what was happening */
+                message = !b->restoring ? "The phone was unplugged during the backup. Nothing was stored; plug it "
+                                          "in again to retry." :
+                          b->journaled ? "The phone was unplugged during the restore." :
+                                         "The phone was unplugged before the restore wrote anything; it is as it "
+                                         "was. Plug it in again to retry.";
         backup_job_fail(b, error_name, "%s", message);
 }

@@ -12,12 +12,22 @@ typedef struct Device Device;
 typedef struct Job Job;
 
 typedef struct BackupJob BackupJob;
+typedef struct DaStoreMatch DaStoreMatch;
 
-/* Starts a backup of the identity partitions of d (State "ready").  Takes
+/* The one gate for "can this version back up or restore this identified
+ * phone": 0 yes (with ret_da, the Download Agent to use); 1 no, with
+ * *ret_name an error name (static) and *ret_message cause and remedy (the
+ * caller frees it); < 0 out of memory. */
+int operation_check_supported(Manager *m, Device *d, const char **ret_name, char **ret_message,
+                              DaStoreMatch *ret_da);
+
+/* Starts a backup of the identity partitions of d (State "ready").  job: the
+ * Job of a request that waited for the phone, or NULL for a new one; on
+ * failure it is left untouched for the caller to complete.  Takes
  * ownership of scatter (may be NULL: use the phone's own table).  On
  * failure to start, error says why and nothing is left behind. */
-int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job **ret_job,
-                     sd_bus_error *error);
+int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *scatter, uid_t uid, Job *job,
+                     Job **ret_job, sd_bus_error *error);
 #define RESTORE_DRY_RUN       (1u << 0)
 #define RESTORE_ALLOW_FOREIGN (1u << 1)
 
@@ -27,7 +37,7 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
  * snapshot taken, every partition written and read back, everything rolled
  * back on a mismatch; the phone reboots at the end. */
 int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const RestoreJournal *journal, unsigned flags,
-                      const char *partitions, uid_t uid, Job **ret_job, sd_bus_error *error);
+                      const char *partitions, uid_t uid, Job *job, Job **ret_job, sd_bus_error *error);
 Job *backup_job_get_job(BackupJob *b);
 /* The phone vanished: end the job now, before its session is freed. */
 void backup_job_abort(BackupJob *b, const char *error_name, const char *message);

@@ -34,6 +34,8 @@ typedef enum BromStep {
         STEP_SEND_DA_ZLP,
         STEP_SEND_DA_TAIL,
         STEP_JUMP_DA,
+        STEP_RESET_HEAD,
+        STEP_RESET_VALUE,
 } BromStep;
 
 struct BromSession {
@@ -675,6 +677,9 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
         BromSession *s = userdata;
         uint16_t status, sum;
 
+        /* the reset may take the phone off the bus before its last status */
+        if (r < 0 && s->step == STEP_RESET_VALUE && (r == -ENODEV || r == -ETIMEDOUT))
+                return brom_finish(s, 0, BROM_FAILURE_NONE);
         if (r < 0) {
                 snprintf(s->detail, sizeof(s->detail), "%s", x->error);
                 return brom_finish(s, r, brom_failure_from_errno(r));
@@ -707,6 +712,24 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
                                  brom_checksum_xor16(s->up_data, s->up_len));
                         return brom_finish(s, -EBADMSG, BROM_FAILURE_PROTOCOL);
                 }
+                return brom_finish(s, 0, BROM_FAILURE_NONE);
+        case STEP_RESET_HEAD:
+                status = unaligned_read_be16(s->status);
+                if (!brom_status_ok(status)) {
+                        snprintf(s->detail, sizeof(s->detail), "WRITE32 to the watchdog refused with status 0x%04x",
+                                 status);
+                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
+                }
+                s->step = STEP_RESET_VALUE;
+                exchange_reset(&s->x);
+                exchange_write_be32(&s->x, BROM_WDT_SWRST_KEY, "WRITE32 value");
+                exchange_echo(&s->x);
+                exchange_read(&s->x, s->status, 2, "WRITE32 final status");
+                r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+                if (r < 0)
+                        brom_finish(s, r, brom_failure_from_errno(r));
+                return;
+        case STEP_RESET_VALUE:
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
         case STEP_JUMP_DA:
                 status = unaligned_read_be16(s->status);
@@ -783,6 +806,26 @@ int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *use
         exchange_write_be32(&s->x, addr, "JUMP_DA address");
         exchange_echo(&s->x);
         exchange_read(&s->x, s->status, 2, "JUMP_DA status");
+        r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+        if (r < 0)
+                s->step = STEP_IDLE;
+        return r;
+}
+
+int brom_session_reset(BromSession *s, BromDone done, void *userdata) {
+        int r;
+
+        if (!s->id.chip)
+                return -EOPNOTSUPP;
+        r = brom_session_begin(s, STEP_RESET_HEAD, done, userdata);
+        if (r < 0)
+                return r;
+        brom_cmd(s, BROM_CMD_WRITE32, "WRITE32");
+        exchange_write_be32(&s->x, s->id.chip->wdt_base + BROM_WDT_SWRST_OFFSET, "WRITE32 address");
+        exchange_echo(&s->x);
+        exchange_write_be32(&s->x, 1, "WRITE32 count");
+        exchange_echo(&s->x);
+        exchange_read(&s->x, s->status, 2, "WRITE32 status");
         r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
         if (r < 0)
                 s->step = STEP_IDLE;

@@ -59,6 +59,10 @@ static inline void brom_session_freep(BromSession **s) {
 int brom_session_send_da(BromSession *s, uint32_t addr, const uint8_t *data, size_t len, uint32_t sig_len,
                          BromDone done, void *userdata);
 int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *userdata);
+/* Let a phone in the BROM/preloader command loop (no DA running) go: a
+ * WRITE32 of the watchdog's software-reset key resets the SoC, and the phone
+ * boots.  Succeeds too when the phone leaves before its last status. */
+int brom_session_reset(BromSession *s, BromDone done, void *userdata);
 /* Last status word the phone answered (0 if none). */
 uint16_t brom_session_get_status(BromSession *s);
 

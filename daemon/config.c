@@ -8,7 +8,8 @@
 #include "log.h"
 
 int config_init(Config *c) {
-        *c = (Config) { .grace_usec = CONFIG_GRACE_USEC_DEFAULT, .auto_backup = AUTO_BACKUP_FIRST_SEEN };
+        *c = (Config) { .grace_usec = CONFIG_GRACE_USEC_DEFAULT, .auto_backup = AUTO_BACKUP_FIRST_SEEN,
+                        .boot_window_usec = CONFIG_BOOT_WINDOW_USEC_DEFAULT };
         c->identity_spec = strdup(CONFIG_IDENTITY_DEFAULT);
         if (!c->identity_spec)
                 return -ENOMEM;
@@ -160,6 +161,12 @@ int config_load(Config *c, const char *path) {
                         if (config_add_download_agents(c, value) < 0) {
                                 r = log_error_errno(EINVAL, "%s:%u: DownloadAgent= wants absolute paths of DA "
                                                     "files, got \"%s\".", path, n, value);
+                                break;
+                        }
+                } else if (streq(key, "BootWindowSec")) {
+                        if (config_parse_seconds(value, &c->boot_window_usec) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: BootWindowSec= wants seconds, got \"%s\".",
+                                                    path, n, value);
                                 break;
                         }
                 } else if (streq(key, "ExitOnIdleSec")) {

@@ -12,6 +12,9 @@
 
 #define CONFIG_FILE_DEFAULT "/etc/mtknvd/mtknvd.conf"
 #define CONFIG_GRACE_USEC_DEFAULT (10ULL * 1000000ULL)
+/* A phone that reboots leaves its port and is back within a few seconds; a
+ * person unplugging, powering off and plugging in again takes longer. */
+#define CONFIG_BOOT_WINDOW_USEC_DEFAULT (5ULL * 1000000ULL)
 
 typedef enum AutoBackup {
         AUTO_BACKUP_FIRST_SEEN,       /* only when no verified backup of this phone exists */
@@ -29,6 +32,7 @@ typedef struct Config {
         char **download_agents;       /* administrator's DA files */
         size_t n_download_agents;
         uint64_t idle_exit_usec;      /* 0: never exit on idle */
+        uint64_t boot_window_usec;    /* back on its port within this: a boot, not a plug-in */
 } Config;
 
 const char *auto_backup_to_string(AutoBackup a);

@@ -23,6 +23,8 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = d->error_name ?: "";
         else if (streq(property, "Warning"))
                 v = d->warning ?: "";
+        else if (streq(property, "StateReason"))
+                v = d->state_reason ?: "";
         else if (streq(property, "Mode"))
                 v = d->brom_mode ? "brom" : "preloader";
         else if (streq(property, "UsbPath"))
@@ -115,6 +117,7 @@ static int property_get_interrupted_restore(sd_bus *bus, const char *path, const
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("State", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateReason", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Error", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ErrorName", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Warning", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

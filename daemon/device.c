@@ -15,9 +15,12 @@
 
 const char *device_state_to_string(DeviceState s) {
         switch (s) {
+        case DEVICE_IDLE:         return "idle";
         case DEVICE_IDENTIFYING:  return "identifying";
         case DEVICE_READY:        return "ready";
         case DEVICE_BUSY:         return "busy";
+        case DEVICE_RELEASED:     return "released";
+        case DEVICE_UNSUPPORTED:  return "unsupported";
         case DEVICE_ERROR:        return "error";
         case DEVICE_DISCONNECTED: return "disconnected";
         }
@@ -139,6 +142,7 @@ Device *device_free(Device *d) {
         free(d->error);
         free(d->error_name);
         free(d->warning);
+        free(d->state_reason);
         free(d);
         return NULL;
 }
@@ -166,22 +170,33 @@ static void device_set_state(Device *d, DeviceState state) {
         device_emit_changed(d, "State", NULL);
 }
 
+static void device_set_reason(Device *d, const char *reason) {
+        if (free_and_strdup(&d->state_reason, reason) > 0)
+                device_emit_changed(d, "StateReason", NULL);
+}
+
+static void device_put_error(Device *d, const char *name, const char *msg) {
+        _cleanup_free_ char *full_name = NULL;
+
+        if (asprintf(&full_name, MTKNVD_ERROR_PREFIX "%s", name) < 0)
+                full_name = NULL;
+        log_error("Phone at USB %s: %s", d->usb_path, msg ?: name);
+        free_and_strdup(&d->error, msg ?: "");
+        free_and_strdup(&d->error_name, full_name ?: "");
+        device_emit_changed(d, "Error", "ErrorName", NULL);
+}
+
 static void device_set_error(Device *d, const char *name, const char *fmt, ...) _printf_(3, 4);
 static void device_set_error(Device *d, const char *name, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL, *full_name = NULL;
+        _cleanup_free_ char *msg = NULL;
         va_list ap;
 
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (asprintf(&full_name, MTKNVD_ERROR_PREFIX "%s", name) < 0)
-                full_name = NULL;
-
-        log_error("Phone at USB %s: %s", d->usb_path, msg ?: name);
-        free_and_strdup(&d->error, msg ?: "");
-        free_and_strdup(&d->error_name, full_name ?: "");
-        device_emit_changed(d, "Error", "ErrorName", NULL);
+        device_put_error(d, name, msg);
+        device_set_reason(d, NULL);
         device_set_state(d, DEVICE_ERROR);
 }
 
@@ -300,35 +315,95 @@ static void device_on_identified(BromSession *s, int r, void *userdata) {
         if (free_and_strdup(&d->warning, advice) > 0)
                 device_emit_changed(d, "Warning", NULL);
 
-        if (!id->chip)
-                return device_set_error(d, "UnknownChip",
-                                        "Unknown chip: hw code 0x%04x (sub code 0x%04x, hw version 0x%04x, sw "
-                                        "version 0x%04x) is not in mtknvd's chip table, so it cannot be backed "
-                                        "up. Please report these values together with the phone's model.",
-                                        id->hw_code, id->hw_sub_code, id->hw_version, id->sw_version);
         device_set_state(d, DEVICE_READY);
-        manager_consider_auto_backup(d->manager, d);
+        /* the manager hands it a waiting request, backs it up, or lets it go */
+        manager_phone_identified(d->manager, d);
+}
+
+static void device_on_reset(BromSession *s, int r, void *userdata) {
+        Device *d = userdata;
+
+        if (r < 0)
+                log_warning("Phone at USB %s did not take the reset (%s); it boots when it is unplugged.",
+                            d->usb_path, brom_session_get_detail(s));
+        else
+                log_info("Phone at USB %s released: it reboots and boots normally.", d->usb_path);
+        /* inside the session's own callback: close it from the loop */
+        device_close_session_later(d);
+}
+
+void device_release(Device *d, const char *reason) {
+        int r;
+
+        if (!d->present || d->releasing)
+                return;
+        d->releasing = true;
+        manager_note_release(d->manager, d->usb_path);
+        device_set_reason(d, reason);
+        if (d->state != DEVICE_UNSUPPORTED)
+                device_set_state(d, DEVICE_RELEASED);
+        if (!d->brom) {
+                device_close_session_later(d);
+                return;
+        }
+        /* still in the BROM/preloader command loop, watchdog off: only a reset lets it boot */
+        r = brom_session_reset(d->brom, device_on_reset, d);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot reset the phone at USB %s (%m); it boots when it is unplugged.",
+                                  d->usb_path);
+                device_close_session_later(d);
+        }
+}
+
+void device_set_unsupported(Device *d, const char *error_name, const char *message) {
+        device_put_error(d, error_name, message);
+        device_set_state(d, DEVICE_UNSUPPORTED);
+        device_release(d, "mtknvd cannot back this phone up (see Error); it was released and boots normally.");
 }
 
 void device_begin_operation(Device *d) {
         device_clear_error(d);
+        device_set_reason(d, NULL);
         device_emit_changed(d, "Job", NULL);
         device_set_state(d, DEVICE_BUSY);
 }
 
-void device_end_operation(Device *d) {
+void device_end_operation(Device *d, bool released) {
         device_emit_changed(d, "Job", NULL);
-        if (d->present)
-                device_set_state(d, DEVICE_READY);
-}
-
-void device_fail_operation(Device *d, const char *error_name, const char *message) {
-        device_set_error(d, error_name, "%s", message);
         if (!d->present)
                 return;
-        /* mid-transfer the phone's byte stream is out of step: a new
-         * session needs a replug */
-        device_close_session_later(d);
+        if (!released) {
+                /* the DA did not take its reboot: nothing more to say to it */
+                device_close_session_later(d);
+                device_set_reason(d, "The phone did not confirm the reboot; if it does not restart by itself, "
+                                     "unplug it.");
+                device_set_state(d, DEVICE_RELEASED);
+                return;
+        }
+        d->releasing = true;
+        manager_note_release(d->manager, d->usb_path);
+        device_set_reason(d, "Done; the phone was rebooted and boots normally.");
+        device_set_state(d, DEVICE_RELEASED);
+}
+
+void device_fail_operation(Device *d, const char *error_name, const char *message, bool released) {
+        device_emit_changed(d, "Job", NULL);
+        if (!released) {
+                device_set_error(d, error_name, "%s", message);
+                if (!d->present)
+                        return;
+                /* mid-transfer the phone's byte stream is out of step: a new
+                 * session needs a replug */
+                device_close_session_later(d);
+                return;
+        }
+        device_put_error(d, error_name, message);
+        if (!d->present)
+                return;
+        d->releasing = true;
+        manager_note_release(d->manager, d->usb_path);
+        device_set_reason(d, "The operation failed (see Error); the phone was rebooted and boots normally.");
+        device_set_state(d, DEVICE_RELEASED);
 }
 
 int device_backup_key(Device *d, const uint8_t cid[16], char **ret) {
@@ -399,8 +474,18 @@ static int device_try_open(Device *d) {
         return 0;
 }
 
-int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode) {
+int device_open(Device *d) {
+        if (!d->present || d->link || d->state != DEVICE_IDLE)
+                return -EBUSY;
+        device_set_reason(d, NULL);
+        device_set_state(d, DEVICE_IDENTIFYING);
+        d->open_attempts = 0;
+        return device_schedule_open(d, 0);
+}
+
+int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug_in) {
         bool mode_changed = d->brom_mode != brom_mode, addr_changed = !streq(d->usb_path, ev->sysname);
+        _cleanup_free_ char *reason = NULL;
         char *syspath;
 
         syspath = strdup(ev->syspath);
@@ -414,16 +499,28 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode) {
         device_set_address(d, ev, brom_mode);
         d->open_attempts = 0;
         d->present = true;
+        d->plug_in = plug_in;
+        d->releasing = false;
         device_clear_error(d);
         device_emit_changed(d, "Present", "UsbVendorId", "UsbProductId", NULL);
         if (mode_changed)
                 device_emit_changed(d, "Mode", NULL);
         if (addr_changed)
                 device_emit_changed(d, "UsbPath", NULL);
-        device_set_state(d, DEVICE_IDENTIFYING);
 
-        log_info("Phone at USB %s (%04x:%04x, %s mode) plugged in.", d->usb_path, d->vid, d->pid,
-                 brom_mode ? "BROM" : "preloader");
+        if (!manager_wants_phone(d->manager, d, &reason)) {
+                /* a preloader left alone boots after its window: nothing to undo */
+                log_info("Phone at USB %s (%04x:%04x, %s mode) %s; leaving it alone: %s", d->usb_path, d->vid,
+                         d->pid, brom_mode ? "BROM" : "preloader", plug_in ? "plugged in" : "booting",
+                         reason ?: "nothing to do.");
+                device_set_reason(d, reason);
+                device_set_state(d, DEVICE_IDLE);
+                return 0;
+        }
+        device_set_reason(d, NULL);
+        device_set_state(d, DEVICE_IDENTIFYING);
+        log_info("Phone at USB %s (%04x:%04x, %s mode) %s.", d->usb_path, d->vid, d->pid,
+                 brom_mode ? "BROM" : "preloader", plug_in ? "plugged in" : "appeared");
         /* Not from here: udev may be ahead of libusb, and we may be
          * inside a libusb callback.  The loop runs the open next. */
         return device_schedule_open(d, 0);
@@ -450,15 +547,16 @@ void device_detach(Device *d) {
         if (!d->present)
                 return;
         if (d->backup)
-                backup_job_abort(d->backup, "DeviceGone",
-                                 "The phone was unplugged during the backup. Nothing was stored; plug it in "
-                                 "again to retry.");
+                backup_job_abort(d->backup, "DeviceGone", NULL);
         device_close_session(d);
         d->present = false;
-        d->auto_backup_considered = false;
+        d->releasing = false;
         device_emit_changed(d, "Present", NULL);
+        if (d->state == DEVICE_RELEASED || d->state == DEVICE_UNSUPPORTED || d->state == DEVICE_IDLE)
+                log_info("Phone at USB %s left the bus (booting).", d->usb_path);
+        else
+                log_info("Phone at USB %s unplugged.", d->usb_path);
         device_set_state(d, DEVICE_DISCONNECTED);
-        log_info("Phone at USB %s unplugged.", d->usb_path);
 
         r = sd_event_add_time_relative(d->manager->event, &d->grace_timer, CLOCK_MONOTONIC,
                                        d->manager->config.grace_usec, 0, on_grace_expired, d);

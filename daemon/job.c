@@ -137,6 +137,16 @@ void job_set_cancelable(Job *j, bool b) {
         job_emit(j, "Cancelable", NULL);
 }
 
+void job_set_device(Job *j, const char *device_path) {
+        char *p = strdup(device_path);
+
+        if (!p)
+                return (void) log_oom();
+        free(j->device_path);
+        j->device_path = p;
+        job_emit(j, "Device", NULL);
+}
+
 void job_set_result_path(Job *j, const char *path) {
         free(j->result_path);
         j->result_path = path ? strdup(path) : NULL;

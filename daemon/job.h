@@ -51,6 +51,8 @@ void job_set_total(Job *j, uint64_t total_bytes);
  * whole percent changes (D-Bus signals are not free). */
 void job_add_bytes(Job *j, uint64_t n);
 void job_set_cancelable(Job *j, bool b);
+/* A job that waited for a phone now has one. */
+void job_set_device(Job *j, const char *device_path);
 void job_set_result_path(Job *j, const char *path);
 /* Emits Completed(success, message) and JobRemoved, then frees the job. */
 void job_complete(Job *j, bool success, const char *message);

@@ -12,6 +12,7 @@
 #include "json-writer.h"
 #include "log.h"
 #include "manager.h"
+#include "request.h"
 #include "backup-import.h"
 #include "scatter-edit.h"
 #include "restore-journal.h"
@@ -180,10 +181,32 @@ static int bus_read_scatter(int fd, ScatterFile **ret, uint8_t **ret_data, size_
         return 0;
 }
 
+/* Pending requests are few and cheap, but not free: a bound keeps a caller
+ * from piling them up. */
+#define REQUESTS_MAX 16
+
+/* Can a Backup/Restore for d (NULL: the next phone) be taken now or kept
+ * until the phone is there? */
+static int manager_check_device_for_request(Manager *m, Device *d, sd_bus_error *error) {
+        if (d && d->state == DEVICE_BUSY)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                                         "The phone %s is busy with another job; wait for it to finish.",
+                                         d->object_path);
+        if (d && d->state == DEVICE_UNSUPPORTED && d->present)
+                return sd_bus_error_setf(error, d->error_name && d->error_name[0] ? d->error_name :
+                                         MTKNVD_ERROR_PREFIX "NotSupported", "%s", d->error ?: "Not supported.");
+        if ((!d || d->state != DEVICE_READY) && m->n_requests >= REQUESTS_MAX)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                                         "%zu requests already wait for phones; cancel one first "
+                                         "('mtknvctl jobs', 'mtknvctl cancel').", m->n_requests);
+        return 0;
+}
+
 static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
         const char *path, *format = NULL;
+        Request *req;
         int scatter_fd;
         Device *d;
         Job *job;
@@ -199,22 +222,35 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (format)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Backup takes no format option.");
 
-        d = manager_find_device_by_path(m, path);
-        if (!d)
+        d = streq(path, "/") ? NULL : manager_find_device_by_path(m, path);
+        if (!d && !streq(path, "/"))
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", path);
         r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "backup", "back up a phone", m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        r = manager_check_device_for_request(m, d, error);
+        if (r < 0)
+                return r;
         if (scatter_fd >= 0) {
                 r = bus_read_scatter(scatter_fd, &scatter, NULL, NULL, error);
                 if (r < 0)
                         return r;
         }
         uid = bus_caller_uid(msg);
-        r = backup_job_start(m, d, "manual", scatter, uid, &job, error);
+        if (d && d->state == DEVICE_READY) {
+                r = backup_job_start(m, d, "manual", scatter, uid, NULL, &job, error);
+                if (r < 0)
+                        return r;
+                scatter = NULL; /* the job owns it now */
+                return sd_bus_reply_method_return(msg, "o", job->object_path);
+        }
+        /* not there yet, or left alone: wait for it, opening it if it is there */
+        r = request_new(m, REQUEST_BACKUP, d ? d->object_path : NULL, uid, &req);
         if (r < 0)
                 return r;
-        scatter = NULL; /* the job owns it now */
+        request_set_scatter(req, TAKE_PTR(scatter));
+        job = request_get_job(req);
+        manager_open_for_request(m, req);
         return sd_bus_reply_method_return(msg, "o", job->object_path);
 }
 
@@ -223,8 +259,9 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         const char *device_path, *backup_path;
         _cleanup_free_ char *partitions = NULL, *device_key = NULL;
         RestoreJournal journal;
-        bool resume = false;
+        bool resume = false, rollback = false;
         unsigned flags = 0;
+        Request *req;
         Backup *b;
         Device *d;
         Job *job;
@@ -253,15 +290,18 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                 return r;
                         continue;
                 }
-                if (!streq(key, "dry-run") && !streq(key, "allow-foreign") && !streq(key, "resume"))
+                if (!streq(key, "dry-run") && !streq(key, "allow-foreign") && !streq(key, "resume") &&
+                    !streq(key, "rollback"))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Unknown option \"%s\" (known: dry-run, allow-foreign, resume, "
-                                                 "partitions).", key);
+                                                 "rollback, partitions).", key);
                 r = sd_bus_message_read(msg, "v", "b", &v);
                 if (r < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option %s wants a boolean.", key);
                 if (v && streq(key, "resume"))
                         resume = true;
+                else if (v && streq(key, "rollback"))
+                        rollback = true;
                 else if (v)
                         flags |= streq(key, "dry-run") ? RESTORE_DRY_RUN : RESTORE_ALLOW_FOREIGN;
                 r = sd_bus_message_exit_container(msg);
@@ -274,31 +314,50 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
 
-        d = manager_find_device_by_path(m, device_path);
-        if (!d)
+        d = streq(device_path, "/") ? NULL : manager_find_device_by_path(m, device_path);
+        if (!d && !streq(device_path, "/"))
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", device_path);
-        b = manager_find_backup_by_path(m, backup_path);
-        if (!b)
+        if (rollback && (!resume || !streq(backup_path, "/")))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "rollback goes with resume and the backup \"/\" (the journal's snapshot).");
+        if (streq(backup_path, "/") && !resume)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Name the backup to restore; only resume takes \"/\" (what the phone's "
+                                        "restore journal names).");
+        b = streq(backup_path, "/") ? NULL : manager_find_backup_by_path(m, backup_path);
+        if (!b && !streq(backup_path, "/"))
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", backup_path);
-        if (resume) {
+        if (resume && d && d->identified) {
                 /* continue what the journal describes: its backup, or its snapshot to roll back */
-                if (!d->identified || device_make_id(&d->identity, d->usb_path, &device_key) < 0 ||
+                if (device_make_id(&d->identity, d->usb_path, &device_key) < 0 ||
                     restore_journal_load(m->state_dir, device_key, &journal) < 0)
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoJournal",
                                                  "The phone %s has no interrupted restore to resume.", device_path);
+                if (!b) {
+                        /* "/": what the journal names */
+                        _cleanup_free_ char *bp = backup_object_path(
+                                rollback ? journal.snapshot_key : journal.backup_key,
+                                rollback ? journal.snapshot_id : journal.backup_id);
+
+                        b = bp ? manager_find_backup_by_path(m, bp) : NULL;
+                        if (!b)
+                                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup",
+                                                         "The backup the restore journal names (%s) is gone.",
+                                                         bp ?: "?");
+                }
                 if (!(streq(b->info.device_key, journal.backup_key) && streq(b->info.backup_id, journal.backup_id)) &&
                     !(streq(b->info.device_key, journal.snapshot_key) && streq(b->info.backup_id, journal.snapshot_id)))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "The interrupted restore wrote %s/%s over snapshot %s/%s; resume "
                                                  "it with one of these two.", journal.backup_key, journal.backup_id,
                                                  journal.snapshot_key, journal.snapshot_id);
-                if (partitions || (flags & RESTORE_DRY_RUN))
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                "resume writes what the interrupted restore was writing: it takes "
-                                                "neither partitions nor dry-run.");
                 if (journal.foreign)
                         flags |= RESTORE_ALLOW_FOREIGN;
         }
+        if (resume && (partitions || (flags & RESTORE_DRY_RUN)))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "resume writes what the interrupted restore was writing: it takes "
+                                        "neither partitions nor dry-run.");
         /* a foreign restore writes another phone's identity: its own, stronger action */
         if (flags & RESTORE_ALLOW_FOREIGN)
                 r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "restore-foreign",
@@ -308,10 +367,27 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                             m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        uid = bus_caller_uid(msg);
-        r = restore_job_start(m, d, &b->info, resume ? &journal : NULL, flags, partitions, uid, &job, error);
+        r = manager_check_device_for_request(m, d, error);
         if (r < 0)
                 return r;
+        uid = bus_caller_uid(msg);
+        if (d && d->state == DEVICE_READY && b) {
+                r = restore_job_start(m, d, &b->info, resume ? &journal : NULL, flags, partitions, uid, NULL, &job,
+                                      error);
+                if (r < 0)
+                        return r;
+                return sd_bus_reply_method_return(msg, "o", job->object_path);
+        }
+        r = request_new(m, REQUEST_RESTORE, d ? d->object_path : NULL, uid, &req);
+        if (r < 0)
+                return r;
+        r = request_set_restore(req, b ? b->object_path : "/", flags, partitions, resume, rollback);
+        if (r < 0) {
+                request_fail(req, "Out of memory.");
+                return r;
+        }
+        job = request_get_job(req);
+        manager_open_for_request(m, req);
         return sd_bus_reply_method_return(msg, "o", job->object_path);
 }
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "backup-job.h"
 #include "device.h"
@@ -7,6 +10,19 @@
 #include "job.h"
 #include "log.h"
 #include "manager.h"
+#include "request.h"
+#include "restore-journal.h"
+
+/* A released phone re-enumerates within seconds of its reset; a mark older
+ * than this belongs to a phone that was unplugged meanwhile. */
+#define RELEASE_MARK_USEC (60ULL * 1000000ULL)
+
+static uint64_t now_mono_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
 
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -39,6 +55,10 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_devices; i++)
                 if (m->devices[i]->backup)
                         backup_job_abort(m->devices[i]->backup, "Cancelled", "mtknvd is stopping.");
+        while (m->n_requests > 0)
+                request_free(m->requests[0]);
+        free(m->requests);
+        free(m->ports);
         while (m->n_jobs > 0)
                 job_free(m->jobs[0]);
         for (size_t i = 0; i < m->n_backups; i++) {
@@ -159,16 +179,69 @@ void manager_remove_device(Manager *m, Device *d) {
         manager_check_idle(m);
 }
 
+static PortMemory *manager_port(Manager *m, const char *usb_path, bool create) {
+        PortMemory *n;
+
+        for (size_t i = 0; i < m->n_ports; i++)
+                if (streq(m->ports[i].usb_path, usb_path))
+                        return &m->ports[i];
+        if (!create)
+                return NULL;
+        n = reallocarray(m->ports, m->n_ports + 1, sizeof(PortMemory));
+        if (!n)
+                return NULL;
+        m->ports = n;
+        n = &m->ports[m->n_ports++];
+        *n = (PortMemory) {};
+        snprintf(n->usb_path, sizeof(n->usb_path), "%s", usb_path);
+        return n;
+}
+
+void manager_note_release(Manager *m, const char *usb_path) {
+        PortMemory *p = manager_port(m, usb_path, true);
+
+        if (p)
+                p->released_usec = now_mono_usec();
+}
+
+/* Consumes the port's release mark: true when mtknvd let the phone on this
+ * port go a moment ago, so that this appearance is that phone booting. */
+static bool manager_take_release_mark(Manager *m, const char *usb_path) {
+        PortMemory *p = manager_port(m, usb_path, false);
+        bool marked;
+
+        if (!p || p->released_usec == 0)
+                return false;
+        marked = now_mono_usec() - p->released_usec < RELEASE_MARK_USEC;
+        p->released_usec = 0;
+        return marked;
+}
+
+/* A phone that stayed attached and rebooted (by itself, or from its OS) is
+ * back on its port moments after something left it; a person plugging a
+ * powered-off phone in comes to an empty port. */
+static bool manager_is_plug_in(Manager *m, const char *usb_path) {
+        PortMemory *p = manager_port(m, usb_path, false);
+
+        return !p || p->left_usec == 0 || now_mono_usec() - p->left_usec >= m->config.boot_window_usec;
+}
+
 static void manager_on_usb_event(DeviceMonitor *mon, const UsbDeviceEvent *ev, void *userdata) {
         Manager *m = userdata;
         const UsbIdMatch *match;
         Device *d;
         int r;
 
-        match = usb_id_list_find(&m->config.usb_ids, ev->vid, ev->pid);
-        if (!match)
-                return;
+        if (!ev->add) {
+                /* any USB device leaving: a phone's OS leaving before its reboot too */
+                PortMemory *p = manager_port(m, ev->sysname, true);
 
+                if (p)
+                        p->left_usec = now_mono_usec();
+        }
+        match = usb_id_list_find(&m->config.usb_ids, ev->vid, ev->pid);
+        if (!match && ev->add)
+                return;
         if (!ev->add) {
                 d = manager_find_device_by_syspath(m, ev->syspath);
                 if (d)
@@ -195,7 +268,7 @@ static void manager_on_usb_event(DeviceMonitor *mon, const UsbDeviceEvent *ev, v
                         return;
                 }
         }
-        r = device_attach(d, ev, match->brom);
+        r = device_attach(d, ev, match->brom, manager_is_plug_in(m, ev->sysname));
         if (r < 0)
                 log_error_errno(r, "Cannot start talking to the phone at USB %s: %m", ev->sysname);
 }
@@ -242,30 +315,130 @@ void manager_backup_added(Manager *m, const char *device_key, const char *backup
                 job_set_result_path(job, m->backups[m->n_backups - 1]->object_path);
 }
 
-void manager_consider_auto_backup(Manager *m, Device *d) {
-        _cleanup_free_ char *key = NULL;
+static bool manager_has_journal(Manager *m) {
+        _cleanup_free_ char *dir = NULL;
+        struct dirent *de;
+        bool found = false;
+        DIR *dp;
+
+        if (asprintf(&dir, "%s/journal", m->state_dir) < 0)
+                return false;
+        dp = opendir(dir);
+        if (!dp)
+                return false;
+        while (!found && (de = readdir(dp)))
+                found = de->d_name[0] != '.';
+        closedir(dp);
+        return found;
+}
+
+static Request *manager_request_for(Manager *m, Device *d) {
+        for (size_t i = 0; i < m->n_requests; i++)
+                if (request_wants(m->requests[i], d))
+                        return m->requests[i];
+        return NULL;
+}
+
+static bool manager_has_device_request(Manager *m) {
+        for (size_t i = 0; i < m->n_requests; i++)
+                if (!request_wants_any(m->requests[i]))
+                        return true;
+        return false;
+}
+
+bool manager_wants_phone(Manager *m, Device *d, char **ret_reason) {
+        const char *reason;
+
+        if (manager_take_release_mark(m, d->usb_path)) {
+                /* only a request that names this very phone may catch its boot */
+                if (d->identified && manager_request_for(m, d))
+                        return true;
+                reason = "Booting: mtknvd was done with this phone and rebooted it, so it is left alone.";
+        } else if (d->brom_mode)
+                return true; /* somebody held a key to get here */
+        else if (manager_request_for(m, d) || manager_has_device_request(m))
+                return true; /* a request waits; identification tells whether it is for this phone */
+        else if (!d->plug_in)
+                reason = "Booting: the phone restarted while attached (it was back on its port within "
+                         "BootWindowSec=), which is not a plug-in.";
+        else if (m->config.auto_backup != AUTO_BACKUP_NEVER || manager_has_journal(m))
+                return true;
+        else
+                reason = "Nothing to do: AutoBackup=never and no request waits for a phone. To back it up, run "
+                         "'mtknvctl backup' and then plug it in, powered off.";
+        *ret_reason = strdup(reason);
+        return false;
+}
+
+static void manager_release_for(Device *d, const char *reason) {
+        log_info("Phone %s: %s", d->object_path, reason);
+        device_release(d, reason);
+}
+
+void manager_phone_identified(Manager *m, Device *d) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *why = NULL, *key = NULL;
+        const char *why_name;
+        RestoreJournal journal;
+        Request *req;
         Job *job;
         int r;
 
-        if (d->auto_backup_considered || m->config.auto_backup == AUTO_BACKUP_NEVER)
+        req = manager_request_for(m, d);
+        r = operation_check_supported(m, d, &why_name, &why, NULL);
+        if (r < 0) {
+                log_oom();
+                return device_release(d, "Out of memory.");
+        }
+        if (r > 0) {
+                /* an honest state, with the request it was plugged in for told why */
+                log_warning("Phone %s cannot be backed up: %s", d->object_path, why);
+                if (req)
+                        request_fail(req, why);
+                return device_set_unsupported(d, why_name, why);
+        }
+        if (req) {
+                if (!request_start(req, d))
+                        manager_release_for(d, "The request for this phone failed (see its "
+                                            "job); the phone was released and boots normally.");
                 return;
-        d->auto_backup_considered = true;
-        if (!d->identity.chip || d->identity.chip->da_mode != DA_MODE_LEGACY)
-                return;
+        }
+        if (device_make_id(&d->identity, d->usb_path, &key) >= 0 &&
+            restore_journal_load(m->state_dir, key, &journal) >= 0)
+                return manager_release_for(d, "A restore of this phone was interrupted (see "
+                                           "InterruptedRestore). Run 'mtknvctl restore --resume' (or --resume "
+                                           "--rollback) and plug it in again; it was released meanwhile.");
+        if (!d->plug_in || m->config.auto_backup == AUTO_BACKUP_NEVER)
+                return manager_release_for(d, "Identified; nothing to do, so it was released and boots "
+                                           "normally.");
         /* With an ME/SoC ID we know this phone before any DA runs; without
          * one the backup job decides once the DA reported the eMMC CID. */
         if (m->config.auto_backup == AUTO_BACKUP_FIRST_SEEN &&
-            (d->identity.me_id_len > 0 || d->identity.soc_id_len > 0) &&
-            device_make_id(&d->identity, d->usb_path, &key) >= 0 && backup_store_has_verified(m->store, key)) {
-                log_info("Phone %s already has a verified backup; not backing it up again (AutoBackup=first-seen).",
-                         d->object_path);
-                return;
+            (d->identity.me_id_len > 0 || d->identity.soc_id_len > 0) && key &&
+            backup_store_has_verified(m->store, key))
+                return manager_release_for(d, "It already has a verified backup (AutoBackup=first-seen), "
+                                           "so it was released and boots normally.");
+        r = backup_job_start(m, d, "auto", NULL, 0, NULL, &job, &error);
+        if (r < 0) {
+                log_warning("Automatic backup of %s not started: %s", d->object_path, error.message ?: strerror(-r));
+                _cleanup_free_ char *reason = NULL;
+
+                if (asprintf(&reason, "The automatic backup did not start (%s); the phone was released.",
+                             error.message ?: strerror(-r)) < 0)
+                        reason = NULL;
+                manager_release_for(d, reason ?: "The automatic backup did not start; the phone was released.");
         }
-        r = backup_job_start(m, d, "auto", NULL, 0, &job, &error);
-        if (r < 0)
-                log_warning("Automatic backup of %s not started: %s", d->object_path,
-                            error.message ?: strerror(-r));
+}
+
+void manager_open_for_request(Manager *m, Request *r) {
+        for (size_t i = 0; i < m->n_devices; i++) {
+                Device *d = m->devices[i];
+
+                /* a phone never identified may be the one a named request is for */
+                if (d->present && d->state == DEVICE_IDLE &&
+                    (request_wants(r, d) || (!request_wants_any(r) && !d->identified)))
+                        (void) device_open(d);
+        }
 }
 
 static void manager_on_usb_arrival(UsbContext *usb, uint8_t busnum, uint8_t devnum, void *userdata) {

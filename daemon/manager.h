@@ -24,6 +24,14 @@
 typedef struct Device Device;
 typedef struct Job Job;
 typedef struct Backup Backup;
+typedef struct Request Request;
+
+/* What the daemon remembers of a USB port, to tell a plug-in from a boot. */
+typedef struct PortMemory {
+        char usb_path[64];
+        uint64_t left_usec;       /* CLOCK_MONOTONIC: a USB device last left this port */
+        uint64_t released_usec;   /* mtknvd last released a phone here (0: not pending) */
+} PortMemory;
 
 typedef struct Manager {
         sd_event *event;
@@ -44,6 +52,10 @@ typedef struct Manager {
         sd_bus_slot *slots[10];
         sd_event_source *idle_timer;
         PolkitRegistry *polkit;
+        Request **requests;       /* Backup/Restore calls waiting for their phone */
+        size_t n_requests;
+        PortMemory *ports;
+        size_t n_ports;
 } Manager;
 
 /* A stored backup published on the bus. */
@@ -77,8 +89,18 @@ int manager_dbus_register(Manager *m);
 /* A backup was committed: publish it, tell the job. */
 void manager_backup_added(Manager *m, const char *device_key, const char *backup_id, Job *job);
 Backup *manager_find_backup_by_path(Manager *m, const char *path);
-/* An identified, idle phone: back it up if AutoBackup= says so. */
-void manager_consider_auto_backup(Manager *m, Device *d);
+/* A phone appeared: is there anything to do with it (a waiting request, an
+ * AutoBackup= policy that may apply, BROM mode)?  If not, *ret_reason says
+ * why it is left alone, and it boots. */
+bool manager_wants_phone(Manager *m, Device *d, char **ret_reason);
+/* d was identified: start the request waiting for it, or its automatic
+ * backup, or let it go. */
+void manager_phone_identified(Manager *m, Device *d);
+/* mtknvd let the phone at usb_path go: its next appearance is its boot. */
+void manager_note_release(Manager *m, const char *usb_path);
+/* A request came for an idle phone, or for the next phone: open the phones
+ * present and left alone that it may be for. */
+void manager_open_for_request(Manager *m, Request *r);
 
 /* backup-dbus.c */
 extern const sd_bus_vtable backup_vtable[];

@@ -187,3 +187,9 @@ enum {
 #define BROM_WDT_BASE_MT6735         0x10212000u
 #define BROM_WDT_VALUE_DEFAULT       0x22000064u
 #define BROM_WDT_VALUE_MT6735        0x22000000u
+/* The watchdog's software-reset register and key (MTK WDT_SWRST; the same
+ * offset and key as Linux drivers/watchdog/mtk_wdt.c): writing it resets the
+ * SoC at once, which is how a phone left in the BROM/preloader command loop
+ * is made to boot. */
+#define BROM_WDT_SWRST_OFFSET        0x14u
+#define BROM_WDT_SWRST_KEY           0x1209u

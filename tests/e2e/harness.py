@@ -71,6 +71,12 @@ def unwrap(v):
     return v
 
 
+def identified(p):
+    """A phone whose identification finished: the daemon read its hw code, then started a job, let it go, or
+    found it unsupported."""
+    return p.get("HwCode", 0) != 0 and p.get("State") in ("ready", "busy", "released", "unsupported")
+
+
 class World:
     """One private bus, one mtksim with the daemon inside it."""
 
@@ -245,6 +251,35 @@ class World:
             return False
         self.wait_until(check, what, timeout)
         return found[0]
+
+    def wait_identified(self, what="phone identified", timeout=WAIT_TIMEOUT):
+        """Wait for a phone whose identification finished (whatever came next); return (path, props)."""
+        return self.wait_device(identified, what, timeout)
+
+    def ctl_bg(self, *args):
+        """mtknvctl in the background (stdout/stderr captured); the caller waits for it."""
+        return subprocess.Popen([os.path.join(BUILD, "mtknvctl")] + list(args), env=self.env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ctl_then_plug(self, phone, *args, check=True):
+        """As SP Flash Tool users do: start the command, and once its request waits (a new Job), plug the
+        phone in.  Returns the finished command like ctl()."""
+        n = len(self.jobs_new)
+        proc = self.ctl_bg(*args)
+        try:
+            self.wait_until(lambda: len(self.jobs_new) > n or proc.poll() is not None,
+                            "mtknvctl %s waits for a phone" % " ".join(args))
+            if proc.poll() is None:
+                self.control("plug " + phone)
+            out, err = proc.communicate(timeout=WAIT_TIMEOUT * 4)
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
+        r = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        if check and r.returncode != 0:
+            raise AssertionError("mtknvctl %s failed (%d): %s%s" % (" ".join(args), r.returncode, out, err))
+        return r
 
     def wait_state(self, state, count=1, timeout=WAIT_TIMEOUT):
         self.wait_until(lambda: len([p for p in self.objects.values() if p.get("State") == state]) >= count,

@@ -3,22 +3,28 @@
 
 import unittest
 
-from harness import WorldTestCase
+from harness import WorldTestCase, identified
 
 ME_ID = "00112233445566778899aabbccddeeff"
+# Something to do, so that the daemon opens the phone (AutoBackup may apply), and no Download Agent, so that
+# identification is all that happens: the phone ends "unsupported" (NoDownloadAgent) and is released.
+# BootWindowSec=0: a replug in a test is a person plugging the phone in again, not a boot.
+IDENTIFY = dict(config="AutoBackup=first-seen\nBootWindowSec=0\n", da=False)
 
 
 class TestIdentify(WorldTestCase):
 
     def test_preloader_mt6735(self):
-        w = self.world("id=a,chip=mt6735,mode=preloader,me-id=" + ME_ID)
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        w = self.world("id=a,chip=mt6735,mode=preloader,me-id=" + ME_ID, **IDENTIFY)
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "phone identified")
         self.assertEqual(props["Chip"], "MT6735")
         self.assertEqual(props["HwCode"], 0x0321)
         self.assertEqual(props["Mode"], "preloader")
         self.assertEqual(props["MeId"], ME_ID)
         self.assertEqual((props["SBC"], props["SLA"], props["DAA"]), (False, False, False))
-        self.assertEqual(props["Error"], "")
+        # honest: identified, but with no Download Agent it cannot be backed up, and says how to fix that
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.NoDownloadAgent")
+        self.assertIn("mtknvctl add-da", props["Error"])
         self.assertTrue(props["Present"])
         self.assertEqual((props["UsbVendorId"], props["UsbProductId"]), (0x0e8d, 0x2000))
         self.assertTrue(path.startswith("/org/mtknvd/MtkNv1/device/mt6735_"), path)
@@ -37,7 +43,7 @@ class TestIdentify(WorldTestCase):
         self.assertIs(e["sla"], False)
         self.assertIs(e["daa"], False)
         self.assertEqual(e["me_id"], ME_ID)
-        self.assertEqual(e["state"], "ready")
+        self.assertEqual(e["state"], "unsupported")
 
         # the preloader saw the identification commands, each exactly once
         cmds = w.stats("a").get("commands", "")
@@ -45,8 +51,11 @@ class TestIdentify(WorldTestCase):
             self.assertIn(op, cmds.lower())
 
     def test_brom_mode(self):
+        # BROM mode is intent by itself (a key was held): opened even with AutoBackup=never
         w = self.world("id=b,chip=mt6753,mode=brom")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "BROM phone ready")
+        path, props = w.wait_device(identified, "BROM phone identified")
+        self.assertEqual(props["State"], "unsupported")
+        self.assertIn("preloader mode", props["Error"])
         self.assertEqual(props["Mode"], "brom")
         self.assertEqual(props["Chip"], "MT6753")
         self.assertEqual(props["HwCode"], 0x0337)
@@ -57,7 +66,8 @@ class TestIdentify(WorldTestCase):
 
     def test_secure_boot_flags(self):
         w = self.world("id=s,mode=brom,target-config=0x7")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "secure phone ready")
+        path, props = w.wait_device(identified, "secure phone identified")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.AuthRequired")
         self.assertEqual((props["SBC"], props["SLA"], props["DAA"]), (True, True, True))
         self.assertEqual(props["TargetConfig"], 7)
         self.assertIn("serial-link authentication", props["Warning"])
@@ -67,8 +77,8 @@ class TestIdentify(WorldTestCase):
         self.assertIn("secure boot", shown.lower())
 
     def test_two_phones(self):
-        w = self.world("id=p1,chip=mt6735", "id=p2,chip=mt8173,mode=brom")
-        ready = w.wait_state("ready", count=2)
+        w = self.world("id=p1,chip=mt6735", "id=p2,chip=mt8173,mode=brom", **IDENTIFY)
+        ready = w.wait_state("unsupported", count=2)
         chips = sorted(p["Chip"] for p in ready.values())
         self.assertEqual(chips, ["MT6735", "MT8173"])
         self.assertEqual(len(set(p["UsbPath"] for p in ready.values())), 2)
@@ -76,7 +86,7 @@ class TestIdentify(WorldTestCase):
 
     def test_unplug_removes(self):
         w = self.world("id=u", daemon_args=["--grace-period=0.2"])
-        path, _ = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        path, _ = w.wait_device(lambda p: p["State"] == "idle", "phone present")
         w.control("unplug u")
         w.wait_until(lambda: path in w.removed, "object removed after the grace period")
         self.assertEqual(w.ctl_json("list"), [])
@@ -84,25 +94,25 @@ class TestIdentify(WorldTestCase):
         self.assertIn((path, {"State": "disconnected"}), w.changes)
 
     def test_reenumeration_keeps_object(self):
-        w = self.world("id=r,mode=brom,me-id=" + ME_ID, daemon_args=["--grace-period=30"])
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "BROM phone ready")
+        w = self.world("id=r,mode=brom,me-id=" + ME_ID, daemon_args=["--grace-period=30"], **IDENTIFY)
+        path, props = w.wait_device(identified, "BROM phone identified")
         self.assertEqual(props["Mode"], "brom")
         w.control("replug r mode=preloader")
         w.wait_until(lambda: w.objects.get(path, {}).get("Mode") == "preloader"
-                     and w.objects[path].get("State") == "ready", "same object ready in preloader mode")
+                     and w.objects[path].get("State") == "unsupported", "same object identified in preloader mode")
         self.assertNotIn(path, w.removed)
         self.assertEqual(w.objects[path]["MeId"], ME_ID)
         self.assertEqual(w.objects[path]["UsbProductId"], 0x2000)
 
     def test_coldplug(self):
-        w = self.world("id=c,chip=mt6580", coldplug=True)
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "coldplugged phone ready")
+        w = self.world("id=c,chip=mt6580", coldplug=True, **IDENTIFY)
+        path, props = w.wait_device(identified, "coldplugged phone identified")
         self.assertEqual(props["Chip"], "MT6580")
 
     def test_old_preloader_without_me_id(self):
         # bl_ver 1 (as on pl6582-era preloaders): GET_ME_ID must not be sent
-        w = self.world("id=o,mode=preloader,bl-ver=1")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "old preloader ready")
+        w = self.world("id=o,mode=preloader,bl-ver=1", **IDENTIFY)
+        path, props = w.wait_device(identified, "old preloader identified")
         self.assertEqual(props["MeId"], "")
         self.assertEqual(props["BootloaderVersion"], 1)
         self.assertTrue(path.endswith("/port_1_1"), path)
@@ -116,9 +126,9 @@ class TestClient(WorldTestCase):
         import os
         import subprocess
         from harness import BUILD
-        w = self.world(daemon_args=["--grace-period=0.2"])
-        # wait: blocks until the phone is ready, event-driven
-        r = w.ctl("wait", "--timeout", "30")
+        w = self.world(daemon_args=["--grace-period=0.2"], **IDENTIFY)
+        # wait: blocks until the phone is identified (and found unsupported here), event-driven
+        r = w.ctl("wait", "--state", "unsupported", "--timeout", "30")
         dev_id = r.stdout.strip()
         self.assertTrue(dev_id.startswith("mt6735_"), r.stdout)
         mon = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "--json", "monitor"], env=w.env(),
@@ -147,7 +157,7 @@ class TestLifetime(WorldTestCase):
     def test_exit_on_idle(self):
         # no phone and no job: the daemon leaves (udev / D-Bus activation would restart it)
         w = self.world(daemon_args=["--grace-period=0.1", "--exit-on-idle=0.3"])
-        w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        w.wait_device(lambda p: p["State"] == "idle", "phone present")
         self.assertTrue(w.daemon_alive(), "exited with a phone connected")
         w.control("unplug phone0")
         w.expected_exit = True
@@ -158,10 +168,15 @@ class TestLifetime(WorldTestCase):
 
 class TestFaults(WorldTestCase):
 
+    def world(self, *phones, **kw):
+        for k, v in IDENTIFY.items():
+            kw.setdefault(k, v)
+        return super().world(*phones, **kw)
+
     def _replug_works(self, w, phone):
         w.control("fault %s clear" % phone)
         w.control("replug " + phone)
-        w.wait_device(lambda p: p["State"] == "ready", "phone ready after replug")
+        w.wait_device(lambda p: p["State"] == "unsupported" and p["Present"], "phone identified after replug")
         self.assertTrue(w.daemon_alive())
 
     def test_vanish_mid_handshake(self):
@@ -180,7 +195,7 @@ class TestFaults(WorldTestCase):
     def test_garbage_in_handshake_is_survived(self):
         # noise instead of the first start-byte answer: the daemon drains and retries
         w = self.world("id=g,fault=garbage:64")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "phone ready despite the noise")
+        path, props = w.wait_device(identified, "phone identified despite the noise")
         self.assertEqual(props["Chip"], "MT6735")
         self.assertEqual(w.stats("g")["handshakes"], "1")
 

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+
+#include "backup-job.h"
+#include "device.h"
+#include "job.h"
+#include "log.h"
+#include "request.h"
+#include "restore-journal.h"
+
+struct Request {
+        Manager *manager;
+        RequestKind kind;
+        Job *job;
+        char *device_path;         /* NULL: the next phone plugged in */
+        uid_t uid;
+        ScatterFile *scatter;
+        char *backup_path;         /* restore: the Backup object */
+        unsigned flags;
+        char *partitions;
+        bool resume, rollback;
+};
+
+static void manager_unlink_request(Manager *m, Request *r) {
+        for (size_t i = 0; i < m->n_requests; i++)
+                if (m->requests[i] == r) {
+                        m->requests[i] = m->requests[--m->n_requests];
+                        return;
+                }
+}
+
+Request *request_free(Request *r) {
+        if (!r)
+                return NULL;
+        manager_unlink_request(r->manager, r);
+        if (r->job) {
+                r->job->cancel = NULL;
+                r->job->userdata = NULL;
+        }
+        scatter_file_free(r->scatter);
+        free(r->device_path);
+        free(r->backup_path);
+        free(r->partitions);
+        free(r);
+        return NULL;
+}
+
+static int request_cancel(Job *j, void *userdata) {
+        Request *r = userdata;
+
+        r->job = NULL;
+        request_free(r);
+        job_complete(j, false, "Cancelled before the phone was there. Nothing was done.");
+        return 0;
+}
+
+int request_new(Manager *m, RequestKind kind, const char *device_path, uid_t uid, Request **ret) {
+        _cleanup_(request_freep) Request *r = NULL;
+        Request **n;
+        int k;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->manager = m;
+        r->kind = kind;
+        r->uid = uid;
+        if (device_path && !streq(device_path, "/")) {
+                r->device_path = strdup(device_path);
+                if (!r->device_path)
+                        return -ENOMEM;
+        }
+        n = reallocarray(m->requests, m->n_requests + 1, sizeof(Request *));
+        if (!n)
+                return -ENOMEM;
+        m->requests = n;
+        m->requests[m->n_requests++] = r;
+
+        k = job_new(m, kind == REQUEST_BACKUP ? "backup" : "restore", r->device_path, uid, &r->job);
+        if (k < 0)
+                return k;
+        r->job->cancel = request_cancel;
+        r->job->userdata = r;
+        job_set_step(r->job, r->device_path ? "waiting for the phone: power it off and plug it in" :
+                                              "waiting for a phone: power it off and plug it in");
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+Job *request_get_job(Request *r) {
+        return r->job;
+}
+
+void request_set_scatter(Request *r, ScatterFile *scatter) {
+        scatter_file_free(r->scatter);
+        r->scatter = scatter;
+}
+
+int request_set_restore(Request *r, const char *backup_path, unsigned flags, const char *partitions, bool resume,
+                        bool rollback) {
+        r->backup_path = strdup(backup_path);
+        if (!r->backup_path)
+                return -ENOMEM;
+        if (partitions) {
+                r->partitions = strdup(partitions);
+                if (!r->partitions)
+                        return -ENOMEM;
+        }
+        r->flags = flags;
+        r->resume = resume;
+        r->rollback = rollback;
+        return 0;
+}
+
+bool request_wants(const Request *r, const Device *d) {
+        if (r->device_path)
+                return streq(r->device_path, d->object_path);
+        return d->plug_in;
+}
+
+bool request_wants_any(const Request *r) {
+        return !r->device_path;
+}
+
+/* Ends the request with its Job failed; the Job goes with it. */
+void request_fail(Request *r, const char *message) {
+        Job *j = r->job;
+
+        r->job = NULL;
+        request_free(r);
+        if (j) {
+                j->cancel = NULL;
+                j->userdata = NULL;
+                job_complete(j, false, message);
+        }
+}
+
+static int request_start_restore(Request *r, Device *d, Job *job, sd_bus_error *error) {
+        Manager *m = r->manager;
+        _cleanup_free_ char *key = NULL, *journal_path = NULL;
+        RestoreJournal journal;
+        unsigned flags = r->flags;
+        Backup *b = NULL;
+        Job *started;
+
+        if (r->resume) {
+                if (device_make_id(&d->identity, d->usb_path, &key) < 0 ||
+                    restore_journal_load(m->state_dir, key, &journal) < 0)
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoJournal",
+                                                 "The phone %s has no interrupted restore to resume.",
+                                                 d->object_path);
+                if (streq(r->backup_path, "/")) {
+                        journal_path = backup_object_path(r->rollback ? journal.snapshot_key : journal.backup_key,
+                                                          r->rollback ? journal.snapshot_id : journal.backup_id);
+                        if (!journal_path)
+                                return -ENOMEM;
+                }
+                if (journal.foreign)
+                        flags |= RESTORE_ALLOW_FOREIGN;
+        }
+        b = manager_find_backup_by_path(m, journal_path ?: r->backup_path);
+        if (!b)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup",
+                                         "The backup %s is gone (deleted while waiting for the phone).",
+                                         journal_path ?: r->backup_path);
+        if (r->resume && !(streq(b->info.device_key, journal.backup_key) && streq(b->info.backup_id, journal.backup_id)) &&
+            !(streq(b->info.device_key, journal.snapshot_key) && streq(b->info.backup_id, journal.snapshot_id)))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The interrupted restore wrote %s/%s over snapshot %s/%s; resume it with "
+                                         "one of these two.", journal.backup_key, journal.backup_id,
+                                         journal.snapshot_key, journal.snapshot_id);
+        return restore_job_start(m, d, &b->info, r->resume ? &journal : NULL, flags, r->partitions, r->uid, job,
+                                 &started, error);
+}
+
+bool request_start(Request *r, Device *d) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Job *job = r->job, *started;
+        int k;
+
+        log_info("Starting the %s that waited for %s on %s.", r->kind == REQUEST_BACKUP ? "backup" : "restore",
+                 r->device_path ?: "a phone", d->object_path);
+        if (r->kind == REQUEST_BACKUP) {
+                k = backup_job_start(r->manager, d, "manual", r->scatter, r->uid, job, &started, &error);
+                if (k >= 0)
+                        r->scatter = NULL; /* the operation owns it now */
+        } else
+                k = request_start_restore(r, d, job, &error);
+        if (k >= 0) {
+                /* the Job lives on with the operation */
+                r->job = NULL;
+                request_free(r);
+                return true;
+        }
+        request_fail(r, error.message ?: strerror(-k));
+        return false;
+}
