@@ -889,13 +889,13 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
                                          "The phone is %s; a backup needs a phone that is connected and identified "
                                          "(State \"ready\").", device_state_to_string(d->state));
-        if (!d->identity.chip || d->identity.chip->da_mode != DA_MODE_LEGACY)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NotSupported",
-                                         "%s uses the %s Download Agent protocol, which this version of mtknvd does "
-                                         "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8163/"
-                                         "8173 and kin).",
+        if (chip_unsupported_reason(d->identity.chip))
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NotSupported", "%s: %s",
                                          d->identity.chip ? d->identity.chip->name : "This chip",
-                                         d->identity.chip ? da_mode_to_string(d->identity.chip->da_mode) : "an unknown");
+                                         chip_unsupported_reason(d->identity.chip));
+        if (brom_da_unsupported_reason(&d->identity))
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NotSupported", "%s",
+                                         brom_da_unsupported_reason(&d->identity));
 
         b = calloc(1, sizeof(*b));
         if (!b)
