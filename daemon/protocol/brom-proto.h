@@ -187,3 +187,14 @@ enum {
 #define BROM_WDT_BASE_MT6735         0x10212000u
 #define BROM_WDT_VALUE_DEFAULT       0x22000064u
 #define BROM_WDT_VALUE_MT6735        0x22000000u
+/* §5: MT6592 additionally gets WRITE32 0x10000500 <- 0x22000000 */
+#define BROM_WDT_MT6592_EXTRA_ADDR   0x10000500u
+#define BROM_WDT_MT6592_EXTRA_VALUE  0x22000000u
+/* MediaTek watchdog registers at the bases above (register names as in
+ * MediaTek's sources; brom.md gives only the disable write): WDT_MODE at
+ * the base, guarded by a key in its top byte, bit 0 = enable; WDT_SWRST at
+ * +0x14, which resets the chip when its key is written. */
+#define BROM_WDT_MODE_KEY            0x22u
+#define BROM_WDT_MODE_ENABLE         0x00000001u
+#define BROM_WDT_SWRST_OFFSET        0x14u
+#define BROM_WDT_SWRST_KEY           0x1209u

@@ -62,6 +62,10 @@
 #define DA_CONFIG_TAIL_SLC_PERCENT    1
 #define DA_CONFIG_TAIL_LEN_SLC        24
 #define DA_CONFIG_TAIL_LEN_GPT_FLAG   4             /* MT6592: u32 is_gpt_solution = 0 */
+#define DA_CONFIG_TAIL_LEN_MT8127     28            /* MT8127: u32 0, u32 1, the same 20 bytes */
+#define DA_CONFIG_BMT_SIZE_EMMC       0x01500000u   /* BMT partition size on 6592/6571/8127 eMMC */
+/* §2.4: MT6592 only, after DRAM status 0 the DA sends five more u32 */
+#define DA_DRAM_EXTRA_WORDS_MT6592    5
 
 /* §2.7 DA2 upload */
 #define DA_DA2_PACKET_SIZE            0x1000u
@@ -105,6 +109,7 @@
 #define DA_WDT_BOOTUP_NORMAL          0x00
 
 /* §2.16 legacy status codes */
+#define DA_STATUS_INT_RAM_ERROR       0x00000bb8u
 #define DA_STATUS_RAM_ERROR           0x00000bc3u
 #define DA_STATUS_DEVICE_NOT_FOUND    0x00000bc4u
 #define DA_STATUS_NOR_NOT_FOUND       0x00000bc7u

@@ -11,7 +11,9 @@ typedef struct SimChip {
         uint16_t da_code;        /* DA file family */
         uint16_t hw_sub_code;
         uint32_t wdt_base;
+        uint32_t wdt_value;      /* the WRITE32 that disables the watchdog */
         bool soc_id;
+        bool iot;                /* brom.md §5 "iot": no GET_HW_SW_VER, no ME_ID */
 } SimChip;
 
 const SimChip *sim_chip_find(const char *name);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "brom-proto.h"
+#include "da-legacy-proto.h"
 #include "sim-chips.h"
 #include "sim-world.h"
 
@@ -98,7 +99,9 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 cfg->da_code = c->da_code;
                 cfg->hw_sub_code = c->hw_sub_code;
                 cfg->wdt_base = c->wdt_base;
+                cfg->wdt_value = c->wdt_value;
                 cfg->has_soc_id = c->soc_id;
+                cfg->iot = c->iot;
         } else if (g_str_equal(key, "mode")) {
                 if (g_str_equal(value, "brom"))
                         cfg->brom = true;
@@ -127,6 +130,61 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 r = parse_uint(value, 0xffff, &v), cfg->hw_code = (uint16_t) v;
         else if (g_str_equal(key, "handshake-window"))
                 r = parse_uint(value, 3600000, &v), cfg->handshake_window_ms = (unsigned) v;
+        else if (g_str_equal(key, "watchdog-ms"))
+                r = parse_uint(value, 3600000, &v), cfg->watchdog_ms = (unsigned) v;
+        else if (g_str_equal(key, "boot-delay"))
+                r = parse_uint(value, 3600000, &v), cfg->boot_delay_ms = (unsigned) v;
+        else if (g_str_equal(key, "boots"))
+                r = parse_uint(value, 1000000, &v), cfg->boots = (unsigned) v;
+        else if (g_str_equal(key, "uptime"))
+                r = parse_uint(value, 3600000, &v), cfg->uptime_ms = (unsigned) v;
+        else if (g_str_equal(key, "da-config")) {
+                if (g_str_equal(value, "split"))
+                        cfg->da_config_split = true;
+                else if (g_str_equal(value, "any"))
+                        cfg->da_config_split = false;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "dram-delay"))
+                r = parse_uint(value, 3600000, &v), cfg->dram_delay_ms = (unsigned) v;
+        else if (g_str_equal(key, "read-ack")) {
+                if (g_str_equal(value, "after-size"))
+                        cfg->read_ack_after_size = true;
+                else if (g_str_equal(value, "early"))
+                        cfg->read_ack_after_size = false;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "da2-settle"))
+                r = parse_uint(value, 3600000, &v), cfg->da2_settle_ms = (unsigned) v;
+        else if (g_str_equal(key, "send-da-checksum")) {
+                if (g_str_equal(value, "right"))
+                        cfg->send_da_checksum = SIM_CHECKSUM_RIGHT;
+                else if (g_str_equal(value, "zero"))
+                        cfg->send_da_checksum = SIM_CHECKSUM_ZERO;
+                else if (g_str_equal(value, "wrong"))
+                        cfg->send_da_checksum = SIM_CHECKSUM_WRONG;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "slow-ms"))
+                r = parse_uint(value, 3600000, &v), cfg->slow_ms = (unsigned) v;
+        else if (g_str_equal(key, "nand-ids"))
+                r = parse_uint(value, DA_NAND_IDS_MAX, &v), cfg->nand_ids = (unsigned) v;
+        else if (g_str_equal(key, "soc-ok")) {
+                char *end;
+
+                errno = 0;
+                v = g_ascii_strtoull(value, &end, 16);
+                if (errno || *end || end == value || v > 0xff)
+                        r = -EINVAL;
+                else
+                        cfg->soc_ok = (uint8_t) v;
+        } else if (g_str_equal(key, "usb-speed")) {
+                if (g_str_equal(value, "auto"))
+                        cfg->usb_speed = -1;
+                else
+                        r = parse_uint(value, 1, &v), cfg->usb_speed = (int) v;
+        } else if (g_str_equal(key, "absent"))
+                r = sim_opcodes_parse(value, cfg->absent);
         else if (g_str_equal(key, "storage")) {
                 g_free(cfg->storage);
                 cfg->storage = g_strdup(value);
@@ -182,6 +240,15 @@ static void phone_defaults(SimPhoneConfig *cfg, unsigned n) {
         cfg->hw_version = 0xca00;
         cfg->sw_version = 0;
         cfg->handshake_window_ms = BROM_PRELOADER_HANDSHAKE_TIMEOUT_MS;
+        /* a phone's life (README "A phone's life"): the watchdog bites 8 s
+         * after the handshake, a reset takes 300 ms, it boots once */
+        cfg->watchdog_ms = 8000;
+        cfg->boot_delay_ms = 300;
+        cfg->boots = 1;
+        cfg->uptime_ms = 200;
+        cfg->nand_ids = 7;
+        cfg->soc_ok = DA_SOC_OK;
+        cfg->usb_speed = -1;
 }
 
 static void derive_ids(SimPhoneConfig *cfg, bool have_me, bool have_soc) {
@@ -221,6 +288,7 @@ SimSlot *sim_world_add_phone(SimWorld *w, const char *spec, GError **error) {
         phone_defaults(&cfg, w->slots->len);
         for (guint i = 0; items[i]; i++) {
                 g_auto(GStrv) kv = NULL;
+                g_autofree char *value = NULL;
 
                 if (!*items[i])
                         continue;
@@ -231,12 +299,20 @@ SimSlot *sim_world_add_phone(SimWorld *w, const char *spec, GError **error) {
                         g_free(cfg.storage);
                         return NULL;
                 }
+                value = g_strdup(kv[1]);
+                /* a list value (absent=0xd8,0xe1) goes on after the commas */
+                while (g_str_equal(kv[0], "absent") && items[i + 1] && *items[i + 1] && !strchr(items[i + 1], '=')) {
+                        char *longer = g_strconcat(value, ",", items[++i], NULL);
+
+                        g_free(value);
+                        value = longer;
+                }
                 if (g_str_equal(kv[0], "port")) {
                         g_free(port);
-                        port = g_strdup(kv[1]);
+                        port = g_strdup(value);
                         continue;
                 }
-                if (sim_phone_config_set(&cfg, kv[0], kv[1], error) < 0) {
+                if (sim_phone_config_set(&cfg, kv[0], value, error) < 0) {
                         g_free(cfg.storage);
                         return NULL;
                 }
@@ -260,25 +336,11 @@ SimSlot *sim_world_add_phone(SimWorld *w, const char *spec, GError **error) {
                 return NULL;
         s = g_new0(SimSlot, 1);
         s->id = g_strdup(sim_phone_config(phone)->id);
+        s->world = w;
         s->device = sim_device_new(w->tb, phone, port);
+        sim_life_watch(w, s);
         g_ptr_array_add(w->slots, s);
         return s;
-}
-
-gboolean sim_world_plug(SimWorld *w, SimSlot *s, GError **error) {
-        if (sim_device_is_plugged(s->device))
-                return TRUE;
-        if (w->verbose)
-                g_printerr("mtksim: plugging %s into %s\n", s->id, sim_device_port(s->device));
-        return sim_device_plug(s->device, ++w->next_devnum, error);
-}
-
-void sim_world_unplug(SimWorld *w, SimSlot *s) {
-        if (!sim_device_is_plugged(s->device))
-                return;
-        if (w->verbose)
-                g_printerr("mtksim: unplugging %s\n", s->id);
-        sim_device_unplug(s->device);
 }
 
 static void plug_all(SimWorld *w) {
@@ -465,6 +527,7 @@ int main(int argc, char *argv[]) {
         for (guint i = 0; i < w.slots->len; i++) {
                 SimSlot *s = g_ptr_array_index(w.slots, i);
 
+                sim_life_cancel(s);
                 sim_device_free(s->device);
                 g_free(s->id);
                 g_free(s);

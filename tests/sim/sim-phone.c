@@ -19,29 +19,113 @@
 #include "sim-storage.h"
 
 typedef enum Phase {
-        PHASE_OFF,
+        PHASE_OFF,          /* unplugged by a human */
         PHASE_LISTEN,       /* preloader waiting for A0 or a mode token (§2.2) */
         PHASE_HANDSHAKE,    /* start bytes */
         PHASE_COMMAND,      /* BROM / preloader command loop */
         PHASE_DA_ACK,       /* DA1: waiting for the host's 5A after the sync block */
         PHASE_DA_CONFIG,
         PHASE_DA_NEED_EMI,  /* BROM-mode DA1 that wants EMI settings; we stop here */
+        PHASE_DA_STOPPED,   /* DA1 gave up (da1_stop says why): answers nothing */
         PHASE_DA2_HEAD,
         PHASE_DA2_DATA,
         PHASE_DA2_FINAL,
         PHASE_DA_LOOP,
-        PHASE_DEAD,         /* reset / rebooted: answers nothing */
+        PHASE_FINISH,       /* FINISH answered; an optional u32 mode may follow */
+        PHASE_DEAD,         /* about to leave the bus: answers nothing */
+        PHASE_GONE,         /* left for good (unplug faults) */
+        PHASE_RESETTING,    /* off the bus between a reset and the next enumeration */
+        PHASE_BOOTED,       /* off the bus: in its OS */
+        PHASE_RECONNECTING, /* off the bus: the DA switches to high speed */
 } Phase;
+
+/* Names of the phases for stats and `wait`; several phases share one */
+static const char *const phase_names[] = {
+        [PHASE_OFF] = "off",
+        [PHASE_LISTEN] = "listen",
+        [PHASE_HANDSHAKE] = "handshake",
+        [PHASE_COMMAND] = "command",
+        [PHASE_DA_ACK] = "da1",
+        [PHASE_DA_CONFIG] = "da1",
+        [PHASE_DA_NEED_EMI] = "da1-need-emi",
+        [PHASE_DA_STOPPED] = "da1-stopped",
+        [PHASE_DA2_HEAD] = "da2-upload",
+        [PHASE_DA2_DATA] = "da2-upload",
+        [PHASE_DA2_FINAL] = "da2-upload",
+        [PHASE_DA_LOOP] = "da",
+        [PHASE_FINISH] = "finish",
+        [PHASE_DEAD] = "leaving",
+        [PHASE_GONE] = "gone",
+        [PHASE_RESETTING] = "resetting",
+        [PHASE_BOOTED] = "booted",
+        [PHASE_RECONNECTING] = "reconnecting",
+};
+
+typedef enum Boot {
+        BOOT_COLD,          /* plugged in by a human: its configured personality */
+        BOOT_RESET,         /* after a reset or a restart: a preloader */
+        BOOT_RECONNECT,     /* after the DA's speed switch: still the DA */
+} Boot;
+
+typedef enum Offbus {
+        OFFBUS_NONE,
+        OFFBUS_ENUMERATE,   /* the wait before the next enumeration */
+        OFFBUS_RESTART,     /* in its OS, about to restart (boot loop) */
+} Offbus;
+
+/* stats' last_reset */
+typedef enum ResetReason {
+        RESET_NONE,
+        RESET_WDT_SWRST,
+        RESET_WDT_MODE,
+        RESET_ENABLE_WATCHDOG,
+        RESET_FINISH,
+        RESET_WATCHDOG_EXPIRED,
+        RESET_SIG_VERIFY_FAIL,
+} ResetReason;
+
+static const char *const reset_names[] = {
+        "none", "wdt-swrst", "wdt-mode", "enable-watchdog", "finish", "watchdog-expired", "sig-verify-fail",
+};
+
+/* FINISH: how long the DA waits for the optional u32 mode (assumed) */
+#define FINISH_MODE_WAIT_MS 100
 
 typedef struct Field {
         uint8_t *data;
         size_t len, pos;
+        uint64_t not_before;         /* a late answer: not on the wire before (µs) */
 } Field;
 
 struct SimPhone {
         SimPhoneConfig cfg;
         SimStorage *storage;
         Phase phase;
+        bool brom;                   /* this enumeration's personality (a reset makes it a preloader) */
+        bool usb_brom;               /* this enumeration's USB identity */
+        bool usb_high_speed;         /* what USB_CHECK_STATUS answers */
+        Boot next_boot;
+        Offbus offbus;
+        unsigned events;
+        unsigned phase_entries[G_N_ELEMENTS(phase_names)];
+
+        /* life */
+        SimLeave leave;              /* wants to leave the bus (when its answers are out) */
+        bool leave_now;              /* ... without waiting for them */
+        ResetReason leave_reason;
+        ResetReason last_reset;
+        unsigned boots, resets, enumerations;
+        unsigned boots_attached;     /* boots since a human plugged it in */
+        bool wdt_on;
+        bool wdt_by_mode;            /* re-armed through WDT_MODE */
+        bool wdt_main_off, wdt_extra_off;
+        uint64_t wdt_deadline;       /* 0: not counting (still waiting for a host) */
+        uint64_t finish_deadline;
+        uint64_t emit_delay_us;      /* the next answer comes this late */
+        uint64_t last_not_before;
+        uint64_t da2_done_us;
+        const char *da1_stop;
+        unsigned config_field;       /* da-config=split: fields received */
         GByteArray *rx;              /* host bytes not consumed yet */
         GQueue fields;               /* Field*: answers not sent yet */
         uint16_t line_state;
@@ -56,6 +140,7 @@ struct SimPhone {
         uint32_t a[4];
         uint32_t count, done_count;
         uint16_t status1;
+        bool swrst_pending;
 
         /* SEND_DA */
         uint32_t da_addr, da_len, da_sig_len, da_got;
@@ -73,7 +158,6 @@ struct SimPhone {
         uint32_t rw_pkt;
         uint8_t *chunk;
         size_t chunk_len, chunk_got;
-        bool reboot_pending;
 
         /* faults */
         SimFault fault;
@@ -93,10 +177,11 @@ struct SimPhone {
         unsigned handshakes;
         GString *commands;
         int last_cmd;
-        bool want_unplug;
 };
 
 /* ------------------------------------------------------------ helpers */
+
+static void field_free(gpointer f);
 
 static uint16_t be16(const uint8_t *b) {
         return (uint16_t) ((b[0] << 8) | b[1]);
@@ -135,7 +220,58 @@ static void emit_raw(SimPhone *p, const void *data, size_t len) {
 
         f->data = g_memdup2(data, len);
         f->len = len;
+        /* answers leave in order: a late one holds back those behind it */
+        if (p->emit_delay_us) {
+                p->last_not_before = MAX(p->last_not_before, p->now) + p->emit_delay_us;
+                p->emit_delay_us = 0;
+        }
+        f->not_before = p->last_not_before;
         g_queue_push_tail(&p->fields, f);
+}
+
+/* The next answer is ms late (slow-ms, dram-delay). */
+static void emit_later(SimPhone *p, unsigned ms) {
+        p->emit_delay_us = (uint64_t) ms * 1000u;
+}
+
+static void note_event(SimPhone *p) {
+        p->events++;
+}
+
+static void set_phase(SimPhone *p, Phase ph) {
+        const char *old = phase_names[p->phase];
+
+        p->phase = ph;
+        if (!g_str_equal(old, phase_names[ph]) || ph == PHASE_OFF) {
+                p->phase_entries[ph]++;
+                /* the entry count belongs to the name: phases sharing one add up */
+                for (size_t i = 0; i < G_N_ELEMENTS(phase_names); i++)
+                        if (i != (size_t) ph && g_str_equal(phase_names[i], phase_names[ph]))
+                                p->phase_entries[i] = p->phase_entries[ph];
+                note_event(p);
+        }
+}
+
+/* The phone leaves the bus: once its answers are out, or at once. */
+static void leave_bus(SimPhone *p, SimLeave why, ResetReason reason, bool now) {
+        if (p->leave != SIM_LEAVE_NONE)
+                return;
+        p->leave = why;
+        p->leave_reason = reason;
+        p->leave_now = now;
+        if (why != SIM_LEAVE_RECONNECT) {
+                /* off download mode: the next power-on arms it again */
+                p->wdt_on = false;
+                p->wdt_deadline = 0;
+        }
+        if (now)
+                g_queue_clear_full(&p->fields, field_free);
+        set_phase(p, why == SIM_LEAVE_GONE ? PHASE_GONE : PHASE_DEAD);
+}
+
+static void reset_chip(SimPhone *p, ResetReason reason) {
+        /* a watchdog bites at once; a reset the host asked for answers first */
+        leave_bus(p, SIM_LEAVE_RESET, reason, reason == RESET_WATCHDOG_EXPIRED || reason == RESET_WDT_MODE);
 }
 
 /* Every answer goes through here, so a fault can replace it. */
@@ -242,6 +378,7 @@ static void field_free(gpointer f) {
         g_free(f);
 }
 
+
 void sim_phone_free(SimPhone *p) {
         if (!p)
                 return;
@@ -263,37 +400,156 @@ const char *sim_phone_storage_path(SimPhone *p) {
         return p->cfg.storage;
 }
 
+void sim_phone_attach(SimPhone *p) {
+        p->next_boot = BOOT_COLD;
+        p->boots_attached = 0;
+        p->offbus = OFFBUS_NONE;
+        p->leave = SIM_LEAVE_NONE;
+}
+
+void sim_phone_detach(SimPhone *p) {
+        p->offbus = OFFBUS_NONE;
+        p->leave = SIM_LEAVE_NONE;
+        g_queue_clear_full(&p->fields, field_free);
+        set_phase(p, PHASE_OFF);
+}
+
 void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
+        Boot boot = p->next_boot;
+
         g_queue_clear_full(&p->fields, field_free);
         g_byte_array_set_size(p->rx, 0);
-        p->want_unplug = false;
-        p->reboot_pending = false;
-        /* byte counts (and the faults keyed to them) are per plug-in */
+        p->next_boot = BOOT_COLD;
+        p->offbus = OFFBUS_NONE;
+        p->leave = SIM_LEAVE_NONE;
+        p->leave_now = false;
+        p->emit_delay_us = p->last_not_before = 0;
+        p->finish_deadline = p->hs_deadline = 0;
+        p->enumerations++;
+        note_event(p);
+        /* byte counts (and the faults keyed to them) are per enumeration */
         p->bytes_in = p->bytes_out = p->da_bytes = 0;
         p->hs_idx = 0;
         p->token_len = 0;
         p->op = -1;
-        p->da_loaded = false;
         p->line_state = 0;
         /* so are the timestamps and rates the benchmarks read */
         p->plug_us = p->first_rx_us = p->handshake_us = 0;
         p->cmd_start_us = p->rw_first_us = p->rw_last_us = 0;
         p->read_bytes = p->read_us = p->write_bytes = p->write_us = 0;
         p->reads = p->writes = 0;
-        if (p->cfg.start_in_da) {
+
+        if (boot == BOOT_RECONNECT) {
+                /* da.md §2.9: the DA comes back at high speed and carries on in
+                 * its command loop; no handshake, the watchdog as it was */
+                p->usb_brom = false;
+                p->usb_high_speed = true;
+                set_phase(p, PHASE_DA_LOOP);
+                return;
+        }
+        p->da_loaded = false;
+        /* after a reset nobody holds the key that selects BROM mode */
+        p->brom = boot == BOOT_COLD && p->cfg.brom;
+        p->usb_brom = p->brom;
+        p->usb_high_speed = p->cfg.usb_speed >= 0 ? p->cfg.usb_speed > 0 : !p->brom;
+        /* the watchdog runs from every power-on and reset; the ROM kicks it
+         * while it waits for a host, so it counts from the handshake on */
+        p->wdt_on = true;
+        p->wdt_by_mode = p->wdt_main_off = p->wdt_extra_off = false;
+        p->wdt_deadline = 0;
+        if (boot == BOOT_COLD && p->cfg.start_in_da) {
                 /* a phone an earlier session left in its DA command loop
-                 * (da.md §2.15: mtkclient closes without a reset) */
-                p->phase = PHASE_DA_LOOP;
+                 * (da.md §2.15: mtkclient closes without a reset); that
+                 * session turned the watchdog off (assumed) */
+                p->wdt_on = false;
                 p->da_loaded = true;
                 p->region = DA_EMMC_REGION_USER;
-        } else if (p->cfg.brom) {
+                set_phase(p, PHASE_DA_LOOP);
+        } else if (p->brom) {
                 /* the BROM waits for the host as long as the boot flags say;
                  * by key press that is long: model it as forever (assumed) */
-                p->phase = PHASE_HANDSHAKE;
+                set_phase(p, PHASE_HANDSHAKE);
         } else {
-                p->phase = PHASE_LISTEN;
                 p->listen_deadline = p->cfg.handshake_window_ms ? now_us + p->cfg.handshake_window_ms * 1000ULL : 0;
+                set_phase(p, PHASE_LISTEN);
         }
+}
+
+SimOffbus sim_phone_offbus_step(SimPhone *p, unsigned *ret_ms) {
+        switch (p->offbus) {
+        case OFFBUS_NONE:
+                /* it has just left the bus */
+                switch (p->leave) {
+                case SIM_LEAVE_RESET:
+                        p->resets++;
+                        p->last_reset = p->leave_reason;
+                        set_phase(p, PHASE_RESETTING);
+                        note_event(p);
+                        p->offbus = OFFBUS_ENUMERATE;
+                        p->next_boot = BOOT_RESET;
+                        *ret_ms = p->cfg.boot_delay_ms;
+                        return SIM_OFFBUS_WAIT;
+                case SIM_LEAVE_BOOT:
+                        p->boots++;
+                        p->boots_attached++;
+                        set_phase(p, PHASE_BOOTED);
+                        note_event(p);
+                        /* boots=0: it never stays in its OS */
+                        if (p->cfg.boots > 0 && p->boots_attached >= p->cfg.boots)
+                                return SIM_OFFBUS_STAY;
+                        p->offbus = OFFBUS_RESTART;
+                        *ret_ms = p->cfg.uptime_ms;
+                        return SIM_OFFBUS_WAIT;
+                case SIM_LEAVE_RECONNECT:
+                        set_phase(p, PHASE_RECONNECTING);
+                        p->offbus = OFFBUS_ENUMERATE;
+                        p->next_boot = BOOT_RECONNECT;
+                        *ret_ms = p->cfg.boot_delay_ms;
+                        return SIM_OFFBUS_WAIT;
+                case SIM_LEAVE_GONE:
+                case SIM_LEAVE_NONE:
+                        return SIM_OFFBUS_STAY;
+                }
+                return SIM_OFFBUS_STAY;
+        case OFFBUS_RESTART:
+                /* a restart from its OS (boot loop, charging): not a reset the
+                 * host or the watchdog caused, so resets= does not count it */
+                set_phase(p, PHASE_RESETTING);
+                p->offbus = OFFBUS_ENUMERATE;
+                p->next_boot = BOOT_RESET;
+                *ret_ms = p->cfg.boot_delay_ms;
+                return SIM_OFFBUS_WAIT;
+        case OFFBUS_ENUMERATE:
+                p->offbus = OFFBUS_NONE;
+                return SIM_OFFBUS_ENUMERATE;
+        }
+        return SIM_OFFBUS_STAY;
+}
+
+bool sim_phone_usb_brom(SimPhone *p) {
+        return p->usb_brom;
+}
+
+bool sim_phone_take_out_stall(SimPhone *p) {
+        if (p->fault != SIM_FAULT_OUT_STALL)
+                return false;
+        /* out-stall:N stalls N transfers (default 1), then clears by itself */
+        if (p->fault_arg <= 1)
+                p->fault = SIM_FAULT_NONE;
+        else
+                p->fault_arg--;
+        return true;
+}
+
+unsigned sim_phone_events(SimPhone *p) {
+        return p->events;
+}
+
+int sim_phone_phase_entries(SimPhone *p, const char *name) {
+        for (size_t i = 0; i < G_N_ELEMENTS(phase_names); i++)
+                if (g_str_equal(phase_names[i], name))
+                        return (int) p->phase_entries[i];
+        return -1;
 }
 
 void sim_phone_mark_plugged(SimPhone *p, uint64_t now_us) {
@@ -319,39 +575,108 @@ void sim_phone_set_line_state(SimPhone *p, uint16_t state, uint64_t now_us) {
                 p->next_ready = now_us;
 }
 
-bool sim_phone_wants_unplug(SimPhone *p) {
-        /* a reboot leaves the bus once its last answer has gone out */
-        if (p->reboot_pending && g_queue_is_empty(&p->fields))
+SimLeave sim_phone_wants_unplug(SimPhone *p) {
+        /* a reset the host asked for leaves once its last answer is out */
+        if (p->leave != SIM_LEAVE_NONE && !p->leave_now && !g_queue_is_empty(&p->fields))
+                return SIM_LEAVE_NONE;
+        return p->leave;
+}
+
+static bool phase_past_handshake(Phase ph) {
+        switch (ph) {
+        case PHASE_COMMAND:
+        case PHASE_DA_ACK:
+        case PHASE_DA_CONFIG:
+        case PHASE_DA_NEED_EMI:
+        case PHASE_DA_STOPPED:
+        case PHASE_DA2_HEAD:
+        case PHASE_DA2_DATA:
+        case PHASE_DA2_FINAL:
+        case PHASE_DA_LOOP:
+        case PHASE_FINISH:
                 return true;
-        return p->want_unplug;
+        case PHASE_OFF:
+        case PHASE_LISTEN:
+        case PHASE_HANDSHAKE:
+        case PHASE_DEAD:
+        case PHASE_GONE:
+        case PHASE_RESETTING:
+        case PHASE_BOOTED:
+        case PHASE_RECONNECTING:
+                return false;
+        }
+        return false;
 }
 
 uint64_t sim_phone_tick(SimPhone *p, uint64_t now_us) {
         uint64_t next = 0;
 
-        if (p->phase != PHASE_LISTEN)
-                return 0;
-        if (p->listen_deadline && now_us >= p->listen_deadline) {
-                /* nobody talked to us in time: boot on, i.e. leave download mode */
-                p->phase = PHASE_DEAD;
-                p->want_unplug = true;
-                return 0;
-        }
-        if (p->line_state & CDC_LINE_STATE_DTR) {
-                if (now_us >= p->next_ready) {
-                        emit_raw(p, BROM_PRELOADER_READY, BROM_PRELOADER_READY_LEN);
-                        p->next_ready = now_us + BROM_PRELOADER_READY_INTERVAL_MS * 1000ULL;
+#define WAKE(t)                                                         \
+        do {                                                            \
+                uint64_t t_ = (t);                                      \
+                if (t_ && (next == 0 || t_ < next))                     \
+                        next = t_;                                      \
+        } while (0)
+
+        p->now = now_us;
+        /* a late answer: wake when it may go out */
+        for (GList *l = p->fields.head; l; l = l->next) {
+                Field *f = l->data;
+
+                if (f->not_before > now_us) {
+                        WAKE(f->not_before);
+                        break;
                 }
-                next = p->next_ready;
         }
-        if (p->listen_deadline && (next == 0 || p->listen_deadline < next))
-                next = p->listen_deadline;
+        if (p->leave != SIM_LEAVE_NONE)
+                return next;
+
+        if (p->phase == PHASE_HANDSHAKE && !p->brom && p->hs_deadline) {
+                if (now_us >= p->hs_deadline) {
+                        /* §2.2: the 300 ms for the start bytes ran out: back to listening */
+                        p->hs_idx = 0;
+                        p->hs_deadline = 0;
+                        set_phase(p, PHASE_LISTEN);
+                } else
+                        WAKE(p->hs_deadline);
+        }
+        if (p->phase == PHASE_LISTEN) {
+                if (p->listen_deadline && now_us >= p->listen_deadline) {
+                        /* nobody talked to us in time: boot on, i.e. leave download mode */
+                        leave_bus(p, SIM_LEAVE_BOOT, RESET_NONE, true);
+                        return 0;
+                }
+                if (p->line_state & CDC_LINE_STATE_DTR) {
+                        if (now_us >= p->next_ready) {
+                                emit_raw(p, BROM_PRELOADER_READY, BROM_PRELOADER_READY_LEN);
+                                p->next_ready = now_us + BROM_PRELOADER_READY_INTERVAL_MS * 1000ULL;
+                        }
+                        WAKE(p->next_ready);
+                }
+                WAKE(p->listen_deadline);
+        }
+        if (p->phase == PHASE_FINISH) {
+                if (now_us >= p->finish_deadline) {
+                        reset_chip(p, RESET_FINISH);
+                        return next;
+                }
+                WAKE(p->finish_deadline);
+        }
+        if (p->wdt_on && p->wdt_deadline && phase_past_handshake(p->phase)) {
+                if (now_us >= p->wdt_deadline) {
+                        /* nobody disabled it: the watchdog resets the chip, whatever it was doing */
+                        reset_chip(p, p->wdt_by_mode ? RESET_WDT_MODE : RESET_WATCHDOG_EXPIRED);
+                        return 0;
+                }
+                WAKE(p->wdt_deadline);
+        }
+#undef WAKE
         return next;
 }
 
 /* ------------------------------------------------------------ IN side */
 
-bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps) {
+bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps, uint64_t now_us) {
         size_t space = cap;
 
         /* A transfer completes on a short packet or when its buffer is full. */
@@ -359,6 +684,8 @@ bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps) {
                 Field *f = l->data;
                 size_t left = f->len - f->pos;
 
+                if (f->not_before > now_us)
+                        return false; /* a late answer: not yet */
                 while (left > 0) {
                         size_t pkt = MIN(left, (size_t) mps);
 
@@ -371,16 +698,18 @@ bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps) {
         return false;
 }
 
-gssize sim_phone_take_in(SimPhone *p, uint8_t *buf, size_t cap, uint16_t mps, bool *overflow) {
+gssize sim_phone_take_in(SimPhone *p, uint8_t *buf, size_t cap, uint16_t mps, bool *overflow, uint64_t now_us) {
         size_t got = 0;
 
         *overflow = false;
-        if (!sim_phone_in_ready(p, cap, mps))
+        if (!sim_phone_in_ready(p, cap, mps, now_us))
                 return -1;
         while (!g_queue_is_empty(&p->fields)) {
                 Field *f = g_queue_peek_head(&p->fields);
                 size_t pkt = MIN(f->len - f->pos, (size_t) mps);
 
+                if (f->not_before > now_us)
+                        break;
                 if (pkt > cap - got) {
                         /* babble: the packet is longer than what the host asked for */
                         memcpy(buf + got, f->data + f->pos, cap - got);
@@ -411,10 +740,11 @@ static bool phone_handshake(SimPhone *p, uint64_t now_us) {
 
         if (avail(p) == 0)
                 return false;
-        if (!p->cfg.brom && p->hs_deadline && now_us > p->hs_deadline) {
+        if (!p->brom && p->hs_deadline && now_us > p->hs_deadline) {
                 /* §2.2: the 300 ms for the start bytes ran out: back to listening */
-                p->phase = PHASE_LISTEN;
                 p->hs_idx = 0;
+                p->hs_deadline = 0;
+                set_phase(p, PHASE_LISTEN);
                 return true;
         }
         b = p->rx->data[0];
@@ -422,11 +752,16 @@ static bool phone_handshake(SimPhone *p, uint64_t now_us) {
         if (b == start[p->hs_idx]) {
                 emit_u8(p, (uint8_t) (0xff ^ b));
                 if (++p->hs_idx == BROM_HANDSHAKE_LEN) {
-                        p->phase = PHASE_COMMAND;
                         if (!p->handshake_us)
                                 p->handshake_us = now_us;
                         p->handshakes++;
                         p->op = -1;
+                        p->hs_deadline = 0;
+                        /* the ROM stops kicking the watchdog while it waits: from
+                         * here on it counts (assumed, tests/sim/README.md) */
+                        if (p->wdt_on && p->cfg.watchdog_ms)
+                                p->wdt_deadline = now_us + p->cfg.watchdog_ms * 1000ULL;
+                        set_phase(p, PHASE_COMMAND);
                 }
         } else {
                 /* §2.2: a wrong byte is answered with byte + 1 and the sequence restarts */
@@ -445,9 +780,9 @@ static bool phone_listen(SimPhone *p, uint64_t now_us) {
                 /* §2.2: the whole chunk that starts with A0 is discarded; the
                  * USB layer hands us one OUT transfer at a time */
                 consume(p, n);
-                p->phase = PHASE_HANDSHAKE;
                 p->hs_idx = 0;
                 p->hs_deadline = now_us + BROM_PRELOADER_START_BUDGET_MS * 1000ULL;
+                set_phase(p, PHASE_HANDSHAKE);
                 return true;
         }
         /* anything else is a mode token (METAMETA, FASTBOOT...): collect and
@@ -462,16 +797,61 @@ static bool phone_listen(SimPhone *p, uint64_t now_us) {
 }
 
 static bool ids_answered(const SimPhone *p) {
-        return p->cfg.brom || p->cfg.bl_ver >= BROM_BL_VER_MIN_ME_ID;
+        return p->brom || p->cfg.bl_ver >= BROM_BL_VER_MIN_ME_ID;
+}
+
+/* absent=: opcodes this ROM does not know; an IoT ROM (brom.md §5) has no
+ * GET_HW_SW_VER and no ME/SOC id (hosts skip them, so it never needed them) */
+static bool opcode_absent(const SimPhone *p, int op) {
+        if (p->cfg.absent[op / 8] & (1u << (op % 8)))
+                return true;
+        return p->cfg.iot && (op == BROM_CMD_GET_HW_SW_VER || op == BROM_CMD_GET_ME_ID || op == BROM_CMD_GET_SOC_ID);
 }
 
 static bool register_access_allowed(const SimPhone *p, uint32_t addr, bool write) {
-        if (!p->cfg.brom)
+        if (!p->brom)
                 return true; /* sec_region_check: the registers we model are allowed */
         return !(p->cfg.target_config & (write ? BROM_TGT_CFG_MEMWRITE : BROM_TGT_CFG_MEMREAD));
 }
 
 static void da_start(SimPhone *p);
+
+static void wdt_update(SimPhone *p) {
+        /* MT6592: off only when both registers were written (brom.md §5) */
+        bool off = p->wdt_main_off && (p->cfg.da_code != 0x6592 || p->wdt_extra_off);
+
+        if (off && p->wdt_on) {
+                p->wdt_on = false;
+                p->wdt_deadline = 0;
+                note_event(p);
+        }
+}
+
+/* A WRITE32 value reaching a register; true when it asks for a software reset. */
+static bool wdt_register_write(SimPhone *p, uint32_t addr, uint32_t value) {
+        if (addr == p->cfg.wdt_base + BROM_WDT_SWRST_OFFSET && value == BROM_WDT_SWRST_KEY)
+                return true;
+        if (p->cfg.da_code == 0x6592 && addr == BROM_WDT_MT6592_EXTRA_ADDR && value == BROM_WDT_MT6592_EXTRA_VALUE) {
+                p->wdt_extra_off = true;
+                wdt_update(p);
+                return false;
+        }
+        if (addr != p->cfg.wdt_base || (value >> 24) != BROM_WDT_MODE_KEY)
+                return false;
+        if (value & BROM_WDT_MODE_ENABLE) {
+                /* re-armed: it bites watchdog-ms from now */
+                p->wdt_on = true;
+                p->wdt_by_mode = true;
+                p->wdt_main_off = p->wdt_extra_off = false;
+                p->wdt_deadline = p->cfg.watchdog_ms ? p->now + p->cfg.watchdog_ms * 1000ULL : 0;
+                note_event(p);
+        } else if (value == p->cfg.wdt_value) {
+                /* only the disable value of brom.md §5 counts (assumed) */
+                p->wdt_main_off = true;
+                wdt_update(p);
+        }
+        return false;
+}
 
 /* The next opcode of a command loop; false when none is there or the phone
  * just left (unplug-after-cmd). */
@@ -488,8 +868,7 @@ static bool phone_take_opcode(SimPhone *p) {
                         p->rw_first_us = p->now;
         }
         if (p->fault == SIM_FAULT_UNPLUG_AFTER_CMD && (uint64_t) p->op == p->fault_arg) {
-                p->want_unplug = true;
-                p->phase = PHASE_DEAD;
+                leave_bus(p, SIM_LEAVE_GONE, RESET_NONE, true);
                 return false;
         }
         return true;
@@ -501,6 +880,11 @@ static bool phone_command(SimPhone *p) {
 
         if (p->op < 0 && !phone_take_opcode(p))
                 return false;
+        if (p->stage == 0 && opcode_absent(p, p->op)) {
+                /* unknown to this ROM: silence, like any unknown opcode */
+                p->op = -1;
+                return true;
+        }
 
         switch (p->op) {
         case BROM_CMD_GET_HW_CODE:
@@ -521,11 +905,11 @@ static bool phone_command(SimPhone *p) {
 
         case BROM_CMD_GET_BL_VER:
                 /* §3.3: a BROM echoes FE; a preloader answers its version, no echo */
-                emit_u8(p, p->cfg.brom ? BROM_BL_VER_IS_BROM : p->cfg.bl_ver);
+                emit_u8(p, p->brom ? BROM_BL_VER_IS_BROM : p->cfg.bl_ver);
                 break;
 
         case BROM_CMD_GET_VERSION:
-                emit_u8(p, p->cfg.brom ? p->cfg.brom_ver : BROM_CMD_GET_VERSION);
+                emit_u8(p, p->brom ? p->cfg.brom_ver : BROM_CMD_GET_VERSION);
                 break;
 
         case BROM_CMD_GET_TARGET_CONFIG:
@@ -559,7 +943,7 @@ static bool phone_command(SimPhone *p) {
                 break;
 
         case BROM_CMD_GET_PL_CAP:
-                if (p->cfg.brom)
+                if (p->brom)
                         break;
                 b[0] = (uint8_t) p->op;
                 emit_echo(p, b, 1);
@@ -621,15 +1005,26 @@ static bool phone_command(SimPhone *p) {
                         }
                         p->stage = 3;
                         return true;
-                default:
+                default: {
+                        bool swrst = false;
+
                         if (avail(p) < width)
                                 return false;
+                        if (p->op == BROM_CMD_WRITE32)
+                                swrst = wdt_register_write(p, p->a[0] + 4 * p->done_count, be32(p->rx->data));
                         emit_echo(p, p->rx->data, width);
                         consume(p, width);
+                        p->swrst_pending |= swrst;
                         if (++p->done_count < p->count)
                                 return true;
                         emit_status(p, BROM_STATUS_OK);
+                        if (p->swrst_pending) {
+                                /* the whole exchange is answered, then the chip resets */
+                                p->swrst_pending = false;
+                                reset_chip(p, RESET_WDT_SWRST);
+                        }
                         break;
+                }
                 }
                 break;
         }
@@ -656,7 +1051,7 @@ static bool phone_command(SimPhone *p) {
                         p->da_addr = p->a[0];
                         p->da_len = p->a[1];
                         p->da_sig_len = p->a[2];
-                        if (p->cfg.brom && (p->cfg.target_config & BROM_TGT_CFG_SLA))
+                        if (p->brom && (p->cfg.target_config & BROM_TGT_CFG_SLA))
                                 p->status1 = BROM_STATUS_SLA_REQUIRED;
                         else if (p->da_sig_len > p->da_len)
                                 p->status1 = BROM_STATUS_DA_SIG_LEN_EXCEED_DA_LEN;
@@ -695,7 +1090,19 @@ static bool phone_command(SimPhone *p) {
                                 return false;
                         if (p->da_len % 2)
                                 p->da_xor ^= p->da_odd;
-                        emit_u16(p, p->da_xor);
+                        switch (p->cfg.send_da_checksum) {
+                        case SIM_CHECKSUM_RIGHT:
+                                emit_u16(p, p->da_xor);
+                                break;
+                        case SIM_CHECKSUM_ZERO:
+                                emit_u16(p, 0);
+                                break;
+                        case SIM_CHECKSUM_WRONG:
+                                emit_u16(p, p->da_xor ^ 0xffff);
+                                break;
+                        }
+                        /* the signature check runs at ROM clock (slow-ms) */
+                        emit_later(p, p->cfg.slow_ms);
                         /* With DAA on, only the manufacturer's signed DA passes; a
                          * simulated phone is told with daa-accept=1 that it got one. */
                         if (p->fault == SIM_FAULT_DA_REJECT ||
@@ -703,8 +1110,8 @@ static bool phone_command(SimPhone *p) {
                                 /* secure download refused the signature; a preloader resets */
                                 p->fault = SIM_FAULT_NONE;
                                 emit_status(p, BROM_STATUS_DA_IMAGE_SIG_VERIFY_FAIL);
-                                if (!p->cfg.brom)
-                                        p->reboot_pending = true;
+                                if (!p->brom)
+                                        reset_chip(p, RESET_SIG_VERIFY_FAIL);
                                 break;
                         }
                         emit_status(p, BROM_STATUS_OK);
@@ -728,11 +1135,12 @@ static bool phone_command(SimPhone *p) {
                         p->a[0] = be32(p->rx->data);
                         emit_echo(p, p->rx->data, 4);
                         consume(p, 4);
+                        emit_later(p, p->cfg.slow_ms);
                         if (!p->da_loaded || p->a[0] != p->da_loaded_addr) {
-                                emit_status(p, p->cfg.brom ? BROM_STATUS_DA_INVALID_JUMP_ADDR
-                                                           : BROM_STATUS_DA_IMAGE_SIG_VERIFY_FAIL);
-                                if (!p->cfg.brom)
-                                        p->reboot_pending = true;
+                                emit_status(p, p->brom ? BROM_STATUS_DA_INVALID_JUMP_ADDR
+                                                       : BROM_STATUS_DA_IMAGE_SIG_VERIFY_FAIL);
+                                if (!p->brom)
+                                        reset_chip(p, RESET_SIG_VERIFY_FAIL);
                                 break;
                         }
                         emit_status(p, BROM_STATUS_OK);
@@ -756,7 +1164,9 @@ static void da_start(SimPhone *p) {
         static const uint16_t nand_ids[4] = { 0, 0, 0, 0 };
         const uint8_t *cid = sim_storage_cid(p->storage);
 
-        /* da.md §9 item 1, each item its own packet */
+        /* da.md §9 item 1, each item its own packet; DA1 comes up at ROM
+         * clock too (slow-ms) */
+        emit_later(p, p->cfg.slow_ms);
         emit_u8(p, DA_SYNC_CHAR);
         emit_u32(p, DA_NAND_RET_NOT_FOUND);
         emit_u16(p, G_N_ELEMENTS(nand_ids));
@@ -765,28 +1175,73 @@ static void da_start(SimPhone *p) {
         emit_u32(p, 0);
         for (int i = 0; i < 4; i++)
                 emit(p, cid + 4 * i, 4);
-        p->phase = PHASE_DA_ACK;
+        set_phase(p, PHASE_DA_ACK);
+}
+
+/* §2.5: the block as mtkclient sends it, one OUT transfer per field, then
+ * the chip's tail (one transfer per u32 and one for the 20-byte blob) */
+static const uint8_t config_fields[] = { 1, 1, 2, 1, 4, 1, 4, 1, 1, 1, 1 };
+static const uint8_t tail_mt6592[] = { 4 };
+static const uint8_t tail_slc[] = { 4, 20 };
+static const uint8_t tail_mt8127[] = { 4, 4, 20 };
+
+static const uint8_t *config_tail(const SimPhone *p, size_t *ret_n) {
+        switch (p->cfg.da_code) {
+        case 0x6580:
+        case 0x8163:
+                *ret_n = G_N_ELEMENTS(tail_slc);
+                return tail_slc;
+        case 0x6592:
+                *ret_n = G_N_ELEMENTS(tail_mt6592);
+                return tail_mt6592;
+        case 0x8127:
+                *ret_n = G_N_ELEMENTS(tail_mt8127);
+                return tail_mt8127;
+        default:
+                *ret_n = 0;
+                return NULL;
+        }
 }
 
 static unsigned da_config_len(const SimPhone *p) {
-        /* §2.5: chip-specific tails after the 18 bytes */
-        if (p->cfg.da_code == 0x6580 || p->cfg.da_code == 0x8163)
-                return DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_SLC;
-        if (p->cfg.da_code == 0x6592)
-                return DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_GPT_FLAG;
-        return DA_CONFIG_LEN;
+        size_t n;
+        const uint8_t *tail = config_tail(p, &n);
+        unsigned len = DA_CONFIG_LEN;
+
+        for (size_t i = 0; i < n; i++)
+                len += tail[i];
+        return len;
+}
+
+/* da-config=split: the size the next OUT transfer must have; 0 when the block is complete */
+static unsigned config_field_size(const SimPhone *p, unsigned idx) {
+        size_t n;
+        const uint8_t *tail = config_tail(p, &n);
+
+        if (idx < G_N_ELEMENTS(config_fields))
+                return config_fields[idx];
+        idx -= G_N_ELEMENTS(config_fields);
+        return idx < n ? tail[idx] : 0;
 }
 
 static void da_send_report(SimPhone *p) {
-        uint8_t nor[DA_REPORT_NOR_LEN] = {}, nand_head[DA_REPORT_NAND_HEAD_LEN] = {}, ids[14] = {};
+        uint8_t nor[DA_REPORT_NOR_LEN] = {}, nand[DA_REPORT_NAND_HEAD_LEN + 2 * DA_NAND_IDS_MAX] = {};
         uint8_t geo[DA_REPORT_NAND_GEOMETRY_LEN] = {}, emmc[DA_REPORT_EMMC_LEN] = {}, sd[DA_REPORT_SD_LEN] = {};
         uint8_t ram[DA_REPORT_RAM_LEN] = {}, tail[DA_REPORT_TAIL_LEN] = {}, extra[DA_REPORT_MT8163_EXTRA] = {};
         const SimStorage *s = p->storage;
+        unsigned n = MIN(p->cfg.nand_ids, (unsigned) DA_NAND_IDS_MAX);
 
-        /* §2.8 with N = 7, sent as its eight blocks (§9 item 2) */
+        /* §2.8, sent as its eight blocks (§9 item 2); the NAND ids are all
+         * zero (an eMMC phone) */
         put32(nor, DA_STATUS_NOR_NOT_FOUND);
-        put32(nand_head, DA_NAND_RET_NOT_FOUND);
-        put16(nand_head + (DA_REPORT_NAND_COUNT_OFF - DA_REPORT_NOR_LEN), 7);
+        put32(nand, DA_NAND_RET_NOT_FOUND);
+        if (n > 0)
+                put16(nand + (DA_REPORT_NAND_COUNT_OFF - DA_REPORT_NOR_LEN), (uint16_t) n);
+        else
+                /* the 32-bit layout {u32 ret, u8 cs, u16 id, u32 size, u16
+                 * count} with 7 ids: a host reading the 64-bit layout finds
+                 * 0 (the second id) where it expects the count */
+                put16(nand + 0x0b, 7);
         put32(emmc, 0);
         put64(emmc + 0x04, sim_storage_region_size(s, DA_EMMC_REGION_BOOT1));
         put64(emmc + 0x0c, sim_storage_region_size(s, DA_EMMC_REGION_BOOT2));
@@ -798,26 +1253,34 @@ static void da_send_report(SimPhone *p) {
         ram[0x0c] = 0x02; /* DRAM */
         put64(ram + 0x0e, 0xc0000000ULL);
         tail[0] = DA_ACK;
-        tail[DA_REPORT_TAIL_LEN - 1] = DA_SOC_OK;
+        tail[DA_REPORT_TAIL_LEN - 1] = p->cfg.soc_ok;
 
+        /* DA2 starts at ROM clock too (slow-ms) */
+        emit_later(p, p->cfg.slow_ms);
         emit(p, nor, sizeof(nor));
-        emit(p, nand_head, sizeof(nand_head));
-        emit(p, ids, sizeof(ids));
+        if (n > 0) {
+                emit(p, nand, DA_REPORT_NAND_HEAD_LEN);
+                emit(p, nand + DA_REPORT_NAND_HEAD_LEN, 2 * n);
+        } else {
+                /* as mtkclient reads it: the 17 bytes it asks for first, then
+                 * 2 * count - 4 (§2.8) */
+                emit(p, nand, DA_REPORT_NAND_HEAD_LEN);
+                emit(p, nand + DA_REPORT_NAND_HEAD_LEN, 2 * 7 - 4);
+        }
         emit(p, geo, sizeof(geo));
         emit(p, emmc, sizeof(emmc));
         emit(p, sd, sizeof(sd));
         emit(p, ram, sizeof(ram));
-        if (p->cfg.da_code == 0x8163)
+        /* §2.8: MT8127/MT8163 insert a status word before the 5A */
+        if (p->cfg.da_code == 0x8163 || p->cfg.da_code == 0x8127)
                 emit(p, extra, sizeof(extra));
         emit(p, tail, sizeof(tail));
 }
 
 static void da_count(SimPhone *p, size_t n) {
         p->da_bytes += n;
-        if (p->fault == SIM_FAULT_UNPLUG_AFTER_DA_BYTES && p->da_bytes >= p->fault_arg) {
-                p->want_unplug = true;
-                p->phase = PHASE_DEAD;
-        }
+        if (p->fault == SIM_FAULT_UNPLUG_AFTER_DA_BYTES && p->da_bytes >= p->fault_arg)
+                leave_bus(p, SIM_LEAVE_GONE, RESET_NONE, true);
 }
 
 static uint16_t sum16(const uint8_t *d, size_t n) {
@@ -859,22 +1322,36 @@ static void da_read_chunk(SimPhone *p) {
         da_count(p, n);
 }
 
+static bool read_range_ok(SimPhone *p) {
+        return p->rw_len != 0 && p->rw_addr + p->rw_len >= p->rw_addr &&
+               p->rw_addr + p->rw_len <= sim_storage_region_size(p->storage, p->region);
+}
+
 static bool phone_da_loop(SimPhone *p) {
         if (p->op < 0 && !phone_take_opcode(p))
                 return false;
 
         switch (p->op) {
         case DA_CMD_USB_CHECK_STATUS:
+                /* §2.9: a full-speed link (BROM mode) reports 00 (usb-speed=) */
                 emit_u8(p, DA_ACK);
-                emit_u8(p, DA_USB_SPEED_HIGH);
+                emit_u8(p, p->usb_high_speed ? DA_USB_SPEED_HIGH : DA_USB_SPEED_FULL);
                 break;
 
-        case DA_CMD_USB_SETUP_PORT:
+        case DA_CMD_USB_SETUP_PORT: {
+                uint8_t speed;
+
                 if (avail(p) < 1)
                         return false;
+                speed = p->rx->data[0];
                 consume(p, 1);
                 emit_u8(p, DA_ACK);
+                /* §2.9: the DA re-enumerates at high speed once its 5A is
+                 * out and carries on in its command loop */
+                if (speed == DA_USB_SPEED_HIGH)
+                        leave_bus(p, SIM_LEAVE_RECONNECT, RESET_NONE, false);
                 break;
+        }
 
         case DA_CMD_SDMMC_SWITCH_PART:
                 if (p->stage == 0) {
@@ -897,8 +1374,12 @@ static bool phone_da_loop(SimPhone *p) {
                         p->rw_addr = be64(p->rx->data + 2);
                         p->rw_len = be64(p->rx->data + 10);
                         consume(p, 18);
-                        if (p->rw_len == 0 || p->rw_addr + p->rw_len < p->rw_addr ||
-                            p->rw_addr + p->rw_len > sim_storage_region_size(p->storage, p->region)) {
+                        if (p->cfg.read_ack_after_size) {
+                                /* read-ack=after-size: the 5A waits for the packet size */
+                                p->stage = 3;
+                                return true;
+                        }
+                        if (!read_range_ok(p)) {
                                 emit_u8(p, DA_NACK);
                                 p->stage = 10;
                                 return true;
@@ -907,12 +1388,21 @@ static bool phone_da_loop(SimPhone *p) {
                         p->stage = 1;
                         return true;
                 case 1: /* packet size */
+                case 3:
                         if (avail(p) < 4)
                                 return false;
                         p->rw_pkt = be32(p->rx->data);
                         consume(p, 4);
                         if (p->rw_pkt == 0 || p->rw_pkt > 16 * 1024 * 1024)
                                 p->rw_pkt = DA_PACKET_SIZE;
+                        if (p->stage == 3) {
+                                if (!read_range_ok(p)) {
+                                        emit_u8(p, DA_NACK);
+                                        p->stage = 10;
+                                        return true;
+                                }
+                                da_ack(p);
+                        }
                         p->rw_off = 0;
                         da_read_chunk(p);
                         p->stage = 2;
@@ -1048,19 +1538,22 @@ static bool phone_da_loop(SimPhone *p) {
         }
 
         case DA_CMD_ENABLE_WATCHDOG:
-                /* u32 timeout, async, bootup, dlbit, not_reset_rtc */
+                /* u32 timeout, async, bootup, dlbit, not_reset_rtc; the phone
+                 * resets at once whatever they say (assumed) and comes back as
+                 * a preloader */
                 if (avail(p) < 8)
                         return false;
                 consume(p, 8);
                 emit_u8(p, DA_ACK);
-                p->reboot_pending = true;
-                p->phase = PHASE_DEAD;
+                reset_chip(p, RESET_ENABLE_WATCHDOG);
                 break;
 
         case DA_CMD_FINISH:
+                /* da.md §2.15 [SIM]: 5A, then an optional u32 mode (answered
+                 * 5A); the reset follows either */
                 emit_u8(p, DA_ACK);
-                p->reboot_pending = true;
-                p->phase = PHASE_DEAD;
+                p->finish_deadline = p->now + FINISH_MODE_WAIT_MS * 1000ULL;
+                set_phase(p, PHASE_FINISH);
                 break;
 
         default:
@@ -1069,6 +1562,13 @@ static bool phone_da_loop(SimPhone *p) {
         }
         p->op = -1;
         return true;
+}
+
+/* DA1 gives up and answers nothing more (da-config=split, BMT size) */
+static void da1_stop(SimPhone *p, const char *why) {
+        p->da1_stop = why;
+        g_byte_array_set_size(p->rx, 0);
+        set_phase(p, PHASE_DA_STOPPED);
 }
 
 static bool phone_da_setup(SimPhone *p) {
@@ -1082,21 +1582,42 @@ static bool phone_da_setup(SimPhone *p) {
                 emit_u8(p, 0x00);
                 emit_u8(p, 0x00);
                 p->config_len = da_config_len(p);
-                p->phase = PHASE_DA_CONFIG;
+                p->config_field = 0;
+                if (p->cfg.da_config_split && avail(p) > 0) {
+                        /* the block began inside the 5A's transfer */
+                        da1_stop(p, "config-split");
+                        return false;
+                }
+                set_phase(p, PHASE_DA_CONFIG);
                 return true;
-        case PHASE_DA_CONFIG:
+        case PHASE_DA_CONFIG: {
+                bool bmt_ok;
+
                 if (avail(p) < p->config_len)
                         return false;
+                /* §2.5 offset 10: BMT partition size; an MT6592 eMMC phone needs 0x1500000 */
+                bmt_ok = p->cfg.da_code != 0x6592 || be32(p->rx->data + 10) == DA_CONFIG_BMT_SIZE_EMMC;
                 consume(p, p->config_len);
-                if (p->cfg.brom) {
+                if (p->brom) {
                         /* nobody initialised DRAM: the DA asks for EMI settings (§2.4) */
                         emit_u32(p, DA_DRAM_STATUS_NEED_EMI);
-                        p->phase = PHASE_DA_NEED_EMI;
+                        set_phase(p, PHASE_DA_NEED_EMI);
                         return true;
                 }
+                /* the DA applies the config before it answers (dram-delay) */
+                emit_later(p, p->cfg.dram_delay_ms);
+                if (!bmt_ok) {
+                        emit_u32(p, DA_STATUS_INT_RAM_ERROR); /* assumed: no code names it */
+                        da1_stop(p, "bmt-size");
+                        return false;
+                }
                 emit_u32(p, DA_DRAM_STATUS_OK);
-                p->phase = PHASE_DA2_HEAD;
+                if (p->cfg.da_code == 0x6592)
+                        for (int i = 0; i < DA_DRAM_EXTRA_WORDS_MT6592; i++)
+                                emit_u32(p, 0);
+                set_phase(p, PHASE_DA2_HEAD);
                 return true;
+        }
         case PHASE_DA2_HEAD:
                 if (avail(p) < 12)
                         return false;
@@ -1107,7 +1628,8 @@ static bool phone_da_setup(SimPhone *p) {
                         p->da2_pkt = DA_DA2_PACKET_SIZE;
                 p->da2_got = p->da2_chunk_got = 0;
                 emit_u8(p, DA_ACK);
-                p->phase = p->da2_len ? PHASE_DA2_DATA : PHASE_DA2_FINAL;
+                p->da2_done_us = p->now;
+                set_phase(p, p->da2_len ? PHASE_DA2_DATA : PHASE_DA2_FINAL);
                 return true;
         case PHASE_DA2_DATA: {
                 size_t want = MIN(p->da2_pkt - p->da2_chunk_got, p->da2_len - p->da2_got);
@@ -1122,39 +1644,87 @@ static bool phone_da_setup(SimPhone *p) {
                         emit_u8(p, DA_ACK);
                         p->da2_chunk_got = 0;
                 }
-                if (p->da2_got == p->da2_len)
-                        p->phase = PHASE_DA2_FINAL;
+                if (p->da2_got == p->da2_len) {
+                        p->da2_done_us = p->now;
+                        set_phase(p, PHASE_DA2_FINAL);
+                }
                 return true;
         }
         case PHASE_DA2_FINAL:
                 if (avail(p) < 1)
                         return false;
                 consume(p, 1);
+                if (p->now < p->da2_done_us + p->cfg.da2_settle_ms * 1000ULL)
+                        /* da2-settle: DA2 is not listening yet; this 5A is lost */
+                        return true;
                 emit_u8(p, DA_ACK);
                 da_send_report(p);
-                p->phase = PHASE_DA_LOOP;
                 p->op = -1;
+                set_phase(p, PHASE_DA_LOOP);
                 return true;
         default:
                 return false;
         }
 }
 
+/* FINISH answered: the optional u32 mode, then the reset */
+static bool phone_finish(SimPhone *p) {
+        if (avail(p) < 4)
+                return false;
+        consume(p, 4);
+        emit_u8(p, DA_ACK);
+        reset_chip(p, RESET_FINISH);
+        return true;
+}
+
 /* ------------------------------------------------------------ input */
 
 void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t now_us) {
-        if (p->phase == PHASE_OFF || p->phase == PHASE_DEAD || len == 0)
+        if (len == 0 || p->leave != SIM_LEAVE_NONE)
                 return;
+        switch (p->phase) {
+        case PHASE_OFF:
+        case PHASE_DEAD:
+        case PHASE_GONE:
+        case PHASE_RESETTING:
+        case PHASE_BOOTED:
+        case PHASE_RECONNECTING:
+                return;
+        case PHASE_LISTEN:
+        case PHASE_HANDSHAKE:
+        case PHASE_COMMAND:
+        case PHASE_DA_ACK:
+        case PHASE_DA_CONFIG:
+        case PHASE_DA_NEED_EMI:
+        case PHASE_DA_STOPPED:
+        case PHASE_DA2_HEAD:
+        case PHASE_DA2_DATA:
+        case PHASE_DA2_FINAL:
+        case PHASE_DA_LOOP:
+        case PHASE_FINISH:
+                break;
+        }
         p->now = now_us;
         if (!p->first_rx_us)
                 p->first_rx_us = now_us;
         p->bytes_in += len;
-        if (p->fault == SIM_FAULT_STALL)
+        if (p->fault == SIM_FAULT_STALL || p->phase == PHASE_DA_STOPPED)
                 return;
         if (p->fault == SIM_FAULT_UNPLUG_AFTER_BYTES && p->bytes_in >= p->fault_arg) {
-                p->want_unplug = true;
-                p->phase = PHASE_DEAD;
+                leave_bus(p, SIM_LEAVE_GONE, RESET_NONE, true);
                 return;
+        }
+        if (p->phase == PHASE_DA_CONFIG && p->cfg.da_config_split) {
+                /* da-config=split: each OUT transfer must be exactly the next field */
+                unsigned before = 0;
+
+                for (unsigned i = 0; i < p->config_field; i++)
+                        before += config_field_size(p, i);
+                if (avail(p) != before || len != config_field_size(p, p->config_field)) {
+                        da1_stop(p, "config-split");
+                        return;
+                }
+                p->config_field++;
         }
         g_byte_array_append(p->rx, data, (guint) len);
 
@@ -1185,45 +1755,43 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 case PHASE_DA_LOOP:
                         progress = phone_da_loop(p);
                         break;
+                case PHASE_FINISH:
+                        progress = phone_finish(p);
+                        break;
                 case PHASE_LISTEN:
                         progress = phone_listen(p, now_us);
                         break;
-                default:
+                case PHASE_OFF:
+                case PHASE_DA_NEED_EMI:
+                case PHASE_DA_STOPPED:
+                case PHASE_DEAD:
+                case PHASE_GONE:
+                case PHASE_RESETTING:
+                case PHASE_BOOTED:
+                case PHASE_RECONNECTING:
                         progress = false;
                         break;
                 }
-                if (!progress || p->want_unplug)
+                if (!progress || p->leave != SIM_LEAVE_NONE)
                         break;
         }
 }
 
 /* ------------------------------------------------------------ control */
 
-static const char *phase_name(Phase ph) {
-        switch (ph) {
-        case PHASE_OFF:        return "off";
-        case PHASE_LISTEN:     return "listen";
-        case PHASE_HANDSHAKE:  return "handshake";
-        case PHASE_COMMAND:    return "command";
-        case PHASE_DA_ACK:
-        case PHASE_DA_CONFIG:  return "da1";
-        case PHASE_DA_NEED_EMI: return "da1-need-emi";
-        case PHASE_DA2_HEAD:
-        case PHASE_DA2_DATA:
-        case PHASE_DA2_FINAL:  return "da2-upload";
-        case PHASE_DA_LOOP:    return "da";
-        case PHASE_DEAD:       return "gone";
-        }
-        return "?";
-}
-
 char *sim_phone_stats(SimPhone *p) {
         GString *s = g_string_new(NULL);
 
         g_string_append_printf(s, "mode=%s phase=%s handshakes=%u bytes_in=%" G_GUINT64_FORMAT
                                " bytes_out=%" G_GUINT64_FORMAT " da_bytes=%" G_GUINT64_FORMAT,
-                               p->cfg.brom ? "brom" : "preloader", phase_name(p->phase), p->handshakes, p->bytes_in,
-                               p->bytes_out, p->da_bytes);
+                               (p->enumerations ? p->brom : p->cfg.brom) ? "brom" : "preloader",
+                               phase_names[p->phase], p->handshakes, p->bytes_in, p->bytes_out, p->da_bytes);
+        /* its life since it was added (tests/sim/README.md "A phone's life") */
+        g_string_append_printf(s, " boots=%u resets=%u enumerations=%u last_reset=%s watchdog=%s usb=%s", p->boots,
+                               p->resets, p->enumerations, reset_names[p->last_reset], p->wdt_on ? "on" : "off",
+                               (p->enumerations ? p->usb_brom : p->cfg.brom) ? "full" : "high");
+        if (p->da1_stop)
+                g_string_append_printf(s, " da1_stop=%s", p->da1_stop);
         /* CLOCK_MONOTONIC µs; 0 = not yet (tests/bench/README.md) */
         g_string_append_printf(s, " plug_us=%" G_GUINT64_FORMAT " first_rx_us=%" G_GUINT64_FORMAT
                                " handshake_us=%" G_GUINT64_FORMAT " reads=%u read_bytes=%" G_GUINT64_FORMAT
@@ -1264,6 +1832,7 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 { "nack", SIM_FAULT_NACK, false },
                 { "da-reject", SIM_FAULT_DA_REJECT, false },
                 { "corrupt-write", SIM_FAULT_CORRUPT_WRITE, false },
+                { "out-stall", SIM_FAULT_OUT_STALL, true },
         };
         g_autofree char *s = g_strdup(spec);
         char *at = strchr(s, '@');
@@ -1292,7 +1861,8 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 *ret_arg = 0;
                 if (!colon)
                         return table[i].arg && table[i].fault != SIM_FAULT_GARBAGE &&
-                                               table[i].fault != SIM_FAULT_BAD_CHECKSUM ? -EINVAL : 0;
+                                               table[i].fault != SIM_FAULT_BAD_CHECKSUM &&
+                                               table[i].fault != SIM_FAULT_OUT_STALL ? -EINVAL : 0;
                 if (!table[i].arg)
                         return -EINVAL;
                 errno = 0;
@@ -1302,4 +1872,23 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 return 0;
         }
         return -EINVAL;
+}
+
+int sim_opcodes_parse(const char *spec, uint8_t bitmap[32]) {
+        g_auto(GStrv) ops = g_strsplit(spec, ",", -1);
+
+        memset(bitmap, 0, 32);
+        for (guint i = 0; ops[i]; i++) {
+                char *end;
+                uint64_t op;
+
+                if (!*ops[i])
+                        continue;
+                errno = 0;
+                op = g_ascii_strtoull(ops[i], &end, 0);
+                if (errno || *end || end == ops[i] || op > 0xff)
+                        return -EINVAL;
+                bitmap[op / 8] |= (uint8_t) (1u << (op % 8));
+        }
+        return 0;
 }

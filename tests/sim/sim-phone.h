@@ -27,15 +27,24 @@ typedef enum SimFault {
         SIM_FAULT_DA_REJECT,            /* SEND_DA: signature check fails (status2 0x2001) */
         SIM_FAULT_CORRUPT_WRITE,        /* the next written chunk is stored with a flipped bit */
         SIM_FAULT_UNPLUG_AFTER_DA_BYTES,/* arg: bytes of DA traffic (reads+writes) */
+        SIM_FAULT_OUT_STALL,            /* arg: the next N bulk OUT transfers stall (EPIPE) */
 } SimFault;
+
+/* What XOR16 SEND_DA reports back (brom.md §3.5) */
+typedef enum SimChecksumMode {
+        SIM_CHECKSUM_RIGHT,
+        SIM_CHECKSUM_ZERO,
+        SIM_CHECKSUM_WRONG,
+} SimChecksumMode;
 
 typedef struct SimPhoneConfig {
         char id[32];
         char chip[16];
         uint16_t hw_code, hw_sub_code, hw_version, sw_version;
         uint16_t da_code;
-        uint32_t wdt_base;
+        uint32_t wdt_base, wdt_value;   /* watchdog base and its disable value (brom.md §5) */
         bool has_soc_id;
+        bool iot;                       /* GET_HW_SW_VER / GET_ME_ID unknown to the ROM */
         bool brom;                      /* personality: BROM (0003) or preloader (2000) */
         uint32_t target_config;
         uint8_t bl_ver, brom_ver;
@@ -52,7 +61,41 @@ typedef struct SimPhoneConfig {
         unsigned latency_us;            /* per-transfer completion latency of the USB model */
         bool start_in_da;               /* start=da: enumerate already in the DA command loop */
         bool start_unplugged;           /* unplugged=1: not plugged at start; `plug ID` does it */
+
+        /* its life (tests/sim/README.md "A phone's life") */
+        unsigned watchdog_ms;           /* unless disabled, the watchdog resets it; 0 = never */
+        unsigned boot_delay_ms;         /* reset -> enumerating again */
+        unsigned boots;                 /* boots while attached before it stays in its OS */
+        unsigned uptime_ms;             /* in its OS before a boot-looping phone restarts */
+
+        /* where the reference leaves a choice open ("Phone keys") */
+        bool da_config_split;           /* DA1 takes the config block only field by field */
+        unsigned dram_delay_ms;         /* before the DRAM status word */
+        bool read_ack_after_size;       /* READ: 5A only after the u32 packet size */
+        unsigned da2_settle_ms;         /* DA2 uploaded: a final 5A earlier than this is lost */
+        SimChecksumMode send_da_checksum;
+        unsigned slow_ms;               /* signature checks at ROM clock */
+        unsigned nand_ids;              /* NAND id count of the DA2 report; 0: 32-bit layout */
+        uint8_t soc_ok;                 /* last byte of the DA2 report */
+        int usb_speed;                  /* answer to USB_CHECK_STATUS; -1: by mode */
+        uint8_t absent[32];             /* bitmap: opcodes the ROM does not know */
 } SimPhoneConfig;
+
+/* Why a phone left the bus by itself */
+typedef enum SimLeave {
+        SIM_LEAVE_NONE,
+        SIM_LEAVE_GONE,                 /* unplug faults: a cable pulled, for good */
+        SIM_LEAVE_RESET,                /* a reset: it enumerates again as a preloader */
+        SIM_LEAVE_BOOT,                 /* it booted its OS */
+        SIM_LEAVE_RECONNECT,            /* the DA switched the link to high speed */
+} SimLeave;
+
+/* What a phone off the bus does next (sim_phone_offbus_step) */
+typedef enum SimOffbus {
+        SIM_OFFBUS_STAY,                /* stays off the bus */
+        SIM_OFFBUS_WAIT,                /* call again after *ret_ms */
+        SIM_OFFBUS_ENUMERATE,           /* plug it in now (a new device number) */
+} SimOffbus;
 
 typedef struct SimPhone SimPhone;
 
@@ -60,8 +103,24 @@ SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error);
 void sim_phone_free(SimPhone *p);
 SimPhoneConfig *sim_phone_config(SimPhone *p);
 
-/* A (re)plug: the phone starts over in its configured personality. */
+/* A human plugs it in, powered off: the next enumeration starts over in
+ * its configured personality, and its boot count starts again. */
+void sim_phone_attach(SimPhone *p);
+/* A human pulls the cable: it is off the bus for good (phase "off"). */
+void sim_phone_detach(SimPhone *p);
+/* It enumerates: as attached (configured personality), after a reset (a
+ * preloader), or after a speed switch (still in its DA). */
 void sim_phone_power_on(SimPhone *p, uint64_t now_us);
+/* It left the bus by itself; then each time the *ret_ms of a WAIT passed. */
+SimOffbus sim_phone_offbus_step(SimPhone *p, unsigned *ret_ms);
+/* USB identity of this enumeration: BROM 0e8d:0003 full speed, or 0e8d:2000 high speed */
+bool sim_phone_usb_brom(SimPhone *p);
+/* The bulk OUT transfer just submitted stalls (fault out-stall). */
+bool sim_phone_take_out_stall(SimPhone *p);
+/* Bumped on every change a `wait` can be waiting for (phase, counters, watchdog). */
+unsigned sim_phone_events(SimPhone *p);
+/* How often the phase of this name was entered since the phone was added; -1: no such phase. */
+int sim_phone_phase_entries(SimPhone *p, const char *name);
 /* The moment the plug's "add" uevent goes out (for the stats' plug_us). */
 void sim_phone_mark_plugged(SimPhone *p, uint64_t now_us);
 void sim_phone_set_fault(SimPhone *p, SimFault f, uint64_t arg, int at_op);
@@ -69,21 +128,24 @@ void sim_phone_set_line_state(SimPhone *p, uint16_t state, uint64_t now_us);
 
 /* Bytes the host sent (a zero-length packet is just not passed in). */
 void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t now_us);
-/* Time passes: READY chatter and the preloader's listen window. Returns
- * the next time (µs) it wants to be called, or 0 for never. */
+/* Time passes: READY chatter, the listen window, the watchdog, answers
+ * that come late.  Returns the next time (µs) it wants to be called, or 0
+ * for never. */
 uint64_t sim_phone_tick(SimPhone *p, uint64_t now_us);
 
 /* Fill an IN transfer of cap bytes following USB rules: whole packets of
  * mps, a short packet ends it.  Returns -1 when it would not complete yet,
  * else the length; *overflow when a packet did not fit. */
-gssize sim_phone_take_in(SimPhone *p, uint8_t *buf, size_t cap, uint16_t mps, bool *overflow);
-bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps);
+gssize sim_phone_take_in(SimPhone *p, uint8_t *buf, size_t cap, uint16_t mps, bool *overflow, uint64_t now_us);
+bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps, uint64_t now_us);
 
-/* The phone wants to leave the bus (rebooted, listen window over, fault). */
-bool sim_phone_wants_unplug(SimPhone *p);
+/* The phone wants to leave the bus (reset, booted, speed switch, fault). */
+SimLeave sim_phone_wants_unplug(SimPhone *p);
 const char *sim_phone_storage_path(SimPhone *p);
 /* "key=value ..." for the control channel's stats command. */
 char *sim_phone_stats(SimPhone *p);
 
+/* "0xd8,0xe1" -> the absent-opcode bitmap */
+int sim_opcodes_parse(const char *s, uint8_t bitmap[32]);
 /* "KIND[:ARG][@OP]": @OP arms the fault only when opcode OP arrives. */
 int sim_fault_parse(const char *s, SimFault *ret, uint64_t *ret_arg, int *ret_at_op);

@@ -56,8 +56,13 @@ struct SimDevice {
         bool driver_bound[2];
         uint8_t line_coding[CDC_LINE_CODING_LEN];
         GSource *tick;
+        uint64_t tick_at;             /* when it fires (0: not armed) */
         SimDeviceGoneFunc gone_cb;
         void *gone_userdata;
+        SimDeviceGoneFunc event_cb;
+        void *event_userdata;
+        unsigned events_seen;
+        bool event_scheduled;
         uint8_t descriptors[128];
         size_t descriptors_len;
         /* The USB model: one half-duplex line per phone (bulk IN and OUT
@@ -68,6 +73,7 @@ struct SimDevice {
         int timer_fd;
         guint timer_watch;
         uint64_t xfers_in, xfers_out;  /* bulk transfers completed / submitted */
+        unsigned out_stalls, clear_halts;
 };
 
 static uint64_t now_us(void) {
@@ -79,14 +85,14 @@ static uint64_t now_us(void) {
 
 static uint16_t mps(SimDevice *d) {
         /* brom.md §1.3: a BROM enumerates full speed with 64-byte bulk packets */
-        return sim_phone_config(d->phone)->brom ? BROM_USB_BULK_MPS_FS : BROM_USB_BULK_MPS_HS;
+        return sim_phone_usb_brom(d->phone) ? BROM_USB_BULK_MPS_FS : BROM_USB_BULK_MPS_HS;
 }
 
 /* ------------------------------------------------------------ descriptors */
 
 static void build_descriptors(SimDevice *d) {
-        const SimPhoneConfig *cfg = sim_phone_config(d->phone);
-        uint16_t pid = cfg->brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
+        bool brom = sim_phone_usb_brom(d->phone);
+        uint16_t pid = brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
         uint16_t bulk = mps(d);
         uint8_t *b = d->descriptors;
         size_t n = 0;
@@ -101,19 +107,19 @@ static void build_descriptors(SimDevice *d) {
         /* device: bcdUSB 2.00, class 02 (CDC), EP0 64, 0e8d:2000/0003, bcdDevice 1.00 */
         PUT(18, USB_DT_DEVICE, 0x00, 0x02, BROM_USB_CLASS_CDC, 0x00, 0x00, 64,
             BROM_USB_VID_MEDIATEK & 0xff, BROM_USB_VID_MEDIATEK >> 8, pid & 0xff, pid >> 8, 0x00, 0x01,
-            cfg->brom ? 0 : 1, cfg->brom ? 0 : 2, 0, 1);
+            brom ? 0 : 1, brom ? 0 : 2, 0, 1);
         /* configuration: 67 bytes, 2 interfaces, value 1, self powered, 500 mA */
-        PUT(9, USB_DT_CONFIG, 67, 0, 2, 1, cfg->brom ? 0 : 3, 0xc0, 0xfa);
+        PUT(9, USB_DT_CONFIG, 67, 0, 2, 1, brom ? 0 : 3, 0xc0, 0xfa);
         /* comm interface 0: CDC ACM, AT commands, one interrupt endpoint */
         PUT(9, USB_DT_INTERFACE, 0, 0, 1, BROM_USB_CLASS_CDC, BROM_USB_SUBCLASS_ACM, BROM_USB_PROTOCOL_AT,
-            cfg->brom ? 0 : 5);
+            brom ? 0 : 5);
         PUT(5, 0x24, 0x00, 0x10, 0x01);          /* header, CDC 1.10 */
         PUT(5, 0x24, 0x01, 0x03, 1);             /* call management, data interface 1 */
         PUT(4, 0x24, 0x02, 0x0f);                /* ACM capabilities */
         PUT(5, 0x24, 0x06, 0, 1);                /* union: comm 0, data 1 */
         PUT(7, USB_DT_ENDPOINT, BROM_USB_EP_INT_IN, USB_ENDPOINT_XFER_INT, 64, 0, 0x10);
         /* data interface 1: CDC data, bulk OUT 0x01 and IN 0x81 */
-        PUT(9, USB_DT_INTERFACE, 1, 0, 2, BROM_USB_CLASS_CDC_DATA, 0, 0, cfg->brom ? 0 : 4);
+        PUT(9, USB_DT_INTERFACE, 1, 0, 2, BROM_USB_CLASS_CDC_DATA, 0, 0, brom ? 0 : 4);
         PUT(7, USB_DT_ENDPOINT, BROM_USB_EP_BULK_OUT, USB_ENDPOINT_XFER_BULK, bulk & 0xff, bulk >> 8, 0);
         PUT(7, USB_DT_ENDPOINT, BROM_USB_EP_BULK_IN, USB_ENDPOINT_XFER_BULK, bulk & 0xff, bulk >> 8, 0);
 #undef PUT
@@ -134,7 +140,7 @@ static size_t string_descriptor(SimDevice *d, unsigned idx, uint8_t *out, size_t
                 out[3] = 0x04;
                 return 4;
         }
-        if (sim_phone_config(d->phone)->brom || idx >= G_N_ELEMENTS(strings))
+        if (sim_phone_usb_brom(d->phone) || idx >= G_N_ELEMENTS(strings))
                 return 0;
         for (const char *s = strings[idx]; *s && n + 2 <= cap && n + 2 <= 254; s++) {
                 out[n++] = (uint8_t) *s;
@@ -171,7 +177,7 @@ static bool has_reapable(SimDevice *d) {
                         return true;
                 /* untimed: IN URBs are filled lazily, at reap */
                 if (!is_timed && !u->done && u->type == USBDEVFS_URB_TYPE_BULK && (u->endpoint & 0x80) &&
-                    sim_phone_in_ready(d->phone, (size_t) u->buffer_length, mps(d)))
+                    sim_phone_in_ready(d->phone, (size_t) u->buffer_length, mps(d), now))
                         return true;
         }
         return false;
@@ -293,8 +299,35 @@ static gboolean on_gone_idle(gpointer userdata) {
         return G_SOURCE_REMOVE;
 }
 
-/* Under the lock: the phone asked to leave; do it from the main loop. */
+static void tick_arm(SimDevice *d, uint64_t when);
+
+static gboolean on_event_idle(gpointer userdata) {
+        SimDevice *d = userdata;
+
+        g_mutex_lock(&d->lock);
+        d->event_scheduled = false;
+        d->events_seen = sim_phone_events(d->phone);
+        g_mutex_unlock(&d->lock);
+        if (d->event_cb)
+                d->event_cb(d, d->event_userdata);
+        return G_SOURCE_REMOVE;
+}
+
+/* Under the lock, after anything reached the phone: its timer (watchdog,
+ * late answers, the listen window) may have moved, a `wait` may be
+ * satisfied, or the phone asked to leave; the last two are handled in the
+ * main loop. */
 static void check_gone(SimDevice *d) {
+        if (d->plugged) {
+                uint64_t next = sim_phone_tick(d->phone, now_us());
+
+                if (next != d->tick_at)
+                        tick_arm(d, next);
+        }
+        if (sim_phone_events(d->phone) != d->events_seen && !d->event_scheduled) {
+                d->event_scheduled = true;
+                g_idle_add(on_event_idle, d);
+        }
         if (!d->plugged || d->gone_scheduled || !sim_phone_wants_unplug(d->phone))
                 return;
         d->gone_scheduled = true;
@@ -303,20 +336,17 @@ static void check_gone(SimDevice *d) {
 
 /* ------------------------------------------------------------ timers */
 
-static void tick_arm(SimDevice *d, uint64_t when);
-
 static gboolean on_tick(gpointer userdata) {
         SimDevice *d = userdata;
-        uint64_t next;
 
         g_mutex_lock(&d->lock);
         g_source_unref(d->tick);
         d->tick = NULL;
+        d->tick_at = 0;
         d->phone_input_us = now_us();
-        next = d->plugged ? sim_phone_tick(d->phone, d->phone_input_us) : 0;
         fifo_update(d);
-        check_gone(d);
-        tick_arm(d, next);
+        check_gone(d); /* runs the phone's timers and re-arms */
+        fifo_update(d);
         g_mutex_unlock(&d->lock);
         return G_SOURCE_REMOVE;
 }
@@ -329,6 +359,7 @@ static void tick_arm(SimDevice *d, uint64_t when) {
                 g_source_unref(d->tick);
                 d->tick = NULL;
         }
+        d->tick_at = when;
         if (when == 0)
                 return;
         d->tick = g_timeout_source_new((guint) (when > now ? (when - now + 999) / 1000 : 0));
@@ -463,11 +494,21 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
                 uint64_t now = now_us();
 
                 d->xfers_out++;
-                if (timed(d)) {
+                if (sim_phone_take_out_stall(d->phone)) {
+                        /* fault out-stall: the endpoint answers STALL; usbfs
+                         * completes the URB with EPIPE (libusb: LIBUSB_ERROR_PIPE)
+                         * and none of its bytes reach the phone */
+                        d->out_stalls++;
+                        u->done = true;
+                        u->status = -EPIPE;
+                        u->actual = 0;
+                } else if (timed(d)) {
                         u->deliver_us = line_take(d, now, (size_t) u->buffer_length);
                         u->ready_us = u->deliver_us + sim_phone_config(d->phone)->latency_us;
                 }
-                if (u->deliver_us > now && u->buffer_length > 0) {
+                if (u->done) {
+                        /* stalled */
+                } else if (u->deliver_us > now && u->buffer_length > 0) {
                         u->out_data = g_memdup2(buf->data, (gsize) u->buffer_length);
                         u->out_pending = true;
                 } else {
@@ -505,7 +546,7 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
                     !(u->endpoint & 0x80))
                         continue;
                 u->in_data = g_malloc((gsize) MAX(u->buffer_length, 1));
-                n = sim_phone_take_in(d->phone, u->in_data, (size_t) u->buffer_length, mps(d), &overflow);
+                n = sim_phone_take_in(d->phone, u->in_data, (size_t) u->buffer_length, mps(d), &overflow, now_us());
                 if (n < 0) {
                         g_clear_pointer(&u->in_data, g_free);
                         break; /* transfers on one endpoint complete in order */
@@ -699,15 +740,20 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
         }
 
         case USBDEVFS_GET_SPEED:
-                umockdev_ioctl_client_complete(client, sim_phone_config(d->phone)->brom ? USB_SPEED_FULL
-                                                                                        : USB_SPEED_HIGH, 0);
+                umockdev_ioctl_client_complete(client, sim_phone_usb_brom(d->phone) ? USB_SPEED_FULL : USB_SPEED_HIGH,
+                                               0);
+                break;
+
+        case USBDEVFS_CLEAR_HALT:
+                /* counted, so a test can see that a host cleared a stall */
+                d->clear_halts++;
+                umockdev_ioctl_client_complete(client, 0, 0);
                 break;
 
         case USBDEVFS_CLAIMINTERFACE:
         case USBDEVFS_RELEASEINTERFACE:
         case USBDEVFS_SETCONFIGURATION:
         case USBDEVFS_SETINTERFACE:
-        case USBDEVFS_CLEAR_HALT:
         case USBDEVFS_RESETEP:
         case USBDEVFS_RESET:
                 umockdev_ioctl_client_complete(client, 0, 0);
@@ -777,8 +823,10 @@ const char *sim_device_port(SimDevice *d) {
 char *sim_device_stats(SimDevice *d) {
         const SimPhoneConfig *cfg = sim_phone_config(d->phone);
 
-        return g_strdup_printf("rate=%g latency_us=%u xfers_in=%" G_GUINT64_FORMAT " xfers_out=%" G_GUINT64_FORMAT,
-                               cfg->rate_mbps, cfg->latency_us, d->xfers_in, d->xfers_out);
+        return g_strdup_printf("rate=%g latency_us=%u xfers_in=%" G_GUINT64_FORMAT " xfers_out=%" G_GUINT64_FORMAT
+                               " devnum=%u out_stalls=%u clear_halts=%u",
+                               cfg->rate_mbps, cfg->latency_us, d->xfers_in, d->xfers_out, d->devnum, d->out_stalls,
+                               d->clear_halts);
 }
 
 bool sim_device_is_plugged(SimDevice *d) {
@@ -788,6 +836,11 @@ bool sim_device_is_plugged(SimDevice *d) {
 void sim_device_set_gone_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata) {
         d->gone_cb = cb;
         d->gone_userdata = userdata;
+}
+
+void sim_device_set_event_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata) {
+        d->event_cb = cb;
+        d->event_userdata = userdata;
 }
 
 SimPhone *sim_device_lock(SimDevice *d) {
@@ -802,16 +855,15 @@ void sim_device_unlock(SimDevice *d) {
 }
 
 gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
-        const SimPhoneConfig *cfg = sim_phone_config(d->phone);
-        uint16_t pid = cfg->brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
         g_autofree char *root = umockdev_testbed_get_root_dir(d->tb);
         g_autofree char *dir = NULL, *busnum = g_strdup("1"), *devnum_s = g_strdup_printf("%u", devnum);
-        g_autofree char *product = g_strdup_printf("%x/%x/100", BROM_USB_VID_MEDIATEK, pid);
-        g_autofree char *vid_s = g_strdup_printf("%04x", BROM_USB_VID_MEDIATEK), *pid_s = g_strdup_printf("%04x", pid);
+        g_autofree char *product = NULL, *vid_s = g_strdup_printf("%04x", BROM_USB_VID_MEDIATEK), *pid_s = NULL;
         g_autofree char *busnum_p = g_strdup("001"), *devnum_p = g_strdup_printf("%03u", devnum);
         g_autofree char *minor = g_strdup_printf("%u", devnum - 1);
         g_autofree char *if0 = g_strdup_printf("%s:1.0", d->port), *if1 = g_strdup_printf("%s:1.1", d->port);
         uint8_t page[FIFO_PAGE] = {};
+        uint16_t pid;
+        bool brom;
 
         device_detach(d); /* a previous plug's leftovers */
         g_mutex_lock(&d->lock);
@@ -819,11 +871,17 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         d->devnode = g_strdup_printf("/dev/bus/usb/001/%03u", devnum);
         d->fifo_path = g_strdup_printf("%s%s", root, d->devnode);
         dir = g_path_get_dirname(d->fifo_path);
+        /* the phone decides what it enumerates as (a reset makes a preloader) */
+        sim_phone_power_on(d->phone, now_us());
+        brom = sim_phone_usb_brom(d->phone);
         build_descriptors(d);
         d->driver_bound[0] = true;   /* cdc_acm takes the comm interface first */
         d->driver_bound[1] = false;
-        sim_phone_power_on(d->phone, now_us());
+        d->gone_scheduled = false;
         g_mutex_unlock(&d->lock);
+        pid = brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
+        product = g_strdup_printf("%x/%x/100", BROM_USB_VID_MEDIATEK, pid);
+        pid_s = g_strdup_printf("%04x", pid);
 
         /* 1. the node, a FIFO kept full; 2. the handler, before anyone opens it */
         if (g_mkdir_with_parents(dir, 0755) < 0 || (mkfifo(d->fifo_path, 0666) < 0 && errno != EEXIST)) {
@@ -852,13 +910,14 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         d->plugged = true;
         d->line_free_us = d->phone_input_us = 0;
         d->xfers_in = d->xfers_out = 0;
+        d->out_stalls = d->clear_halts = 0;
         tick_arm(d, sim_phone_tick(d->phone, now_us()));
         g_mutex_unlock(&d->lock);
 
         /* 3. sysfs: the device and its two interfaces (umockdev-usb.md) */
         {
                 g_autoptr(GPtrArray) attrs = g_ptr_array_new(), props = g_ptr_array_new();
-                const char *a[] = { "busnum", busnum, "devnum", devnum_s, "speed", cfg->brom ? "12" : "480",
+                const char *a[] = { "busnum", busnum, "devnum", devnum_s, "speed", brom ? "12" : "480",
                                     "bConfigurationValue", "1", "bNumInterfaces", " 2", "bDeviceClass", "02",
                                     "idVendor", vid_s, "idProduct", pid_s, "bcdDevice", "0100",
                                     "bMaxPacketSize0", "64" };
@@ -868,7 +927,7 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
 
                 for (size_t i = 0; i < G_N_ELEMENTS(a); i++)
                         g_ptr_array_add(attrs, (gpointer) a[i]);
-                if (!cfg->brom) {
+                if (!brom) {
                         /* a BROM has no strings (brom.md §1.3) */
                         g_ptr_array_add(attrs, (gpointer) "manufacturer");
                         g_ptr_array_add(attrs, (gpointer) "MediaTek");

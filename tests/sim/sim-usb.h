@@ -28,10 +28,13 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error);
 void sim_device_unplug(SimDevice *d);
 bool sim_device_is_plugged(SimDevice *d);
 const char *sim_device_port(SimDevice *d);
-/* "rate=… latency_us=… xfers_in=N xfers_out=N" for the control channel (under the lock). */
+/* "rate=… latency_us=… xfers_in=N xfers_out=N devnum=N out_stalls=N clear_halts=N"
+ * for the control channel (under the lock). */
 char *sim_device_stats(SimDevice *d);
 /* Called in the main loop when the phone leaves the bus by itself. */
 void sim_device_set_gone_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata);
+/* Called in the main loop after the phone's sim_phone_events() changed. */
+void sim_device_set_event_callback(SimDevice *d, SimDeviceGoneFunc cb, void *userdata);
 
 /* The phone under the device lock. */
 SimPhone *sim_device_lock(SimDevice *d);

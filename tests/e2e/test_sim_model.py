@@ -1,0 +1,693 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The simulated phone on its own (tests/sim/README.md): its life (boots,
+resets, the watchdog, re-enumeration) and the keys for what the reference
+leaves open, driven through mtksim's control channel and, for USB traffic, a
+small probe that is this file run inside mtksim with --probe.
+
+The probe is not a host: it sends the bytes a test names and reports what
+came back (libusb through ctypes; the benchmark's raw-reader speaks only the
+DA READ/WRITE stream, not the handshake, the BROM commands or 70 01).  No
+sleeps: every wait is mtksim's `wait` command or a USB transfer; timeouts only
+bound failures, except where a test claims that something does *not* happen
+(then a bounded wait must run out).
+"""
+
+import ctypes
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(TOP, os.environ.get("MTKNVD_BUILD", "build"))
+MTKSIM = os.path.join(BUILD, "mtksim")
+
+VID = 0x0e8d
+PID_BROM, PID_PRELOADER = 0x0003, 0x2000
+WDT_MT6735 = 0x10212000        # brom.md section 5
+WDT_DEFAULT = 0x10007000
+
+
+# ------------------------------------------------------------------ the probe (inside mtksim)
+
+class Probe:
+    """Runs under mtksim's LD_PRELOAD: one JSON request per line, one answer per line, over the test's
+    socket (mtksim gives its command /dev/null as stdin)."""
+
+    class Desc(ctypes.Structure):
+        _fields_ = [("bLength", ctypes.c_uint8), ("bDescriptorType", ctypes.c_uint8), ("bcdUSB", ctypes.c_uint16),
+                    ("bDeviceClass", ctypes.c_uint8), ("bDeviceSubClass", ctypes.c_uint8),
+                    ("bDeviceProtocol", ctypes.c_uint8), ("bMaxPacketSize0", ctypes.c_uint8),
+                    ("idVendor", ctypes.c_uint16), ("idProduct", ctypes.c_uint16), ("bcdDevice", ctypes.c_uint16),
+                    ("iManufacturer", ctypes.c_uint8), ("iProduct", ctypes.c_uint8),
+                    ("iSerialNumber", ctypes.c_uint8), ("bNumConfigurations", ctypes.c_uint8)]
+
+    def __init__(self):
+        self.usb = ctypes.CDLL("libusb-1.0.so.0")
+        self.usb.libusb_error_name.restype = ctypes.c_char_p
+        self.usb.libusb_get_device_list.restype = ctypes.c_ssize_t
+        self.ctx = self.h = None
+
+    def err(self, r):
+        return self.usb.libusb_error_name(r).decode()
+
+    def close(self):
+        if self.h:
+            self.usb.libusb_release_interface(self.h, 1)
+            self.usb.libusb_close(self.h)
+        if self.ctx:
+            self.usb.libusb_exit(self.ctx)
+        self.ctx = self.h = None
+
+    def op_open(self, req):
+        # a new context scans sysfs afresh: no race with a hotplug monitor
+        self.close()
+        self.ctx = ctypes.c_void_p()
+        self.usb.libusb_init(ctypes.byref(self.ctx))
+        devs = ctypes.POINTER(ctypes.c_void_p)()
+        n = self.usb.libusb_get_device_list(self.ctx, ctypes.byref(devs))
+        found = None
+        for i in range(max(n, 0)):
+            d = self.Desc()
+            self.usb.libusb_get_device_descriptor(ctypes.c_void_p(devs[i]), ctypes.byref(d))
+            if d.idVendor == VID and self.usb.libusb_get_port_number(ctypes.c_void_p(devs[i])) == req["port"]:
+                found = (devs[i], d.idProduct, self.usb.libusb_get_device_speed(ctypes.c_void_p(devs[i])))
+        if not found:
+            self.usb.libusb_free_device_list(devs, 1)
+            return {"ok": False, "error": "no phone on port %d" % req["port"]}
+        self.h = ctypes.c_void_p()
+        r = self.usb.libusb_open(ctypes.c_void_p(found[0]), ctypes.byref(self.h))
+        self.usb.libusb_free_device_list(devs, 1)
+        if r < 0:
+            self.h = None
+            return {"ok": False, "error": self.err(r)}
+        self.usb.libusb_set_auto_detach_kernel_driver(self.h, 1)
+        r = self.usb.libusb_claim_interface(self.h, 1)
+        if r < 0:
+            return {"ok": False, "error": self.err(r)}
+        # libusb speeds: 2 = full, 3 = high
+        return {"ok": True, "pid": found[1], "speed": {2: "full", 3: "high"}.get(found[2], str(found[2]))}
+
+    def op_write(self, req):
+        data = bytes.fromhex(req["data"])
+        buf = ctypes.create_string_buffer(data, len(data))
+        got = ctypes.c_int()
+        r = self.usb.libusb_bulk_transfer(self.h, 0x01, buf, len(data), ctypes.byref(got), req.get("timeout", 2000))
+        return {"ok": r == 0, "error": self.err(r) if r else "", "sent": got.value}
+
+    def op_read(self, req):
+        cap = req.get("cap", 512)
+        buf = ctypes.create_string_buffer(cap)
+        got = ctypes.c_int()
+        r = self.usb.libusb_bulk_transfer(self.h, 0x81, buf, cap, ctypes.byref(got), req.get("timeout", 2000))
+        return {"ok": r == 0, "error": self.err(r) if r else "", "data": buf.raw[:got.value].hex()}
+
+    def op_clear_halt(self, req):
+        r = self.usb.libusb_clear_halt(self.h, req["ep"])
+        return {"ok": r == 0, "error": self.err(r) if r else ""}
+
+    def op_close(self, req):
+        self.close()
+        return {"ok": True}
+
+    def run(self, path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            f = s.makefile("rw")
+            f.write("ready\n")
+            f.flush()
+            for line in f:
+                req = json.loads(line)
+                f.write(json.dumps(getattr(self, "op_" + req["op"])(req)) + "\n")
+                f.flush()
+        self.close()
+
+
+# ------------------------------------------------------------------ the test side
+
+def be32(v):
+    return struct.pack(">I", v)
+
+
+class Sim:
+    """One mtksim with the probe as its command; phones are cold-plugged."""
+
+    def __init__(self, *phones):
+        self.tmp = tempfile.mkdtemp(prefix="mtksim-model-")
+        self.control_path = os.path.join(self.tmp, "control")
+        probe_path = os.path.join(self.tmp, "probe")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(probe_path)
+        self.listener.listen(1)
+        self.listener.settimeout(60)
+        cmd = [MTKSIM, "--control", self.control_path, "--coldplug"]
+        for p in phones:
+            cmd += ["--phone", p]
+        cmd += ["--", sys.executable, os.path.abspath(__file__), "--probe", probe_path]
+        self.log = open(os.path.join(self.tmp, "log"), "w+")
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.conn, _ = self.listener.accept()
+        self.conn.settimeout(None)
+        self.f = self.conn.makefile("rw")
+        if self.f.readline().strip() != "ready":
+            raise RuntimeError("the probe did not start: %s" % self.output())
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def close(self):
+        # the probe ends when its socket closes, and mtksim with it
+        self.f.close()
+        self.conn.close()
+        if self.p.poll() is None:
+            try:
+                self.p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.listener.close()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # control channel
+    def control_raw(self, line):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(self.control_path)
+            s.sendall((line + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        return buf.decode().strip()
+
+    def control(self, line):
+        reply = self.control_raw(line)
+        if not reply.startswith("ok"):
+            raise AssertionError("mtksim refused %r: %s" % (line, reply))
+        return reply[2:].strip()
+
+    def stats(self, phone):
+        return dict(x.split("=", 1) for x in self.control("stats " + phone).split() if "=" in x)
+
+    def wait(self, phone, *conds, timeout_ms=10000):
+        self.control("wait %s %s timeout-ms=%d" % (phone, " ".join(conds), timeout_ms))
+        return self.stats(phone)
+
+    def does_not_happen(self, phone, *conds, within_ms):
+        reply = self.control_raw("wait %s %s timeout-ms=%d" % (phone, " ".join(conds), within_ms))
+        if not reply.startswith("error timeout"):
+            raise AssertionError("%s happened: %s (%s)" % (" ".join(conds), reply, self.stats(phone)))
+
+    # USB through the probe
+    def usb(self, op, **kw):
+        kw["op"] = op
+        self.f.write(json.dumps(kw) + "\n")
+        self.f.flush()
+        line = self.f.readline()
+        if not line:
+            raise RuntimeError("the probe ended: %s" % self.output())
+        return json.loads(line)
+
+    def open(self, port=1):
+        r = self.usb("open", port=port)
+        if not r["ok"]:
+            raise AssertionError("cannot open the phone: %s" % r["error"])
+        return r
+
+    def write(self, data, timeout=2000):
+        r = self.usb("write", data=bytes(data).hex(), timeout=timeout)
+        if not r["ok"]:
+            raise AssertionError("bulk OUT failed: %s" % r["error"])
+
+    def read(self, cap=512, timeout=2000):
+        r = self.usb("read", cap=cap, timeout=timeout)
+        if not r["ok"]:
+            raise AssertionError("bulk IN failed: %s" % r["error"])
+        return bytes.fromhex(r["data"])
+
+    def read_n(self, n, timeout=2000):
+        """n bytes, however the phone packetised them."""
+        out = b""
+        while len(out) < n:
+            out += self.read(512, timeout)
+        return out
+
+    def silent(self, timeout=300):
+        r = self.usb("read", cap=512, timeout=timeout)
+        return not r["ok"] and r["error"] == "LIBUSB_ERROR_TIMEOUT"
+
+    def exchange(self, data, answer_len):
+        self.write(data)
+        return self.read_n(answer_len)
+
+    # the BROM / preloader stage
+    def handshake(self, preloader=True):
+        if preloader:
+            self.write(b"\xa0")  # swallowed by the listen phase (brom.md 2.2)
+        for b in b"\xa0\x0a\x50\x05":
+            self.write(bytes([b]))
+            got = self.read()
+            if got != bytes([b ^ 0xff]):
+                raise AssertionError("handshake: %02x answered %s" % (b, got.hex()))
+
+    def write32(self, addr, value):
+        self.write(b"\xd4")
+        assert self.read() == b"\xd4"
+        assert self.exchange(be32(addr), 4) == be32(addr)
+        assert self.exchange(be32(1), 4) == be32(1)
+        assert self.read_n(2) == b"\x00\x00"
+        assert self.exchange(be32(value), 4) == be32(value)
+        assert self.read_n(2) == b"\x00\x00"
+
+    def send_da(self, payload, addr=0x200000):
+        self.write(b"\xd7")
+        assert self.read() == b"\xd7"
+        for v in (addr, len(payload), 0x100):
+            assert self.exchange(be32(v), 4) == be32(v)
+        assert self.read_n(2) == b"\x00\x00"
+        self.write(payload)
+        checksum = self.read_n(2)
+        status2 = self.read_n(2)
+        return struct.unpack(">H", checksum)[0], status2
+
+    def jump_da(self, addr=0x200000):
+        self.write(b"\xd5")
+        assert self.read() == b"\xd5"
+        assert self.exchange(be32(addr), 4) == be32(addr)
+        return self.read_n(2)
+
+    def da1_sync(self):
+        """C0 and the sync block (4 NAND ids), 5A, the three version bytes."""
+        assert self.read() == b"\xc0"
+        self.read_n(4 + 2 + 8 + 4 + 16)
+        self.write(b"\x5a")
+        return self.read_n(3)
+
+
+CONFIG_FIELDS = [b"\xff", b"\x03", b"\x00\x08", b"\x00", b"\x70\x07\xff\xff", b"\x01", b"\x00\x00\x00\x00",
+                 b"\x01", b"\x01", b"\x02", b"\x00"]   # da.md 2.5, one transfer each
+
+
+def xor16(data):
+    x = 0
+    for i in range(0, len(data) - 1, 2):
+        x ^= data[i] | data[i + 1] << 8
+    return x
+
+
+class SimTestCase(unittest.TestCase):
+    def sim(self, *phones):
+        s = Sim(*phones)
+        self.addCleanup(s.close)
+        return s
+
+    def to_da2(self, s, config_fields=CONFIG_FIELDS, tail=()):
+        """Handshake, SEND_DA, JUMP_DA, DA1 sync and config; returns the DRAM status and its arrival time."""
+        s.open()
+        s.handshake()
+        s.send_da(bytes(range(256)) * 2)
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        s.da1_sync()
+        for f in list(config_fields) + list(tail):
+            s.write(f)
+        t0 = time.monotonic()
+        status = s.read_n(4)
+        return status, time.monotonic() - t0
+
+    def upload_da2(self, s, pause=True):
+        s.write(be32(0x40000000))
+        s.write(be32(0x2000))
+        s.write(be32(0x1000))
+        self.assertEqual(s.read(), b"\x5a")
+        for _ in range(2):
+            s.write(bytes(0x1000))
+            self.assertEqual(s.read(), b"\x5a")
+        s.write(b"\x5a")
+
+
+# ------------------------------------------------------------------ a phone's life
+
+class TestBoot(SimTestCase):
+
+    def test_window_passes_and_it_boots(self):
+        s = self.sim("id=p,handshake-window=200,uptime=20,boot-delay=20")
+        st = s.wait("p", "phase=booted")
+        self.assertEqual((st["plugged"], st["boots"], st["enumerations"], st["resets"]), ("0", "1", "1", "0"))
+        self.assertEqual(st["last_reset"], "none")
+        # boots=1: it stays in its OS
+        s.does_not_happen("p", "enumerations=2", within_ms=500)
+
+    def test_boot_loop(self):
+        s = self.sim("id=p,handshake-window=100,boots=3,uptime=50,boot-delay=50")
+        first = s.stats("p")
+        st = s.wait("p", "phase=booted", "boots=3")
+        self.assertEqual((st["enumerations"], st["resets"], st["handshakes"]), ("3", "0", "0"))
+        # each enumeration is a new device number on the same port
+        self.assertEqual(int(st["devnum"]), int(first["devnum"]) + 2)
+        self.assertEqual(st["port"], first["port"])
+        s.does_not_happen("p", "enumerations=4", within_ms=500)
+
+    def test_restart_is_resetting_then_listen(self):
+        s = self.sim("id=p,handshake-window=100,boots=2,uptime=100,boot-delay=300")
+        s.wait("p", "phase=booted")
+        st = s.wait("p", "phase=resetting")
+        self.assertEqual(st["plugged"], "0")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual((st["plugged"], st["mode"]), ("1", "preloader"))
+
+    def test_replug_restarts_the_window(self):
+        s = self.sim("id=p,handshake-window=1500")
+        s.wait("p", "phase=listen")
+        before = s.stats("p")
+        t0 = time.monotonic()
+        s.control("replug p")
+        st = s.wait("p", "phase=booted")
+        self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+        self.assertEqual((st["boots"], st["enumerations"]), ("1", "2"))
+        self.assertGreater(int(st["plug_us"]), int(before["plug_us"]))
+        self.assertGreater(int(st["devnum"]), int(before["devnum"]))
+
+    def test_unplug_while_booted_is_for_good(self):
+        s = self.sim("id=p,handshake-window=50,boots=5,uptime=300,boot-delay=50")
+        s.wait("p", "phase=booted")
+        s.control("unplug p")
+        self.assertEqual(s.stats("p")["phase"], "off")
+        s.does_not_happen("p", "enumerations=2", within_ms=800)
+        # a human plugs it in again: a fresh window, a fresh boot count
+        s.control("plug p")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual(st["plugged"], "1")
+
+    def test_wait_errors(self):
+        s = self.sim("id=p,handshake-window=0")
+        self.assertTrue(s.control_raw("wait p phase=nowhere").startswith("error no phase"))
+        self.assertTrue(s.control_raw("wait p nosuchfield=1").startswith("error stats has no field"))
+        self.assertTrue(s.control_raw("wait q phase=listen").startswith("error no phone"))
+        # already there: at once
+        self.assertEqual(s.control_raw("wait p phase=listen"), "ok")
+        r = s.control_raw("wait p phase=booted timeout-ms=100")
+        self.assertTrue(r.startswith("error timeout after 100 ms"), r)
+        self.assertIn("phase=listen", r)
+
+    def test_wait_holds_later_commands_back(self):
+        # two commands in one write: the stats must come after the wait's ok
+        s = self.sim("id=p,handshake-window=150")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.connect(s.control_path)
+            c.sendall(b"wait p phase=booted\nstats p\n")
+            buf = b""
+            while buf.count(b"\n") < 2:
+                buf += c.recv(65536)
+        first, second = buf.decode().splitlines()
+        self.assertEqual(first, "ok")
+        self.assertIn("phase=booted", second)
+
+
+class TestWatchdog(SimTestCase):
+
+    def test_not_before_the_handshake(self):
+        # the ROM kicks the watchdog while it waits for a host
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=200")
+        s.does_not_happen("p", "phase=resetting", within_ms=800)
+        self.assertEqual(s.stats("p")["watchdog"], "on")
+
+    def test_expires_after_the_handshake(self):
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=1000,boot-delay=100")
+        s.open()
+        s.handshake()
+        self.assertEqual(s.stats("p")["phase"], "command")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual((st["last_reset"], st["resets"], st["boots"], st["watchdog"]),
+                         ("watchdog-expired", "1", "0", "on"))
+
+    def test_brom_comes_back_as_preloader(self):
+        s = self.sim("id=p,mode=brom,watchdog-ms=200,boot-delay=50")
+        r = s.open()
+        self.assertEqual((r["pid"], r["speed"]), (PID_BROM, "full"))
+        s.handshake(preloader=False)
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual((st["mode"], st["usb"], st["last_reset"]), ("preloader", "high", "watchdog-expired"))
+        r = s.open()
+        self.assertEqual((r["pid"], r["speed"]), (PID_PRELOADER, "high"))
+
+    def test_disabled(self):
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=1000")
+        s.open()
+        s.handshake()
+        s.write32(WDT_MT6735, 0x22000064)  # the value of another base: no effect
+        self.assertEqual(s.stats("p")["watchdog"], "on")
+        s.write32(WDT_MT6735, 0x22000000)
+        self.assertEqual(s.stats("p")["watchdog"], "off")
+        s.does_not_happen("p", "phase=resetting", within_ms=2000)
+
+    def test_mt6592_needs_both_registers(self):
+        s = self.sim("id=p,chip=mt6592,handshake-window=0,watchdog-ms=1500,boot-delay=50")
+        s.open()
+        s.handshake()
+        s.write32(WDT_DEFAULT, 0x22000064)
+        self.assertEqual(s.stats("p")["watchdog"], "on")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual(st["last_reset"], "watchdog-expired")
+        s.open()
+        s.handshake()
+        s.write32(WDT_DEFAULT, 0x22000064)
+        s.write32(0x10000500, 0x22000000)
+        self.assertEqual(s.stats("p")["watchdog"], "off")
+
+    def test_software_reset(self):
+        s = self.sim("id=p,handshake-window=0,boot-delay=50")
+        s.open()
+        s.handshake()
+        s.write32(WDT_MT6735, 0x22000000)
+        s.write32(WDT_MT6735 + 0x14, 0x1209)  # every status answered first
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual((st["last_reset"], st["resets"]), ("wdt-swrst", "1"))
+
+    def test_rearmed_through_wdt_mode(self):
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=1000,boot-delay=50")
+        s.open()
+        s.handshake()
+        s.write32(WDT_MT6735, 0x22000000)
+        t0 = time.monotonic()
+        s.write32(WDT_MT6735, 0x22000001)
+        self.assertEqual(s.stats("p")["watchdog"], "on")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual(st["last_reset"], "wdt-mode")
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+
+    def test_in_da_too(self):
+        # left in DA by a host that never disabled the watchdog
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=1500,boot-delay=50")
+        self.to_da2(s)
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual(st["last_reset"], "watchdog-expired")
+
+
+class TestDaEnd(SimTestCase):
+
+    def test_enable_watchdog_resets_and_it_boots(self):
+        s = self.sim("id=p,start=da,handshake-window=100,boot-delay=50")
+        s.open()
+        self.assertEqual(s.stats("p")["watchdog"], "off")
+        s.write(b"\xdb" + be32(0) + b"\x00\x00\x00\x01")
+        self.assertEqual(s.read(), b"\x5a")
+        st = s.wait("p", "phase=booted")
+        self.assertEqual((st["last_reset"], st["resets"], st["boots"], st["enumerations"]),
+                         ("enable-watchdog", "1", "1", "2"))
+
+    def test_finish_with_and_without_mode(self):
+        s = self.sim("id=p,start=da,handshake-window=0,boot-delay=50")
+        s.open()
+        s.write(b"\xd9")
+        self.assertEqual(s.read(), b"\x5a")
+        s.write(be32(0))
+        self.assertEqual(s.read(), b"\x5a")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual(st["last_reset"], "finish")
+        s.control("replug p start=da")
+        s.open()
+        s.write(b"\xd9")
+        self.assertEqual(s.read(), b"\x5a")
+        st = s.wait("p", "phase=listen", "enumerations=4")
+        self.assertEqual((st["last_reset"], st["resets"]), ("finish", "2"))
+
+
+class TestUsbSpeed(SimTestCase):
+
+    def test_full_speed_brom_switches(self):
+        s = self.sim("id=p,mode=brom,start=da,boot-delay=50")
+        r = s.open()
+        self.assertEqual((r["pid"], r["speed"]), (PID_BROM, "full"))
+        self.assertEqual(s.exchange(b"\x72", 2), b"\x5a\x00")
+        s.write(b"\x70")
+        s.write(b"\x01")
+        self.assertEqual(s.read(), b"\x5a")
+        st = s.wait("p", "phase=da", "enumerations=2")
+        self.assertEqual((st["usb"], st["resets"], st["handshakes"]), ("high", "0", "0"))
+        self.assertEqual(s.control("list").split(), ["p:1-1:plugged"])
+        r = s.open()
+        self.assertEqual((r["pid"], r["speed"]), (PID_PRELOADER, "high"))
+        self.assertEqual(s.exchange(b"\x72", 2), b"\x5a\x01")
+
+    def test_keys(self):
+        s = self.sim("id=p,start=da", "id=q,start=da,usb-speed=0")
+        s.open(1)
+        self.assertEqual(s.exchange(b"\x72", 2), b"\x5a\x01")
+        s.open(2)
+        self.assertEqual(s.exchange(b"\x72", 2), b"\x5a\x00")
+
+
+class TestFaults(SimTestCase):
+
+    def test_out_stall(self):
+        s = self.sim("id=p,start=da,fault=out-stall:2")
+        s.open()
+        for _ in range(2):
+            r = s.usb("write", data="72")
+            self.assertEqual(r["error"], "LIBUSB_ERROR_PIPE")
+        self.assertTrue(s.usb("clear_halt", ep=0x01)["ok"])
+        self.assertEqual(s.exchange(b"\x72", 2), b"\x5a\x01")
+        st = s.stats("p")
+        self.assertEqual((st["out_stalls"], st["clear_halts"]), ("2", "1"))
+
+    def test_absent_opcodes(self):
+        s = self.sim("id=p,handshake-window=0,absent=0xd8,0xe1")
+        s.open()
+        s.handshake()
+        s.write(b"\xd8")
+        self.assertTrue(s.silent())
+        s.write(b"\xfd")
+        self.assertEqual(s.read_n(5), b"\xfd\x03\x21\x00\x00")
+
+    def test_mt2601_is_iot(self):
+        s = self.sim("id=p,chip=mt2601,handshake-window=0")
+        s.open()
+        s.handshake()
+        self.assertEqual(s.exchange(b"\xfd", 5), b"\xfd\x26\x01\x00\x00")
+        for op in (b"\xfc", b"\xe1"):
+            s.write(op)
+            self.assertTrue(s.silent())
+
+
+class TestDaKeys(SimTestCase):
+
+    def test_read_ack_after_size(self):
+        s = self.sim("id=p,start=da,read-ack=after-size")
+        s.open()
+        s.write(b"\x60")
+        self.assertEqual(s.read(), b"\x5a")
+        s.write(b"\x08")
+        self.assertEqual(s.read(), b"\x5a")
+        s.write(b"\xd6\x0c\x02" + struct.pack(">QQ", 0, 0x200))
+        self.assertTrue(s.silent())            # early would have answered here
+        s.write(be32(0x100000))
+        self.assertEqual(s.read(), b"\x5a")
+        self.assertEqual(len(s.read(0x200)), 0x200)
+
+    def test_config_split(self):
+        s = self.sim("id=p,handshake-window=0,da-config=split,watchdog-ms=0")
+        status, _ = self.to_da2(s)
+        self.assertEqual(status, bytes(4))
+        s2 = self.sim("id=q,handshake-window=0,da-config=split,watchdog-ms=0")
+        s2.open()
+        s2.handshake()
+        s2.send_da(bytes(0x200))
+        s2.jump_da()
+        s2.da1_sync()
+        s2.write(b"".join(CONFIG_FIELDS))   # one transfer: the DA hangs
+        self.assertTrue(s2.silent())
+        st = s2.stats("q")
+        self.assertEqual((st["phase"], st["da1_stop"]), ("da1-stopped", "config-split"))
+
+    def test_dram_delay(self):
+        s = self.sim("id=p,handshake-window=0,dram-delay=300,watchdog-ms=0")
+        status, late = self.to_da2(s)
+        self.assertEqual(status, bytes(4))
+        self.assertGreaterEqual(late, 0.29)
+
+    def test_mt6592(self):
+        tail = [be32(0)]
+        s = self.sim("id=p,chip=mt6592,handshake-window=0,watchdog-ms=0")
+        fields = list(CONFIG_FIELDS)
+        fields[6] = be32(0x1500000)
+        status, _ = self.to_da2(s, fields, tail)
+        self.assertEqual(status, bytes(4))
+        self.assertEqual(s.read_n(20), bytes(20))    # the five extra words
+        s2 = self.sim("id=q,chip=mt6592,handshake-window=0,watchdog-ms=0")
+        status, _ = self.to_da2(s2, CONFIG_FIELDS, tail)   # BMT size 0
+        self.assertEqual(status, be32(0xbb8))
+        self.assertEqual(s2.stats("q")["da1_stop"], "bmt-size")
+
+    def test_send_da_checksum_and_slow(self):
+        payload = bytes(range(256)) * 2
+        for mode, want in (("right", xor16(payload)), ("zero", 0), ("wrong", xor16(payload) ^ 0xffff)):
+            s = self.sim("id=p,handshake-window=0,watchdog-ms=0,send-da-checksum=" + mode)
+            s.open()
+            s.handshake()
+            checksum, status2 = s.send_da(payload)
+            self.assertEqual((checksum, status2), (want, b"\x00\x00"), mode)
+            s.close()
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=0,slow-ms=200")
+        s.open()
+        s.handshake()
+        s.write(b"\xd7")
+        s.read()
+        for v in (0x200000, len(payload), 0x100):
+            s.exchange(be32(v), 4)
+        s.read_n(2)
+        s.write(payload)
+        s.read_n(2)                            # the checksum is not late
+        t0 = time.monotonic()
+        self.assertEqual(s.read_n(2), b"\x00\x00")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.19)
+        t0 = time.monotonic()
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        self.assertEqual(s.read(), b"\xc0")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.39)  # status, then C0, each 200 ms
+
+    def report(self, s, packets):
+        """The DA2 report as the packets it came in."""
+        return [s.read(512) for _ in range(packets)]
+
+    def test_da2_settle_and_report(self):
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=0,da2-settle=300,soc-ok=ab,nand-ids=3")
+        self.to_da2(s)
+        self.upload_da2(s)                     # the final 5A at once: lost
+        self.assertTrue(s.silent(100))
+        self.assertEqual(s.stats("p")["phase"], "da2-upload")
+        time.sleep(0.3)                        # the host's pause the DA needs (da.md 2.7), not a wait
+        s.write(b"\x5a")
+        self.assertEqual(s.read(), b"\x5a")
+        packets = self.report(s, 8)
+        self.assertEqual([len(p) for p in packets], [0x1c, 0x11, 6, 9, 0x5c, 0x1c, 0x26, 0x0a])
+        self.assertEqual(packets[1][0x0f:0x11], b"\x00\x03")
+        self.assertEqual(packets[-1][-1:], b"\xab")
+        self.assertEqual(s.stats("p")["phase"], "da")
+
+    def test_report_32bit_nand_and_extra_word(self):
+        s = self.sim("id=p,chip=mt8127,handshake-window=0,watchdog-ms=0,nand-ids=0")
+        self.to_da2(s, CONFIG_FIELDS, [be32(0), be32(1), bytes(20)])
+        self.upload_da2(s)
+        self.assertEqual(s.read(), b"\x5a")
+        packets = self.report(s, 9)
+        self.assertEqual([len(p) for p in packets], [0x1c, 0x11, 10, 9, 0x5c, 0x1c, 0x26, 4, 0x0a])
+        nand = packets[1] + packets[2]
+        self.assertEqual(struct.unpack(">H", nand[0x0b:0x0d])[0], 7)    # the count of the 32-bit layout
+        self.assertEqual(nand[0x0f:0x11], b"\x00\x00")                  # where the 64-bit layout has it
+        self.assertEqual(packets[-1], b"\x5a" + bytes(8) + b"\xc1")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--probe"]:
+        Probe().run(sys.argv[2])
+    else:
+        unittest.main()
