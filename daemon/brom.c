@@ -478,8 +478,8 @@ static BromStep brom_next_step(BromSession *s) {
         case STEP_BL_VER:
                 return STEP_VERSION;
         case STEP_VERSION:
-                return s->id.chip && s->id.chip->iot ? (brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE)
-                                                     : STEP_HW_SW_VER;
+                /* brom.md §5: an IoT chip is asked for neither versions nor ME ID */
+                return s->id.chip && s->id.chip->iot ? STEP_DONE : STEP_HW_SW_VER;
         case STEP_HW_SW_VER:
                 return brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE;
         case STEP_ME_ID:

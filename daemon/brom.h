@@ -11,7 +11,6 @@
 
 #include "chip-table.h"
 #include "protocol/brom-proto.h"
-#include "tmp-compat.h"
 #include "usb-transport.h"
 
 typedef struct BromIdentity {

@@ -4,7 +4,6 @@
 #include "chip-table.h"
 #include "macro.h"
 #include "protocol/brom-proto.h"
-#include "tmp-compat.h"
 
 #define WDT_DEFAULT BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT
 #define WDT_MT6735  BROM_WDT_BASE_MT6735, BROM_WDT_VALUE_MT6735

@@ -13,7 +13,6 @@
 
 #include "brom.h"
 #include "protocol/da-legacy-proto.h"
-#include "tmp-compat.h"
 #include "usb-transport.h"
 
 typedef struct DaLegacyReport {
