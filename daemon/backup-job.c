@@ -918,23 +918,18 @@ int operation_check_supported(Manager *m, Device *d, const char **ret_name, char
                              "0x%04x) is not in mtknvd's chip table, so it cannot be backed up. Please report these "
                              "values together with the phone's model.",
                              id->hw_code, id->hw_sub_code, id->hw_version, id->sw_version);
-        } else if (id->chip->da_mode != DA_MODE_LEGACY) {
+        } else if (chip_unsupported_reason(id->chip)) {
                 *ret_name = "NotSupported";
-                r = asprintf(&msg, "%s uses the %s Download Agent protocol, which this version of mtknvd does not "
-                             "speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8163/8173 and kin). "
-                             "Nothing was done; SP Flash Tool or mtkclient can back it up meanwhile.",
-                             id->chip->name, da_mode_to_string(id->chip->da_mode));
+                r = asprintf(&msg, "%s: %s", id->chip->name, chip_unsupported_reason(id->chip));
         } else if (id->target_config & BROM_TGT_CFG_SLA) {
                 *ret_name = "AuthRequired";
                 r = asprintf(&msg, "The phone requires serial-link authentication (SLA): the boot ROM accepts a "
                              "Download Agent only after a challenge signed with the manufacturer's key, which "
                              "mtknvd does not have. The manufacturer's service tool (or SP Flash Tool with its "
                              "authentication file) can back it up.");
-        } else if (d->brom_mode) {
+        } else if (brom_da_unsupported_reason(id)) {
                 *ret_name = "NotSupported";
-                r = asprintf(&msg, "The phone is in BROM mode, where the Download Agent needs the DRAM settings of "
-                             "the phone's own preloader, which mtknvd cannot provide yet. Unplug it, power it off "
-                             "and plug it in again without holding any key, so that it starts in preloader mode.");
+                r = asprintf(&msg, "%s", brom_da_unsupported_reason(id));
         } else if (da_store_find(m, id->chip->da_code, id->hw_version, id->sw_version, &da) < 0) {
                 *ret_name = "NoDownloadAgent";
                 r = asprintf(&msg, "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "

@@ -12,6 +12,14 @@
 #define HANDSHAKE_ATTEMPTS 5
 #define HANDSHAKE_DRAIN_QUIET_MS 20
 #define COMMAND_TIMEOUT_MS 1000
+/* A BROM checks a DA's signature at ROM clock speed and DA1 then brings
+ * up the chip: SEND_DA's final status and JUMP_DA's answer may take
+ * seconds on a real phone, where a simple command answers at once. */
+#define DA_VERIFY_TIMEOUT_MS 10000
+/* After a command the phone did not answer: how long it must stay quiet
+ * before the next command, so that a late answer cannot be taken for the
+ * next command's echo. */
+#define RESYNC_QUIET_MS 50
 
 typedef enum BromStep {
         STEP_IDLE,
@@ -28,20 +36,23 @@ typedef enum BromStep {
         STEP_HW_SW_VER,
         STEP_ME_ID,
         STEP_SOC_ID,
+        STEP_RESYNC,           /* a command went unanswered: wait for quiet */
         STEP_DONE,
         STEP_SEND_DA_HEAD,
         STEP_SEND_DA_DATA,
         STEP_SEND_DA_ZLP,
         STEP_SEND_DA_TAIL,
         STEP_JUMP_DA,
-        STEP_RESET_HEAD,
-        STEP_RESET_VALUE,
+        STEP_RESET_HEAD,       /* WRITE32 to WDT_SWRST: address and count */
+        STEP_RESET_VALUE,      /* the key; the phone resets */
 } BromStep;
 
 struct BromSession {
         UsbLink *link;
         bool preloader;
         BromStep step;
+        BromStep resync_next;
+        unsigned wdt_pass;     /* 0: the chip's watchdog, 1: its second register */
         unsigned hs_attempt, hs_idx, hs_resends;
         uint8_t hs_out, hs_in;
         Exchange x;
@@ -56,7 +67,7 @@ struct BromSession {
         size_t up_len, up_off;
         uint32_t up_addr;
         uint8_t up_tail[4];
-        char detail[320];
+        char detail[512];
         BromDone done;
         void *userdata;
 };
@@ -268,6 +279,19 @@ const char *brom_target_config_advice(uint32_t config) {
         return NULL;
 }
 
+const char *brom_da_unsupported_reason(const BromIdentity *id) {
+        /* brom.md §7.1, da.md §2.6: entered through BROM nobody has set up
+         * DRAM, and DA1 stops at status 0xBC3 asking for the EMI settings
+         * that only the phone's preloader carries.  Refusing before SEND_DA
+         * leaves the phone in the boot ROM instead of a DA1 that hangs. */
+        if (id->is_brom)
+                return "The phone is in BROM mode (it was plugged in with a volume key held). There the Download "
+                       "Agent needs the DRAM settings of the phone's own preloader, which mtknvd cannot provide "
+                       "yet, so nothing was sent to the phone. Unplug it, power it off and plug it in again "
+                       "without holding any key, so that it starts in preloader mode.";
+        return NULL;
+}
+
 void brom_hex(const uint8_t *p, size_t len, char *buf) {
         for (size_t i = 0; i < len; i++)
                 sprintf(buf + 2 * i, "%02x", p[i]);
@@ -277,6 +301,8 @@ void brom_hex(const uint8_t *p, size_t len, char *buf) {
 /* ------------------------------------------------------------ state machine */
 
 static void brom_advance(BromSession *s, int r);
+static void brom_on_io(UsbLink *link, int r, void *userdata);
+static BromStep brom_next_step(BromSession *s);
 
 static void brom_finish(BromSession *s, int r, BromFailure failure) {
         BromDone done = s->done;
@@ -297,9 +323,46 @@ static BromFailure brom_failure_from_errno(int r) {
         }
 }
 
+/* GET_TARGET_CONFIG, GET_ME_ID and GET_SOC_ID are missing from some boot
+ * ROMs and preloaders; mtkclient then takes the feature as absent (brom.md
+ * §3.3).  Such a phone swallows the opcode and waits for the next one, so
+ * silence at the echo means "absent", not a broken phone. */
+static bool brom_step_is_optional(BromStep step) {
+        return step == STEP_TARGET_CONFIG || step == STEP_ME_ID || step == STEP_SOC_ID;
+}
+
+static void brom_feature_absent(BromSession *s) {
+        BromIdentity *id = &s->id;
+        int r;
+
+        if (s->step == STEP_TARGET_CONFIG) {
+                log_info("The phone does not answer GET_TARGET_CONFIG; its security configuration is unknown "
+                         "and taken as none.");
+                id->target_config = 0;
+                id->target_config_unknown = true;
+        } else if (s->step == STEP_ME_ID) {
+                log_info("The phone does not answer GET_ME_ID; it has no ME ID.");
+                id->me_id_len = 0;
+        } else {
+                log_info("The phone does not answer GET_SOC_ID; it has no SoC ID.");
+                id->soc_id_len = 0;
+        }
+        s->resync_next = brom_next_step(s);
+        s->step = STEP_RESYNC;
+        r = usb_link_drain(s->link, RESYNC_QUIET_MS, brom_on_io, s);
+        if (r < 0) {
+                snprintf(s->detail, sizeof(s->detail), "cannot continue after an unanswered command: %s",
+                         strerror(-r));
+                brom_finish(s, r, brom_failure_from_errno(r));
+        }
+}
+
 static void brom_on_exchange(Exchange *x, int r, void *userdata) {
         BromSession *s = userdata;
 
+        /* steps[0] sent the opcode, steps[1] waited for its echo */
+        if (r == -ETIMEDOUT && brom_step_is_optional(s->step) && x->cur == 1)
+                return brom_feature_absent(s);
         if (r < 0) {
                 snprintf(s->detail, sizeof(s->detail), "%s", x->error);
                 return brom_finish(s, r, brom_failure_from_errno(r));
@@ -331,9 +394,11 @@ static int brom_start_command(BromSession *s) {
                 break;
         case STEP_WDT_HEAD:
                 /* Without this the boot ROM's watchdog resets the phone
-                 * while it waits for us (mtkclient does the same, §7.1). */
+                 * while it waits for us (mtkclient does the same, §7.1);
+                 * MT6592 has a second register to silence (§5). */
                 brom_cmd(s, BROM_CMD_WRITE32, "WRITE32");
-                exchange_write_be32(&s->x, id->chip->wdt_base, "WRITE32 address");
+                exchange_write_be32(&s->x, s->wdt_pass == 0 ? id->chip->wdt_base : id->chip->wdt2_base,
+                                    "WRITE32 address");
                 exchange_echo(&s->x);
                 exchange_write_be32(&s->x, 1, "WRITE32 count");
                 exchange_echo(&s->x);
@@ -341,7 +406,8 @@ static int brom_start_command(BromSession *s) {
                 break;
         case STEP_WDT_VALUE:
                 exchange_reset(&s->x);
-                exchange_write_be32(&s->x, id->chip->wdt_value, "WRITE32 value");
+                exchange_write_be32(&s->x, s->wdt_pass == 0 ? id->chip->wdt_value : id->chip->wdt2_value,
+                                    "WRITE32 value");
                 exchange_echo(&s->x);
                 exchange_read(&s->x, s->status, 2, "WRITE32 final status");
                 break;
@@ -380,6 +446,15 @@ static int brom_start_command(BromSession *s) {
         return brom_run(s);
 }
 
+/* After the watchdog write (or its refusal): the second register, if any. */
+static BromStep brom_after_watchdog(BromSession *s) {
+        if (s->wdt_pass == 0 && s->id.chip->wdt2_base != 0) {
+                s->wdt_pass = 1;
+                return STEP_WDT_HEAD;
+        }
+        return STEP_TARGET_CONFIG;
+}
+
 static bool brom_wants_ids(const BromSession *s) {
         /* A preloader only knows GET_ME_ID from bl_ver 3 on (brom.md §3.3);
          * an older one would leave the command unanswered. */
@@ -395,23 +470,41 @@ static BromStep brom_next_step(BromSession *s) {
                 return brom_status_ok(unaligned_read_be16(s->status)) &&
                                        unaligned_read_be16(s->status) <= BROM_STATUS_WRITE_STATUS1_MAX
                                ? STEP_WDT_VALUE
-                               : STEP_TARGET_CONFIG;
+                               : brom_after_watchdog(s);
         case STEP_WDT_VALUE:
-                return STEP_TARGET_CONFIG;
+                return brom_after_watchdog(s);
         case STEP_TARGET_CONFIG:
                 return STEP_BL_VER;
         case STEP_BL_VER:
                 return STEP_VERSION;
         case STEP_VERSION:
-                return s->id.chip && s->id.chip->iot ? (brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE)
-                                                     : STEP_HW_SW_VER;
+                /* brom.md §5: an IoT chip is asked for neither versions nor ME ID */
+                return s->id.chip && s->id.chip->iot ? STEP_DONE : STEP_HW_SW_VER;
         case STEP_HW_SW_VER:
                 return brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE;
         case STEP_ME_ID:
-                return brom_wants_ids(s) && s->id.chip && s->id.chip->soc_id_addr ? STEP_SOC_ID : STEP_DONE;
-        default:
-                return STEP_DONE;
+                /* as mtkclient: the SoC ID only after a ME ID (brom.md §3.3) */
+                return brom_wants_ids(s) && s->id.me_id_len > 0 && s->id.chip && s->id.chip->soc_id_addr
+                               ? STEP_SOC_ID
+                               : STEP_DONE;
+        case STEP_IDLE:
+        case STEP_HS_WAKE:
+        case STEP_HS_SEND:
+        case STEP_HS_RECV:
+        case STEP_HS_DRAIN:
+        case STEP_SOC_ID:
+        case STEP_RESYNC:
+        case STEP_DONE:
+        case STEP_SEND_DA_HEAD:
+        case STEP_SEND_DA_DATA:
+        case STEP_SEND_DA_ZLP:
+        case STEP_SEND_DA_TAIL:
+        case STEP_JUMP_DA:
+        case STEP_RESET_HEAD:
+        case STEP_RESET_VALUE:
+                break;
         }
+        return STEP_DONE;
 }
 
 /* Digest the answer of the step that just completed; < 0 fails identification. */
@@ -435,13 +528,16 @@ static int brom_digest(BromSession *s) {
         case STEP_WDT_HEAD:
                 status = unaligned_read_be16(s->status);
                 if (status > BROM_STATUS_WRITE_STATUS1_MAX)
-                        log_info("Phone refused to disable its watchdog (status 0x%04x); continuing.", status);
+                        log_info("Phone refused to disable its watchdog%s (status 0x%04x); continuing.",
+                                 s->wdt_pass > 0 ? " (second register)" : "", status);
                 break;
         case STEP_WDT_VALUE:
                 status = unaligned_read_be16(s->status);
-                id->watchdog_disabled = brom_status_ok(status);
-                if (!id->watchdog_disabled)
-                        log_info("Watchdog write failed (status 0x%04x); continuing.", status);
+                if (s->wdt_pass == 0)
+                        id->watchdog_disabled = brom_status_ok(status);
+                if (!brom_status_ok(status))
+                        log_info("Watchdog write%s failed (status 0x%04x); continuing.",
+                                 s->wdt_pass > 0 ? " (second register)" : "", status);
                 break;
         case STEP_TARGET_CONFIG:
                 r = brom_parse_target_config(s->buf, &id->target_config, &status);
@@ -507,10 +603,26 @@ static void brom_handshake_failed(BromSession *s, int r, const char *why) {
                           r == -ECANCELED ? BROM_FAILURE_CANCELLED : BROM_FAILURE_HANDSHAKE);
 }
 
+/* A start byte the phone did not take (its endpoint stalled, or the
+ * transfer timed out) costs an attempt, like a wrong answer: the transport
+ * has cleared the halt, so the next attempt can go through. */
+static void brom_handshake_write_failed(BromSession *s, int r) {
+        int k;
+
+        if (r == -ENODEV || r == -ECANCELED)
+                return brom_handshake_failed(s, r, "handshake interrupted");
+        log_debug("Handshake byte %u could not be sent: %s", s->hs_idx, strerror(-r));
+        k = brom_handshake_retry(s);
+        if (k < 0)
+                brom_handshake_failed(s, k == -EPROTO ? r : k, "cannot send the start bytes");
+}
+
 static void brom_advance(BromSession *s, int r) {
         switch (s->step) {
         case STEP_HS_WAKE:
         case STEP_HS_DRAIN:
+                if (r < 0 && s->step == STEP_HS_WAKE)
+                        return brom_handshake_write_failed(s, r);
                 if (r < 0)
                         return brom_handshake_failed(s, r, "cannot start the handshake");
                 r = brom_handshake_send(s);
@@ -520,7 +632,7 @@ static void brom_advance(BromSession *s, int r) {
 
         case STEP_HS_SEND:
                 if (r < 0)
-                        return brom_handshake_failed(s, r, "cannot send a start byte");
+                        return brom_handshake_write_failed(s, r);
                 s->step = STEP_HS_RECV;
                 /* On a retry the preloader may be back in its listen loop and
                  * swallow our A0 without a word: wait briefly and send it again. */
@@ -573,6 +685,15 @@ static void brom_advance(BromSession *s, int r) {
                 s->step = STEP_HW_CODE;
                 break;
 
+        case STEP_RESYNC:
+                if (r == -ENODEV || r == -ECANCELED) {
+                        snprintf(s->detail, sizeof(s->detail), "the phone %s after an unanswered command",
+                                 r == -ENODEV ? "disconnected" : "was released");
+                        return brom_finish(s, r, brom_failure_from_errno(r));
+                }
+                s->step = s->resync_next;
+                break;
+
         default:
                 /* A command exchange completed: digest it and pick the next. */
                 r = brom_digest(s);
@@ -603,6 +724,7 @@ int brom_session_identify(BromSession *s, BromDone done, void *userdata) {
         s->failure = BROM_FAILURE_NONE;
         s->detail[0] = 0;
         s->hs_attempt = s->hs_idx = s->hs_resends = 0;
+        s->wdt_pass = 0;
         s->done = done;
         s->userdata = userdata;
 
@@ -645,7 +767,7 @@ static void brom_upload_next(BromSession *s) {
                 s->step = STEP_SEND_DA_TAIL;
                 exchange_reset(&s->x);
                 exchange_read(&s->x, s->up_tail, 4, "SEND_DA checksum and status");
-                r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+                r = exchange_run(&s->x, s->link, DA_VERIFY_TIMEOUT_MS, brom_da_on_exchange, s);
                 if (r < 0)
                         brom_upload_fail(s, r, "SEND_DA");
                 return;
@@ -675,11 +797,14 @@ static void brom_upload_on_io(UsbLink *link, int r, void *userdata) {
 
 static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
         BromSession *s = userdata;
-        uint16_t status, sum;
+        uint16_t status, sum, want;
 
-        /* the reset may take the phone off the bus before its last status */
-        if (r < 0 && s->step == STEP_RESET_VALUE && (r == -ENODEV || r == -ETIMEDOUT))
+        /* The watchdog resets the chip as soon as it has the key: the
+         * phone may vanish or fall silent before its echo and status. */
+        if (s->step == STEP_RESET_VALUE && (r == -ENODEV || r == -ETIMEDOUT || r == -EPIPE || r == -EIO)) {
+                log_debug("The phone reset before it finished answering (%s).", x->error);
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
+        }
         if (r < 0) {
                 snprintf(s->detail, sizeof(s->detail), "%s", x->error);
                 return brom_finish(s, r, brom_failure_from_errno(r));
@@ -706,30 +831,13 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
                                  brom_status_to_string(status));
                         return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
                 }
-                if (sum != brom_checksum_xor16(s->up_data, s->up_len)) {
-                        snprintf(s->detail, sizeof(s->detail),
-                                 "the Download Agent arrived corrupted (checksum 0x%04x, expected 0x%04x)", sum,
-                                 brom_checksum_xor16(s->up_data, s->up_len));
-                        return brom_finish(s, -EBADMSG, BROM_FAILURE_PROTOCOL);
-                }
-                return brom_finish(s, 0, BROM_FAILURE_NONE);
-        case STEP_RESET_HEAD:
-                status = unaligned_read_be16(s->status);
-                if (!brom_status_ok(status)) {
-                        snprintf(s->detail, sizeof(s->detail), "WRITE32 to the watchdog refused with status 0x%04x",
-                                 status);
-                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
-                }
-                s->step = STEP_RESET_VALUE;
-                exchange_reset(&s->x);
-                exchange_write_be32(&s->x, BROM_WDT_SWRST_KEY, "WRITE32 value");
-                exchange_echo(&s->x);
-                exchange_read(&s->x, s->status, 2, "WRITE32 final status");
-                r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
-                if (r < 0)
-                        brom_finish(s, r, brom_failure_from_errno(r));
-                return;
-        case STEP_RESET_VALUE:
+                /* status2 is the phone's verdict on what it received (brom.md
+                 * §3.3); some phones answer 0 instead of the checksum, and a
+                 * differing one is worth a warning, as in both reference hosts. */
+                want = brom_checksum_xor16(s->up_data, s->up_len);
+                if (sum != 0 && sum != want)
+                        log_warning("SEND_DA: the phone computed checksum 0x%04x, the Download Agent has 0x%04x; "
+                                    "continuing, since the phone accepted it (status 0x%04x).", sum, want, status);
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
         case STEP_JUMP_DA:
                 status = unaligned_read_be16(s->status);
@@ -737,6 +845,32 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
                 if (status != BROM_STATUS_OK) {
                         snprintf(s->detail, sizeof(s->detail), "JUMP_DA refused with status 0x%04x: %s", status,
                                  brom_status_to_string(status));
+                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
+                }
+                return brom_finish(s, 0, BROM_FAILURE_NONE);
+        case STEP_RESET_HEAD:
+                status = unaligned_read_be16(s->status);
+                s->last_status = status;
+                if (status > BROM_STATUS_WRITE_STATUS1_MAX) {
+                        snprintf(s->detail, sizeof(s->detail), "the phone refused the reset (status 0x%04x): %s",
+                                 status, brom_status_to_string(status));
+                        return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
+                }
+                s->step = STEP_RESET_VALUE;
+                exchange_reset(&s->x);
+                exchange_write_be32(&s->x, BROM_WDT_SWRST_KEY, "WDT_SWRST key");
+                exchange_echo(&s->x);
+                exchange_read(&s->x, s->status, 2, "WRITE32 final status");
+                r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+                if (r < 0)
+                        brom_upload_fail(s, r, "resetting the phone");
+                return;
+        case STEP_RESET_VALUE:
+                status = unaligned_read_be16(s->status);
+                s->last_status = status;
+                if (!brom_status_ok(status)) {
+                        snprintf(s->detail, sizeof(s->detail), "the phone refused the reset (status 0x%04x): %s",
+                                 status, brom_status_to_string(status));
                         return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
                 }
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
@@ -761,8 +895,15 @@ int brom_session_send_da(BromSession *s, uint32_t addr, const uint8_t *data, siz
                          BromDone done, void *userdata) {
         int r;
 
+        const char *reason;
+
         if (len == 0 || len > UINT32_MAX - 1 || sig_len > len)
                 return -EINVAL;
+        reason = brom_da_unsupported_reason(&s->id);
+        if (reason) {
+                snprintf(s->detail, sizeof(s->detail), "%s", reason);
+                return -EOPNOTSUPP;
+        }
         r = brom_session_begin(s, STEP_SEND_DA_HEAD, done, userdata);
         if (r < 0)
                 return r;
@@ -806,7 +947,7 @@ int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *use
         exchange_write_be32(&s->x, addr, "JUMP_DA address");
         exchange_echo(&s->x);
         exchange_read(&s->x, s->status, 2, "JUMP_DA status");
-        r = exchange_run(&s->x, s->link, COMMAND_TIMEOUT_MS, brom_da_on_exchange, s);
+        r = exchange_run(&s->x, s->link, DA_VERIFY_TIMEOUT_MS, brom_da_on_exchange, s);
         if (r < 0)
                 s->step = STEP_IDLE;
         return r;
@@ -815,13 +956,14 @@ int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *use
 int brom_session_reset(BromSession *s, BromDone done, void *userdata) {
         int r;
 
+        /* without the chip we do not know where its watchdog is */
         if (!s->id.chip)
                 return -EOPNOTSUPP;
         r = brom_session_begin(s, STEP_RESET_HEAD, done, userdata);
         if (r < 0)
                 return r;
         brom_cmd(s, BROM_CMD_WRITE32, "WRITE32");
-        exchange_write_be32(&s->x, s->id.chip->wdt_base + BROM_WDT_SWRST_OFFSET, "WRITE32 address");
+        exchange_write_be32(&s->x, s->id.chip->wdt_base + BROM_WDT_SWRST_OFFSET, "WDT_SWRST address");
         exchange_echo(&s->x);
         exchange_write_be32(&s->x, 1, "WRITE32 count");
         exchange_echo(&s->x);

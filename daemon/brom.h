@@ -18,6 +18,7 @@ typedef struct BromIdentity {
         uint16_t hw_code, hw_sub_code, hw_version, sw_version;
         uint8_t bl_version, brom_version;
         uint32_t target_config;
+        bool target_config_unknown; /* GET_TARGET_CONFIG unanswered: target_config is 0 */
         uint8_t me_id[BROM_ID_MAX_LEN];
         size_t me_id_len;
         uint8_t soc_id[BROM_ID_MAX_LEN];
@@ -59,9 +60,10 @@ static inline void brom_session_freep(BromSession **s) {
 int brom_session_send_da(BromSession *s, uint32_t addr, const uint8_t *data, size_t len, uint32_t sig_len,
                          BromDone done, void *userdata);
 int brom_session_jump_da(BromSession *s, uint32_t addr, BromDone done, void *userdata);
-/* Let a phone in the BROM/preloader command loop (no DA running) go: a
- * WRITE32 of the watchdog's software-reset key resets the SoC, and the phone
- * boots.  Succeeds too when the phone leaves before its last status. */
+/* Let a phone that is still in its BROM/preloader command loop (identified,
+ * no DA sent) go: WRITE32 of the WDT_SWRST key to the chip's watchdog, after
+ * which it resets and boots normally.  done gets 0 once the phone took the
+ * key (or vanished while answering it); -EOPNOTSUPP for an unknown chip. */
 int brom_session_reset(BromSession *s, BromDone done, void *userdata);
 /* Last status word the phone answered (0 if none). */
 uint16_t brom_session_get_status(BromSession *s);
@@ -92,5 +94,8 @@ const char *brom_status_to_string(uint16_t status);
 int brom_target_config_flags(uint32_t config, char *buf, size_t size);
 /* A paragraph on what the security settings mean for backing up; NULL when none are set. */
 const char *brom_target_config_advice(uint32_t config);
+/* Why no Download Agent may be sent to this phone yet (a sentence with
+ * cause and remedy), or NULL.  brom_session_send_da() refuses in that case. */
+const char *brom_da_unsupported_reason(const BromIdentity *id);
 /* Lower-case hex of the id, "" if len == 0. buf must hold 2*len+1. */
 void brom_hex(const uint8_t *p, size_t len, char *buf);

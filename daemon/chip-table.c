@@ -24,10 +24,12 @@ static const ChipInfo chip_table[] = {
         { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48 },
         { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true },
         { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0 },
-        { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0 },
+        { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0,
+          .wdt2_base = BROM_WDT_MT6592_EXTRA_ADDR, .wdt2_value = BROM_WDT_MT6592_EXTRA_VALUE },
         { 0x6595, "MT6595",  "MT6595",                          0x6595, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A4, 0 },
         { 0x6752, "MT6752",  "MT6752",                          0x6752, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0 },
         { 0x6795, "MT6795",  "MT6795 (Helio X10)",              0x6795, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A0, 0 },
+        { 0x8127, "MT8127",  "MT8127/MT3367",                   0x8127, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031CC, 0 },
         { 0x8163, "MT8163",  "MT8163",                          0x8163, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031C0, 0 },
         { 0x8172, "MT8173",  "MT8173",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0 },
         { 0x8176, "MT8176",  "MT8176",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0 },
@@ -56,6 +58,31 @@ const ChipInfo *chip_table_get(unsigned idx) {
 
 unsigned chip_table_size(void) {
         return ELEMENTSOF(chip_table);
+}
+
+const char *chip_unsupported_reason(const ChipInfo *c) {
+        if (!c)
+                return "This chip is not in mtknvd's chip table, so mtknvd does not know how to talk to its "
+                       "Download Agent. Please report its hw code together with the phone's model.";
+        /* brom.md §5: the IoT parts boot a multi-stage DA through
+         * SEND_ENV_PREPARE and answer a different DA protocol. */
+        if (c->iot)
+                return "This chip uses MediaTek's IoT Download Agent flow (SEND_ENV_PREPARE and an IoT DA), which "
+                       "mtknvd does not speak yet. Back it up with SP Flash Tool or mtkclient until a later "
+                       "version of mtknvd supports it.";
+        switch (c->da_mode) {
+        case DA_MODE_LEGACY:
+                return NULL;
+        case DA_MODE_XFLASH:
+                return "This chip's Download Agent speaks MediaTek's XFlash (V5) protocol, which mtknvd does not "
+                       "speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and kin). Back "
+                       "it up with SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
+        case DA_MODE_XML:
+                return "This chip's Download Agent speaks MediaTek's XML (V6) protocol, which mtknvd does not "
+                       "speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and kin). Back "
+                       "it up with SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
+        }
+        return "This chip's Download Agent protocol is unknown to mtknvd.";
 }
 
 const char *da_mode_to_string(DaMode m) {

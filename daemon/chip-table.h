@@ -24,7 +24,9 @@ typedef struct ChipInfo {
         uint32_t wdt_value;
         uint32_t me_id_addr;       /* 0: unknown */
         uint32_t soc_id_addr;      /* 0: the chip has no SoC ID */
-        bool iot;
+        bool iot;                  /* MediaTek's IoT DA flow (brom.md §5), not the phone one */
+        uint32_t wdt2_base;        /* a second register written with wdt2_value during identification; 0: none */
+        uint32_t wdt2_value;
 } ChipInfo;
 
 const ChipInfo *chip_table_lookup(uint16_t hw_code);
@@ -32,3 +34,6 @@ const ChipInfo *chip_table_lookup_name(const char *name);
 const ChipInfo *chip_table_get(unsigned idx);
 unsigned chip_table_size(void);
 const char *da_mode_to_string(DaMode m);
+/* NULL when mtknvd can back this chip up; otherwise a sentence with the
+ * cause and the remedy, for the user (c == NULL: a chip not in the table). */
+const char *chip_unsupported_reason(const ChipInfo *c);

@@ -11,20 +11,28 @@
 #define DA_TIMEOUT_MS 5000
 /* A DA answers data packets promptly; eMMC reads of 1 MiB take well under this. */
 #define DA_DATA_TIMEOUT_MS 10000
+/* DA1's first byte comes after it has brought the chip up, and DA2's
+ * report after it has probed the storage: seconds on a slow phone. */
+#define DA_START_TIMEOUT_MS 10000
+/* da.md §1: both reference hosts give DA1 350 ms to apply the
+ * configuration before they read its DRAM status, and DA2 500 ms before
+ * the final ACK of its upload; a DA written for them may rely on it. */
+#define DA_CONFIG_SETTLE_MS 350
+#define DA_DA2_SETTLE_MS 500
 
 typedef enum DaStep {
         DA_IDLE,
         DA_SYNC,           /* C0, NAND ret, id count */
-        DA_SYNC_REST,      /* ids, eMMC ret, CID, ACK, version, config, DRAM status */
+        DA_SYNC_REST,      /* ids, eMMC ret, CID, ACK, version */
+        DA_CONFIG,         /* configuration, pause, DRAM status */
         DA_DA2_HEAD,
         DA_DA2_DATA,
         DA_DA2_FINAL,
         DA_REPORT_HEAD,
         DA_REPORT_REST,
         DA_USB_SPEED,
-        DA_READ_HEAD,      /* switch region, READ_CMD, ACK */
+        DA_READ_HEAD,      /* switch region, READ_CMD, packet size, ACK */
         DA_READ_NACK,      /* the DA refused: collect its status */
-        DA_READ_SIZE,
         DA_READ_DATA,
         DA_READ_SUM,
         DA_READ_ACK,
@@ -45,9 +53,14 @@ struct DaLegacy {
         char detail[320];
         bool need_emi;
 
-        uint8_t b[64];            /* small answers */
-        uint8_t config[DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_SLC];
-        size_t config_len;
+        uint8_t b[16];            /* small answers */
+
+        /* DA1 start-up (§2.4) */
+        uint8_t sync[7];          /* C0, u32 NAND status, u16 NAND id count */
+        uint8_t nand_ids[2 * DA_NAND_IDS_MAX];
+        uint8_t emmc_ret[4], dram_status[4];
+        uint8_t dram_extra[4 * DA_DRAM_EXTRA_WORDS_MT6592];
+        DaLegacyConfig config;
         uint16_t n_nand;
         uint8_t *report_buf;
         size_t report_len;
@@ -55,6 +68,7 @@ struct DaLegacy {
         /* DA2 upload */
         const uint8_t *da2;
         size_t da2_len, da2_off;
+        uint32_t da2_addr;
 
         /* READ / WRITE */
         uint8_t region;
@@ -124,70 +138,142 @@ uint16_t da_legacy_checksum16(const uint8_t *data, size_t len) {
         return (uint16_t) sum;
 }
 
-size_t da_legacy_report_len(unsigned n_nand_ids, bool mt8163_extra) {
-        return DA_REPORT_NOR_LEN + DA_REPORT_NAND_HEAD_LEN + 2u * n_nand_ids + DA_REPORT_NAND_GEOMETRY_LEN +
-               DA_REPORT_EMMC_LEN + DA_REPORT_SD_LEN + DA_REPORT_RAM_LEN +
-               (mt8163_extra ? DA_REPORT_MT8163_EXTRA : 0) + DA_REPORT_TAIL_LEN;
+bool da_legacy_report_extra_word(uint16_t da_code) {
+        /* §2.8: a status word before the tail on MT8127/MT8163 */
+        return da_code == 0x8127 || da_code == 0x8163;
 }
 
-int da_legacy_parse_report(const uint8_t *buf, size_t len, bool mt8163_extra, DaLegacyReport *ret) {
-        const uint8_t *emmc, *ram, *tail;
+/* §2.8: the NAND block is {u32, u8, u16, u64 size, u16 count} + ids, or
+ * with a 32-bit size {u32, u8, u16, u32 size, u16 count} + ids; mtkclient
+ * takes the second when the 64-bit layout's count reads 0. */
+static bool da_report_nand32(const uint8_t *buf) {
+        return unaligned_read_be16(buf + DA_REPORT_NAND_COUNT_OFF) == 0;
+}
+
+static size_t da_report_len_for(bool nand32, unsigned n, bool extra_word) {
+        return DA_REPORT_NOR_LEN + (nand32 ? DA_REPORT_NAND32_HEAD_LEN : DA_REPORT_NAND_HEAD_LEN) + 2u * n +
+               DA_REPORT_NAND_GEOMETRY_LEN + DA_REPORT_EMMC_LEN + DA_REPORT_SD_LEN + DA_REPORT_RAM_LEN +
+               (extra_word ? DA_REPORT_MT8163_EXTRA : 0) + DA_REPORT_TAIL_LEN;
+}
+
+size_t da_legacy_report_len(const uint8_t *head, size_t head_len, bool extra_word) {
+        bool nand32;
         unsigned n;
 
-        if (len < DA_REPORT_NOR_LEN + DA_REPORT_NAND_HEAD_LEN)
+        if (head_len < DA_REPORT_HEAD_LEN)
+                return 0;
+        nand32 = da_report_nand32(head);
+        n = unaligned_read_be16(head + (nand32 ? DA_REPORT_NAND32_COUNT_OFF : DA_REPORT_NAND_COUNT_OFF));
+        if (n > DA_NAND_IDS_MAX)
+                return 0;
+        return da_report_len_for(nand32, n, extra_word);
+}
+
+int da_legacy_parse_report(const uint8_t *buf, size_t len, bool extra_word, DaLegacyReport *ret) {
+        const uint8_t *emmc, *ram, *tail;
+        size_t want = da_legacy_report_len(buf, len, extra_word);
+        bool nand32;
+        unsigned n;
+
+        if (want == 0 || len != want)
                 return -EBADMSG;
-        n = unaligned_read_be16(buf + DA_REPORT_NAND_COUNT_OFF);
-        if (n > DA_NAND_IDS_MAX || len != da_legacy_report_len(n, mt8163_extra))
+        nand32 = da_report_nand32(buf);
+        n = unaligned_read_be16(buf + (nand32 ? DA_REPORT_NAND32_COUNT_OFF : DA_REPORT_NAND_COUNT_OFF));
+
+        emmc = buf + DA_REPORT_NOR_LEN + (nand32 ? DA_REPORT_NAND32_HEAD_LEN : DA_REPORT_NAND_HEAD_LEN) + 2u * n +
+               DA_REPORT_NAND_GEOMETRY_LEN;
+        ram = emmc + DA_REPORT_EMMC_LEN + DA_REPORT_SD_LEN;
+        tail = buf + len - DA_REPORT_TAIL_LEN;
+        /* mtkclient fails a report whose last block does not start with 5A;
+         * the final SOC_OK byte it does not check, nor do we (the caller logs it) */
+        if (tail[0] != DA_ACK)
                 return -EBADMSG;
 
-        emmc = buf + DA_REPORT_NOR_LEN + DA_REPORT_NAND_HEAD_LEN + 2u * n + DA_REPORT_NAND_GEOMETRY_LEN;
+        ret->nand_32bit = nand32;
+        ret->n_nand_ids = (uint16_t) n;
         ret->emmc_status = unaligned_read_be32(emmc);
         ret->boot1_size = unaligned_read_be64(emmc + 0x04);
         ret->boot2_size = unaligned_read_be64(emmc + 0x0c);
         ret->rpmb_size = unaligned_read_be64(emmc + 0x14);
         ret->user_size = unaligned_read_be64(emmc + 0x3c);
         memcpy(ret->cid, emmc + 0x44, DA_EMMC_CID_LEN);
-
-        ram = emmc + DA_REPORT_EMMC_LEN + DA_REPORT_SD_LEN;
         ret->ram_size = unaligned_read_be64(ram + 0x0e);
-
-        tail = buf + len - DA_REPORT_TAIL_LEN;
-        if (tail[0] != DA_ACK || tail[DA_REPORT_TAIL_LEN - 1] != DA_SOC_OK)
-                return -EBADMSG;
+        ret->soc_status = tail[DA_REPORT_TAIL_LEN - 1];
         return 0;
 }
 
-size_t da_legacy_build_config(const BromIdentity *id, uint8_t *buf, size_t size) {
+void da_legacy_describe_bytes(const uint8_t *buf, size_t len, char *out, size_t size) {
+        size_t n = 0, shown = MIN(len, (size_t) 16);
+
+        if (size == 0)
+                return;
+        n = (size_t) snprintf(out, size, "%zu bytes:", len);
+        for (size_t i = 0; i < shown && n < size; i++)
+                n += (size_t) snprintf(out + n, size - n, " %02x", buf[i]);
+        if (shown < len && n < size)
+                snprintf(out + n, size - n, " …");
+}
+
+bool da_legacy_sync_says_emmc(const uint8_t *nand_ids, unsigned n_nand, const uint8_t cid[DA_EMMC_CID_LEN]) {
+        /* §2.4 step 6, mtkclient's rule: NAND if the first NAND id is set,
+         * else eMMC if the first CID word is; a DA without ids has no NAND */
+        if (n_nand > 0 && unaligned_read_be16(nand_ids) != 0)
+                return false;
+        return unaligned_read_be32(cid) != 0;
+}
+
+static void da_config_add(DaLegacyConfig *c, const void *p, size_t len) {
+        if (c->n_fields >= DA_CONFIG_MAX_FIELDS || c->len + len > sizeof(c->data))
+                return;   /* cannot happen with the fields below; da_legacy_build_config() checks */
+        memcpy(c->data + c->len, p, len);
+        c->len += len;
+        c->field_len[c->n_fields++] = (uint8_t) len;
+}
+
+static void da_config_add_u8(DaLegacyConfig *c, uint8_t v) {
+        da_config_add(c, &v, 1);
+}
+
+static void da_config_add_be32(DaLegacyConfig *c, uint32_t v) {
+        uint8_t b[4];
+
+        unaligned_write_be32(b, v);
+        da_config_add(c, b, sizeof(b));
+}
+
+void da_legacy_build_config(const BromIdentity *id, bool emmc, DaLegacyConfig *c) {
+        static const uint8_t slc_tail[20] = { 0x46, 0x46, [16] = 0xff };
+        static const uint8_t nor_cs[2] = { DA_CONFIG_NOR_CS0, DA_CONFIG_NOR_CS_DECODER };
         uint16_t da_code = id->chip ? id->chip->da_code : 0;
-        size_t n = DA_CONFIG_LEN;
+        bool bmt_on_emmc = emmc && (da_code == 0x6592 || da_code == 0x6571 || da_code == 0x8127);
 
-        if (size < DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_SLC)
-                return 0;
-        /* §2.5: the answers to GET_VERSION and GET_BL_VER come first */
-        buf[0] = id->brom_version;
-        buf[1] = id->bl_version;
-        buf[2] = DA_CONFIG_NOR_CS0;
-        buf[3] = DA_CONFIG_NOR_CS_DECODER;
-        buf[4] = 0x00;                                   /* NAND chip select */
-        unaligned_write_be32(buf + 5, DA_CONFIG_NAND_ACCCON);
-        buf[9] = DA_CONFIG_BMT_PRESENT;
-        unaligned_write_be32(buf + 10, 0);               /* BMT partition size */
-        buf[14] = DA_CONFIG_FORCE_CHARGE_NO_BAT;
-        buf[15] = DA_CONFIG_RESET_KEY;
-        buf[16] = DA_CONFIG_EXT_CLOCK_26MHZ;
-        buf[17] = DA_CONFIG_MSDC_BOOT_CH;
+        *c = (DaLegacyConfig) {};
+        /* §2.5, one field per OUT transfer as mtkclient and the C host send
+         * it (1, 1, 2, 1, 4, 1, 4, 1, 1, 1, 1): a DA may read it that way.
+         * First the answers to GET_VERSION and GET_BL_VER. */
+        da_config_add_u8(c, id->brom_version);
+        da_config_add_u8(c, id->bl_version);
+        da_config_add(c, nor_cs, sizeof(nor_cs));
+        da_config_add_u8(c, 0x00);                               /* NAND chip select */
+        da_config_add_be32(c, DA_CONFIG_NAND_ACCCON);
+        da_config_add_u8(c, DA_CONFIG_BMT_PRESENT);
+        da_config_add_be32(c, bmt_on_emmc ? DA_CONFIG_BMT_SIZE_EMMC : 0);
+        da_config_add_u8(c, DA_CONFIG_FORCE_CHARGE_NO_BAT);
+        da_config_add_u8(c, DA_CONFIG_RESET_KEY);
+        da_config_add_u8(c, DA_CONFIG_EXT_CLOCK_26MHZ);
+        da_config_add_u8(c, DA_CONFIG_MSDC_BOOT_CH);
 
-        if (da_code == 0x6580 || da_code == 0x8163) {
-                static const uint8_t slc_tail[20] = { 0x46, 0x46, [16] = 0xff };
-
-                unaligned_write_be32(buf + n, DA_CONFIG_TAIL_SLC_PERCENT);
-                memcpy(buf + n + 4, slc_tail, sizeof(slc_tail));
-                n += DA_CONFIG_TAIL_LEN_SLC;
-        } else if (da_code == 0x6592) {
-                unaligned_write_be32(buf + n, 0);
-                n += DA_CONFIG_TAIL_LEN_GPT_FLAG;
+        /* the chip's tail, again field by field */
+        if (da_code == 0x6592)
+                da_config_add_be32(c, 0);                        /* is_gpt_solution */
+        else if (da_code == 0x8127) {
+                da_config_add_be32(c, 0);                        /* is_gpt_solution */
+                da_config_add_be32(c, DA_CONFIG_TAIL_SLC_PERCENT);
+                da_config_add(c, slc_tail, sizeof(slc_tail));
+        } else if (da_code == 0x6580 || da_code == 0x8163) {
+                da_config_add_be32(c, DA_CONFIG_TAIL_SLC_PERCENT);
+                da_config_add(c, slc_tail, sizeof(slc_tail));
         }
-        return n;
 }
 
 /* ------------------------------------------------------------ machinery */
@@ -244,8 +330,8 @@ static void da_next_io(DaLegacy *da, int r, const char *what) {
                 da_fail(da, r, "%s: %s", what, r == -ENODEV ? "the phone disconnected" : strerror(-r));
 }
 
-static bool da_is_mt8163(const DaLegacy *da) {
-        return da->id.chip && da->id.chip->da_code == 0x8163;
+static uint16_t da_code(const DaLegacy *da) {
+        return da->id.chip ? da->id.chip->da_code : 0;
 }
 
 /* ------------------------------------------------------------ start-up */
@@ -262,15 +348,14 @@ int da_legacy_start(DaLegacy *da, const uint8_t *da2, size_t da2_len, uint32_t d
         da->da2 = da2;
         da->da2_len = da2_len;
         da->da2_off = 0;
+        da->da2_addr = da2_addr;
         da->report = (DaLegacyReport) {};
         da->need_emi = false;
-        /* remember the address until DA2's turn */
-        unaligned_write_be32(da->b + 48, da2_addr);
 
-        exchange_read(&da->x, da->b, 1, "DA1 sync byte");
-        exchange_read(&da->x, da->b + 1, 4, "DA1 NAND status");
-        exchange_read(&da->x, da->b + 5, 2, "DA1 NAND id count");
-        return da_start_or_idle(da, da_run(da, DA_TIMEOUT_MS));
+        exchange_read(&da->x, da->sync, 1, "DA1 sync byte");
+        exchange_read(&da->x, da->sync + 1, 4, "DA1 NAND status");
+        exchange_read(&da->x, da->sync + 5, 2, "DA1 NAND id count");
+        return da_start_or_idle(da, da_run(da, DA_START_TIMEOUT_MS));
 }
 
 static int da_sync_rest(DaLegacy *da) {
@@ -278,20 +363,37 @@ static int da_sync_rest(DaLegacy *da) {
 
         exchange_reset(&da->x);
         if (da->n_nand > 0)
-                exchange_read(&da->x, da->b + 8, 2u * da->n_nand, "DA1 NAND ids");
-        exchange_read(&da->x, da->b + 40, 4, "DA1 eMMC status");
+                exchange_read(&da->x, da->nand_ids, 2u * da->n_nand, "DA1 NAND ids");
+        exchange_read(&da->x, da->emmc_ret, 4, "DA1 eMMC status");
         exchange_read(&da->x, da->report.cid, DA_EMMC_CID_LEN, "DA1 eMMC id");
         exchange_write_ref(&da->x, &ack, 1, "DA1 acknowledgement");
         exchange_read(&da->x, da->report.da_version, DA_VERSION_LEN, "DA version");
-        da->config_len = da_legacy_build_config(&da->id, da->config, sizeof(da->config));
-        exchange_write_ref(&da->x, da->config, da->config_len, "DA configuration");
-        exchange_read(&da->x, da->b + 44, 4, "DA DRAM status");
+        return da_run(da, DA_TIMEOUT_MS);
+}
+
+/* §2.5: the configuration (it depends on the storage DA1 just reported),
+ * the pause the reference hosts make, the DRAM status. */
+static int da_send_config(DaLegacy *da) {
+        size_t off = 0;
+
+        da_legacy_build_config(&da->id, da_legacy_sync_says_emmc(da->nand_ids, da->n_nand, da->report.cid),
+                               &da->config);
+        exchange_reset(&da->x);
+        for (unsigned i = 0; i < da->config.n_fields; i++) {
+                exchange_write_ref(&da->x, da->config.data + off, da->config.field_len[i], "DA configuration");
+                off += da->config.field_len[i];
+        }
+        exchange_pause(&da->x, DA_CONFIG_SETTLE_MS, "DA configuration");
+        exchange_read(&da->x, da->dram_status, 4, "DA DRAM status");
         return da_run(da, DA_TIMEOUT_MS);
 }
 
 static int da_da2_head(DaLegacy *da) {
         exchange_reset(&da->x);
-        exchange_write_be32(&da->x, unaligned_read_be32(da->b + 48), "DA2 address");
+        /* da.md §2.4: MT6592's DA1 sends five more words after DRAM status 0 */
+        if (da_code(da) == 0x6592)
+                exchange_read(&da->x, da->dram_extra, sizeof(da->dram_extra), "DA DRAM information");
+        exchange_write_be32(&da->x, da->da2_addr, "DA2 address");
         exchange_write_be32(&da->x, (uint32_t) da->da2_len, "DA2 length");
         exchange_write_be32(&da->x, DA_DA2_PACKET_SIZE, "DA2 packet size");
         exchange_read(&da->x, da->b, 1, "DA2 upload acknowledgement");
@@ -309,17 +411,19 @@ static int da_da2_next(DaLegacy *da) {
 }
 
 static int da_report_rest(DaLegacy *da) {
-        size_t total = da_legacy_report_len(da->n_nand, da_is_mt8163(da));
+        size_t total = da_legacy_report_len(da->report_buf, DA_REPORT_HEAD_LEN,
+                                            da_legacy_report_extra_word(da_code(da)));
         uint8_t *b;
 
+        if (total == 0)
+                return -EBADMSG;
         b = realloc(da->report_buf, total);
         if (!b)
                 return -ENOMEM;
         da->report_buf = b;
         da->report_len = total;
         exchange_reset(&da->x);
-        exchange_read(&da->x, b + DA_REPORT_NOR_LEN + DA_REPORT_NAND_HEAD_LEN,
-                      total - DA_REPORT_NOR_LEN - DA_REPORT_NAND_HEAD_LEN, "DA2 storage report");
+        exchange_read(&da->x, b + DA_REPORT_HEAD_LEN, total - DA_REPORT_HEAD_LEN, "DA2 storage report");
         return da_run(da, DA_TIMEOUT_MS);
 }
 
@@ -337,12 +441,12 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
 
         switch (da->step) {
         case DA_SYNC:
-                if (da->b[0] != DA_SYNC_CHAR)
+                if (da->sync[0] != DA_SYNC_CHAR)
                         return da_fail(da, -EPROTO, "the Download Agent did not start: it sent 0x%02x instead of "
-                                       "its sync byte 0x%02x%s", da->b[0], DA_SYNC_CHAR,
-                                       da->b[0] == DA_SOC_FAIL ? " (the DA does not support this chip)" : "");
-                da->report.nand_ret = unaligned_read_be32(da->b + 1);
-                da->n_nand = unaligned_read_be16(da->b + 5);
+                                       "its sync byte 0x%02x%s", da->sync[0], DA_SYNC_CHAR,
+                                       da->sync[0] == DA_SOC_FAIL ? " (the DA does not support this chip)" : "");
+                da->report.nand_ret = unaligned_read_be32(da->sync + 1);
+                da->n_nand = unaligned_read_be16(da->sync + 5);
                 if (da->n_nand > DA_NAND_IDS_MAX)
                         return da_fail(da, -EPROTO, "the Download Agent reported %u NAND ids", da->n_nand);
                 da->step = DA_SYNC_REST;
@@ -350,8 +454,13 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                 break;
 
         case DA_SYNC_REST:
-                da->report.emmc_ret = unaligned_read_be32(da->b + 40);
-                v = unaligned_read_be32(da->b + 44);
+                da->report.emmc_ret = unaligned_read_be32(da->emmc_ret);
+                da->step = DA_CONFIG;
+                r = da_send_config(da);
+                break;
+
+        case DA_CONFIG:
+                v = unaligned_read_be32(da->dram_status);
                 if (v == DA_DRAM_STATUS_NEED_EMI) {
                         da->need_emi = true;
                         return da_fail(da, -EOPNOTSUPP, "the Download Agent needs the phone's DRAM (EMI) settings, "
@@ -376,9 +485,10 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                 }
                 da->step = DA_DA2_FINAL;
                 exchange_reset(&da->x);
+                exchange_pause(&da->x, DA_DA2_SETTLE_MS, "DA2 end");
                 exchange_write_u8(&da->x, DA_ACK, "DA2 end");
                 exchange_read(&da->x, da->b, 1, "DA2 start acknowledgement");
-                r = da_run(da, DA_TIMEOUT_MS);
+                r = da_run(da, DA_START_TIMEOUT_MS);
                 break;
 
         case DA_DA2_FINAL:
@@ -386,27 +496,41 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                         return da_fail(da, -EPROTO, "DA2 did not start (0x%02x); the DA file may be damaged or "
                                        "not meant for this phone", da->b[0]);
                 da->report_buf = mfree(da->report_buf);
-                da->report_buf = malloc(DA_REPORT_NOR_LEN + DA_REPORT_NAND_HEAD_LEN);
+                da->report_buf = malloc(DA_REPORT_HEAD_LEN);
                 if (!da->report_buf)
                         return da_fail(da, -ENOMEM, "out of memory");
                 da->step = DA_REPORT_HEAD;
                 exchange_reset(&da->x);
-                exchange_read(&da->x, da->report_buf, DA_REPORT_NOR_LEN + DA_REPORT_NAND_HEAD_LEN,
-                              "DA2 storage report");
-                r = da_run(da, DA_TIMEOUT_MS);
+                exchange_read(&da->x, da->report_buf, DA_REPORT_HEAD_LEN, "DA2 storage report");
+                r = da_run(da, DA_START_TIMEOUT_MS);
                 break;
 
         case DA_REPORT_HEAD:
-                da->n_nand = unaligned_read_be16(da->report_buf + DA_REPORT_NAND_COUNT_OFF);
-                if (da->n_nand > DA_NAND_IDS_MAX)
-                        return da_fail(da, -EPROTO, "the storage report lists %u NAND ids", da->n_nand);
                 da->step = DA_REPORT_REST;
                 r = da_report_rest(da);
+                if (r == -EBADMSG) {
+                        char what[96];
+
+                        da_legacy_describe_bytes(da->report_buf, DA_REPORT_HEAD_LEN, what, sizeof(what));
+                        return da_fail(da, -EPROTO, "the Download Agent's storage report is malformed (it lists "
+                                       "more than %u NAND ids; first %s)", DA_NAND_IDS_MAX, what);
+                }
                 break;
 
         case DA_REPORT_REST:
-                if (da_legacy_parse_report(da->report_buf, da->report_len, da_is_mt8163(da), &da->report) < 0)
-                        return da_fail(da, -EPROTO, "the Download Agent's storage report is malformed");
+                if (da_legacy_parse_report(da->report_buf, da->report_len,
+                                           da_legacy_report_extra_word(da_code(da)), &da->report) < 0) {
+                        char what[96];
+
+                        da_legacy_describe_bytes(da->report_buf, da->report_len, what, sizeof(what));
+                        return da_fail(da, -EPROTO, "the Download Agent's storage report is malformed (%s)", what);
+                }
+                if (da->report.nand_32bit)
+                        log_debug("The storage report uses the 32-bit NAND size layout (%u NAND ids).",
+                                  da->report.n_nand_ids);
+                if (da->report.soc_status != DA_SOC_OK)
+                        log_info("The storage report ends with 0x%02x instead of SOC_OK (0x%02x); continuing.",
+                                 da->report.soc_status, DA_SOC_OK);
                 if (da->report.emmc_status != 0 || da->report.user_size == 0)
                         return da_fail(da, -ENODEV, "the Download Agent found no eMMC (status 0x%08x); only "
                                        "eMMC phones are supported", da->report.emmc_status);
@@ -421,6 +545,11 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                 if (da->b[0] != DA_ACK)
                         return da_fail(da, -EPROTO, "unexpected answer 0x%02x to USB_CHECK_STATUS", da->b[0]);
                 da->report.usb_speed = da->b[1];
+                /* §2.9: a full-speed link could be switched with USB_SETUP_PORT,
+                 * but the phone then re-enumerates; the identity partitions are
+                 * small enough to read at full speed, so we stay. */
+                if (da->report.usb_speed == DA_USB_SPEED_FULL)
+                        log_info("The Download Agent reports a full-speed USB link; staying at full speed.");
                 return da_finish(da, 0);
 
         case DA_READ_HEAD:
@@ -435,21 +564,14 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                         r = da_run(da, DA_TIMEOUT_MS);
                         break;
                 }
-                da->step = DA_READ_SIZE;
-                exchange_reset(&da->x);
-                exchange_write_be32(&da->x, DA_PACKET_SIZE, "READ packet size");
-                r = da_run(da, DA_TIMEOUT_MS);
+                da->off = 0;
+                da->bad_sum = false;
+                r = da_read_next_chunk(da);
                 break;
 
         case DA_READ_NACK:
                 return da_fail(da, -EIO, "the Download Agent refused to read 0x%" PRIx64 "+0x%" PRIx64
                                " (status 0x%08x)", da->addr, da->len, unaligned_read_be32(da->b + 4));
-
-        case DA_READ_SIZE:
-                da->off = 0;
-                da->bad_sum = false;
-                r = da_read_next_chunk(da);
-                break;
 
         case DA_WRITE_HEAD:
                 if (da->b[0] != DA_ACK)
@@ -533,6 +655,10 @@ int da_legacy_read(DaLegacy *da, uint8_t region, uint64_t addr, uint64_t len, Da
         exchange_write_u8(&da->x, DA_HW_STORAGE_EMMC, "READ storage type");
         exchange_write_be64(&da->x, addr, "READ address");
         exchange_write_be64(&da->x, len, "READ length");
+        /* §2.11: mtkclient sends the packet size before it reads the ACK, the
+         * C host after it.  A DA that answers only once it has the size works
+         * with the first order only, one that answers at once with both. */
+        exchange_write_be32(&da->x, DA_PACKET_SIZE, "READ packet size");
         exchange_read(&da->x, da->b + 2, 1, "READ acknowledgement");
         return da_start_or_idle(da, da_run(da, DA_TIMEOUT_MS));
 }

@@ -22,8 +22,20 @@ typedef struct DaLegacyReport {
         uint64_t boot1_size, boot2_size, rpmb_size, user_size;
         uint8_t cid[DA_EMMC_CID_LEN];
         uint64_t ram_size;
+        bool nand_32bit;                    /* the report's NAND block had a 32-bit size */
+        uint16_t n_nand_ids;
+        uint8_t soc_status;                 /* the report's last byte: SOC_OK (C1), not required */
         uint8_t usb_speed;
 } DaLegacyReport;
+
+/* The DA1 configuration block (§2.5) and how it is cut into OUT transfers. */
+#define DA_CONFIG_MAX_FIELDS 16
+typedef struct DaLegacyConfig {
+        uint8_t data[DA_CONFIG_LEN + DA_CONFIG_TAIL_LEN_MT8127];
+        size_t len;
+        uint8_t field_len[DA_CONFIG_MAX_FIELDS];
+        unsigned n_fields;
+} DaLegacyConfig;
 
 typedef struct DaLegacy DaLegacy;
 typedef void (*DaLegacyDone)(DaLegacy *da, int r, void *userdata);
@@ -61,13 +73,21 @@ const char *da_legacy_get_detail(DaLegacy *da);
 bool da_legacy_needs_emi(DaLegacy *da);
 
 /* ---- pure helpers: no I/O, unit-tested and fuzzed ---- */
-/* The DA2 report after the NOR block and NAND head (total = whole report). */
-int da_legacy_parse_report(const uint8_t *buf, size_t len, bool mt8163_extra, DaLegacyReport *ret);
-/* Expected total report length for a NAND id count n. */
-size_t da_legacy_report_len(unsigned n_nand_ids, bool mt8163_extra);
+/* Whether the chip's DA2 report has the extra status word (MT8127, MT8163). */
+bool da_legacy_report_extra_word(uint16_t da_code);
+/* The whole report's length, judged from its first DA_REPORT_HEAD_LEN bytes
+ * (64-bit or 32-bit NAND layout); 0 when head_len is short or the NAND id
+ * count is implausible. */
+size_t da_legacy_report_len(const uint8_t *head, size_t head_len, bool extra_word);
+/* The whole DA2 report; -EBADMSG when it is malformed. */
+int da_legacy_parse_report(const uint8_t *buf, size_t len, bool extra_word, DaLegacyReport *ret);
+/* "236 bytes: 00 00 0b c7 …" (the first 16) for error messages. */
+void da_legacy_describe_bytes(const uint8_t *buf, size_t len, char *out, size_t size);
 uint16_t da_legacy_checksum16(const uint8_t *data, size_t len);
-/* The 18-byte configuration block plus the chip's tail; returns its length. */
-size_t da_legacy_build_config(const BromIdentity *id, uint8_t *buf, size_t size);
+/* What DA1's sync says about the storage: eMMC (true) or NAND/NOR. */
+bool da_legacy_sync_says_emmc(const uint8_t *nand_ids, unsigned n_nand, const uint8_t cid[DA_EMMC_CID_LEN]);
+/* The configuration block for this phone: the 18 bytes, the chip's tail. */
+void da_legacy_build_config(const BromIdentity *id, bool emmc, DaLegacyConfig *ret);
 
 static inline void da_legacy_freep(DaLegacy **d) {
         if (*d)

@@ -96,6 +96,12 @@ void exchange_read_var(Exchange *x, void *dest, size_t max, size_t *ret_len, con
         s->ret_len = ret_len;
 }
 
+void exchange_pause(Exchange *x, unsigned ms, const char *what) {
+        ExchangeStep *s = exchange_add(x, EXCHANGE_PAUSE, what);
+
+        s->len = ms;
+}
+
 static int exchange_next(Exchange *x);
 
 static void exchange_finish(Exchange *x, int r) {
@@ -157,7 +163,9 @@ static void exchange_on_io(UsbLink *link, int r, void *userdata) {
                         }
                 }
                 break;
-        default:
+        case EXCHANGE_WRITE:
+        case EXCHANGE_READ:
+        case EXCHANGE_PAUSE:
                 break;
         }
 
@@ -171,7 +179,7 @@ static void exchange_on_io(UsbLink *link, int r, void *userdata) {
  * and the caller decides how to report that. */
 static int exchange_next(Exchange *x) {
         ExchangeStep *s;
-        int r;
+        int r = -EINVAL;
 
         if (x->cur >= x->n_steps) {
                 exchange_finish(x, 0);
@@ -193,8 +201,9 @@ static int exchange_next(Exchange *x) {
                 x->var_have_len = false;
                 r = usb_link_read(x->link, x->var_len, sizeof(x->var_len), x->timeout_ms, exchange_on_io, x);
                 break;
-        default:
-                r = -EINVAL;
+        case EXCHANGE_PAUSE:
+                r = usb_link_pause(x->link, (unsigned) s->len, exchange_on_io, x);
+                break;
         }
         return r;
 }

@@ -26,6 +26,7 @@ typedef enum ExchangeKind {
         EXCHANGE_ECHO,         /* read back what the previous write sent */
         EXCHANGE_READ,         /* read a fixed number of bytes */
         EXCHANGE_READ_VAR,     /* read a BE u32 length, then that many bytes */
+        EXCHANGE_PAUSE,        /* wait len milliseconds (a timer, not a sleep) */
 } ExchangeKind;
 
 typedef struct ExchangeStep {
@@ -62,6 +63,7 @@ void exchange_write_be64(Exchange *x, uint64_t v, const char *what);
 void exchange_echo(Exchange *x);
 void exchange_read(Exchange *x, void *dest, size_t len, const char *what);
 void exchange_read_var(Exchange *x, void *dest, size_t max, size_t *ret_len, const char *what);
+void exchange_pause(Exchange *x, unsigned ms, const char *what);
 
 /* Runs the script.  Errors: -ENODEV (unplugged), -ETIMEDOUT, -EPROTO (wrong
  * echo, bad length), -ECANCELED; x->error then says which field. */

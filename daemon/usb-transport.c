@@ -34,6 +34,8 @@ struct UsbLink {
         UsbContext *usb;
         libusb_device_handle *handle;
         int iface_comm, iface_data;
+        /* we took a kernel driver (cdc_acm) away from these interfaces */
+        bool comm_detached, data_detached;
         uint8_t ep_in, ep_out;
         uint16_t mps;
         bool gone;
@@ -60,6 +62,11 @@ struct UsbLink {
         bool write_pending;
         UsbLinkDone write_cb;
         void *write_userdata;
+
+        /* usb_link_pause(): a timer on the event loop, never a sleep */
+        sd_event_source *pause;
+        UsbLinkDone pause_cb;
+        void *pause_userdata;
 
         sd_event_source *defer;
         uint64_t bytes_in, bytes_out;
@@ -313,6 +320,51 @@ static void usb_link_setup_cdc(UsbLink *link) {
                 log_debug("SET_CONTROL_LINE_STATE failed: %s (ignored)", libusb_error_name(r));
 }
 
+static bool usb_link_has_comm(const UsbLink *link) {
+        return link->iface_comm >= 0 && link->iface_comm != link->iface_data;
+}
+
+/* True when a kernel driver was bound to iface and is now detached. */
+static bool usb_link_detach_driver(UsbLink *link, int iface) {
+        int r;
+
+        /* 0: no driver; LIBUSB_ERROR_NOT_SUPPORTED: a platform without kernel drivers */
+        if (libusb_kernel_driver_active(link->handle, iface) != 1)
+                return false;
+        r = libusb_detach_kernel_driver(link->handle, iface);
+        if (r < 0) {
+                /* claiming the interface then says what is wrong */
+                log_debug("Detaching the kernel driver from interface %d failed: %s", iface, libusb_error_name(r));
+                return false;
+        }
+        log_debug("Detached the kernel driver from interface %d.", iface);
+        return true;
+}
+
+/* brom.md §1.2: mtkclient gives the kernel driver back on the comm
+ * interface only, so cdc_acm binds again between two sessions and the
+ * data interface is left alone.  A phone without a separate comm
+ * interface gets its data interface back instead. */
+static void usb_link_reattach_driver(UsbLink *link) {
+        int iface = -1, r;
+
+        if (link->gone)
+                return;
+        if (usb_link_has_comm(link)) {
+                if (link->comm_detached)
+                        iface = link->iface_comm;
+        } else if (link->data_detached)
+                iface = link->iface_data;
+        if (iface < 0)
+                return;
+        r = libusb_attach_kernel_driver(link->handle, iface);
+        if (r < 0)
+                log_debug("Handing interface %d back to the kernel driver failed: %s (ignored)", iface,
+                          libusb_error_name(r));
+        else
+                log_debug("Handed interface %d back to the kernel driver.", iface);
+}
+
 int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **ret) {
         _cleanup_(usb_link_freep) UsbLink *link = NULL;
         libusb_device **list = NULL, *dev = NULL;
@@ -356,13 +408,16 @@ int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **
                 return r;
 
         /* cdc_acm binds to the phone first; take it away so nobody else
-         * (ModemManager through the tty) writes into our session. */
-        libusb_set_auto_detach_kernel_driver(link->handle, 1);
-        if (link->iface_comm >= 0 && link->iface_comm != link->iface_data) {
+         * (ModemManager through the tty) writes into our session.  Not
+         * libusb's auto-detach: that would hand both interfaces back on
+         * release, and only the comm interface should be (see usb_link_free()). */
+        if (usb_link_has_comm(link)) {
+                link->comm_detached = usb_link_detach_driver(link, link->iface_comm);
                 r = libusb_claim_interface(link->handle, link->iface_comm);
                 if (r < 0)
                         log_debug("Claiming the CDC comm interface failed: %s (ignored)", libusb_error_name(r));
         }
+        link->data_detached = usb_link_detach_driver(link, link->iface_data);
         r = libusb_claim_interface(link->handle, link->iface_data);
         if (r == LIBUSB_ERROR_BUSY)
                 return log_error_errno(EBUSY, "USB device %03u/%03u is in use by another program "
@@ -402,14 +457,16 @@ UsbLink *usb_link_free(UsbLink *link) {
 
         link->read_cb = NULL;
         link->write_cb = NULL;
+        link->pause_cb = NULL;
         usb_link_cancel(link);
         usb_link_wait_idle(link);
 
         if (link->handle) {
                 if (!link->gone) {
                         libusb_release_interface(link->handle, link->iface_data);
-                        if (link->iface_comm >= 0 && link->iface_comm != link->iface_data)
+                        if (usb_link_has_comm(link))
                                 libusb_release_interface(link->handle, link->iface_comm);
+                        usb_link_reattach_driver(link);
                 }
                 libusb_close(link->handle);
         }
@@ -418,6 +475,7 @@ UsbLink *usb_link_free(UsbLink *link) {
         if (link->out_xfer)
                 libusb_free_transfer(link->out_xfer);
         sd_event_source_disable_unref(link->defer);
+        sd_event_source_disable_unref(link->pause);
         free(link->in_buf);
         free(link->out_buf);
         free(link->rx);
@@ -439,6 +497,19 @@ uint64_t usb_link_bytes_in(UsbLink *link) {
 
 uint64_t usb_link_bytes_out(UsbLink *link) {
         return link->bytes_out;
+}
+
+/* A halted endpoint refuses every later transfer until the host clears
+ * it (libusb does not do that by itself), so a caller's retry could never
+ * succeed.  CLEAR_HALT is one short ioctl, also resetting the host's data
+ * toggle, which an asynchronous CLEAR_FEATURE request would not. */
+static void usb_link_clear_halt(UsbLink *link, uint8_t ep) {
+        int r = libusb_clear_halt(link->handle, ep);
+
+        if (r < 0)
+                log_debug("Clearing the halt of endpoint 0x%02x failed: %s", ep, libusb_error_name(r));
+        else
+                log_debug("Endpoint 0x%02x stalled; halt cleared.", ep);
 }
 
 static int usb_link_rx_append(UsbLink *link, const uint8_t *p, size_t n) {
@@ -564,6 +635,7 @@ static void usb_link_on_in(struct libusb_transfer *t) {
                 r = link->gone ? -ENODEV : -ECANCELED;
                 break;
         case LIBUSB_TRANSFER_STALL:
+                usb_link_clear_halt(link, link->ep_in);
                 r = -EPIPE;
                 break;
         case LIBUSB_TRANSFER_OVERFLOW:
@@ -662,6 +734,7 @@ static void usb_link_on_out(struct libusb_transfer *t) {
                 r = link->gone ? -ENODEV : -ECANCELED;
                 break;
         case LIBUSB_TRANSFER_STALL:
+                usb_link_clear_halt(link, link->ep_out);
                 r = -EPIPE;
                 break;
         default:
@@ -714,6 +787,44 @@ int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms
         return 0;
 }
 
+static int on_pause(sd_event_source *s, uint64_t usec, void *userdata) {
+        UsbLink *link = userdata;
+        UsbLinkDone cb = link->pause_cb;
+        void *ud = link->pause_userdata;
+
+        link->pause_cb = NULL;
+        if (cb)
+                cb(link, link->gone ? -ENODEV : 0, ud);
+        return 0;
+}
+
+int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata) {
+        /* 1 ms accuracy: sd-event's default slack would add up to 250 ms */
+        uint64_t usec = (uint64_t) ms * 1000u, accuracy = 1000u;
+        int r;
+
+        if (link->pause_cb)
+                return -EBUSY;
+        if (link->gone)
+                return -ENODEV;
+        if (!link->pause) {
+                r = sd_event_add_time_relative(link->usb->event, &link->pause, CLOCK_MONOTONIC, usec, accuracy,
+                                               on_pause, link);
+                if (r < 0)
+                        return r;
+                sd_event_source_set_description(link->pause, "usb-link-pause");
+        } else {
+                r = sd_event_source_set_time_relative(link->pause, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(link->pause, SD_EVENT_ONESHOT);
+                if (r < 0)
+                        return r;
+        }
+        link->pause_cb = cb;
+        link->pause_userdata = userdata;
+        return 0;
+}
+
 void usb_link_cancel(UsbLink *link) {
         if (link->in_busy)
                 libusb_cancel_transfer(link->in_xfer);
@@ -723,4 +834,13 @@ void usb_link_cancel(UsbLink *link) {
                 sd_event_source_set_enabled(link->defer, SD_EVENT_OFF);
         if (link->read_pending && !link->in_busy)
                 usb_link_read_finish(link, -ECANCELED);
+        if (link->pause_cb) {
+                UsbLinkDone cb = link->pause_cb;
+
+                /* Like a read served from the buffer, a pause has nothing to
+                 * wait for: it ends now, so its owner may be freed after this. */
+                link->pause_cb = NULL;
+                sd_event_source_set_enabled(link->pause, SD_EVENT_OFF);
+                cb(link, -ECANCELED, link->pause_userdata);
+        }
 }

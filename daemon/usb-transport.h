@@ -33,14 +33,20 @@ int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **
 
 typedef void (*UsbLinkDone)(UsbLink *link, int r, void *userdata);
 
+/* Releases the phone; a kernel driver we detached from its comm interface
+ * gets it back (brom.md §1.2). */
 UsbLink *usb_link_free(UsbLink *link);
 /* Exactly n bytes into buf, or -ETIMEDOUT/-ENODEV/-EIO/-ECANCELED. */
 int usb_link_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
 /* One bulk OUT transfer of n bytes (n == 0 sends a zero-length packet). */
 int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
+/* Wait ms milliseconds on the event loop, then call cb with 0 (a phone
+ * that vanished meanwhile: -ENODEV); usb_link_cancel() ends it with
+ * -ECANCELED.  For the pauses a slow Download Agent needs (da.md §1). */
+int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata);
 /* Discard whatever the phone sends until it is quiet for quiet_ms. */
 int usb_link_drain(UsbLink *link, unsigned quiet_ms, UsbLinkDone cb, void *userdata);
-/* Abort the pending read/write; their callbacks run with -ECANCELED. */
+/* Abort the pending read/write/pause; their callbacks run with -ECANCELED. */
 void usb_link_cancel(UsbLink *link);
 
 bool usb_link_is_gone(UsbLink *link);

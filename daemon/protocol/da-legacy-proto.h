@@ -74,6 +74,11 @@
 #define DA_REPORT_NOR_LEN             0x1c
 #define DA_REPORT_NAND_HEAD_LEN       0x11
 #define DA_REPORT_NAND_COUNT_OFF      0x2b          /* u16 NAND id count N */
+#define DA_REPORT_HEAD_LEN            0x2d          /* NOR block + NAND head: what shows the layout */
+/* the 32-bit NAND size variant {u32, u8, u16, u32 size, u16 count}, taken
+ * when the count at DA_REPORT_NAND_COUNT_OFF reads 0 */
+#define DA_REPORT_NAND32_HEAD_LEN     0x0d
+#define DA_REPORT_NAND32_COUNT_OFF    0x27
 #define DA_REPORT_NAND_GEOMETRY_LEN   9
 #define DA_REPORT_EMMC_LEN            0x5c
 #define DA_REPORT_SD_LEN              0x1c

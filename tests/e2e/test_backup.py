@@ -293,13 +293,34 @@ class TestBackupFaults(BackupTestCase):
         msg = self.fails(w, "DaRejected", "0xC0060003")
         self.assertIn("0x2001", msg)
 
+    def refused_in_brom_mode(self, w):
+        # BROM mode: DA1 would stop at DRAM status 0xBC3 (da.md §2.6), so no DA
+        # is sent at all; the phone stays in its boot ROM, ready, with no job
+        path, _ = w.wait_device(lambda p: p["State"] == "ready", "BROM phone ready")
+        # a round trip after "ready": an automatic backup would have been announced before this reply
+        w.get_props(path)
+        w.manager_objects()
+        self.assertEqual(w.jobs_new, [])
+        self.assertIn("Automatic backup of %s not started: The phone is in BROM mode" % path, w.describe())
+        r = w.ctl("backup", "--wait", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("preloader mode", r.stderr)
+        self.assertIn("without holding any key", r.stderr)
+        self.assertEqual(w.jobs_new, [])
+        self.assertNotIn("0xd7", w.stats("phone0")["commands"], "SEND_DA reached the phone")
+        self.assertEqual(w.objects[path]["State"], "ready")
+        self.assertEqual(w.backups, {})
+        return path
+
     def test_sla_required(self):
+        # the SLA requirement is reported at identification; the DA is not even offered
         w = self.world("mode=brom,target-config=0x2", config="AutoBackup=first-seen\n")
-        msg = self.fails(w, "DaRejected", "serial-link authentication")
+        path = self.refused_in_brom_mode(w)
+        self.assertIn("serial-link authentication", w.objects[path]["Warning"])
 
     def test_brom_needs_emi(self):
         w = self.world("mode=brom", config="AutoBackup=first-seen\n")
-        self.fails(w, "NotSupported", "preloader mode")
+        self.refused_in_brom_mode(w)
 
     def test_disk_full(self):
         if not shutil.which("prlimit"):

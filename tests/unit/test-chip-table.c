@@ -50,4 +50,35 @@ TEST(table_is_consistent) {
         CHECK(chip_table_lookup_name("MT9999") == NULL);
 }
 
-TAP_MAIN(TEST_ENTRY(seed_chips), TEST_ENTRY(watchdog), TEST_ENTRY(da_modes), TEST_ENTRY(table_is_consistent))
+TEST(second_watchdog) {
+        /* brom.md §5: MT6592 also gets WRITE32 0x10000500 <- 0x22000000 */
+        CHECK_EQ_INT(chip_table_lookup(0x6592)->wdt2_base, 0x10000500u);
+        CHECK_EQ_INT(chip_table_lookup(0x6592)->wdt2_value, 0x22000000u);
+        CHECK_EQ_INT(chip_table_lookup(0x0321)->wdt2_base, 0);
+        CHECK_EQ_INT(chip_table_lookup(0x8127)->wdt_base, 0x10007000u);
+        CHECK_EQ_INT(chip_table_lookup(0x8127)->da_code, 0x8127);
+}
+
+TEST(unsupported_reasons) {
+        static const uint16_t supported[] = { 0x0321, 0x0335, 0x0337, 0x6580, 0x6592, 0x8127, 0x8163, 0x8172 };
+
+        for (size_t i = 0; i < sizeof(supported) / sizeof(supported[0]); i++)
+                CHECK(chip_unsupported_reason(chip_table_lookup(supported[i])) == NULL);
+        /* every chip is either supported or says why not and what to do */
+        for (unsigned i = 0; i < chip_table_size(); i++) {
+                const ChipInfo *c = chip_table_get(i);
+                const char *why = chip_unsupported_reason(c);
+
+                CHECK((why == NULL) == (c->da_mode == DA_MODE_LEGACY && !c->iot));
+                if (why)
+                        CHECK(strstr(why, "mtknvd does not speak yet") && strstr(why, "SP Flash Tool"));
+        }
+        CHECK(strstr(chip_unsupported_reason(chip_table_lookup(0x0766)), "XFlash") != NULL);
+        /* MT2601 is a legacy-mode chip in mtkclient, but with the IoT DA flow */
+        CHECK(chip_table_lookup(0x2601)->iot);
+        CHECK(strstr(chip_unsupported_reason(chip_table_lookup(0x2601)), "IoT") != NULL);
+        CHECK(strstr(chip_unsupported_reason(NULL), "chip table") != NULL);
+}
+
+TAP_MAIN(TEST_ENTRY(seed_chips), TEST_ENTRY(watchdog), TEST_ENTRY(da_modes), TEST_ENTRY(table_is_consistent),
+         TEST_ENTRY(second_watchdog), TEST_ENTRY(unsupported_reasons))
