@@ -36,7 +36,8 @@ typedef struct Agent Agent;
 typedef struct AgentDevice {
         Agent *agent;
         DeviceInfo info;            /* path, id and the Device properties as last seen */
-        bool announced;             /* "detected" was shown for this object */
+        bool announced;             /* identified once: "detected" decided for this object */
+        bool told_interrupted;      /* its interrupted restore was said */
         uint32_t notification;      /* the server's id of our last bubble for this phone */
         sd_bus_slot *notify_slot;   /* a Notify call in flight */
         struct AgentDevice *next;
@@ -197,7 +198,8 @@ static const char *error_title(const char *error_name) {
                 { "ProtocolError", "unexpected answer from the phone" },
                 { "UnknownChip", "unknown chip" },
                 { "Busy", "busy" },
-                { "NotSupported", "not supported in this mode" },
+                { "NotSupported", "not supported by this version of mtknvd" },
+                { "AuthRequired", "it needs its manufacturer's authorisation (SLA)" },
                 { "NoDownloadAgent", "no Download Agent for this chip" },
                 { "DaRejected", "Download Agent refused (the phone needs its manufacturer's DA)" },
                 { "VerifyFailed", "the data could not be verified" },
@@ -308,6 +310,17 @@ static void agent_notify_detected(Agent *a, AgentDevice *d) {
         agent_notify(a, d, needs_oem_da ? URGENCY_CRITICAL : URGENCY_NORMAL, "device.added", summary, body);
 }
 
+static void agent_notify_interrupted(Agent *a, AgentDevice *d) {
+        char name[64], summary[200], body[512];
+
+        device_name(d, name, sizeof(name));
+        snprintf(summary, sizeof(summary), "Restore of the %s was interrupted", name);
+        snprintf(body, sizeof(body), "It may hold a mix of %s and its earlier contents. Run 'mtknvctl restore "
+                 "--resume' (or 'mtknvctl restore --resume --rollback') and plug the phone in again, powered off.",
+                 d->info.interrupted_backup);
+        agent_notify(a, d, URGENCY_CRITICAL, "device.error", summary, body);
+}
+
 static void agent_notify_device_error(Agent *a, AgentDevice *d) {
         const char *title = error_title(d->info.error_name);
         char name[64], summary[200];
@@ -356,14 +369,22 @@ static void agent_notify_job_done(Agent *a, AgentJob *job, bool success, const c
 /* Decide what a change of a phone's properties means to the user.  silent:
  * the state was there before the agent started; nothing happened now. */
 static void agent_device_changed(Agent *a, AgentDevice *d, const char *old_error, bool silent) {
-        /* Once per object, not per USB attach: the daemon keeps a phone's
-         * object while it re-enumerates (BROM -> preloader, or the preloader
-         * showing up again for a moment when the phone reboots after a
-         * backup); a "detected" bubble then would replace "backed up". */
+        /* A preloader shows up on every boot while USB is attached, and the
+         * daemon identifies a plugged-in phone only to decide what to do with
+         * it: "detected" alone would be noise.  The user hears of a phone when
+         * something happens to it (a job), when it cannot be backed up (its
+         * Error), or when it needs them: a phone that takes only its
+         * manufacturer's Download Agent.  Once per object, not per attach. */
         if (streq_ptr(d->info.state, "ready") && !d->announced) {
                 d->announced = true;
-                if (!silent)
+                if (!silent && d->info.daa && !d->info.sla)
                         agent_notify_detected(a, d);
+        }
+        if (!is_empty(d->info.interrupted_backup) && !d->told_interrupted &&
+            (streq_ptr(d->info.state, "released") || streq_ptr(d->info.state, "idle"))) {
+                d->told_interrupted = true;
+                if (!silent)
+                        agent_notify_interrupted(a, d);
         }
 
         /* a failing job sets the error first; its Completed tells the story */

@@ -1010,6 +1010,26 @@ static int restore_call(sd_bus *bus, const char *device, const char *backup, con
         return sd_bus_call(bus, call, 300ull * 1000000ull, error, reply);
 }
 
+/* The one phone the daemon knows with an interrupted restore, or NULL. */
+static char *device_with_journal(sd_bus *bus) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceInfo *devs = NULL;
+        char *found = NULL;
+        size_t n = 0, k = 0;
+
+        if (bus_list_devices(bus, &devs, &n, &error) < 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (devs[i].interrupted_backup && *devs[i].interrupted_backup && k++ == 0)
+                        found = strdup(devs[i].path);
+        device_info_array_free(devs, n);
+        if (k > 1) {
+                free(found);
+                return NULL;
+        }
+        return found;
+}
+
 /* restore --resume with the phone not there: the daemon finds the journal
  * once the phone is plugged in and identified. */
 static int restore_resume_next_phone(sd_bus *bus, const Args *a) {
@@ -1062,9 +1082,14 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         }
         dev_argv[0] = argv[0];
         dev_argv[1] = (char *) a->device;
-        r = resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device);
-        if (r < 0)
-                return -r;
+        if (a->resume && !a->device)
+                /* the phone whose journal the daemon knows, plugged in or not */
+                device = device_with_journal(bus);
+        if (!device) {
+                r = resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device);
+                if (r < 0)
+                        return -r;
+        }
         if (a->resume && strcmp(device, "/") != 0) {
                 r = interrupted_restore(bus, device, a->rollback, &resume_id);
                 if (r != 0)

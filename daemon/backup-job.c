@@ -341,7 +341,8 @@ static void backup_after_table(BackupJob *b) {
         if (r >= 0 && b->restoring && b->dry_run) {
                 free(b->result);
                 if (asprintf(&b->result, "Dry run: the backup fits this phone; %zu partitions would be written "
-                             "after a pre-restore snapshot. Nothing was written.", b->n_parts) < 0)
+                             "after a pre-restore snapshot. Nothing was written; the phone was rebooted and boots "
+                             "normally.", b->n_parts) < 0)
                         b->result = NULL;
                 return backup_reboot(b);
         }
@@ -1086,6 +1087,23 @@ static int restore_select_subset(Manifest *mf, const char *only, const BackupInf
                         mf->parts[k++] = mf->parts[i];
         mf->n_parts = k;
         return k > 0 ? 0 : sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No partitions to restore.");
+}
+
+int restore_check_partitions(const BackupInfo *backup, const char *partitions, sd_bus_error *error) {
+        _cleanup_(manifest_freep) Manifest *mf = NULL;
+
+        if (!partitions)
+                return 0;
+        mf = manifest_new();
+        if (!mf)
+                return -ENOMEM;
+        /* a scratch copy of the part list only: restore_select_subset() narrows it */
+        mf->parts = malloc(backup->manifest->n_parts * sizeof(ManifestPartition) + 1);
+        if (!mf->parts)
+                return -ENOMEM;
+        memcpy(mf->parts, backup->manifest->parts, backup->manifest->n_parts * sizeof(ManifestPartition));
+        mf->n_parts = backup->manifest->n_parts;
+        return restore_select_subset(mf, partitions, backup, error);
 }
 
 int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const RestoreJournal *journal, unsigned flags,

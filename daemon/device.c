@@ -356,7 +356,9 @@ void device_release(Device *d, const char *reason) {
 }
 
 void device_set_unsupported(Device *d, const char *error_name, const char *message) {
+        /* reason first: whoever sees the state change can read why */
         device_put_error(d, error_name, message);
+        device_set_reason(d, "mtknvd cannot back this phone up (see Error); it was released and boots normally.");
         device_set_state(d, DEVICE_UNSUPPORTED);
         device_release(d, "mtknvd cannot back this phone up (see Error); it was released and boots normally.");
 }

@@ -55,6 +55,7 @@ struct Device {
         struct BackupJob *backup;          /* running operation, if any */
         unsigned open_attempts;
         bool plug_in;                      /* this appearance is a plug-in, not a boot */
+        bool release_boot;                 /* ...it is the boot after mtknvd released it */
         bool releasing;                    /* the reset/reboot command is on its way */
 };
 

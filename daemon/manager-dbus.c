@@ -354,6 +354,11 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 if (journal.foreign)
                         flags |= RESTORE_ALLOW_FOREIGN;
         }
+        if (b && !resume) {
+                r = restore_check_partitions(&b->info, partitions, error);
+                if (r < 0)
+                        return r;
+        }
         if (resume && (partitions || (flags & RESTORE_DRY_RUN)))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "resume writes what the interrupted restore was writing: it takes "

@@ -349,7 +349,8 @@ static bool manager_has_device_request(Manager *m) {
 bool manager_wants_phone(Manager *m, Device *d, char **ret_reason) {
         const char *reason;
 
-        if (manager_take_release_mark(m, d->usb_path)) {
+        d->release_boot = manager_take_release_mark(m, d->usb_path);
+        if (d->release_boot) {
                 /* only a request that names this very phone may catch its boot */
                 if (d->identified && manager_request_for(m, d))
                         return true;

@@ -115,7 +115,8 @@ int request_set_restore(Request *r, const char *backup_path, unsigned flags, con
 bool request_wants(const Request *r, const Device *d) {
         if (r->device_path)
                 return streq(r->device_path, d->object_path);
-        return d->plug_in;
+        /* any phone that appears, but not one booting after mtknvd let it go */
+        return !d->release_boot;
 }
 
 bool request_wants_any(const Request *r) {

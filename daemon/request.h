@@ -36,8 +36,8 @@ void request_set_scatter(Request *r, ScatterFile *scatter);
 int request_set_restore(Request *r, const char *backup_path, unsigned flags, const char *partitions, bool resume,
                         bool rollback);
 
-/* Is this request for d?  A request for "the next phone" takes only a phone
- * that was plugged in, not one booting after mtknvd let it go. */
+/* Is this request for d?  A request for "the next phone" takes any phone that
+ * appears except one booting right after mtknvd let it go. */
 bool request_wants(const Request *r, const Device *d);
 /* A request for the next phone plugged in, not for a named one. */
 bool request_wants_any(const Request *r);

@@ -163,6 +163,10 @@ class World:
                     "--suppressions=" + os.path.join(TOP, "tests", "valgrind.supp"),
                     "--log-file=" + self.valgrind_log]
         self.config_path = os.path.join(self.tmp, "mtknvd.conf")
+        if "BootWindowSec" not in config:
+            # mtksim's replug is instantaneous and stands for a person plugging the phone in again; the
+            # daemon would take a phone back on its port that fast for a boot, not a plug-in
+            config += "BootWindowSec=0\n"
         with open(self.config_path, "w") as f:
             f.write(config)
         cmd += self.daemon_wrapper
@@ -246,11 +250,18 @@ class World:
         def check():
             for path, props in self.objects.items():
                 if cond(props):
-                    found.append((path, props))
+                    # a copy: the live one moves on with later signals
+                    found.append((path, dict(props)))
                     return True
             return False
         self.wait_until(check, what, timeout)
         return found[0]
+
+    def seen(self, state):
+        """Paths of the devices that were in this state at some point (states move on: a released phone
+        leaves the bus moments later)."""
+        return sorted(set(p for p, c in self.changes if c.get("State") == state) |
+                      set(p for p, d in self.objects.items() if d.get("State") == state))
 
     def wait_identified(self, what="phone identified", timeout=WAIT_TIMEOUT):
         """Wait for a phone whose identification finished (whatever came next); return (path, props)."""
@@ -270,7 +281,7 @@ class World:
             self.wait_until(lambda: len(self.jobs_new) > n or proc.poll() is not None,
                             "mtknvctl %s waits for a phone" % " ".join(args))
             if proc.poll() is None:
-                self.control("plug " + phone)
+                self.plug_again(phone)
             out, err = proc.communicate(timeout=WAIT_TIMEOUT * 4)
         except BaseException:
             proc.kill()
@@ -321,6 +332,25 @@ class World:
         if not reply.startswith("ok"):
             raise AssertionError("mtksim refused %r: %s" % (line, reply))
         return reply[2:].strip()
+
+    def plug_again(self, phone):
+        """Plugged in (again), powered off: a fresh preloader, whatever the phone was doing."""
+        self.control(("replug " if self.stats(phone).get("plugged") == "1" else "plug ") + phone)
+
+    def sim_wait(self, phone, timeout_ms=None, **conds):
+        """Block until the simulated phone meets conds (phase=booted, boots=2, …): mtksim answers when it does.
+        Then catch up with the daemon's signals sent meanwhile, so that what the test followed is current."""
+        t = int((timeout_ms if timeout_ms is not None else WAIT_TIMEOUT * 1000))
+        reply = self.control("wait %s %s timeout-ms=%d" % (phone, " ".join("%s=%s" % kv for kv in conds.items()), t))
+        self.sync()
+        return reply
+
+    def sync(self):
+        """A round trip to the daemon: every signal it sent before the reply has been handled on return."""
+        done = []
+        self.bus.call_async(BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", "", (),
+                            lambda *a: done.append(True), lambda e: done.append(e))
+        self.wait_until(lambda: done, "a round trip to the daemon")
 
     def stats(self, phone):
         out = {}

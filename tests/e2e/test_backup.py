@@ -133,22 +133,24 @@ class TestBackup(BackupTestCase):
         self.assertIn("nvram", r.stdout)
 
     def test_first_seen_only_once(self):
-        w = self.world(config="AutoBackup=first-seen\n", daemon_args=["--grace-period=30"])
+        # BootWindowSec=0: the replug below is a person plugging the phone in again, not a boot
+        w = self.world(config="AutoBackup=first-seen\nBootWindowSec=0\n", daemon_args=["--grace-period=30"])
         w.wait_until(lambda: len(w.backups) == 1, "first automatic backup")
-        w.wait_until(lambda: any(p["State"] == "disconnected" for p in w.objects.values()), "phone rebooted")
+        w.sim_wait("phone0", phase="booted")
         w.control("replug phone0")
-        path, _ = w.wait_device(lambda p: p["State"] == "ready" and p["Present"], "phone back and ready")
-        # a round trip after "ready": a job started there would be announced before this reply
-        w.get_props(path)
-        w.manager_objects()
-        self.assertEqual(w.objects[path]["State"], "ready", "a second automatic backup was started")
-        self.assertIn("not backing it up again", w.describe())
+        path, _ = w.wait_device(lambda p: p["State"] == "released" and p["Present"], "phone back and released")
+        self.assertIn("already has a verified backup", w.objects[path]["StateReason"])
+        self.assertEqual(len(w.jobs_new), 1, "a second automatic backup was started")
         self.assertEqual(len(w.backups), 1)
+        # identified, then let go with a reset from the command loop: no DA was sent this time
+        st = w.sim_wait("phone0", phase="booted", boots=2)
+        st = w.stats("phone0")
+        self.assertEqual(st["last_reset"], "wdt-swrst")
 
     def test_manual_backup_with_scatter(self):
-        w = self.world()
+        # AutoBackup=never: the phone is opened because the backup waits for it (started before plugging in)
+        w = self.world("unplugged=1")
         storage = w.stats("phone0")["storage"]
-        w.wait_device(lambda p: p["State"] == "ready", "phone ready")
         sc = os.path.join(w.tmp, "MT6735_Android_scatter.txt")
         with open(sc, "w", newline="") as f:
             f.write(scatter_text())
@@ -156,7 +158,7 @@ class TestBackup(BackupTestCase):
         self.assertEqual(inspected["type"], "scatter")
         marked = sorted(p["name"] for p in inspected["partitions"] if p["identity"])
         self.assertEqual(marked, sorted(IDENTITY))
-        r = w.ctl("--json", "backup", "--wait", "--scatter", sc)
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc)
         result = json.loads(r.stdout)
         self.assertTrue(result["success"], result)
         w.wait_until(lambda: len(w.backups) == 1, "backup published")
@@ -206,18 +208,22 @@ class TestBackup(BackupTestCase):
         self.assertIn("neither a MediaTek Download Agent", r.stderr)
 
     def test_add_da_and_missing_da(self):
-        w = self.world(da=False)
-        path, _ = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
-        r = w.ctl("backup", check=False)
+        w = self.world("unplugged=1", da=False)
+        r = w.ctl_then_plug("phone0", "backup", "--wait", check=False)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("add-da", r.stderr)
+        self.assertIn("add-da", r.stdout)
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "phone found unsupported")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.NoDownloadAgent")
+        # it was let go and boots; the user adds the DA and plugs it in again
+        w.sim_wait("phone0", phase="booted")
+        w.control("unplug phone0")
         da = os.path.join(w.tmp, "MTK_AllInOne_DA.bin")
         import mkda
         with open(da, "wb") as f:
             f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
         w.ctl("add-da", da)
         os.unlink(da)  # the daemon keeps its own copy
-        r = w.ctl("--json", "backup", "--wait")
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait")
         self.assertTrue(json.loads(r.stdout)["success"])
         bad = os.path.join(w.tmp, "bad.bin")
         with open(bad, "wb") as f:
@@ -228,10 +234,11 @@ class TestBackup(BackupTestCase):
 
     def test_cancel_leaves_nothing(self):
         # the phone stops answering at its first READ, so the job is surely still running
-        w = self.world("id=c,fault=stall@0xd6")
-        w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        w = self.world("id=c,fault=stall@0xd6,unplugged=1")
         r = w.ctl("--json", "backup")
         job = json.loads(r.stdout)["job"]
+        w.control("plug c")
+        w.wait_device(lambda p: p["State"] == "busy", "backup running")
         w.bus.call_blocking("org.mtknvd.MtkNv1", job, "org.mtknvd.MtkNv1.Job", "Cancel", "a{sv}", ({},))
         ok, msg = w.wait_job(job)
         self.assertFalse(ok)
@@ -246,7 +253,8 @@ class TestBackupFaults(BackupTestCase):
         # the job's end shows on the phone: State "error" with the job's message,
         # or the phone is gone (it vanished or reset itself)
         def ended():
-            return any(p["State"] == "error" or not p["Present"] for p in w.objects.values())
+            return any(p["State"] in ("error", "released", "unsupported") or not p["Present"]
+                       for p in w.objects.values())
         w.wait_until(ended, "backup failed")
         self.assertEqual(w.backups, {})
         self.no_leftovers(w)
@@ -260,17 +268,17 @@ class TestBackupFaults(BackupTestCase):
 
     def next_plug_works(self, w, phone="phone0"):
         w.control("fault %s clear" % phone)
-        w.control("replug %s" % phone)
+        w.control("replug %s" % phone)  # BootWindowSec=0 in these worlds: a person plugs it in again
         w.wait_until(lambda: len(w.backups) == 1, "backup after replug")
 
     def test_unplug_during_da_upload(self):
-        w = self.world("fault=unplug-after-bytes:20000", config="AutoBackup=first-seen\n",
+        w = self.world("fault=unplug-after-bytes:20000", config="AutoBackup=first-seen\nBootWindowSec=0\n",
                        daemon_args=["--grace-period=30"])
         self.fails(w, "DeviceGone", "disconnected")
         self.next_plug_works(w)
 
     def test_unplug_during_read(self):
-        w = self.world("fault=unplug-after-da-bytes:0x500000", config="AutoBackup=first-seen\n",
+        w = self.world("fault=unplug-after-da-bytes:0x500000", config="AutoBackup=first-seen\nBootWindowSec=0\n",
                        daemon_args=["--grace-period=30"])
         self.fails(w, "DeviceGone", "disconnected")
         self.next_plug_works(w)
@@ -293,34 +301,31 @@ class TestBackupFaults(BackupTestCase):
         msg = self.fails(w, "DaRejected", "0xC0060003")
         self.assertIn("0x2001", msg)
 
-    def refused_in_brom_mode(self, w):
-        # BROM mode: DA1 would stop at DRAM status 0xBC3 (da.md §2.6), so no DA
-        # is sent at all; the phone stays in its boot ROM, ready, with no job
-        path, _ = w.wait_device(lambda p: p["State"] == "ready", "BROM phone ready")
-        # a round trip after "ready": an automatic backup would have been announced before this reply
-        w.get_props(path)
-        w.manager_objects()
+    def refused_at_identification(self, w, name):
+        # an honest state: identified, not "ready", the reason and remedy in Error; no job, no DA sent, and the
+        # phone is let go (reset from its boot ROM's command loop) so that it boots
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "phone found unsupported")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error." + name)
         self.assertEqual(w.jobs_new, [])
-        self.assertIn("Automatic backup of %s not started: The phone is in BROM mode" % path, w.describe())
-        r = w.ctl("backup", "--wait", check=False)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("preloader mode", r.stderr)
-        self.assertIn("without holding any key", r.stderr)
-        self.assertEqual(w.jobs_new, [])
+        self.assertIn("cannot be backed up", w.describe())
         self.assertNotIn("0xd7", w.stats("phone0")["commands"], "SEND_DA reached the phone")
-        self.assertEqual(w.objects[path]["State"], "ready")
+        w.sim_wait("phone0", phase="booted")
+        self.assertEqual(w.stats("phone0")["last_reset"], "wdt-swrst")
         self.assertEqual(w.backups, {})
-        return path
+        return path, props
 
     def test_sla_required(self):
         # the SLA requirement is reported at identification; the DA is not even offered
         w = self.world("mode=brom,target-config=0x2", config="AutoBackup=first-seen\n")
-        path = self.refused_in_brom_mode(w)
-        self.assertIn("serial-link authentication", w.objects[path]["Warning"])
+        path, props = self.refused_at_identification(w, "AuthRequired")
+        self.assertIn("serial-link authentication", props["Error"])
+        self.assertIn("serial-link authentication", props["Warning"])
 
     def test_brom_needs_emi(self):
         w = self.world("mode=brom", config="AutoBackup=first-seen\n")
-        self.refused_in_brom_mode(w)
+        path, props = self.refused_at_identification(w, "NotSupported")
+        self.assertIn("preloader mode", props["Error"])
+        self.assertIn("without holding any key", props["Error"])
 
     def test_disk_full(self):
         if not shutil.which("prlimit"):

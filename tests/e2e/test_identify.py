@@ -28,8 +28,11 @@ class TestIdentify(WorldTestCase):
         self.assertTrue(props["Present"])
         self.assertEqual((props["UsbVendorId"], props["UsbProductId"]), (0x0e8d, 0x2000))
         self.assertTrue(path.startswith("/org/mtknvd/MtkNv1/device/mt6735_"), path)
-        # what we followed through signals is what the daemon reports now
-        self.assertEqual(w.get_props(path), props)
+        self.assertIn("released", props["StateReason"])
+        # what we followed through signals is what the daemon reports now (its identity outlives the session)
+        now = w.get_props(path)
+        for k in ("Chip", "HwCode", "HwSubCode", "HwVersion", "MeId", "TargetConfig", "BootloaderVersion", "Mode"):
+            self.assertEqual(now[k], props[k], k)
         self.assertEqual(props["HwVersion"], 0xca00)
 
         listed = w.ctl_json("list")
@@ -43,7 +46,7 @@ class TestIdentify(WorldTestCase):
         self.assertIs(e["sla"], False)
         self.assertIs(e["daa"], False)
         self.assertEqual(e["me_id"], ME_ID)
-        self.assertEqual(e["state"], "unsupported")
+        self.assertEqual(e["error_name"], "org.mtknvd.MtkNv1.Error.NoDownloadAgent")
 
         # the preloader saw the identification commands, each exactly once
         cmds = w.stats("a").get("commands", "")
@@ -53,8 +56,7 @@ class TestIdentify(WorldTestCase):
     def test_brom_mode(self):
         # BROM mode is intent by itself (a key was held): opened even with AutoBackup=never
         w = self.world("id=b,chip=mt6753,mode=brom")
-        path, props = w.wait_device(identified, "BROM phone identified")
-        self.assertEqual(props["State"], "unsupported")
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "BROM phone identified")
         self.assertIn("preloader mode", props["Error"])
         self.assertEqual(props["Mode"], "brom")
         self.assertEqual(props["Chip"], "MT6753")
@@ -66,7 +68,7 @@ class TestIdentify(WorldTestCase):
 
     def test_secure_boot_flags(self):
         w = self.world("id=s,mode=brom,target-config=0x7")
-        path, props = w.wait_device(identified, "secure phone identified")
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "secure phone identified")
         self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.AuthRequired")
         self.assertEqual((props["SBC"], props["SLA"], props["DAA"]), (True, True, True))
         self.assertEqual(props["TargetConfig"], 7)
@@ -77,8 +79,10 @@ class TestIdentify(WorldTestCase):
         self.assertIn("secure boot", shown.lower())
 
     def test_two_phones(self):
-        w = self.world("id=p1,chip=mt6735", "id=p2,chip=mt8173,mode=brom", **IDENTIFY)
-        ready = w.wait_state("unsupported", count=2)
+        w = self.world("id=p1,chip=mt6735", "id=p2,chip=mt8173,mode=brom", daemon_args=["--grace-period=60"],
+                       **IDENTIFY)
+        w.wait_until(lambda: len(w.seen("unsupported")) == 2, "both phones identified")
+        ready = {p: w.objects[p] for p in w.seen("unsupported")}
         chips = sorted(p["Chip"] for p in ready.values())
         self.assertEqual(chips, ["MT6735", "MT8173"])
         self.assertEqual(len(set(p["UsbPath"] for p in ready.values())), 2)
@@ -94,12 +98,17 @@ class TestIdentify(WorldTestCase):
         self.assertIn((path, {"State": "disconnected"}), w.changes)
 
     def test_reenumeration_keeps_object(self):
+        # identified in BROM mode, found unsupported there and reset: the phone reboots and its preloader
+        # enumerates (0e8d:2000), on the same port, as the same phone
         w = self.world("id=r,mode=brom,me-id=" + ME_ID, daemon_args=["--grace-period=30"], **IDENTIFY)
-        path, props = w.wait_device(identified, "BROM phone identified")
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "BROM phone identified")
         self.assertEqual(props["Mode"], "brom")
-        w.control("replug r mode=preloader")
         w.wait_until(lambda: w.objects.get(path, {}).get("Mode") == "preloader"
-                     and w.objects[path].get("State") == "unsupported", "same object identified in preloader mode")
+                     and w.objects[path].get("Present"), "same object back in preloader mode")
+        # its boot after the reset is left alone
+        w.wait_until(lambda: any(p == path and "Booting" in c.get("StateReason", "") for p, c in w.changes),
+                     "its boot left alone")
+        w.wait_until(lambda: path in w.seen("idle"), "left alone")
         self.assertNotIn(path, w.removed)
         self.assertEqual(w.objects[path]["MeId"], ME_ID)
         self.assertEqual(w.objects[path]["UsbProductId"], 0x2000)
@@ -126,17 +135,20 @@ class TestClient(WorldTestCase):
         import os
         import subprocess
         from harness import BUILD
-        w = self.world(daemon_args=["--grace-period=0.2"], **IDENTIFY)
-        # wait: blocks until the phone is identified (and found unsupported here), event-driven
-        r = w.ctl("wait", "--state", "unsupported", "--timeout", "30")
+        # a phone left alone (AutoBackup=never) that listens for ever, so that it stays
+        w = self.world("handshake-window=0", daemon_args=["--grace-period=0.2"])
+        # wait: blocks until the phone is there, event-driven
+        r = w.ctl("wait", "--state", "idle", "--timeout", "30")
         dev_id = r.stdout.strip()
-        self.assertTrue(dev_id.startswith("mt6735_"), r.stdout)
+        self.assertEqual(dev_id, "port_1_1", r.stdout)
+        self.assertEqual(w.stats("phone0")["first_rx_us"], "0", "the daemon talked to a phone it had no use for")
         mon = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "--json", "monitor"], env=w.env(),
                                stdout=subprocess.PIPE, text=True)
         try:
             first = j.loads(mon.stdout.readline())
             self.assertEqual(first["event"], "present")
-            self.assertEqual(first["device"]["chip"], "MT6735")
+            self.assertEqual(first["device"]["state"], "idle")
+            self.assertIn("AutoBackup=never", first["device"]["state_reason"])
             w.control("unplug phone0")
             events = []
             while not events or events[-1]["event"] != "removed":

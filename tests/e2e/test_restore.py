@@ -16,7 +16,9 @@ class RestoreTestCase(WorldTestCase):
         phones = phones or ("id=phone0",)
         w = self.world(*phones, config="AutoBackup=first-seen\n", daemon_args=["--grace-period=60"], **kw)
         w.wait_until(lambda: len(w.backups) == len(phones), "first backups")
-        w.wait_until(lambda: all(p["State"] == "disconnected" for p in w.objects.values()), "phones rebooted")
+        # released after the backup: each phone reboots, is left alone, and boots
+        for p in phones:
+            w.sim_wait(p.split(",")[0].split("=")[1], phase="booted")
         return w
 
     def storage(self, w, phone="phone0"):
@@ -44,25 +46,19 @@ class RestoreTestCase(WorldTestCase):
                 out[name] = f.read()
         return out
 
-    def replug_ready(self, w, phone="phone0"):
-        # a "ready" after the replug, confirmed by asking: signals queued from
-        # before the replug must not count (seen under valgrind)
+    def replug_identified(self, w, phone="phone0"):
+        """The phone plugged in again with nothing asked for: with a backup (or a journal) it is identified
+        and let go; returns its object path once the daemon released it."""
         n = len(w.changes)
-        w.control("replug " + phone)
+        w.plug_again(phone)
+        w.wait_until(lambda: any(c.get("State") == "released" for _, c in w.changes[n:]), "phone identified again")
+        w.sync()
+        return [p for p, c in w.changes[n:] if c.get("State") == "released"][0]
 
-        def ready():
-            if not any(c.get("State") == "ready" for _, c in w.changes[n:]):
-                return False
-            for path, p in list(w.objects.items()):
-                live = w.get_props(path)
-                if live["State"] == "ready" and live["Present"]:
-                    return True
-                p.update(live)
-            return False
-        w.wait_until(ready, "phone ready again")
-
-    def restore(self, w, backup_id, *extra, check=True):
-        r = w.ctl("--json", "restore", "--yes", backup_id, *extra, check=False)
+    def restore(self, w, backup_id, *extra, check=True, phone="phone0"):
+        """mtknvctl restore first, then the phone plugged in (powered off), as a user does."""
+        args = ["--json", "restore", "--yes"] + ([backup_id] if backup_id else []) + list(extra)
+        r = w.ctl_then_plug(phone, *args, check=False)
         if check:
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r, (json.loads(r.stdout) if r.stdout.strip() else None)
@@ -77,7 +73,6 @@ class TestRestore(RestoreTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         self.scribble(storage)
         wiped = self.read_part(storage, "nvram")
-        self.replug_ready(w)
         r, res = self.restore(w, bid)
         self.assertTrue(res["success"], res)
         self.assertIn("verified", res["message"])
@@ -94,7 +89,6 @@ class TestRestore(RestoreTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         self.scribble(storage)
         before = self.read_part(storage, "nvram")
-        self.replug_ready(w)
         r, res = self.restore(w, bid, "--dry-run")
         self.assertTrue(res["success"])
         self.assertIn("Dry run", res["message"])
@@ -108,7 +102,6 @@ class TestRestore(RestoreTestCase):
         self.scribble(storage)
         before = {n: self.read_part(storage, n) for n in IDENTITY}
         w.control("fault phone0 corrupt-write@0x62")
-        self.replug_ready(w)
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertFalse(res["success"])
@@ -123,7 +116,6 @@ class TestRestore(RestoreTestCase):
         self.scribble(storage)
         # the snapshot reads 2 x 60 MiB; the phone vanishes a little into the writes
         w.control("fault phone0 unplug-after-da-bytes:%d" % (2 * 60 * 1024 * 1024 + 6 * 1024 * 1024))
-        self.replug_ready(w)
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("pre-restore snapshot", res["message"])
@@ -136,36 +128,34 @@ class TestRestore(RestoreTestCase):
         a_me = [p for p in w.objects.values()]  # both phones are known by now
         self.assertEqual(len(by_key), 2)
         port = w.stats("b")["port"]
-        w.control("replug b")
-        b_path, b_dev = w.wait_device(lambda p: p["UsbPath"] == port and p["State"] == "ready" and p["Present"],
-                                      "phone b ready again")
+        b_path, b_dev = [(p, d) for p, d in w.objects.items() if d["UsbPath"] == port][0]
         a_backup = [bid for me, bid in by_key.items() if me != b_dev["MeId"]][0]
         device = ("--device", b_path.rsplit("/", 1)[1])
-        r = w.ctl("restore", "--yes", *device, a_backup, check=False)
+        r, res = self.restore(w, a_backup, *device, check=False, phone="b")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("another phone", r.stderr)
-        self.assertIn("allow-foreign", r.stderr)
-        r, res = self.restore(w, a_backup, "--allow-foreign", *device)
+        self.assertIn("another phone", res["message"])
+        self.assertIn("allow-foreign", res["message"])
+        self.assertNotIn("0x62", w.stats("b")["commands"].split(","))
+        w.sim_wait("b", phase="booted")
+        r, res = self.restore(w, a_backup, "--allow-foreign", *device, phone="b")
         self.assertTrue(res["success"], res)
         del a_me
 
     def test_size_mismatch_refused(self):
         # a backup taken with a scatter file whose nvram is smaller than the phone's
-        w = self.world(daemon_args=["--grace-period=60"])
+        w = self.world("unplugged=1", daemon_args=["--grace-period=60"])
         storage = self.storage(w)
-        w.wait_state("ready")
         sc = os.path.join(w.tmp, "small-nvram_scatter.txt")
         start, size = LAYOUT["nvram"]
         with open(sc, "w", newline="") as f:
             f.write(scatter_text().replace("partition_size: 0x%x\r\n  region: EMMC_USER" % size,
                                            "partition_size: 0x%x\r\n  region: EMMC_USER" % (size - 0x100000), 1))
-        r = w.ctl("--json", "backup", "--wait", "--scatter", sc)
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc)
         self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
         w.wait_until(lambda: len(w.backups) == 1, "backup published")
         bid = next(iter(w.backups.values()))["Id"]
         before = {n: self.read_part(storage, n) for n in IDENTITY}
-        w.wait_state("disconnected")
-        self.replug_ready(w)
+        w.sim_wait("phone0", phase="booted")
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("not where the backup's were", res["message"])
@@ -181,7 +171,6 @@ class TestRestore(RestoreTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         self.scribble(storage)
         wiped = {n: self.read_part(storage, n) for n in IDENTITY}
-        self.replug_ready(w)
         r, res = self.restore(w, bid, "--partitions", "nvram")
         self.assertTrue(res["success"], res)
         self.assertIn("restoring nvram without nvdata", r.stderr)
@@ -189,9 +178,8 @@ class TestRestore(RestoreTestCase):
         self.assertEqual(self.read_part(storage, "nvram"), original["nvram"])
         self.assertEqual(self.read_part(storage, "nvdata"), wiped["nvdata"])
         # an unknown partition is refused before anything happens
-        w.wait_state("disconnected")
-        self.replug_ready(w)
-        r, res = self.restore(w, bid, "--partitions", "nvram,modem", check=False)
+        w.sim_wait("phone0", phase="booted", boots=2)
+        r = w.ctl("--json", "restore", "--yes", bid, "--partitions", "nvram,modem", check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn('no partition "modem"', r.stderr)
 

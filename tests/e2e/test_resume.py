@@ -25,12 +25,9 @@ SIZES = [LAYOUT[n][1] for n in IDENTITY]
 
 class ResumeTestCase(RestoreTestCase):
 
-    def interrupted(self, w):
+    def interrupted(self, w, path):
         # asked, not cached: the journal may have changed since the last signal
-        return tuple(w.get_props(self.ready_device(w)[0])["InterruptedRestore"])
-
-    def ready_device(self, w):
-        return w.wait_device(lambda p: p["State"] == "ready" and p["Present"], "phone ready")
+        return tuple(w.get_props(path)["InterruptedRestore"])
 
     def phone(self, storage):
         return {n: self.read_part(storage, n) for n in IDENTITY}
@@ -40,7 +37,8 @@ class ResumeTestCase(RestoreTestCase):
         now = self.phone(storage)
         if now != before and now != backup:
             mixed = [n for n in IDENTITY if now[n] not in (before[n], backup[n])]
-            self.assertNotEqual(self.interrupted(w)[0], "",
+            path = [p for p, d in w.objects.items() if d.get("MeId")][0]
+            self.assertNotEqual(self.interrupted(w, path)[0], "",
                                 "a mixed phone (partly written: %s) without a journal entry" % mixed)
 
 
@@ -54,17 +52,23 @@ class TestUnplugDuringRestore(ResumeTestCase):
         self.scribble(storage)
         before = self.phone(storage)
         w.control("fault phone0 unplug-after-da-bytes:%d" % (GPT_READ + SNAPSHOT + offset_into_writes))
-        self.replug_ready(w)
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("restore --resume", res["message"])
         self.assertIn("journal", res["message"])
+        self.assertIn("unplugged during the restore", res["message"])
+        self.assertNotIn("Nothing was stored", res["message"])
         w.wait_state("disconnected")
 
-        self.replug_ready(w)
+        # plugged in again with nothing asked for: the journal makes the daemon identify it, say so, and let
+        # it go
+        path = self.replug_identified(w)
+        self.assertIn("interrupted", w.objects[path]["StateReason"])
+        self.assertIn("restore --resume", w.objects[path]["StateReason"])
+        self.assertEqual(len(w.jobs_new), 2, "something was started on a phone with an interrupted restore")
         self.assert_journal_covers(w, storage, before, backup)
-        key = self.ready_device(w)[0].rsplit("/", 1)[1]
-        want, snapshot, phase = self.interrupted(w)
+        key = path.rsplit("/", 1)[1]
+        want, snapshot, phase = self.interrupted(w, path)
         self.assertEqual(want, bid, res["message"])
         self.assertEqual(phase, "restore")
         shown = w.ctl("show", key).stdout
@@ -74,13 +78,12 @@ class TestUnplugDuringRestore(ResumeTestCase):
         # the snapshot holds what the phone had before the restore began
         self.assertEqual(self.backup_images(w, snapshot)["nvram"], before["nvram"])
 
-        r, res = self.restore(w, "--resume", *(["--rollback"] if rollback else []))
+        r, res = self.restore(w, None, "--resume", *(["--rollback"] if rollback else []))
         self.assertTrue(res["success"], res)
         self.assertEqual(self.phone(storage), before if rollback else backup)
-        self.replug_ready(w)
-        self.assertEqual(self.interrupted(w), ("", "", ""))
+        self.assertEqual(self.interrupted(w, path), ("", "", ""))
         # nothing left to resume
-        r = w.ctl("restore", "--resume", "--yes", check=False)
+        r = w.ctl("restore", "--resume", "--yes", "--device", key, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no interrupted restore", r.stderr)
 
@@ -101,14 +104,14 @@ class TestUnplugDuringRestore(ResumeTestCase):
         self.scribble(storage)
         before = self.phone(storage)
         w.control("fault phone0 nack@0x62")
-        self.replug_ready(w)
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("rolled back", res["message"])
         self.assertEqual(self.phone(storage), before)
-        w.wait_state("disconnected")
-        self.replug_ready(w)
-        self.assertEqual(self.interrupted(w), ("", "", ""))
+        # rolled back in the same session and rebooted: it boots, and no journal is left
+        w.sim_wait("phone0", phase="booted", boots=2)
+        path = [p for p, d in w.objects.items() if d.get("MeId")][0]
+        self.assertEqual(self.interrupted(w, path), ("", "", ""))
 
 
 class TestDaemonKilledDuringRestore(ResumeTestCase):
@@ -124,15 +127,17 @@ class TestDaemonKilledDuringRestore(ResumeTestCase):
         backup = self.phone(storage)
         self.scribble(storage)
         before = self.phone(storage)
-        self.replug_ready(w)
 
         steps = []
         w.bus.add_signal_receiver(
             lambda iface, changed, inv, path=None: steps.append(str(changed["Step"]))
             if iface == "org.mtknvd.MtkNv1.Job" and "Step" in changed else None,
             "PropertiesChanged", "org.freedesktop.DBus.Properties", None, path_keyword="path")
+        n = len(w.jobs_new)
         client = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "restore", "--yes", bid], env=w.env(),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        w.wait_until(lambda: len(w.jobs_new) > n, "the restore waits for the phone")
+        w.control("replug phone0")
         # the first partition is written and being verified: the phone is mixed now
         # proinfo is the same in both image sets; nvram differs
         w.wait_until(lambda: "reading nvram back to verify" in steps, "nvram written")
@@ -147,12 +152,12 @@ class TestDaemonKilledDuringRestore(ResumeTestCase):
 
         # the phone is unplugged and plugged again; a new daemon starts
         w = self.world(phone, state_dir=state, daemon_args=["--grace-period=60"])
-        self.ready_device(w)
+        path, _ = w.wait_device(lambda p: p["State"] == "released" and p["Present"], "phone identified")
         self.assert_journal_covers(w, storage, before, backup)
-        want, snapshot, phase = self.interrupted(w)
+        want, snapshot, phase = self.interrupted(w, path)
         self.assertEqual(want, bid)
         self.assertNotEqual(self.phone(storage), before, "the kill came too early to test a mix")
-        r, res = self.restore(w, "--resume")
+        r, res = self.restore(w, None, "--resume")
         self.assertTrue(res["success"], res)
         self.assertEqual(self.phone(storage), backup)
         self.assertFalse(os.listdir(os.path.join(state, "journal")))
