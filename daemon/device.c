@@ -255,6 +255,7 @@ static Device *device_settle_path(Device *d) {
         if (other && !other->present) {
                 /* The same phone, back on another port or after the grace
                  * object lost track of it: keep its object, move the session. */
+                manager_device_renamed(m, d->object_path, other->object_path);
                 other->grace_timer = sd_event_source_disable_unref(other->grace_timer);
                 device_close_session(other);
                 other->link = TAKE_PTR(d->link);
@@ -283,6 +284,7 @@ static Device *device_settle_path(Device *d) {
         }
 
         manager_remove_device(m, d);
+        manager_device_renamed(m, d->object_path, path);
         free(d->object_path);
         d->object_path = TAKE_PTR(path);
         if (manager_add_device(m, d) < 0)

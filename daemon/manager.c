@@ -431,13 +431,16 @@ void manager_phone_identified(Manager *m, Device *d) {
         }
 }
 
+void manager_device_renamed(Manager *m, const char *old_path, const char *new_path) {
+        for (size_t i = 0; i < m->n_requests; i++)
+                request_device_renamed(m->requests[i], old_path, new_path);
+}
+
 void manager_open_for_request(Manager *m, Request *r) {
         for (size_t i = 0; i < m->n_devices; i++) {
                 Device *d = m->devices[i];
 
-                /* a phone never identified may be the one a named request is for */
-                if (d->present && d->state == DEVICE_IDLE &&
-                    (request_wants(r, d) || (!request_wants_any(r) && !d->identified)))
+                if (d->present && d->state == DEVICE_IDLE && request_wants(r, d))
                         (void) device_open(d);
         }
 }

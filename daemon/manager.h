@@ -98,6 +98,9 @@ bool manager_wants_phone(Manager *m, Device *d, char **ret_reason);
 void manager_phone_identified(Manager *m, Device *d);
 /* mtknvd let the phone at usb_path go: its next appearance is its boot. */
 void manager_note_release(Manager *m, const char *usb_path);
+/* Identification moved a phone's object (port_1_1 -> mt6735_…): requests
+ * naming the old one follow it. */
+void manager_device_renamed(Manager *m, const char *old_path, const char *new_path);
 /* A request came for an idle phone, or for the next phone: open the phones
  * present and left alone that it may be for. */
 void manager_open_for_request(Manager *m, Request *r);

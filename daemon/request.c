@@ -119,6 +119,20 @@ bool request_wants(const Request *r, const Device *d) {
         return !d->release_boot;
 }
 
+void request_device_renamed(Request *r, const char *old_path, const char *new_path) {
+        char *p;
+
+        if (!r->device_path || !streq(r->device_path, old_path))
+                return;
+        p = strdup(new_path);
+        if (!p)
+                return (void) log_oom();
+        free(r->device_path);
+        r->device_path = p;
+        if (r->job)
+                job_set_device(r->job, new_path);
+}
+
 bool request_wants_any(const Request *r) {
         return !r->device_path;
 }

@@ -39,6 +39,8 @@ int request_set_restore(Request *r, const char *backup_path, unsigned flags, con
 /* Is this request for d?  A request for "the next phone" takes any phone that
  * appears except one booting right after mtknvd let it go. */
 bool request_wants(const Request *r, const Device *d);
+/* The phone it names has a new object path. */
+void request_device_renamed(Request *r, const char *old_path, const char *new_path);
 /* A request for the next phone plugged in, not for a named one. */
 bool request_wants_any(const Request *r);
 /* Start it on d (identified, State "ready").  The request is consumed: on

@@ -31,6 +31,7 @@ VALGRIND_TESTS = [
     "test_identify.TestIdentify.test_two_phones",
     "test_identify.TestFaults.test_vanish_mid_identification",
     "test_backup.TestBackup.test_auto_backup",
+    "test_lifecycle.TestLifecycle.test_request_before_plugging_in",
     "test_backup.TestBackupFaults.test_unplug_during_read",
     "test_polkit.TestPolkit.test_check_does_not_block_the_daemon",
     "test_resume.TestUnplugDuringRestore.test_unplug_in_first_chunk",

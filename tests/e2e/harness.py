@@ -280,7 +280,9 @@ class World:
         try:
             self.wait_until(lambda: len(self.jobs_new) > n or proc.poll() is not None,
                             "mtknvctl %s waits for a phone" % " ".join(args))
-            if proc.poll() is None:
+            st = self.stats(phone)
+            # a phone already on the bus (listening, or taken by the request) stays as it is
+            if proc.poll() is None and (st.get("plugged") == "0" or st.get("phase") == "booted"):
                 self.plug_again(phone)
             out, err = proc.communicate(timeout=WAIT_TIMEOUT * 4)
         except BaseException:
@@ -335,7 +337,7 @@ class World:
 
     def plug_again(self, phone):
         """Plugged in (again), powered off: a fresh preloader, whatever the phone was doing."""
-        self.control(("replug " if self.stats(phone).get("plugged") == "1" else "plug ") + phone)
+        self.control(("plug " if self.stats(phone).get("plugged") == "0" else "replug ") + phone)
 
     def sim_wait(self, phone, timeout_ms=None, **conds):
         """Block until the simulated phone meets conds (phase=booted, boots=2, …): mtksim answers when it does.

@@ -78,7 +78,6 @@ class TestSpFlash(ImportTestCase):
         self.assertEqual(sorted(p["name"] for p in info["partitions"]), sorted(IDENTITY))
 
         self.scribble(storage)
-        self.replug_ready(w)
         r, res = self.restore(w, iid, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("not bound to any phone", r.stderr)
@@ -127,7 +126,6 @@ class TestArchiveImport(ImportTestCase):
         self.assertEqual(iid.split("/")[0], bid.split("/")[0], "an archive keeps its phone")
         self.assertEqual(w.ctl_json("show-backup", iid)["source"], "import")
         self.scribble(storage)
-        self.replug_ready(w)
         r, res = self.restore(w, iid)
         self.assertTrue(res["success"], res)
         self.assertEqual({n: self.read_part(storage, n) for n in IDENTITY}, original)
@@ -170,7 +168,6 @@ class TestArchiveImport(ImportTestCase):
         iid = self.imported(w, "--partition", "nvram", img)
         self.assertEqual([p["name"] for p in w.ctl_json("show-backup", iid)["partitions"]], ["nvram"])
         self.scribble(storage)
-        self.replug_ready(w)
         r, res = self.restore(w, iid, "--allow-foreign")
         self.assertTrue(res["success"], res)
         self.assertEqual(self.read_part(storage, "nvram"), original)

@@ -69,7 +69,7 @@ class PolkitTestCase(RestoreTestCase):
         w = self.backed_up_world()
         self.open_world(w)
         bid = next(iter(w.backups.values()))["Id"]
-        self.replug_ready(w)
+        self.replug_listening(w)
         da = os.path.join(self.out, "da.bin")
         with open(da, "wb") as f:
             f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
@@ -126,6 +126,7 @@ class TestPolkit(PolkitTestCase):
                 self.allow(action)
                 jobs = len(w.jobs_new)
                 n = len(self.checks)
+                changes = len(w.changes)
                 r = self.nobody(w, *args)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 w.wait_until(lambda: len(self.checks) == n + 1, "CheckAuthorization")
@@ -133,9 +134,9 @@ class TestPolkit(PolkitTestCase):
                 if action in ("backup", "restore", "restore-foreign"):
                     w.wait_until(lambda: len(w.jobs_new) == jobs + 1, "the job")
                     w.wait_job(w.jobs_new[-1])
-                    # the phone reboots at the end of every session
-                    w.wait_state("disconnected")
-                    self.replug_ready(w)
+                    # the phone reboots at the end of every session; its boot is left alone (and listens)
+                    w.wait_until(lambda: any(c.get("State") == "idle" for _, c in w.changes[changes:]),
+                                 "the phone back from its reboot")
         self.assertTrue(os.path.getsize(self.out + "/export.tar") > 0)
         # dry runs only: nothing was ever written to the phone
         self.assertFalse(self.writes(w))

@@ -55,6 +55,14 @@ class RestoreTestCase(WorldTestCase):
         w.sync()
         return [p for p, c in w.changes[n:] if c.get("State") == "released"][0]
 
+    def replug_listening(self, w, phone="phone0"):
+        """Plugged in again, and this time its preloader listens for ever: the phone stays there, left alone
+        (a real one boots after its window), for the commands the test sends next."""
+        n = len(w.changes)
+        w.control("replug %s handshake-window=0" % phone)
+        w.wait_until(lambda: any(c.get("State") == "idle" for _, c in w.changes[n:]), "phone there, left alone")
+        w.sync()
+
     def restore(self, w, backup_id, *extra, check=True, phone="phone0"):
         """mtknvctl restore first, then the phone plugged in (powered off), as a user does."""
         args = ["--json", "restore", "--yes"] + ([backup_id] if backup_id else []) + list(extra)
