@@ -45,6 +45,7 @@ typedef struct AgentDevice {
 
 typedef struct AgentJob {
         char *path, *device, *operation;
+        bool waiting;               /* a request still waiting for its phone: not told yet */
         struct AgentJob *next;
 } AgentJob;
 
@@ -471,7 +472,9 @@ static int agent_read_object(Agent *a, sd_bus_message *m, const char *path, bool
                         r = job_read(m, job);
                         if (r < 0)
                                 return r;
-                        if (added && !silent)
+                        /* a request waiting for "the next phone" is told once it has one */
+                        job->waiting = added && streq_ptr(job->device, "/");
+                        if (added && !silent && !job->waiting)
                                 agent_notify_job_started(a, job);
                 } else {
                         r = sd_bus_message_skip(m, "a{sv}");
@@ -537,6 +540,26 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
         }
         agent_device_changed(a, d, old_error, false);
+        return 0;
+}
+
+/* A waiting request got its phone (its Device changed). */
+static int on_job_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Agent *a = userdata;
+        AgentJob *job = NULL;
+        const char *iface;
+
+        for (AgentJob *j = a->jobs; j; j = j->next)
+                if (streq_ptr(j->path, sd_bus_message_get_path(m)))
+                        job = j;
+        if (!job || sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, MTKNV_JOB_IFACE) != 0)
+                return 0;
+        if (job_read(m, job) < 0)
+                return 0;
+        if (job->waiting && !streq_ptr(job->device, "/")) {
+                job->waiting = false;
+                agent_notify_job_started(a, job);
+        }
         return 0;
 }
 
@@ -670,6 +693,8 @@ static int agent_subscribe(Agent *a) {
                   "member='InterfacesRemoved',path='/'", on_interfaces_removed },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
                   "member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/device'", on_properties_changed },
+                { "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
+                  "member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/job'", on_job_properties_changed },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_MANAGER_IFACE "',member='JobNew',"
                   "path='" MTKNV_MANAGER_PATH "'", on_job_new },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_MANAGER_IFACE "',member='JobRemoved',"

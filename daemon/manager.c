@@ -395,8 +395,12 @@ void manager_phone_identified(Manager *m, Device *d) {
                 /* an honest state, with the request it was plugged in for told why */
                 log_warning("Phone %s cannot be backed up: %s", d->object_path, why);
                 if (req)
+                        job_set_device(request_get_job(req), d->object_path);
+                /* the phone's Error first, then the job's end: one story for whoever follows both */
+                device_set_unsupported(d, why_name, why);
+                if (req)
                         request_fail(req, why);
-                return device_set_unsupported(d, why_name, why);
+                return;
         }
         if (req) {
                 if (!request_start(req, d))

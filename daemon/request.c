@@ -195,6 +195,7 @@ bool request_start(Request *r, Device *d) {
 
         log_info("Starting the %s that waited for %s on %s.", r->kind == REQUEST_BACKUP ? "backup" : "restore",
                  r->device_path ?: "a phone", d->object_path);
+        job_set_device(job, d->object_path);
         if (r->kind == REQUEST_BACKUP) {
                 k = backup_job_start(r->manager, d, "manual", r->scatter, r->uid, job, &started, &error);
                 if (k >= 0)

@@ -236,7 +236,8 @@ class TestFaults(WorldTestCase):
         self._replug_works(w, "t")
 
     def test_stall(self):
-        w = self.world("id=st,fault=stall")
+        # listening for ever (a real preloader would boot after its window, which is another test)
+        w = self.world("id=st,fault=stall,handshake-window=0")
         path, props = w.wait_device(lambda p: p["State"] == "error", "stalled phone reported")
         self.assertIn("no answer", props["Error"])
         self._replug_works(w, "st")
