@@ -163,18 +163,23 @@ class Sim:
         return self.log.read()
 
     def close(self):
+        """mtksim's exit status and its output (it exits with the probe's status)."""
+        if self.p is None:
+            return 0, ""
         # the probe ends when its socket closes, and mtksim with it
         self.f.close()
         self.conn.close()
-        if self.p.poll() is None:
-            try:
-                self.p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        rc, out = self.p.returncode, self.output()
+        self.p = None
         self.listener.close()
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return rc, out
 
     # control channel
     def control_raw(self, line):
@@ -307,8 +312,12 @@ def xor16(data):
 class SimTestCase(unittest.TestCase):
     def sim(self, *phones):
         s = Sim(*phones)
-        self.addCleanup(s.close)
+        self.addCleanup(self.finish, s)
         return s
+
+    def finish(self, s):
+        rc, out = s.close()
+        self.assertEqual(rc, 0, "mtksim exited with status %s:\n%s" % (rc, out[-3000:]))
 
     def to_da2(self, s, config_fields=CONFIG_FIELDS, tail=()):
         """Handshake, SEND_DA, JUMP_DA, DA1 sync and config; returns the DRAM status and its arrival time."""
@@ -673,7 +682,7 @@ class TestDaKeys(SimTestCase):
             s.handshake()
             checksum, status2 = s.send_da(payload)
             self.assertEqual((checksum, status2), (want, b"\x00\x00"), mode)
-            s.close()
+            self.finish(s)
         s = self.sim("id=p,handshake-window=0,watchdog-ms=0,slow-ms=200")
         s.open()
         s.handshake()
