@@ -268,6 +268,9 @@ static Device *device_settle_path(Device *d) {
                 other->vid = d->vid;
                 other->pid = d->pid;
                 other->brom_mode = d->brom_mode;
+                other->plug_in = d->plug_in;
+                other->release_boot = d->release_boot;
+                other->releasing = false;
                 other->present = true;
                 other->identity = d->identity;
                 other->identified = true;
