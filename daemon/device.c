@@ -508,7 +508,6 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug
         d->present = true;
         d->plug_in = plug_in;
         d->releasing = false;
-        device_clear_error(d);
         device_emit_changed(d, "Present", "UsbVendorId", "UsbProductId", NULL);
         if (mode_changed)
                 device_emit_changed(d, "Mode", NULL);
@@ -516,7 +515,11 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug
                 device_emit_changed(d, "UsbPath", NULL);
 
         if (!manager_wants_phone(d->manager, d, &reason)) {
-                /* a preloader left alone boots after its window: nothing to undo */
+                /* a preloader left alone boots after its window: nothing to undo.
+                 * Its boot after mtknvd let it go keeps the session's Error:
+                 * the reason it was let go is still the news. */
+                if (!d->release_boot)
+                        device_clear_error(d);
                 log_info("Phone at USB %s (%04x:%04x, %s mode) %s; leaving it alone: %s", d->usb_path, d->vid,
                          d->pid, brom_mode ? "BROM" : "preloader", plug_in ? "plugged in" : "booting",
                          reason ?: "nothing to do.");
@@ -524,6 +527,7 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug
                 device_set_state(d, DEVICE_IDLE);
                 return 0;
         }
+        device_clear_error(d);
         device_set_reason(d, NULL);
         device_set_state(d, DEVICE_IDENTIFYING);
         log_info("Phone at USB %s (%04x:%04x, %s mode) %s.", d->usb_path, d->vid, d->pid,

@@ -116,7 +116,7 @@ class TestLifecycle(WorldTestCase):
         w.wait_device(lambda p: p["State"] == "idle", "phone left alone")
         r = w.ctl("--json", "backup", "--wait")
         self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
-        self.assertEqual(backups_of(w), 1)
+        w.wait_until(lambda: backups_of(w) == 1, "the backup published")
 
     def test_waiting_request_is_cancelled(self):
         w = self.world("unplugged=1")
