@@ -809,9 +809,11 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
         BromSession *s = userdata;
         uint16_t status, sum, want;
 
-        /* The watchdog resets the chip as soon as it has the key: the
-         * phone may vanish or fall silent before its echo and status. */
-        if (s->step == STEP_RESET_VALUE && (r == -ENODEV || r == -ETIMEDOUT || r == -EPIPE || r == -EIO)) {
+        /* The watchdog resets the chip as soon as it has the key: once the
+         * key is out (step 0 written), the phone may vanish or fall silent
+         * before its echo and status. */
+        if (s->step == STEP_RESET_VALUE && x->cur > 0 &&
+            (r == -ENODEV || r == -ETIMEDOUT || r == -EPIPE || r == -EIO)) {
                 log_debug("The phone reset before it finished answering (%s).", x->error);
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
         }
