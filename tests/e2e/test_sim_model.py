@@ -163,18 +163,23 @@ class Sim:
         return self.log.read()
 
     def close(self):
+        """mtksim's exit status and its output (it exits with the probe's status)."""
+        if self.p is None:
+            return 0, ""
         # the probe ends when its socket closes, and mtksim with it
         self.f.close()
         self.conn.close()
-        if self.p.poll() is None:
-            try:
-                self.p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        rc, out = self.p.returncode, self.output()
+        self.p = None
         self.listener.close()
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return rc, out
 
     # control channel
     def control_raw(self, line):
@@ -307,8 +312,12 @@ def xor16(data):
 class SimTestCase(unittest.TestCase):
     def sim(self, *phones):
         s = Sim(*phones)
-        self.addCleanup(s.close)
+        self.addCleanup(self.finish, s)
         return s
+
+    def finish(self, s):
+        rc, out = s.close()
+        self.assertEqual(rc, 0, "mtksim exited with status %s:\n%s" % (rc, out[-3000:]))
 
     def to_da2(self, s, config_fields=CONFIG_FIELDS, tail=()):
         """Handshake, SEND_DA, JUMP_DA, DA1 sync and config; returns the DRAM status and its arrival time."""
@@ -339,7 +348,8 @@ class SimTestCase(unittest.TestCase):
 class TestBoot(SimTestCase):
 
     def test_window_passes_and_it_boots(self):
-        s = self.sim("id=p,handshake-window=200,uptime=20,boot-delay=20")
+        s = self.sim("id=p,unplugged=1,handshake-window=200,uptime=20,boot-delay=20")
+        s.control("plug p")
         st = s.wait("p", "phase=booted")
         self.assertEqual((st["plugged"], st["boots"], st["enumerations"], st["resets"]), ("0", "1", "1", "0"))
         self.assertEqual(st["last_reset"], "none")
@@ -347,17 +357,19 @@ class TestBoot(SimTestCase):
         s.does_not_happen("p", "enumerations=2", within_ms=500)
 
     def test_boot_loop(self):
-        s = self.sim("id=p,handshake-window=100,boots=3,uptime=50,boot-delay=50")
+        s = self.sim("id=p,unplugged=1,handshake-window=100,boots=3,uptime=50,boot-delay=50")
+        s.control("plug p")
         first = s.stats("p")
         st = s.wait("p", "phase=booted", "boots=3")
         self.assertEqual((st["enumerations"], st["resets"], st["handshakes"]), ("3", "0", "0"))
-        # each enumeration is a new device number on the same port
-        self.assertEqual(int(st["devnum"]), int(first["devnum"]) + 2)
+        # each enumeration is a new device number (the first is 2) on the same port
+        self.assertEqual(st["devnum"], "4")
         self.assertEqual(st["port"], first["port"])
         s.does_not_happen("p", "enumerations=4", within_ms=500)
 
     def test_restart_is_resetting_then_listen(self):
-        s = self.sim("id=p,handshake-window=100,boots=2,uptime=100,boot-delay=300")
+        s = self.sim("id=p,unplugged=1,handshake-window=100,boots=2,uptime=500,boot-delay=1500")
+        s.control("plug p")
         s.wait("p", "phase=booted")
         st = s.wait("p", "phase=resetting")
         self.assertEqual(st["plugged"], "0")
@@ -365,27 +377,49 @@ class TestBoot(SimTestCase):
         self.assertEqual((st["plugged"], st["mode"]), ("1", "preloader"))
 
     def test_replug_restarts_the_window(self):
-        s = self.sim("id=p,handshake-window=1500")
+        s = self.sim("id=p,unplugged=1,handshake-window=1500")
+        s.control("plug p")
         s.wait("p", "phase=listen")
-        before = s.stats("p")
         t0 = time.monotonic()
         s.control("replug p")
-        st = s.wait("p", "phase=booted")
+        before = s.stats("p")
+        st = s.wait("p", "phase=booted", "boots=%d" % (int(before["boots"]) + 1))
         self.assertGreaterEqual(time.monotonic() - t0, 1.5)
-        self.assertEqual((st["boots"], st["enumerations"]), ("1", "2"))
-        self.assertGreater(int(st["plug_us"]), int(before["plug_us"]))
-        self.assertGreater(int(st["devnum"]), int(before["devnum"]))
+        self.assertEqual(st["enumerations"], before["enumerations"])
+        self.assertEqual((before["phase"], before["plugged"]), ("listen", "1"))
 
     def test_unplug_while_booted_is_for_good(self):
-        s = self.sim("id=p,handshake-window=50,boots=5,uptime=300,boot-delay=50")
+        s = self.sim("id=p,unplugged=1,handshake-window=50,boots=5,uptime=1000,boot-delay=50")
+        s.control("plug p")
         s.wait("p", "phase=booted")
         s.control("unplug p")
-        self.assertEqual(s.stats("p")["phase"], "off")
-        s.does_not_happen("p", "enumerations=2", within_ms=800)
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["plugged"]), ("off", "0"))
+        n = int(st["enumerations"])
+        s.does_not_happen("p", "enumerations=%d" % (n + 1), within_ms=1500)
         # a human plugs it in again: a fresh window, a fresh boot count
         s.control("plug p")
-        st = s.wait("p", "phase=listen", "enumerations=2")
+        st = s.wait("p", "phase=listen", "enumerations=%d" % (n + 1))
         self.assertEqual(st["plugged"], "1")
+
+    def test_a_lone_a0_does_not_hold_the_window(self):
+        # brom.md 2.2: the 300 ms for the start bytes run out, back to listening, then the window ends
+        s = self.sim("id=p,unplugged=1,handshake-window=1500")
+        s.control("plug p")
+        s.open()
+        s.write(b"\xa0")
+        st = s.wait("p", "phase=booted")
+        self.assertEqual((st["boots"], st["handshakes"], st["enumerations"]), ("1", "0", "1"))
+        self.assertNotEqual(st["first_rx_us"], "0")
+
+    def test_unplug_fault_is_for_good(self):
+        s = self.sim("id=p,handshake-window=0,fault=unplug-after-bytes:2,boot-delay=20")
+        s.open()
+        s.write(b"\xa0")
+        s.write(b"\xa0")
+        st = s.wait("p", "phase=gone")
+        self.assertEqual(st["plugged"], "0")
+        s.does_not_happen("p", "enumerations=2", within_ms=300)
 
     def test_wait_errors(self):
         s = self.sim("id=p,handshake-window=0")
@@ -400,7 +434,8 @@ class TestBoot(SimTestCase):
 
     def test_wait_holds_later_commands_back(self):
         # two commands in one write: the stats must come after the wait's ok
-        s = self.sim("id=p,handshake-window=150")
+        s = self.sim("id=p,unplugged=1,handshake-window=150")
+        s.control("plug p")
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
             c.connect(s.control_path)
             c.sendall(b"wait p phase=booted\nstats p\n")
@@ -421,7 +456,7 @@ class TestWatchdog(SimTestCase):
         self.assertEqual(s.stats("p")["watchdog"], "on")
 
     def test_expires_after_the_handshake(self):
-        s = self.sim("id=p,handshake-window=0,watchdog-ms=1000,boot-delay=100")
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=2000,boot-delay=100")
         s.open()
         s.handshake()
         self.assertEqual(s.stats("p")["phase"], "command")
@@ -440,17 +475,17 @@ class TestWatchdog(SimTestCase):
         self.assertEqual((r["pid"], r["speed"]), (PID_PRELOADER, "high"))
 
     def test_disabled(self):
-        s = self.sim("id=p,handshake-window=0,watchdog-ms=1000")
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=2000")
         s.open()
         s.handshake()
         s.write32(WDT_MT6735, 0x22000064)  # the value of another base: no effect
         self.assertEqual(s.stats("p")["watchdog"], "on")
         s.write32(WDT_MT6735, 0x22000000)
         self.assertEqual(s.stats("p")["watchdog"], "off")
-        s.does_not_happen("p", "phase=resetting", within_ms=2000)
+        s.does_not_happen("p", "phase=resetting", within_ms=3000)
 
     def test_mt6592_needs_both_registers(self):
-        s = self.sim("id=p,chip=mt6592,handshake-window=0,watchdog-ms=1500,boot-delay=50")
+        s = self.sim("id=p,chip=mt6592,handshake-window=0,watchdog-ms=2000,boot-delay=50")
         s.open()
         s.handshake()
         s.write32(WDT_DEFAULT, 0x22000064)
@@ -473,7 +508,7 @@ class TestWatchdog(SimTestCase):
         self.assertEqual((st["last_reset"], st["resets"]), ("wdt-swrst", "1"))
 
     def test_rearmed_through_wdt_mode(self):
-        s = self.sim("id=p,handshake-window=0,watchdog-ms=1000,boot-delay=50")
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=2000,boot-delay=50")
         s.open()
         s.handshake()
         s.write32(WDT_MT6735, 0x22000000)
@@ -482,11 +517,11 @@ class TestWatchdog(SimTestCase):
         self.assertEqual(s.stats("p")["watchdog"], "on")
         st = s.wait("p", "phase=listen", "enumerations=2")
         self.assertEqual(st["last_reset"], "wdt-mode")
-        self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+        self.assertGreaterEqual(time.monotonic() - t0, 2.0)
 
     def test_in_da_too(self):
         # left in DA by a host that never disabled the watchdog
-        s = self.sim("id=p,handshake-window=0,watchdog-ms=1500,boot-delay=50")
+        s = self.sim("id=p,handshake-window=0,watchdog-ms=3000,boot-delay=50")
         self.to_da2(s)
         st = s.wait("p", "phase=listen", "enumerations=2")
         self.assertEqual(st["last_reset"], "watchdog-expired")
@@ -519,6 +554,18 @@ class TestDaEnd(SimTestCase):
         self.assertEqual(s.read(), b"\x5a")
         st = s.wait("p", "phase=listen", "enumerations=4")
         self.assertEqual((st["last_reset"], st["resets"]), ("finish", "2"))
+
+
+class TestDaReject(SimTestCase):
+
+    def test_preloader_resets_after_a_refused_signature(self):
+        s = self.sim("id=p,handshake-window=0,fault=da-reject,boot-delay=50")
+        s.open()
+        s.handshake()
+        _, status2 = s.send_da(bytes(0x200))
+        self.assertEqual(status2, b"\x20\x01")
+        st = s.wait("p", "phase=listen", "enumerations=2")
+        self.assertEqual((st["last_reset"], st["resets"]), ("sig-verify-fail", "1"))
 
 
 class TestUsbSpeed(SimTestCase):
@@ -635,7 +682,7 @@ class TestDaKeys(SimTestCase):
             s.handshake()
             checksum, status2 = s.send_da(payload)
             self.assertEqual((checksum, status2), (want, b"\x00\x00"), mode)
-            s.close()
+            self.finish(s)
         s = self.sim("id=p,handshake-window=0,watchdog-ms=0,slow-ms=200")
         s.open()
         s.handshake()

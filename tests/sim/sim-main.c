@@ -42,7 +42,12 @@ static void usage(FILE *f) {
                 "                         rate (MB/s of bulk data; 53.2 = USB 2.0 high speed),\n"
                 "                         latency-us (per transfer; 125 = one microframe),\n"
                 "                         start (rom|da: already in the DA command loop),\n"
-                "                         unplugged (1: wait for the control command plug ID)\n"
+                "                         unplugged (1: wait for the control command plug ID),\n"
+                "                         watchdog-ms, boot-delay, boots, uptime (its life),\n"
+                "                         da-config (any|split), dram-delay, read-ack\n"
+                "                         (early|after-size), da2-settle, send-da-checksum\n"
+                "                         (right|zero|wrong), slow-ms, nand-ids, soc-ok,\n"
+                "                         usb-speed (auto|0|1), absent (OP,OP...)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -51,8 +56,10 @@ static void usage(FILE *f) {
                 "\n"
                 "Control commands: list | add SPEC | plug ID | unplug ID | replug ID [KEY=VALUE...]\n"
                 "                  | set ID KEY=VALUE... | fault ID KIND[:ARG] | stats ID\n"
+                "                  | wait ID [phase=PHASE] [FIELD=VALUE...] [timeout-ms=N]\n"
                 "Fault kinds: unplug-after-bytes:N unplug-after-cmd:OP unplug-after-da-bytes:N stall\n"
-                "             garbage:N wrong-echo status:V bad-checksum nack da-reject corrupt-write clear;\n"
+                "             garbage:N wrong-echo status:V bad-checksum nack da-reject corrupt-write\n"
+                "             out-stall:N clear;\n"
                 "             KIND@OP arms a fault when the phone receives opcode OP\n");
 }
 

@@ -103,7 +103,7 @@ struct SimPhone {
         Phase phase;
         bool brom;                   /* this enumeration's personality (a reset makes it a preloader) */
         bool usb_brom;               /* this enumeration's USB identity */
-        bool usb_high_speed;         /* what USB_CHECK_STATUS answers */
+        bool speed_switched;         /* the DA switched this link to high speed (70 01) */
         Boot next_boot;
         Offbus offbus;
         unsigned events;
@@ -443,7 +443,7 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
                 /* da.md §2.9: the DA comes back at high speed and carries on in
                  * its command loop; no handshake, the watchdog as it was */
                 p->usb_brom = false;
-                p->usb_high_speed = true;
+                p->speed_switched = true;
                 set_phase(p, PHASE_DA_LOOP);
                 return;
         }
@@ -451,7 +451,7 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
         /* after a reset nobody holds the key that selects BROM mode */
         p->brom = boot == BOOT_COLD && p->cfg.brom;
         p->usb_brom = p->brom;
-        p->usb_high_speed = p->cfg.usb_speed >= 0 ? p->cfg.usb_speed > 0 : !p->brom;
+        p->speed_switched = false;
         /* the watchdog runs from every power-on and reset; the ROM kicks it
          * while it waits for a host, so it counts from the handshake on */
         p->wdt_on = true;
@@ -618,7 +618,6 @@ uint64_t sim_phone_tick(SimPhone *p, uint64_t now_us) {
                         next = t_;                                      \
         } while (0)
 
-        p->now = now_us;
         /* a late answer: wake when it may go out */
         for (GList *l = p->fields.head; l; l = l->next) {
                 Field *f = l->data;
@@ -1333,9 +1332,15 @@ static bool phone_da_loop(SimPhone *p) {
 
         switch (p->op) {
         case DA_CMD_USB_CHECK_STATUS:
-                /* §2.9: a full-speed link (BROM mode) reports 00 (usb-speed=) */
+                /* §2.9: a full-speed link (BROM mode) reports 00, unless
+                 * usb-speed= says otherwise or the DA switched it */
                 emit_u8(p, DA_ACK);
-                emit_u8(p, p->usb_high_speed ? DA_USB_SPEED_HIGH : DA_USB_SPEED_FULL);
+                if (p->speed_switched)
+                        emit_u8(p, DA_USB_SPEED_HIGH);
+                else if (p->cfg.usb_speed >= 0)
+                        emit_u8(p, p->cfg.usb_speed ? DA_USB_SPEED_HIGH : DA_USB_SPEED_FULL);
+                else
+                        emit_u8(p, p->usb_brom ? DA_USB_SPEED_FULL : DA_USB_SPEED_HIGH);
                 break;
 
         case DA_CMD_USB_SETUP_PORT: {

@@ -288,10 +288,14 @@ static void fifo_update(SimDevice *d) {
 static gboolean on_gone_idle(gpointer userdata) {
         SimDevice *d = userdata;
 
+        bool go;
+
+        /* still wanted: a replug in between started a new enumeration */
         g_mutex_lock(&d->lock);
+        go = d->gone_scheduled && d->plugged && sim_phone_wants_unplug(d->phone);
         d->gone_scheduled = false;
         g_mutex_unlock(&d->lock);
-        if (d->plugged) {
+        if (go) {
                 sim_device_unplug(d);
                 if (d->gone_cb)
                         d->gone_cb(d, d->gone_userdata);
