@@ -53,7 +53,7 @@ struct BromSession {
         BromStep step;
         BromStep resync_next;
         unsigned wdt_pass;     /* 0: the chip's watchdog, 1: its second register */
-        unsigned hs_attempt, hs_idx, hs_resends;
+        unsigned hs_attempt, hs_idx, hs_resends, hs_write_retries;
         uint8_t hs_out, hs_in;
         Exchange x;
         uint8_t buf[16];
@@ -603,18 +603,29 @@ static void brom_handshake_failed(BromSession *s, int r, const char *why) {
                           r == -ECANCELED ? BROM_FAILURE_CANCELLED : BROM_FAILURE_HANDSHAKE);
 }
 
-/* A start byte the phone did not take (its endpoint stalled, or the
- * transfer timed out) costs an attempt, like a wrong answer: the transport
- * has cleared the halt, so the next attempt can go through. */
-static void brom_handshake_write_failed(BromSession *s, int r) {
-        int k;
+static const uint8_t handshake_wake = BROM_HANDSHAKE_0;
 
+/* A start byte the phone did not take (its endpoint stalled, or the
+ * transfer timed out) is sent again, within the same budget of attempts
+ * as wrong answers.  A stalled transfer carries no data, so the phone is
+ * where it was: the same byte, no drain, no restart from A0 (a preloader
+ * back in its listen loop would swallow that A0).  The transport has
+ * cleared the halt, so the next write can go through. */
+static void brom_handshake_write_failed(BromSession *s, int r) {
         if (r == -ENODEV || r == -ECANCELED)
                 return brom_handshake_failed(s, r, "handshake interrupted");
-        log_debug("Handshake byte %u could not be sent: %s", s->hs_idx, strerror(-r));
-        k = brom_handshake_retry(s);
-        if (k < 0)
-                brom_handshake_failed(s, k == -EPROTO ? r : k, "cannot send the start bytes");
+        if (++s->hs_write_retries >= HANDSHAKE_ATTEMPTS) {
+                snprintf(s->detail, sizeof(s->detail), "the phone refused %u writes of the start bytes (%s, %s)",
+                         s->hs_write_retries, strerror(-r), s->preloader ? "preloader" : "BROM");
+                return brom_finish(s, r, BROM_FAILURE_HANDSHAKE);
+        }
+        log_debug("Handshake byte %u could not be sent (%s); sending it again.", s->hs_idx, strerror(-r));
+        if (s->step == STEP_HS_WAKE)
+                r = usb_link_write(s->link, &handshake_wake, 1, HANDSHAKE_BYTE_TIMEOUT_MS, brom_on_io, s);
+        else
+                r = brom_handshake_send(s);
+        if (r < 0)
+                brom_handshake_failed(s, r, "cannot send a start byte");
 }
 
 static void brom_advance(BromSession *s, int r) {
@@ -714,7 +725,6 @@ static void brom_advance(BromSession *s, int r) {
 }
 
 int brom_session_identify(BromSession *s, BromDone done, void *userdata) {
-        static const uint8_t wake = BROM_HANDSHAKE_0;
         int r;
 
         if (s->step != STEP_IDLE && s->step != STEP_DONE)
@@ -723,7 +733,7 @@ int brom_session_identify(BromSession *s, BromDone done, void *userdata) {
         s->id = (BromIdentity) {};
         s->failure = BROM_FAILURE_NONE;
         s->detail[0] = 0;
-        s->hs_attempt = s->hs_idx = s->hs_resends = 0;
+        s->hs_attempt = s->hs_idx = s->hs_resends = s->hs_write_retries = 0;
         s->wdt_pass = 0;
         s->done = done;
         s->userdata = userdata;
@@ -732,7 +742,7 @@ int brom_session_identify(BromSession *s, BromDone done, void *userdata) {
                 /* brom.md §2.2: a listening preloader discards the first chunk
                  * that starts with A0, so wake it with a lone one. */
                 s->step = STEP_HS_WAKE;
-                r = usb_link_write(s->link, &wake, 1, HANDSHAKE_BYTE_TIMEOUT_MS, brom_on_io, s);
+                r = usb_link_write(s->link, &handshake_wake, 1, HANDSHAKE_BYTE_TIMEOUT_MS, brom_on_io, s);
         } else
                 r = brom_handshake_send(s);
         if (r < 0) {
@@ -799,9 +809,11 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
         BromSession *s = userdata;
         uint16_t status, sum, want;
 
-        /* The watchdog resets the chip as soon as it has the key: the
-         * phone may vanish or fall silent before its echo and status. */
-        if (s->step == STEP_RESET_VALUE && (r == -ENODEV || r == -ETIMEDOUT || r == -EPIPE || r == -EIO)) {
+        /* The watchdog resets the chip as soon as it has the key: once the
+         * key is out (step 0 written), the phone may vanish or fall silent
+         * before its echo and status. */
+        if (s->step == STEP_RESET_VALUE && x->cur > 0 &&
+            (r == -ENODEV || r == -ETIMEDOUT || r == -EPIPE || r == -EIO)) {
                 log_debug("The phone reset before it finished answering (%s).", x->error);
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
         }

@@ -223,8 +223,9 @@ bool da_legacy_sync_says_emmc(const uint8_t *nand_ids, unsigned n_nand, const ui
 }
 
 static void da_config_add(DaLegacyConfig *c, const void *p, size_t len) {
+        /* the largest block (MT8127's, 14 fields, 46 bytes) fits; refuse rather than overrun */
         if (c->n_fields >= DA_CONFIG_MAX_FIELDS || c->len + len > sizeof(c->data))
-                return;   /* cannot happen with the fields below; da_legacy_build_config() checks */
+                return;
         memcpy(c->data + c->len, p, len);
         c->len += len;
         c->field_len[c->n_fields++] = (uint8_t) len;

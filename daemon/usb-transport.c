@@ -463,7 +463,9 @@ UsbLink *usb_link_free(UsbLink *link) {
 
         if (link->handle) {
                 if (!link->gone) {
-                        libusb_release_interface(link->handle, link->iface_data);
+                        /* a phone that left while the link was idle is noticed only here */
+                        if (libusb_release_interface(link->handle, link->iface_data) == LIBUSB_ERROR_NO_DEVICE)
+                                link->gone = true;
                         if (usb_link_has_comm(link))
                                 libusb_release_interface(link->handle, link->iface_comm);
                         usb_link_reattach_driver(link);
@@ -799,8 +801,11 @@ static int on_pause(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata) {
-        /* 1 ms accuracy: sd-event's default slack would add up to 250 ms */
-        uint64_t usec = (uint64_t) ms * 1000u, accuracy = 1000u;
+        /* From the clock, not sd_event_now(): that is when the loop woke up,
+         * and one wake-up may have run a whole chain of quick transfers
+         * (DA2's upload) since.  1 ms accuracy: sd-event's default slack
+         * would add up to 250 ms. */
+        uint64_t when = now_us() + (uint64_t) ms * 1000u, accuracy = 1000u;
         int r;
 
         if (link->pause_cb)
@@ -808,13 +813,13 @@ int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata) {
         if (link->gone)
                 return -ENODEV;
         if (!link->pause) {
-                r = sd_event_add_time_relative(link->usb->event, &link->pause, CLOCK_MONOTONIC, usec, accuracy,
-                                               on_pause, link);
+                r = sd_event_add_time(link->usb->event, &link->pause, CLOCK_MONOTONIC, when, accuracy, on_pause,
+                                      link);
                 if (r < 0)
                         return r;
                 sd_event_source_set_description(link->pause, "usb-link-pause");
         } else {
-                r = sd_event_source_set_time_relative(link->pause, usec);
+                r = sd_event_source_set_time(link->pause, when);
                 if (r >= 0)
                         r = sd_event_source_set_enabled(link->pause, SD_EVENT_ONESHOT);
                 if (r < 0)

@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Where the protocol references leave a choice open, the daemon works both
+ways: each test runs the daemon against the simulator's stricter (or other)
+variant of a phone (tests/sim/README.md, "Keys for what the reference leaves
+open") and against its default behaviour."""
+
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import WorldTestCase
+import mkda  # noqa: E402 (tests/tools is on the path once harness is imported)
+
+AUTO = "AutoBackup=first-seen\n"
+# every key below stretches the DA stage: slow-ms=5500 alone adds 22 s
+SLOW_TIMEOUT = 90
+
+
+class ToleranceTestCase(WorldTestCase):
+
+    def log(self, w):
+        with open(w.daemon_log) as f:
+            return f.read()
+
+    def extra_da_state(self, *dacodes):
+        """A state directory whose DA store also has entries for these DA families."""
+        state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
+        self.addCleanup(shutil.rmtree, state, True)
+        os.makedirs(os.path.join(state, "da"))
+        with open(os.path.join(state, "da", "more-chips.bin"), "wb") as f:
+            f.write(mkda.build([mkda.parse_entry("dacode=0x%04x" % c) for c in dacodes]))
+        return state
+
+    def backed_up(self, *phones, timeout=30, **kw):
+        """Each phone gets its automatic backup, and each job succeeds."""
+        w = self.world(*phones, config=AUTO, **kw)
+        w.wait_until(lambda: len(w.completed) >= len(phones), "%d backup job(s) done" % len(phones), timeout)
+        self.assertEqual([m for ok, m in w.completed.values() if not ok], [], "a backup failed")
+        w.wait_until(lambda: len(w.backups) == len(phones), "backups published")
+        return w
+
+    def phone_commands(self, w, phone="phone0"):
+        return w.stats(phone)["commands"].split(",")
+
+
+class TestDa1Configuration(ToleranceTestCase):
+    # da.md §2.5: one OUT transfer per field, and each chip's tail likewise
+
+    def test_split_fields(self):
+        w = self.backed_up("da-config=split")
+        self.assertNotIn("da1_stop", w.stats("phone0"))
+
+    def test_split_fields_with_chip_tails(self):
+        # MT6592: u32 tail, BMT size 0x1500000 on eMMC (checked by the sim), five
+        # DRAM words; MT8127: 4, 4, 20 and the report's extra word; MT8163: 4, 20
+        state = self.extra_da_state(0x6592, 0x8127, 0x8163)
+        w = self.backed_up("id=a,chip=mt6592,da-config=split", "id=b,chip=mt8127,da-config=split",
+                           "id=c,chip=mt8163,da-config=split", state_dir=state, timeout=60)
+        chips = sorted(w.get_props(p, "org.mtknvd.MtkNv1.Backup")["Chip"] for p in w.backups)
+        self.assertEqual(chips, ["MT6592", "MT8127", "MT8163"])
+
+    def test_byte_stream(self):
+        # the default DA takes the block as a stream: the same bytes work there
+        state = self.extra_da_state(0x6592)
+        self.backed_up("da-config=any", "id=b,chip=mt6592", state_dir=state)
+
+    def test_slow_dram_status(self):
+        # the DRAM status comes 1.2 s after the block (the daemon waits 350 ms, then reads)
+        self.backed_up("dram-delay=1200")
+
+
+class TestMt6592(ToleranceTestCase):
+
+    def test_both_watchdog_registers(self):
+        # brom.md §5: the sim's MT6592 watchdog is off only after both WRITE32s
+        w = self.world("id=a,chip=mt6592", "id=b,chip=mt6735")
+        w.wait_state("ready", count=2)
+        self.assertEqual(w.stats("a")["watchdog"], "off")
+        self.assertEqual(self.phone_commands(w, "a").count("0xd4"), 2)
+        # an MT6735 has one register
+        self.assertEqual(w.stats("b")["watchdog"], "off")
+        self.assertEqual(self.phone_commands(w, "b").count("0xd4"), 1)
+
+
+class TestRead(ToleranceTestCase):
+    # da.md §2.11: the packet size goes out before the ACK is read
+
+    def test_ack_after_size(self):
+        w = self.backed_up("read-ack=after-size")
+        self.assertGreater(int(w.stats("phone0")["reads"]), 10)
+
+    def test_ack_early(self):
+        self.backed_up("read-ack=early")
+
+
+class TestDa2Upload(ToleranceTestCase):
+    # da.md §2.7: a pause before DA2's final 5A
+
+    def test_da_needs_settling(self):
+        # a 5A earlier than 400 ms after the last packet is lost: without the pause the DA hangs
+        self.backed_up("da2-settle=400")
+
+    def test_da_without_settling(self):
+        self.backed_up("da2-settle=0")
+
+
+class TestSendDaChecksum(ToleranceTestCase):
+    # brom.md §3.3: status2 decides; the checksum is only compared
+
+    def test_right(self):
+        w = self.backed_up("send-da-checksum=right")
+        self.assertNotIn("SEND_DA: the phone computed checksum", self.log(w))
+
+    def test_zero(self):
+        w = self.backed_up("send-da-checksum=zero")
+        self.assertNotIn("SEND_DA: the phone computed checksum", self.log(w))
+
+    def test_wrong_is_a_warning(self):
+        w = self.backed_up("send-da-checksum=wrong")
+        self.assertIn("SEND_DA: the phone computed checksum", self.log(w))
+
+
+class TestSlowPhone(ToleranceTestCase):
+
+    def test_slow_signature_check(self):
+        # SEND_DA's status2, JUMP_DA's status, DA1's C0 and the DA2 report each 5.5 s late:
+        # beyond the 1 s of a simple BROM command and the 5 s of a DA command
+        w = self.backed_up("slow-ms=5500", timeout=SLOW_TIMEOUT)
+        self.assertIn("0xd5", self.phone_commands(w))
+
+    def test_prompt(self):
+        self.backed_up("slow-ms=0")
+
+
+class TestStorageReport(ToleranceTestCase):
+    # da.md §2.8
+
+    def test_32bit_nand_layout(self):
+        self.backed_up("nand-ids=0")
+
+    def test_nand_id_counts(self):
+        self.backed_up("id=a,nand-ids=1", "id=b,nand-ids=16")
+
+    def test_no_soc_ok_byte(self):
+        w = self.backed_up("soc-ok=00")
+        self.assertIn("ends with 0x00 instead of SOC_OK", self.log(w))
+
+    def test_soc_ok_byte(self):
+        w = self.backed_up("soc-ok=c1")
+        self.assertNotIn("instead of SOC_OK", self.log(w))
+
+
+class TestUsbSpeed(ToleranceTestCase):
+    # da.md §2.9: a full-speed answer is carried on at full speed
+
+    def test_full_speed_preloader(self):
+        w = self.backed_up("usb-speed=0")
+        self.assertIn("staying at full speed", self.log(w))
+        self.assertIn("USB full speed", self.log(w))
+        self.assertNotIn("0x70", self.phone_commands(w))
+
+    def test_high_speed(self):
+        w = self.backed_up("usb-speed=1")
+        self.assertIn("USB high speed", self.log(w))
+
+
+class TestAbsentCommands(ToleranceTestCase):
+    # brom.md §3.3: an unanswered GET_TARGET_CONFIG / GET_ME_ID is a missing feature
+
+    def test_no_target_config(self):
+        w = self.world("absent=0xd8", config=AUTO)
+        path, props = w.wait_device(lambda p: p["State"] in ("ready", "busy", "error"), "identified")
+        self.assertNotEqual(props["State"], "error", props["Error"])
+        self.assertEqual(props["TargetConfig"], 0)
+        self.assertEqual(len(props["MeId"]), 32)
+        self.assertIn("does not answer GET_TARGET_CONFIG", self.log(w))
+        # the command after it was answered in step: the backup works
+        w.wait_until(lambda: len(w.backups) == 1, "backup")
+
+    def test_no_me_id(self):
+        w = self.world("absent=0xe1", config=AUTO)
+        w.wait_until(lambda: len(w.backups) == 1, "backup of a phone without ME ID")
+        self.assertEqual(list(w.objects.values())[0]["MeId"], "")
+        self.assertIn("does not answer GET_ME_ID", self.log(w))
+        # bound to the phone by its eMMC CID instead
+        props = w.get_props(next(iter(w.backups)), "org.mtknvd.MtkNv1.Backup")
+        self.assertEqual(props["MeId"], "")
+        self.assertEqual(len(props["EmmcCid"]), 32)
+
+    def test_neither(self):
+        w = self.world("absent=0xd8,0xe1")
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "identified without D8 and E1")
+        self.assertEqual(props["MeId"], "")
+        self.assertEqual(props["Chip"], "MT6735")
+        self.assertEqual(props["HwVersion"], 0xca00)
+
+    def test_all_present(self):
+        w = self.world()
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "identified")
+        self.assertEqual(len(props["MeId"]), 32)
+        log = self.log(w)
+        self.assertNotIn("does not answer", log)
+
+
+class TestHandshakeWrites(ToleranceTestCase):
+    # a stalled OUT endpoint: clear the halt, retry within the attempt loop
+
+    def test_stalled_start_bytes(self):
+        w = self.world("fault=out-stall:3")
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "ready despite stalled writes")
+        st = w.stats("phone0")
+        self.assertEqual(st["out_stalls"], "3")
+        self.assertEqual(st["clear_halts"], "3")
+        self.assertEqual(st["handshakes"], "1")
+
+    def test_endpoint_that_keeps_stalling(self):
+        # five refused writes in a row are the end of it: a clear error, not a hang
+        w = self.world("fault=out-stall:100")
+        path, props = w.wait_device(lambda p: p["State"] == "error", "handshake given up")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.HandshakeFailed")
+        self.assertIn("refused 5 writes of the start bytes", props["Error"])
+        self.assertEqual(w.stats("phone0")["clear_halts"], "5")
+
+    def test_no_stall(self):
+        w = self.world()
+        w.wait_device(lambda p: p["State"] == "ready", "ready")
+        self.assertEqual(w.stats("phone0")["clear_halts"], "0")
+
+
+class TestRelease(ToleranceTestCase):
+    # brom.md §1.2: on release the kernel driver gets the comm interface back, not the data one
+    # (under umockdev the daemon talks to the simulator's usbfs; tests/unit/test-brom-session.c
+    # checks the driver state itself)
+
+    def test_release_after_a_failure(self):
+        w = self.world("id=e,fault=wrong-echo", daemon_args=["--grace-period=30"])
+        path, props = w.wait_device(lambda p: p["State"] == "error", "wrong echo reported")
+        w.control("fault e clear")
+        w.control("replug e")
+        w.wait_device(lambda p: p["State"] == "ready", "ready after replug")
+        log = self.log(w)
+        # the simulator's usbfs answers USBDEVFS_CONNECT with 0 where Linux says 1 ("bound"), so
+        # libusb reports LIBUSB_ERROR_NOT_FOUND although the driver is back: only the attempt shows
+        self.assertIn("interface 0 back to the kernel driver", log)
+        self.assertNotIn("interface 1 back", log)
+
+
+class TestChips(ToleranceTestCase):
+
+    def test_mt2601_not_supported_yet(self):
+        # MediaTek's IoT DA flow: identified, but no DA is offered
+        w = self.world("chip=mt2601", config=AUTO)
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "MT2601 identified")
+        w.get_props(path)
+        w.manager_objects()
+        self.assertEqual(props["Chip"], "MT2601")
+        self.assertEqual(w.jobs_new, [])
+        r = w.ctl("backup", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("IoT", r.stderr)
+        cmds = self.phone_commands(w)
+        # brom.md §5: an IoT chip is not asked for its versions or ME ID
+        for op in ("0xfc", "0xe1", "0xd7"):
+            self.assertNotIn(op, cmds)
+
+    def test_xflash_not_supported_yet(self):
+        w = self.world("chip=mt6765")
+        path, props = w.wait_device(lambda p: p["State"] == "ready", "MT6765 identified")
+        r = w.ctl("backup", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("XFlash", r.stderr)
+        self.assertNotIn("0xd7", self.phone_commands(w))
+
+
+if __name__ == "__main__":
+    unittest.main()
