@@ -13,6 +13,9 @@ from harness import WorldTestCase
 import mkda  # noqa: E402 (tests/tools is on the path once harness is imported)
 
 AUTO = "AutoBackup=first-seen\n"
+# identification only: AutoBackup may apply, so the phone is opened, and with no Download Agent it ends
+# "unsupported" (NoDownloadAgent) and is let go
+IDENTIFY = dict(config=AUTO, da=False)
 # every key below stretches the DA stage: slow-ms=5500 alone adds 22 s
 SLOW_TIMEOUT = 90
 
@@ -74,8 +77,12 @@ class TestMt6592(ToleranceTestCase):
 
     def test_both_watchdog_registers(self):
         # brom.md §5: the sim's MT6592 watchdog is off only after both WRITE32s
-        w = self.world("id=a,chip=mt6592", "id=b,chip=mt6735")
-        w.wait_state("ready", count=2)
+        # both stay in the DA (their first READ stalls), so the watchdog state is theirs to report
+        w = self.world("id=a,chip=mt6592,fault=stall@0xd6", "id=b,chip=mt6735,fault=stall@0xd6", config=AUTO,
+                       state_dir=self.extra_da_state(0x6592, 0x6735))
+        w.wait_until(lambda: len(w.seen("busy")) == 2, "both backups running")
+        w.sim_wait("a", phase="da")
+        w.sim_wait("b", phase="da")
         self.assertEqual(w.stats("a")["watchdog"], "off")
         self.assertEqual(self.phone_commands(w, "a").count("0xd4"), 2)
         # an MT6735 has one register
@@ -189,15 +196,15 @@ class TestAbsentCommands(ToleranceTestCase):
         self.assertEqual(len(props["EmmcCid"]), 32)
 
     def test_neither(self):
-        w = self.world("absent=0xd8,0xe1")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "identified without D8 and E1")
+        w = self.world("absent=0xd8,0xe1", **IDENTIFY)
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "identified without D8 and E1")
         self.assertEqual(props["MeId"], "")
         self.assertEqual(props["Chip"], "MT6735")
         self.assertEqual(props["HwVersion"], 0xca00)
 
     def test_all_present(self):
-        w = self.world()
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "identified")
+        w = self.world(**IDENTIFY)
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "identified")
         self.assertEqual(len(props["MeId"]), 32)
         log = self.log(w)
         self.assertNotIn("does not answer", log)
@@ -207,24 +214,22 @@ class TestHandshakeWrites(ToleranceTestCase):
     # a stalled OUT endpoint: clear the halt, retry within the attempt loop
 
     def test_stalled_start_bytes(self):
-        w = self.world("fault=out-stall:3")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "ready despite stalled writes")
-        st = w.stats("phone0")
-        self.assertEqual(st["out_stalls"], "3")
-        self.assertEqual(st["clear_halts"], "3")
-        self.assertEqual(st["handshakes"], "1")
+        w = self.world("fault=out-stall:3", **IDENTIFY)
+        # counted per enumeration: read them before the phone is let go and comes back
+        w.sim_wait("phone0", out_stalls=3, clear_halts=3, handshakes=1)
+        w.wait_until(lambda: w.seen("unsupported"), "identified despite stalled writes")
 
     def test_endpoint_that_keeps_stalling(self):
         # five refused writes in a row are the end of it: a clear error, not a hang
-        w = self.world("fault=out-stall:100")
+        w = self.world("fault=out-stall:100,handshake-window=0", **IDENTIFY)
         path, props = w.wait_device(lambda p: p["State"] == "error", "handshake given up")
         self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.HandshakeFailed")
         self.assertIn("refused 5 writes of the start bytes", props["Error"])
         self.assertEqual(w.stats("phone0")["clear_halts"], "5")
 
     def test_no_stall(self):
-        w = self.world()
-        w.wait_device(lambda p: p["State"] == "ready", "ready")
+        w = self.world(**IDENTIFY)
+        w.wait_until(lambda: w.seen("unsupported"), "identified")
         self.assertEqual(w.stats("phone0")["clear_halts"], "0")
 
 
@@ -234,11 +239,11 @@ class TestRelease(ToleranceTestCase):
     # checks the driver state itself)
 
     def test_release_after_a_failure(self):
-        w = self.world("id=e,fault=wrong-echo", daemon_args=["--grace-period=30"])
+        w = self.world("id=e,fault=wrong-echo", daemon_args=["--grace-period=30"], **IDENTIFY)
         path, props = w.wait_device(lambda p: p["State"] == "error", "wrong echo reported")
         w.control("fault e clear")
         w.control("replug e")
-        w.wait_device(lambda p: p["State"] == "ready", "ready after replug")
+        w.wait_until(lambda: w.seen("unsupported"), "identified after replug")
         log = self.log(w)
         # the simulator's usbfs answers USBDEVFS_CONNECT with 0 where Linux says 1 ("bound"), so
         # libusb reports LIBUSB_ERROR_NOT_FOUND although the driver is back: only the attempt shows
@@ -251,25 +256,20 @@ class TestChips(ToleranceTestCase):
     def test_mt2601_not_supported_yet(self):
         # MediaTek's IoT DA flow: identified, but no DA is offered
         w = self.world("chip=mt2601", config=AUTO)
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "MT2601 identified")
-        w.get_props(path)
-        w.manager_objects()
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "MT2601 identified")
         self.assertEqual(props["Chip"], "MT2601")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.NotSupported")
+        self.assertIn("IoT", props["Error"])
         self.assertEqual(w.jobs_new, [])
-        r = w.ctl("backup", check=False)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("IoT", r.stderr)
         cmds = self.phone_commands(w)
         # brom.md §5: an IoT chip is not asked for its versions or ME ID
         for op in ("0xfc", "0xe1", "0xd7"):
             self.assertNotIn(op, cmds)
 
     def test_xflash_not_supported_yet(self):
-        w = self.world("chip=mt6765")
-        path, props = w.wait_device(lambda p: p["State"] == "ready", "MT6765 identified")
-        r = w.ctl("backup", check=False)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("XFlash", r.stderr)
+        w = self.world("chip=mt6765", config=AUTO)
+        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "MT6765 identified")
+        self.assertIn("XFlash", props["Error"])
         self.assertNotIn("0xd7", self.phone_commands(w))
 
 
