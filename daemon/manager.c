@@ -8,6 +8,17 @@
 #include "log.h"
 #include "manager.h"
 
+/* Manager.Inhibitors changed; a held inhibitor also keeps the daemon up: if
+ * it exited, the next plug-in would start a daemon that knows nothing of it. */
+static void manager_on_inhibitors_changed(InhibitorRegistry *r, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->bus)
+                sd_bus_emit_properties_changed(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "Inhibitors",
+                                               NULL);
+        manager_check_idle(m);
+}
+
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -27,6 +38,10 @@ int manager_new(Manager **ret) {
         r = sd_event_new(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m");
+        r = inhibitor_registry_new(m->event, &m->inhibitors);
+        if (r < 0)
+                return r;
+        inhibitor_registry_set_changed_callback(m->inhibitors, manager_on_inhibitors_changed, m);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -58,6 +73,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < ELEMENTSOF(m->slots); i++)
                 sd_bus_slot_unref(m->slots[i]);
         polkit_registry_free(m->polkit);
+        inhibitor_registry_free(m->inhibitors);
         device_monitor_free(m->monitor);
         usb_context_free(m->usb);
         sd_bus_flush_close_unref(m->bus);
@@ -97,7 +113,7 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 void manager_check_idle(Manager *m) {
-        bool idle = m->n_devices == 0 && m->n_jobs == 0;
+        bool idle = m->n_devices == 0 && m->n_jobs == 0 && inhibitor_registry_count(m->inhibitors) == 0;
 
         if (m->config.idle_exit_usec == 0)
                 return;
