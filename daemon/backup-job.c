@@ -799,6 +799,18 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                         b->error_name = strdup(b->end_error);
                         return backup_job_end(b, false, b->result ?: "Rolled back.");
                 }
+                if (b->result && b->restoring && b->dry_run) {
+                        /* "nothing was written" does not say the phone left download mode */
+                        char *full = NULL;
+
+                        if (asprintf(&full, "%s %s", b->result,
+                                     r < 0 ? "The phone did not take the reboot command; unplug it to leave "
+                                             "download mode."
+                                           : "The phone was rebooted; it boots normally.") >= 0) {
+                                free(b->result);
+                                b->result = full;
+                        }
+                }
                 if (b->result)
                         return backup_job_end(b, true, b->result);
                 if (b->skipped)
