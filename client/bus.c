@@ -258,6 +258,14 @@ int bus_find_device(DeviceInfo *a, size_t n, const char *arg, DeviceInfo **ret) 
         return 0;
 }
 
+int bus_match_daemon_gone(sd_bus *bus, sd_bus_message_handler_t handler, void *userdata) {
+        /* arg0: without it every client that leaves the bus looks like the daemon leaving */
+        return sd_bus_add_match(bus, NULL,
+                                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" MTKNV_BUS_NAME "'",
+                                handler, userdata);
+}
+
 void inhibitor_entry_array_free(InhibitorEntry *a, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(a[i].who);

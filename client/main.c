@@ -458,7 +458,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         Watch *w = userdata;
         const char *name, *old, *new;
 
-        if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || *new)
+        if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || *new || strcmp(name, MTKNV_BUS_NAME) != 0)
                 return 0;
         fprintf(stderr, "mtknvd left the bus.\n");
         w->exit = EXIT_NO_DAEMON;
@@ -512,8 +512,7 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
                                      "device'",
                                      on_signal_msg, &w);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "NameOwnerChanged", on_owner_changed, &w);
+                r = bus_match_daemon_gone(bus, on_owner_changed, &w);
         if (r < 0)
                 return bus_report_error("Cannot subscribe to the daemon's signals", r, NULL);
 
