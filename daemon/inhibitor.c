@@ -41,53 +41,53 @@ static Inhibitor *inhibitor_free(Inhibitor *i) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(Inhibitor *, inhibitor_free);
 
 int inhibitor_registry_new(sd_event *event, InhibitorRegistry **ret) {
-        InhibitorRegistry *r = calloc(1, sizeof(*r));
+        InhibitorRegistry *reg = calloc(1, sizeof(*reg));
 
-        if (!r)
+        if (!reg)
                 return -ENOMEM;
-        r->event = sd_event_ref(event);
-        *ret = r;
+        reg->event = sd_event_ref(event);
+        *ret = reg;
         return 0;
 }
 
-InhibitorRegistry *inhibitor_registry_free(InhibitorRegistry *r) {
-        if (!r)
+InhibitorRegistry *inhibitor_registry_free(InhibitorRegistry *reg) {
+        if (!reg)
                 return NULL;
         /* no callbacks from here on: the daemon is going away */
-        for (size_t i = 0; i < r->n; i++)
-                inhibitor_free(r->inhibitors[i]);
-        free(r->inhibitors);
-        sd_event_unref(r->event);
-        return mfree(r);
+        for (size_t i = 0; i < reg->n; i++)
+                inhibitor_free(reg->inhibitors[i]);
+        free(reg->inhibitors);
+        sd_event_unref(reg->event);
+        return mfree(reg);
 }
 
-void inhibitor_registry_set_changed_callback(InhibitorRegistry *r, InhibitorChangedFn fn, void *userdata) {
-        r->changed = fn;
-        r->userdata = userdata;
+void inhibitor_registry_set_changed_callback(InhibitorRegistry *reg, InhibitorChangedFn fn, void *userdata) {
+        reg->changed = fn;
+        reg->userdata = userdata;
 }
 
-static void inhibitor_registry_notify(InhibitorRegistry *r) {
-        if (r->changed)
-                r->changed(r, r->userdata);
+static void inhibitor_registry_notify(InhibitorRegistry *reg) {
+        if (reg->changed)
+                reg->changed(reg, reg->userdata);
 }
 
 static int on_holder_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Inhibitor *i = userdata;
-        InhibitorRegistry *r = i->registry;
+        InhibitorRegistry *reg = i->registry;
 
         /* Only EPOLLHUP/EPOLLERR arrive here (no events were asked for):
          * the last copy of the write end is closed. */
-        log_info("Inhibitor of %s (uid %u) on %s%s ended.", i->info.who,
-                 (unsigned) i->info.uid, *i->info.port ? "port " : "all ports", i->info.port);
-        for (size_t k = 0; k < r->n; k++)
-                if (r->inhibitors[k] == i) {
+        log_info("Inhibitor of %s (uid %u) on %s%s ended.", i->info.who, (unsigned) i->info.uid,
+                 *i->info.port ? "port " : "all ports", i->info.port);
+        for (size_t k = 0; k < reg->n; k++)
+                if (reg->inhibitors[k] == i) {
                         /* keep the order: the property lists them oldest first */
-                        memmove(r->inhibitors + k, r->inhibitors + k + 1, (r->n - k - 1) * sizeof(Inhibitor *));
-                        r->n--;
+                        memmove(reg->inhibitors + k, reg->inhibitors + k + 1, (reg->n - k - 1) * sizeof(Inhibitor *));
+                        reg->n--;
                         break;
                 }
         inhibitor_free(i);
-        inhibitor_registry_notify(r);
+        inhibitor_registry_notify(reg);
         return 0;
 }
 
@@ -165,20 +165,20 @@ bool inhibitor_port_valid(const char *s) {
         return dash && digits > 0;
 }
 
-size_t inhibitor_registry_count(const InhibitorRegistry *r) {
-        return r ? r->n : 0;
+size_t inhibitor_registry_count(const InhibitorRegistry *reg) {
+        return reg ? reg->n : 0;
 }
 
-size_t inhibitor_registry_count_uid(const InhibitorRegistry *r, uid_t uid) {
+size_t inhibitor_registry_count_uid(const InhibitorRegistry *reg, uid_t uid) {
         size_t n = 0;
 
-        for (size_t i = 0; r && i < r->n; i++)
-                n += r->inhibitors[i]->info.uid == uid;
+        for (size_t i = 0; reg && i < reg->n; i++)
+                n += reg->inhibitors[i]->info.uid == uid;
         return n;
 }
 
-const InhibitorInfo *inhibitor_registry_get(const InhibitorRegistry *r, size_t i) {
-        return r && i < r->n ? &r->inhibitors[i]->info : NULL;
+const InhibitorInfo *inhibitor_registry_get(const InhibitorRegistry *reg, size_t i) {
+        return reg && i < reg->n ? &reg->inhibitors[i]->info : NULL;
 }
 
 static bool port_covers(const char *port, const char *usb_path) {
@@ -190,61 +190,61 @@ static bool port_covers(const char *port, const char *usb_path) {
         return strncmp(port, usb_path, n) == 0 && (usb_path[n] == '\0' || usb_path[n] == '.');
 }
 
-bool inhibitor_registry_covers(const InhibitorRegistry *r, const char *usb_path, const InhibitorInfo **ret_by) {
-        for (size_t i = 0; r && usb_path && i < r->n; i++)
-                if (port_covers(r->inhibitors[i]->info.port, usb_path)) {
+bool inhibitor_registry_covers(const InhibitorRegistry *reg, const char *usb_path, const InhibitorInfo **ret_by) {
+        for (size_t i = 0; reg && usb_path && i < reg->n; i++)
+                if (port_covers(reg->inhibitors[i]->info.port, usb_path)) {
                         if (ret_by)
-                                *ret_by = &r->inhibitors[i]->info;
+                                *ret_by = &reg->inhibitors[i]->info;
                         return true;
                 }
         return false;
 }
 
-int inhibitor_registry_add(InhibitorRegistry *r, const char *who, const char *why, const char *port, uid_t uid,
+int inhibitor_registry_add(InhibitorRegistry *reg, const char *who, const char *why, const char *port, uid_t uid,
                            int *ret_fd) {
         _cleanup_(inhibitor_freep) Inhibitor *i = NULL;
         Inhibitor **a;
-        int fds[2], r_;
+        int fds[2], r;
 
         port = port ?: "";
         if (!inhibitor_text_valid(who) || !inhibitor_text_valid(why) || (*port && !inhibitor_port_valid(port)))
                 return -EINVAL;
-        if (inhibitor_registry_count_uid(r, uid) >= INHIBITORS_PER_UID_MAX)
+        if (inhibitor_registry_count_uid(reg, uid) >= INHIBITORS_PER_UID_MAX)
                 return -EUSERS;
-        if (r->n >= INHIBITORS_MAX)
+        if (reg->n >= INHIBITORS_MAX)
                 return -ETOOMANYREFS;
 
         i = calloc(1, sizeof(*i));
         if (!i)
                 return -ENOMEM;
         i->fd = -EBADF;
-        i->registry = r;
+        i->registry = reg;
         i->info.uid = uid;
         i->info.who = strdup(who);
         i->info.why = strdup(why);
         i->info.port = strdup(port);
         if (!i->info.who || !i->info.why || !i->info.port)
                 return -ENOMEM;
-        a = reallocarray(r->inhibitors, r->n + 1, sizeof(Inhibitor *));
+        a = reallocarray(reg->inhibitors, reg->n + 1, sizeof(Inhibitor *));
         if (!a)
                 return -ENOMEM;
-        r->inhibitors = a;
+        reg->inhibitors = a;
 
         /* CLOEXEC on both: the holder decides itself what its children inherit */
         if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return log_warning_errno(errno, "Cannot create an inhibitor pipe: %m");
         i->fd = fds[0];
-        r_ = sd_event_add_io(r->event, &i->source, i->fd, 0, on_holder_gone, i);
-        if (r_ < 0) {
+        r = sd_event_add_io(reg->event, &i->source, i->fd, 0, on_holder_gone, i);
+        if (r < 0) {
                 close(fds[1]);
-                return log_warning_errno(r_, "Cannot watch an inhibitor pipe: %m");
+                return log_warning_errno(r, "Cannot watch an inhibitor pipe: %m");
         }
         (void) sd_event_source_set_description(i->source, "inhibitor");
 
         log_info("%s (uid %u) inhibits mtknvd on %s%s: %s", who, (unsigned) uid, *port ? "port " : "all ports", port,
                  why);
-        r->inhibitors[r->n++] = TAKE_PTR(i);
+        reg->inhibitors[reg->n++] = TAKE_PTR(i);
         *ret_fd = fds[1];
-        inhibitor_registry_notify(r);
+        inhibitor_registry_notify(reg);
         return 0;
 }

@@ -35,28 +35,28 @@ typedef struct InhibitorInfo {
 } InhibitorInfo;
 
 /* Called after an inhibitor was added or has ended. */
-typedef void (*InhibitorChangedFn)(InhibitorRegistry *r, void *userdata);
+typedef void (*InhibitorChangedFn)(InhibitorRegistry *reg, void *userdata);
 
 int inhibitor_registry_new(sd_event *event, InhibitorRegistry **ret);
-InhibitorRegistry *inhibitor_registry_free(InhibitorRegistry *r);
-void inhibitor_registry_set_changed_callback(InhibitorRegistry *r, InhibitorChangedFn fn, void *userdata);
+InhibitorRegistry *inhibitor_registry_free(InhibitorRegistry *reg);
+void inhibitor_registry_set_changed_callback(InhibitorRegistry *reg, InhibitorChangedFn fn, void *userdata);
 
 /* A new inhibitor; *ret_fd is the write end of its pipe, for the holder
  * (the caller closes its copy once it was handed over).  -EINVAL for text
  * or a port that the checks below refuse, -EUSERS when uid already holds
  * INHIBITORS_PER_UID_MAX, -ETOOMANYREFS at INHIBITORS_MAX in all. */
-int inhibitor_registry_add(InhibitorRegistry *r, const char *who, const char *why, const char *port, uid_t uid,
+int inhibitor_registry_add(InhibitorRegistry *reg, const char *who, const char *why, const char *port, uid_t uid,
                            int *ret_fd);
 
-size_t inhibitor_registry_count(const InhibitorRegistry *r);
-size_t inhibitor_registry_count_uid(const InhibitorRegistry *r, uid_t uid);
-const InhibitorInfo *inhibitor_registry_get(const InhibitorRegistry *r, size_t i);
+size_t inhibitor_registry_count(const InhibitorRegistry *reg);
+size_t inhibitor_registry_count_uid(const InhibitorRegistry *reg, uid_t uid);
+const InhibitorInfo *inhibitor_registry_get(const InhibitorRegistry *reg, size_t i);
 
 /* Whether an inhibitor keeps the daemon away from the phone at usb_path: one
  * for every port, for that port, or for the port of a hub the phone is
  * behind ("1-1" covers "1-1.3").  *ret_by (optional) names the first one.
  * A NULL registry covers nothing. */
-bool inhibitor_registry_covers(const InhibitorRegistry *r, const char *usb_path, const InhibitorInfo **ret_by);
+bool inhibitor_registry_covers(const InhibitorRegistry *reg, const char *usb_path, const InhibitorInfo **ret_by);
 
 /* who and why: 1 to INHIBITOR_TEXT_MAX bytes of valid UTF-8 without control
  * characters (they end up in logs and on terminals). */
@@ -64,7 +64,7 @@ bool inhibitor_text_valid(const char *s);
 /* A USB path as the kernel names a device: "BUS-PORT[.PORT]...". */
 bool inhibitor_port_valid(const char *s);
 
-static inline void inhibitor_registry_freep(InhibitorRegistry **r) {
-        if (*r)
-                inhibitor_registry_free(*r);
+static inline void inhibitor_registry_freep(InhibitorRegistry **reg) {
+        if (*reg)
+                inhibitor_registry_free(*reg);
 }
