@@ -240,6 +240,23 @@ class TestInhibit(InhibitTestCase):
             p.stderr.close()
         self.wait_inhibitors(w, 0)
 
+    def test_daemon_stopping_is_reported(self):
+        w = self.world(*PHONES)
+        p = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "inhibit"], env=w.env(), stdin=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            self.wait_inhibitors(w, 1)
+            w.expected_exit = True
+            self.assertEqual(w.stop(), 0)
+            # the inhibitor died with the daemon: the holder must not pretend otherwise
+            self.assertEqual(p.wait(timeout=WAIT_TIMEOUT), 3)
+            self.assertIn("the inhibitor ended with it", p.stderr.read())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stderr.close()
+
     def test_limits_and_arguments(self):
         w = self.world(*PHONES)
         mgr = dbus.Interface(w.bus.get_object(BUS_NAME, MANAGER_PATH, introspect=False), MANAGER_IFACE)
