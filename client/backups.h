@@ -21,6 +21,7 @@ typedef struct Args {
         const char *format;        /* export-backup: mtknvd | spflash */
         const char *partition;     /* import: a raw image's partition */
         bool spflash;              /* import: SP Flash Tool readback */
+        const char *port, *who, *why;  /* inhibit */
         unsigned count;
 } Args;
 

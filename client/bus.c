@@ -258,3 +258,70 @@ int bus_find_device(DeviceInfo *a, size_t n, const char *arg, DeviceInfo **ret) 
         *ret = found;
         return 0;
 }
+
+int bus_match_daemon_gone(sd_bus *bus, sd_bus_message_handler_t handler, void *userdata) {
+        /* arg0: without it every client that leaves the bus looks like the daemon leaving */
+        return sd_bus_add_match(bus, NULL,
+                                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" MTKNV_BUS_NAME "'",
+                                handler, userdata);
+}
+
+void inhibitor_entry_array_free(InhibitorEntry *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(a[i].who);
+                free(a[i].why);
+                free(a[i].port);
+        }
+        free(a);
+}
+
+int bus_list_inhibitors(sd_bus *bus, InhibitorEntry **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        InhibitorEntry *a = NULL;
+        const char *who, *why, *port;
+        uint32_t uid;
+        size_t n = 0;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        r = sd_bus_get_property(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Inhibitors", error,
+                                &reply, "a(sssu)");
+        if (r < 0 && sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_PROPERTY)) {
+                /* an older daemon: it has no inhibitors to show */
+                sd_bus_error_free(error);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sssu)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sssu)", &who, &why, &port, &uid)) > 0) {
+                InhibitorEntry *na = realloc(a, (n + 1) * sizeof(InhibitorEntry));
+
+                if (!na) {
+                        r = -ENOMEM;
+                        break;
+                }
+                a = na;
+                a[n] = (InhibitorEntry) { .who = strdup(who), .why = strdup(why), .port = strdup(port), .uid = uid };
+                n++;
+                if (!a[n - 1].who || !a[n - 1].why || !a[n - 1].port)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                inhibitor_entry_array_free(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+bool inhibitor_entry_covers(const InhibitorEntry *e, const char *usb_path) {
+        size_t n = strlen(e->port);
+
+        if (n == 0)
+                return true;
+        return usb_path && strncmp(e->port, usb_path, n) == 0 && (usb_path[n] == '\0' || usb_path[n] == '.');
+}

@@ -22,6 +22,12 @@ typedef struct DeviceInfo {
         bool sbc, sla, daa, present;
 } DeviceInfo;
 
+/* One held Manager.Inhibitors entry. */
+typedef struct InhibitorEntry {
+        char *who, *why, *port;  /* port "" = every port */
+        uint32_t uid;
+} InhibitorEntry;
+
 /* Exit codes, documented in --help */
 enum {
         EXIT_OK = 0,
@@ -43,3 +49,14 @@ void device_info_array_free(DeviceInfo *a, size_t n);
 int bus_list_devices(sd_bus *bus, DeviceInfo **ret, size_t *ret_n, sd_bus_error *error);
 /* DEVICE as the user typed it: object path, id, unique id prefix or USB path. */
 int bus_find_device(DeviceInfo *a, size_t n, const char *arg, DeviceInfo **ret);
+
+/* Calls handler when org.mtknvd.MtkNv1 loses its owner (the daemon exited or
+ * was stopped) -- and for no other name leaving the bus. */
+int bus_match_daemon_gone(sd_bus *bus, sd_bus_message_handler_t handler, void *userdata);
+
+/* Manager.Inhibitors; an empty list from a daemon without the property. */
+int bus_list_inhibitors(sd_bus *bus, InhibitorEntry **ret, size_t *ret_n, sd_bus_error *error);
+void inhibitor_entry_array_free(InhibitorEntry *a, size_t n);
+/* The inhibitor keeps mtknvd away from a phone at usb_path (same rule as the
+ * daemon's: every port, that port, or the port of the hub it is behind). */
+bool inhibitor_entry_covers(const InhibitorEntry *e, const char *usb_path);

@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "backups.h"
 #include "bus.h"
+#include "inhibit.h"
 #include "macro.h"
 #include "output.h"
 
@@ -67,6 +68,13 @@ static void help(void) {
                "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
                "                        scatter file (partitions, identity set marked) or a backup\n"
                "                        archive. Needs no phone.\n"
+               "  inhibit [-- COMMAND [ARG...]]\n"
+               "                        Keep mtknvd away from phones while COMMAND (mtkclient,\n"
+               "                        SP Flash Tool) runs: it opens no phone plugged in\n"
+               "                        meanwhile (with --port P: on that port). Without\n"
+               "                        COMMAND: until Ctrl-C. Only mtknvctl holds the inhibitor;\n"
+               "                        it ends with mtknvctl. Put -- before COMMAND when COMMAND\n"
+               "                        has options of its own.\n"
                "  agent                 Stay in the desktop session and show a notification when a\n"
                "                        phone is detected, backed up or restored, when that fails,\n"
                "                        and when the phone needs you. Started by XDG autostart or\n"
@@ -94,13 +102,20 @@ static void help(void) {
                "     --format FORMAT    export-backup: mtknvd (default) or spflash\n"
                "     --spflash          import: the FILEs are SP Flash Tool readbacks\n"
                "     --partition NAME   import: FILE is a raw image of partition NAME\n"               "     --device DEVICE    restore: the phone (may be left out with one phone)\n"
-               "     --dry-run          restore: check identity and layout, write nothing\n"
+               "     --dry-run          restore: check identity and layout, write nothing (the\n"
+               "                        phone is rebooted at the end, as after every session)\n"
                "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
                "     --yes              restore: do not ask for confirmation\n"
                "     --partitions LIST  restore: only these partitions (comma-separated); warns\n"
                "                        when nvram and nvdata are split\n"
                "     --resume           restore: continue the phone's interrupted restore\n"
                "     --rollback         restore --resume: go back to the pre-restore snapshot\n"
+               "     --port P           inhibit: only the phone at USB path P (e.g. 1-1, the USB\n"
+               "                        column of list), and phones behind a hub on it\n"
+               "     --who W            inhibit: the program named in list (default: COMMAND's\n"
+               "                        name, else \"mtknvctl\")\n"
+               "     --why Y            inhibit: what it does (default: \"COMMAND is using the\n"
+               "                        phone\")\n"
                "     --no-ask-password  Do not let polkit ask for a password (the default when\n"
                "                        standard input is not a terminal)\n"
                "\n"
@@ -128,6 +143,7 @@ static void help(void) {
                "  4  no such phone, or DEVICE matches more than one\n"
                "  5  timed out\n"
                "  6  not authorized (polkit refused, or polkit is not running and you are not root)\n"
+               "  inhibit with COMMAND: COMMAND's exit status (128 + N when signal N ended it)\n"
                "\n"
                "Examples:\n"
                "  mtknvctl list\n"
@@ -136,6 +152,7 @@ static void help(void) {
                "  mtknvctl wait --timeout 30 && mtknvctl list\n"
                "  mtknvctl backup --wait\n"
                "  mtknvctl export-backup 20261124T201530Z-auto nvram-backup.tar\n"
+               "  mtknvctl inhibit -- python3 mtk.py r nvram nvram.bin\n"
                "\n"
                "See mtknvctl(1), mtknvd(8).\n");
 }
@@ -153,8 +170,7 @@ static void security_flags(const DeviceInfo *d, char *buf, size_t size) {
                 snprintf(buf, size, "none");
 }
 
-static void json_device(Json *j, const char *key, const DeviceInfo *d) {
-        json_begin_object(j, key);
+static void json_device_fields(Json *j, const DeviceInfo *d) {
         json_string(j, "path", d->path);
         json_string(j, "id", d->id);
         json_string(j, "chip", d->chip);
@@ -182,6 +198,11 @@ static void json_device(Json *j, const char *key, const DeviceInfo *d) {
         json_bool(j, "present", d->present);
         json_string(j, "interrupted_restore", d->interrupted_backup);
         json_string(j, "interrupted_restore_snapshot", d->interrupted_snapshot);
+}
+
+static void json_device(Json *j, const char *key, const DeviceInfo *d) {
+        json_begin_object(j, key);
+        json_device_fields(j, d);
         json_end_object(j);
 }
 
@@ -244,25 +265,65 @@ static void print_device(const DeviceInfo *d) {
 
 /* ------------------------------------------------------------ list / show */
 
+/* Why a phone is ignored: one line per held inhibitor. */
+static void print_inhibitors(const InhibitorEntry *in, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                printf("mtknvd is inhibited by %s (uid %u): %s \u2014 phones on ", in[i].who, in[i].uid, in[i].why);
+                if (*in[i].port)
+                        printf("port %s are left alone\n", in[i].port);
+                else
+                        printf("all ports are left alone\n");
+        }
+}
+
+/* --json: each phone lists the inhibitors that keep mtknvd away from it. */
+static void json_inhibitors(Json *j, const DeviceInfo *d, const InhibitorEntry *in, size_t n) {
+        json_begin_array(j, "inhibitors");
+        for (size_t i = 0; i < n; i++) {
+                if (!inhibitor_entry_covers(&in[i], d->usb_path))
+                        continue;
+                json_begin_object(j, NULL);
+                json_string(j, "who", in[i].who);
+                json_string(j, "why", in[i].why);
+                json_string(j, "port", in[i].port);
+                json_uint(j, "uid", in[i].uid);
+                json_end_object(j);
+        }
+        json_end_array(j);
+}
+
 static int verb_list(sd_bus *bus, const Args *a, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         DeviceInfo *devs = NULL;
-        size_t n = 0;
+        InhibitorEntry *in = NULL;
+        size_t n = 0, n_in = 0;
         int r;
 
         r = bus_list_devices(bus, &devs, &n, &error);
         if (r < 0)
                 return bus_report_error("Cannot list phones", r, &error);
+        r = bus_list_inhibitors(bus, &in, &n_in, &error);
+        if (r < 0) {
+                device_info_array_free(devs, n);
+                return bus_report_error("Cannot list inhibitors", r, &error);
+        }
         if (a->json) {
                 Json j = { .f = stdout };
 
                 json_begin_array(&j, NULL);
-                for (size_t i = 0; i < n; i++)
-                        json_device(&j, NULL, &devs[i]);
+                for (size_t i = 0; i < n; i++) {
+                        json_begin_object(&j, NULL);
+                        json_device_fields(&j, &devs[i]);
+                        json_inhibitors(&j, &devs[i], in, n_in);
+                        json_end_object(&j);
+                }
                 json_end_array(&j);
                 putchar('\n');
-        } else
+        } else {
                 print_table(devs, n);
+                print_inhibitors(in, n_in);
+        }
+        inhibitor_entry_array_free(in, n_in);
         device_info_array_free(devs, n);
         return EXIT_OK;
 }
@@ -430,7 +491,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         Watch *w = userdata;
         const char *name, *old, *new;
 
-        if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || *new)
+        if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || *new || strcmp(name, MTKNV_BUS_NAME) != 0)
                 return 0;
         fprintf(stderr, "mtknvd left the bus.\n");
         w->exit = EXIT_NO_DAEMON;
@@ -484,8 +545,7 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
                                      "device'",
                                      on_signal_msg, &w);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "NameOwnerChanged", on_owner_changed, &w);
+                r = bus_match_daemon_gone(bus, on_owner_changed, &w);
         if (r < 0)
                 return bus_report_error("Cannot subscribe to the daemon's signals", r, NULL);
 
@@ -553,11 +613,13 @@ static const Verb verbs[] = {
         { "import", verb_import },
         { "inspect", verb_inspect },
         { "agent", verb_agent },
+        { "inhibit", verb_inhibit },
 };
 
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
-               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS, ARG_FORMAT, ARG_PARTITION, ARG_SPFLASH };
+               ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS, ARG_FORMAT, ARG_PARTITION, ARG_SPFLASH,
+               ARG_PORT, ARG_WHO, ARG_WHY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -578,6 +640,9 @@ int main(int argc, char *argv[]) {
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "partition", required_argument, NULL, ARG_PARTITION },
                 { "spflash", no_argument, NULL, ARG_SPFLASH },
+                { "port", required_argument, NULL, ARG_PORT },
+                { "who", required_argument, NULL, ARG_WHO },
+                { "why", required_argument, NULL, ARG_WHY },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -644,6 +709,15 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_SPFLASH:
                         a.spflash = true;
+                        break;
+                case ARG_PORT:
+                        a.port = optarg;
+                        break;
+                case ARG_WHO:
+                        a.who = optarg;
+                        break;
+                case ARG_WHY:
+                        a.why = optarg;
                         break;
                 case ARG_COUNT:
                         a.count = (unsigned) strtoul(optarg, &end, 10);

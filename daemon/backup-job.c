@@ -341,8 +341,7 @@ static void backup_after_table(BackupJob *b) {
         if (r >= 0 && b->restoring && b->dry_run) {
                 free(b->result);
                 if (asprintf(&b->result, "Dry run: the backup fits this phone; %zu partitions would be written "
-                             "after a pre-restore snapshot. Nothing was written; the phone was rebooted and boots "
-                             "normally.", b->n_parts) < 0)
+                             "after a pre-restore snapshot. Nothing was written.", b->n_parts) < 0)
                         b->result = NULL;
                 return backup_reboot(b);
         }
@@ -828,6 +827,18 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                         free(b->error_name);
                         b->error_name = strdup(b->end_error);
                         return backup_job_end(b, false, b->result ?: "Rolled back.");
+                }
+                if (b->result && b->restoring && b->dry_run) {
+                        /* "nothing was written" does not say the phone left download mode */
+                        char *full = NULL;
+
+                        if (asprintf(&full, "%s %s", b->result,
+                                     r < 0 ? "The phone did not take the reboot command; unplug it to leave "
+                                             "download mode."
+                                           : "The phone was rebooted; it boots normally.") >= 0) {
+                                free(b->result);
+                                b->result = full;
+                        }
                 }
                 if (b->result)
                         return backup_job_end(b, true, b->result);

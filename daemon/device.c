@@ -443,10 +443,19 @@ static int device_schedule_open(Device *d, uint64_t delay_usec) {
 }
 
 static int device_try_open(Device *d) {
+        const InhibitorInfo *by;
         int r;
 
         if (!d->present || d->link)
                 return 0;
+        /* Manager.Inhibit, taken between the decision and the open: another tool has the phone */
+        if (inhibitor_registry_covers(d->manager->inhibitors, d->usb_path, &by)) {
+                log_info("Phone at USB %s left alone: %s (uid %u) inhibits mtknvd: %s", d->usb_path, by->who,
+                         (unsigned) by->uid, by->why);
+                device_set_reason(d, "Inhibited: another program is using the phone (see 'mtknvctl list').");
+                device_set_state(d, DEVICE_IDLE);
+                return 0;
+        }
 
         r = usb_context_open(d->manager->usb, d->busnum, d->devnum, &d->link);
         if (r == -ENODEV && ++d->open_attempts < OPEN_ATTEMPTS_MAX)

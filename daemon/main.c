@@ -22,7 +22,7 @@ static void help(void) {
                "     --user                 Use the session bus instead of the system bus\n"
                "     --state-dir=PATH       Backups and Download Agents live here\n"
                "                            (default: $STATE_DIRECTORY, else " STATE_DIR_DEFAULT ")\n"
-               "     --exit-on-idle=SEC     Exit when no phone and no job are left this long\n"
+               "     --exit-on-idle=SEC     Exit when no phone, job or inhibitor is left this long\n"
                "                            (overrides ExitOnIdleSec=; 0 = never)\n"
                "     --grace-period=SEC     Keep an unplugged phone's object this long\n"
                "                            (overrides ReenumerationGraceSec=)\n"

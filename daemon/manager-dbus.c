@@ -713,17 +713,112 @@ static int method_inspect(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, "s", json);
 }
 
+static int property_get_inhibitors(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const InhibitorInfo *i;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sssu)");
+        if (r < 0)
+                return r;
+        for (size_t k = 0; (i = inhibitor_registry_get(m->inhibitors, k)); k++) {
+                r = sd_bus_message_append(reply, "(sssu)", i->who, i->why, i->port, (uint32_t) i->uid);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+/* Manager.Inhibit(s who, s why, a{sv} options) -> h: logind-style, the
+ * inhibitor lasts while the returned descriptor is open. */
+static int method_inhibit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_close_ int fd = -EBADF;
+        const char *who, *why, *port = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &who, &why);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "port"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\" (known: port).",
+                                                 key);
+                r = sd_bus_message_read(msg, "v", "s", &port);
+                if (r < 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Option port wants a string, a USB path such as \"1-1\".");
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        if (!inhibitor_text_valid(who))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "who must be 1 to %u bytes of printable UTF-8: the name of the program "
+                                         "that takes the phones, e.g. \"mtkclient\".", INHIBITOR_TEXT_MAX);
+        if (!inhibitor_text_valid(why))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "why must be 1 to %u bytes of printable UTF-8: what the program does "
+                                         "with the phones, for people to read.", INHIBITOR_TEXT_MAX);
+        if (port && !*port)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option port is empty; leave it out to keep mtknvd away from every port.");
+        if (port && !inhibitor_port_valid(port))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "\"%s\" is not a USB path. Give the port as the kernel names it, e.g. "
+                                         "\"1-1\" or \"3-1.4\" (the USB column of 'mtknvctl list').", port);
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "inhibit", "keep mtknvd away from phones", m->polkit,
+                                    error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        uid = bus_caller_uid(msg);
+        r = inhibitor_registry_add(m->inhibitors, who, why, port, uid, &fd);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "TooManyInhibitors",
+                                         "uid %u already holds %u inhibitors, the most one user may hold. End one "
+                                         "of them first (close its file descriptor, e.g. stop its 'mtknvctl "
+                                         "inhibit').", (unsigned) uid, INHIBITORS_PER_UID_MAX);
+        if (r == -ETOOMANYREFS)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "TooManyInhibitors",
+                                         "mtknvd already keeps %u inhibitors, the most it holds for all users "
+                                         "together. One phone needs one inhibitor: end those no longer needed.",
+                                         INHIBITORS_MAX);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot create the inhibitor: %s", strerror(-r));
+        /* the reply carries a duplicate; ours closes on return */
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SupportedUsbIds", "a(qqs)", property_get_usb_ids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Inhibitors", "a(sssu)", property_get_inhibitors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Backup", "oa{sv}", "o", method_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Restore", "ooa{sv}", "o", method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("AddDownloadAgent", "h", "s", method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ExportBackup", "oha{sv}", "", method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ImportBackup", "a{sh}a{sv}", "o", method_import_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Inspect", "h", "s", method_inspect, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Inhibit", "ssa{sv}", "h", method_inhibit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL("JobNew", "uo", 0),
         SD_BUS_SIGNAL("JobRemoved", "uos", 0),
         SD_BUS_VTABLE_END,

@@ -24,6 +24,17 @@ static uint64_t now_mono_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+/* Manager.Inhibitors changed; a held inhibitor also keeps the daemon up: if
+ * it exited, the next plug-in would start a daemon that knows nothing of it. */
+static void manager_on_inhibitors_changed(InhibitorRegistry *r, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->bus)
+                sd_bus_emit_properties_changed(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "Inhibitors",
+                                               NULL);
+        manager_check_idle(m);
+}
+
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -43,6 +54,10 @@ int manager_new(Manager **ret) {
         r = sd_event_new(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m");
+        r = inhibitor_registry_new(m->event, &m->inhibitors);
+        if (r < 0)
+                return r;
+        inhibitor_registry_set_changed_callback(m->inhibitors, manager_on_inhibitors_changed, m);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -78,6 +93,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < ELEMENTSOF(m->slots); i++)
                 sd_bus_slot_unref(m->slots[i]);
         polkit_registry_free(m->polkit);
+        inhibitor_registry_free(m->inhibitors);
         device_monitor_free(m->monitor);
         usb_context_free(m->usb);
         sd_bus_flush_close_unref(m->bus);
@@ -117,7 +133,7 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 void manager_check_idle(Manager *m) {
-        bool idle = m->n_devices == 0 && m->n_jobs == 0;
+        bool idle = m->n_devices == 0 && m->n_jobs == 0 && inhibitor_registry_count(m->inhibitors) == 0;
 
         if (m->config.idle_exit_usec == 0)
                 return;
@@ -347,7 +363,17 @@ static bool manager_has_device_request(Manager *m) {
 }
 
 bool manager_wants_phone(Manager *m, Device *d, char **ret_reason) {
+        const InhibitorInfo *by;
         const char *reason;
+
+        if (inhibitor_registry_covers(m->inhibitors, d->usb_path, &by)) {
+                /* Manager.Inhibit: another tool (mtkclient, SP Flash Tool) has the phone */
+                if (asprintf(ret_reason, "Inhibited: %s (uid %u) is using phones%s%s: %s. mtknvd leaves this "
+                             "one alone.", by->who, (unsigned) by->uid, by->port[0] ? " on USB " : "",
+                             by->port, by->why) < 0)
+                        *ret_reason = NULL;
+                return false;
+        }
 
         d->release_boot = manager_take_release_mark(m, d->usb_path);
         if (d->release_boot) {

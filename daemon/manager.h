@@ -12,6 +12,7 @@
 #include "bus-polkit.h"
 #include "config.h"
 #include "device-monitor.h"
+#include "inhibitor.h"
 #include "usb-transport.h"
 
 #define MTKNVD_BUS_NAME        "org.mtknvd.MtkNv1"
@@ -56,6 +57,7 @@ typedef struct Manager {
         size_t n_requests;
         PortMemory *ports;
         size_t n_ports;
+        InhibitorRegistry *inhibitors;  /* Manager.Inhibit: phones not to open */
 } Manager;
 
 /* A stored backup published on the bus. */
@@ -81,7 +83,7 @@ Device *manager_find_device_by_path(Manager *m, const char *path);
 Device *manager_find_device_by_usb_path(Manager *m, const char *usb_path);
 Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
 void manager_emit_devices_changed(Manager *m);
-/* Called whenever phones or jobs come and go: with neither left for
+/* Called whenever phones, jobs or inhibitors come and go: with none left for
  * ExitOnIdleSec=, the daemon exits (udev or D-Bus activation brings it back). */
 void manager_check_idle(Manager *m);
 

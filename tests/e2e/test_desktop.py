@@ -244,7 +244,7 @@ class TestDesktopFiles(unittest.TestCase):
         self.assertIn("agent", verbs)
         got = complete(completion, [[""], ["--"], ["wait", "--state", ""], ["--json", "ex"], ["add-da", "/et"],
                                     ["backup", "--scatter", "/et"], ["import", "--spflash", "/et"],
-                                    ["export-backup", "--format", "s"]])
+                                    ["export-backup", "--format", "s"], ["inhibit", "--", "setpri"]])
         self.assertEqual(got[0], verbs)
         self.assertTrue(options <= got[1], options - got[1])
         self.assertEqual(got[2], {"present", "idle", "identifying", "ready", "busy", "released", "unsupported",
@@ -254,6 +254,8 @@ class TestDesktopFiles(unittest.TestCase):
         self.assertEqual(got[5], {"/etc"})
         self.assertEqual(got[6], {"/etc"})
         self.assertEqual(got[7], {"spflash"})
+        # inhibit -- COMMAND: COMMAND is completed as a command of its own (setpriv: util-linux)
+        self.assertEqual(got[8], {"setpriv"})
 
     def test_file_action(self):
         tmp = tempfile.mkdtemp(prefix="mtknvd-file-action-")

@@ -163,6 +163,71 @@ class TestClient(WorldTestCase):
         r = w.ctl("frobnicate", check=False)
         self.assertEqual(r.returncode, 2)
 
+    def test_other_clients_leaving_is_not_the_daemon_leaving(self):
+        import os
+        import subprocess
+        import dbus
+        from harness import BUILD
+        w = self.world(daemon_args=["--grace-period=30"])
+        path, _ = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        # who asks the daemon for its objects: each client does, once it has subscribed
+        listed = []
+        w.bus.add_match_string("type='method_call',interface='org.freedesktop.DBus.ObjectManager',"
+                               "member='GetManagedObjects',eavesdrop='true'")
+        w.bus.add_message_filter(lambda bus, m: listed.append(m.get_sender()) if
+                                 m.get_member() == "GetManagedObjects" and m.get_sender() != bus.get_unique_name()
+                                 else None)
+        ctl = os.path.join(BUILD, "mtknvctl")
+        procs = []
+
+        def start(*args):
+            n = len(listed)
+            p = subprocess.Popen([ctl] + list(args), env=w.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+            procs.append(p)
+            w.wait_until(lambda: len(listed) > n, "mtknvctl %s subscribed" % " ".join(args))
+            return p
+        try:
+            mon = start("monitor")
+            self.assertIn("= " + path.rsplit("/", 1)[1], mon.stdout.readline())
+            waits_for_unplug = start("wait", "--state", "disconnected", "--timeout", "0")
+            waits_forever = start("wait", "--state", "error", "--timeout", "0")
+            # another client comes and goes
+            gone = []
+            w.bus.add_signal_receiver(lambda name, old, new: gone.append(str(name)) if not new else None,
+                                      "NameOwnerChanged", "org.freedesktop.DBus", "org.freedesktop.DBus",
+                                      "/org/freedesktop/DBus")
+            other = dbus.bus.BusConnection(w.address)
+            name = other.get_unique_name()
+            other.close()
+            # everyone got that NameOwnerChanged before any later signal of the daemon's
+            w.wait_until(lambda: name in gone, "the other client left")
+            for p in procs:
+                self.assertIsNone(p.poll(), p.stderr.read() if p.poll() is not None else "")
+            # and they still follow the phone
+            w.control("unplug phone0")
+            self.assertEqual(waits_for_unplug.wait(timeout=60), 0)
+            self.assertEqual(waits_for_unplug.stdout.read().strip(), path.rsplit("/", 1)[1])
+            seen = ""
+            while "Present=no" not in seen:
+                line = mon.stdout.readline()
+                if not line:
+                    self.fail("monitor ended: " + mon.stderr.read())
+                seen += line
+            # the daemon leaving is reported
+            w.expected_exit = True
+            self.assertEqual(w.stop(), 0)
+            for p in (mon, waits_forever):
+                self.assertEqual(p.wait(timeout=60), 3)
+                self.assertIn("mtknvd left the bus", p.stderr.read())
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+                p.stderr.close()
+
 
 class TestLifetime(WorldTestCase):
 

@@ -67,6 +67,16 @@ class TestInstall(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertNotIn("Unknown", r.stderr)
 
+    def test_activation_names_an_installed_unit(self):
+        if not shutil.which("systemctl"):
+            self.skipTest("systemctl is not installed")
+        with open(self.path("usr/share/dbus-1/system-services/org.mtknvd.MtkNv1.service")) as f:
+            unit = re.search(r"^SystemdService=(.+)$", f.read(), re.M).group(1)
+        # as installed, without 'systemctl enable' (which would create aliases)
+        r = subprocess.run(["systemctl", "--root=" + self.dest, "list-unit-files", "--no-legend", unit],
+                           capture_output=True, text=True)
+        self.assertEqual([l.split()[0] for l in r.stdout.splitlines() if l.strip()], [unit], r.stdout + r.stderr)
+
     def test_bus_policy_loads(self):
         conf = os.path.join(self.dest, "bus.conf")
         with open(conf, "w") as f:
@@ -89,7 +99,13 @@ class TestInstall(unittest.TestCase):
         doc = xml.dom.minidom.parse(self.path("usr/share/polkit-1/actions/org.mtknvd.MtkNv1.policy"))
         ids = sorted(a.getAttribute("id") for a in doc.getElementsByTagName("action"))
         self.assertEqual(ids, ["org.mtknvd.MtkNv1." + x for x in
-                               ("backup", "export-backup", "import-backup", "manage", "restore", "restore-foreign")])
+                               ("backup", "export-backup", "import-backup", "inhibit", "manage", "restore",
+                                "restore-foreign")])
+        # a user at the machine may inhibit; nobody else, not even with a password
+        inhibit = [a for a in doc.getElementsByTagName("action") if a.getAttribute("id").endswith(".inhibit")][0]
+        defaults = {e.tagName: e.firstChild.data for e in inhibit.getElementsByTagName("defaults")[0].childNodes
+                    if e.nodeType == e.ELEMENT_NODE}
+        self.assertEqual(defaults, {"allow_any": "no", "allow_inactive": "no", "allow_active": "yes"})
         intro = xml.dom.minidom.parse(self.path("usr/share/dbus-1/interfaces/org.mtknvd.MtkNv1.xml"))
         names = sorted(i.getAttribute("name") for i in intro.getElementsByTagName("interface"))
         self.assertEqual(names, ["org.mtknvd.MtkNv1." + x for x in ("Backup", "Device", "Job", "Manager")])
