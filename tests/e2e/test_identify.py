@@ -168,8 +168,8 @@ class TestClient(WorldTestCase):
         import subprocess
         import dbus
         from harness import BUILD
-        w = self.world(daemon_args=["--grace-period=30"])
-        path, _ = w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        w = self.world("handshake-window=0", daemon_args=["--grace-period=30"])
+        path, _ = w.wait_device(lambda p: p["State"] == "idle", "phone there, left alone")
         # who asks the daemon for its objects: each client does, once it has subscribed
         listed = []
         w.bus.add_match_string("type='method_call',interface='org.freedesktop.DBus.ObjectManager',"

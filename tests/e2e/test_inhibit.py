@@ -300,7 +300,7 @@ class TestInhibit(InhibitTestCase):
         # without the inhibitor the daemon would exit when idle, and the next
         # plug-in would start one that knows nothing of it
         w = self.world(daemon_args=["--grace-period=0.1", "--exit-on-idle=0.3"])
-        w.wait_device(lambda p: p["State"] == "ready", "phone ready")
+        w.wait_device(lambda p: p["State"] == "idle", "phone there")
         p = subprocess.Popen([os.path.join(BUILD, "mtknvctl"), "inhibit"], env=w.env(), stdin=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         try:
@@ -328,14 +328,13 @@ class TestDryRunSaysItReboots(RestoreTestCase):
     def test_dry_run_result_names_the_reboot(self):
         w = self.backed_up_world()
         bid = next(iter(w.backups.values()))["Id"]
-        self.replug_ready(w)
-        n = len(w.changes)
         # the client prints the job's result as it is
-        r = w.ctl("restore", "--yes", "--dry-run", bid)
+        r = w.ctl_then_plug("phone0", "restore", "--yes", "--dry-run", bid)
         self.assertIn("Dry run", r.stdout)
         self.assertIn("Nothing was written. The phone was rebooted; it boots normally.", r.stdout)
-        # and it did reboot: it left the bus
-        w.wait_until(lambda: any(c.get("State") == "disconnected" for _, c in w.changes[n:]), "the phone rebooted")
+        # and it did reboot, and boots
+        w.sim_wait("phone0", phase="booted", boots=2)
+        self.assertEqual(w.stats("phone0")["last_reset"], "enable-watchdog")
 
 
 if __name__ == "__main__":
