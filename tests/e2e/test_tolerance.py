@@ -244,6 +244,8 @@ class TestRelease(ToleranceTestCase):
         w.control("fault e clear")
         w.control("replug e")
         w.wait_until(lambda: w.seen("unsupported"), "identified after replug")
+        # released: the link is closed by the time the phone has booted
+        w.sim_wait("e", phase="booted")
         log = self.log(w)
         # the simulator's usbfs answers USBDEVFS_CONNECT with 0 where Linux says 1 ("bound"), so
         # libusb reports LIBUSB_ERROR_NOT_FOUND although the driver is back: only the attempt shows
