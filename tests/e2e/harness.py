@@ -294,6 +294,15 @@ class World:
             if not expired:
                 GLib.source_remove(src)
 
+    def wait_for(self, cond, what, timeout=WAIT_TIMEOUT, interval=0.02):
+        """wait_until for a condition no D-Bus signal announces (a count in
+        /proc): checked every `interval` seconds while the main loop runs."""
+        tick = GLib.timeout_add(max(1, int(interval * 1000)), lambda: True)
+        try:
+            self.wait_until(cond, what, timeout)
+        finally:
+            GLib.source_remove(tick)
+
     def wait_device(self, cond, what, timeout=WAIT_TIMEOUT):
         """Wait for a device whose properties satisfy cond; return (path, props)."""
         found = []
