@@ -288,11 +288,15 @@ class TestObjectGoes(AttackTestCase):
         a.call("c", "cancel", 16, path=job, iface=JOB_IFACE, method="Cancel", sig="a{sv}", args=[opts()])
         self.wait_checks(w, 16)
         self.assertEqual({c["action"] for c in self.checks}, {ACTION + "manage"})
+        # the connection's quota is full now...
+        a.call("c", "cancel-over", path=job, iface=JOB_IFACE, method="Cancel", sig="a{sv}", args=[opts()])
+        self.assertEqual(a.wait_replies("cancel-over", 1)[0]["error"], LIMITS)
         w.assert_responsive(within=1.0)
         self.assertEqual(w.wait_job(job, timeout=60)[0], True)
         self.polkit.ReleaseHangingCalls()
         replies = a.wait_replies("cancel", 16)
         self.assertEqual({r["error"] for r in replies}, {"org.freedesktop.DBus.Error.UnknownObject"})
+        # ...and free again: no handler claimed the answers, the reaper ended the queries
         self.assert_sender_room(w, a, "c")
         a.close("c")
 
