@@ -447,6 +447,7 @@ class World:
         if self.dbus_daemon is not None:
             self.dbus_daemon.terminate()
             self.dbus_daemon.wait()
+            self.dbus_daemon.stdout.close()
             self.dbus_daemon = None
         if getattr(self, "log", None):
             self.log.close()

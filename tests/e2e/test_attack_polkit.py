@@ -10,6 +10,7 @@ lives on (WorldTestCase checks it exits cleanly on SIGTERM at the end)."""
 import json
 import os
 import pwd
+import signal
 import subprocess
 import sys
 import unittest
@@ -17,7 +18,7 @@ import unittest
 import dbus
 from gi.repository import GLib
 
-from harness import BUS_NAME, MANAGER_IFACE, MANAGER_PATH, mkda
+from harness import BUILD, BUS_NAME, MANAGER_IFACE, MANAGER_PATH, mkda
 from test_restore import RestoreTestCase
 
 POLKIT_NAME = "org.freedesktop.PolicyKit1"
@@ -250,6 +251,54 @@ class TestCallerVanishes(AttackTestCase):
         self.assertIn("Not authorized to add a Download Agent", r["message"])
         a.close("after")
         self.wait_fds(w, base, "after the last call")
+
+
+    def test_mtknvctl_interrupted_at_the_check(self):
+        """(a) a user presses ^C while mtknvctl waits for polkit: the daemon
+        lets go of the call and its file, and tells polkit to drop the check."""
+        w = self.attack_world()
+        self.start_polkit(w)
+        a = self.attacker(w)
+        base = self.baseline(w, a)
+        da = os.path.join(w.tmp, "da.bin")
+        with open(da, "wb") as f:
+            f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
+        os.chmod(da, 0o644)
+        ctl = subprocess.Popen(w.as_uid(NOBODY) + [os.path.join(BUILD, "mtknvctl"), "add-da", da], env=w.env(),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.wait_checks(w, 1)
+            self.assertEqual(w.daemon_fd_count(), base + 1)
+        finally:
+            ctl.send_signal(signal.SIGINT)
+            ctl.wait(timeout=30)
+        self.wait_fds(w, base, "mtknvctl interrupted")
+        self.wait_cancelled(w)
+        w.assert_responsive(within=1.0)
+
+
+class TestPolicy(AttackTestCase):
+
+    def test_the_bus_enforces_the_system_policy(self):
+        """The harness's bus_policy="system" is the real thing: 'nobody' may
+        read, may not take the daemon's name, nor call what the policy omits."""
+        w = self.attack_world()
+        code = ("import dbus, sys\n"
+                "b = dbus.bus.BusConnection(sys.argv[1])\n"
+                "for f in (lambda: b.request_name('org.mtknvd.MtkNv1'),\n"
+                "          lambda: b.call_blocking('org.mtknvd.MtkNv1', '/org/mtknvd/MtkNv1', 'org.example.Nope',\n"
+                "                                  'Call', '', ()),\n"
+                "          lambda: b.call_blocking('org.mtknvd.MtkNv1', '/', 'org.freedesktop.DBus.ObjectManager',\n"
+                "                                  'GetManagedObjects', '', ())):\n"
+                "    try:\n"
+                "        f()\n"
+                "        print('ok')\n"
+                "    except dbus.exceptions.DBusException as e:\n"
+                "        print(e.get_dbus_name())\n")
+        r = subprocess.run(w.as_uid(NOBODY) + [sys.executable, "-c", code, w.address], env=w.env(),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.stdout.split(), ["org.freedesktop.DBus.Error.AccessDenied"] * 2 + ["ok"], r.stderr)
+        self.assertEqual(w.ctl_as(NOBODY, "list").returncode, 0)
 
 
 class TestObjectGoes(AttackTestCase):
