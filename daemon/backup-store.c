@@ -553,7 +553,6 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
 
 /* ------------------------------------------------------------ export */
 
-/* The header of a regular member of size bytes. */
 /* What a failed libarchive write met (EPIPE: the reader went away), else EIO. */
 static int archive_write_error(struct archive *a) {
         int e = archive_errno(a);
@@ -561,6 +560,7 @@ static int archive_write_error(struct archive *a) {
         return e > 0 ? -e : -EIO;
 }
 
+/* The header of a regular member of size bytes. */
 static int archive_add_header(struct archive *a, const char *name, uint64_t size, mode_t perm, time_t mtime) {
         struct archive_entry *e = archive_entry_new();
         int r;
