@@ -553,6 +553,13 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
 
 /* ------------------------------------------------------------ export */
 
+/* What a failed libarchive write met (EPIPE: the reader went away), else EIO. */
+static int archive_write_error(struct archive *a) {
+        int e = archive_errno(a);
+
+        return e > 0 ? -e : -EIO;
+}
+
 /* The header of a regular member of size bytes. */
 static int archive_add_header(struct archive *a, const char *name, uint64_t size, mode_t perm, time_t mtime) {
         struct archive_entry *e = archive_entry_new();
@@ -565,7 +572,7 @@ static int archive_add_header(struct archive *a, const char *name, uint64_t size
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, perm);
         archive_entry_set_mtime(e, mtime, 0);
-        r = archive_write_header(a, e) == ARCHIVE_OK ? 0 : -EIO;
+        r = archive_write_header(a, e) == ARCHIVE_OK ? 0 : archive_write_error(a);
         archive_entry_free(e);
         return r;
 }
@@ -587,7 +594,7 @@ static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t 
                 if (k <= 0)
                         r = k < 0 ? -errno : -EIO;
                 else if (archive_write_data(a, buf, (size_t) k) != k)
-                        r = -EIO;
+                        r = archive_write_error(a);
                 else
                         done += (uint64_t) k;
         }
@@ -598,7 +605,7 @@ static int archive_add_memory(struct archive *a, const char *name, const void *d
         int r = archive_add_header(a, name, size, 0644, mtime);
 
         if (r >= 0 && archive_write_data(a, data, size) != (la_ssize_t) size)
-                r = -EIO;
+                r = archive_write_error(a);
         return r;
 }
 
@@ -639,7 +646,7 @@ static int backup_store_write_archive(BackupStore *s, const BackupInfo *b, const
                 close(ifd);
         }
         if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
-                r = -EIO;
+                r = archive_write_error(a);
         archive_write_free(a);
         if (r >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && fsync(fd) < 0)
                 r = -errno;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "backup-job.h"
+#include "bus-util.h"
 #include "da-store.h"
 #include "device.h"
 #include "job.h"
@@ -74,40 +75,25 @@ static int bus_error_from_fd(sd_bus_error *error, int r, const char *what) {
         }
 }
 
-/* An "as" option value as a comma list of safe names. */
-static int bus_read_name_list(sd_bus_message *msg, char **ret, sd_bus_error *error) {
+/* The partitions option of Restore as a comma list of safe names. */
+static int bus_join_name_list(char **names, char **ret, sd_bus_error *error) {
         _cleanup_free_ char *list = NULL;
         size_t len = 0;
-        const char *name;
-        int r;
 
-        r = sd_bus_message_enter_container(msg, 'v', "as");
-        if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option partitions wants a string array.");
-        r = sd_bus_message_enter_container(msg, 'a', "s");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(msg, "s", &name)) > 0) {
+        for (char **name = names; name && *name; name++) {
                 char *n;
 
-                if (!manifest_safe_name(name) || strchr(name, ','))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "\"%s\" is not a partition name.",
-                                                 name);
-                n = realloc(list, len + strlen(name) + 2);
+                if (!manifest_safe_name(*name) || strchr(*name, ','))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option \"partitions\": \"%s\" is not a partition name.", *name);
+                n = realloc(list, len + strlen(*name) + 2);
                 if (!n)
                         return -ENOMEM;
                 list = n;
-                len += (size_t) sprintf(list + len, "%s%s", len ? "," : "", name);
+                len += (size_t) sprintf(list + len, "%s%s", len ? "," : "", *name);
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
         if (!list)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option partitions is empty.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"partitions\" is empty.");
         *ret = TAKE_PTR(list);
         return 0;
 }
@@ -123,41 +109,18 @@ static uid_t bus_caller_uid(sd_bus_message *msg) {
 }
 
 /* The file options of Backup, ExportBackup and ImportBackup: s format (left
- * alone when not given) and h scatter (-1 when not given).  The descriptor is
- * only read after the polkit check: a call that waits for polkit is parsed
- * again, and a pipe cannot be read twice. */
+ * alone when not given; Backup, format NULL, takes none) and h scatter (-1
+ * when not given).  The descriptor is only read after the polkit check: a
+ * call that waits for polkit is parsed again, and a pipe cannot be read twice. */
 static int bus_read_file_options(sd_bus_message *msg, const char **format, int *scatter_fd, sd_bus_error *error) {
-        int r;
+        const BusOption options[] = {
+                { "scatter", "h", scatter_fd },
+                { format ? "format" : NULL, "s", format },
+                {}
+        };
 
         *scatter_fd = -EBADF;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "format")) {
-                        r = sd_bus_message_read(msg, "v", "s", format);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option format wants a string.");
-                } else if (streq(key, "scatter")) {
-                        r = sd_bus_message_read(msg, "v", "h", scatter_fd);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                        "Option scatter wants a file descriptor.");
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: format, scatter).", key);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        return bus_message_read_options(msg, options, error);
 }
 
 /* The scatter file a caller handed over, parsed. */
@@ -205,7 +168,7 @@ static int manager_check_device_for_request(Manager *m, Device *d, sd_bus_error 
 static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
-        const char *path, *format = NULL;
+        const char *path;
         Request *req;
         int scatter_fd;
         Device *d;
@@ -216,11 +179,9 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(msg, "o", &path);
         if (r < 0)
                 return r;
-        r = bus_read_file_options(msg, &format, &scatter_fd, error);
+        r = bus_read_file_options(msg, NULL, &scatter_fd, error);
         if (r < 0)
                 return r;
-        if (format)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Backup takes no format option.");
 
         d = streq(path, "/") ? NULL : manager_find_device_by_path(m, path);
         if (!d && !streq(path, "/"))
@@ -258,8 +219,17 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         Manager *m = userdata;
         const char *device_path, *backup_path;
         _cleanup_free_ char *partitions = NULL, *device_key = NULL;
+        _cleanup_(bus_strv_freep) char **partition_names = NULL;
         RestoreJournal journal;
-        bool resume = false, rollback = false;
+        int dry_run = false, allow_foreign = false, resume = false, rollback = false;
+        const BusOption options[] = {
+                { "dry-run", "b", &dry_run },
+                { "allow-foreign", "b", &allow_foreign },
+                { "resume", "b", &resume },
+                { "rollback", "b", &rollback },
+                { "partitions", "as", &partition_names },
+                {}
+        };
         unsigned flags = 0;
         Request *req;
         Backup *b;
@@ -271,48 +241,18 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(msg, "oo", &device_path, &backup_path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = bus_message_read_options(msg, options, error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                int v;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "partitions")) {
-                        r = bus_read_name_list(msg, &partitions, error);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(msg);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!streq(key, "dry-run") && !streq(key, "allow-foreign") && !streq(key, "resume") &&
-                    !streq(key, "rollback"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: dry-run, allow-foreign, resume, "
-                                                 "rollback, partitions).", key);
-                r = sd_bus_message_read(msg, "v", "b", &v);
-                if (r < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option %s wants a boolean.", key);
-                if (v && streq(key, "resume"))
-                        resume = true;
-                else if (v && streq(key, "rollback"))
-                        rollback = true;
-                else if (v)
-                        flags |= streq(key, "dry-run") ? RESTORE_DRY_RUN : RESTORE_ALLOW_FOREIGN;
-                r = sd_bus_message_exit_container(msg);
+        if (partition_names) {
+                r = bus_join_name_list(partition_names, &partitions, error);
                 if (r < 0)
                         return r;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
+        if (dry_run)
+                flags |= RESTORE_DRY_RUN;
+        if (allow_foreign)
+                flags |= RESTORE_ALLOW_FOREIGN;
 
         d = streq(device_path, "/") ? NULL : manager_find_device_by_path(m, device_path);
         if (!d && !streq(device_path, "/"))
@@ -505,6 +445,11 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
                 r = backup_store_export_spflash(m->store, &b->info, scatter_name, edited, edited_len, fd);
         } else
                 r = backup_store_export(m->store, &b->info, fd);
+        if (r == -EPIPE)
+                return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "ReaderGone",
+                                        "The reader of the export went away before the archive was complete "
+                                        "(broken pipe); what it received is cut short. Export again, into a file or "
+                                        "a reader that takes all of it.");
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot write the archive: %s", strerror(-r));
         return sd_bus_reply_method_return(msg, NULL);
