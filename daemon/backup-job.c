@@ -1017,11 +1017,19 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
         brom_hex(d->identity.me_id, d->identity.me_id_len, me_id);
         brom_hex(d->identity.soc_id, d->identity.soc_id_len, soc_id);
         if (!(flags & RESTORE_ALLOW_FOREIGN)) {
-                if (!src->me_id[0] && !src->soc_id[0] && !src->emmc_cid[0])
+                if (!manifest_has_identity(src))
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
                                                  "Backup %s/%s is not bound to any phone (imported). Restoring it "
                                                  "needs allow-foreign and the restore-foreign authorization.",
                                                  backup->device_key, backup->backup_id);
+                /* an identity counts only if this host's key vouches for it: a manifest is easy to edit */
+                if (!backup_info_is_bound(backup))
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                                                 "Backup %s/%s is not bound to any phone: %s. Its identity cannot "
+                                                 "be trusted, so restoring it needs allow-foreign and the "
+                                                 "restore-foreign authorization.",
+                                                 backup->device_key, backup->backup_id,
+                                                 backup_binding_explain(backup->binding));
                 if ((src->me_id[0] && me_id[0] && !streq(src->me_id, me_id)) ||
                     (src->soc_id[0] && soc_id[0] && !streq(src->soc_id, soc_id)))
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
