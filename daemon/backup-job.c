@@ -18,6 +18,7 @@
 #include "da-legacy.h"
 #include "da-store.h"
 #include "device.h"
+#include "identifier-reveal.h"
 #include "identity-set.h"
 #include "job.h"
 #include "log.h"
@@ -723,16 +724,20 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                                                "this is %s. Nothing was written.", b->journal.device_key,
                                                b->device_key);
                 if (b->restoring && !b->allow_foreign && b->restore->emmc_cid[0]) {
-                        char cid[2 * DA_EMMC_CID_LEN + 1];
+                        char cid[2 * DA_EMMC_CID_LEN + 1], fp_backup[IDENTIFIER_FINGERPRINT_LEN],
+                                fp_phone[IDENTIFIER_FINGERPRINT_LEN];
 
                         brom_hex(rep->cid, sizeof(rep->cid), cid);
+                        /* fingerprints: the job's message is a signal everyone receives */
+                        identifier_fingerprint(b->restore->emmc_cid, fp_backup);
+                        identifier_fingerprint(cid, fp_phone);
                         if (!streq(cid, b->restore->emmc_cid))
                                 return backup_job_fail(b, "IdentityMismatch",
                                                        "This backup was taken from another phone's storage (eMMC "
-                                                       "CID %s, this phone has %s). Restoring it would clone that "
-                                                       "phone's IMEI. A technician replacing the board can override "
-                                                       "this with allow-foreign. Nothing was written.",
-                                                       b->restore->emmc_cid, cid);
+                                                       "CID fingerprint %s, this phone's is %s). Restoring it would "
+                                                       "clone that phone's IMEI. A technician replacing the board "
+                                                       "can override this with allow-foreign. Nothing was written.",
+                                                       fp_backup, fp_phone);
                 }
                 if (streq(b->source, "auto") && b->manager->config.auto_backup == AUTO_BACKUP_FIRST_SEEN &&
                     backup_store_has_verified(b->manager->store, b->device_key)) {

@@ -12,6 +12,7 @@
 #include "bus-polkit.h"
 #include "config.h"
 #include "device-monitor.h"
+#include "identifier-reveal.h"
 #include "usb-transport.h"
 
 #define MTKNVD_BUS_NAME        "org.mtknvd.MtkNv1"
@@ -44,6 +45,7 @@ typedef struct Manager {
         sd_bus_slot *slots[10];
         sd_event_source *idle_timer;
         PolkitRegistry *polkit;
+        IdentifierRevealCache reveal_cache;  /* who may see identifiers in properties */
 } Manager;
 
 /* A stored backup published on the bus. */
