@@ -60,6 +60,7 @@ struct BackupJob {
         unsigned attempt;
         uint8_t *gpt;
         size_t gpt_len;
+        char *gpt_error;                /* why the GPT was not usable, when the PMT is asked for */
         BackupWriter *writer;
         EVP_MD_CTX *md;
         uint8_t sha_first[32];
@@ -107,6 +108,7 @@ static void backup_job_free(BackupJob *b) {
         scatter_file_free(b->scatter);
         free(b->parts);
         free(b->gpt);
+        free(b->gpt_error);
         backup_writer_abort(b->writer);
         EVP_MD_CTX_free(b->md);
         da_store_match_done(&b->da);
@@ -267,7 +269,7 @@ static int backup_begin_reading(BackupJob *b) {
         return backup_read_partition(b);
 }
 
-static int backup_select_partitions(BackupJob *b) {
+static int backup_select_partitions(BackupJob *b, char **ret_error) {
         _cleanup_free_ char *list = NULL;
         size_t n = 0;
         int r;
@@ -289,13 +291,16 @@ static int backup_select_partitions(BackupJob *b) {
                         b->parts[i] = p;
                 }
                 b->n_parts = b->restore->n_parts;
-                return 0;
+                return partition_table_check_selection(b->table, b->parts, b->n_parts, ret_error);
         }
         r = identity_set_select(b->table, b->manager->identity_set, &b->parts, &b->n_parts);
         if (r < 0)
                 return r;
         if (b->n_parts == 0)
                 return -ENOENT;
+        r = partition_table_check_selection(b->table, b->parts, b->n_parts, ret_error);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < b->n_parts; i++)
                 n += strlen(b->parts[i]->name) + 2;
         list = calloc(1, n + 1);
@@ -310,9 +315,15 @@ static int backup_select_partitions(BackupJob *b) {
 }
 
 static void backup_after_table(BackupJob *b) {
+        _cleanup_free_ char *err = NULL;
         int r;
 
-        r = backup_select_partitions(b);
+        r = backup_select_partitions(b, &err);
+        if (r == -ENOTUNIQ || r == -EFBIG)
+                return backup_job_fail(b, "InvalidTable",
+                                       "The phone's partition table cannot be used: %s. Nothing was read or "
+                                       "written. Pass the phone's own scatter file with 'mtknvctl backup --scatter "
+                                       "FILE'.", err ?: strerror(-r));
         if (r == -EXDEV)
                 return backup_job_fail(b, "LayoutMismatch",
                                        "The phone's partitions are not where the backup's were (a partition is "
@@ -373,6 +384,8 @@ static void backup_table_from_gpt(BackupJob *b) {
                 return backup_after_table(b);
 
         log_info("No usable GPT on %s (%s); asking for a MediaTek PMT.", b->device->object_path, err ?: "?");
+        free(b->gpt_error);
+        b->gpt_error = TAKE_PTR(err);
         b->step = BACKUP_READ_PMT;
         job_set_step(b->job, "reading the partition table (PMT)");
         r = da_legacy_read_pmt(b->dal, backup_on_da, b);
@@ -779,9 +792,9 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                 if (r < 0 || da_legacy_take_pmt(da, &pmt, &len) < 0 ||
                     pmt_parse(pmt, len, rep->user_size, &b->table, &err) < 0)
                         return backup_job_fail(b, "NoPartitions",
-                                               "The phone has neither a valid GPT nor a MediaTek PMT%s%s. Pass its "
-                                               "scatter file with 'mtknvctl backup --scatter FILE'.",
-                                               err ? ": " : "", err ?: "");
+                                               "The phone has neither a valid GPT (%s) nor a MediaTek PMT (%s). Pass "
+                                               "its scatter file with 'mtknvctl backup --scatter FILE'.",
+                                               b->gpt_error ?: "?", err ?: (r < 0 && detail[0] ? detail : "none"));
                 return backup_after_table(b);
         }
         case BACKUP_READ_FIRST:
