@@ -15,6 +15,11 @@
 #include "protocol/da-legacy-proto.h"
 #include "usb-transport.h"
 
+/* An eMMC's user area is at most 2 TiB (JEDEC: SEC_COUNT counts 512-byte
+ * sectors in 32 bits); a larger size in the report is garbage, and it would
+ * void every bound checked against it (GPT entries, PMT, scatter). */
+#define DA_EMMC_USER_SIZE_MAX (2ull << 40)
+
 typedef struct DaLegacyReport {
         uint32_t nand_ret, emmc_ret;        /* from the DA1 sync */
         uint8_t da_version[DA_VERSION_LEN];
@@ -61,7 +66,8 @@ const char *da_legacy_get_detail(DaLegacy *da);
 bool da_legacy_needs_emi(DaLegacy *da);
 
 /* ---- pure helpers: no I/O, unit-tested and fuzzed ---- */
-/* The DA2 report after the NOR block and NAND head (total = whole report). */
+/* The DA2 report after the NOR block and NAND head (total = whole report);
+ * -ERANGE when the user area size is beyond DA_EMMC_USER_SIZE_MAX. */
 int da_legacy_parse_report(const uint8_t *buf, size_t len, bool mt8163_extra, DaLegacyReport *ret);
 /* Expected total report length for a NAND id count n. */
 size_t da_legacy_report_len(unsigned n_nand_ids, bool mt8163_extra);
