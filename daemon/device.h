@@ -27,7 +27,7 @@ struct Device {
         char *object_path;
         char *syspath;
         char usb_path[64];
-        uint8_t busnum, devnum;
+        uint16_t busnum, devnum;
         uint16_t vid, pid;
         bool brom_mode;
         bool present;
@@ -58,7 +58,7 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode);
 /* The phone vanished: drop the session and start the grace period. */
 void device_detach(Device *d);
 /* libusb has now seen bus/devnum; retry an open that lost the race. */
-void device_usb_arrived(Device *d, uint8_t busnum, uint8_t devnum);
+void device_usb_arrived(Device *d, uint16_t busnum, uint16_t devnum);
 
 const char *device_state_to_string(DeviceState s);
 /* An operation (backup) takes the phone: State "busy". */

@@ -313,7 +313,7 @@ static void usb_link_setup_cdc(UsbLink *link) {
                 log_debug("SET_CONTROL_LINE_STATE failed: %s (ignored)", libusb_error_name(r));
 }
 
-int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **ret) {
+int usb_context_open(UsbContext *usb, uint16_t busnum, uint16_t devnum, UsbLink **ret) {
         _cleanup_(usb_link_freep) UsbLink *link = NULL;
         libusb_device **list = NULL, *dev = NULL;
         ssize_t n;
