@@ -82,6 +82,7 @@ struct BackupJob {
         RestoreJournal journal;
         bool journaled;                 /* a journal is on disk for this phone */
         char *result;                   /* final message when it is not the default */
+        char *journal_problem;          /* a journal update that failed, and what it means: ends every message */
         const char *note;               /* appended to a successful restore's message */
         const char *end_error;          /* after the reboot, fail with this error name and result */
 };
@@ -101,6 +102,7 @@ static void backup_job_free(BackupJob *b) {
                 manifest_free(b->restore);
         }
         free(b->result);
+        free(b->journal_problem);
         free(b->restore_key);
         free(b->restore_id);
         da_legacy_free(b->dal);
@@ -123,8 +125,12 @@ static void backup_job_free(BackupJob *b) {
 /* ------------------------------------------------------------ finishing */
 
 static void backup_job_end(BackupJob *b, bool success, const char *message) {
+        _cleanup_free_ char *full = NULL;
         Device *d = b->device;
         Job *j = b->job;
+
+        if (b->journal_problem && asprintf(&full, "%s %s", message, b->journal_problem) >= 0)
+                message = full;
 
         b->job = NULL;
         if (d->backup == b)
@@ -432,8 +438,15 @@ static void restore_journal_done(BackupJob *b) {
         if (!b->journaled)
                 return;
         r = restore_journal_remove(b->manager->state_dir, b->journal.device_key);
-        if (r < 0)
+        if (r < 0) {
                 log_error_errno(r, "Cannot remove the restore journal of %s: %m", b->journal.device_key);
+                free(b->journal_problem);
+                if (asprintf(&b->journal_problem, "The restore journal %s/journal/%s could not be removed (%s), "
+                             "so the phone will still be shown with an interrupted restore although it holds one "
+                             "complete, verified image set: remove that file.", b->manager->state_dir,
+                             b->journal.device_key, strerror(-r)) < 0)
+                        b->journal_problem = NULL;
+        }
         b->journaled = false;
         device_emit_changed(b->device, "InterruptedRestore", NULL);
 }
@@ -444,7 +457,17 @@ static void restore_start_rollback(BackupJob *b) {
 
         b->rolling_back = true;
         b->cur = 0;
-        (void) restore_journal_write(b);
+        /* the rollback goes ahead regardless: putting the phone back matters most */
+        r = restore_journal_write(b);
+        if (r < 0) {
+                free(b->journal_problem);
+                if (asprintf(&b->journal_problem, "The restore journal could not be updated when the rollback "
+                             "began (%s), so during the rollback it still said that backup %s/%s was being "
+                             "written: had the rollback been interrupted, 'mtknvctl restore --resume' would have "
+                             "written that backup again, and only 'mtknvctl restore --resume --rollback' the "
+                             "snapshot.", strerror(-r), b->restore_key, b->restore_id) < 0)
+                        b->journal_problem = NULL;
+        }
         r = restore_write_partition(b);
         if (r < 0)
                 backup_on_da(b->dal, r, b);
