@@ -79,7 +79,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-all: $(BUILD)/mtknvd $(BUILD)/mtknvctl $(BUILD)/mtksim $(UNIT_BINS)
+all: $(BUILD)/mtknvd $(BUILD)/mtknvctl $(BUILD)/mtksim $(UNIT_BINS) $(BUILD)/tools/fail-rename.so
 
 $(BUILD)/obj/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
@@ -122,6 +122,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libmtknvd.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+
+# preloaded into the daemon by e2e tests that need a write to fail (tests/tools/fail-rename.c);
+# without the sanitizers: it only wraps one libc call
+$(BUILD)/tools/fail-rename.so: tests/tools/fail-rename.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) -fPIC -shared -o $@ $< -ldl
 
 # libFuzzer targets: clang, ASan+UBSan, the daemon's parsers compiled afresh.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" -Idaemon \

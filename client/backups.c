@@ -29,9 +29,9 @@ typedef struct BackupPart {
 } BackupPart;
 
 typedef struct BackupEntry {
-        char *path, *id, *device_key, *source, *chip, *me_id, *emmc_cid, *table_source;
+        char *path, *id, *device_key, *source, *chip, *me_id, *emmc_cid, *table_source, *binding;
         uint64_t created, size;
-        bool verified;
+        bool verified, bound;
         BackupPart *parts;
         size_t n_parts;
 } BackupEntry;
@@ -51,6 +51,7 @@ static void backup_entry_done(BackupEntry *b) {
         free(b->me_id);
         free(b->emmc_cid);
         free(b->table_source);
+        free(b->binding);
 }
 
 static void backup_array_free(BackupEntry *a, size_t n) {
@@ -87,6 +88,8 @@ static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
                         target = &b->emmc_cid;
                 else if (strcmp(name, "TableSource") == 0)
                         target = &b->table_source;
+                else if (strcmp(name, "Binding") == 0)
+                        target = &b->binding;
 
                 if (target) {
                         r = sd_bus_message_read(m, "v", "s", &s);
@@ -101,6 +104,9 @@ static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
                 else if (strcmp(name, "Verified") == 0) {
                         r = sd_bus_message_read(m, "v", "b", &v);
                         b->verified = v;
+                } else if (strcmp(name, "Bound") == 0) {
+                        r = sd_bus_message_read(m, "v", "b", &v);
+                        b->bound = v;
                 } else if (strcmp(name, "Partitions") == 0) {
                         r = sd_bus_message_enter_container(m, 'v', "a(syttss)");
                         if (r >= 0)
@@ -261,6 +267,8 @@ static void json_backup(Json *j, const BackupEntry *b) {
         json_string(j, "me_id", b->me_id);
         json_string(j, "emmc_cid", b->emmc_cid);
         json_bool(j, "verified", b->verified);
+        json_bool(j, "bound", b->bound);
+        json_string(j, "binding", b->binding);
         json_uint(j, "size", b->size);
         json_begin_array(j, "partitions");
         for (size_t i = 0; i < b->n_parts; i++) {
@@ -354,15 +362,31 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 format_time(b->created, when, sizeof(when));
                 printf("%s (%s)\n", b->id, b->path);
                 printf("       Phone: %s, key %s\n", b->chip ?: "-", b->device_key ?: "-");
-                printf("       ME ID: %s\n", b->me_id && *b->me_id ? b->me_id : "(not reported)");
-                printf("   eMMC CID: %s\n", b->emmc_cid && *b->emmc_cid ? b->emmc_cid : "-");
+                char buf[64];
+                bool fingerprints = is_fingerprint(b->me_id) || is_fingerprint(b->emmc_cid) ||
+                                    (b->n_parts > 0 && is_fingerprint(b->parts[0].sha256));
+
+                format_time(b->created, when, sizeof(when));
+                printf("%s (%s)\n", b->id, b->path);
+                printf("       Phone: %s, key %s\n", b->chip ?: "-", b->device_key ?: "-");
+                printf("       ME ID: %s\n", b->me_id && *b->me_id ? identifier_display(b->me_id, buf, sizeof(buf))
+                                                                  : "(not reported)");
+                printf("    eMMC CID: %s\n", b->emmc_cid && *b->emmc_cid
+                                                     ? identifier_display(b->emmc_cid, buf, sizeof(buf)) : "-");
+                printf("       Bound: %s\n", b->bound ? "yes, signed by this host's key" :
+                       b->binding && strcmp(b->binding, "other-host") == 0 ? "no: signed by another host's key" :
+                       b->binding && strcmp(b->binding, "edited") == 0 ? "no: its manifest was changed after signing" :
+                       b->binding && strcmp(b->binding, "legacy") == 0 ? "no: imported by an older mtknvd" :
+                       "no (restoring it needs --allow-foreign)");
                 printf("     Created: %s (%s)\n", when, b->source ?: "-");
                 printf("  Partitions: from the phone's %s, %s\n", b->table_source ?: "-",
                        b->verified ? "each read twice and compared" : "NOT verified");
                 for (size_t i = 0; i < b->n_parts; i++)
                         printf("              %-10s %-14s at 0x%09" PRIx64 ", %6" PRIu64 " KiB, sha256 %s\n",
                                b->parts[i].name, b->parts[i].file, b->parts[i].offset, b->parts[i].size >> 10,
-                               b->parts[i].sha256);
+                               identifier_display(b->parts[i].sha256, buf, sizeof(buf)));
+                if (fingerprints)
+                        printf("(Identifiers and hashes are shown as fingerprints: only root sees them in full.)\n");
         }
         backup_array_free(all, n);
         return EXIT_OK;
@@ -1109,9 +1133,11 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                                 "calibration that nvram's files refer to.\n", nvram ? "nvram" : "nvdata",
                                 nvram ? "nvdata" : "nvram");
         }
-        if ((!b->me_id || !*b->me_id) && (!b->emmc_cid || !*b->emmc_cid) && !a->resume)
-                fprintf(stderr, "Warning: backup %s is not bound to any phone (an import). Nothing proves it is "
+        if (!b->bound && !a->resume)
+                fprintf(stderr, "Warning: backup %s is not bound to any phone (%s). Nothing proves it is "
                         "this phone's: writing another phone's nvram clones its IMEI.%s\n", b->id,
+                        (b->me_id && *b->me_id) || (b->emmc_cid && *b->emmc_cid)
+                                ? "its binding was not signed by this host's key" : "an import",
                         a->allow_foreign ? "" : " Restoring it needs --allow-foreign.");
         if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
                 char answer[16] = "";

@@ -219,17 +219,19 @@ static void print_table(DeviceInfo *a, size_t n) {
         printf("%-*s  %-*s  %-9s  %-*s  %-*s  %-11s  %s\n", w_id, "DEVICE", w_chip, "CHIP", "MODE", w_state, "STATE",
                w_usb, "USB", "SECURITY", "ME ID");
         for (size_t i = 0; i < n; i++) {
+                char buf[64];
+
                 security_flags(&a[i], sec, sizeof(sec));
                 printf("%-*s  %-*s  %-9s  %-*s  %-*s  %-11s  %s\n", w_id, a[i].id, w_chip, or_dash(a[i].chip),
                        or_dash(a[i].mode), w_state, or_dash(a[i].state), w_usb, or_dash(a[i].usb_path), sec,
-                       or_dash(a[i].me_id));
+                       identifier_display(or_dash(a[i].me_id), buf, sizeof(buf)));
         }
         if (n == 0)
                 printf("(no phones; power one off and plug it in)\n");
 }
 
 static void print_device(const DeviceInfo *d) {
-        char sec[32];
+        char sec[32], buf[160];
 
         security_flags(d, sec, sizeof(sec));
         printf("%s (%s)\n", d->id, d->path);
@@ -249,8 +251,12 @@ static void print_device(const DeviceInfo *d) {
         printf("                 secure boot (SBC):                      %s\n", d->sbc ? "on" : "off");
         printf("                 serial-link authentication (SLA):       %s\n", d->sla ? "on" : "off");
         printf("                 download agent authentication (DAA):    %s\n", d->daa ? "on" : "off");
-        printf("          ME ID: %s\n", d->me_id && *d->me_id ? d->me_id : "(not reported by this phone)");
-        printf("         SoC ID: %s\n", d->soc_id && *d->soc_id ? d->soc_id : "(not reported by this phone)");
+        printf("          ME ID: %s\n", d->me_id && *d->me_id ? identifier_display(d->me_id, buf, sizeof(buf))
+                                                            : "(not reported by this phone)");
+        printf("         SoC ID: %s\n", d->soc_id && *d->soc_id ? identifier_display(d->soc_id, buf, sizeof(buf))
+                                                              : "(not reported by this phone)");
+        if (is_fingerprint(d->me_id) || is_fingerprint(d->soc_id))
+                printf("                 (fingerprints: only root sees the full values)\n");
         if (d->warning && *d->warning)
                 printf("           Note: %s\n", d->warning);
         if (d->error && *d->error)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <string.h>
 
 #include "output.h"
 
@@ -79,4 +80,15 @@ void json_bool(Json *j, const char *key, bool value) {
 void json_null(Json *j, const char *key) {
         json_key(j, key);
         fputs("null", j->f);
+}
+
+bool is_fingerprint(const char *v) {
+        return v && strncmp(v, FINGERPRINT_PREFIX, strlen(FINGERPRINT_PREFIX)) == 0;
+}
+
+const char *identifier_display(const char *v, char *buf, size_t size) {
+        if (!is_fingerprint(v))
+                return v;
+        snprintf(buf, size, "%s (fingerprint)", v + strlen(FINGERPRINT_PREFIX));
+        return buf;
 }

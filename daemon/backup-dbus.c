@@ -7,7 +7,9 @@
 #include <stdlib.h>
 
 #include "backup-store.h"
+#include "bus-polkit.h"
 #include "bus-util.h"
+#include "identifier-reveal.h"
 #include "log.h"
 #include "manager.h"
 
@@ -31,9 +33,11 @@ Backup *manager_find_backup_by_path(Manager *m, const char *path) {
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        BackupInfo *b = &((Backup *) userdata)->info;
+        Backup *bk = userdata;
+        BackupInfo *b = &bk->info;
         const Manifest *mf = b->manifest;
         _cleanup_free_ char *id = NULL;
+        char fp[IDENTIFIER_FINGERPRINT_LEN];
         const char *v = "";
 
         if (streq(property, "Id")) {
@@ -46,16 +50,16 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = mf->source;
         else if (streq(property, "Chip"))
                 v = mf->chip;
-        else if (streq(property, "MeId"))
-                v = mf->me_id;
-        else if (streq(property, "SocId"))
-                v = mf->soc_id;
-        else if (streq(property, "EmmcCid"))
-                v = mf->emmc_cid;
+        else if (streq(property, "MeId") || streq(property, "SocId") || streq(property, "EmmcCid"))
+                v = identifier_reveal(bus_reply_reveals_identifiers(bus, reply, &bk->manager->reveal_cache),
+                                      streq(property, "MeId") ? mf->me_id :
+                                      streq(property, "SocId") ? mf->soc_id : mf->emmc_cid, fp);
         else if (streq(property, "TableSource"))
                 v = mf->table_source;
         else if (streq(property, "VerifyMethod"))
                 v = mf->verify_method;
+        else if (streq(property, "Binding"))
+                v = backup_binding_to_string(b->binding);
         return sd_bus_message_append(reply, "s", v);
 }
 
@@ -73,11 +77,12 @@ static int property_get_hw_code(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "q", b->manifest->hw_code);
 }
 
-static int property_get_verified(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         BackupInfo *b = &((Backup *) userdata)->info;
 
-        return sd_bus_message_append(reply, "b", b->manifest->verified);
+        return sd_bus_message_append(reply, "b", streq(property, "Bound") ? backup_info_is_bound(b)
+                                                                          : b->manifest->verified);
 }
 
 static int property_get_size(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -92,7 +97,10 @@ static int property_get_size(sd_bus *bus, const char *path, const char *interfac
 
 static int property_get_partitions(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        BackupInfo *b = &((Backup *) userdata)->info;
+        Backup *bk = userdata;
+        BackupInfo *b = &bk->info;
+        /* the hashes too: with them, a manifest for this phone's images could be written by hand */
+        bool full = bus_reply_reveals_identifiers(bus, reply, &bk->manager->reveal_cache);
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "(syttss)");
@@ -100,11 +108,12 @@ static int property_get_partitions(sd_bus *bus, const char *path, const char *in
                 return r;
         for (size_t i = 0; i < b->manifest->n_parts; i++) {
                 const ManifestPartition *p = &b->manifest->parts[i];
-                char hex[65];
+                char hex[65], fp[IDENTIFIER_FINGERPRINT_LEN];
 
                 for (unsigned k = 0; k < 32; k++)
                         sprintf(hex + 2 * k, "%02x", p->sha256[k]);
-                r = sd_bus_message_append(reply, "(syttss)", p->name, p->region, p->offset, p->size, hex, p->file);
+                r = sd_bus_message_append(reply, "(syttss)", p->name, p->region, p->offset, p->size,
+                                          identifier_reveal(full, hex, fp), p->file);
                 if (r < 0)
                         return r;
         }
@@ -124,6 +133,45 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, "bs", true, "Every image matches its SHA-256 in the manifest.");
 }
 
+/* The full identifiers and hashes for a caller polkit allows (properties show root only). */
+static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Backup *bk = userdata;
+        const Manifest *mf = bk->info.manifest;
+        int r;
+
+        r = bus_verify_polkit_async(msg, IDENTIFIER_POLKIT_ACTION, "read a backup's identifiers",
+                                    bk->manager->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "MeId", "s", mf->me_id, "SocId", "s", mf->soc_id,
+                                          "EmmcCid", "s", mf->emmc_cid);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "Sha256");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "a{ss}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        for (size_t i = 0; r >= 0 && i < mf->n_parts; i++) {
+                char hex[65];
+
+                for (unsigned k = 0; k < 32; k++)
+                        sprintf(hex + 2 * k, "%02x", mf->parts[i].sha256[k]);
+                r = sd_bus_message_append(reply, "{ss}", mf->parts[i].name, hex);
+        }
+        for (unsigned k = 0; r >= 0 && k < 4; k++) /* a{ss}, v, e, a{sv} */
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 const sd_bus_vtable backup_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -136,11 +184,14 @@ const sd_bus_vtable backup_vtable[] = {
         SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("EmmcCid", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TableSource", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Verified", "b", property_get_verified, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Verified", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Bound", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Binding", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VerifyMethod", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Size", "t", property_get_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Partitions", "a(syttss)", property_get_partitions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("Verify", "", "bs", method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetIdentifiers", "", "a{sv}", method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

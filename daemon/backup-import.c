@@ -239,12 +239,39 @@ int import_set_add_image(ImportSet *s, const char *name, uint8_t *data, size_t s
         return 0;
 }
 
+/*
+ * The trust decision.  An archive's manifest claims a phone; anyone can write
+ * that claim (the identifiers are on the phone's label and, to root, on the
+ * bus).  It is kept only when this host's key vouches for it: the archive was
+ * exported by this host, or by one an administrator gave the same key.  Any
+ * other import keeps its images and layout and loses its claim, like a raw
+ * image: restoring it needs allow-foreign and restore-foreign.
+ */
+static void import_set_decide_binding(BackupStore *store, ImportSet *s) {
+        Manifest *h = s->header;
+        BackupBinding b;
+
+        if (!manifest_has_identity(h) && streq(h->device_key, IMPORT_DEVICE_KEY_UNBOUND))
+                return; /* raw and SP Flash Tool images never claimed a phone */
+        b = backup_store_check_binding(store, h);
+        if (b == BACKUP_BINDING_VERIFIED) {
+                log_info("The imported archive's binding to phone %s was signed by this host's key %s: it stays "
+                         "bound.", h->device_key, backup_store_key_id(store));
+                return;
+        }
+        log_notice("The imported archive claims phone %s, but %s%s%s: stored as not bound to any phone.",
+                   h->device_key, backup_binding_explain(b), b == BACKUP_BINDING_OTHER_KEY ? " " : "",
+                   b == BACKUP_BINDING_OTHER_KEY ? h->binding_key_id : "");
+        manifest_clear_identity(h, IMPORT_DEVICE_KEY_UNBOUND);
+}
+
 int import_set_store(BackupStore *store, ImportSet *s, char **ret_id) {
         BackupWriter *w = NULL;
         int r;
 
         if (s->header->n_parts == 0)
                 return -EINVAL;
+        import_set_decide_binding(store, s);
         r = backup_store_begin(store, s->header, &w);
         for (size_t i = 0; r >= 0 && i < s->header->n_parts; i++) {
                 const ManifestPartition *p = &s->header->parts[i];

@@ -34,7 +34,9 @@ int import_set_new_unbound(const char *table_source, ImportSet **ret);
 int import_set_add_image(ImportSet *s, const char *name, uint8_t *data, size_t size, const ScatterFile *sc,
                          char **ret_error);
 
-/* Hashes and stores the set; a new backup id in *ret_id. */
+/* Keeps an archive's claimed phone only when this host's key vouches for it
+ * (else the set is stored unbound, under IMPORT_DEVICE_KEY_UNBOUND), hashes
+ * and stores the set; a new backup id in *ret_id. */
 int import_set_store(BackupStore *store, ImportSet *s, char **ret_id);
 
 static inline void import_set_freep(ImportSet **s) {

@@ -18,6 +18,7 @@
 #include "da-legacy.h"
 #include "da-store.h"
 #include "device.h"
+#include "identifier-reveal.h"
 #include "identity-set.h"
 #include "job.h"
 #include "log.h"
@@ -59,6 +60,7 @@ struct BackupJob {
         unsigned attempt;
         uint8_t *gpt;
         size_t gpt_len;
+        char *gpt_error;                /* why the GPT was not usable, when the PMT is asked for */
         BackupWriter *writer;
         EVP_MD_CTX *md;
         uint8_t sha_first[32];
@@ -81,6 +83,7 @@ struct BackupJob {
         RestoreJournal journal;
         bool journaled;                 /* a journal is on disk for this phone */
         char *result;                   /* final message when it is not the default */
+        char *journal_problem;          /* a journal update that failed, and what it means: ends every message */
         const char *note;               /* appended to a successful restore's message */
         const char *end_error;          /* after the reboot, fail with this error name and result */
 };
@@ -100,6 +103,7 @@ static void backup_job_free(BackupJob *b) {
                 manifest_free(b->restore);
         }
         free(b->result);
+        free(b->journal_problem);
         free(b->restore_key);
         free(b->restore_id);
         da_legacy_free(b->dal);
@@ -107,6 +111,7 @@ static void backup_job_free(BackupJob *b) {
         scatter_file_free(b->scatter);
         free(b->parts);
         free(b->gpt);
+        free(b->gpt_error);
         backup_writer_abort(b->writer);
         EVP_MD_CTX_free(b->md);
         da_store_match_done(&b->da);
@@ -121,8 +126,12 @@ static void backup_job_free(BackupJob *b) {
 /* ------------------------------------------------------------ finishing */
 
 static void backup_job_end(BackupJob *b, bool success, const char *message) {
+        _cleanup_free_ char *full = NULL;
         Device *d = b->device;
         Job *j = b->job;
+
+        if (b->journal_problem && asprintf(&full, "%s %s", message, b->journal_problem) >= 0)
+                message = full;
 
         b->job = NULL;
         if (d->backup == b)
@@ -287,7 +296,7 @@ static int backup_begin_reading(BackupJob *b) {
         return backup_read_partition(b);
 }
 
-static int backup_select_partitions(BackupJob *b) {
+static int backup_select_partitions(BackupJob *b, char **ret_error) {
         _cleanup_free_ char *list = NULL;
         size_t n = 0;
         int r;
@@ -309,13 +318,16 @@ static int backup_select_partitions(BackupJob *b) {
                         b->parts[i] = p;
                 }
                 b->n_parts = b->restore->n_parts;
-                return 0;
+                return partition_table_check_selection(b->table, b->parts, b->n_parts, ret_error);
         }
         r = identity_set_select(b->table, b->manager->identity_set, &b->parts, &b->n_parts);
         if (r < 0)
                 return r;
         if (b->n_parts == 0)
                 return -ENOENT;
+        r = partition_table_check_selection(b->table, b->parts, b->n_parts, ret_error);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < b->n_parts; i++)
                 n += strlen(b->parts[i]->name) + 2;
         list = calloc(1, n + 1);
@@ -330,9 +342,15 @@ static int backup_select_partitions(BackupJob *b) {
 }
 
 static void backup_after_table(BackupJob *b) {
+        _cleanup_free_ char *err = NULL;
         int r;
 
-        r = backup_select_partitions(b);
+        r = backup_select_partitions(b, &err);
+        if (r == -ENOTUNIQ || r == -EFBIG)
+                return backup_job_fail(b, "InvalidTable",
+                                       "The phone's partition table cannot be used: %s. Nothing was read or "
+                                       "written. Pass the phone's own scatter file with 'mtknvctl backup --scatter "
+                                       "FILE'.", err ?: strerror(-r));
         if (r == -EXDEV)
                 return backup_job_stop(b, "LayoutMismatch",
                                        "The phone's partitions are not where the backup's were (a partition is "
@@ -393,6 +411,8 @@ static void backup_table_from_gpt(BackupJob *b) {
                 return backup_after_table(b);
 
         log_info("No usable GPT on %s (%s); asking for a MediaTek PMT.", b->device->object_path, err ?: "?");
+        free(b->gpt_error);
+        b->gpt_error = TAKE_PTR(err);
         b->step = BACKUP_READ_PMT;
         job_set_step(b->job, "reading the partition table (PMT)");
         r = da_legacy_read_pmt(b->dal, backup_on_da, b);
@@ -439,8 +459,15 @@ static void restore_journal_done(BackupJob *b) {
         if (!b->journaled)
                 return;
         r = restore_journal_remove(b->manager->state_dir, b->journal.device_key);
-        if (r < 0)
+        if (r < 0) {
                 log_error_errno(r, "Cannot remove the restore journal of %s: %m", b->journal.device_key);
+                free(b->journal_problem);
+                if (asprintf(&b->journal_problem, "The restore journal %s/journal/%s could not be removed (%s), "
+                             "so the phone will still be shown with an interrupted restore although it holds one "
+                             "complete, verified image set: remove that file.", b->manager->state_dir,
+                             b->journal.device_key, strerror(-r)) < 0)
+                        b->journal_problem = NULL;
+        }
         b->journaled = false;
         device_emit_changed(b->device, "InterruptedRestore", NULL);
 }
@@ -451,7 +478,17 @@ static void restore_start_rollback(BackupJob *b) {
 
         b->rolling_back = true;
         b->cur = 0;
-        (void) restore_journal_write(b);
+        /* the rollback goes ahead regardless: putting the phone back matters most */
+        r = restore_journal_write(b);
+        if (r < 0) {
+                free(b->journal_problem);
+                if (asprintf(&b->journal_problem, "The restore journal could not be updated when the rollback "
+                             "began (%s), so during the rollback it still said that backup %s/%s was being "
+                             "written: had the rollback been interrupted, 'mtknvctl restore --resume' would have "
+                             "written that backup again, and only 'mtknvctl restore --resume --rollback' the "
+                             "snapshot.", strerror(-r), b->restore_key, b->restore_id) < 0)
+                        b->journal_problem = NULL;
+        }
         r = restore_write_partition(b);
         if (r < 0)
                 backup_on_da(b->dal, r, b);
@@ -751,16 +788,20 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                                                "this is %s. Nothing was written.", b->journal.device_key,
                                                b->device_key);
                 if (b->restoring && !b->allow_foreign && b->restore->emmc_cid[0]) {
-                        char cid[2 * DA_EMMC_CID_LEN + 1];
+                        char cid[2 * DA_EMMC_CID_LEN + 1], fp_backup[IDENTIFIER_FINGERPRINT_LEN],
+                                fp_phone[IDENTIFIER_FINGERPRINT_LEN];
 
                         brom_hex(rep->cid, sizeof(rep->cid), cid);
+                        /* fingerprints: the job's message is a signal everyone receives */
+                        identifier_fingerprint(b->restore->emmc_cid, fp_backup);
+                        identifier_fingerprint(cid, fp_phone);
                         if (!streq(cid, b->restore->emmc_cid))
                                 return backup_job_stop(b, "IdentityMismatch",
                                                        "This backup was taken from another phone's storage (eMMC "
-                                                       "CID %s, this phone has %s). Restoring it would clone that "
-                                                       "phone's IMEI. A technician replacing the board can override "
-                                                       "this with allow-foreign. Nothing was written.",
-                                                       b->restore->emmc_cid, cid);
+                                                       "CID fingerprint %s, this phone's is %s). Restoring it would "
+                                                       "clone that phone's IMEI. A technician replacing the board "
+                                                       "can override this with allow-foreign. Nothing was written.",
+                                                       fp_backup, fp_phone);
                 }
                 if (streq(b->source, "auto") && b->manager->config.auto_backup == AUTO_BACKUP_FIRST_SEEN &&
                     backup_store_has_verified(b->manager->store, b->device_key)) {
@@ -802,9 +843,9 @@ static void backup_on_da(DaLegacy *da, int r, void *userdata) {
                 if (r < 0 || da_legacy_take_pmt(da, &pmt, &len) < 0 ||
                     pmt_parse(pmt, len, rep->user_size, &b->table, &err) < 0)
                         return backup_job_stop(b, "NoPartitions",
-                                               "The phone has neither a valid GPT nor a MediaTek PMT%s%s. Pass its "
-                                               "scatter file with 'mtknvctl backup --scatter FILE'.",
-                                               err ? ": " : "", err ?: "");
+                                               "The phone has neither a valid GPT (%s) nor a MediaTek PMT (%s). Pass "
+                                               "its scatter file with 'mtknvctl backup --scatter FILE'.",
+                                               b->gpt_error ?: "?", err ?: (r < 0 && detail[0] ? detail : "none"));
                 return backup_after_table(b);
         }
         case BACKUP_READ_FIRST:
@@ -1133,11 +1174,19 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
         brom_hex(d->identity.me_id, d->identity.me_id_len, me_id);
         brom_hex(d->identity.soc_id, d->identity.soc_id_len, soc_id);
         if (!(flags & RESTORE_ALLOW_FOREIGN)) {
-                if (!src->me_id[0] && !src->soc_id[0] && !src->emmc_cid[0])
+                if (!manifest_has_identity(src))
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
                                                  "Backup %s/%s is not bound to any phone (imported). Restoring it "
                                                  "needs allow-foreign and the restore-foreign authorization.",
                                                  backup->device_key, backup->backup_id);
+                /* an identity counts only if this host's key vouches for it: a manifest is easy to edit */
+                if (!backup_info_is_bound(backup))
+                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                                                 "Backup %s/%s is not bound to any phone: %s. Its identity cannot "
+                                                 "be trusted, so restoring it needs allow-foreign and the "
+                                                 "restore-foreign authorization.",
+                                                 backup->device_key, backup->backup_id,
+                                                 backup_binding_explain(backup->binding));
                 if ((src->me_id[0] && me_id[0] && !streq(src->me_id, me_id)) ||
                     (src->soc_id[0] && soc_id[0] && !streq(src->soc_id, soc_id)))
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",

@@ -12,6 +12,7 @@
 
 #include "backup-store.h"
 #include "fd-util.h"
+#include "host-key.h"
 #include "log.h"
 
 #define TMP_PREFIX ".tmp-"
@@ -20,6 +21,8 @@
 struct BackupStore {
         char *dir;          /* STATE/backups */
         int dfd;
+        uint8_t key[HOST_KEY_SIZE];
+        char key_id[HOST_KEY_ID_LEN];
 };
 
 struct BackupWriter {
@@ -77,6 +80,16 @@ int backup_store_open(const char *state_dir, BackupStore **ret) {
                 backup_store_free(s);
                 return r;
         }
+        {
+                int r = host_key_load(state_dir, s->key);
+
+                if (r >= 0)
+                        r = host_key_id(s->key, s->key_id);
+                if (r < 0) {
+                        backup_store_free(s);
+                        return r;
+                }
+        }
 
         /* A crash mid-backup leaves a temporary directory: it never was a backup. */
         dup_fd = fcntl(s->dfd, F_DUPFD_CLOEXEC, 3);
@@ -100,6 +113,7 @@ BackupStore *backup_store_free(BackupStore *s) {
                 return NULL;
         if (s->dfd >= 0)
                 close(s->dfd);
+        explicit_bzero(s->key, sizeof(s->key));
         free(s->dir);
         free(s);
         return NULL;
@@ -107,6 +121,49 @@ BackupStore *backup_store_free(BackupStore *s) {
 
 const char *backup_store_path(BackupStore *s) {
         return s->dir;
+}
+
+const char *backup_store_key_id(BackupStore *s) {
+        return s->key_id;
+}
+
+BackupBinding backup_store_check_binding(BackupStore *s, const Manifest *m) {
+        if (!m->has_binding)
+                return BACKUP_BINDING_NONE;
+        if (manifest_binding_verify(m, s->key))
+                return BACKUP_BINDING_VERIFIED;
+        return streq(m->binding_key_id, s->key_id) ? BACKUP_BINDING_MISMATCH : BACKUP_BINDING_OTHER_KEY;
+}
+
+const char *backup_binding_to_string(BackupBinding b) {
+        switch (b) {
+        case BACKUP_BINDING_VERIFIED:  return "verified";
+        case BACKUP_BINDING_NONE:      return "none";
+        case BACKUP_BINDING_OTHER_KEY: return "other-host";
+        case BACKUP_BINDING_MISMATCH:  return "edited";
+        case BACKUP_BINDING_LEGACY:    return "legacy";
+        }
+        return "unknown";
+}
+
+const char *backup_binding_explain(BackupBinding b) {
+        switch (b) {
+        case BACKUP_BINDING_VERIFIED:
+                return "";
+        case BACKUP_BINDING_NONE:
+                return "its manifest carries no binding signature";
+        case BACKUP_BINDING_OTHER_KEY:
+                return "its binding was signed by another host's key";
+        case BACKUP_BINDING_MISMATCH:
+                return "its manifest was changed after this host signed it";
+        case BACKUP_BINDING_LEGACY:
+                return "it was imported before mtknvd signed bindings, so nothing vouches for its identity";
+        }
+        return "its binding is unknown";
+}
+
+bool backup_info_is_bound(const BackupInfo *b) {
+        return b->binding == BACKUP_BINDING_VERIFIED && manifest_has_identity(b->manifest);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -236,6 +293,9 @@ int backup_writer_commit(BackupWriter *w, char **ret_backup_id) {
         m->created_usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
         gmtime_r(&ts.tv_sec, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+        r = manifest_binding_sign(m, s->key, s->key_id);
+        if (r < 0)
+                return r;
 
         fd = openat(w->tmp_dfd, "manifest.yaml", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -344,6 +404,57 @@ static int read_small_file(int dfd, const char *name, uint8_t **ret, size_t *ret
         return 0;
 }
 
+/* manifest.yaml of the backup directory dfd, replaced atomically. */
+static int backup_store_rewrite_manifest(int dfd, const Manifest *m) {
+        static const char tmp[] = "manifest.yaml.tmp";
+        int fd, r;
+        FILE *f;
+
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        r = manifest_write(m, f);
+        if (r >= 0 && fsync(fileno(f)) < 0)
+                r = -errno;
+        if (fclose(f) != 0 && r >= 0)
+                r = -errno;
+        if (r >= 0 && renameat(dfd, tmp, dfd, "manifest.yaml") < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        return fsync_dir(dfd);
+}
+
+static BackupBinding backup_store_judge_binding(BackupStore *s, int dfd, const char *sub, Manifest *m) {
+        int r;
+
+        if (m->format_version >= 2)
+                return backup_store_check_binding(s, m);
+        /* Version 1, from before bindings were signed.  The store is root's
+         * alone, so what this host took itself is trusted once and signed;
+         * an import never is: the archive it came from may have been edited. */
+        if (streq(m->source, "import"))
+                return BACKUP_BINDING_LEGACY;
+        r = manifest_binding_sign(m, s->key, s->key_id);
+        if (r >= 0)
+                r = backup_store_rewrite_manifest(dfd, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot sign the binding of backup %s/%s (written by an older mtknvd): %m; "
+                                  "it is trusted for now and signed at the next start.", s->dir, sub);
+        else
+                log_info("Signed the binding of backup %s/%s, written by an older mtknvd.", s->dir, sub);
+        return BACKUP_BINDING_VERIFIED;
+}
+
 int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret) {
         _cleanup_free_ char *sub = NULL, *err = NULL;
         _cleanup_free_ uint8_t *data = NULL;
@@ -367,6 +478,7 @@ int backup_store_load(BackupStore *s, const char *device_key, const char *backup
                 log_warning("Ignoring backup %s/%s: %s", s->dir, sub, err ?: "unreadable manifest");
                 return r;
         }
+        b.binding = backup_store_judge_binding(s, dfd, sub, b.manifest);
         b.device_key = strdup(device_key);
         b.backup_id = strdup(backup_id);
         if (asprintf(&b.path, "%s/%s", s->dir, sub) < 0)

@@ -16,14 +16,36 @@
 typedef struct BackupStore BackupStore;
 typedef struct BackupWriter BackupWriter;
 
+/* Whether this host's key vouches for a manifest's binding fields. */
+typedef enum BackupBinding {
+        BACKUP_BINDING_NONE,       /* no binding HMAC: raw or SP Flash imports, manifests edited to drop it */
+        BACKUP_BINDING_VERIFIED,   /* made with this host's key (or one an administrator shared) */
+        BACKUP_BINDING_OTHER_KEY,  /* made with another host's key */
+        BACKUP_BINDING_MISMATCH,   /* this host's key id, but the fields changed since: edited */
+        BACKUP_BINDING_LEGACY,     /* an import stored by mtknvd before bindings were signed */
+} BackupBinding;
+
 typedef struct BackupInfo {
         char *device_key, *backup_id, *path;
         Manifest *manifest;
+        BackupBinding binding;
 } BackupInfo;
 
+/* Also loads (or creates) the host key, STATE/host.key. */
 int backup_store_open(const char *state_dir, BackupStore **ret);
 BackupStore *backup_store_free(BackupStore *s);
 const char *backup_store_path(BackupStore *s);
+/* The public name of this host's key, as manifests record it. */
+const char *backup_store_key_id(BackupStore *s);
+/* What this host's key says of m's binding. */
+BackupBinding backup_store_check_binding(BackupStore *s, const Manifest *m);
+/* "verified", "none", "other-host", "edited", "legacy" (Backup.Binding). */
+const char *backup_binding_to_string(BackupBinding b);
+/* Why a binding does not count, in words for the user ("" when it does). */
+const char *backup_binding_explain(BackupBinding b);
+/* Bound to a phone: an identity, vouched for by this host's key. Only such a
+ * backup may be restored without allow-foreign. */
+bool backup_info_is_bound(const BackupInfo *b);
 
 /* header: identity, source and table source filled in, no partitions. */
 int backup_store_begin(BackupStore *s, const Manifest *header, BackupWriter **ret);
@@ -32,6 +54,9 @@ int backup_writer_begin_partition(BackupWriter *w, const char *name, uint8_t reg
 int backup_writer_write(BackupWriter *w, const void *data, size_t n);
 int backup_writer_end_partition(BackupWriter *w, uint8_t ret_sha256[32]);
 int backup_writer_set_verified(BackupWriter *w, const char *method);
+/* Signs the manifest's binding with the host key (every manifest this host
+ * writes carries one: an import whose own binding did not verify has had its
+ * identity removed before), writes it and moves the backup into place. */
 int backup_writer_commit(BackupWriter *w, char **ret_backup_id);
 /* Removes everything written; returns NULL. */
 BackupWriter *backup_writer_abort(BackupWriter *w);
@@ -40,6 +65,9 @@ void backup_info_done(BackupInfo *b);
 void backup_info_array_free(BackupInfo *a, size_t n);
 /* Sorted oldest first; unreadable backups are logged and skipped. */
 int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, size_t *ret_n);
+/* Also judges the binding.  A version 1 manifest that this host took itself
+ * (source auto, manual or pre-restore: the store is root's alone) is signed
+ * once, in place; a version 1 import never is (BACKUP_BINDING_LEGACY). */
 int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret);
 /* Re-hash every image; -EBADMSG with *ret_error naming the partition. */
 int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error);

@@ -38,7 +38,8 @@ typedef enum DaStep {
         DA_READ_ACK,
         DA_WRITE_HEAD,
         DA_WRITE_CONT,
-        DA_PMT_HEAD,
+        DA_PMT_HEAD,       /* READ_PMT's acknowledgement alone: "no PMT" is one byte */
+        DA_PMT_LENGTH,
         DA_PMT_DATA,
         DA_REBOOT,
         DA_DONE,
@@ -199,6 +200,8 @@ int da_legacy_parse_report(const uint8_t *buf, size_t len, bool extra_word, DaLe
         memcpy(ret->cid, emmc + 0x44, DA_EMMC_CID_LEN);
         ret->ram_size = unaligned_read_be64(ram + 0x0e);
         ret->soc_status = tail[DA_REPORT_TAIL_LEN - 1];
+        if (ret->user_size > DA_EMMC_USER_SIZE_MAX)
+                return -ERANGE;
         return 0;
 }
 
@@ -519,8 +522,13 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                 break;
 
         case DA_REPORT_REST:
-                if (da_legacy_parse_report(da->report_buf, da->report_len,
-                                           da_legacy_report_extra_word(da_code(da)), &da->report) < 0) {
+                r = da_legacy_parse_report(da->report_buf, da->report_len, da_legacy_report_extra_word(da_code(da)),
+                                           &da->report);
+                if (r == -ERANGE)
+                        return da_fail(da, -EPROTO, "the Download Agent reports an eMMC user area of %" PRIu64
+                                       " bytes, more than an eMMC can have (2 TiB): its storage report is garbled",
+                                       da->report.user_size);
+                if (r < 0) {
                         char what[96];
 
                         da_legacy_describe_bytes(da->report_buf, da->report_len, what, sizeof(what));
@@ -592,8 +600,18 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                 break;
 
         case DA_PMT_HEAD:
+                /* da.md §2.14: the length follows an ACK only; a DA without a PMT
+                 * answers with a single other byte (the simulator: A5) */
                 if (da->b[0] != DA_ACK)
-                        return da_fail(da, -ENOENT, "the phone has no PMT (answer 0x%02x)", da->b[0]);
+                        return da_fail(da, -ENOENT, "the Download Agent says the phone has no PMT (it answered "
+                                       "0x%02x to READ_PMT)", da->b[0]);
+                da->step = DA_PMT_LENGTH;
+                exchange_reset(&da->x);
+                exchange_read(&da->x, da->b + 1, 4, "PMT length");
+                r = da_run(da, DA_TIMEOUT_MS);
+                break;
+
+        case DA_PMT_LENGTH:
                 v = unaligned_read_be32(da->b + 1);
                 if (v == 0 || v > 1024 * 1024)
                         return da_fail(da, -EPROTO, "implausible PMT length %u", v);
@@ -770,7 +788,6 @@ int da_legacy_read_pmt(DaLegacy *da, DaLegacyDone done, void *userdata) {
                 return r;
         exchange_write_u8(&da->x, DA_CMD_SDMMC_READ_PMT, "READ_PMT");
         exchange_read(&da->x, da->b, 1, "READ_PMT acknowledgement");
-        exchange_read(&da->x, da->b + 1, 4, "PMT length");
         return da_start_or_idle(da, da_run(da, DA_TIMEOUT_MS));
 }
 

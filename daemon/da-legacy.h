@@ -15,6 +15,11 @@
 #include "protocol/da-legacy-proto.h"
 #include "usb-transport.h"
 
+/* An eMMC's user area is at most 2 TiB (JEDEC: SEC_COUNT counts 512-byte
+ * sectors in 32 bits); a larger size in the report is garbage, and it would
+ * void every bound checked against it (GPT entries, PMT, scatter). */
+#define DA_EMMC_USER_SIZE_MAX (2ull << 40)
+
 typedef struct DaLegacyReport {
         uint32_t nand_ret, emmc_ret;        /* from the DA1 sync */
         uint8_t da_version[DA_VERSION_LEN];
@@ -79,7 +84,8 @@ bool da_legacy_report_extra_word(uint16_t da_code);
  * (64-bit or 32-bit NAND layout); 0 when head_len is short or the NAND id
  * count is implausible. */
 size_t da_legacy_report_len(const uint8_t *head, size_t head_len, bool extra_word);
-/* The whole DA2 report; -EBADMSG when it is malformed. */
+/* The whole DA2 report; -EBADMSG when it is malformed, -ERANGE when the user
+ * area size is beyond DA_EMMC_USER_SIZE_MAX. */
 int da_legacy_parse_report(const uint8_t *buf, size_t len, bool extra_word, DaLegacyReport *ret);
 /* "236 bytes: 00 00 0b c7 …" (the first 16) for error messages. */
 void da_legacy_describe_bytes(const uint8_t *buf, size_t len, char *out, size_t size);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 
 #include "backup-job.h"
+#include "bus-polkit.h"
 #include "device.h"
+#include "identifier-reveal.h"
 #include "job.h"
 #include "bus-util.h"
 #include "log.h"
@@ -12,7 +14,7 @@
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
-        char hex[2 * BROM_ID_MAX_LEN + 1];
+        char hex[2 * BROM_ID_MAX_LEN + 1], fp[IDENTIFIER_FINGERPRINT_LEN];
         const char *v = "";
 
         if (streq(property, "State"))
@@ -31,12 +33,13 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = d->usb_path;
         else if (streq(property, "Chip"))
                 v = d->identified && d->identity.chip ? d->identity.chip->name : "";
-        else if (streq(property, "MeId")) {
-                brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, hex);
-                v = hex;
-        } else if (streq(property, "SocId")) {
-                brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, hex);
-                v = hex;
+        else if (streq(property, "MeId") || streq(property, "SocId")) {
+                if (streq(property, "MeId"))
+                        brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, hex);
+                else
+                        brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, hex);
+                v = identifier_reveal(bus_reply_reveals_identifiers(bus, reply, &d->manager->reveal_cache), hex,
+                                      fp);
         }
         return sd_bus_message_append(reply, "s", v);
 }
@@ -114,6 +117,27 @@ static int property_get_interrupted_restore(sd_bus *bus, const char *path, const
         return sd_bus_message_append(reply, "(sss)", backup, snapshot, j.rolling_back ? "rollback" : "restore");
 }
 
+/* The full identifiers for a caller polkit allows (properties show root only). */
+static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Device *d = userdata;
+        char me_id[2 * BROM_ID_MAX_LEN + 1], soc_id[2 * BROM_ID_MAX_LEN + 1];
+        int r;
+
+        r = bus_verify_polkit_async(msg, IDENTIFIER_POLKIT_ACTION, "read a phone's identifiers", d->manager->polkit,
+                                    error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, me_id);
+        brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, soc_id);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "a{sv}", 2, "MeId", "s", me_id, "SocId", "s", soc_id);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("State", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -137,12 +161,14 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("SBC", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SLA", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DAA", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* per caller (identifier-reveal.h): a change is announced, the value asked for */
+        SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("Present", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Job", "o", property_get_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("InterruptedRestore", "(sss)", property_get_interrupted_restore, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD("GetIdentifiers", "", "a{sv}", method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -14,6 +14,20 @@ struct DeviceMonitor {
         void *userdata;
 };
 
+int device_monitor_parse_number(const char *s, uint16_t *ret) {
+        unsigned long v;
+        char *end;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v > UINT16_MAX)
+                return -EINVAL;
+        *ret = (uint16_t) v;
+        return 0;
+}
+
 static int device_monitor_report(DeviceMonitor *m, struct udev_device *d, bool add) {
         UsbDeviceEvent ev = { .add = add };
         const char *busnum, *devnum;
@@ -29,10 +43,14 @@ static int device_monitor_report(DeviceMonitor *m, struct udev_device *d, bool a
                 return 0;
         busnum = udev_device_get_property_value(d, "BUSNUM");
         devnum = udev_device_get_property_value(d, "DEVNUM");
+        if ((busnum && device_monitor_parse_number(busnum, &ev.busnum) < 0) ||
+            (devnum && device_monitor_parse_number(devnum, &ev.devnum) < 0)) {
+                log_debug("Ignoring USB device %s: BUSNUM \"%s\", DEVNUM \"%s\" are not device numbers.",
+                          ev.sysname, busnum ?: "", devnum ?: "");
+                return 0;
+        }
         if (add && (!busnum || !devnum))
                 return 0;
-        ev.busnum = busnum ? (uint8_t) strtoul(busnum, NULL, 10) : 0;
-        ev.devnum = devnum ? (uint8_t) strtoul(devnum, NULL, 10) : 0;
 
         m->cb(m, &ev, m->userdata);
         return 0;

@@ -17,13 +17,17 @@ typedef struct UsbDeviceEvent {
         const char *syspath;
         const char *sysname;    /* the kernel's USB path, "1-1" */
         uint16_t vid, pid;
-        uint8_t busnum, devnum;
+        uint16_t busnum, devnum;  /* sysfs numbers are not bounded by 255: never truncate them */
 } UsbDeviceEvent;
 
 typedef void (*DeviceMonitorFunc)(DeviceMonitor *m, const UsbDeviceEvent *ev, void *userdata);
 
 int device_monitor_new(sd_event *event, DeviceMonitorFunc cb, void *userdata, DeviceMonitor **ret);
 DeviceMonitor *device_monitor_free(DeviceMonitor *m);
+/* BUSNUM/DEVNUM of a uevent ("001", "300"): decimal, at most 65535;
+ * -EINVAL for anything else (never a truncated number: it could name
+ * another device). */
+int device_monitor_parse_number(const char *s, uint16_t *ret);
 /* Reports every USB device present now as an "add". */
 int device_monitor_enumerate(DeviceMonitor *m);
 

@@ -546,7 +546,7 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug
         return device_schedule_open(d, 0);
 }
 
-void device_usb_arrived(Device *d, uint8_t busnum, uint8_t devnum) {
+void device_usb_arrived(Device *d, uint16_t busnum, uint16_t devnum) {
         if (d->present && !d->link && d->busnum == busnum && d->devnum == devnum && d->open_retry)
                 device_schedule_open(d, 0);
 }

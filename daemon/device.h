@@ -33,7 +33,7 @@ struct Device {
         char *object_path;
         char *syspath;
         char usb_path[64];
-        uint8_t busnum, devnum;
+        uint16_t busnum, devnum;
         uint16_t vid, pid;
         bool brom_mode;
         bool present;
@@ -76,7 +76,7 @@ void device_set_unsupported(Device *d, const char *error_name, const char *messa
 /* The phone vanished: drop the session and start the grace period. */
 void device_detach(Device *d);
 /* libusb has now seen bus/devnum; retry an open that lost the race. */
-void device_usb_arrived(Device *d, uint8_t busnum, uint8_t devnum);
+void device_usb_arrived(Device *d, uint16_t busnum, uint16_t devnum);
 
 const char *device_state_to_string(DeviceState s);
 /* An operation (backup) takes the phone: State "busy". */

@@ -475,7 +475,7 @@ void manager_open_for_request(Manager *m, Request *r) {
         }
 }
 
-static void manager_on_usb_arrival(UsbContext *usb, uint8_t busnum, uint8_t devnum, void *userdata) {
+static void manager_on_usb_arrival(UsbContext *usb, uint16_t busnum, uint16_t devnum, void *userdata) {
         Manager *m = userdata;
 
         for (size_t i = 0; i < m->n_devices; i++)

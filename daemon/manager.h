@@ -13,6 +13,7 @@
 #include "config.h"
 #include "device-monitor.h"
 #include "inhibitor.h"
+#include "identifier-reveal.h"
 #include "usb-transport.h"
 
 #define MTKNVD_BUS_NAME        "org.mtknvd.MtkNv1"
@@ -58,6 +59,7 @@ typedef struct Manager {
         PortMemory *ports;
         size_t n_ports;
         InhibitorRegistry *inhibitors;  /* Manager.Inhibit: phones not to open */
+        IdentifierRevealCache reveal_cache;  /* who may see identifiers in properties */
 } Manager;
 
 /* A stored backup published on the bus. */

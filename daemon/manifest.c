@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +118,8 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
         if (r >= 0)
                 r = emit_mapping(e, true);
         if (r >= 0)
-                r = emit_pair_u64(e, "format_version", m->format_version);
+                /* whatever version was read, what is written is this version */
+                r = emit_pair_u64(e, "format_version", MANIFEST_FORMAT_VERSION);
         if (r >= 0)
                 r = emit_pair(e, "tool", "mtknvd");
         if (r >= 0)
@@ -178,6 +182,22 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
         yaml_sequence_end_event_initialize(&ev);
         if (r >= 0)
                 r = emit(e, &ev);
+        if (r >= 0 && m->has_binding) {
+                char mac[2 * MANIFEST_BINDING_MAC_SIZE + 1];
+
+                hex(m->binding_mac, sizeof(m->binding_mac), mac);
+                r = emit_scalar(e, "binding", true);
+                if (r >= 0)
+                        r = emit_mapping(e, true);
+                if (r >= 0)
+                        r = emit_pair(e, "method", MANIFEST_BINDING_METHOD);
+                if (r >= 0)
+                        r = emit_pair(e, "key_id", m->binding_key_id);
+                if (r >= 0)
+                        r = emit_pair(e, "hmac", mac);
+                if (r >= 0)
+                        r = emit_mapping(e, false);
+        }
         if (r >= 0)
                 r = emit_mapping(e, false);
         yaml_document_end_event_initialize(&ev, 1);
@@ -270,6 +290,30 @@ static bool is_hex(const char *s, size_t max_len, bool even) {
         return true;
 }
 
+/* Optional: a manifest without it is simply not bound (version 1, or edited). */
+static int manifest_read_binding(Reader *rd, yaml_node_t *root, Manifest *m) {
+        yaml_node_t *b = map_get(rd, root, "binding");
+        char method[32], mac[2 * MANIFEST_BINDING_MAC_SIZE + 1];
+
+        if (!b)
+                return 0;
+        if (m->format_version < 2 || b->type != YAML_MAPPING_NODE)
+                return bad(rd, "\"binding\" is not a mapping of a version 2 manifest");
+        if (get_str(rd, b, "method", method, sizeof(method), true) < 0 ||
+            get_str(rd, b, "key_id", m->binding_key_id, sizeof(m->binding_key_id), true) < 0 ||
+            get_str(rd, b, "hmac", mac, sizeof(mac), true) < 0)
+                return -EBADMSG;
+        if (!streq(method, MANIFEST_BINDING_METHOD))
+                return bad(rd, "unknown binding method \"%s\"", method);
+        if (!is_hex(m->binding_key_id, 16, true) || strlen(m->binding_key_id) != 16 ||
+            !is_hex(mac, 2 * MANIFEST_BINDING_MAC_SIZE, true) || strlen(mac) != 2 * MANIFEST_BINDING_MAC_SIZE)
+                return bad(rd, "the binding's key_id or hmac is malformed");
+        for (size_t k = 0; k < MANIFEST_BINDING_MAC_SIZE; k++)
+                m->binding_mac[k] = (uint8_t) strtoul((char[]) { mac[2 * k], mac[2 * k + 1], 0 }, NULL, 16);
+        m->has_binding = true;
+        return 0;
+}
+
 static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
         char tool[16], created[32], verified[8], sha[65];
         yaml_node_t *dev, *parts;
@@ -281,9 +325,9 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                 return bad(rd, "the manifest is not a YAML mapping");
         if (get_u64(rd, root, "format_version", UINT32_MAX, &v) < 0)
                 return -EBADMSG;
-        if (v != MANIFEST_FORMAT_VERSION)
-                return bad(rd, "format version %" PRIu64 " is not supported (this mtknvd reads version %u); "
-                           "update mtknvd", v, MANIFEST_FORMAT_VERSION);
+        if (v < MANIFEST_FORMAT_VERSION_MIN || v > MANIFEST_FORMAT_VERSION)
+                return bad(rd, "format version %" PRIu64 " is not supported (this mtknvd reads versions %u to %u); "
+                           "update mtknvd", v, MANIFEST_FORMAT_VERSION_MIN, MANIFEST_FORMAT_VERSION);
         m->format_version = (unsigned) v;
         if (get_str(rd, root, "tool", tool, sizeof(tool), true) < 0 ||
             get_str(rd, root, "tool_version", m->tool_version, sizeof(m->tool_version), false) < 0 ||
@@ -370,7 +414,7 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
         }
         if (m->n_parts == 0)
                 return bad(rd, "the backup lists no partitions");
-        return 0;
+        return manifest_read_binding(rd, root, m);
 }
 
 int manifest_parse(const uint8_t *data, size_t size, Manifest **ret, char **ret_error) {
@@ -403,4 +447,135 @@ int manifest_parse(const uint8_t *data, size_t size, Manifest **ret, char **ret_
                 return r;
         *ret = TAKE_PTR(m);
         return 0;
+}
+
+/* ------------------------------------------------------------ binding */
+
+typedef struct Canon {
+        uint8_t *buf;
+        size_t len, size;
+} Canon;
+
+static int canon_put(Canon *c, const void *p, size_t n) {
+        if (c->len + n > c->size) {
+                size_t size = MAX(c->size * 2, c->len + n + 256);
+                uint8_t *b = realloc(c->buf, size);
+
+                if (!b)
+                        return -ENOMEM;
+                c->buf = b;
+                c->size = size;
+        }
+        memcpy(c->buf + c->len, p, n);
+        c->len += n;
+        return 0;
+}
+
+static int canon_u64(Canon *c, uint64_t v) {
+        uint8_t be[8];
+
+        for (unsigned i = 0; i < 8; i++)
+                be[i] = (uint8_t) (v >> (56 - 8 * i));
+        return canon_put(c, be, sizeof(be));
+}
+
+/* Length-prefixed: no value can run into the next one. */
+static int canon_str(Canon *c, const char *s) {
+        size_t n = strlen(s);
+        uint8_t be[4] = { (uint8_t) (n >> 24), (uint8_t) (n >> 16), (uint8_t) (n >> 8), (uint8_t) n };
+        int r = canon_put(c, be, sizeof(be));
+
+        return r < 0 ? r : canon_put(c, s, n);
+}
+
+int manifest_binding_canonical(const Manifest *m, uint8_t **ret, size_t *ret_size) {
+        static const char tag[] = "mtknvd-binding-v1";
+        Canon c = {};
+        int r;
+
+        r = canon_put(&c, tag, sizeof(tag)); /* with its NUL */
+        if (r >= 0)
+                r = canon_str(&c, m->device_key);
+        if (r >= 0)
+                r = canon_str(&c, m->chip);
+        if (r >= 0)
+                r = canon_str(&c, m->me_id);
+        if (r >= 0)
+                r = canon_str(&c, m->soc_id);
+        if (r >= 0)
+                r = canon_str(&c, m->emmc_cid);
+        if (r >= 0)
+                r = canon_str(&c, m->table_source);
+        if (r >= 0)
+                r = canon_u64(&c, m->hw_code);
+        if (r >= 0)
+                r = canon_u64(&c, m->n_parts);
+        for (size_t i = 0; r >= 0 && i < m->n_parts; i++) {
+                const ManifestPartition *p = &m->parts[i];
+
+                r = canon_str(&c, p->name);
+                if (r >= 0)
+                        r = canon_str(&c, p->file);
+                if (r >= 0)
+                        r = canon_u64(&c, p->region);
+                if (r >= 0)
+                        r = canon_u64(&c, p->offset);
+                if (r >= 0)
+                        r = canon_u64(&c, p->size);
+                if (r >= 0)
+                        r = canon_put(&c, p->sha256, sizeof(p->sha256));
+        }
+        if (r < 0) {
+                free(c.buf);
+                return r;
+        }
+        *ret = c.buf;
+        *ret_size = c.len;
+        return 0;
+}
+
+int manifest_binding_compute(const Manifest *m, const uint8_t key[MANIFEST_BINDING_KEY_SIZE],
+                             uint8_t ret[MANIFEST_BINDING_MAC_SIZE]) {
+        _cleanup_free_ uint8_t *data = NULL;
+        unsigned len = 0;
+        size_t n = 0;
+        int r;
+
+        r = manifest_binding_canonical(m, &data, &n);
+        if (r < 0)
+                return r;
+        if (!HMAC(EVP_sha256(), key, MANIFEST_BINDING_KEY_SIZE, data, n, ret, &len) ||
+            len != MANIFEST_BINDING_MAC_SIZE)
+                return -EIO;
+        return 0;
+}
+
+int manifest_binding_sign(Manifest *m, const uint8_t key[MANIFEST_BINDING_KEY_SIZE], const char *key_id) {
+        int r = manifest_binding_compute(m, key, m->binding_mac);
+
+        if (r < 0)
+                return r;
+        snprintf(m->binding_key_id, sizeof(m->binding_key_id), "%s", key_id);
+        m->has_binding = true;
+        return 0;
+}
+
+bool manifest_binding_verify(const Manifest *m, const uint8_t key[MANIFEST_BINDING_KEY_SIZE]) {
+        uint8_t mac[MANIFEST_BINDING_MAC_SIZE];
+
+        if (!m->has_binding || manifest_binding_compute(m, key, mac) < 0)
+                return false;
+        return CRYPTO_memcmp(mac, m->binding_mac, sizeof(mac)) == 0;
+}
+
+bool manifest_has_identity(const Manifest *m) {
+        return m->me_id[0] || m->soc_id[0] || m->emmc_cid[0];
+}
+
+void manifest_clear_identity(Manifest *m, const char *device_key) {
+        snprintf(m->device_key, sizeof(m->device_key), "%s", device_key);
+        m->me_id[0] = m->soc_id[0] = m->emmc_cid[0] = 0;
+        m->has_binding = false;
+        m->binding_key_id[0] = 0;
+        memset(m->binding_mac, 0, sizeof(m->binding_mac));
 }

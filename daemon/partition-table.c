@@ -103,6 +103,40 @@ const Partition *partition_table_find(const PartitionTable *t, const char *name)
         return NULL;
 }
 
+int partition_table_check_selection(const PartitionTable *t, const Partition *const *sel, size_t n,
+                                    char **ret_error) {
+        if (ret_error)
+                *ret_error = NULL;
+        for (size_t i = 0; i < n; i++) {
+                char want[64], have[64];
+
+                if (sel[i]->size > PARTITION_IDENTITY_SIZE_MAX) {
+                        if (ret_error && asprintf(ret_error, "the %s table gives %s %" PRIu64 " bytes, more than an "
+                                                  "identity partition has (at most %llu MiB)",
+                                                  partition_source_to_string(t->source), sel[i]->name, sel[i]->size,
+                                                  PARTITION_IDENTITY_SIZE_MAX >> 20) < 0)
+                                *ret_error = NULL;
+                        return -EFBIG;
+                }
+                partition_name_canonical(sel[i]->name, want, sizeof(want));
+                for (size_t k = 0; k < t->n_parts; k++) {
+                        if (&t->parts[k] == sel[i])
+                                continue;
+                        partition_name_canonical(t->parts[k].name, have, sizeof(have));
+                        if (!streq(want, have))
+                                continue;
+                        if (ret_error && asprintf(ret_error, "the %s table lists %s twice (\"%s\" at 0x%" PRIx64
+                                                  " and \"%s\" at 0x%" PRIx64 "), so which one holds the phone's "
+                                                  "identity is ambiguous", partition_source_to_string(t->source),
+                                                  want, sel[i]->name, sel[i]->offset, t->parts[k].name,
+                                                  t->parts[k].offset) < 0)
+                                *ret_error = NULL;
+                        return -ENOTUNIQ;
+                }
+        }
+        return 0;
+}
+
 int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTable **ret, char **ret_error) {
         _cleanup_(partition_table_freep) PartitionTable *t = NULL;
         const uint8_t *h = data + GPT_SECTOR;

@@ -16,6 +16,11 @@ typedef enum PartitionSource {
         PT_SOURCE_SCATTER,
 } PartitionSource;
 
+/* The largest identity partition seen in the scatter corpus is 64 MiB; a
+ * table that claims more for one is damaged or hostile, and its size would
+ * drive two full reads and, on restore, an allocation. */
+#define PARTITION_IDENTITY_SIZE_MAX (256ull * 1024 * 1024)
+
 typedef struct Partition {
         char name[64];
         uint8_t region;           /* legacy DA numbering: 8 user, 1 boot1, 2 boot2 */
@@ -36,6 +41,12 @@ int partition_table_add(PartitionTable *t, const char *name, uint8_t region, uin
 PartitionTable *partition_table_free(PartitionTable *t);
 /* Case-insensitive, with the scatter aliases (NVRAM, __NODL_NVRAM, PROTECT_F, PRO_INFO …). */
 const Partition *partition_table_find(const PartitionTable *t, const char *name);
+/* The partitions an operation is about to read or write, checked against
+ * their table: -ENOTUNIQ when another entry has the same canonical name (two
+ * "nvram"s: which one is the phone's identity?), -EFBIG when one is larger
+ * than PARTITION_IDENTITY_SIZE_MAX; *ret_error says which, in words. */
+int partition_table_check_selection(const PartitionTable *t, const Partition *const *sel, size_t n,
+                                    char **ret_error);
 const char *partition_source_to_string(PartitionSource s);
 /* The canonical lower-case name for a table name ("__NODL_NVRAM" -> "nvram"). */
 void partition_name_canonical(const char *name, char *buf, size_t size);

@@ -365,7 +365,7 @@ static void usb_link_reattach_driver(UsbLink *link) {
                 log_debug("Handed interface %d back to the kernel driver.", iface);
 }
 
-int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **ret) {
+int usb_context_open(UsbContext *usb, uint16_t busnum, uint16_t devnum, UsbLink **ret) {
         _cleanup_(usb_link_freep) UsbLink *link = NULL;
         libusb_device **list = NULL, *dev = NULL;
         ssize_t n;

@@ -20,7 +20,7 @@ typedef struct UsbContext UsbContext;
 typedef struct UsbLink UsbLink;
 
 /* Called when libusb itself has seen a device arrive (see usb_context_open()). */
-typedef void (*UsbArrivalFunc)(UsbContext *usb, uint8_t busnum, uint8_t devnum, void *userdata);
+typedef void (*UsbArrivalFunc)(UsbContext *usb, uint16_t busnum, uint16_t devnum, void *userdata);
 
 int usb_context_new(sd_event *event, UsbContext **ret);
 UsbContext *usb_context_free(UsbContext *usb);
@@ -29,7 +29,7 @@ void usb_context_set_arrival_callback(UsbContext *usb, UsbArrivalFunc cb, void *
 /* Opens and claims the phone at bus/devnum.  Returns -ENODEV while libusb
  * has not caught up with udev yet: wait for the arrival callback and try
  * again.  Must not be called from within a libusb callback. */
-int usb_context_open(UsbContext *usb, uint8_t busnum, uint8_t devnum, UsbLink **ret);
+int usb_context_open(UsbContext *usb, uint16_t busnum, uint16_t devnum, UsbLink **ret);
 
 typedef void (*UsbLinkDone)(UsbLink *link, int r, void *userdata);
 

@@ -37,6 +37,8 @@ MANAGER_IFACE = "org.mtknvd.MtkNv1.Manager"
 OM_IFACE = "org.freedesktop.DBus.ObjectManager"
 PROPS_IFACE = "org.freedesktop.DBus.Properties"
 BACKUP_IFACE = "org.mtknvd.MtkNv1.Backup"
+# shown in full only in a method reply to root: signals carry a fingerprint or only announce a change
+IDENTIFIER_PROPS = {DEVICE_IFACE: ("MeId", "SocId"), BACKUP_IFACE: ("MeId", "SocId", "EmmcCid", "Partitions")}
 
 WAIT_TIMEOUT = float(os.environ.get("MTKNVD_TEST_TIMEOUT", "30"))
 
@@ -254,13 +256,25 @@ class World:
         elif self.owner_seen:
             self.owner_gone = True
 
+    def _ask_identifiers(self, path, iface, props, names):
+        """What a root client that follows signals does: ask for the identifiers (root sees them in full)."""
+        p = dbus.Interface(self.bus.get_object(BUS_NAME, path, introspect=False), PROPS_IFACE)
+        for name in names:
+            try:
+                props[name] = unwrap(p.Get(iface, name))
+            except dbus.exceptions.DBusException:
+                pass  # the object is gone already; its removal signal follows
+        return props
+
     def _on_added(self, path, ifaces):
         path = str(path)
         if DEVICE_IFACE in ifaces:
-            self.objects[path] = unwrap(ifaces[DEVICE_IFACE])
+            self.objects[path] = self._ask_identifiers(path, DEVICE_IFACE, unwrap(ifaces[DEVICE_IFACE]),
+                                                       IDENTIFIER_PROPS[DEVICE_IFACE])
             self.added.append(path)
         if BACKUP_IFACE in ifaces:
-            self.backups[path] = unwrap(ifaces[BACKUP_IFACE])
+            self.backups[path] = self._ask_identifiers(path, BACKUP_IFACE, unwrap(ifaces[BACKUP_IFACE]),
+                                                       IDENTIFIER_PROPS[BACKUP_IFACE])
 
     def _on_job_new(self, job_id, path):
         self.jobs_new.append(str(path))
@@ -282,6 +296,8 @@ class World:
         if str(iface) != DEVICE_IFACE or path not in self.objects:
             return
         changed = unwrap(changed)
+        if invalidated:
+            self._ask_identifiers(path, DEVICE_IFACE, changed, [str(n) for n in invalidated])
         self.objects[path].update(changed)
         self.changes.append((path, changed))
 

@@ -225,6 +225,21 @@ TEST(checksum16) {
         CHECK_EQ_INT(da_legacy_checksum16(d, 0), 0);
 }
 
+/* What no eMMC can be (2 TiB and more): every bound checked against it would be void. */
+TEST(report_user_size_bounded) {
+        uint8_t b[512];
+        DaLegacyReport r = {};
+        size_t len = make_report(b, 7, false, false, DA_SOC_OK);
+        size_t emmc = DA_REPORT_NOR_LEN + 17 + 2 * 7 + DA_REPORT_NAND_GEOMETRY_LEN;
+
+        CHECK_EQ_INT(da_legacy_parse_report(b, len, false, &r), 0);
+        CHECK_EQ_INT(r.user_size, USER_SIZE);
+        unaligned_write_be64(b + emmc + 0x3c, 4ull << 40);
+        CHECK_EQ_INT(da_legacy_parse_report(b, len, false, &r), -ERANGE);
+        unaligned_write_be64(b + emmc + 0x3c, UINT64_MAX);
+        CHECK_EQ_INT(da_legacy_parse_report(b, len, false, &r), -ERANGE);
+}
+
 TAP_MAIN(TEST_ENTRY(report_64bit), TEST_ENTRY(report_32bit_nand), TEST_ENTRY(report_extra_word),
          TEST_ENTRY(report_soc_byte_not_required), TEST_ENTRY(report_implausible_count), TEST_ENTRY(describe_bytes),
-         TEST_ENTRY(config_mt6735), TEST_ENTRY(config_tails), TEST_ENTRY(sync_storage), TEST_ENTRY(checksum16))
+         TEST_ENTRY(config_mt6735), TEST_ENTRY(config_tails), TEST_ENTRY(sync_storage), TEST_ENTRY(checksum16), TEST_ENTRY(report_user_size_bounded))
