@@ -12,6 +12,7 @@
 
 #define CONFIG_FILE_DEFAULT "/etc/mtknvd/mtknvd.conf"
 #define CONFIG_GRACE_USEC_DEFAULT (10ULL * 1000000ULL)
+#define CONFIG_FILE_TIMEOUT_USEC_DEFAULT (30ULL * 1000000ULL)
 
 typedef enum AutoBackup {
         AUTO_BACKUP_FIRST_SEEN,       /* only when no verified backup of this phone exists */
@@ -29,6 +30,7 @@ typedef struct Config {
         char **download_agents;       /* administrator's DA files */
         size_t n_download_agents;
         uint64_t idle_exit_usec;      /* 0: never exit on idle */
+        uint64_t file_timeout_usec;   /* a call that reads or writes a caller's file ends by then */
 } Config;
 
 const char *auto_backup_to_string(AutoBackup a);

@@ -34,6 +34,8 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* calls still being answered (file transfers, verifications) end first: they own jobs and fds */
+        m->calls = bus_call_set_free(m->calls);
         /* Devices first: their sessions hold libusb handles. */
         /* running backups end first: they own jobs and device sessions */
         for (size_t i = 0; i < m->n_devices; i++)

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "backup-store.h"
+#include "bus-call.h"
 #include "bus-polkit.h"
 #include "config.h"
 #include "device-monitor.h"
@@ -44,6 +45,7 @@ typedef struct Manager {
         sd_bus_slot *slots[10];
         sd_event_source *idle_timer;
         PolkitRegistry *polkit;
+        BusCallSet *calls;            /* method calls answered later (bus-call.h) */
 } Manager;
 
 /* A stored backup published on the bus. */
