@@ -118,16 +118,15 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         BusCall *call;
         int r;
 
-        /* registered before the polkit check: a flood of calls (no-reply-expected ones
-         * sidestep the bus's pending-reply limit) is refused, not queued */
-        r = bus_call_get(m->calls, msg, &call, error);
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "verify", "verify a backup", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        /* a flood of calls (no-reply-expected ones sidestep the bus's limit on
+         * pending replies) is refused here, not queued */
+        r = bus_call_new(m->calls, msg, &call, error);
         if (r < 0)
                 return r;
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "verify", "verify a backup", m->polkit, error);
-        if (r == 0)
-                return 1; /* polkit will answer, the call comes back */
-        if (r > 0)
-                r = verify_job_join(m, bk, call, error);
+        r = verify_job_join(m, bk, call, error);
         if (r < 0) {
                 bus_call_free(call);
                 return r;

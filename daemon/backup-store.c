@@ -512,6 +512,13 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
 /* ------------------------------------------------------------ export */
 
 /* The header of a regular member of size bytes. */
+/* What a failed libarchive write met (EPIPE: the reader went away), else EIO. */
+static int archive_write_error(struct archive *a) {
+        int e = archive_errno(a);
+
+        return e > 0 ? -e : -EIO;
+}
+
 static int archive_add_header(struct archive *a, const char *name, uint64_t size, mode_t perm, time_t mtime) {
         struct archive_entry *e = archive_entry_new();
         int r;
@@ -523,7 +530,7 @@ static int archive_add_header(struct archive *a, const char *name, uint64_t size
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, perm);
         archive_entry_set_mtime(e, mtime, 0);
-        r = archive_write_header(a, e) == ARCHIVE_OK ? 0 : -EIO;
+        r = archive_write_header(a, e) == ARCHIVE_OK ? 0 : archive_write_error(a);
         archive_entry_free(e);
         return r;
 }
@@ -532,7 +539,7 @@ static int archive_add_memory(struct archive *a, const char *name, const void *d
         int r = archive_add_header(a, name, size, 0644, mtime);
 
         if (r >= 0 && archive_write_data(a, data, size) != (la_ssize_t) size)
-                r = -EIO;
+                r = archive_write_error(a);
         return r;
 }
 

@@ -14,7 +14,6 @@ struct BusCall {
         sd_event_source *timer;
         BusCallAbort abort;     /* set once started */
         void *userdata;
-        bool gone;              /* the caller left before the work began */
 };
 
 struct BusCallSet {
@@ -87,10 +86,9 @@ static int bus_call_on_gone(sd_bus_track *t, void *userdata) {
         BusCall *c = userdata;
 
         log_debug("%s() caller %s left the bus.", sd_bus_message_get_member(c->msg), c->sender);
+        /* not started yet: its handler has not returned, and frees it */
         if (c->abort)
                 c->abort(c, -ECONNRESET, c->userdata);
-        else
-                c->gone = true;
         return 0;
 }
 
@@ -101,25 +99,13 @@ static int bus_call_on_timeout(sd_event_source *es, uint64_t usec, void *userdat
         return 0;
 }
 
-int bus_call_get(BusCallSet *s, sd_bus_message *msg, BusCall **ret, sd_bus_error *error) {
+int bus_call_new(BusCallSet *s, sd_bus_message *msg, BusCall **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender = sd_bus_message_get_sender(msg) ?: "";
         unsigned same_sender = 0, same_uid = 0;
         uid_t uid = (uid_t) -1;
         BusCall *c, **a;
         int r;
-
-        for (size_t i = 0; i < s->n; i++)
-                if (s->calls[i]->msg == msg) {
-                        c = s->calls[i];
-                        if (c->gone) {
-                                bus_call_free(c);
-                                return sd_bus_error_set(error, SD_BUS_ERROR_DISCONNECTED,
-                                                        "The caller left the bus.");
-                        }
-                        *ret = c;
-                        return 0;
-                }
 
         if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
                 (void) sd_bus_creds_get_euid(creds, &uid);
@@ -165,7 +151,7 @@ int bus_call_get(BusCallSet *s, sd_bus_message *msg, BusCall **ret, sd_bus_error
                 }
         }
         *ret = c;
-        return 1;
+        return 0;
 }
 
 int bus_call_start(BusCall *c, uint64_t timeout_usec, BusCallAbort abort, void *userdata) {

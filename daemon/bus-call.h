@@ -7,11 +7,11 @@
  *
  *   - counts against its connection and its user: a few at a time each, so
  *     that a flood (no-reply-expected calls sidestep the bus's limit on
- *     pending replies) is answered with LimitsExceeded, not queued;
- *   - is registered before the polkit check, so that calls waiting for
- *     polkit count too; the re-dispatched call finds its entry again;
- *   - once started, ends by itself at its deadline or when the caller
- *     leaves the bus: the owner's abort callback is told why and frees it.
+ *     pending replies) is answered with LimitsExceeded, not queued work;
+ *     calls still waiting for polkit are capped by bus-polkit.h, so a call
+ *     is made here after its polkit check;
+ *   - ends by itself at its deadline or when the caller leaves the bus: the
+ *     owner's abort callback is told why and frees it.
  */
 #pragma once
 
@@ -36,12 +36,11 @@ int bus_call_set_new(sd_event *e, uint64_t timeout_usec, BusCallSet **ret);
 BusCallSet *bus_call_set_free(BusCallSet *s);
 uint64_t bus_call_set_timeout(const BusCallSet *s);
 
-/* The entry of msg: found again (0) or made now (1).  Refused with
- * LimitsExceeded when the caller has too many calls in progress, or with
- * an error when the caller left while polkit was asked. */
-int bus_call_get(BusCallSet *s, sd_bus_message *msg, BusCall **ret, sd_bus_error *error);
-/* The work begins: from now on abort may be called.  deadline: 0 for the
- * set's timeout (FileTimeoutSec=), UINT64_MAX for none. */
+/* A call answered later, for msg: refused with LimitsExceeded when its
+ * caller has too many in progress. */
+int bus_call_new(BusCallSet *s, sd_bus_message *msg, BusCall **ret, sd_bus_error *error);
+/* The work begins: from now on abort may be called.  timeout_usec: 0 for
+ * the set's (FileTimeoutSec=), UINT64_MAX for none. */
 int bus_call_start(BusCall *c, uint64_t timeout_usec, BusCallAbort abort, void *userdata);
 sd_bus_message *bus_call_message(BusCall *c);
 /* Replies with the error and frees the call. */

@@ -3,7 +3,32 @@
 #pragma once
 
 #include <stddef.h>
+#include <systemd/sd-bus.h>
 
 /* The NULL-terminated path list an sd-bus node enumerator returns, from n
  * objects whose path path_of() reads. */
 int bus_node_list(void *const *objects, size_t n, const char *(*path_of)(const void *object), char ***ret);
+
+/* One key a method's options dictionary (a{sv}) may hold. */
+typedef struct BusOption {
+        const char *key;
+        const char *signature; /* of the value: "b", "s", "h" or "as" */
+        /* "b": int *, "h": int * (the message owns the descriptor), "s": const char ** (valid as long as the
+         * message), "as": char *** (a NULL-terminated list the caller frees with bus_strv_free) */
+        void *ret;
+} BusOption;
+
+/* Reads an a{sv} of options whose every key must be one of options[]
+ * (ended by an entry with key NULL), at most once, with a value of its type;
+ * InvalidArgs naming the key and what it wants otherwise.  Values not given
+ * are left alone. */
+int bus_message_read_options(sd_bus_message *m, const BusOption options[], sd_bus_error *error);
+
+char **bus_strv_free(char **l);
+static inline void bus_strv_freep(char ***l) {
+        bus_strv_free(*l);
+}
+
+/* How many file descriptors a message carries, wherever in its arguments.
+ * Rewinds it and leaves the read position at its end. */
+int bus_message_count_fds(sd_bus_message *m, unsigned *ret);

@@ -28,7 +28,8 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid = (uid_t) -1;
 
-        r = sd_bus_message_skip(msg, "a{sv}");
+        /* none is defined yet: an unknown one is an error, not ignored */
+        r = bus_message_read_options(msg, (const BusOption[]) { {} }, error);
         if (r < 0)
                 return r;
         /* whoever started a job may stop it; anyone else needs the manage action */

@@ -26,6 +26,8 @@ static void help(void) {
                "                            (overrides ExitOnIdleSec=; 0 = never)\n"
                "     --grace-period=SEC     Keep an unplugged phone's object this long\n"
                "                            (overrides ReenumerationGraceSec=)\n"
+               "     --polkit-timeout=SEC   Refuse a call polkit has not decided on after SEC\n"
+               "                            (default: 25, or 300 when it may ask for a password)\n"
                "  -v --verbose              Log debug messages\n"
                "\n"
                "Environment:\n"
@@ -41,10 +43,11 @@ typedef struct Args {
         const char *grace;
         const char *state_dir;
         const char *idle;
+        const char *polkit_timeout;
 } Args;
 
 static int parse_argv(int argc, char *argv[], Args *a) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_GRACE, ARG_STATE_DIR, ARG_IDLE };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_GRACE, ARG_STATE_DIR, ARG_IDLE, ARG_POLKIT_TIMEOUT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -53,6 +56,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "grace-period", required_argument, NULL, ARG_GRACE },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "exit-on-idle", required_argument, NULL, ARG_IDLE },
+                { "polkit-timeout", required_argument, NULL, ARG_POLKIT_TIMEOUT },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
@@ -80,6 +84,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_IDLE:
                         a->idle = optarg;
+                        break;
+                case ARG_POLKIT_TIMEOUT:
+                        a->polkit_timeout = optarg;
                         break;
                 case 'v':
                         a->verbose = true;
@@ -122,9 +129,21 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(EINVAL, "--exit-on-idle= wants seconds, got \"%s\".", a.idle);
         if (a.grace && config_parse_seconds(a.grace, &m->config.grace_usec) < 0)
                 return log_error_errno(EINVAL, "--grace-period= wants seconds, got \"%s\".", a.grace);
+        if (a.polkit_timeout) {
+                uint64_t usec;
 
-        /* a full disk (or a file size limit) must be an error we report, not a kill */
+                if (config_parse_seconds(a.polkit_timeout, &usec) < 0 || usec == 0)
+                        return log_error_errno(EINVAL, "--polkit-timeout= wants a positive number of seconds, got "
+                                               "\"%s\".", a.polkit_timeout);
+                polkit_registry_set_timeout(m->polkit, usec);
+        }
+
+        /* A full disk (or a file size limit) must be an error we report, not a
+         * kill; so must a reader that goes away: a caller exporting into a pipe
+         * (mtknvctl export-backup ID /dev/stdout | head) fails its own export
+         * with EPIPE instead of ending every other phone's job with the daemon. */
         signal(SIGXFSZ, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);

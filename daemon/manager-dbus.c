@@ -5,6 +5,7 @@
 
 #include "backup-job.h"
 #include "bus-call.h"
+#include "bus-util.h"
 #include "device.h"
 #include "job.h"
 #include "log.h"
@@ -51,40 +52,25 @@ static int property_get_usb_ids(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
-/* An "as" option value as a comma list of safe names. */
-static int bus_read_name_list(sd_bus_message *msg, char **ret, sd_bus_error *error) {
+/* The partitions option of Restore as a comma list of safe names. */
+static int bus_join_name_list(char **names, char **ret, sd_bus_error *error) {
         _cleanup_free_ char *list = NULL;
         size_t len = 0;
-        const char *name;
-        int r;
 
-        r = sd_bus_message_enter_container(msg, 'v', "as");
-        if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option partitions wants a string array.");
-        r = sd_bus_message_enter_container(msg, 'a', "s");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(msg, "s", &name)) > 0) {
+        for (char **name = names; name && *name; name++) {
                 char *n;
 
-                if (!manifest_safe_name(name) || strchr(name, ','))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "\"%s\" is not a partition name.",
-                                                 name);
-                n = realloc(list, len + strlen(name) + 2);
+                if (!manifest_safe_name(*name) || strchr(*name, ','))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option \"partitions\": \"%s\" is not a partition name.", *name);
+                n = realloc(list, len + strlen(*name) + 2);
                 if (!n)
                         return -ENOMEM;
                 list = n;
-                len += (size_t) sprintf(list + len, "%s%s", len ? "," : "", name);
+                len += (size_t) sprintf(list + len, "%s%s", len ? "," : "", *name);
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
         if (!list)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option partitions is empty.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"partitions\" is empty.");
         *ret = TAKE_PTR(list);
         return 0;
 }
@@ -100,66 +86,35 @@ static uid_t bus_caller_uid(sd_bus_message *msg) {
 }
 
 /* The file options of Backup, ExportBackup and ImportBackup: s format (left
- * alone when not given) and h scatter (-1 when not given).  The descriptor is
- * only read after the polkit check: a call that waits for polkit is parsed
- * again, and a pipe cannot be read twice. */
+ * alone when not given; Backup, format NULL, takes none) and h scatter (-1
+ * when not given).  The descriptor is only read after the polkit check: a
+ * call that waits for polkit is parsed again, and a pipe cannot be read twice. */
 static int bus_read_file_options(sd_bus_message *msg, const char **format, int *scatter_fd, sd_bus_error *error) {
-        int r;
+        const BusOption options[] = {
+                { "scatter", "h", scatter_fd },
+                { format ? "format" : NULL, "s", format },
+                {}
+        };
 
         *scatter_fd = -EBADF;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "format")) {
-                        r = sd_bus_message_read(msg, "v", "s", format);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option format wants a string.");
-                } else if (streq(key, "scatter")) {
-                        r = sd_bus_message_read(msg, "v", "h", scatter_fd);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                        "Option scatter wants a file descriptor.");
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: format, scatter).", key);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        return bus_message_read_options(msg, options, error);
 }
 
-/* A call that reads or writes a caller's file: registered before the polkit
- * check (calls waiting for polkit count against the caller's limit too),
- * then handed to manager-files.c.  1: go ahead with *ret; 0: polkit will
- * answer and the call comes back; <0: refused. */
+/* A call that reads or writes a caller's file, allowed by polkit (action
+ * NULL: by anyone) and within its caller's limits, to hand to
+ * manager-files.c.  1: go ahead with *ret; 0: polkit will answer and the
+ * call comes back; <0: refused. */
 static int bus_file_call_authorize(Manager *m, sd_bus_message *msg, const char *action, const char *what,
                                    BusCall **ret, sd_bus_error *error) {
-        BusCall *call;
         int r;
 
-        r = bus_call_get(m->calls, msg, &call, error);
-        if (r < 0)
-                return r;
         if (action) {
                 r = bus_verify_polkit_async(msg, action, what, m->polkit, error);
-                if (r == 0)
-                        return 0;
-                if (r < 0) {
-                        bus_call_free(call);
+                if (r <= 0)
                         return r;
-                }
         }
-        *ret = call;
-        return 1;
+        r = bus_call_new(m->calls, msg, ret, error);
+        return r < 0 ? r : 1;
 }
 
 /* The work of a file call has begun (r >= 0: the call is answered later), or it failed. */
@@ -173,7 +128,7 @@ static int bus_file_call_started(BusCall *call, int r) {
 
 static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *path, *format = NULL;
+        const char *path;
         BusCall *call;
         int scatter_fd;
         Device *d;
@@ -184,11 +139,9 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(msg, "o", &path);
         if (r < 0)
                 return r;
-        r = bus_read_file_options(msg, &format, &scatter_fd, error);
+        r = bus_read_file_options(msg, NULL, &scatter_fd, error);
         if (r < 0)
                 return r;
-        if (format)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Backup takes no format option.");
 
         d = manager_find_device_by_path(m, path);
         if (!d)
@@ -215,8 +168,16 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         Manager *m = userdata;
         const char *device_path, *backup_path;
         _cleanup_free_ char *partitions = NULL, *device_key = NULL;
+        _cleanup_(bus_strv_freep) char **partition_names = NULL;
         RestoreJournal journal;
-        bool resume = false;
+        int dry_run = false, allow_foreign = false, resume = false;
+        const BusOption options[] = {
+                { "dry-run", "b", &dry_run },
+                { "allow-foreign", "b", &allow_foreign },
+                { "resume", "b", &resume },
+                { "partitions", "as", &partition_names },
+                {}
+        };
         unsigned flags = 0;
         Backup *b;
         Device *d;
@@ -227,45 +188,18 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(msg, "oo", &device_path, &backup_path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = bus_message_read_options(msg, options, error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                int v;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "partitions")) {
-                        r = bus_read_name_list(msg, &partitions, error);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(msg);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!streq(key, "dry-run") && !streq(key, "allow-foreign") && !streq(key, "resume"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option \"%s\" (known: dry-run, allow-foreign, resume, "
-                                                 "partitions).", key);
-                r = sd_bus_message_read(msg, "v", "b", &v);
-                if (r < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option %s wants a boolean.", key);
-                if (v && streq(key, "resume"))
-                        resume = true;
-                else if (v)
-                        flags |= streq(key, "dry-run") ? RESTORE_DRY_RUN : RESTORE_ALLOW_FOREIGN;
-                r = sd_bus_message_exit_container(msg);
+        if (partition_names) {
+                r = bus_join_name_list(partition_names, &partitions, error);
                 if (r < 0)
                         return r;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
+        if (dry_run)
+                flags |= RESTORE_DRY_RUN;
+        if (allow_foreign)
+                flags |= RESTORE_ALLOW_FOREIGN;
 
         d = manager_find_device_by_path(m, device_path);
         if (!d)

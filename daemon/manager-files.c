@@ -536,8 +536,10 @@ static void export_done(FdWriter *w, int r, void *userdata) {
         FileCall *fc = userdata;
 
         if (r == -EPIPE || r == -ECONNRESET)
-                file_call_failf(fc, NULL, r, "Nobody reads the export any more (the other end of the pipe or "
-                                "socket was closed): the archive is incomplete.");
+                file_call_failf(fc, MTKNVD_ERROR_PREFIX "ReaderGone", r,
+                                "The reader of the export went away before the archive was complete (broken "
+                                "pipe); what it received is cut short. Export again, into a file or a reader that "
+                                "takes all of it.");
         else if (r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
                 file_call_failf(fc, NULL, r, "Cannot write the archive: %s. It is incomplete.", strerror(-r));
         else if (r < 0)

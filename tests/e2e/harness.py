@@ -15,7 +15,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import xml.etree.ElementTree as ET
 
 import dbus
 import dbus.mainloop.glib
@@ -53,6 +55,41 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 </busconfig>
 """
 
+# bus_policy="system": the distribution's system-bus rules, copied at run time
+# from the real file (a private bus cannot include it: it would also listen on
+# the real socket, fork, drop to messagebus and read every service's policy).
+SYSTEM_CONF = "/usr/share/dbus-1/system.conf"
+POLKIT_CONF = "/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf"
+SYSTEM_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={path}</listen>
+  <auth>EXTERNAL</auth>
+{policies}
+{limits}
+  <!-- our own policy, exactly as installed -->
+  <include>{mtknvd_conf}</include>
+  <!-- polkit's: anyone may ask the authority -->
+{polkit}
+  <!-- the test's stand-in for polkitd (python-dbusmock) runs as root, not as polkitd -->
+  <policy user="root">
+    <allow own="org.freedesktop.PolicyKit1"/>
+    <allow send_destination="org.freedesktop.PolicyKit1"/>
+  </policy>
+</busconfig>
+"""
+
+
+def system_bus_rules():
+    """The <policy> and <limit> elements of the distribution's system.conf, as text."""
+    root = ET.parse(SYSTEM_CONF).getroot()
+    policies = "\n".join("  " + ET.tostring(e, encoding="unicode").strip() for e in root.findall("policy"))
+    limits = "\n".join("  " + ET.tostring(e, encoding="unicode").strip() for e in root.findall("limit"))
+    if "<deny send_type=\"method_call\"" not in policies:
+        raise RuntimeError("%s has no default-deny policy: not the system bus this test wants" % SYSTEM_CONF)
+    return policies, limits
+
 
 def unwrap(v):
     """dbus-python types to plain Python ones."""
@@ -75,7 +112,12 @@ class World:
     """One private bus, one mtksim with the daemon inside it."""
 
     def __init__(self, phones=(), coldplug=False, daemon_args=(), valgrind=False, sim_args=(),
-                 config="AutoBackup=never\n", da=True, daemon_wrapper=(), state_dir=None):
+                 config="AutoBackup=never\n", da=True, daemon_wrapper=(), state_dir=None,
+                 bus_policy="test"):
+        """bus_policy: "test" lets everyone do anything on the private bus;
+        "system" enforces the real system-bus policy (the distribution's
+        system.conf defaults plus dbus/org.mtknvd.MtkNv1.conf), so that callers
+        run with ctl_as() meet what an unprivileged user meets."""
         self.tmp = tempfile.mkdtemp(prefix="mtknvd-e2e-")
         self.control_path = os.path.join(self.tmp, "control")
         self.objects = {}          # path -> properties of the Device interface
@@ -92,6 +134,9 @@ class World:
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
         # a state directory that outlives this world (a daemon restart)
         self.state_dir = state_dir or os.path.join(self.tmp, "state")
+        if bus_policy not in ("test", "system"):
+            raise ValueError("bus_policy is \"test\" or \"system\", not %r" % (bus_policy,))
+        self.bus_policy = bus_policy
         try:
             self._start_bus()
             if da:
@@ -108,7 +153,10 @@ class World:
     def _start_bus(self):
         conf = os.path.join(self.tmp, "bus.conf")
         with open(conf, "w") as f:
-            f.write(BUS_CONFIG.format(path=os.path.join(self.tmp, "bus")))
+            f.write(self._bus_config())
+        if self.bus_policy == "system":
+            # unprivileged callers must reach the bus socket (and nothing else in here)
+            os.chmod(self.tmp, 0o711)
         self.dbus_daemon = subprocess.Popen(
             ["dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address=1"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -131,6 +179,19 @@ class World:
         self.owner_gone = False
         self.bus.add_signal_receiver(self._on_owner, "NameOwnerChanged", "org.freedesktop.DBus",
                                      "org.freedesktop.DBus", "/org/freedesktop/DBus", arg0=BUS_NAME)
+
+    def _bus_config(self):
+        path = os.path.join(self.tmp, "bus")
+        if self.bus_policy == "test":
+            return BUS_CONFIG.format(path=path)
+        policies, limits = system_bus_rules()
+        if os.path.exists(POLKIT_CONF):
+            polkit = "  <include>%s</include>" % POLKIT_CONF
+        else:
+            polkit = ('  <policy context="default">\n'
+                      '    <allow send_destination="org.freedesktop.PolicyKit1"/>\n  </policy>')
+        return SYSTEM_BUS_CONFIG.format(path=path, policies=policies, limits=limits, polkit=polkit,
+                                        mtknvd_conf=os.path.join(TOP, "dbus", "org.mtknvd.MtkNv1.conf"))
 
     def env(self):
         e = dict(os.environ)
@@ -233,6 +294,15 @@ class World:
             if not expired:
                 GLib.source_remove(src)
 
+    def wait_for(self, cond, what, timeout=WAIT_TIMEOUT, interval=0.02):
+        """wait_until for a condition no D-Bus signal announces (a count in
+        /proc): checked every `interval` seconds while the main loop runs."""
+        tick = GLib.timeout_add(max(1, int(interval * 1000)), lambda: True)
+        try:
+            self.wait_until(cond, what, timeout)
+        finally:
+            GLib.source_remove(tick)
+
     def wait_device(self, cond, what, timeout=WAIT_TIMEOUT):
         """Wait for a device whose properties satisfy cond; return (path, props)."""
         found = []
@@ -306,6 +376,48 @@ class World:
 
     def ctl_json(self, *args):
         return json.loads(self.ctl("--json", *args).stdout)
+
+    def ctl_as(self, uid, *args, check=False, timeout=60):
+        """mtknvctl as an unprivileged uid (setpriv: no supplementary groups, no
+        terminal); the CompletedProcess."""
+        return subprocess.run(self.as_uid(uid) + [os.path.join(BUILD, "mtknvctl")] + list(args), env=self.env(),
+                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              check=check)
+
+    @staticmethod
+    def as_uid(uid):
+        """The command prefix that runs a program as uid (and gid uid)."""
+        return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"]
+
+    # ------------------------------------------------------------ the daemon process
+    def daemon_pid(self):
+        """The daemon's pid, as the bus knows the owner of its name."""
+        return int(self.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                          "GetConnectionUnixProcessID", "s", (BUS_NAME,)))
+
+    def daemon_fd_count(self, pid=None):
+        return len(os.listdir("/proc/%d/fd" % (pid or self.daemon_pid())))
+
+    def daemon_rss_kib(self, pid=None):
+        with open("/proc/%d/status" % (pid or self.daemon_pid())) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS in /proc/%d/status" % (pid or self.daemon_pid()))
+
+    def assert_responsive(self, within=1.0):
+        """The daemon answers GetManagedObjects (what `mtknvctl list` asks) within `within` seconds."""
+        start = time.monotonic()
+        try:
+            self.bus.call_blocking(BUS_NAME, "/", OM_IFACE, "GetManagedObjects", "", (), timeout=within)
+        except dbus.exceptions.DBusException as e:
+            raise AssertionError("the daemon did not answer GetManagedObjects within %.1f s: %s\n%s" %
+                                 (within, e, self.describe()))
+        elapsed = time.monotonic() - start
+        if elapsed > within:
+            raise AssertionError("the daemon took %.2f s to answer GetManagedObjects (allowed: %.1f s)" %
+                                 (elapsed, within))
+        return elapsed
 
     # ------------------------------------------------------------ tear-down
     def daemon_alive(self):
