@@ -565,6 +565,8 @@ struct BackupExport {
 BackupExport *backup_export_free(BackupExport *x) {
         if (!x)
                 return NULL;
+        /* archive_write_free() closes the archive, writing its end: to nobody */
+        x->sink = NULL;
         if (x->archive)
                 archive_write_free(x->archive);
         if (x->image_fd >= 0)
@@ -578,7 +580,7 @@ BackupExport *backup_export_free(BackupExport *x) {
 
 static la_ssize_t backup_export_on_write(struct archive *a, void *userdata, const void *buf, size_t n) {
         BackupExport *x = userdata;
-        int r = x->sink(buf, n, x->userdata);
+        int r = x->sink ? x->sink(buf, n, x->userdata) : 0;
 
         if (r < 0) {
                 x->sink_error = r;
@@ -658,7 +660,7 @@ int backup_export_step(BackupExport *x) {
                         return -ENOMEM;
                 r = archive_add_memory(x->archive, name, x->extra, x->extra_size, x->mtime);
                 if (r < 0)
-                        return r == -EIO ? backup_export_failed(x) : r;
+                        return r;
                 x->extra_done = true;
                 return 1;
         }
@@ -682,7 +684,7 @@ int backup_export_step(BackupExport *x) {
                         return -ENOMEM;
                 r = archive_add_header(x->archive, member, p->size, 0600, x->mtime);
                 if (r < 0)
-                        return r == -EIO ? backup_export_failed(x) : r;
+                        return r;
         }
         if (x->image_done < p->size) {
                 k = read(x->image_fd, x->buf, (size_t) MIN((uint64_t) EXPORT_CHUNK, p->size - x->image_done));

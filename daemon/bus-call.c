@@ -73,6 +73,10 @@ BusCall *bus_call_free(BusCall *c) {
         return mfree(c);
 }
 
+void bus_call_stop_timer(BusCall *c) {
+        c->timer = sd_event_source_disable_unref(c->timer);
+}
+
 sd_bus_message *bus_call_message(BusCall *c) {
         return c->msg;
 }

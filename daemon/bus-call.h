@@ -42,6 +42,8 @@ int bus_call_new(BusCallSet *s, sd_bus_message *msg, BusCall **ret, sd_bus_error
 /* The work begins: from now on abort may be called.  timeout_usec: 0 for
  * the set's (FileTimeoutSec=), UINT64_MAX for none. */
 int bus_call_start(BusCall *c, uint64_t timeout_usec, BusCallAbort abort, void *userdata);
+/* The caller's part is done (its files are read): no deadline from now on. */
+void bus_call_stop_timer(BusCall *c);
 sd_bus_message *bus_call_message(BusCall *c);
 /* Replies with the error and frees the call. */
 void bus_call_reply_error(BusCall *c, const sd_bus_error *e);

@@ -26,14 +26,6 @@
  * nothing for FileTimeoutSec=, and in any case after this many of them. */
 #define EXPORT_TIMEOUT_FACTOR 10u
 
-typedef enum FileCallKind {
-        FILE_CALL_INSPECT,
-        FILE_CALL_ADD_DA,
-        FILE_CALL_BACKUP,
-        FILE_CALL_EXPORT,
-        FILE_CALL_IMPORT,
-} FileCallKind;
-
 typedef struct FileCall FileCall;
 /* What to do with a file once read; takes data. */
 typedef void (*FileCallData)(FileCall *fc, uint8_t *data, size_t size);
@@ -46,7 +38,6 @@ typedef struct ImportFile {
 struct FileCall {
         Manager *manager;
         BusCall *call;
-        FileCallKind kind;
         /* the file being read */
         FdReader *reader;
         char *what;                 /* "The scatter file", for messages */
@@ -83,8 +74,8 @@ static FileCall *file_call_free(FileCall *fc) {
         free(fc->path);
         scatter_file_free(fc->scatter);
         free(fc->scatter_data);
+        backup_export_free(fc->export); /* before its sink, the writer */
         fd_writer_free(fc->writer);
-        backup_export_free(fc->export);
         sd_event_source_disable_unref(fc->stall);
         free(fc->format);
         for (size_t i = 0; i < fc->n_files; i++)
@@ -190,14 +181,13 @@ static void file_call_on_abort(BusCall *c, int reason, void *userdata) {
         }
 }
 
-static int file_call_new(Manager *m, BusCall *call, FileCallKind kind, uint64_t timeout_usec, FileCall **ret) {
+static int file_call_new(Manager *m, BusCall *call, uint64_t timeout_usec, FileCall **ret) {
         FileCall *fc = calloc(1, sizeof(*fc));
         int r;
 
         if (!fc)
                 return -ENOMEM;
         fc->manager = m;
-        fc->kind = kind;
         fc->out_fd = -EBADF;
         r = bus_call_start(call, timeout_usec, file_call_on_abort, fc);
         if (r < 0) {
@@ -424,7 +414,7 @@ int manager_files_inspect(Manager *m, BusCall *call, int fd, sd_bus_error *error
         FileCall *fc;
         int r;
 
-        r = file_call_new(m, call, FILE_CALL_INSPECT, 0, &fc);
+        r = file_call_new(m, call, 0, &fc);
         if (r < 0)
                 return r;
         r = file_call_read(fc, fd, INSPECT_MAX, "The file", inspect_on_data, error);
@@ -457,7 +447,7 @@ int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_e
         FileCall *fc;
         int r;
 
-        r = file_call_new(m, call, FILE_CALL_ADD_DA, 0, &fc);
+        r = file_call_new(m, call, 0, &fc);
         if (r < 0)
                 return r;
         r = file_call_read(fc, fd, INSPECT_MAX, "The Download Agent file", add_da_on_data, error);
@@ -498,7 +488,7 @@ int manager_files_backup(Manager *m, BusCall *call, const char *device_path, int
         FileCall *fc;
         int r;
 
-        r = file_call_new(m, call, FILE_CALL_BACKUP, 0, &fc);
+        r = file_call_new(m, call, 0, &fc);
         if (r < 0)
                 return r;
         fc->uid = uid;
@@ -631,7 +621,7 @@ int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int
         FileCall *fc;
         int r;
 
-        r = file_call_new(m, call, FILE_CALL_EXPORT, EXPORT_TIMEOUT_FACTOR * bus_call_set_timeout(m->calls), &fc);
+        r = file_call_new(m, call, EXPORT_TIMEOUT_FACTOR * bus_call_set_timeout(m->calls), &fc);
         if (r < 0)
                 return r;
         fc->out_fd = fd;
@@ -692,6 +682,8 @@ static int import_on_step(sd_event_source *s, void *userdata) {
 static void import_store(FileCall *fc) {
         int r;
 
+        /* every file is read: what is left is our own work, bounded by the caps */
+        bus_call_stop_timer(fc->call);
         r = sd_event_add_defer(fc->manager->event, &fc->step, import_on_step, fc);
         if (r >= 0)
                 r = sd_event_source_set_enabled(fc->step, SD_EVENT_ON);
@@ -824,7 +816,7 @@ int manager_files_import(Manager *m, BusCall *call, const char *format, int scat
         FileCall *fc;
         int r;
 
-        r = file_call_new(m, call, FILE_CALL_IMPORT, 0, &fc);
+        r = file_call_new(m, call, 0, &fc);
         if (r < 0)
                 return r;
         fc->format = strdup(format);

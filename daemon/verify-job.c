@@ -102,8 +102,11 @@ static int verify_job_on_step(sd_event_source *s, void *userdata) {
         }
         k = read(v->fd, v->buf, VERIFY_CHUNK);
         if (k < 0) {
-                if (errno != EINTR)
-                        verify_job_fail(v, NULL, -errno, "Cannot read %s of the backup: %m", p->file);
+                if (errno != EINTR) {
+                        int r = -errno;
+
+                        verify_job_fail(v, NULL, r, "Cannot read %s of the backup: %s", p->file, strerror(-r));
+                }
                 return 0;
         }
         if (k > 0) {
