@@ -89,7 +89,8 @@ class TestInstall(unittest.TestCase):
         doc = xml.dom.minidom.parse(self.path("usr/share/polkit-1/actions/org.mtknvd.MtkNv1.policy"))
         ids = sorted(a.getAttribute("id") for a in doc.getElementsByTagName("action"))
         self.assertEqual(ids, ["org.mtknvd.MtkNv1." + x for x in
-                               ("backup", "export-backup", "import-backup", "manage", "restore", "restore-foreign")])
+                               ("backup", "export-backup", "import-backup", "manage", "restore", "restore-foreign",
+                                "verify")])
         intro = xml.dom.minidom.parse(self.path("usr/share/dbus-1/interfaces/org.mtknvd.MtkNv1.xml"))
         names = sorted(i.getAttribute("name") for i in intro.getElementsByTagName("interface"))
         self.assertEqual(names, ["org.mtknvd.MtkNv1." + x for x in ("Backup", "Device", "Job", "Manager")])
