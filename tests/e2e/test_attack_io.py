@@ -31,6 +31,11 @@ TIMEOUT_ERROR = "org.freedesktop.DBus.Error.Timeout"
 INVALID_FILE = "org.mtknvd.MtkNv1.Error.InvalidFile"
 # FileTimeoutSec= of these worlds: the deadline every stalled call meets
 DEADLINE = 2.0
+# AddressSanitizer keeps freed memory in quarantine: memory is not measured
+# then; and it makes the daemon several times slower: a flood of 2,000 calls
+# takes it longer than a second to refuse
+SANITIZE = os.environ.get("MTKNVD_SANITIZE") == "1"
+RESPONSIVE_WITHIN = 3.0 if SANITIZE else 1.0
 
 
 # ---------------------------------------------------------------- the caller (a separate, unprivileged process)
@@ -108,8 +113,14 @@ def caller_main(spec):
     conn.flush()
     emit(tag="sent")
 
-    # replies come in; then stay (holding the descriptors) until told to go
+    # replies come in; then stay (holding the descriptors) until told to go;
+    # "close" leaves the bus but keeps the descriptors
     def on_stdin(*a):
+        line = sys.stdin.readline()
+        if line.strip() == "close":
+            conn.close()
+            emit(tag="closed")
+            return True
         loop.quit()
         return False
     GLib.io_add_watch(sys.stdin, GLib.PRIORITY_DEFAULT, GLib.IO_IN | GLib.IO_HUP, on_stdin)
@@ -149,6 +160,7 @@ class IoCaller:
     def _on_out(self, fd, cond):
         data = os.read(fd, 65536).decode()
         if not data:
+            self.watch = None
             return False
         self.buf += data
         while "\n" in self.buf:
@@ -157,14 +169,18 @@ class IoCaller:
         return True
 
     def replies(self, tag=None):
-        return [e for e in self.events if tag is None and e["tag"] != "sent" or e["tag"] == tag]
+        return [e for e in self.events if tag is None and e["tag"] not in ("sent", "closed") or e["tag"] == tag]
 
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
+    def leave_bus(self):
+        """Close the connection, keeping the descriptors (their writers never end them)."""
+        self.proc.stdin.write("close\n")
+        self.proc.stdin.flush()
+        self.w.wait_until(lambda: self.replies("closed"), "the caller left the bus")
 
     def stop(self):
-        GLib.source_remove(self.watch)
+        if self.watch is not None:
+            GLib.source_remove(self.watch)
+            self.watch = None
         if self.proc.poll() is None:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
@@ -256,7 +272,7 @@ class IoTestCase(AttackTestCase):
         worst = [0.0]
 
         def check():
-            worst[0] = max(worst[0], w.assert_responsive(within=1.0))
+            worst[0] = max(worst[0], w.assert_responsive(within=RESPONSIVE_WITHIN))
             return cond()
         w.wait_for(check, what, timeout=timeout, interval=0.05)
         return worst[0]
@@ -306,7 +322,8 @@ class TestStalledInput(IoTestCase):
         self.assertTrue(w.completed[job][0], w.completed[job])
         c.stop()
         self.wait_fds_at_most(w, base, "the stalled descriptors closed")
-        self.assertLess(w.daemon_rss_kib(), rss + 16 * 1024)
+        if not SANITIZE:
+            self.assertLess(w.daemon_rss_kib(), rss + 16 * 1024)
 
     def test_caller_leaves(self):
         """A caller that leaves the bus ends its stalled calls at once, long
@@ -317,11 +334,11 @@ class TestStalledInput(IoTestCase):
         # each call: the message's descriptor and the daemon's duplicate of it
         w.wait_for(lambda: w.daemon_fd_count() >= base + 4, "the daemon reading both descriptors")
         start = time.monotonic()
-        c.kill()
+        c.leave_bus()
         self.responsive_until(w, lambda: w.daemon_fd_count() == base, "both calls dropped", timeout=20)
         self.assertLess(time.monotonic() - start, 10)
-        self.assertIn("left the bus; dropping the call", w.describe())
-        self.assertEqual(c.replies(), [])
+        with open(w.daemon_log) as f:
+            self.assertEqual(f.read().count("The caller of Inspect() left the bus; dropping the call."), 2)
 
     def test_backup_with_stalled_scatter_file(self):
         """An active user's Backup whose scatter file never ends: Timeout at the
@@ -401,7 +418,8 @@ class TestBombs(IoTestCase):
         self.assertIn("does not begin with manifest.yaml (it begins with part0.img)", got["gz"]["message"])
         self.assertEqual(got["mf"]["error"], INVALID_FILE)
         self.assertIn("the archive expands beyond what a backup can hold", got["mf"]["message"])
-        self.assertLess(self.hwm_kib(w) - hwm, 64 * 1024, "the daemon's peak memory grew")
+        if not SANITIZE:
+            self.assertLess(self.hwm_kib(w) - hwm, 64 * 1024, "the daemon's peak memory grew")
         self.responsive_until(w, lambda: job in w.completed, "the backup completes")
         self.assertTrue(w.completed[job][0], w.completed[job])
         c.stop()
