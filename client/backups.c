@@ -489,6 +489,17 @@ int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 r = sd_bus_message_append(call, "a{sv}", 0);
         if (r >= 0)
                 r = sd_bus_call(bus, call, 300ull * 1000000ull, &error, NULL);
+        /* the daemon does not fsync a caller's file (a slow disk would hold it up): we do */
+        if (r >= 0 && fsync(fd) < 0 && errno != EINVAL) {
+                fprintf(stderr, "Cannot write %s: %s\n", argv[2], strerror(errno));
+                r = -errno;
+                close(fd);
+                if (scatter_fd >= 0)
+                        close(scatter_fd);
+                unlink(argv[2]);
+                backup_array_free(all, n);
+                return EXIT_FAIL;
+        }
         close(fd);
         if (scatter_fd >= 0)
                 close(scatter_fd);

@@ -16,7 +16,8 @@
 #include "log.h"
 
 #define TMP_PREFIX ".tmp-"
-#define IO_CHUNK (1024u * 1024u)
+/* what one export step reads of an image */
+#define EXPORT_CHUNK (256u * 1024u)
 
 struct BackupStore {
         char *dir;          /* STATE/backups */
@@ -344,9 +345,12 @@ int backup_writer_commit(BackupWriter *w, char **ret_backup_id) {
         if (r < 0)
                 log_warning_errno(r, "Backup %s/%s is stored, but syncing its directory failed: %m", m->device_key, id);
 
+        /* on failure the caller aborts the writer, which then removes nothing */
         *ret_backup_id = strdup(id);
+        if (!*ret_backup_id)
+                return -ENOMEM;
         backup_writer_abort(w); /* frees the writer; the backup stays */
-        return *ret_backup_id ? 0 : -ENOMEM;
+        return 0;
 }
 
 BackupWriter *backup_writer_abort(BackupWriter *w) {
@@ -576,58 +580,12 @@ bool backup_store_has_verified(BackupStore *s, const char *device_key) {
         return found;
 }
 
-static int open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p) {
+int backup_store_open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p) {
         _cleanup_free_ char *sub = NULL;
 
         if (asprintf(&sub, "%s/%s/%s", b->device_key, b->backup_id, p->file) < 0)
                 return -ENOMEM;
         return RET_NERRNO(openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-}
-
-int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error) {
-        _cleanup_free_ uint8_t *buf = malloc(IO_CHUNK);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        int r = 0;
-
-        if (ret_error)
-                *ret_error = NULL;
-        if (!buf || !md) {
-                EVP_MD_CTX_free(md);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; r >= 0 && i < b->manifest->n_parts; i++) {
-                const ManifestPartition *p = &b->manifest->parts[i];
-                uint8_t sha[32];
-                unsigned len = 0;
-                uint64_t total = 0;
-                int fd = open_image(s, b, p);
-                ssize_t k;
-
-                if (fd < 0) {
-                        if (ret_error && asprintf(ret_error, "%s is missing: %s", p->file, strerror(-fd)) < 0)
-                                *ret_error = NULL;
-                        r = -EBADMSG;
-                        break;
-                }
-                EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-                while ((k = read(fd, buf, IO_CHUNK)) > 0) {
-                        EVP_DigestUpdate(md, buf, (size_t) k);
-                        total += (uint64_t) k;
-                }
-                close(fd);
-                EVP_DigestFinal_ex(md, sha, &len);
-                if (k < 0)
-                        r = -errno;
-                else if (total != p->size || memcmp(sha, p->sha256, 32) != 0) {
-                        if (ret_error && asprintf(ret_error, "%s (%s) does not match the manifest: %s",
-                                                  p->name, p->file,
-                                                  total != p->size ? "its size changed" : "its SHA-256 differs") < 0)
-                                *ret_error = NULL;
-                        r = -EBADMSG;
-                }
-        }
-        EVP_MD_CTX_free(md);
-        return r;
 }
 
 int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *partition, uint8_t **ret,
@@ -645,7 +603,7 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
         buf = malloc(p->size);
         if (!buf)
                 return -ENOMEM;
-        fd = open_image(s, b, p);
+        fd = backup_store_open_image(s, b, p);
         if (fd < 0)
                 return fd;
         while (got < p->size) {
@@ -689,30 +647,6 @@ static int archive_add_header(struct archive *a, const char *name, uint64_t size
         return r;
 }
 
-static int archive_add_fd(struct archive *a, const char *name, int fd, uint64_t size, time_t mtime) {
-        _cleanup_free_ uint8_t *buf = malloc(IO_CHUNK);
-        uint64_t done = 0;
-        int r;
-
-        if (!buf)
-                return -ENOMEM;
-        r = archive_add_header(a, name, size, 0600, mtime);
-        while (r >= 0 && done < size) {
-                ssize_t k = read(fd, buf, (size_t) MIN((uint64_t) IO_CHUNK, size - done));
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                /* a short image must not become a member padded with zeros */
-                if (k <= 0)
-                        r = k < 0 ? -errno : -EIO;
-                else if (archive_write_data(a, buf, (size_t) k) != k)
-                        r = archive_write_error(a);
-                else
-                        done += (uint64_t) k;
-        }
-        return r;
-}
-
 static int archive_add_memory(struct archive *a, const char *name, const void *data, size_t size, time_t mtime) {
         int r = archive_add_header(a, name, size, 0644, mtime);
 
@@ -721,73 +655,164 @@ static int archive_add_memory(struct archive *a, const char *name, const void *d
         return r;
 }
 
-/* dir/NAME.img for every image, then extra (a manifest or a scatter file) as dir/extra_name. */
-static int backup_store_write_archive(BackupStore *s, const BackupInfo *b, const char *dir, const char *extra_name,
-                                      const void *extra, size_t extra_size, int fd) {
-        struct archive *a = archive_write_new();
-        time_t mtime = (time_t) (b->manifest->created_usec / 1000000);
-        struct stat st;
-        int r = 0;
+struct BackupExport {
+        BackupStore *store;
+        const BackupInfo *info;
+        struct archive *archive;
+        char *dir;                 /* the archive's top directory */
+        char *extra_name;          /* manifest.yaml or the scatter file's name */
+        uint8_t *extra;
+        size_t extra_size;
+        time_t mtime;
+        size_t next;               /* the image being written; n_parts: all are */
+        bool extra_done, closed;
+        int image_fd;
+        uint64_t image_done;
+        uint8_t *buf;
+        BackupExportSink sink;
+        void *userdata;
+        int sink_error;
+};
 
-        if (!a)
-                return -ENOMEM;
-        if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-            archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-                archive_write_free(a);
-                return -EIO;
+BackupExport *backup_export_free(BackupExport *x) {
+        if (!x)
+                return NULL;
+        /* archive_write_free() closes the archive, writing its end: to nobody */
+        x->sink = NULL;
+        if (x->archive)
+                archive_write_free(x->archive);
+        if (x->image_fd >= 0)
+                close(x->image_fd);
+        free(x->dir);
+        free(x->extra_name);
+        free(x->extra);
+        free(x->buf);
+        return mfree(x);
+}
+
+static la_ssize_t backup_export_on_write(struct archive *a, void *userdata, const void *buf, size_t n) {
+        BackupExport *x = userdata;
+        int r = x->sink ? x->sink(buf, n, x->userdata) : 0;
+
+        if (r < 0) {
+                x->sink_error = r;
+                archive_set_error(a, -r, "%s", strerror(-r));
+                return -1;
         }
-        if (extra) {
+        return (la_ssize_t) n;
+}
+
+int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
+                      size_t scatter_size, BackupExportSink sink, void *userdata, BackupExport **ret) {
+        _cleanup_(backup_export_freep) BackupExport *x = NULL;
+        int r;
+
+        x = calloc(1, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        x->store = s;
+        x->info = b;
+        x->image_fd = -EBADF;
+        x->sink = sink;
+        x->userdata = userdata;
+        x->mtime = (time_t) (b->manifest->created_usec / 1000000);
+        x->buf = malloc(EXPORT_CHUNK);
+        if (!x->buf)
+                return -ENOMEM;
+        if (scatter_name) {
+                /* BACKUP-spflash/: the images and the (edited) scatter file */
+                if (asprintf(&x->dir, "%s-spflash", b->backup_id) < 0)
+                        return -ENOMEM;
+                x->extra_name = strdup(scatter_name);
+                x->extra = malloc(MAX(scatter_size, (size_t) 1));
+                if (!x->extra_name || !x->extra)
+                        return -ENOMEM;
+                memcpy(x->extra, scatter, scatter_size);
+                x->extra_size = scatter_size;
+        } else {
+                _cleanup_free_ char *sub = NULL;
+                _cleanup_close_ int mfd = -EBADF;
+
+                /* BACKUP/: manifest.yaml first (an import relies on it), then the images */
+                x->dir = strdup(b->backup_id);
+                x->extra_name = strdup("manifest.yaml");
+                if (!x->dir || !x->extra_name || asprintf(&sub, "%s/%s/manifest.yaml", b->device_key, b->backup_id) < 0)
+                        return -ENOMEM;
+                mfd = openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (mfd < 0)
+                        return -errno;
+                r = read_fd_capped(mfd, 1024 * 1024, &x->extra, &x->extra_size);
+                if (r < 0)
+                        return r;
+        }
+        x->archive = archive_write_new();
+        if (!x->archive)
+                return -ENOMEM;
+        if (archive_write_set_format_pax_restricted(x->archive) != ARCHIVE_OK ||
+            archive_write_open(x->archive, x, NULL, backup_export_on_write, NULL) != ARCHIVE_OK)
+                return -EIO;
+        *ret = TAKE_PTR(x);
+        return 0;
+}
+
+static int backup_export_failed(BackupExport *x) {
+        return x->sink_error < 0 ? x->sink_error : -EIO;
+}
+
+int backup_export_step(BackupExport *x) {
+        const Manifest *mf = x->info->manifest;
+        const ManifestPartition *p;
+        ssize_t k;
+        int r;
+
+        if (!x->extra_done) {
                 _cleanup_free_ char *name = NULL;
 
-                r = asprintf(&name, "%s/%s", dir, extra_name) < 0 ? -ENOMEM :
-                    archive_add_memory(a, name, extra, extra_size, mtime);
+                if (asprintf(&name, "%s/%s", x->dir, x->extra_name) < 0)
+                        return -ENOMEM;
+                r = archive_add_memory(x->archive, name, x->extra, x->extra_size, x->mtime);
+                if (r < 0)
+                        return r;
+                x->extra_done = true;
+                return 1;
         }
-        for (size_t i = 0; r >= 0 && i < b->manifest->n_parts; i++) {
-                const ManifestPartition *p = &b->manifest->parts[i];
+        if (x->next == mf->n_parts) {
+                if (x->closed)
+                        return 0;
+                x->closed = true;
+                if (archive_write_close(x->archive) != ARCHIVE_OK)
+                        return backup_export_failed(x);
+                return 0;
+        }
+        p = &mf->parts[x->next];
+        if (x->image_fd < 0) {
                 _cleanup_free_ char *member = NULL;
-                int ifd = open_image(s, b, p);
 
-                if (ifd < 0) {
-                        r = ifd;
-                        break;
-                }
-                if (asprintf(&member, "%s/%s", dir, p->file) < 0)
-                        r = -ENOMEM;
-                else
-                        r = archive_add_fd(a, member, ifd, p->size, mtime);
-                close(ifd);
+                x->image_fd = backup_store_open_image(x->store, x->info, p);
+                if (x->image_fd < 0)
+                        return x->image_fd;
+                x->image_done = 0;
+                if (asprintf(&member, "%s/%s", x->dir, p->file) < 0)
+                        return -ENOMEM;
+                r = archive_add_header(x->archive, member, p->size, 0600, x->mtime);
+                if (r < 0)
+                        return r;
         }
-        if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
-                r = archive_write_error(a);
-        archive_write_free(a);
-        if (r >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && fsync(fd) < 0)
-                r = -errno;
-        return r;
-}
-
-int backup_store_export(BackupStore *s, const BackupInfo *b, int fd) {
-        _cleanup_free_ char *sub = NULL;
-        _cleanup_free_ uint8_t *manifest = NULL;
-        size_t len = 0;
-        int r, mfd;
-
-        if (asprintf(&sub, "%s/%s/manifest.yaml", b->device_key, b->backup_id) < 0)
-                return -ENOMEM;
-        mfd = openat(s->dfd, sub, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (mfd < 0)
-                return -errno;
-        r = read_fd_capped(mfd, 1024 * 1024, &manifest, &len);
-        close(mfd);
-        if (r < 0)
-                return r;
-        return backup_store_write_archive(s, b, b->backup_id, "manifest.yaml", manifest, len, fd);
-}
-
-int backup_store_export_spflash(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
-                                size_t scatter_size, int fd) {
-        _cleanup_free_ char *dir = NULL;
-
-        if (asprintf(&dir, "%s-spflash", b->backup_id) < 0)
-                return -ENOMEM;
-        return backup_store_write_archive(s, b, dir, scatter_name, scatter, scatter_size, fd);
+        if (x->image_done < p->size) {
+                k = read(x->image_fd, x->buf, (size_t) MIN((uint64_t) EXPORT_CHUNK, p->size - x->image_done));
+                if (k < 0 && errno == EINTR)
+                        return 1;
+                /* a short image must not become a member padded with zeros */
+                if (k <= 0)
+                        return k < 0 ? -errno : -EIO;
+                if (archive_write_data(x->archive, x->buf, (size_t) k) != k)
+                        return backup_export_failed(x);
+                x->image_done += (uint64_t) k;
+                if (x->image_done < p->size)
+                        return 1;
+        }
+        close(x->image_fd);
+        x->image_fd = -EBADF;
+        x->next++;
+        return 1;
 }

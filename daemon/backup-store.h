@@ -69,16 +69,31 @@ int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, 
  * (source auto, manual or pre-restore: the store is root's alone) is signed
  * once, in place; a version 1 import never is (BACKUP_BINDING_LEGACY). */
 int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret);
-/* Re-hash every image; -EBADMSG with *ret_error naming the partition. */
-int backup_store_verify(BackupStore *s, const BackupInfo *b, char **ret_error);
 bool backup_store_has_verified(BackupStore *s, const char *device_key);
+/* One image of a backup, open for reading. */
+int backup_store_open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p);
 /* One image of a backup, whole, into memory. */
 int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *partition, uint8_t **ret, size_t *ret_size);
-/* tar (pax) of manifest.yaml and the images into the caller's fd. */
-int backup_store_export(BackupStore *s, const BackupInfo *b, int fd);
-/* tar of BACKUP-spflash/: the images and scatter (already edited) as scatter_name. */
-int backup_store_export_spflash(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
-                                size_t scatter_size, int fd);
+
+/* An export: a tar (pax) archive of a backup, produced a piece at a time
+ * (the caller writes it on as its reader takes it).  b must outlive it. */
+typedef struct BackupExport BackupExport;
+/* Takes the archive's bytes; a negative errno stops the export. */
+typedef int (*BackupExportSink)(const void *data, size_t n, void *userdata);
+/* scatter_name NULL: BACKUP-ID/manifest.yaml, then the images.  Otherwise
+ * BACKUP-ID-spflash/: scatter (already edited, copied) as scatter_name,
+ * then the images. */
+int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
+                      size_t scatter_size, BackupExportSink sink, void *userdata, BackupExport **ret);
+/* Hands the sink the next piece (at most one chunk of an image): 1 while
+ * there is more, 0 once the archive is complete, or a negative errno. */
+int backup_export_step(BackupExport *x);
+BackupExport *backup_export_free(BackupExport *x);
+
+static inline void backup_export_freep(BackupExport **x) {
+        if (*x)
+                backup_export_free(*x);
+}
 
 static inline void backup_store_freep(BackupStore **s) {
         if (*s)

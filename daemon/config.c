@@ -9,7 +9,8 @@
 
 int config_init(Config *c) {
         *c = (Config) { .grace_usec = CONFIG_GRACE_USEC_DEFAULT, .auto_backup = AUTO_BACKUP_FIRST_SEEN,
-                        .boot_window_usec = CONFIG_BOOT_WINDOW_USEC_DEFAULT };
+                        .boot_window_usec = CONFIG_BOOT_WINDOW_USEC_DEFAULT,
+                        .file_timeout_usec = CONFIG_FILE_TIMEOUT_USEC_DEFAULT };
         c->identity_spec = strdup(CONFIG_IDENTITY_DEFAULT);
         if (!c->identity_spec)
                 return -ENOMEM;
@@ -173,6 +174,12 @@ int config_load(Config *c, const char *path) {
                         if (config_parse_seconds(value, &c->idle_exit_usec) < 0) {
                                 r = log_error_errno(EINVAL, "%s:%u: ExitOnIdleSec= wants seconds, got \"%s\".",
                                                     path, n, value);
+                                break;
+                        }
+                } else if (streq(key, "FileTimeoutSec")) {
+                        if (config_parse_seconds(value, &c->file_timeout_usec) < 0 || c->file_timeout_usec == 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: FileTimeoutSec= wants seconds (more than 0), "
+                                                    "got \"%s\".", path, n, value);
                                 break;
                         }
                 } else

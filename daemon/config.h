@@ -15,6 +15,7 @@
 /* A phone that reboots leaves its port and is back within a few seconds; a
  * person unplugging, powering off and plugging in again takes longer. */
 #define CONFIG_BOOT_WINDOW_USEC_DEFAULT (5ULL * 1000000ULL)
+#define CONFIG_FILE_TIMEOUT_USEC_DEFAULT (30ULL * 1000000ULL)
 
 typedef enum AutoBackup {
         AUTO_BACKUP_FIRST_SEEN,       /* only when no verified backup of this phone exists */
@@ -33,6 +34,7 @@ typedef struct Config {
         size_t n_download_agents;
         uint64_t idle_exit_usec;      /* 0: never exit on idle */
         uint64_t boot_window_usec;    /* back on its port within this: a boot, not a plug-in */
+        uint64_t file_timeout_usec;   /* a call that reads or writes a caller's file ends by then */
 } Config;
 
 const char *auto_backup_to_string(AutoBackup a);

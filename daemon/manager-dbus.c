@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "backup-job.h"
+#include "bus-call.h"
 #include "bus-util.h"
-#include "da-store.h"
 #include "device.h"
 #include "job.h"
-#include "json-writer.h"
 #include "log.h"
 #include "manager.h"
+#include "manager-files.h"
 #include "request.h"
-#include "backup-import.h"
-#include "scatter-edit.h"
 #include "restore-journal.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -55,24 +51,6 @@ static int property_get_usb_ids(sd_bus *bus, const char *path, const char *inter
                         return r;
         }
         return sd_bus_message_close_container(reply);
-}
-
-/* Files cross the bus as descriptors; this caps what a caller may hand us. */
-#define INSPECT_MAX (64u * 1024u * 1024u)
-
-static int bus_error_from_fd(sd_bus_error *error, int r, const char *what) {
-        switch (r) {
-        case -EBADFD:
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "%s must be a regular file or a pipe.", what);
-        case -EBADF:
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s is not open for reading.", what);
-        case -EFBIG:
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s is larger than %u MiB.", what,
-                                         INSPECT_MAX >> 20);
-        default:
-                return sd_bus_error_set_errnof(error, r, "Cannot read %s: %s", what, strerror(-r));
-        }
 }
 
 /* The partitions option of Restore as a comma list of safe names. */
@@ -123,53 +101,36 @@ static int bus_read_file_options(sd_bus_message *msg, const char **format, int *
         return bus_message_read_options(msg, options, error);
 }
 
-/* The scatter file a caller handed over, parsed. */
-static int bus_read_scatter(int fd, ScatterFile **ret, uint8_t **ret_data, size_t *ret_len, sd_bus_error *error) {
-        _cleanup_free_ uint8_t *data = NULL;
-        _cleanup_free_ char *err = NULL;
-        size_t len;
+/* A call that reads or writes a caller's file, allowed by polkit (action
+ * NULL: by anyone) and within its caller's limits, to hand to
+ * manager-files.c.  1: go ahead with *ret; 0: polkit will answer and the
+ * call comes back; <0: refused. */
+static int bus_file_call_authorize(Manager *m, sd_bus_message *msg, const char *action, const char *what,
+                                   BusCall **ret, sd_bus_error *error) {
         int r;
 
-        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
-        if (r < 0)
-                return bus_error_from_fd(error, r, "The scatter file");
-        r = scatter_parse(data, len, ret, &err);
-        if (r < 0)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile", "The scatter file cannot be used: %s.",
-                                         err ?: strerror(-r));
-        if (ret_data) {
-                *ret_data = TAKE_PTR(data);
-                *ret_len = len;
+        if (action) {
+                r = bus_verify_polkit_async(msg, action, what, m->polkit, error);
+                if (r <= 0)
+                        return r;
         }
-        return 0;
+        r = bus_call_new(m->calls, msg, ret, error);
+        return r < 0 ? r : 1;
 }
 
-/* Pending requests are few and cheap, but not free: a bound keeps a caller
- * from piling them up. */
-#define REQUESTS_MAX 16
-
-/* Can a Backup/Restore for d (NULL: the next phone) be taken now or kept
- * until the phone is there? */
-static int manager_check_device_for_request(Manager *m, Device *d, sd_bus_error *error) {
-        if (d && d->state == DEVICE_BUSY)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
-                                         "The phone %s is busy with another job; wait for it to finish.",
-                                         d->object_path);
-        if (d && d->state == DEVICE_UNSUPPORTED && d->present)
-                return sd_bus_error_setf(error, d->error_name && d->error_name[0] ? d->error_name :
-                                         MTKNVD_ERROR_PREFIX "NotSupported", "%s", d->error ?: "Not supported.");
-        if ((!d || d->state != DEVICE_READY) && m->n_requests >= REQUESTS_MAX)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
-                                         "%zu requests already wait for phones; cancel one first "
-                                         "('mtknvctl jobs', 'mtknvctl cancel').", m->n_requests);
-        return 0;
+/* The work of a file call has begun (r >= 0: the call is answered later), or it failed. */
+static int bus_file_call_started(BusCall *call, int r) {
+        if (r < 0) {
+                bus_call_free(call);
+                return r;
+        }
+        return 1;
 }
 
 static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(scatter_file_freep) ScatterFile *scatter = NULL;
         const char *path;
-        Request *req;
+        BusCall *call;
         int scatter_fd;
         Device *d;
         Job *job;
@@ -186,32 +147,22 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         d = streq(path, "/") ? NULL : manager_find_device_by_path(m, path);
         if (!d && !streq(path, "/"))
                 return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", path);
+        if (scatter_fd >= 0) {
+                /* the job starts once the scatter file is read */
+                r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "backup", "back up a phone", &call, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                return bus_file_call_started(call, manager_files_backup(m, call, path, scatter_fd,
+                                                                        bus_caller_uid(msg), error));
+        }
         r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "backup", "back up a phone", m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
-        r = manager_check_device_for_request(m, d, error);
-        if (r < 0)
-                return r;
-        if (scatter_fd >= 0) {
-                r = bus_read_scatter(scatter_fd, &scatter, NULL, NULL, error);
-                if (r < 0)
-                        return r;
-        }
         uid = bus_caller_uid(msg);
-        if (d && d->state == DEVICE_READY) {
-                r = backup_job_start(m, d, "manual", scatter, uid, NULL, &job, error);
-                if (r < 0)
-                        return r;
-                scatter = NULL; /* the job owns it now */
-                return sd_bus_reply_method_return(msg, "o", job->object_path);
-        }
-        /* not there yet, or left alone: wait for it, opening it if it is there */
-        r = request_new(m, REQUEST_BACKUP, d ? d->object_path : NULL, uid, &req);
+        /* not there yet, or left alone: a request that waits for it */
+        r = manager_backup_or_wait(m, d, NULL, uid, &job, error);
         if (r < 0)
                 return r;
-        request_set_scatter(req, TAKE_PTR(scatter));
-        job = request_get_job(req);
-        manager_open_for_request(m, req);
         return sd_bus_reply_method_return(msg, "o", job->object_path);
 }
 
@@ -320,7 +271,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                             m->polkit, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = manager_check_device_for_request(m, d, error);
+        r = manager_check_request(m, d, error);
         if (r < 0)
                 return r;
         uid = bus_caller_uid(msg);
@@ -346,48 +297,22 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_free_ uint8_t *data = NULL;
-        _cleanup_free_ char *name = NULL, *err = NULL;
-        size_t len;
+        BusCall *call;
         int fd, r;
 
         r = sd_bus_message_read(msg, "h", &fd);
         if (r < 0)
                 return r;
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "add a Download Agent", m->polkit, error);
+        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "manage", "add a Download Agent", &call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
-        if (r < 0)
-                return bus_error_from_fd(error, r, "The Download Agent file");
-        r = da_store_add(m, data, len, &name, &err);
-        if (r == -EBADMSG)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile", "%s", err ?: "Not a Download Agent.");
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot store the Download Agent: %s", strerror(-r));
-        log_info("Download Agent added as %s/da/%s.", m->state_dir, name);
-        return sd_bus_reply_method_return(msg, "s", name);
-}
-
-
-/* A scatter file's SP Flash Tool name: MT6735_Android_scatter.txt */
-static void spflash_scatter_name(const uint8_t *data, size_t len, char *buf, size_t size) {
-        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
-        _cleanup_free_ char *err = NULL;
-
-        if (scatter_parse(data, len, &sc, &err) >= 0 && sc->platform[0] && manifest_safe_name(sc->platform))
-                snprintf(buf, size, "%s_Android_scatter.txt", sc->platform);
-        else
-                snprintf(buf, size, "Android_scatter.txt");
+        return bus_file_call_started(call, manager_files_add_download_agent(m, call, fd, error));
 }
 
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
-        _cleanup_free_ uint8_t *scatter = NULL;
-        _cleanup_free_ char *edited = NULL, *err = NULL;
         const char *path, *format = "mtknvd";
-        size_t scatter_len = 0, edited_len = 0;
+        BusCall *call;
         Backup *b;
         int fd, scatter_fd, flags, r;
 
@@ -413,58 +338,17 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
                                         scatter_fd >= 0 ? "A scatter file goes with the spflash format only."
                                                 : "The spflash format needs the phone's scatter file (option "
                                                   "scatter): its copy is edited to download exactly these images.");
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "export-backup", "export a backup", m->polkit, error);
+        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "export-backup", "export a backup", &call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (scatter_fd >= 0) {
-                r = bus_read_scatter(scatter_fd, &sc, &scatter, &scatter_len, error);
-                if (r < 0)
-                        return r;
-        }
-
-        if (scatter) {
-                const ManifestPartition *parts = b->info.manifest->parts;
-                size_t n = b->info.manifest->n_parts;
-                _cleanup_free_ const char **names = calloc(n + 1, sizeof(char *));
-                _cleanup_free_ const char **files = calloc(n + 1, sizeof(char *));
-                char scatter_name[64];
-
-                if (!names || !files)
-                        return -ENOMEM;
-                for (size_t i = 0; i < n; i++) {
-                        names[i] = parts[i].name;
-                        files[i] = parts[i].file;
-                }
-                r = scatter_edit_for_download(scatter, scatter_len, names, files, n, &edited, &edited_len, &err);
-                if (r == -EBADMSG)
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
-                                                 "The scatter file cannot be used: %s.", err ?: "?");
-                if (r < 0)
-                        return r;
-                spflash_scatter_name(scatter, scatter_len, scatter_name, sizeof(scatter_name));
-                r = backup_store_export_spflash(m->store, &b->info, scatter_name, edited, edited_len, fd);
-        } else
-                r = backup_store_export(m->store, &b->info, fd);
-        if (r == -EPIPE)
-                return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "ReaderGone",
-                                        "The reader of the export went away before the archive was complete "
-                                        "(broken pipe); what it received is cut short. Export again, into a file or "
-                                        "a reader that takes all of it.");
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot write the archive: %s", strerror(-r));
-        return sd_bus_reply_method_return(msg, NULL);
+        return bus_file_call_started(call, manager_files_export(m, call, path, fd, scatter_fd, error));
 }
-
-/* Per-file cap: the largest identity partition is well below this. */
-#define IMPORT_FILE_MAX (256u * 1024u * 1024u)
 
 static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(import_set_freep) ImportSet *set = NULL;
-        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
-        _cleanup_free_ char *err = NULL, *id = NULL, *path = NULL;
-        const char *format = NULL, *name;
-        int fd, scatter_fd, r;
+        const char *format = NULL;
+        BusCall *call;
+        int scatter_fd, r;
 
         /* options first: the files need the format and the scatter file */
         r = sd_bus_message_skip(msg, "a{sh}");
@@ -481,181 +365,25 @@ static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
                                         scatter_fd >= 0 ? "A scatter file goes with the spflash format only."
                                            : "An SP Flash Tool readback needs the scatter file that locates it "
                                              "(option scatter).");
-        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "import-backup", "import a backup", m->polkit, error);
+        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "import-backup", "import a backup", &call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        /* reserved entries (from the end) stay unlocated: the restore places them */
-        if (scatter_fd >= 0) {
-                r = bus_read_scatter(scatter_fd, &sc, NULL, NULL, error);
-                if (r < 0)
-                        return r;
-        }
-
-        r = sd_bus_message_rewind(msg, true);
-        if (r < 0)
-                return r;
-        if (!streq(format, "archive")) {
-                r = import_set_new_unbound(sc ? "scatter" : "none", &set);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_enter_container(msg, 'a', "{sh}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(msg, "{sh}", &name, &fd)) > 0) {
-                _cleanup_free_ uint8_t *data = NULL;
-                size_t len;
-
-                r = read_fd_capped(fd, IMPORT_FILE_MAX, &data, &len);
-                if (r < 0) {
-                        _cleanup_free_ char *what = NULL;
-
-                        return bus_error_from_fd(error, r, asprintf(&what, "The file for %s", name) < 0 ? "A file" : what);
-                }
-                if (streq(format, "archive")) {
-                        if (set)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                        "An archive import takes exactly one file.");
-                        r = import_parse_archive(data, len, &set, &err);
-                } else {
-                        r = import_set_add_image(set, name, data, len, sc, &err);
-                        if (r >= 0)
-                                TAKE_PTR(data);
-                }
-                if (r == -EBADMSG)
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile", "Cannot import %s: %s.",
-                                                 name, err ?: "invalid");
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        if (!set || set->header->n_parts == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No files to import.");
-
-        r = import_set_store(m->store, set, &id);
-        if (r == -ENOSPC || r == -EDQUOT)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSpace", "No space left in %s for the import.",
-                                         m->state_dir);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot store the import: %s", strerror(-r));
-        log_info("Imported backup %s/%s (%s, %zu partitions)%s.", set->header->device_key, id, format,
-                 set->header->n_parts, set->header->me_id[0] ? "" : ", not bound to any phone");
-        manager_backup_added(m, set->header->device_key, id, NULL);
-        path = backup_object_path(set->header->device_key, id);
-        if (!path)
-                return -ENOMEM;
-        return sd_bus_reply_method_return(msg, "o", path);
-}
-
-/* A backup archive: find its manifest.yaml member and describe it. */
-static int inspect_archive(Manager *m, const uint8_t *data, size_t len, FILE *out, bool *ret_is_archive) {
-        struct archive *a = archive_read_new();
-        struct archive_entry *e;
-        int r = -ENOENT;
-
-        *ret_is_archive = false;
-        if (!a)
-                return -ENOMEM;
-        archive_read_support_format_tar(a);
-        archive_read_support_filter_all(a);
-        if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-                archive_read_free(a);
-                return -ENOENT;
-        }
-        while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-                const char *name = archive_entry_pathname(e), *slash = name ? strrchr(name, '/') : NULL;
-                _cleanup_free_ uint8_t *buf = NULL;
-                _cleanup_(manifest_freep) Manifest *mf = NULL;
-                _cleanup_free_ char *err = NULL;
-                la_ssize_t n;
-                int64_t size = archive_entry_size(e);
-
-                *ret_is_archive = true;
-                if (!name || !streq(slash ? slash + 1 : name, "manifest.yaml") || size <= 0 || size > 1024 * 1024)
-                        continue;
-                buf = malloc((size_t) size);
-                if (!buf)
-                        break;
-                n = archive_read_data(a, buf, (size_t) size);
-                if (n != size || manifest_parse(buf, (size_t) n, &mf, &err) < 0) {
-                        fprintf(out, "{\"type\":\"backup-archive\",\"valid\":false}");
-                        r = -EBADMSG;
-                        break;
-                }
-                {
-                        JsonWriter j = { .f = out };
-                        char hex[65];
-
-                        json_begin_object(&j, NULL);
-                        json_string(&j, "type", "backup-archive");
-                        json_bool(&j, "valid", true);
-                        json_string(&j, "device_key", mf->device_key);
-                        json_string(&j, "chip", mf->chip);
-                        json_string(&j, "source", mf->source);
-                        json_uint(&j, "created", mf->created_usec / 1000000);
-                        json_bool(&j, "verified", mf->verified);
-                        json_begin_array(&j, "partitions");
-                        for (size_t i = 0; i < mf->n_parts; i++) {
-                                for (unsigned k = 0; k < 32; k++)
-                                        sprintf(hex + 2 * k, "%02x", mf->parts[i].sha256[k]);
-                                json_begin_object(&j, NULL);
-                                json_string(&j, "name", mf->parts[i].name);
-                                json_uint(&j, "offset", mf->parts[i].offset);
-                                json_uint(&j, "size", mf->parts[i].size);
-                                json_string(&j, "sha256", hex);
-                                json_end_object(&j);
-                        }
-                        json_end_array(&j);
-                        json_end_object(&j);
-                }
-                r = 0;
-                break;
-        }
-        archive_read_free(a);
-        return r;
+        return bus_file_call_started(call, manager_files_import(m, call, format, scatter_fd, error));
 }
 
 static int method_inspect(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_free_ uint8_t *data = NULL;
-        _cleanup_free_ char *json = NULL, *err_da = NULL, *err_sc = NULL;
-        size_t len, json_len = 0;
-        bool is_archive = false;
-        DaFile *da = NULL;
-        ScatterFile *sc = NULL;
-        FILE *out;
+        BusCall *call;
         int fd, r;
 
         r = sd_bus_message_read(msg, "h", &fd);
         if (r < 0)
                 return r;
-        r = read_fd_capped(fd, INSPECT_MAX, &data, &len);
+        /* anyone may inspect: no polkit, but the same limits */
+        r = bus_file_call_authorize(m, msg, NULL, NULL, &call, error);
         if (r < 0)
-                return bus_error_from_fd(error, r, "The file");
-        out = open_memstream(&json, &json_len);
-        if (!out)
-                return -ENOMEM;
-
-        /* one parser per format, all in the daemon: the client only prints */
-        if (da_file_parse(data, len, &da, &err_da) >= 0) {
-                r = da_file_to_json(da, out);
-                da_file_free(da);
-        } else if (inspect_archive(m, data, len, out, &is_archive) >= 0 || is_archive)
-                r = 0;
-        else if (scatter_parse(data, len, &sc, &err_sc) >= 0) {
-                r = scatter_file_to_json(sc, m->identity_set, out);
-                scatter_file_free(sc);
-        } else {
-                fclose(out);
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
-                                         "This is neither a MediaTek Download Agent (%s), nor an mtknvd backup "
-                                         "archive, nor a scatter file (%s).",
-                                         err_da ?: "?", err_sc ?: "?");
-        }
-        if (fclose(out) != 0 || r < 0)
-                return -EIO;
-        return sd_bus_reply_method_return(msg, "s", json);
+                return r;
+        return bus_file_call_started(call, manager_files_inspect(m, call, fd, error));
 }
 
 static int property_get_inhibitors(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -771,6 +499,10 @@ static const sd_bus_vtable manager_vtable[] = {
 
 int manager_dbus_register(Manager *m) {
         int r;
+
+        r = bus_call_set_new(m->event, m->config.file_timeout_usec, &m->calls);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up call tracking: %m");
 
         r = sd_bus_add_object_manager(m->bus, &m->slots[0], "/");
         if (r < 0)

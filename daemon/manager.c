@@ -65,6 +65,8 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* calls still being answered (file transfers, verifications) end first: they own jobs and fds */
+        m->calls = bus_call_set_free(m->calls);
         /* Devices first: their sessions hold libusb handles. */
         /* running backups end first: they own jobs and device sessions */
         for (size_t i = 0; i < m->n_devices; i++)
@@ -459,6 +461,44 @@ void manager_phone_identified(Manager *m, Device *d) {
                         reason = NULL;
                 manager_release_for(d, reason ?: "The automatic backup did not start; the phone was released.");
         }
+}
+
+/* Pending requests are few and cheap, but not free: a bound keeps a caller
+ * from piling them up. */
+#define REQUESTS_MAX 16
+
+int manager_check_request(Manager *m, Device *d, sd_bus_error *error) {
+        if (d && d->state == DEVICE_BUSY)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                                         "The phone %s is busy with another job; wait for it to finish.",
+                                         d->object_path);
+        if (d && d->state == DEVICE_UNSUPPORTED && d->present)
+                return sd_bus_error_setf(error, d->error_name && d->error_name[0] ? d->error_name :
+                                         MTKNVD_ERROR_PREFIX "NotSupported", "%s", d->error ?: "Not supported.");
+        if ((!d || d->state != DEVICE_READY) && m->n_requests >= REQUESTS_MAX)
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                                         "%zu requests already wait for phones; cancel one of them first (Ctrl-C "
+                                         "in the mtknvctl that waits, or Job.Cancel).", m->n_requests);
+        return 0;
+}
+
+int manager_backup_or_wait(Manager *m, Device *d, ScatterFile *scatter, uid_t uid, Job **ret_job,
+                           sd_bus_error *error) {
+        Request *req;
+        int r;
+
+        r = manager_check_request(m, d, error);
+        if (r < 0)
+                return r;
+        if (d && d->state == DEVICE_READY)
+                return backup_job_start(m, d, "manual", scatter, uid, NULL, ret_job, error);
+        r = request_new(m, REQUEST_BACKUP, d ? d->object_path : NULL, uid, &req);
+        if (r < 0)
+                return r;
+        request_set_scatter(req, scatter);
+        *ret_job = request_get_job(req);
+        manager_open_for_request(m, req);
+        return 0;
 }
 
 void manager_device_renamed(Manager *m, const char *old_path, const char *new_path) {

@@ -9,11 +9,13 @@
 #include <systemd/sd-event.h>
 
 #include "backup-store.h"
+#include "bus-call.h"
 #include "bus-polkit.h"
 #include "config.h"
 #include "device-monitor.h"
 #include "inhibitor.h"
 #include "identifier-reveal.h"
+#include "scatter.h"
 #include "usb-transport.h"
 
 #define MTKNVD_BUS_NAME        "org.mtknvd.MtkNv1"
@@ -60,6 +62,7 @@ typedef struct Manager {
         size_t n_ports;
         InhibitorRegistry *inhibitors;  /* Manager.Inhibit: phones not to open */
         IdentifierRevealCache reveal_cache;  /* who may see identifiers in properties */
+        BusCallSet *calls;            /* method calls answered later (bus-call.h) */
 } Manager;
 
 /* A stored backup published on the bus. */
@@ -102,6 +105,14 @@ bool manager_wants_phone(Manager *m, Device *d, char **ret_reason);
 void manager_phone_identified(Manager *m, Device *d);
 /* mtknvd let the phone at usb_path go: its next appearance is its boot. */
 void manager_note_release(Manager *m, const char *usb_path);
+/* Can a Backup/Restore for d (NULL: the next phone) be taken now, or kept
+ * until the phone is there?  An error says why not. */
+int manager_check_request(Manager *m, Device *d, sd_bus_error *error);
+/* Backup of d (NULL: the next phone plugged in): started at once on a phone
+ * that is ready, else a request that waits for it.  Takes scatter (may be
+ * NULL) on success. */
+int manager_backup_or_wait(Manager *m, Device *d, ScatterFile *scatter, uid_t uid, Job **ret_job,
+                           sd_bus_error *error);
 /* Identification moved a phone's object (port_1_1 -> mt6735_…): requests
  * naming the old one follow it. */
 void manager_device_renamed(Manager *m, const char *old_path, const char *new_path);

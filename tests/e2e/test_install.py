@@ -100,7 +100,7 @@ class TestInstall(unittest.TestCase):
         ids = sorted(a.getAttribute("id") for a in doc.getElementsByTagName("action"))
         self.assertEqual(ids, ["org.mtknvd.MtkNv1." + x for x in
                                ("backup", "export-backup", "import-backup", "inhibit", "manage", "restore",
-                                "restore-foreign")])
+                                "restore-foreign", "verify")])
         # a user at the machine may inhibit; nobody else, not even with a password
         inhibit = [a for a in doc.getElementsByTagName("action") if a.getAttribute("id").endswith(".inhibit")][0]
         defaults = {e.tagName: e.firstChild.data for e in inhibit.getElementsByTagName("defaults")[0].childNodes

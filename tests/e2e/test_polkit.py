@@ -90,7 +90,7 @@ class TestPolkit(PolkitTestCase):
         self.assertEqual(self.nobody(w, "list").returncode, 0)
         jobs = len(w.jobs_new)
         for args in (("backup",), ("restore", "--yes", bid), ("export-backup", bid, self.out + "/x.tar"),
-                     ("add-da", da), ("import", self.archive), ("inhibit", "--", "true")):
+                     ("add-da", da), ("import", self.archive), ("inhibit", "--", "true"), ("verify-backup", bid)):
             self.assert_denied(self.nobody(w, *args), "polkit is not running, so only root may")
         self.assertEqual(len(w.jobs_new), jobs)
         self.assertFalse(self.writes(w))
@@ -108,6 +108,7 @@ class TestPolkit(PolkitTestCase):
             "manage": ("add-da", da),
             "import-backup": ("import", self.archive),
             "inhibit": ("inhibit", "--", "true"),
+            "verify": ("verify-backup", bid),
         }
         # the fds of a call that waited for polkit are read once, afterwards
         sc = os.path.join(self.out, "MT6735_Android_scatter.txt")

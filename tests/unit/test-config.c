@@ -53,12 +53,23 @@ TEST(config_file) {
 
         CHECK(fd >= 0);
         f = fdopen(fd, "w");
-        fputs("# comment\n\nUsbIds = 0e8d:2000:preloader\nReenumerationGraceSec=2.5\nFutureKey=1\n", f);
+        fputs("# comment\n\nUsbIds = 0e8d:2000:preloader\nReenumerationGraceSec=2.5\nFutureKey=1\n"
+              "FileTimeoutSec=0.5\n", f);
         fclose(f);
         CHECK_EQ_INT(config_init(&c), 0);
+        CHECK_EQ_INT(c.file_timeout_usec, CONFIG_FILE_TIMEOUT_USEC_DEFAULT);
         CHECK_EQ_INT(config_load(&c, path), 0);
         CHECK_EQ_INT(c.usb_ids.n, 1);
         CHECK_EQ_INT(c.grace_usec, 2500000);
+        CHECK_EQ_INT(c.file_timeout_usec, 500000);
+        config_done(&c);
+
+        /* a deadline of nothing is no deadline: refused */
+        f = fopen(path, "w");
+        fputs("FileTimeoutSec=0\n", f);
+        fclose(f);
+        CHECK_EQ_INT(config_init(&c), 0);
+        CHECK_EQ_INT(config_load(&c, path), -EINVAL);
         config_done(&c);
 
         f = fopen(path, "w");
