@@ -191,3 +191,14 @@ int bus_message_count_fds(sd_bus_message *m, unsigned *ret) {
         *ret = n;
         return 0;
 }
+
+void bus_error_setv(sd_bus_error *error, const char *name, int r, const char *fallback, const char *fmt, va_list ap) {
+        _cleanup_free_ char *text = NULL;
+
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        if (name)
+                (void) sd_bus_error_set(error, name, text ?: fallback);
+        else
+                (void) sd_bus_error_set_errnof(error, r, "%s", text ?: strerror(-r));
+}

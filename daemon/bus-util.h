@@ -2,6 +2,7 @@
 /* Small pieces every D-Bus object family of the daemon needs. */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
@@ -32,3 +33,8 @@ static inline void bus_strv_freep(char ***l) {
 /* How many file descriptors a message carries, wherever in its arguments.
  * Rewinds it and leaves the read position at its end. */
 int bus_message_count_fds(sd_bus_message *m, unsigned *ret);
+
+/* error = name (or, with name NULL, the errno r) with the formatted text;
+ * fallback when the text cannot be formatted. */
+void bus_error_setv(sd_bus_error *error, const char *name, int r, const char *fallback, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));

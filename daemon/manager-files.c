@@ -7,6 +7,7 @@
 #include "archive-scan.h"
 #include "backup-import.h"
 #include "backup-job.h"
+#include "bus-util.h"
 #include "da-file.h"
 #include "da-store.h"
 #include "device.h"
@@ -96,17 +97,11 @@ static void file_call_fail(FileCall *fc, const sd_bus_error *error) {
 static void file_call_failf(FileCall *fc, const char *name, int r, const char *fmt, ...) _printf_(4, 5);
 static void file_call_failf(FileCall *fc, const char *name, int r, const char *fmt, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *text = NULL;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                text = NULL;
+        bus_error_setv(&error, name, r, "Failed.", fmt, ap);
         va_end(ap);
-        if (name)
-                (void) sd_bus_error_set(&error, name, text ?: "Failed.");
-        else
-                (void) sd_bus_error_set_errnof(&error, r, "%s", text ?: strerror(-r));
         file_call_fail(fc, &error);
 }
 

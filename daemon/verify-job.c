@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus-util.h"
 #include "job.h"
 #include "log.h"
 #include "verify-job.h"
@@ -56,17 +57,11 @@ static void verify_job_finish(VerifyJob *v, bool ok, const char *message, const 
 static void verify_job_fail(VerifyJob *v, const char *name, int r, const char *fmt, ...) _printf_(4, 5);
 static void verify_job_fail(VerifyJob *v, const char *name, int r, const char *fmt, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *text = NULL;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                text = NULL;
+        bus_error_setv(&error, name, r, "The verification failed.", fmt, ap);
         va_end(ap);
-        if (name)
-                (void) sd_bus_error_set(&error, name, text ?: "The verification failed.");
-        else
-                (void) sd_bus_error_set_errnof(&error, r, "%s", text ?: strerror(-r));
         verify_job_finish(v, false, NULL, &error);
 }
 
