@@ -116,6 +116,57 @@ def identified(p):
     return p.get("HwCode", 0) != 0 and p.get("State") in ("ready", "busy", "released", "unsupported")
 
 
+class Props(dict):
+    """An object's properties as followed through signals.  The identifiers
+    (IDENTIFIER_PROPS) are shown in full only in a reply to root, so signals
+    carry a fingerprint or only announce a change; they are asked for when a
+    test reads them, as a root client that follows signals does.  Asking in
+    the signal handler instead would block the test on a daemon that may be
+    busy, and reorder what the test sees."""
+
+    def __init__(self, world, path, iface, values, fresh=False):
+        super().__init__(values)
+        self._world, self._path, self._iface = world, path, iface
+        self._stale = set() if fresh else set(IDENTIFIER_PROPS[iface])
+
+    def update(self, *args, **kw):
+        """Values from a method reply (GetAll, as root) are the full ones."""
+        values = dict(*args, **kw)
+        self._stale -= set(values)
+        dict.update(self, values)
+
+    def invalidate(self, names):
+        self._stale |= set(names) & set(IDENTIFIER_PROPS[self._iface])
+
+    def _refresh(self, key):
+        if key not in self._stale:
+            return
+        self._stale.discard(key)
+        p = dbus.Interface(self._world.bus.get_object(BUS_NAME, self._path, introspect=False), PROPS_IFACE)
+        try:
+            dict.__setitem__(self, key, unwrap(p.Get(self._iface, key)))
+        except dbus.exceptions.DBusException:
+            pass  # the object is gone: what the signals said is all there is
+
+    def __getitem__(self, key):
+        self._refresh(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self._refresh(key)
+        return dict.get(self, key, default)
+
+    def __eq__(self, other):
+        for key in list(self._stale):
+            self._refresh(key)
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = None
+
+
 class World:
     """One private bus, one mtksim with the daemon inside it."""
 
@@ -241,9 +292,9 @@ class World:
         self.wait_until(lambda: self.owner_seen or self._name_has_owner(), "daemon owns " + BUS_NAME)
         for path, ifaces in self.manager_objects().items():
             if DEVICE_IFACE in ifaces:
-                self.objects[path] = ifaces[DEVICE_IFACE]
+                self.objects[path] = Props(self, path, DEVICE_IFACE, ifaces[DEVICE_IFACE], fresh=True)
             if BACKUP_IFACE in ifaces:
-                self.backups[path] = ifaces[BACKUP_IFACE]
+                self.backups[path] = Props(self, path, BACKUP_IFACE, ifaces[BACKUP_IFACE], fresh=True)
 
     def _name_has_owner(self):
         return bool(self.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -256,25 +307,13 @@ class World:
         elif self.owner_seen:
             self.owner_gone = True
 
-    def _ask_identifiers(self, path, iface, props, names):
-        """What a root client that follows signals does: ask for the identifiers (root sees them in full)."""
-        p = dbus.Interface(self.bus.get_object(BUS_NAME, path, introspect=False), PROPS_IFACE)
-        for name in names:
-            try:
-                props[name] = unwrap(p.Get(iface, name))
-            except dbus.exceptions.DBusException:
-                pass  # the object is gone already; its removal signal follows
-        return props
-
     def _on_added(self, path, ifaces):
         path = str(path)
         if DEVICE_IFACE in ifaces:
-            self.objects[path] = self._ask_identifiers(path, DEVICE_IFACE, unwrap(ifaces[DEVICE_IFACE]),
-                                                       IDENTIFIER_PROPS[DEVICE_IFACE])
+            self.objects[path] = Props(self, path, DEVICE_IFACE, unwrap(ifaces[DEVICE_IFACE]))
             self.added.append(path)
         if BACKUP_IFACE in ifaces:
-            self.backups[path] = self._ask_identifiers(path, BACKUP_IFACE, unwrap(ifaces[BACKUP_IFACE]),
-                                                       IDENTIFIER_PROPS[BACKUP_IFACE])
+            self.backups[path] = Props(self, path, BACKUP_IFACE, unwrap(ifaces[BACKUP_IFACE]))
 
     def _on_job_new(self, job_id, path):
         self.jobs_new.append(str(path))
@@ -296,9 +335,8 @@ class World:
         if str(iface) != DEVICE_IFACE or path not in self.objects:
             return
         changed = unwrap(changed)
-        if invalidated:
-            self._ask_identifiers(path, DEVICE_IFACE, changed, [str(n) for n in invalidated])
         self.objects[path].update(changed)
+        self.objects[path].invalidate([str(n) for n in invalidated])
         self.changes.append((path, changed))
 
     # ------------------------------------------------------------ waiting
@@ -336,8 +374,9 @@ class World:
         def check():
             for path, props in self.objects.items():
                 if cond(props):
-                    # a copy: the live one moves on with later signals
-                    found.append((path, dict(props)))
+                    # a copy: the live one moves on with later signals (each key read, so that
+                    # identifiers are asked for)
+                    found.append((path, {k: props[k] for k in list(props.keys())}))
                     return True
             return False
         self.wait_until(check, what, timeout)
