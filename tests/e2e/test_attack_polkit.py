@@ -158,11 +158,6 @@ class AttackTestCase(RestoreTestCase):
         self.polkit.AddMethod(POLKIT_IFACE, "CancelCheckAuthorization", "s", "", "")
         self.polkit.SimulateHang(hang)
 
-    def ready_device(self, w):
-        ready = [p for p in w.objects if w.get_props(p)["State"] == "ready"]
-        self.assertEqual(len(ready), 1, ready)
-        return ready[0]
-
     def attacker(self, w, uid=NOBODY):
         a = Attacker(w, uid)
         self.attackers.append(a)
@@ -307,12 +302,12 @@ class TestObjectGoes(AttackTestCase):
         """(b) 16 backups with a scatter pipe wait for polkit; the phone goes;
         polkit answers: the calls fail as the phone is gone, and their queries
         and descriptors go although no handler asked polkit again."""
-        w = self.attack_world("id=phone0,unplugged=1", daemon_args=["--grace-period=0"])
+        w = self.attack_world("id=phone0,unplugged=1,handshake-window=0", daemon_args=["--grace-period=0"])
         self.start_polkit(w)
         a = self.attacker(w)
         base = self.baseline(w, a)
         w.control("plug phone0")
-        path, _ = w.wait_device(lambda p: p.get("State") == "ready", "phone0 ready")
+        path, _ = w.wait_device(lambda p: p.get("State") == "idle", "phone0 there")
         ready = w.daemon_fd_count()
         a.connect("c")
         a.call("c", "backup", 16, path=MANAGER_PATH, iface=MANAGER_IFACE, method="Backup", sig="oa{sv}",
@@ -341,9 +336,9 @@ class TestObjectGoes(AttackTestCase):
     def test_job_ends_while_polkit_decides(self):
         """(b) 16 Cancel calls on root's job wait for polkit; the job ends; the
         re-dispatched calls find no object, and their queries go."""
-        w = self.attack_world("id=phone0,rate=20")
+        w = self.attack_world("id=phone0,rate=20,handshake-window=0")
         self.start_polkit(w)
-        path, _ = w.wait_device(lambda p: p.get("State") == "ready", "phone0 ready")
+        path, _ = w.wait_device(lambda p: p.get("State") == "idle", "phone0 there")
         job = str(w.bus.call_blocking(BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Backup", "oa{sv}", (path, {})))
         a = self.attacker(w)
         a.connect("c")

@@ -62,20 +62,9 @@ class TrustTestCase(PolkitTestCase):
         return w.ctl_json("show-backup", res["id"])
 
     def replug(self, w, phone):
-        port = w.stats(phone)["port"]
-        n = len(w.changes)
-        w.control("replug " + phone)
-
-        def ready():
-            if not any(c.get("State") == "ready" for _, c in w.changes[n:]):
-                return None
-            for path, p in list(w.objects.items()):
-                live = w.get_props(path)
-                if live["UsbPath"] == port and live["State"] == "ready" and live["Present"]:
-                    return path
-            return None
-        w.wait_until(lambda: ready() is not None, "phone %s ready again" % phone)
-        return ready().rsplit("/", 1)[1]
+        """Plugged in again, listening for ever and left alone: the key of the phone's object."""
+        self.replug_listening(w, phone)
+        return self.ready_device(w).rsplit("/", 1)[1]
 
     def phone_parts(self, w, phone):
         return {n: self.read_part(self.storage(w, phone), n) for n in IDENTITY}
@@ -175,19 +164,19 @@ class TestGenuineBinding(TrustTestCase):
         shared = os.path.join(keep, "shared-state")
         os.makedirs(shared)
         shutil.copy(key, os.path.join(shared, "host.key"))
-        w2 = self.world("id=phone0", state_dir=shared, daemon_args=["--grace-period=60"])
+        w2 = self.world("id=phone0,handshake-window=0", state_dir=shared, daemon_args=["--grace-period=60"])
         info = self.imported(w2, archive)
         self.assertTrue(info["bound"], info)
-        w2.wait_state("ready")
+        w2.wait_state("idle")
         r, res = self.restore(w2, info["id"])
         self.assertTrue(res["success"], res)
 
         # a host with a key of its own: the same archive is not bound there
-        w3 = self.world("id=phone0", daemon_args=["--grace-period=60"])
+        w3 = self.world("id=phone0,handshake-window=0", daemon_args=["--grace-period=60"])
         info = self.imported(w3, archive)
         self.assertFalse(info["bound"], info)
         self.assertEqual(info["device_key"], "unbound")
-        w3.wait_state("ready")
+        w3.wait_state("idle")
         r, res = self.restore(w3, info["id"], check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("not bound to any phone", r.stderr)
@@ -216,7 +205,8 @@ class TestGenuineBinding(TrustTestCase):
             with open(os.path.join(d, "manifest.yaml"), "w") as f:
                 f.write(text)
 
-        w = self.world("id=phone0,storage=" + storage, state_dir=state, daemon_args=["--grace-period=60"])
+        w = self.world("id=phone0,handshake-window=0,storage=" + storage, state_dir=state,
+                       daemon_args=["--grace-period=60"])
         by_source = {b["Source"]: b for b in w.backups.values()}
         self.assertEqual(set(by_source), {"auto", "import"})
         self.assertTrue(by_source["auto"]["Bound"])
@@ -227,7 +217,7 @@ class TestGenuineBinding(TrustTestCase):
         self.assertEqual(by_source["import"]["Binding"], "legacy")
         with open(os.path.join(old_import, "manifest.yaml")) as f:
             self.assertNotIn("binding:", f.read(), "an old import is never signed")
-        w.wait_state("ready")
+        w.wait_state("idle")
         r, res = self.restore(w, by_source["import"]["Id"], check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("imported before mtknvd signed bindings", r.stderr)
@@ -238,9 +228,9 @@ class TestGenuineBinding(TrustTestCase):
 class TestIdentifiersOnTheBus(TrustTestCase):
 
     def test_unprivileged_callers_see_fingerprints(self):
-        w = self.world("id=a,me-id=" + ME_A, daemon_args=["--grace-period=60"])
+        w = self.world("id=a,handshake-window=0,me-id=" + ME_A, daemon_args=["--grace-period=60"])
         self.open_world(w)
-        w.wait_state("ready")
+        w.wait_state("idle")
         # every signal from now on, as anyone on the bus receives them
         heard = []
         w.bus.add_signal_receiver(lambda *a: heard.append(json.dumps(unwrap(a))), "InterfacesAdded", OM_IFACE,
@@ -249,7 +239,6 @@ class TestIdentifiersOnTheBus(TrustTestCase):
                                   PROPS_IFACE, None)
         self.assertTrue(json.loads(w.ctl("--json", "backup", "--wait").stdout)["success"])
         w.wait_until(lambda: len(w.backups) == 1, "backup published")
-        w.wait_state("disconnected")
         self.replug_ready(w, "a")
         bid = next(iter(w.backups.values()))["Id"]
 
@@ -373,12 +362,13 @@ def resize_entry(name, size):
 class TestDeclaredByThePhone(TrustTestCase):
 
     def phone_with(self, *edits, wrapper=()):
-        w = self.world("id=phone0,unplugged=1", daemon_args=["--grace-period=60"], daemon_wrapper=wrapper)
+        w = self.world("id=phone0,unplugged=1,handshake-window=0", daemon_args=["--grace-period=60"],
+                       daemon_wrapper=wrapper)
         storage = w.stats("phone0")["storage"]
         for e in edits:
             e(storage)
         w.control("plug phone0")
-        w.wait_state("ready")
+        w.wait_state("idle")
         return w
 
     def backup(self, w):

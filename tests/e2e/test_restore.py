@@ -58,10 +58,23 @@ class RestoreTestCase(WorldTestCase):
     def replug_listening(self, w, phone="phone0"):
         """Plugged in again, and this time its preloader listens for ever: the phone stays there, left alone
         (a real one boots after its window), for the commands the test sends next."""
+        port = w.stats(phone)["port"]
         n = len(w.changes)
         w.control("replug %s handshake-window=0" % phone)
-        w.wait_until(lambda: any(c.get("State") == "idle" for _, c in w.changes[n:]), "phone there, left alone")
+        w.wait_until(lambda: any(c.get("State") == "idle" and w.objects.get(p, {}).get("UsbPath") == port
+                                 for p, c in w.changes[n:]), "phone there, left alone")
         w.sync()
+
+    def replug_ready(self, w, phone="phone0"):
+        """A phone there for the Backup/Restore calls a test makes next: plugged in again, listening for ever,
+        left alone (the calls open it)."""
+        self.replug_listening(w, phone)
+
+    def ready_device(self, w):
+        """The one phone that is there, left alone or ready, for a call to open."""
+        there = [p for p in w.objects if w.get_props(p)["State"] in ("idle", "ready") and w.get_props(p)["Present"]]
+        self.assertEqual(len(there), 1, there)
+        return there[0]
 
     def restore(self, w, backup_id, *extra, check=True, phone="phone0"):
         """mtknvctl restore first, then the phone plugged in (powered off), as a user does."""
