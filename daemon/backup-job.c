@@ -1141,6 +1141,24 @@ static int restore_select_subset(Manifest *mf, const char *only, const BackupInf
         return k > 0 ? 0 : sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No partitions to restore.");
 }
 
+int restore_check_binding(const BackupInfo *backup, unsigned flags, sd_bus_error *error) {
+        if (flags & RESTORE_ALLOW_FOREIGN)
+                return 0;
+        if (!manifest_has_identity(backup->manifest))
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                                         "Backup %s/%s is not bound to any phone (imported). Restoring it needs "
+                                         "allow-foreign and the restore-foreign authorization.",
+                                         backup->device_key, backup->backup_id);
+        /* an identity counts only if this host's key vouches for it: a manifest is easy to edit */
+        if (!backup_info_is_bound(backup))
+                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                                         "Backup %s/%s is not bound to any phone: %s. Its identity cannot be "
+                                         "trusted, so restoring it needs allow-foreign and the restore-foreign "
+                                         "authorization.",
+                                         backup->device_key, backup->backup_id, backup_binding_explain(backup->binding));
+        return 0;
+}
+
 int restore_check_partitions(const BackupInfo *backup, const char *partitions, sd_bus_error *error) {
         _cleanup_(manifest_freep) Manifest *mf = NULL;
 
@@ -1174,19 +1192,9 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
         brom_hex(d->identity.me_id, d->identity.me_id_len, me_id);
         brom_hex(d->identity.soc_id, d->identity.soc_id_len, soc_id);
         if (!(flags & RESTORE_ALLOW_FOREIGN)) {
-                if (!manifest_has_identity(src))
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
-                                                 "Backup %s/%s is not bound to any phone (imported). Restoring it "
-                                                 "needs allow-foreign and the restore-foreign authorization.",
-                                                 backup->device_key, backup->backup_id);
-                /* an identity counts only if this host's key vouches for it: a manifest is easy to edit */
-                if (!backup_info_is_bound(backup))
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
-                                                 "Backup %s/%s is not bound to any phone: %s. Its identity cannot "
-                                                 "be trusted, so restoring it needs allow-foreign and the "
-                                                 "restore-foreign authorization.",
-                                                 backup->device_key, backup->backup_id,
-                                                 backup_binding_explain(backup->binding));
+                r = restore_check_binding(backup, flags, error);
+                if (r < 0)
+                        return r;
                 if ((src->me_id[0] && me_id[0] && !streq(src->me_id, me_id)) ||
                     (src->soc_id[0] && soc_id[0] && !streq(src->soc_id, soc_id)))
                         return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",

@@ -38,6 +38,9 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
  * back on a mismatch; the phone reboots at the end. */
 int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const RestoreJournal *journal, unsigned flags,
                       const char *partitions, uid_t uid, Job *job, Job **ret_job, sd_bus_error *error);
+/* Without allow-foreign (flags), a backup must be bound to a phone by this
+ * host's key: an error says why it is not.  Needs no phone. */
+int restore_check_binding(const BackupInfo *backup, unsigned flags, sd_bus_error *error);
 /* Are all of partitions (a comma list; NULL: all) in the backup?  Checked
  * when a restore is asked for, before it waits for its phone. */
 int restore_check_partitions(const BackupInfo *backup, const char *partitions, sd_bus_error *error);

@@ -246,17 +246,13 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                         flags |= RESTORE_ALLOW_FOREIGN;
         }
         if (b && !resume) {
-                const Manifest *mf = b->info.manifest;
-
                 r = restore_check_partitions(&b->info, partitions, error);
                 if (r < 0)
                         return r;
                 /* no phone is needed to see this: refuse before waiting for one */
-                if (!(flags & RESTORE_ALLOW_FOREIGN) && !mf->me_id[0] && !mf->soc_id[0] && !mf->emmc_cid[0])
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
-                                                 "Backup %s/%s is not bound to any phone (imported). Restoring it "
-                                                 "needs allow-foreign and the restore-foreign authorization.",
-                                                 b->info.device_key, b->info.backup_id);
+                r = restore_check_binding(&b->info, flags, error);
+                if (r < 0)
+                        return r;
         }
         if (resume && (partitions || (flags & RESTORE_DRY_RUN)))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,

@@ -551,7 +551,9 @@ static bool usb_link_read_take(UsbLink *link) {
         }
         k = MIN(avail, link->read_want - link->read_have);
         if (k > 0) {
-                memcpy(link->read_dest + link->read_have, link->rx + link->rx_start, k);
+                /* a cancelled read's buffer may be freed already: its bytes are dropped */
+                if (link->read_dest)
+                        memcpy(link->read_dest + link->read_have, link->rx + link->rx_start, k);
                 link->read_have += k;
                 link->rx_start += k;
         }
@@ -831,6 +833,10 @@ int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata) {
 }
 
 void usb_link_cancel(UsbLink *link) {
+        /* the reader may free its buffer once this returns, before the
+         * cancelled transfer comes back */
+        if (link->read_pending && link->in_busy)
+                link->read_dest = NULL;
         if (link->in_busy)
                 libusb_cancel_transfer(link->in_xfer);
         if (link->out_busy)

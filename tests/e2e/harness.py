@@ -374,9 +374,15 @@ class World:
         def check():
             for path, props in self.objects.items():
                 if cond(props):
-                    # a copy: the live one moves on with later signals (each key read, so that
-                    # identifiers are asked for)
-                    found.append((path, {k: props[k] for k in list(props.keys())}))
+                    # a copy: the live one moves on with later signals; identifiers the signals
+                    # only announced are asked for now
+                    snap = dict(props)
+                    for k in sorted(getattr(props, "_stale", ())):
+                        try:
+                            snap[k] = props[k]
+                        except KeyError:
+                            pass
+                    found.append((path, snap))
                     return True
             return False
         self.wait_until(check, what, timeout)
