@@ -573,7 +573,7 @@ class TestOptions(AttackTestCase):
             (backup, [dev_a, opts(format=s)], 'Unknown option "format" for Backup()'),
             (backup, [dev_a, opts(scatter=s)], 'Option "scatter" wants a file descriptor (h), not a value of type "s"'),
             (restore, [dev_a, bk_a, opts(force=b)], 'Unknown option "force" for Restore() (known: dry-run, '
-                                                    'allow-foreign, resume, partitions)'),
+                                                    'allow-foreign, resume, rollback, partitions)'),
             (restore, [dev_a, bk_a, opts(dry_run=s)], 'Option "dry-run" wants a boolean (b)'),
             (restore, [dev_a, bk_a, opts(allow_foreign={"t": "u", "v": 1})],
              'Option "allow-foreign" wants a boolean (b), not a value of type "u"'),
