@@ -359,9 +359,6 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 json_backup(&j, b);
                 putchar('\n');
         } else {
-                format_time(b->created, when, sizeof(when));
-                printf("%s (%s)\n", b->id, b->path);
-                printf("       Phone: %s, key %s\n", b->chip ?: "-", b->device_key ?: "-");
                 char buf[64];
                 bool fingerprints = is_fingerprint(b->me_id) || is_fingerprint(b->emmc_cid) ||
                                     (b->n_parts > 0 && is_fingerprint(b->parts[0].sha256));
