@@ -151,7 +151,12 @@ class Sim:
             cmd += ["--phone", p]
         cmd += ["--", sys.executable, os.path.abspath(__file__), "--probe", probe_path]
         self.log = open(os.path.join(self.tmp, "log"), "w+")
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        env = dict(os.environ)
+        # as tests/e2e/harness.py does: an ASan build of mtksim runs its command with umockdev's preload
+        # library first, which ASan would refuse
+        env["ASAN_OPTIONS"] = "verify_asan_link_order=0:detect_leaks=1:abort_on_error=1"
+        env["LSAN_OPTIONS"] = "suppressions=" + os.path.join(TOP, "tests", "lsan.supp")
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.conn, _ = self.listener.accept()
         self.conn.settimeout(None)
         self.f = self.conn.makefile("rw")
