@@ -88,7 +88,9 @@ BromSession *brom_session_free(BromSession *s) {
         if (!s)
                 return NULL;
         s->done = NULL;
-        brom_session_cancel(s);
+        /* what it had in flight must not call back into it once it is freed */
+        if (s->link && s->step != STEP_IDLE && s->step != STEP_DONE)
+                usb_link_forget(s->link);
         free(s->up_padded);
         free(s);
         return NULL;

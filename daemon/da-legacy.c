@@ -104,7 +104,9 @@ DaLegacy *da_legacy_free(DaLegacy *da) {
         if (!da)
                 return NULL;
         da->done = NULL;
-        da_legacy_cancel(da);
+        /* what it had in flight must not call back into it once it is freed */
+        if (da->link && da->step != DA_IDLE && da->step != DA_DONE)
+                usb_link_forget(da->link);
         free(da->report_buf);
         free(da->chunk);
         free(da->pmt);

@@ -832,6 +832,17 @@ int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata) {
         return 0;
 }
 
+void usb_link_forget(UsbLink *link) {
+        /* the owner is being freed: nothing of it may be called or written
+         * when its cancelled transfers come back, possibly while another
+         * link's usb_link_free() runs libusb's events */
+        usb_link_cancel(link);
+        link->read_cb = NULL;
+        link->write_cb = NULL;
+        link->pause_cb = NULL;
+        link->read_dest = NULL;
+}
+
 void usb_link_cancel(UsbLink *link) {
         /* the reader may free its buffer once this returns, before the
          * cancelled transfer comes back */

@@ -48,6 +48,8 @@ int usb_link_pause(UsbLink *link, unsigned ms, UsbLinkDone cb, void *userdata);
 int usb_link_drain(UsbLink *link, unsigned quiet_ms, UsbLinkDone cb, void *userdata);
 /* Abort the pending read/write/pause; their callbacks run with -ECANCELED. */
 void usb_link_cancel(UsbLink *link);
+/* Abort them for an owner that is being freed: no callback runs afterwards. */
+void usb_link_forget(UsbLink *link);
 
 bool usb_link_is_gone(UsbLink *link);
 uint16_t usb_link_max_packet(UsbLink *link);
