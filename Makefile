@@ -49,22 +49,30 @@ SIM_PKGS    := umockdev-1.0 glib-2.0 gio-2.0 gio-unix-2.0 zlib
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
-DAEMON_CFLAGS := $(BASE_CFLAGS) -Idaemon $(call pc_cflags,$(DAEMON_PKGS))
+# The daemon's layers (README "Layout"), each a folder; headers are included
+# by name, as in systemd's tree.  common/ is built into daemon, client and
+# simulator alike.
+DAEMON_DIRS   := daemon $(sort $(dir $(wildcard daemon/*/*.c daemon/*/*/*.c)))
+DAEMON_INC    := $(patsubst %/,%,$(addprefix -I,$(DAEMON_DIRS))) -Icommon
+COMMON_CFLAGS := $(BASE_CFLAGS) -Icommon
+DAEMON_CFLAGS := $(BASE_CFLAGS) $(DAEMON_INC) $(call pc_cflags,$(DAEMON_PKGS))
 DAEMON_LIBS   := $(call pc_libs,$(DAEMON_PKGS))
-CLIENT_CFLAGS := $(BASE_CFLAGS) -Idaemon/protocol -Iclient $(call pc_cflags,$(CLIENT_PKGS))
+CLIENT_CFLAGS := $(BASE_CFLAGS) -Idaemon/protocol -Icommon -Iclient $(call pc_cflags,$(CLIENT_PKGS))
 CLIENT_LIBS   := $(call pc_libs,$(CLIENT_PKGS))
 # GLib's headers trip a few of our stricter warnings; the simulator keeps the rest.
-SIM_CFLAGS    := $(BASE_CFLAGS) -Wno-cast-function-type -Idaemon/protocol -Itests/sim $(call pc_cflags,$(SIM_PKGS))
+SIM_CFLAGS    := $(BASE_CFLAGS) -Wno-cast-function-type -Idaemon/protocol -Icommon -Itests/sim $(call pc_cflags,$(SIM_PKGS))
 SIM_LIBS      := $(call pc_libs,$(SIM_PKGS))
 
-DAEMON_SRCS := $(wildcard daemon/*.c)
-DAEMON_LIB_SRCS := $(filter-out daemon/main.c,$(DAEMON_SRCS))
+COMMON_SRCS := $(wildcard common/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c daemon/*/*.c daemon/*/*/*.c)
+DAEMON_LIB_SRCS := $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS)
 CLIENT_SRCS := $(wildcard client/*.c)
 SIM_SRCS    := $(wildcard tests/sim/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test-*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz-*.c)
 
 DAEMON_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_LIB_SRCS))
+COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRCS))
 CLIENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
 SIM_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIM_SRCS))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -85,6 +93,11 @@ $(BUILD)/obj/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(DAEMON_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(COMMON_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/client/%.o: client/%.c
 	@mkdir -p $(@D)
@@ -131,7 +144,7 @@ $(BUILD)/tools/fail-rename.so: tests/tools/fail-rename.c
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) -fPIC -shared -o $@ $< -ldl
 
 # libFuzzer targets: clang, ASan+UBSan, the daemon's parsers compiled afresh.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" -Idaemon \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(DAEMON_INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(call pc_cflags,$(DAEMON_PKGS))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(DAEMON_LIB_SRCS)

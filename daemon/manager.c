@@ -30,7 +30,7 @@ static void manager_on_inhibitors_changed(InhibitorRegistry *r, void *userdata) 
         Manager *m = userdata;
 
         if (m->bus)
-                sd_bus_emit_properties_changed(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "Inhibitors",
+                sd_bus_emit_properties_changed(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Inhibitors",
                                                NULL);
         manager_check_idle(m);
 }
@@ -152,7 +152,7 @@ void manager_check_idle(Manager *m) {
 
 void manager_emit_devices_changed(Manager *m) {
         if (m->bus)
-                sd_bus_emit_properties_changed(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "Devices",
+                sd_bus_emit_properties_changed(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Devices",
                                                NULL);
 }
 
@@ -469,14 +469,14 @@ void manager_phone_identified(Manager *m, Device *d) {
 
 int manager_check_request(Manager *m, Device *d, sd_bus_error *error) {
         if (d && d->state == DEVICE_BUSY)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
                                          "The phone %s is busy with another job; wait for it to finish.",
                                          d->object_path);
         if (d && d->state == DEVICE_UNSUPPORTED && d->present)
                 return sd_bus_error_setf(error, d->error_name && d->error_name[0] ? d->error_name :
-                                         MTKNVD_ERROR_PREFIX "NotSupported", "%s", d->error ?: "Not supported.");
+                                         MTKNV_ERROR_NOT_SUPPORTED, "%s", d->error ?: "Not supported.");
         if ((!d || d->state != DEVICE_READY) && m->n_requests >= REQUESTS_MAX)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
                                          "%zu requests already wait for phones; cancel one of them first (Ctrl-C "
                                          "in the mtknvctl that waits, or Job.Cancel).", m->n_requests);
         return 0;
@@ -569,15 +569,15 @@ int manager_start(Manager *m, sd_bus *bus) {
                 return r;
         usb_context_set_arrival_callback(m->usb, manager_on_usb_arrival, m);
 
-        r = sd_bus_request_name(m->bus, MTKNVD_BUS_NAME, 0);
+        r = sd_bus_request_name(m->bus, MTKNV_BUS_NAME, 0);
         if (r == -EEXIST)
-                return log_error_errno(r, "Another mtknvd already owns %s on this bus.", MTKNVD_BUS_NAME);
+                return log_error_errno(r, "Another mtknvd already owns %s on this bus.", MTKNV_BUS_NAME);
         if (r == -EACCES)
                 return log_error_errno(r, "Not allowed to own %s: the D-Bus policy file "
                                        "(/usr/share/dbus-1/system.d/%s.conf) is missing, or mtknvd "
-                                       "is not running as root.", MTKNVD_BUS_NAME, MTKNVD_BUS_NAME);
+                                       "is not running as root.", MTKNV_BUS_NAME, MTKNV_BUS_NAME);
         if (r < 0)
-                return log_error_errno(r, "Failed to acquire bus name %s: %m", MTKNVD_BUS_NAME);
+                return log_error_errno(r, "Failed to acquire bus name %s: %m", MTKNV_BUS_NAME);
 
         r = device_monitor_enumerate(m->monitor);
         if (r < 0)

@@ -14,16 +14,11 @@
 #include "config.h"
 #include "device-monitor.h"
 #include "inhibitor.h"
+#include "mtknv-bus.h"
 #include "identifier-reveal.h"
 #include "scatter.h"
 #include "usb-transport.h"
 
-#define MTKNVD_BUS_NAME        "org.mtknvd.MtkNv1"
-#define MTKNVD_MANAGER_PATH    "/org/mtknvd/MtkNv1"
-#define MTKNVD_DEVICE_PREFIX   "/org/mtknvd/MtkNv1/device"
-#define MTKNVD_MANAGER_IFACE   "org.mtknvd.MtkNv1.Manager"
-#define MTKNVD_DEVICE_IFACE    "org.mtknvd.MtkNv1.Device"
-#define MTKNVD_ERROR_PREFIX    "org.mtknvd.MtkNv1.Error."
 
 typedef struct Device Device;
 typedef struct Job Job;
@@ -72,8 +67,6 @@ struct Backup {
         BackupInfo info;
 };
 
-#define MTKNVD_BACKUP_PREFIX "/org/mtknvd/MtkNv1/backup"
-#define MTKNVD_BACKUP_IFACE  "org.mtknvd.MtkNv1.Backup"
 #define STATE_DIR_DEFAULT    "/var/lib/mtknvd"
 
 int manager_new(Manager **ret);

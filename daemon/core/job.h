@@ -11,10 +11,10 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "mtknv-bus.h"
+
 #include "manager.h"
 
-#define MTKNVD_JOB_PREFIX "/org/mtknvd/MtkNv1/job"
-#define MTKNVD_JOB_IFACE  "org.mtknvd.MtkNv1.Job"
 
 typedef struct Job Job;
 /* Asked to stop; returns -EBUSY when it cannot right now. */

@@ -17,9 +17,9 @@
 char *backup_object_path(const char *device_key, const char *backup_id) {
         char *p;
 
-        if (asprintf(&p, "%s/%s/%s", MTKNVD_BACKUP_PREFIX, device_key, backup_id) < 0)
+        if (asprintf(&p, "%s/%s/%s", MTKNV_BACKUP_PREFIX, device_key, backup_id) < 0)
                 return NULL;
-        for (char *c = p + strlen(MTKNVD_BACKUP_PREFIX) + 1; *c; c++)
+        for (char *c = p + strlen(MTKNV_BACKUP_PREFIX) + 1; *c; c++)
                 if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '/'))
                         *c = '_';
         return p;

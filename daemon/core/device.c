@@ -28,7 +28,7 @@ const char *device_state_to_string(DeviceState s) {
 }
 
 static int path_from_id(const char *id, char **ret) {
-        return asprintf(ret, "%s/%s", MTKNVD_DEVICE_PREFIX, id) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "%s/%s", MTKNV_DEVICE_PREFIX, id) < 0 ? -ENOMEM : 0;
 }
 
 int device_make_id(const BromIdentity *id, const char *usb_path, char **ret) {
@@ -178,7 +178,7 @@ static void device_set_reason(Device *d, const char *reason) {
 static void device_put_error(Device *d, const char *name, const char *msg) {
         _cleanup_free_ char *full_name = NULL;
 
-        if (asprintf(&full_name, MTKNVD_ERROR_PREFIX "%s", name) < 0)
+        if (asprintf(&full_name, MTKNV_ERROR_PREFIX "%s", name) < 0)
                 full_name = NULL;
         log_error("Phone at USB %s: %s", d->usb_path, msg ?: name);
         free_and_strdup(&d->error, msg ?: "");

@@ -161,7 +161,7 @@ static int request_start_restore(Request *r, Device *d, Job *job, sd_bus_error *
         if (r->resume) {
                 if (device_make_id(&d->identity, d->usb_path, &key) < 0 ||
                     restore_journal_load(m->state_dir, key, &journal) < 0)
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoJournal",
+                        return sd_bus_error_setf(error, MTKNV_ERROR_NO_JOURNAL,
                                                  "The phone %s has no interrupted restore to resume.",
                                                  d->object_path);
                 if (streq(r->backup_path, "/")) {
@@ -175,7 +175,7 @@ static int request_start_restore(Request *r, Device *d, Job *job, sd_bus_error *
         }
         b = manager_find_backup_by_path(m, journal_path ?: r->backup_path);
         if (!b)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup",
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP,
                                          "The backup %s is gone (deleted while waiting for the phone).",
                                          journal_path ?: r->backup_path);
         if (r->resume && !(streq(b->info.device_key, journal.backup_key) && streq(b->info.backup_id, journal.backup_id)) &&

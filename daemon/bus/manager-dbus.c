@@ -146,7 +146,7 @@ static int method_backup(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         d = streq(path, "/") ? NULL : manager_find_device_by_path(m, path);
         if (!d && !streq(path, "/"))
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", path);
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_DEVICE, "No phone %s.", path);
         if (scatter_fd >= 0) {
                 /* the job starts once the scatter file is read */
                 r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "backup", "back up a phone", &call, error);
@@ -207,7 +207,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         d = streq(device_path, "/") ? NULL : manager_find_device_by_path(m, device_path);
         if (!d && !streq(device_path, "/"))
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchDevice", "No phone %s.", device_path);
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_DEVICE, "No phone %s.", device_path);
         if (rollback && (!resume || !streq(backup_path, "/")))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "rollback goes with resume and the backup \"/\" (the journal's snapshot).");
@@ -217,12 +217,12 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                         "restore journal names).");
         b = streq(backup_path, "/") ? NULL : manager_find_backup_by_path(m, backup_path);
         if (!b && !streq(backup_path, "/"))
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", backup_path);
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP, "No backup %s.", backup_path);
         if (resume && d && d->identified) {
                 /* continue what the journal describes: its backup, or its snapshot to roll back */
                 if (device_make_id(&d->identity, d->usb_path, &device_key) < 0 ||
                     restore_journal_load(m->state_dir, device_key, &journal) < 0)
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoJournal",
+                        return sd_bus_error_setf(error, MTKNV_ERROR_NO_JOURNAL,
                                                  "The phone %s has no interrupted restore to resume.", device_path);
                 if (!b) {
                         /* "/": what the journal names */
@@ -232,7 +232,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
                         b = bp ? manager_find_backup_by_path(m, bp) : NULL;
                         if (!b)
-                                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup",
+                                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP,
                                                          "The backup the restore journal names (%s) is gone.",
                                                          bp ?: "?");
                 }
@@ -324,7 +324,7 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
 
         b = manager_find_backup_by_path(m, path);
         if (!b)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", path);
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP, "No backup %s.", path);
         flags = fcntl(fd, F_GETFL);
         if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
@@ -460,12 +460,12 @@ static int method_inhibit(sd_bus_message *msg, void *userdata, sd_bus_error *err
         uid = bus_caller_uid(msg);
         r = inhibitor_registry_add(m->inhibitors, who, why, port, uid, &fd);
         if (r == -EUSERS)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "TooManyInhibitors",
+                return sd_bus_error_setf(error, MTKNV_ERROR_TOO_MANY_INHIBITORS,
                                          "uid %u already holds %u inhibitors, the most one user may hold. End one "
                                          "of them first (close its file descriptor, e.g. stop its 'mtknvctl "
                                          "inhibit').", (unsigned) uid, INHIBITORS_PER_UID_MAX);
         if (r == -ETOOMANYREFS)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "TooManyInhibitors",
+                return sd_bus_error_setf(error, MTKNV_ERROR_TOO_MANY_INHIBITORS,
                                          "mtknvd already keeps %u inhibitors, the most it holds for all users "
                                          "together. One phone needs one inhibitor: end those no longer needed.",
                                          INHIBITORS_MAX);
@@ -503,29 +503,29 @@ int manager_dbus_register(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, &m->slots[0], "/");
         if (r < 0)
                 return log_error_errno(r, "Failed to add object manager: %m");
-        r = sd_bus_add_object_vtable(m->bus, &m->slots[1], MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE,
+        r = sd_bus_add_object_vtable(m->bus, &m->slots[1], MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
                                      manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register manager object: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[2], MTKNVD_DEVICE_PREFIX, MTKNVD_DEVICE_IFACE,
+        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[2], MTKNV_DEVICE_PREFIX, MTKNV_DEVICE_IFACE,
                                        device_vtable, device_object_find, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register device objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, &m->slots[3], MTKNVD_DEVICE_PREFIX, device_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(m->bus, &m->slots[3], MTKNV_DEVICE_PREFIX, device_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register device enumerator: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[4], MTKNVD_JOB_PREFIX, MTKNVD_JOB_IFACE, job_vtable,
+        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[4], MTKNV_JOB_PREFIX, MTKNV_JOB_IFACE, job_vtable,
                                        job_object_find, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register job objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, &m->slots[5], MTKNVD_JOB_PREFIX, job_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(m->bus, &m->slots[5], MTKNV_JOB_PREFIX, job_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register job enumerator: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[6], MTKNVD_BACKUP_PREFIX, MTKNVD_BACKUP_IFACE, backup_vtable,
+        r = sd_bus_add_fallback_vtable(m->bus, &m->slots[6], MTKNV_BACKUP_PREFIX, MTKNV_BACKUP_IFACE, backup_vtable,
                                        backup_object_find, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register backup objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, &m->slots[7], MTKNVD_BACKUP_PREFIX, backup_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(m->bus, &m->slots[7], MTKNV_BACKUP_PREFIX, backup_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register backup enumerator: %m");
         return 0;

@@ -171,7 +171,7 @@ static void file_call_on_abort(BusCall *c, int reason, void *userdata) {
                         file_call_failf(fc, SD_BUS_ERROR_TIMEOUT, 0, "The call did not finish within %.3g s.", sec);
                 return;
         default:
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "Cancelled", 0, "mtknvd is stopping; nothing was done.");
+                file_call_failf(fc, MTKNV_ERROR_CANCELLED, 0, "mtknvd is stopping; nothing was done.");
                 return;
         }
 }
@@ -256,7 +256,7 @@ static int file_call_parse_scatter(FileCall *fc, uint8_t *data, size_t size) {
         fc->scatter_len = size;
         r = scatter_parse(data, size, &fc->scatter, &err);
         if (r < 0) {
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "InvalidFile", 0, "The scatter file cannot be used: %s.",
+                file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "The scatter file cannot be used: %s.",
                                 err ?: strerror(-r));
                 return r;
         }
@@ -392,7 +392,7 @@ static void inspect_on_data(FileCall *fc, uint8_t *data, size_t len) {
                 scatter_file_free(sc);
         } else {
                 fclose(out);
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "InvalidFile", 0,
+                file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0,
                                 "This is neither a MediaTek Download Agent (%s), nor an mtknvd backup archive, nor "
                                 "a scatter file (%s).", err_da ?: "?",
                                 err_sc ?: len > SCATTER_FILE_MAX ? "too large for one" : "?");
@@ -427,7 +427,7 @@ static void add_da_on_data(FileCall *fc, uint8_t *data, size_t len) {
 
         r = da_store_add(fc->manager, d, len, &name, &err);
         if (r == -EBADMSG) {
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "InvalidFile", 0, "%s", err ?: "Not a Download Agent.");
+                file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "%s", err ?: "Not a Download Agent.");
                 return;
         }
         if (r < 0) {
@@ -464,7 +464,7 @@ static void backup_on_scatter(FileCall *fc, uint8_t *data, size_t len) {
         /* the phone may have gone while the file was read ("/": the next one) */
         d = streq(fc->path, "/") ? NULL : manager_find_device_by_path(fc->manager, fc->path);
         if (!d && !streq(fc->path, "/")) {
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "NoSuchDevice", 0, "No phone %s.", fc->path);
+                file_call_failf(fc, MTKNV_ERROR_NO_SUCH_DEVICE, 0, "No phone %s.", fc->path);
                 return;
         }
         r = manager_backup_or_wait(fc->manager, d, fc->scatter, fc->uid, &job, &error);
@@ -521,7 +521,7 @@ static void export_done(FdWriter *w, int r, void *userdata) {
         FileCall *fc = userdata;
 
         if (r == -EPIPE || r == -ECONNRESET)
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "ReaderGone", r,
+                file_call_failf(fc, MTKNV_ERROR_READER_GONE, r,
                                 "The reader of the export went away before the archive was complete (broken "
                                 "pipe); what it received is cut short. Export again, into a file or a reader that "
                                 "takes all of it.");
@@ -561,7 +561,7 @@ static int export_start(FileCall *fc, sd_bus_error *error) {
 
         b = manager_find_backup_by_path(fc->manager, fc->path);
         if (!b)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "NoSuchBackup", "No backup %s.", fc->path);
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP, "No backup %s.", fc->path);
         if (fc->scatter) {
                 const ManifestPartition *parts = b->info.manifest->parts;
                 size_t n = b->info.manifest->n_parts;
@@ -577,7 +577,7 @@ static int export_start(FileCall *fc, sd_bus_error *error) {
                 r = scatter_edit_for_download(fc->scatter_data, fc->scatter_len, names, files, n, &edited, &edited_len,
                                               &err);
                 if (r == -EBADMSG)
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidFile",
+                        return sd_bus_error_setf(error, MTKNV_ERROR_INVALID_FILE,
                                                  "The scatter file cannot be used: %s.", err ?: "?");
                 if (r < 0)
                         return r;
@@ -664,10 +664,10 @@ static int import_on_step(sd_event_source *s, void *userdata) {
                 return 0;
         }
         if (r == -EBADMSG || r == -EFBIG)
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "InvalidFile", 0, "Cannot import %s: %s.",
+                file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "Cannot import %s: %s.",
                                 fc->files[0].name, err ?: "invalid");
         else if (r == -ENOSPC || r == -EDQUOT)
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "NoSpace", 0, "No space left in %s for the import.",
+                file_call_failf(fc, MTKNV_ERROR_NO_SPACE, 0, "No space left in %s for the import.",
                                 fc->manager->state_dir);
         else
                 file_call_failf(fc, NULL, r, "Cannot store the import: %s", strerror(-r));
@@ -721,7 +721,7 @@ static void import_on_file(FileCall *fc, uint8_t *data, size_t len) {
         }
         r = import_set_add_image(fc->set, name, d, len, fc->scatter, &err);
         if (r == -EBADMSG) {
-                file_call_failf(fc, MTKNVD_ERROR_PREFIX "InvalidFile", 0, "Cannot import %s: %s.", name,
+                file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "Cannot import %s: %s.", name,
                                 err ?: "invalid");
                 return;
         }
@@ -752,7 +752,7 @@ static void import_next_file(FileCall *fc) {
                 /* a readback covers its partition exactly */
                 max = MIN(e ? MIN(e->size, IMPORT_IMAGE_MAX) : IMPORT_IMAGE_MAX, IMPORT_TOTAL_MAX - fc->set->total);
                 if (max == 0) {
-                        file_call_failf(fc, MTKNVD_ERROR_PREFIX "InvalidFile", 0,
+                        file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0,
                                         "Cannot import %s: the images add up to more than a backup can hold "
                                         "(%llu MiB).", f->name, IMPORT_TOTAL_MAX >> 20);
                         return;

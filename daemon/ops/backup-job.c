@@ -1017,7 +1017,7 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
         int r;
 
         if (!d->present || d->state != DEVICE_READY || !d->brom || !d->link)
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "Busy",
+                return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
                                          "The phone is %s; a backup needs a phone that is connected and identified "
                                          "(State \"ready\").", device_state_to_string(d->state));
 
@@ -1031,7 +1031,7 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
                         return r;
                 char name[128];
 
-                snprintf(name, sizeof(name), MTKNVD_ERROR_PREFIX "%s", why_name);
+                snprintf(name, sizeof(name), MTKNV_ERROR_PREFIX "%s", why_name);
                 return sd_bus_error_setf(error, name, "%s", why);
         }
         b->manager = m;
@@ -1090,7 +1090,7 @@ static int operation_start(Manager *m, Device *d, const char *operation, const c
                 b->job = NULL;
                 backup_job_free(b);
                 device_fail_operation(d, gone_or(r, "ProtocolError"), msg, false);
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "ProtocolError", "%s", msg);
+                return sd_bus_error_setf(error, MTKNV_ERROR_PROTOCOL_ERROR, "%s", msg);
         }
         *ret_job = b->job;
         return 0;
@@ -1145,13 +1145,13 @@ int restore_check_binding(const BackupInfo *backup, unsigned flags, sd_bus_error
         if (flags & RESTORE_ALLOW_FOREIGN)
                 return 0;
         if (!manifest_has_identity(backup->manifest))
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                return sd_bus_error_setf(error, MTKNV_ERROR_IDENTITY_MISMATCH,
                                          "Backup %s/%s is not bound to any phone (imported). Restoring it needs "
                                          "allow-foreign and the restore-foreign authorization.",
                                          backup->device_key, backup->backup_id);
         /* an identity counts only if this host's key vouches for it: a manifest is easy to edit */
         if (!backup_info_is_bound(backup))
-                return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                return sd_bus_error_setf(error, MTKNV_ERROR_IDENTITY_MISMATCH,
                                          "Backup %s/%s is not bound to any phone: %s. Its identity cannot be "
                                          "trusted, so restoring it needs allow-foreign and the restore-foreign "
                                          "authorization.",
@@ -1197,7 +1197,7 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
                         return r;
                 if ((src->me_id[0] && me_id[0] && !streq(src->me_id, me_id)) ||
                     (src->soc_id[0] && soc_id[0] && !streq(src->soc_id, soc_id)))
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "IdentityMismatch",
+                        return sd_bus_error_setf(error, MTKNV_ERROR_IDENTITY_MISMATCH,
                                                  "Backup %s/%s belongs to another phone (ME ID %s; this phone is %s). "
                                                  "Restoring it would clone that phone's IMEI, which is illegal in "
                                                  "many countries. A technician moving a board's identity can "
@@ -1236,7 +1236,7 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
                         r = -EBADMSG;
                 if (r < 0) {
                         images_free(images, mf->n_parts);
-                        return sd_bus_error_setf(error, MTKNVD_ERROR_PREFIX "InvalidBackup",
+                        return sd_bus_error_setf(error, MTKNV_ERROR_INVALID_BACKUP,
                                                  "Backup %s/%s is damaged: %s does not match its manifest. Nothing "
                                                  "was written.", backup->device_key, backup->backup_id,
                                                  mf->parts[i].file);

@@ -206,7 +206,7 @@ void device_emit_changed(Device *d, ...) {
 
         if (!d->manager->bus || !manager_find_device_by_path(d->manager, d->object_path))
                 return;
-        r = sd_bus_emit_properties_changed_strv(d->manager->bus, d->object_path, MTKNVD_DEVICE_IFACE,
+        r = sd_bus_emit_properties_changed_strv(d->manager->bus, d->object_path, MTKNV_DEVICE_IFACE,
                                                 (char **) names);
         if (r < 0)
                 log_debug_errno(r, "Failed to emit PropertiesChanged for %s: %m", d->object_path);

@@ -42,12 +42,12 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                         return r < 0 ? r : 1;
         }
         if (!j->cancelable || !j->cancel)
-                return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "Busy",
+                return sd_bus_error_set(error, MTKNV_ERROR_BUSY,
                                         "This job cannot be cancelled right now (a write is in progress); it "
                                         "will roll back or finish by itself.");
         r = j->cancel(j, j->userdata);
         if (r == -EBUSY)
-                return sd_bus_error_set(error, MTKNVD_ERROR_PREFIX "Busy", "This job cannot be cancelled right now.");
+                return sd_bus_error_set(error, MTKNV_ERROR_BUSY, "This job cannot be cancelled right now.");
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);

@@ -28,7 +28,7 @@ static void job_emit(Job *j, const char *first, ...) {
                 names[n++] = p;
         va_end(ap);
         names[n] = NULL;
-        sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, MTKNVD_JOB_IFACE, (char **) names);
+        sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, MTKNV_JOB_IFACE, (char **) names);
 }
 
 int job_new(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret) {
@@ -46,7 +46,7 @@ int job_new(Manager *m, const char *operation, const char *device_path, uid_t ui
         j->operation = strdup(operation);
         j->device_path = strdup(device_path ?: "/");
         j->step = strdup("starting");
-        if (asprintf(&j->object_path, MTKNVD_JOB_PREFIX "/_%u", j->id) < 0)
+        if (asprintf(&j->object_path, MTKNV_JOB_PREFIX "/_%u", j->id) < 0)
                 j->object_path = NULL;
         if (!j->operation || !j->device_path || !j->step || !j->object_path) {
                 job_free(j);
@@ -64,7 +64,7 @@ int job_new(Manager *m, const char *operation, const char *device_path, uid_t ui
 
         if (m->bus) {
                 sd_bus_emit_object_added(m->bus, j->object_path);
-                sd_bus_emit_signal(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "JobNew", "uo", j->id,
+                sd_bus_emit_signal(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "JobNew", "uo", j->id,
                                    j->object_path);
         }
         *ret = j;
@@ -165,13 +165,13 @@ void job_complete(Job *j, bool success, const char *message) {
         log_full_errno(success ? LOG_INFO : LOG_ERR, 0, "Job %u (%s) %s: %s", j->id, j->operation,
                        success ? "succeeded" : "failed", message);
         if (m->bus) {
-                sd_bus_emit_signal(m->bus, j->object_path, MTKNVD_JOB_IFACE, "Completed", "bs", success, message);
+                sd_bus_emit_signal(m->bus, j->object_path, MTKNV_JOB_IFACE, "Completed", "bs", success, message);
                 sd_bus_emit_object_removed(m->bus, j->object_path);
         }
         job_unlink(j);
         manager_check_idle(m);
         if (m->bus)
-                sd_bus_emit_signal(m->bus, MTKNVD_MANAGER_PATH, MTKNVD_MANAGER_IFACE, "JobRemoved", "uos", j->id,
+                sd_bus_emit_signal(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "JobRemoved", "uos", j->id,
                                    j->object_path, success ? "done" : message);
         job_free(j);
 }

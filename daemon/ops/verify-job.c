@@ -131,7 +131,7 @@ static int verify_job_on_step(sd_event_source *s, void *userdata) {
 }
 
 static int verify_job_on_cancel(Job *j, void *userdata) {
-        verify_job_fail(userdata, MTKNVD_ERROR_PREFIX "Cancelled", 0, "The verification was cancelled.");
+        verify_job_fail(userdata, MTKNV_ERROR_CANCELLED, 0, "The verification was cancelled.");
         return 0;
 }
 
@@ -139,7 +139,7 @@ static void verify_job_on_abort(BusCall *c, int reason, void *userdata) {
         VerifyJob *v = userdata;
 
         if (reason == -ECANCELED) {
-                verify_job_fail(v, MTKNVD_ERROR_PREFIX "Cancelled", 0, "mtknvd is stopping.");
+                verify_job_fail(v, MTKNV_ERROR_CANCELLED, 0, "mtknvd is stopping.");
                 return;
         }
         /* this caller left; the others still want the answer */
