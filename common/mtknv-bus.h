@@ -52,3 +52,5 @@
 #define MTKNV_ERROR_VERIFY_FAILED         MTKNV_ERROR_PREFIX "VerifyFailed"
 #define MTKNV_ERROR_INTERRUPTED_RESTORE   MTKNV_ERROR_PREFIX "InterruptedRestore"
 #define MTKNV_ERROR_ROLLED_BACK           MTKNV_ERROR_PREFIX "RolledBack"
+/* A caller's argument that only the phone can show wrong (a scatter file that does not fit it) */
+#define MTKNV_ERROR_INVALID_ARGS          MTKNV_ERROR_PREFIX "InvalidArgs"

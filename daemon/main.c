@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "manager-dbus.h"
 
 static void help(void) {
         printf("Usage: mtknvd [OPTIONS]\n"
@@ -158,8 +159,12 @@ static int run(int argc, char *argv[]) {
         r = a.user_bus ? sd_bus_open_user(&bus) : sd_bus_open_system(&bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the %s bus: %m", a.user_bus ? "session" : "system");
-        r = manager_start(m, bus);
+        r = manager_start(m);
+        if (r >= 0)
+                r = manager_dbus_attach(m, bus);
         sd_bus_unref(bus);
+        if (r >= 0)
+                r = manager_enumerate(m);
         if (r < 0)
                 return r;
 

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "backup-job.h"
-#include "device.h"
+#include "backup-op.h"
 #include "identity-set.h"
-#include "job.h"
 #include "log.h"
 #include "manager.h"
 #include "request.h"
@@ -24,15 +22,86 @@ static uint64_t now_mono_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+static void manager_emit_changed(Manager *m, const char *name) {
+        const char *names[] = { name, NULL };
+
+        if (m->events && m->events->changed)
+                m->events->changed(m, names);
+}
+
+static void manager_emit_object(Manager *m, const char *path, bool added) {
+        if (!m->events)
+                return;
+        if (added && m->events->object_added)
+                m->events->object_added(m, path);
+        if (!added && m->events->object_removed)
+                m->events->object_removed(m, path);
+}
+
 /* Manager.Inhibitors changed; a held inhibitor also keeps the daemon up: if
  * it exited, the next plug-in would start a daemon that knows nothing of it. */
 static void manager_on_inhibitors_changed(InhibitorRegistry *r, void *userdata) {
         Manager *m = userdata;
 
-        if (m->bus)
-                sd_bus_emit_properties_changed(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Inhibitors",
-                                               NULL);
+        manager_emit_changed(m, "Inhibitors");
         manager_check_idle(m);
+}
+
+/* ------------------------------------------------------------ jobs */
+
+static void manager_on_job_changed(Job *j, const char *const *names, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->events && m->events->job_changed)
+                m->events->job_changed(m, j, names);
+}
+
+static void manager_on_job_finished(Job *j, bool success, const char *message, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->events && m->events->job_completed)
+                m->events->job_completed(m, j, success, message);
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j) {
+                        m->jobs[i] = m->jobs[--m->n_jobs];
+                        break;
+                }
+        manager_check_idle(m);
+        if (m->events && m->events->job_removed)
+                m->events->job_removed(m, j, success, message);
+}
+
+static const JobEvents manager_job_events = {
+        .changed = manager_on_job_changed,
+        .finished = manager_on_job_finished,
+};
+
+int manager_new_job(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret) {
+        Job *j, **n;
+        int r;
+
+        n = reallocarray(m->jobs, m->n_jobs + 1, sizeof(Job *));
+        if (!n)
+                return -ENOMEM;
+        m->jobs = n;
+        r = job_new(++m->next_job_id, operation, device_path, uid, &manager_job_events, m, &j);
+        if (r < 0)
+                return r;
+        m->jobs[m->n_jobs++] = j;
+        manager_check_idle(m);
+        if (m->events && m->events->job_new)
+                m->events->job_new(m, j);
+        *ret = j;
+        return 0;
+}
+
+static int manager_ops_new_job(const char *operation, const char *device_path, uid_t uid, void *userdata,
+                               Job **ret) {
+        return manager_new_job(userdata, operation, device_path, uid, ret);
+}
+
+static void manager_ops_committed(const char *device_key, const char *backup_id, Job *job, void *userdata) {
+        manager_backup_added(userdata, device_key, backup_id, job);
 }
 
 int manager_new(Manager **ret) {
@@ -70,14 +139,17 @@ Manager *manager_free(Manager *m) {
         /* Devices first: their sessions hold libusb handles. */
         /* running backups end first: they own jobs and device sessions */
         for (size_t i = 0; i < m->n_devices; i++)
-                if (m->devices[i]->backup)
-                        backup_job_abort(m->devices[i]->backup, "Cancelled", "mtknvd is stopping.");
+                if (m->devices[i]->abort)
+                        m->devices[i]->abort(MTKNV_ERROR_CANCELLED, "mtknvd is stopping.",
+                                             m->devices[i]->abort_userdata);
         while (m->n_requests > 0)
                 request_free(m->requests[0]);
         free(m->requests);
         free(m->ports);
+        /* nobody listens any more: jobs still waiting go quietly */
+        m->events = NULL;
         while (m->n_jobs > 0)
-                job_free(m->jobs[0]);
+                job_free(m->jobs[--m->n_jobs]);
         for (size_t i = 0; i < m->n_backups; i++) {
                 backup_info_done(&m->backups[i]->info);
                 free(m->backups[i]->object_path);
@@ -150,15 +222,8 @@ void manager_check_idle(Manager *m) {
                 log_warning("Cannot arm the idle timer; staying up.");
 }
 
-void manager_emit_devices_changed(Manager *m) {
-        if (m->bus)
-                sd_bus_emit_properties_changed(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Devices",
-                                               NULL);
-}
-
-int manager_add_device(Manager *m, Device *d) {
+static int manager_add_device(Manager *m, Device *d) {
         Device **n;
-        int r;
 
         n = reallocarray(m->devices, m->n_devices + 1, sizeof(Device *));
         if (!n)
@@ -166,19 +231,13 @@ int manager_add_device(Manager *m, Device *d) {
         m->devices = n;
         m->devices[m->n_devices++] = d;
         manager_check_idle(m);
-
-        if (m->bus) {
-                r = sd_bus_emit_object_added(m->bus, d->object_path);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to announce %s: %m", d->object_path);
-        }
-        manager_emit_devices_changed(m);
+        manager_emit_object(m, d->object_path, true);
+        manager_emit_changed(m, "Devices");
         return 0;
 }
 
-void manager_remove_device(Manager *m, Device *d) {
+static void manager_remove_device(Manager *m, Device *d) {
         size_t i;
-        int r;
 
         for (i = 0; i < m->n_devices; i++)
                 if (m->devices[i] == d)
@@ -187,13 +246,9 @@ void manager_remove_device(Manager *m, Device *d) {
                 return;
 
         /* Announce while the object can still be looked up for its interfaces. */
-        if (m->bus) {
-                r = sd_bus_emit_object_removed(m->bus, d->object_path);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to announce removal of %s: %m", d->object_path);
-        }
+        manager_emit_object(m, d->object_path, false);
         m->devices[i] = m->devices[--m->n_devices];
-        manager_emit_devices_changed(m);
+        manager_emit_changed(m, "Devices");
         manager_check_idle(m);
 }
 
@@ -215,7 +270,8 @@ static PortMemory *manager_port(Manager *m, const char *usb_path, bool create) {
         return n;
 }
 
-void manager_note_release(Manager *m, const char *usb_path) {
+/* mtknvd let the phone at usb_path go: its next appearance is its boot. */
+static void manager_note_release(Manager *m, const char *usb_path) {
         PortMemory *p = manager_port(m, usb_path, true);
 
         if (p)
@@ -274,7 +330,7 @@ static void manager_on_usb_event(DeviceMonitor *mon, const UsbDeviceEvent *ev, v
                 d = manager_find_device_by_usb_path(m, ev->sysname);
 
         if (!d) {
-                r = device_new(m, ev, match->brom, &d);
+                r = device_new(&m->device_env, ev, match->brom, &d);
                 if (r < 0) {
                         log_error_errno(r, "Cannot track phone at USB %s: %m", ev->sysname);
                         return;
@@ -289,6 +345,24 @@ static void manager_on_usb_event(DeviceMonitor *mon, const UsbDeviceEvent *ev, v
         r = device_attach(d, ev, match->brom, manager_is_plug_in(m, ev->sysname));
         if (r < 0)
                 log_error_errno(r, "Cannot start talking to the phone at USB %s: %m", ev->sysname);
+}
+
+char *backup_object_path(const char *device_key, const char *backup_id) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s/%s", MTKNV_BACKUP_PREFIX, device_key, backup_id) < 0)
+                return NULL;
+        for (char *c = p + strlen(MTKNV_BACKUP_PREFIX) + 1; *c; c++)
+                if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '/'))
+                        *c = '_';
+        return p;
+}
+
+Backup *manager_find_backup_by_path(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_backups; i++)
+                if (streq(m->backups[i]->object_path, path))
+                        return m->backups[i];
+        return NULL;
 }
 
 static int manager_publish_backup(Manager *m, BackupInfo *info) {
@@ -313,8 +387,7 @@ static int manager_publish_backup(Manager *m, BackupInfo *info) {
         b->info = *info;
         *info = (BackupInfo) {};
         m->backups[m->n_backups++] = b;
-        if (m->bus)
-                sd_bus_emit_object_added(m->bus, b->object_path);
+        manager_emit_object(m, b->object_path, true);
         return 0;
 }
 
@@ -364,7 +437,10 @@ static bool manager_has_device_request(Manager *m) {
         return false;
 }
 
-bool manager_wants_phone(Manager *m, Device *d, char **ret_reason) {
+/* A phone appeared: is there anything to do with it (a waiting request, an
+ * AutoBackup= policy that may apply, BROM mode)?  If not, *ret_reason says
+ * why it is left alone, and it boots. */
+static bool manager_wants_phone(Manager *m, Device *d, char **ret_reason) {
         const InhibitorInfo *by;
         const char *reason;
 
@@ -404,17 +480,18 @@ static void manager_release_for(Device *d, const char *reason) {
         device_release(d, reason);
 }
 
-void manager_phone_identified(Manager *m, Device *d) {
+/* d was identified: start the request waiting for it, or its automatic
+ * backup, or let it go. */
+static void manager_phone_identified(Manager *m, Device *d) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *why = NULL, *key = NULL;
         const char *why_name;
         RestoreJournal journal;
         Request *req;
-        Job *job;
         int r;
 
         req = manager_request_for(m, d);
-        r = operation_check_supported(m, d, &why_name, &why, NULL);
+        r = operation_check_supported(&m->ops, &d->identity, &why_name, &why, NULL);
         if (r < 0) {
                 log_oom();
                 return device_release(d, "Out of memory.");
@@ -451,7 +528,7 @@ void manager_phone_identified(Manager *m, Device *d) {
             backup_store_has_verified(m->store, key))
                 return manager_release_for(d, "It already has a verified backup (AutoBackup=first-seen), "
                                            "so it was released and boots normally.");
-        r = backup_job_start(m, d, "auto", NULL, 0, NULL, &job, &error);
+        r = backup_op_start(&m->ops, d, "auto", NULL, 0, NULL, &error);
         if (r < 0) {
                 log_warning("Automatic backup of %s not started: %s", d->object_path, error.message ?: strerror(-r));
                 _cleanup_free_ char *reason = NULL;
@@ -490,8 +567,13 @@ int manager_backup_or_wait(Manager *m, Device *d, ScatterFile *scatter, uid_t ui
         r = manager_check_request(m, d, error);
         if (r < 0)
                 return r;
-        if (d && d->state == DEVICE_READY)
-                return backup_job_start(m, d, "manual", scatter, uid, NULL, ret_job, error);
+        if (d && d->state == DEVICE_READY) {
+                r = backup_op_start(&m->ops, d, "manual", scatter, uid, NULL, error);
+                if (r < 0)
+                        return r;
+                *ret_job = d->job;
+                return 0;
+        }
         r = request_new(m, REQUEST_BACKUP, d ? d->object_path : NULL, uid, &req);
         if (r < 0)
                 return r;
@@ -501,7 +583,9 @@ int manager_backup_or_wait(Manager *m, Device *d, ScatterFile *scatter, uid_t ui
         return 0;
 }
 
-void manager_device_renamed(Manager *m, const char *old_path, const char *new_path) {
+/* Identification moved a phone's object (port_1_1 -> mt6735_…): requests
+ * naming the old one follow it. */
+static void manager_device_renamed(Manager *m, const char *old_path, const char *new_path) {
         for (size_t i = 0; i < m->n_requests; i++)
                 request_device_renamed(m->requests[i], old_path, new_path);
 }
@@ -514,6 +598,85 @@ void manager_open_for_request(Manager *m, Request *r) {
                         (void) device_open(d);
         }
 }
+
+/* ------------------------------------------------------------ what phones tell */
+
+/* Move a freshly identified session onto the object its identity names:
+ * the phone's own object if it was here before, else d renamed. */
+static Device *manager_settle_device(Manager *m, Device *d) {
+        _cleanup_free_ char *path = NULL;
+        Device *other;
+
+        if (device_identity_path(d, &path) < 0) {
+                log_oom();
+                return d;
+        }
+        if (streq(path, d->object_path))
+                return d;
+
+        other = manager_find_device_by_path(m, path);
+        if (other && !other->present) {
+                /* The same phone, back on another port or after the grace
+                 * object lost track of it: keep its object, move the session. */
+                manager_device_renamed(m, d->object_path, other->object_path);
+                device_adopt(other, d);
+                manager_remove_device(m, d);
+                device_free(d);
+                return other;
+        }
+        if (other) {
+                /* Two live phones claim one identity (cloned ME ID?): keep
+                 * the port-based object rather than hide one of them. */
+                log_warning("Two connected phones report the same identity (%s); keeping %s.", path,
+                            d->object_path);
+                return d;
+        }
+
+        manager_remove_device(m, d);
+        manager_device_renamed(m, d->object_path, path);
+        if (device_set_object_path(d, path) < 0)
+                log_oom();
+        if (manager_add_device(m, d) < 0)
+                log_warning("Failed to publish %s", d->object_path);
+        return d;
+}
+
+static void manager_on_device_changed(Device *d, const char *const *names, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->events && m->events->device_changed)
+                m->events->device_changed(m, d, names);
+}
+
+static bool manager_on_device_wants(Device *d, char **ret_reason, void *userdata) {
+        return manager_wants_phone(userdata, d, ret_reason);
+}
+
+static Device *manager_on_device_settle(Device *d, void *userdata) {
+        return manager_settle_device(userdata, d);
+}
+
+static void manager_on_device_identified(Device *d, void *userdata) {
+        manager_phone_identified(userdata, d);
+}
+
+static void manager_on_device_released(Device *d, void *userdata) {
+        manager_note_release(userdata, d->usb_path);
+}
+
+static void manager_on_device_expired(Device *d, void *userdata) {
+        manager_remove_device(userdata, d);
+        device_free(d);
+}
+
+static const DeviceEvents manager_device_events = {
+        .changed = manager_on_device_changed,
+        .wants = manager_on_device_wants,
+        .settle = manager_on_device_settle,
+        .identified = manager_on_device_identified,
+        .released = manager_on_device_released,
+        .expired = manager_on_device_expired,
+};
 
 static void manager_on_usb_arrival(UsbContext *usb, uint16_t busnum, uint16_t devnum, void *userdata) {
         Manager *m = userdata;
@@ -540,7 +703,7 @@ static int manager_load_backups(Manager *m) {
         return r;
 }
 
-int manager_start(Manager *m, sd_bus *bus) {
+int manager_start(Manager *m) {
         int r;
 
         r = identity_set_parse(m->config.identity_spec, &m->identity_set);
@@ -548,14 +711,6 @@ int manager_start(Manager *m, sd_bus *bus) {
                 return log_error_errno(r, "IdentityPartitions=%s is not a list of partition names.",
                                        m->config.identity_spec);
         r = manager_load_backups(m);
-        if (r < 0)
-                return r;
-
-        m->bus = sd_bus_ref(bus);
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach bus to event loop: %m");
-        r = manager_dbus_register(m);
         if (r < 0)
                 return r;
 
@@ -569,15 +724,34 @@ int manager_start(Manager *m, sd_bus *bus) {
                 return r;
         usb_context_set_arrival_callback(m->usb, manager_on_usb_arrival, m);
 
-        r = sd_bus_request_name(m->bus, MTKNV_BUS_NAME, 0);
-        if (r == -EEXIST)
-                return log_error_errno(r, "Another mtknvd already owns %s on this bus.", MTKNV_BUS_NAME);
-        if (r == -EACCES)
-                return log_error_errno(r, "Not allowed to own %s: the D-Bus policy file "
-                                       "(/usr/share/dbus-1/system.d/%s.conf) is missing, or mtknvd "
-                                       "is not running as root.", MTKNV_BUS_NAME, MTKNV_BUS_NAME);
-        if (r < 0)
-                return log_error_errno(r, "Failed to acquire bus name %s: %m", MTKNV_BUS_NAME);
+        m->device_env = (DeviceEnv) {
+                .event = m->event,
+                .usb = m->usb,
+                .inhibitors = m->inhibitors,
+                .grace_usec = m->config.grace_usec,
+                .events = &manager_device_events,
+                .userdata = m,
+        };
+        m->ops = (OperationContext) {
+                .store = m->store,
+                .state_dir = m->state_dir,
+                .identity_set = m->identity_set,
+                .identity_spec = m->config.identity_spec,
+                .auto_backup = m->config.auto_backup,
+                .da_sources = {
+                        .state_dir = m->state_dir,
+                        .configured = m->config.download_agents,
+                        .n_configured = m->config.n_download_agents,
+                },
+                .new_job = manager_ops_new_job,
+                .committed = manager_ops_committed,
+                .userdata = m,
+        };
+        return 0;
+}
+
+int manager_enumerate(Manager *m) {
+        int r;
 
         r = device_monitor_enumerate(m->monitor);
         if (r < 0)

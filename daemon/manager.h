@@ -12,18 +12,36 @@
 #include "bus-call.h"
 #include "bus-polkit.h"
 #include "config.h"
+#include "device.h"
 #include "device-monitor.h"
-#include "inhibitor.h"
-#include "mtknv-bus.h"
 #include "identifier-reveal.h"
+#include "inhibitor.h"
+#include "job.h"
+#include "mtknv-bus.h"
+#include "operation.h"
 #include "scatter.h"
 #include "usb-transport.h"
 
 
-typedef struct Device Device;
-typedef struct Job Job;
 typedef struct Backup Backup;
 typedef struct Request Request;
+typedef struct Manager Manager;
+
+/* What the manager tells its D-Bus face (bus/manager-dbus.c), which
+ * listens: the manager itself never emits. */
+typedef struct ManagerEvents {
+        void (*object_added)(Manager *m, const char *path);
+        void (*object_removed)(Manager *m, const char *path);
+        /* Manager properties: names, NULL-terminated */
+        void (*changed)(Manager *m, const char *const *names);
+        void (*device_changed)(Manager *m, Device *d, const char *const *names);
+        void (*job_new)(Manager *m, Job *j);
+        void (*job_changed)(Manager *m, Job *j, const char *const *names);
+        /* the job ended; it is still in the list */
+        void (*job_completed)(Manager *m, Job *j, bool success, const char *message);
+        /* ...and now it is not */
+        void (*job_removed)(Manager *m, Job *j, bool success, const char *message);
+} ManagerEvents;
 
 /* What the daemon remembers of a USB port, to tell a plug-in from a boot. */
 typedef struct PortMemory {
@@ -32,9 +50,10 @@ typedef struct PortMemory {
         uint64_t released_usec;   /* mtknvd last released a phone here (0: not pending) */
 } PortMemory;
 
-typedef struct Manager {
+struct Manager {
         sd_event *event;
-        sd_bus *bus;
+        sd_bus *bus;                  /* set by the D-Bus face */
+        const ManagerEvents *events;  /* ditto; NULL: nobody listens */
         UsbContext *usb;
         DeviceMonitor *monitor;
         Config config;
@@ -58,7 +77,9 @@ typedef struct Manager {
         InhibitorRegistry *inhibitors;  /* Manager.Inhibit: phones not to open */
         IdentifierRevealCache reveal_cache;  /* who may see identifiers in properties */
         BusCallSet *calls;            /* method calls answered later (bus-call.h) */
-} Manager;
+        DeviceEnv device_env;         /* what every Device shares */
+        OperationContext ops;         /* what every backup and restore may use */
+};
 
 /* A stored backup published on the bus. */
 struct Backup {
@@ -71,33 +92,27 @@ struct Backup {
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
-/* Loads configuration, connects the bus (address NULL: system bus) and
- * starts watching for phones. */
-int manager_start(Manager *m, sd_bus *bus);
+/* With the configuration loaded: the identity set, the stored backups,
+ * the udev monitor and libusb.  The D-Bus face attaches next
+ * (manager_dbus_attach()), then manager_enumerate() finds the phones
+ * already plugged in. */
+int manager_start(Manager *m);
+int manager_enumerate(Manager *m);
+/* A new Job (device_path NULL: not known yet), published at once. */
+int manager_new_job(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret);
 
-int manager_add_device(Manager *m, Device *d);
-void manager_remove_device(Manager *m, Device *d);
 Device *manager_find_device_by_path(Manager *m, const char *path);
 Device *manager_find_device_by_usb_path(Manager *m, const char *usb_path);
 Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
-void manager_emit_devices_changed(Manager *m);
 /* Called whenever phones, jobs or inhibitors come and go: with none left for
  * ExitOnIdleSec=, the daemon exits (udev or D-Bus activation brings it back). */
 void manager_check_idle(Manager *m);
 
-int manager_dbus_register(Manager *m);
 /* A backup was committed: publish it, tell the job. */
 void manager_backup_added(Manager *m, const char *device_key, const char *backup_id, Job *job);
 Backup *manager_find_backup_by_path(Manager *m, const char *path);
-/* A phone appeared: is there anything to do with it (a waiting request, an
- * AutoBackup= policy that may apply, BROM mode)?  If not, *ret_reason says
- * why it is left alone, and it boots. */
-bool manager_wants_phone(Manager *m, Device *d, char **ret_reason);
-/* d was identified: start the request waiting for it, or its automatic
- * backup, or let it go. */
-void manager_phone_identified(Manager *m, Device *d);
-/* mtknvd let the phone at usb_path go: its next appearance is its boot. */
-void manager_note_release(Manager *m, const char *usb_path);
+/* /org/mtknvd/MtkNv1/backup/<device-key>/<id> ('-' in the id becomes '_'). */
+char *backup_object_path(const char *device_key, const char *backup_id);
 /* Can a Backup/Restore for d (NULL: the next phone) be taken now, or kept
  * until the phone is there?  An error says why not. */
 int manager_check_request(Manager *m, Device *d, sd_bus_error *error);
@@ -106,19 +121,9 @@ int manager_check_request(Manager *m, Device *d, sd_bus_error *error);
  * NULL) on success. */
 int manager_backup_or_wait(Manager *m, Device *d, ScatterFile *scatter, uid_t uid, Job **ret_job,
                            sd_bus_error *error);
-/* Identification moved a phone's object (port_1_1 -> mt6735_…): requests
- * naming the old one follow it. */
-void manager_device_renamed(Manager *m, const char *old_path, const char *new_path);
 /* A request came for an idle phone, or for the next phone: open the phones
  * present and left alone that it may be for. */
 void manager_open_for_request(Manager *m, Request *r);
-
-/* backup-dbus.c */
-extern const sd_bus_vtable backup_vtable[];
-int backup_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                       sd_bus_error *error);
-int backup_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
-char *backup_object_path(const char *device_key, const char *backup_id);
 
 static inline void manager_freep(Manager **m) {
         if (*m)

@@ -22,6 +22,7 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Hand a pointer over to a new owner: returns it and clears the old one. */

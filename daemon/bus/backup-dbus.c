@@ -11,26 +11,9 @@
 #include "bus-util.h"
 #include "identifier-reveal.h"
 #include "log.h"
+#include "backup-dbus.h"
 #include "manager.h"
 #include "verify-job.h"
-
-char *backup_object_path(const char *device_key, const char *backup_id) {
-        char *p;
-
-        if (asprintf(&p, "%s/%s/%s", MTKNV_BACKUP_PREFIX, device_key, backup_id) < 0)
-                return NULL;
-        for (char *c = p + strlen(MTKNV_BACKUP_PREFIX) + 1; *c; c++)
-                if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '/'))
-                        *c = '_';
-        return p;
-}
-
-Backup *manager_find_backup_by_path(Manager *m, const char *path) {
-        for (size_t i = 0; i < m->n_backups; i++)
-                if (streq(m->backups[i]->object_path, path))
-                        return m->backups[i];
-        return NULL;
-}
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {

@@ -2,9 +2,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "backup-job.h"
 #include "bus-polkit.h"
-#include "device.h"
+#include "device-dbus.h"
+#include "manager.h"
 #include "identifier-reveal.h"
 #include "job.h"
 #include "bus-util.h"
@@ -38,7 +38,7 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                         brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, hex);
                 else
                         brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, hex);
-                v = identifier_reveal(bus_reply_reveals_identifiers(bus, reply, &d->manager->reveal_cache), hex,
+                v = identifier_reveal(bus_reply_reveals_identifiers(bus, reply, &((Manager *) d->env->userdata)->reveal_cache), hex,
                                       fp);
         }
         return sd_bus_message_append(reply, "s", v);
@@ -47,7 +47,7 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
 static int property_get_job(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
-        Job *j = d->backup ? backup_job_get_job(d->backup) : NULL;
+        Job *j = d->job;
 
         return sd_bus_message_append(reply, "o", j ? j->object_path : "/");
 }
@@ -109,7 +109,7 @@ static int property_get_interrupted_restore(sd_bus *bus, const char *path, const
         RestoreJournal j;
 
         if (!d->identified || device_make_id(&d->identity, d->usb_path, &key) < 0 ||
-            restore_journal_load(d->manager->state_dir, key, &j) < 0)
+            restore_journal_load(((Manager *) d->env->userdata)->state_dir, key, &j) < 0)
                 return sd_bus_message_append(reply, "(sss)", "", "", "");
         if (asprintf(&backup, "%s/%s", j.backup_key, j.backup_id) < 0 ||
             asprintf(&snapshot, "%s/%s", j.snapshot_key, j.snapshot_id) < 0)
@@ -124,7 +124,7 @@ static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_er
         char me_id[2 * BROM_ID_MAX_LEN + 1], soc_id[2 * BROM_ID_MAX_LEN + 1];
         int r;
 
-        r = bus_verify_polkit_async(msg, IDENTIFIER_POLKIT_ACTION, "read a phone's identifiers", d->manager->polkit,
+        r = bus_verify_polkit_async(msg, IDENTIFIER_POLKIT_ACTION, "read a phone's identifiers", ((Manager *) d->env->userdata)->polkit,
                                     error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
@@ -192,22 +192,13 @@ int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char *
         return bus_node_list((void *const *) m->devices, m->n_devices, device_path_of, nodes);
 }
 
-void device_emit_changed(Device *d, ...) {
-        const char *names[32];
-        size_t n = 0;
-        va_list ap;
+void device_dbus_emit_changed(sd_bus *bus, Device *d, const char *const *names) {
+        Manager *m = d->env->userdata;
         int r;
 
-        va_start(ap, d);
-        for (const char *p; (p = va_arg(ap, const char *)) && n < ELEMENTSOF(names) - 1;)
-                names[n++] = p;
-        va_end(ap);
-        names[n] = NULL;
-
-        if (!d->manager->bus || !manager_find_device_by_path(d->manager, d->object_path))
+        if (!bus || !manager_find_device_by_path(m, d->object_path))
                 return;
-        r = sd_bus_emit_properties_changed_strv(d->manager->bus, d->object_path, MTKNV_DEVICE_IFACE,
-                                                (char **) names);
+        r = sd_bus_emit_properties_changed_strv(bus, d->object_path, MTKNV_DEVICE_IFACE, (char **) names);
         if (r < 0)
                 log_debug_errno(r, "Failed to emit PropertiesChanged for %s: %m", d->object_path);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "job.h"
+#include "job-dbus.h"
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
@@ -37,7 +37,7 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 (void) sd_bus_creds_get_euid(creds, &uid);
         if (uid != j->started_by_uid) {
                 r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "cancel another user's job",
-                                            j->manager->polkit, error);
+                                            ((Manager *) j->owner)->polkit, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
@@ -93,4 +93,29 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
         Manager *m = userdata;
 
         return bus_node_list((void *const *) m->jobs, m->n_jobs, job_path_of, nodes);
+}
+
+void job_dbus_emit_changed(sd_bus *bus, Job *j, const char *const *names) {
+        if (bus)
+                (void) sd_bus_emit_properties_changed_strv(bus, j->object_path, MTKNV_JOB_IFACE, (char **) names);
+}
+
+void job_dbus_emit_new(sd_bus *bus, Job *j) {
+        if (!bus)
+                return;
+        (void) sd_bus_emit_object_added(bus, j->object_path);
+        (void) sd_bus_emit_signal(bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "JobNew", "uo", j->id, j->object_path);
+}
+
+void job_dbus_emit_completed(sd_bus *bus, Job *j, bool success, const char *message) {
+        if (!bus)
+                return;
+        (void) sd_bus_emit_signal(bus, j->object_path, MTKNV_JOB_IFACE, "Completed", "bs", success, message);
+        (void) sd_bus_emit_object_removed(bus, j->object_path);
+}
+
+void job_dbus_emit_removed(sd_bus *bus, Job *j, bool success, const char *message) {
+        if (bus)
+                (void) sd_bus_emit_signal(bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "JobRemoved", "uos", j->id,
+                                          j->object_path, success ? "done" : message);
 }

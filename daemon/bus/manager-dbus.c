@@ -3,16 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backup-job.h"
+#include "backup-dbus.h"
+#include "backup-op.h"
 #include "bus-call.h"
 #include "bus-util.h"
-#include "device.h"
-#include "job.h"
+#include "device-dbus.h"
+#include "job-dbus.h"
 #include "log.h"
-#include "manager.h"
+#include "manager-dbus.h"
 #include "manager-files.h"
 #include "request.h"
 #include "restore-journal.h"
+#include "restore-op.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -272,10 +274,11 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         uid = bus_caller_uid(msg);
         if (d && d->state == DEVICE_READY && b) {
-                r = restore_job_start(m, d, &b->info, resume ? &journal : NULL, flags, partitions, uid, NULL, &job,
-                                      error);
+                r = restore_op_start(&m->ops, d, &b->info, resume ? &journal : NULL, flags, partitions, uid, NULL,
+                                     error);
                 if (r < 0)
                         return r;
+                job = d->job;
                 return sd_bus_reply_method_return(msg, "o", job->object_path);
         }
         r = request_new(m, REQUEST_RESTORE, d ? d->object_path : NULL, uid, &req);
@@ -493,7 +496,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_dbus_register(Manager *m) {
+static int manager_dbus_register(Manager *m) {
         int r;
 
         r = bus_call_set_new(m->event, m->config.file_timeout_usec, &m->calls);
@@ -528,5 +531,80 @@ int manager_dbus_register(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, &m->slots[7], MTKNV_BACKUP_PREFIX, backup_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register backup enumerator: %m");
+        return 0;
+}
+
+/* ------------------------------------------------------------ what the manager tells */
+
+static void on_object_added(Manager *m, const char *path) {
+        int r = sd_bus_emit_object_added(m->bus, path);
+
+        if (r < 0)
+                log_debug_errno(r, "Failed to announce %s: %m", path);
+}
+
+static void on_object_removed(Manager *m, const char *path) {
+        int r = sd_bus_emit_object_removed(m->bus, path);
+
+        if (r < 0)
+                log_debug_errno(r, "Failed to announce the removal of %s: %m", path);
+}
+
+static void on_changed(Manager *m, const char *const *names) {
+        (void) sd_bus_emit_properties_changed_strv(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, (char **) names);
+}
+
+static void on_device_changed(Manager *m, Device *d, const char *const *names) {
+        device_dbus_emit_changed(m->bus, d, names);
+}
+
+static void on_job_new(Manager *m, Job *j) {
+        job_dbus_emit_new(m->bus, j);
+}
+
+static void on_job_changed(Manager *m, Job *j, const char *const *names) {
+        job_dbus_emit_changed(m->bus, j, names);
+}
+
+static void on_job_completed(Manager *m, Job *j, bool success, const char *message) {
+        job_dbus_emit_completed(m->bus, j, success, message);
+}
+
+static void on_job_removed(Manager *m, Job *j, bool success, const char *message) {
+        job_dbus_emit_removed(m->bus, j, success, message);
+}
+
+static const ManagerEvents manager_dbus_events = {
+        .object_added = on_object_added,
+        .object_removed = on_object_removed,
+        .changed = on_changed,
+        .device_changed = on_device_changed,
+        .job_new = on_job_new,
+        .job_changed = on_job_changed,
+        .job_completed = on_job_completed,
+        .job_removed = on_job_removed,
+};
+
+int manager_dbus_attach(Manager *m, sd_bus *bus) {
+        int r;
+
+        m->bus = sd_bus_ref(bus);
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach bus to event loop: %m");
+        r = manager_dbus_register(m);
+        if (r < 0)
+                return r;
+        m->events = &manager_dbus_events;
+
+        r = sd_bus_request_name(m->bus, MTKNV_BUS_NAME, 0);
+        if (r == -EEXIST)
+                return log_error_errno(r, "Another mtknvd already owns %s on this bus.", MTKNV_BUS_NAME);
+        if (r == -EACCES)
+                return log_error_errno(r, "Not allowed to own %s: the D-Bus policy file "
+                                       "(/usr/share/dbus-1/system.d/%s.conf) is missing, or mtknvd "
+                                       "is not running as root.", MTKNV_BUS_NAME, MTKNV_BUS_NAME);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire bus name %s: %m", MTKNV_BUS_NAME);
         return 0;
 }

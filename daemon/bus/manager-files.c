@@ -6,7 +6,7 @@
 
 #include "archive-scan.h"
 #include "backup-import.h"
-#include "backup-job.h"
+#include "backup-dbus.h"
 #include "bus-util.h"
 #include "da-file.h"
 #include "da-store.h"
@@ -425,7 +425,7 @@ static void add_da_on_data(FileCall *fc, uint8_t *data, size_t len) {
         _cleanup_free_ char *name = NULL, *err = NULL;
         int r;
 
-        r = da_store_add(fc->manager, d, len, &name, &err);
+        r = da_store_add(fc->manager->state_dir, d, len, &name, &err);
         if (r == -EBADMSG) {
                 file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "%s", err ?: "Not a Download Agent.");
                 return;

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backup-job.h"
 #include "device.h"
 #include "log.h"
+#include "mtknv-bus.h"
 
 /* How long we keep asking libusb for a device udev already announced
  * (umockdev-usb.md "Races"): 100 x 20 ms. */
@@ -79,7 +79,7 @@ static void device_set_address(Device *d, const UsbDeviceEvent *ev, bool brom_mo
         d->brom_mode = brom_mode;
 }
 
-int device_new(Manager *m, const UsbDeviceEvent *ev, bool brom_mode, Device **ret) {
+int device_new(const DeviceEnv *env, const UsbDeviceEvent *ev, bool brom_mode, Device **ret) {
         _cleanup_(device_freep) Device *d = NULL;
         _cleanup_free_ char *id = NULL;
         int r;
@@ -87,7 +87,7 @@ int device_new(Manager *m, const UsbDeviceEvent *ev, bool brom_mode, Device **re
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        d->manager = m;
+        d->env = env;
         d->syspath = strdup(ev->syspath);
         if (!d->syspath)
                 return -ENOMEM;
@@ -127,7 +127,7 @@ static int on_close_later(sd_event_source *s, void *userdata) {
 static void device_close_session_later(Device *d) {
         if (d->close_later)
                 return;
-        if (sd_event_add_defer(d->manager->event, &d->close_later, on_close_later, d) < 0)
+        if (sd_event_add_defer(d->env->event, &d->close_later, on_close_later, d) < 0)
                 log_oom();
 }
 
@@ -145,6 +145,20 @@ Device *device_free(Device *d) {
         free(d->state_reason);
         free(d);
         return NULL;
+}
+
+void device_notify(Device *d, ...) {
+        const char *names[24];
+        size_t n = 0;
+        va_list ap;
+
+        va_start(ap, d);
+        for (const char *p = va_arg(ap, const char *); p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
+                names[n++] = p;
+        va_end(ap);
+        names[n] = NULL;
+        if (d->env->events->changed)
+                d->env->events->changed(d, names, d->env->userdata);
 }
 
 static int free_and_strdup(char **p, const char *s) {
@@ -167,23 +181,19 @@ static void device_set_state(Device *d, DeviceState state) {
                 return;
         log_debug("%s: %s -> %s", d->object_path, device_state_to_string(d->state), device_state_to_string(state));
         d->state = state;
-        device_emit_changed(d, "State", NULL);
+        device_notify(d, "State", NULL);
 }
 
 static void device_set_reason(Device *d, const char *reason) {
         if (free_and_strdup(&d->state_reason, reason) > 0)
-                device_emit_changed(d, "StateReason", NULL);
+                device_notify(d, "StateReason", NULL);
 }
 
 static void device_put_error(Device *d, const char *name, const char *msg) {
-        _cleanup_free_ char *full_name = NULL;
-
-        if (asprintf(&full_name, MTKNV_ERROR_PREFIX "%s", name) < 0)
-                full_name = NULL;
         log_error("Phone at USB %s: %s", d->usb_path, msg ?: name);
         free_and_strdup(&d->error, msg ?: "");
-        free_and_strdup(&d->error_name, full_name ?: "");
-        device_emit_changed(d, "Error", "ErrorName", NULL);
+        free_and_strdup(&d->error_name, name ?: "");
+        device_notify(d, "Error", "ErrorName", NULL);
 }
 
 static void device_set_error(Device *d, const char *name, const char *fmt, ...) _printf_(3, 4);
@@ -204,13 +214,13 @@ static void device_clear_error(Device *d) {
         int a = free_and_strdup(&d->error, NULL), b = free_and_strdup(&d->error_name, NULL);
 
         if (a > 0 || b > 0)
-                device_emit_changed(d, "Error", "ErrorName", NULL);
+                device_notify(d, "Error", "ErrorName", NULL);
 }
 
 static void device_report_failure(Device *d, int r, BromFailure failure, const char *detail) {
         switch (failure) {
         case BROM_FAILURE_HANDSHAKE:
-                device_set_error(d, "HandshakeFailed",
+                device_set_error(d, MTKNV_ERROR_HANDSHAKE_FAILED,
                                  "The phone did not complete the download-mode handshake (%s). Another program "
                                  "may be holding the port (ModemManager: install mtknvd's udev rule or stop "
                                  "ModemManager; mtkclient or SP Flash Tool: close them), the cable or hub may "
@@ -219,15 +229,16 @@ static void device_report_failure(Device *d, int r, BromFailure failure, const c
                                  detail);
                 break;
         case BROM_FAILURE_GONE:
-                device_set_error(d, "DeviceGone",
+                device_set_error(d, MTKNV_ERROR_DEVICE_GONE,
                                  "The phone disconnected while it was being identified (%s). Check the cable, "
                                  "keep the phone powered off, and plug it in again.",
                                  detail);
                 break;
+        case BROM_FAILURE_NONE:
+        case BROM_FAILURE_CANCELLED:
         case BROM_FAILURE_REFUSED:
         case BROM_FAILURE_PROTOCOL:
-        default:
-                device_set_error(d, "ProtocolError",
+                device_set_error(d, MTKNV_ERROR_PROTOCOL_ERROR,
                                  "The phone sent an answer mtknvd did not expect (%s). A faulty cable or another "
                                  "program writing to the port can cause this. Unplug the phone and plug it in "
                                  "again; if it keeps happening, report it with the output of "
@@ -238,61 +249,46 @@ static void device_report_failure(Device *d, int r, BromFailure failure, const c
         device_close_session_later(d);
 }
 
-/* Move a freshly identified session onto the object its identity names. */
-static Device *device_settle_path(Device *d) {
-        Manager *m = d->manager;
-        _cleanup_free_ char *id = NULL, *path = NULL;
-        Device *other;
+int device_identity_path(Device *d, char **ret) {
+        _cleanup_free_ char *id = NULL;
+        int r;
 
-        if (device_make_id(&d->identity, d->usb_path, &id) < 0 || path_from_id(id, &path) < 0) {
-                log_oom();
-                return d;
-        }
-        if (streq(path, d->object_path))
-                return d;
+        r = device_make_id(&d->identity, d->usb_path, &id);
+        if (r < 0)
+                return r;
+        return path_from_id(id, ret);
+}
 
-        other = manager_find_device_by_path(m, path);
-        if (other && !other->present) {
-                /* The same phone, back on another port or after the grace
-                 * object lost track of it: keep its object, move the session. */
-                manager_device_renamed(m, d->object_path, other->object_path);
-                other->grace_timer = sd_event_source_disable_unref(other->grace_timer);
-                device_close_session(other);
-                other->link = TAKE_PTR(d->link);
-                other->brom = TAKE_PTR(d->brom);
-                free(other->syspath);
-                other->syspath = TAKE_PTR(d->syspath);
-                memcpy(other->usb_path, d->usb_path, sizeof(other->usb_path));
-                other->busnum = d->busnum;
-                other->devnum = d->devnum;
-                other->vid = d->vid;
-                other->pid = d->pid;
-                other->brom_mode = d->brom_mode;
-                other->plug_in = d->plug_in;
-                other->release_boot = d->release_boot;
-                other->releasing = false;
-                other->present = true;
-                other->identity = d->identity;
-                other->identified = true;
-                device_emit_changed(other, "UsbPath", "UsbVendorId", "UsbProductId", "Mode", "Present", NULL);
-                manager_remove_device(m, d);
-                device_free(d);
-                return other;
-        }
-        if (other) {
-                /* Two live phones claim one identity (cloned ME ID?): keep
-                 * the port-based object rather than hide one of them. */
-                log_warning("Two connected phones report the same identity (%s); keeping %s.", id, d->object_path);
-                return d;
-        }
+int device_set_object_path(Device *d, const char *path) {
+        char *p = strdup(path);
 
-        manager_remove_device(m, d);
-        manager_device_renamed(m, d->object_path, path);
+        if (!p)
+                return -ENOMEM;
         free(d->object_path);
-        d->object_path = TAKE_PTR(path);
-        if (manager_add_device(m, d) < 0)
-                log_warning("Failed to publish %s", d->object_path);
-        return d;
+        d->object_path = p;
+        return 0;
+}
+
+void device_adopt(Device *d, Device *from) {
+        d->grace_timer = sd_event_source_disable_unref(d->grace_timer);
+        device_close_session(d);
+        d->link = TAKE_PTR(from->link);
+        d->brom = TAKE_PTR(from->brom);
+        free(d->syspath);
+        d->syspath = TAKE_PTR(from->syspath);
+        memcpy(d->usb_path, from->usb_path, sizeof(d->usb_path));
+        d->busnum = from->busnum;
+        d->devnum = from->devnum;
+        d->vid = from->vid;
+        d->pid = from->pid;
+        d->brom_mode = from->brom_mode;
+        d->plug_in = from->plug_in;
+        d->release_boot = from->release_boot;
+        d->releasing = false;
+        d->present = true;
+        d->identity = from->identity;
+        d->identified = true;
+        device_notify(d, "UsbPath", "UsbVendorId", "UsbProductId", "Mode", "Present", NULL);
 }
 
 static void device_on_identified(BromSession *s, int r, void *userdata) {
@@ -308,21 +304,21 @@ static void device_on_identified(BromSession *s, int r, void *userdata) {
 
         d->identity = *id;
         d->identified = true;
-        d = device_settle_path(d);
+        d = d->env->events->settle(d, d->env->userdata);
 
         log_info("Phone at USB %s identified: %s (hw code 0x%04x) in %s mode, target config 0x%08x.", d->usb_path,
                  id->chip ? id->chip->name : "unknown chip", id->hw_code, id->is_brom ? "BROM" : "preloader",
                  id->target_config);
-        device_emit_changed(d, "Chip", "HwCode", "HwSubCode", "HwVersion", "SwVersion", "BromVersion",
+        device_notify(d, "Chip", "HwCode", "HwSubCode", "HwVersion", "SwVersion", "BromVersion",
                             "BootloaderVersion", "TargetConfig", "SBC", "SLA", "DAA", "MeId", "SocId", "InterruptedRestore", NULL);
 
         advice = brom_target_config_advice(id->target_config);
         if (free_and_strdup(&d->warning, advice) > 0)
-                device_emit_changed(d, "Warning", NULL);
+                device_notify(d, "Warning", NULL);
 
         device_set_state(d, DEVICE_READY);
-        /* the manager hands it a waiting request, backs it up, or lets it go */
-        manager_phone_identified(d->manager, d);
+        /* the keeper hands it a waiting request, backs it up, or lets it go */
+        d->env->events->identified(d, d->env->userdata);
 }
 
 static void device_on_reset(BromSession *s, int r, void *userdata) {
@@ -343,7 +339,7 @@ void device_release(Device *d, const char *reason) {
         if (!d->present || d->releasing)
                 return;
         d->releasing = true;
-        manager_note_release(d->manager, d->usb_path);
+        d->env->events->released(d, d->env->userdata);
         device_set_reason(d, reason);
         if (d->state != DEVICE_UNSUPPORTED)
                 device_set_state(d, DEVICE_RELEASED);
@@ -368,15 +364,25 @@ void device_set_unsupported(Device *d, const char *error_name, const char *messa
         device_release(d, "mtknvd cannot back this phone up (see Error); it was released and boots normally.");
 }
 
-void device_begin_operation(Device *d) {
+void device_begin_operation(Device *d, Job *job, DeviceAbortFunc abort, void *userdata) {
+        d->job = job;
+        d->abort = abort;
+        d->abort_userdata = userdata;
         device_clear_error(d);
         device_set_reason(d, NULL);
-        device_emit_changed(d, "Job", NULL);
+        device_notify(d, "Job", NULL);
         device_set_state(d, DEVICE_BUSY);
 }
 
+static void device_forget_operation(Device *d) {
+        d->job = NULL;
+        d->abort = NULL;
+        d->abort_userdata = NULL;
+        device_notify(d, "Job", NULL);
+}
+
 void device_end_operation(Device *d, bool released) {
-        device_emit_changed(d, "Job", NULL);
+        device_forget_operation(d);
         if (!d->present)
                 return;
         if (!released) {
@@ -388,13 +394,13 @@ void device_end_operation(Device *d, bool released) {
                 return;
         }
         d->releasing = true;
-        manager_note_release(d->manager, d->usb_path);
+        d->env->events->released(d, d->env->userdata);
         device_set_reason(d, "Done; the phone was rebooted and boots normally.");
         device_set_state(d, DEVICE_RELEASED);
 }
 
 void device_fail_operation(Device *d, const char *error_name, const char *message, bool released) {
-        device_emit_changed(d, "Job", NULL);
+        device_forget_operation(d);
         if (!released) {
                 device_set_error(d, error_name, "%s", message);
                 if (!d->present)
@@ -408,19 +414,19 @@ void device_fail_operation(Device *d, const char *error_name, const char *messag
         if (!d->present)
                 return;
         d->releasing = true;
-        manager_note_release(d->manager, d->usb_path);
+        d->env->events->released(d, d->env->userdata);
         device_set_reason(d, "The operation failed (see Error); the phone was rebooted and boots normally.");
         device_set_state(d, DEVICE_RELEASED);
 }
 
-int device_backup_key(Device *d, const uint8_t cid[16], char **ret) {
+int device_backup_key(Device *d, const uint8_t *storage_id, size_t len, char **ret) {
         const BromIdentity *id = &d->identity;
 
         if (id->me_id_len > 0 || id->soc_id_len > 0)
                 return device_make_id(id, d->usb_path, ret);
         /* no chip identity: the storage's CID names the phone */
-        BromIdentity by_cid = { .chip = id->chip, .me_id_len = 16 };
-        memcpy(by_cid.me_id, cid, 16);
+        BromIdentity by_cid = { .chip = id->chip, .me_id_len = MIN(len, sizeof(by_cid.me_id)) };
+        memcpy(by_cid.me_id, storage_id, by_cid.me_id_len);
         return device_make_id(&by_cid, d->usb_path, ret);
 }
 
@@ -438,7 +444,7 @@ static int device_schedule_open(Device *d, uint64_t delay_usec) {
         d->open_retry = sd_event_source_disable_unref(d->open_retry);
         /* accuracy 1 µs: sd-event's default slack (250 ms) would eat a tenth of a
          * preloader's handshake window before the first byte */
-        return sd_event_add_time_relative(d->manager->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 1,
+        return sd_event_add_time_relative(d->env->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 1,
                                           on_open_retry, d);
 }
 
@@ -449,7 +455,7 @@ static int device_try_open(Device *d) {
         if (!d->present || d->link)
                 return 0;
         /* Manager.Inhibit, taken between the decision and the open: another tool has the phone */
-        if (inhibitor_registry_covers(d->manager->inhibitors, d->usb_path, &by)) {
+        if (inhibitor_registry_covers(d->env->inhibitors, d->usb_path, &by)) {
                 log_info("Phone at USB %s left alone: %s (uid %u) inhibits mtknvd: %s", d->usb_path, by->who,
                          (unsigned) by->uid, by->why);
                 device_set_reason(d, "Inhibited: another program is using the phone (see 'mtknvctl list').");
@@ -457,24 +463,24 @@ static int device_try_open(Device *d) {
                 return 0;
         }
 
-        r = usb_context_open(d->manager->usb, d->busnum, d->devnum, &d->link);
+        r = usb_context_open(d->env->usb, d->busnum, d->devnum, &d->link);
         if (r == -ENODEV && ++d->open_attempts < OPEN_ATTEMPTS_MAX)
                 return device_schedule_open(d, OPEN_RETRY_USEC);
         if (r == -ENODEV) {
-                device_set_error(d, "DeviceGone",
+                device_set_error(d, MTKNV_ERROR_DEVICE_GONE,
                                  "udev reported the phone at USB %s, but libusb cannot find it. Unplug it and "
                                  "plug it in again.", d->usb_path);
                 return r;
         }
         if (r == -EBUSY) {
-                device_set_error(d, "Busy",
+                device_set_error(d, MTKNV_ERROR_BUSY,
                                  "The phone's USB interface is held by another program (mtkclient, SP Flash "
                                  "Tool, or ModemManager through /dev/ttyACM*). Close it or stop ModemManager, "
                                  "then plug the phone in again.");
                 return r;
         }
         if (r < 0) {
-                device_set_error(d, "HandshakeFailed", "Cannot open the phone at USB %s: %s.", d->usb_path,
+                device_set_error(d, MTKNV_ERROR_HANDSHAKE_FAILED, "Cannot open the phone at USB %s: %s.", d->usb_path,
                                  strerror(-r));
                 return r;
         }
@@ -517,13 +523,13 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug
         d->present = true;
         d->plug_in = plug_in;
         d->releasing = false;
-        device_emit_changed(d, "Present", "UsbVendorId", "UsbProductId", NULL);
+        device_notify(d, "Present", "UsbVendorId", "UsbProductId", NULL);
         if (mode_changed)
-                device_emit_changed(d, "Mode", NULL);
+                device_notify(d, "Mode", NULL);
         if (addr_changed)
-                device_emit_changed(d, "UsbPath", NULL);
+                device_notify(d, "UsbPath", NULL);
 
-        if (!manager_wants_phone(d->manager, d, &reason)) {
+        if (!d->env->events->wants(d, &reason, d->env->userdata)) {
                 /* a preloader left alone boots after its window: nothing to undo.
                  * Its boot after mtknvd let it go keeps the session's Error:
                  * the reason it was let go is still the news. */
@@ -553,11 +559,10 @@ void device_usb_arrived(Device *d, uint16_t busnum, uint16_t devnum) {
 
 static int on_grace_expired(sd_event_source *s, uint64_t usec, void *userdata) {
         Device *d = userdata;
-        Manager *m = d->manager;
 
         log_info("Phone %s did not come back; forgetting it.", d->object_path);
-        manager_remove_device(m, d);
-        device_free(d);
+        d->grace_timer = sd_event_source_disable_unref(d->grace_timer);
+        d->env->events->expired(d, d->env->userdata);
         return 0;
 }
 
@@ -566,20 +571,20 @@ void device_detach(Device *d) {
 
         if (!d->present)
                 return;
-        if (d->backup)
-                backup_job_abort(d->backup, "DeviceGone", NULL);
+        if (d->abort)
+                d->abort(MTKNV_ERROR_DEVICE_GONE, NULL, d->abort_userdata);
         device_close_session(d);
         d->present = false;
         d->releasing = false;
-        device_emit_changed(d, "Present", NULL);
+        device_notify(d, "Present", NULL);
         if (d->state == DEVICE_RELEASED || d->state == DEVICE_UNSUPPORTED || d->state == DEVICE_IDLE)
                 log_info("Phone at USB %s left the bus (booting).", d->usb_path);
         else
                 log_info("Phone at USB %s unplugged.", d->usb_path);
         device_set_state(d, DEVICE_DISCONNECTED);
 
-        r = sd_event_add_time_relative(d->manager->event, &d->grace_timer, CLOCK_MONOTONIC,
-                                       d->manager->config.grace_usec, 0, on_grace_expired, d);
+        r = sd_event_add_time_relative(d->env->event, &d->grace_timer, CLOCK_MONOTONIC, d->env->grace_usec, 0,
+                                       on_grace_expired, d);
         if (r < 0)
                 log_warning_errno(r, "Cannot start grace timer: %m");
 }

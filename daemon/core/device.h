@@ -10,9 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <systemd/sd-event.h>
+
 #include "brom.h"
 #include "device-monitor.h"
-#include "manager.h"
+#include "inhibitor.h"
+#include "job.h"
+#include "usb-transport.h"
 
 /* A real preloader listens for a host for about two seconds and then boots;
  * the daemon opens it only when something will happen, and lets it go
@@ -28,8 +32,45 @@ typedef enum DeviceState {
         DEVICE_DISCONNECTED,
 } DeviceState;
 
+typedef struct Device Device;
+
+/* What a phone tells whoever keeps it (the manager): the device model knows
+ * neither the manager nor the bus its face is published on. */
+typedef struct DeviceEvents {
+        /* properties changed: names, NULL-terminated */
+        void (*changed)(Device *d, const char *const *names, void *userdata);
+        /* The phone (re)appeared: is there anything to do with it?  If not,
+         * *ret_reason says why it is left alone (it boots). */
+        bool (*wants)(Device *d, char **ret_reason, void *userdata);
+        /* The phone told who it is: the keeper may move the session onto
+         * the Device that identity names (device_adopt()); returns the
+         * Device that goes on (d, or the one that adopted d's session; d is
+         * then freed). */
+        Device *(*settle)(Device *d, void *userdata);
+        /* identified, State "ready": start an operation, or release it */
+        void (*identified)(Device *d, void *userdata);
+        /* mtknvd let the phone go: its next appearance on this port is its boot */
+        void (*released)(Device *d, void *userdata);
+        /* gone for longer than the grace period: remove and free d */
+        void (*expired)(Device *d, void *userdata);
+} DeviceEvents;
+
+/* What every Device shares, owned by its keeper. */
+typedef struct DeviceEnv {
+        sd_event *event;
+        UsbContext *usb;
+        InhibitorRegistry *inhibitors;   /* phones not to open */
+        uint64_t grace_usec;             /* how long a vanished phone keeps its object */
+        const DeviceEvents *events;
+        void *userdata;                  /* the events' */
+} DeviceEnv;
+
+/* The operation running on the phone: told to end when the phone vanishes,
+ * before the session it uses is freed. */
+typedef void (*DeviceAbortFunc)(const char *error_name, const char *message, void *userdata);
+
 struct Device {
-        Manager *manager;
+        const DeviceEnv *env;
         char *object_path;
         char *syspath;
         char usb_path[64];
@@ -52,26 +93,29 @@ struct Device {
         sd_event_source *open_retry;
         sd_event_source *grace_timer;
         sd_event_source *close_later;
-        struct BackupJob *backup;          /* running operation, if any */
+        Job *job;                          /* of the running operation, if any */
+        DeviceAbortFunc abort;
+        void *abort_userdata;
         unsigned open_attempts;
         bool plug_in;                      /* this appearance is a plug-in, not a boot */
         bool release_boot;                 /* ...it is the boot after mtknvd released it */
         bool releasing;                    /* the reset/reboot command is on its way */
 };
 
-int device_new(Manager *m, const UsbDeviceEvent *ev, bool brom_mode, Device **ret);
+int device_new(const DeviceEnv *env, const UsbDeviceEvent *ev, bool brom_mode, Device **ret);
 Device *device_free(Device *d);
 
 /* The phone (re)appeared at this USB address.  plug_in: a person plugged it
- * in (not a boot of a phone that stayed attached).  The manager decides
- * whether it is opened (manager_wants_phone()). */
+ * in (not a boot of a phone that stayed attached).  The keeper decides
+ * whether it is opened (DeviceEvents.wants). */
 int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug_in);
 /* Open and identify a present phone that was left alone (a request came). */
 int device_open(Device *d);
 /* Done with the phone: let it boot (reset from the command loop; a DA
  * session ends with its own reboot).  reason: for StateReason. */
 void device_release(Device *d, const char *reason);
-/* The phone cannot be backed up by this version: say why, then let it go. */
+/* The phone cannot be backed up by this version (error_name: a full D-Bus
+ * error name): say why, then let it go. */
 void device_set_unsupported(Device *d, const char *error_name, const char *message);
 /* The phone vanished: drop the session and start the grace period. */
 void device_detach(Device *d);
@@ -79,24 +123,29 @@ void device_detach(Device *d);
 void device_usb_arrived(Device *d, uint16_t busnum, uint16_t devnum);
 
 const char *device_state_to_string(DeviceState s);
-/* An operation (backup) takes the phone: State "busy". */
-void device_begin_operation(Device *d);
+/* An operation takes the phone for job: State "busy"; abort is called if
+ * the phone vanishes meanwhile. */
+void device_begin_operation(Device *d, Job *job, DeviceAbortFunc abort, void *userdata);
 /* released: the operation's session ended with a reboot (the phone boots). */
 void device_end_operation(Device *d, bool released);
-/* The operation failed and left the phone's session unusable. */
+/* The operation failed (error_name: a full D-Bus error name); released:
+ * the phone was rebooted, else its session is unusable. */
 void device_fail_operation(Device *d, const char *error_name, const char *message, bool released);
+/* d takes over from's fresh session (the same phone, back on another port):
+ * its link, BROM session, address and identity.  from keeps nothing. */
+void device_adopt(Device *d, Device *from);
+/* Its identity names another object path. */
+int device_set_object_path(Device *d, const char *path);
+/* The path the identity names ("/org/mtknvd/MtkNv1/device/mt6735_…"). */
+int device_identity_path(Device *d, char **ret);
+/* Tell the keeper which properties changed (names, NULL-terminated). */
+void device_notify(Device *d, ...) __attribute__((sentinel));
 /* Where this phone's backups live: its object id when the phone told its
- * ME/SoC ID, else one derived from the eMMC CID the DA reported. */
-int device_backup_key(Device *d, const uint8_t cid[16], char **ret);
+ * ME/SoC ID, else one derived from the storage's own id (eMMC CID) the DA
+ * reported. */
+int device_backup_key(Device *d, const uint8_t *storage_id, size_t len, char **ret);
 /* "mt6735_0123456789abcdef" from the identity, or "port_1_1" without one */
 int device_make_id(const BromIdentity *id, const char *usb_path, char **ret);
-
-/* device-dbus.c */
-extern const sd_bus_vtable device_vtable[];
-int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                       sd_bus_error *error);
-int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
-void device_emit_changed(Device *d, ...) __attribute__((sentinel));
 
 static inline void device_freep(Device **d) {
         if (*d)

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "job.h"
 #include "log.h"
+#include "macro.h"
+#include "mtknv-bus.h"
 
 #define JOB_EMIT_INTERVAL_USEC 100000ULL
 
@@ -21,24 +24,24 @@ static void job_emit(Job *j, const char *first, ...) {
         size_t n = 0;
         va_list ap;
 
-        if (!j->manager->bus)
+        if (!j->events || !j->events->changed)
                 return;
         va_start(ap, first);
         for (const char *p = first; p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
                 names[n++] = p;
         va_end(ap);
         names[n] = NULL;
-        sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, MTKNV_JOB_IFACE, (char **) names);
+        j->events->changed(j, names, j->owner);
 }
 
-int job_new(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret) {
-        Job *j, **n;
+int job_new(uint32_t id, const char *operation, const char *device_path, uid_t uid, const JobEvents *events,
+            void *owner, Job **ret) {
+        Job *j;
 
         j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
-        j->manager = m;
-        j->id = ++m->next_job_id;
+        j->id = id;
         j->started_by_uid = uid;
         j->start_usec = now_usec(CLOCK_REALTIME);
         j->start_mono_usec = now_usec(CLOCK_MONOTONIC);
@@ -52,39 +55,15 @@ int job_new(Manager *m, const char *operation, const char *device_path, uid_t ui
                 job_free(j);
                 return -ENOMEM;
         }
-
-        n = reallocarray(m->jobs, m->n_jobs + 1, sizeof(Job *));
-        if (!n) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        m->jobs = n;
-        m->jobs[m->n_jobs++] = j;
-        manager_check_idle(m);
-
-        if (m->bus) {
-                sd_bus_emit_object_added(m->bus, j->object_path);
-                sd_bus_emit_signal(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "JobNew", "uo", j->id,
-                                   j->object_path);
-        }
+        j->events = events;
+        j->owner = owner;
         *ret = j;
         return 0;
-}
-
-static void job_unlink(Job *j) {
-        Manager *m = j->manager;
-
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i] == j) {
-                        m->jobs[i] = m->jobs[--m->n_jobs];
-                        break;
-                }
 }
 
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
-        job_unlink(j);
         free(j->object_path);
         free(j->operation);
         free(j->device_path);
@@ -153,8 +132,6 @@ void job_set_result_path(Job *j, const char *path) {
 }
 
 void job_complete(Job *j, bool success, const char *message) {
-        Manager *m = j->manager;
-
         if (j->finished)
                 return;
         j->finished = true;
@@ -164,14 +141,7 @@ void job_complete(Job *j, bool success, const char *message) {
         }
         log_full_errno(success ? LOG_INFO : LOG_ERR, 0, "Job %u (%s) %s: %s", j->id, j->operation,
                        success ? "succeeded" : "failed", message);
-        if (m->bus) {
-                sd_bus_emit_signal(m->bus, j->object_path, MTKNV_JOB_IFACE, "Completed", "bs", success, message);
-                sd_bus_emit_object_removed(m->bus, j->object_path);
-        }
-        job_unlink(j);
-        manager_check_idle(m);
-        if (m->bus)
-                sd_bus_emit_signal(m->bus, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "JobRemoved", "uos", j->id,
-                                   j->object_path, success ? "done" : message);
+        if (j->events && j->events->finished)
+                j->events->finished(j, success, message, j->owner);
         job_free(j);
 }

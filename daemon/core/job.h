@@ -9,19 +9,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
-
-#include "mtknv-bus.h"
-
-#include "manager.h"
-
 
 typedef struct Job Job;
 /* Asked to stop; returns -EBUSY when it cannot right now. */
 typedef int (*JobCancelFunc)(Job *j, void *userdata);
 
+/* Whoever keeps the job (the manager) learns what happens to it; the job
+ * knows nothing of the bus its face is published on. */
+typedef struct JobEvents {
+        /* properties changed: names, NULL-terminated */
+        void (*changed)(Job *j, const char *const *names, void *userdata);
+        /* the job is over; it is freed when this returns */
+        void (*finished)(Job *j, bool success, const char *message, void *userdata);
+} JobEvents;
+
 struct Job {
-        Manager *manager;
+        const JobEvents *events;
+        void *owner;              /* the events' userdata */
         uint32_t id;
         char *object_path;
         char *operation;          /* "backup" */
@@ -43,7 +47,9 @@ struct Job {
         void *userdata;
 };
 
-int job_new(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret);
+/* id: unique among the owner's jobs; device_path NULL: "/" (not known yet). */
+int job_new(uint32_t id, const char *operation, const char *device_path, uid_t uid, const JobEvents *events,
+            void *owner, Job **ret);
 Job *job_free(Job *j);
 void job_set_step(Job *j, const char *step);
 void job_set_total(Job *j, uint64_t total_bytes);
@@ -54,11 +60,6 @@ void job_set_cancelable(Job *j, bool b);
 /* A job that waited for a phone now has one. */
 void job_set_device(Job *j, const char *device_path);
 void job_set_result_path(Job *j, const char *path);
-/* Emits Completed(success, message) and JobRemoved, then frees the job. */
+/* Tells the owner (finished), then frees the job. */
 void job_complete(Job *j, bool success, const char *message);
 
-/* job-dbus.c */
-extern const sd_bus_vtable job_vtable[];
-int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                    sd_bus_error *error);
-int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

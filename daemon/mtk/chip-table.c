@@ -70,19 +70,8 @@ const char *chip_unsupported_reason(const ChipInfo *c) {
                 return "This chip uses MediaTek's IoT Download Agent flow (SEND_ENV_PREPARE and an IoT DA), which "
                        "mtknvd does not speak yet. Back it up with SP Flash Tool or mtkclient until a later "
                        "version of mtknvd supports it.";
-        switch (c->da_mode) {
-        case DA_MODE_LEGACY:
-                return NULL;
-        case DA_MODE_XFLASH:
-                return "This chip's Download Agent speaks MediaTek's XFlash (V5) protocol, which mtknvd does not "
-                       "speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and kin). Back "
-                       "it up with SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
-        case DA_MODE_XML:
-                return "This chip's Download Agent speaks MediaTek's XML (V6) protocol, which mtknvd does not "
-                       "speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and kin). Back "
-                       "it up with SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
-        }
-        return "This chip's Download Agent protocol is unknown to mtknvd.";
+        /* which DA families mtknvd speaks is da_backend_for_chip()'s to say */
+        return NULL;
 }
 
 const char *da_mode_to_string(DaMode m) {

@@ -34,6 +34,7 @@ const ChipInfo *chip_table_lookup_name(const char *name);
 const ChipInfo *chip_table_get(unsigned idx);
 unsigned chip_table_size(void);
 const char *da_mode_to_string(DaMode m);
-/* NULL when mtknvd can back this chip up; otherwise a sentence with the
- * cause and the remedy, for the user (c == NULL: a chip not in the table). */
+/* A sentence with the cause and the remedy when the chip itself rules a
+ * backup out (c == NULL: a chip not in the table; an IoT part); NULL
+ * otherwise.  Whether its DA family is spoken is da_backend_for_chip()'s. */
 const char *chip_unsupported_reason(const ChipInfo *c);

@@ -63,18 +63,18 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-int da_store_find(Manager *m, uint16_t da_code, uint16_t hw_version, uint16_t sw_version, DaStoreMatch *ret) {
+int da_store_find(const DaStoreSources *src, uint16_t da_code, uint16_t hw_version, uint16_t sw_version, DaStoreMatch *ret) {
         _cleanup_free_ char *dir = NULL;
         char **names = NULL;
         size_t n = 0;
         DIR *d;
         int r = -ENOENT;
 
-        for (size_t i = 0; i < m->config.n_download_agents; i++)
-                if (da_store_try(m->config.download_agents[i], da_code, hw_version, sw_version, ret) >= 0)
+        for (size_t i = 0; i < src->n_configured; i++)
+                if (da_store_try(src->configured[i], da_code, hw_version, sw_version, ret) >= 0)
                         return 0;
 
-        if (asprintf(&dir, "%s/da", m->state_dir) < 0)
+        if (asprintf(&dir, "%s/da", src->state_dir) < 0)
                 return -ENOMEM;
         d = opendir(dir);
         if (!d)
@@ -104,7 +104,7 @@ int da_store_find(Manager *m, uint16_t da_code, uint16_t hw_version, uint16_t sw
         return r;
 }
 
-int da_store_add(Manager *m, const uint8_t *data, size_t size, char **ret_name, char **ret_error) {
+int da_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error) {
         _cleanup_free_ char *dir = NULL, *tmp = NULL, *final = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         unsigned char md[EVP_MAX_MD_SIZE];
@@ -124,7 +124,7 @@ int da_store_add(Manager *m, const uint8_t *data, size_t size, char **ret_name, 
         for (unsigned i = 0; i < 16; i++)
                 sprintf(hex + 2 * i, "%02x", md[i]);
 
-        if (asprintf(&dir, "%s/da", m->state_dir) < 0 || asprintf(&final, "%s.bin", hex) < 0 ||
+        if (asprintf(&dir, "%s/da", state_dir) < 0 || asprintf(&final, "%s.bin", hex) < 0 ||
             asprintf(&tmp, ".%s.tmp", hex) < 0)
                 return -ENOMEM;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)

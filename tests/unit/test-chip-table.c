@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "chip-table.h"
+#include "da-backend.h"
 #include "protocol/brom-proto.h"
 #include "tap.h"
 
@@ -59,25 +60,38 @@ TEST(second_watchdog) {
         CHECK_EQ_INT(chip_table_lookup(0x8127)->da_code, 0x8127);
 }
 
+/* da_backend_for_chip() is the one gate: a backend, or a reason with a remedy. */
+static const char *why_not(const ChipInfo *c) {
+        const char *why = NULL;
+        const DaBackend *b = da_backend_for_chip(c, &why);
+
+        /* a backend, or a reason: never both, never neither */
+        return (b == NULL) == (why != NULL) ? why : "inconsistent";
+}
+
 TEST(unsupported_reasons) {
         static const uint16_t supported[] = { 0x0321, 0x0335, 0x0337, 0x6580, 0x6592, 0x8127, 0x8163, 0x8172 };
+        const char *why = NULL;
 
-        for (size_t i = 0; i < sizeof(supported) / sizeof(supported[0]); i++)
-                CHECK(chip_unsupported_reason(chip_table_lookup(supported[i])) == NULL);
+        for (size_t i = 0; i < sizeof(supported) / sizeof(supported[0]); i++) {
+                CHECK(why_not(chip_table_lookup(supported[i])) == NULL);
+                CHECK(da_backend_for_chip(chip_table_lookup(supported[i]), &why) == &da_backend_legacy);
+        }
         /* every chip is either supported or says why not and what to do */
         for (unsigned i = 0; i < chip_table_size(); i++) {
                 const ChipInfo *c = chip_table_get(i);
-                const char *why = chip_unsupported_reason(c);
+                const char *w = why_not(c);
 
-                CHECK((why == NULL) == (c->da_mode == DA_MODE_LEGACY && !c->iot));
-                if (why)
-                        CHECK(strstr(why, "mtknvd does not speak yet") && strstr(why, "SP Flash Tool"));
+                CHECK((w == NULL) == (c->da_mode == DA_MODE_LEGACY && !c->iot));
+                CHECK(!w || strcmp(w, "inconsistent") != 0);
+                if (w)
+                        CHECK(strstr(w, "mtknvd does not speak yet") && strstr(w, "SP Flash Tool"));
         }
-        CHECK(strstr(chip_unsupported_reason(chip_table_lookup(0x0766)), "XFlash") != NULL);
+        CHECK(strstr(why_not(chip_table_lookup(0x0766)), "XFlash") != NULL);
         /* MT2601 is a legacy-mode chip in mtkclient, but with the IoT DA flow */
         CHECK(chip_table_lookup(0x2601)->iot);
-        CHECK(strstr(chip_unsupported_reason(chip_table_lookup(0x2601)), "IoT") != NULL);
-        CHECK(strstr(chip_unsupported_reason(NULL), "chip table") != NULL);
+        CHECK(strstr(why_not(chip_table_lookup(0x2601)), "IoT") != NULL);
+        CHECK(strstr(why_not(NULL), "chip table") != NULL);
 }
 
 TAP_MAIN(TEST_ENTRY(seed_chips), TEST_ENTRY(watchdog), TEST_ENTRY(da_modes), TEST_ENTRY(table_is_consistent),

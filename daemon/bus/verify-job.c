@@ -211,7 +211,7 @@ int verify_job_join(Manager *m, Backup *b, BusCall *call, sd_bus_error *error) {
                 verify_job_free(v);
                 return r;
         }
-        r = job_new(m, "verify", b->object_path, uid, &v->job);
+        r = manager_new_job(m, "verify", b->object_path, uid, &v->job);
         if (r < 0) {
                 v->n_waiters = 0; /* the call is the caller's again */
                 verify_job_free(v);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdlib.h>
 
-#include "backup-job.h"
+#include "backup-op.h"
 #include "device.h"
 #include "job.h"
 #include "log.h"
 #include "request.h"
 #include "restore-journal.h"
+#include "restore-op.h"
 
 struct Request {
         Manager *manager;
@@ -76,7 +77,7 @@ int request_new(Manager *m, RequestKind kind, const char *device_path, uid_t uid
         m->requests = n;
         m->requests[m->n_requests++] = r;
 
-        k = job_new(m, kind == REQUEST_BACKUP ? "backup" : "restore", r->device_path, uid, &r->job);
+        k = manager_new_job(m, kind == REQUEST_BACKUP ? "backup" : "restore", r->device_path, uid, &r->job);
         if (k < 0)
                 return k;
         r->job->cancel = request_cancel;
@@ -156,7 +157,7 @@ static int request_start_restore(Request *r, Device *d, Job *job, sd_bus_error *
         RestoreJournal journal;
         unsigned flags = r->flags;
         Backup *b = NULL;
-        Job *started;
+
 
         if (r->resume) {
                 if (device_make_id(&d->identity, d->usb_path, &key) < 0 ||
@@ -184,20 +185,20 @@ static int request_start_restore(Request *r, Device *d, Job *job, sd_bus_error *
                                          "The interrupted restore wrote %s/%s over snapshot %s/%s; resume it with "
                                          "one of these two.", journal.backup_key, journal.backup_id,
                                          journal.snapshot_key, journal.snapshot_id);
-        return restore_job_start(m, d, &b->info, r->resume ? &journal : NULL, flags, r->partitions, r->uid, job,
-                                 &started, error);
+        return restore_op_start(&m->ops, d, &b->info, r->resume ? &journal : NULL, flags, r->partitions, r->uid, job,
+                                error);
 }
 
 bool request_start(Request *r, Device *d) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        Job *job = r->job, *started;
+        Job *job = r->job;
         int k;
 
         log_info("Starting the %s that waited for %s on %s.", r->kind == REQUEST_BACKUP ? "backup" : "restore",
                  r->device_path ?: "a phone", d->object_path);
         job_set_device(job, d->object_path);
         if (r->kind == REQUEST_BACKUP) {
-                k = backup_job_start(r->manager, d, "manual", r->scatter, r->uid, job, &started, &error);
+                k = backup_op_start(&r->manager->ops, d, "manual", r->scatter, r->uid, job, &error);
                 if (k >= 0)
                         r->scatter = NULL; /* the operation owns it now */
         } else

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
+#include "da-backend.h"
+
+const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason) {
+        const char *why = chip_unsupported_reason(c);
+
+        if (why) {
+                *ret_reason = why;
+                return NULL;
+        }
+        switch (c->da_mode) {
+        case DA_MODE_LEGACY:
+                *ret_reason = NULL;
+                return &da_backend_legacy;
+        case DA_MODE_XFLASH:
+                *ret_reason = "This chip's Download Agent speaks MediaTek's XFlash (V5) protocol, which mtknvd "
+                              "does not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 "
+                              "and kin). Back it up with SP Flash Tool or mtkclient until a later version of mtknvd "
+                              "supports it.";
+                return NULL;
+        case DA_MODE_XML:
+                *ret_reason = "This chip's Download Agent speaks MediaTek's XML (V6) protocol, which mtknvd does "
+                              "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and "
+                              "kin). Back it up with SP Flash Tool or mtkclient until a later version of mtknvd "
+                              "supports it.";
+                return NULL;
+        }
+        *ret_reason = "This chip's Download Agent protocol is unknown to mtknvd.";
+        return NULL;
+}
+
+int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret) {
+        return b->session_new(link, id, ret);
+}
+
+DaSession *da_session_free(DaSession *s) {
+        if (s)
+                s->backend->session_free(s);
+        return NULL;
+}
+
+int da_session_start(DaSession *s, const DaFile *file, const DaEntry *entry, DaDoneFunc done, void *userdata) {
+        return s->backend->start(s, file, entry, done, userdata);
+}
+
+int da_session_read(DaSession *s, StorageRegion region, uint64_t offset, uint64_t length, DaDataFunc data,
+                    DaDoneFunc done, void *userdata) {
+        return s->backend->read(s, region, offset, length, data, done, userdata);
+}
+
+int da_session_write(DaSession *s, StorageRegion region, uint64_t offset, const uint8_t *buf, uint64_t length,
+                     DaDoneFunc done, void *userdata) {
+        if (!s->backend->write)
+                return -EOPNOTSUPP;
+        return s->backend->write(s, region, offset, buf, length, done, userdata);
+}
+
+bool da_session_has_vendor_table(const DaSession *s) {
+        return s->backend->read_vendor_table && s->backend->take_vendor_table;
+}
+
+int da_session_read_vendor_table(DaSession *s, DaDoneFunc done, void *userdata) {
+        if (!da_session_has_vendor_table(s))
+                return -EOPNOTSUPP;
+        return s->backend->read_vendor_table(s, done, userdata);
+}
+
+int da_session_take_vendor_table(DaSession *s, uint8_t **ret, size_t *ret_len) {
+        if (!da_session_has_vendor_table(s))
+                return -EOPNOTSUPP;
+        return s->backend->take_vendor_table(s, ret, ret_len);
+}
+
+int da_session_reboot(DaSession *s, DaDoneFunc done, void *userdata) {
+        return s->backend->reboot(s, done, userdata);
+}
+
+void da_session_cancel(DaSession *s) {
+        if (s->backend->cancel)
+                s->backend->cancel(s);
+}
+
+const char *da_session_get_detail(DaSession *s) {
+        return s->backend->get_detail ? s->backend->get_detail(s) : "";
+}
+
+const StorageInfo *da_session_get_storage(const DaSession *s) {
+        return &s->storage;
+}
+
+DaFailure da_session_get_failure(const DaSession *s) {
+        return s->failure;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One interface for every Download Agent family.  Each family (legacy DA,
+ * later XFlash "V5" and XML "V6") is a const table of functions, as
+ * systemd's udev builtins and iwd's auth protocols are; its session state
+ * embeds the generic DaSession first, so the operations above see only
+ * this header.  The backend is chosen once, from the chip, by
+ * da_backend_for_chip(): it is the only "can mtknvd talk to this chip's DA"
+ * gate.  A NULL entry means the family cannot do that; the da_session_*()
+ * wrappers check it, once, and answer -EOPNOTSUPP.
+ *
+ * Every call that takes a done callback either returns < 0 at once (done
+ * is then never called) or returns 0 and calls done exactly once, from the
+ * event loop.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brom.h"
+#include "da-file.h"
+#include "storage.h"
+#include "usb-transport.h"
+
+/* Why the last call failed, in terms an operation can act on. */
+typedef enum DaFailure {
+        DA_FAILURE_NONE,
+        DA_FAILURE_GONE,          /* the phone left the bus */
+        DA_FAILURE_CANCELLED,
+        DA_FAILURE_NEEDS_DRAM,    /* BROM mode: the DA needs the DRAM settings of the phone's preloader */
+        DA_FAILURE_CHECKSUM,      /* data arrived corrupted; the stream is in step, a retry may help */
+        DA_FAILURE_REFUSED,       /* the DA answered a command with an error (NACK, status) */
+        DA_FAILURE_PROTOCOL,      /* an answer the protocol does not allow: the session is out of step */
+} DaFailure;
+
+typedef struct DaBackend DaBackend;
+typedef struct DaSession DaSession;
+
+typedef void (*DaDoneFunc)(DaSession *s, int r, void *userdata);
+/* Each piece of a read, already checked; < 0 aborts the read with that error. */
+typedef int (*DaDataFunc)(DaSession *s, const uint8_t *data, size_t len, void *userdata);
+
+/* The generic part of every family's session: what the DA reported. */
+struct DaSession {
+        const DaBackend *backend;
+        StorageInfo storage;      /* valid once start succeeded */
+        DaFailure failure;        /* of the last call that failed */
+};
+
+struct DaBackend {
+        const char *name;         /* "legacy": for logs and messages */
+        int (*session_new)(UsbLink *link, const BromIdentity *id, DaSession **ret);
+        void (*session_free)(DaSession *s);
+        /* After JUMP_DA to the first stage: bring the DA up (further stages
+         * from the DA file entry) and learn the storage. */
+        int (*start)(DaSession *s, const DaFile *file, const DaEntry *entry, DaDoneFunc done, void *userdata);
+        int (*read)(DaSession *s, StorageRegion region, uint64_t offset, uint64_t length, DaDataFunc data,
+                    DaDoneFunc done, void *userdata);
+        /* buf stays valid until done runs */
+        int (*write)(DaSession *s, StorageRegion region, uint64_t offset, const uint8_t *buf, uint64_t length,
+                     DaDoneFunc done, void *userdata);
+        /* A vendor partition table the DA itself knows (the legacy DA's PMT):
+         * read it, then take the raw bytes.  NULL: the family has none. */
+        int (*read_vendor_table)(DaSession *s, DaDoneFunc done, void *userdata);
+        int (*take_vendor_table)(DaSession *s, uint8_t **ret, size_t *ret_len);
+        /* End the session so that the phone boots normally. */
+        int (*reboot)(DaSession *s, DaDoneFunc done, void *userdata);
+        void (*cancel)(DaSession *s);
+        /* Technical detail of the last failure ("NACK to READ at 0x380000"), "" if none. */
+        const char *(*get_detail)(DaSession *s);
+};
+
+/* The families, each in its own folder under mtk/. */
+extern const DaBackend da_backend_legacy;
+
+/* The backend for this chip, or NULL with *ret_reason a sentence naming the
+ * cause and the remedy (chip == NULL: not in the chip table). */
+const DaBackend *da_backend_for_chip(const ChipInfo *chip, const char **ret_reason);
+
+int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret);
+DaSession *da_session_free(DaSession *s);
+int da_session_start(DaSession *s, const DaFile *file, const DaEntry *entry, DaDoneFunc done, void *userdata);
+int da_session_read(DaSession *s, StorageRegion region, uint64_t offset, uint64_t length, DaDataFunc data,
+                    DaDoneFunc done, void *userdata);
+int da_session_write(DaSession *s, StorageRegion region, uint64_t offset, const uint8_t *buf, uint64_t length,
+                     DaDoneFunc done, void *userdata);
+bool da_session_has_vendor_table(const DaSession *s);
+int da_session_read_vendor_table(DaSession *s, DaDoneFunc done, void *userdata);
+int da_session_take_vendor_table(DaSession *s, uint8_t **ret, size_t *ret_len);
+int da_session_reboot(DaSession *s, DaDoneFunc done, void *userdata);
+void da_session_cancel(DaSession *s);
+const char *da_session_get_detail(DaSession *s);
+const StorageInfo *da_session_get_storage(const DaSession *s);
+DaFailure da_session_get_failure(const DaSession *s);
+
+static inline void da_session_freep(DaSession **s) {
+        if (*s)
+                da_session_free(*s);
+}

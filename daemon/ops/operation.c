@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ *   SEND_DA (DA1) -> JUMP_DA -> backend start (further stages, storage
+ *   report) -> partition table (scatter file, GPT, vendor table) -> the
+ *   concrete operation -> reboot -> the Job ends.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "mtknv-bus.h"
+#include "operation.h"
+
+/* The GPT header and 128 entries fit in the first 0x4400 bytes; read a
+ * little more so a 4 KiB-sector layout is covered too. */
+#define GPT_READ_LEN 0x8000u
+#define TABLE_READ_ATTEMPTS 3
+
+int operation_check_supported(const OperationContext *ctx, const BromIdentity *id, const char **ret_name,
+                              char **ret_message, DaStoreMatch *ret_da) {
+        DaStoreMatch da = {};
+        const char *why = NULL;
+        char *msg = NULL;
+        int r;
+
+        if (!id->chip) {
+                *ret_name = MTKNV_ERROR_UNKNOWN_CHIP;
+                r = asprintf(&msg, "Unknown chip: hw code 0x%04x (sub code 0x%04x, hw version 0x%04x, sw version "
+                             "0x%04x) is not in mtknvd's chip table, so it cannot be backed up. Please report these "
+                             "values together with the phone's model.",
+                             id->hw_code, id->hw_sub_code, id->hw_version, id->sw_version);
+        } else if (!da_backend_for_chip(id->chip, &why)) {
+                *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
+                r = asprintf(&msg, "%s: %s", id->chip->name, why);
+        } else if (id->target_config & BROM_TGT_CFG_SLA) {
+                *ret_name = MTKNV_ERROR_AUTH_REQUIRED;
+                r = asprintf(&msg, "The phone requires serial-link authentication (SLA): the boot ROM accepts a "
+                             "Download Agent only after a challenge signed with the manufacturer's key, which "
+                             "mtknvd does not have. The manufacturer's service tool (or SP Flash Tool with its "
+                             "authentication file) can back it up.");
+        } else if (brom_da_unsupported_reason(id)) {
+                *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
+                r = asprintf(&msg, "%s", brom_da_unsupported_reason(id));
+        } else if (da_store_find(&ctx->da_sources, id->chip->da_code, id->hw_version, id->sw_version, &da) < 0) {
+                *ret_name = MTKNV_ERROR_NO_DOWNLOAD_AGENT;
+                r = asprintf(&msg, "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "
+                             "0x%04x) is installed. Add the MTK_AllInOne_DA.bin from the phone's firmware package "
+                             "with 'mtknvctl add-da FILE', then plug the phone in again.",
+                             id->chip->name, id->chip->da_code, id->hw_version, id->sw_version);
+        } else {
+                if (ret_da)
+                        *ret_da = da;
+                else
+                        da_store_match_done(&da);
+                *ret_name = NULL;
+                *ret_message = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return -ENOMEM;
+        *ret_message = msg;
+        return 1;
+}
+
+const char *operation_error_for(int r, const char *other) {
+        return r == -ENODEV ? MTKNV_ERROR_DEVICE_GONE : r == -ECANCELED ? MTKNV_ERROR_CANCELLED : other;
+}
+
+void operation_set_step(Operation *op, const char *fmt, ...) {
+        char step[160];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(step, sizeof(step), fmt, ap);
+        va_end(ap);
+        job_set_step(op->job, step);
+}
+
+void operation_done(Operation *op) {
+        op->session = da_session_free(op->session);
+        partition_table_free(op->table);
+        scatter_file_free(op->scatter);
+        free(op->gpt);
+        free(op->gpt_error);
+        free(op->device_key);
+        free(op->result);
+        da_store_match_done(&op->da);
+}
+
+/* ------------------------------------------------------------ the end */
+
+static void operation_end(Operation *op, bool success, const char *error_name, char *message) {
+        _cleanup_free_ char *msg = message;
+        Device *d = op->device;
+        Job *j = op->job;
+
+        if (op->ended)
+                return;
+        op->ended = true;
+        op->job = NULL;
+        if (op->class->amend_message)
+                op->class->amend_message(op, &msg);
+        if (success)
+                device_end_operation(d, op->rebooted);
+        else
+                device_fail_operation(d, error_name ?: MTKNV_ERROR_FAILED, msg ?: "Failed.", op->rebooted);
+        if (j) {
+                j->cancel = NULL;
+                j->userdata = NULL;
+                job_complete(j, success, msg ?: (success ? "Done." : "Failed."));
+        }
+        op->class->free(op);
+}
+
+static char *vformat(const char *fmt, va_list ap) {
+        char *msg = NULL;
+
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return NULL;
+        return msg;
+}
+
+void operation_fail(Operation *op, const char *error_name, const char *fmt, ...) {
+        char *msg;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = vformat(fmt, ap);
+        va_end(ap);
+        if (op->class->explain_failure && msg)
+                op->class->explain_failure(op, &msg);
+        if (op->class->drop_work)
+                op->class->drop_work(op);
+        operation_end(op, false, op->cancelled ? MTKNV_ERROR_CANCELLED : error_name, msg);
+}
+
+static void operation_on_rebooted(DaSession *s, int r, void *userdata) {
+        Operation *op = userdata;
+        char *msg;
+
+        if (r < 0)
+                log_warning("The phone did not take the reboot command (%s); unplug it.",
+                            s ? da_session_get_detail(s) : strerror(-r));
+        op->rebooted = r >= 0;
+        msg = TAKE_PTR(op->result);
+        if (op->end_error)
+                return operation_end(op, false, op->end_error, msg);
+        if (op->tell_reboot && msg) {
+                /* "nothing was written" does not say the phone left download mode */
+                char *full = NULL;
+
+                if (asprintf(&full, "%s %s", msg,
+                             r < 0 ? "The phone did not take the reboot command; unplug it to leave download mode."
+                                   : "The phone was rebooted; it boots normally.") >= 0) {
+                        free(msg);
+                        msg = full;
+                }
+        }
+        operation_end(op, true, NULL, msg);
+}
+
+/* The end of every session that is still in step: the phone boots
+ * normally instead of sitting in a dead-looking download mode. */
+static void operation_reboot(Operation *op) {
+        int r;
+
+        op->rebooting = true;
+        operation_set_step(op, "rebooting the phone");
+        r = da_session_reboot(op->session, operation_on_rebooted, op);
+        if (r < 0)
+                operation_on_rebooted(op->session, r, op);
+}
+
+void operation_stop(Operation *op, const char *error_name, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        free(op->result);
+        op->result = vformat(fmt, ap);
+        va_end(ap);
+        op->end_error = error_name;
+        if (op->class->drop_work)
+                op->class->drop_work(op);
+        operation_reboot(op);
+}
+
+void operation_finish(Operation *op, char *result) {
+        free(op->result);
+        op->result = result;
+        op->end_error = NULL;
+        operation_reboot(op);
+}
+
+bool operation_end_if_cancelled(Operation *op) {
+        if (!op->cancelled)
+                return false;
+        operation_fail(op, MTKNV_ERROR_CANCELLED,
+                       "Cancelled. Nothing was stored. The phone is still in download mode: unplug it.");
+        return true;
+}
+
+void operation_fail_da(Operation *op, int r, const char *what) {
+        const char *detail = op->session ? da_session_get_detail(op->session) : "";
+        DaFailure failure = op->session ? da_session_get_failure(op->session) : DA_FAILURE_NONE;
+        char msg[512];
+
+        if (operation_end_if_cancelled(op))
+                return;
+        if (r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
+                return operation_fail(op, MTKNV_ERROR_NO_SPACE,
+                                      "No space left for the backup in %s: free some space and plug the phone in "
+                                      "again. Nothing was stored.", op->ctx->state_dir);
+        snprintf(msg, sizeof(msg), "%s", detail && detail[0] ? detail : strerror(-r));
+        switch (failure) {
+        case DA_FAILURE_NEEDS_DRAM:
+                return operation_fail(op, MTKNV_ERROR_NOT_SUPPORTED,
+                                      "The phone is in BROM mode, where the Download Agent needs the DRAM settings "
+                                      "of the phone's own preloader, which mtknvd cannot provide yet. Unplug it, "
+                                      "power it off and plug it in again without holding any key, so that it "
+                                      "starts in preloader mode.");
+        case DA_FAILURE_CHECKSUM:
+                return operation_fail(op, MTKNV_ERROR_VERIFY_FAILED,
+                                      "Data from the phone kept arriving corrupted (%s). Try another cable or USB "
+                                      "port; no backup was stored.", msg);
+        case DA_FAILURE_GONE:
+        case DA_FAILURE_CANCELLED:
+        case DA_FAILURE_REFUSED:
+        case DA_FAILURE_PROTOCOL:
+        case DA_FAILURE_NONE:
+                break;
+        }
+        if (r == -ENODEV)
+                return operation_fail(op, MTKNV_ERROR_DEVICE_GONE, "The phone disconnected during the %s (%s). %s",
+                                      op->class->name, msg, op->class->gone_message(op));
+        if (r == -ECANCELED)
+                return operation_fail(op, MTKNV_ERROR_CANCELLED, "Cancelled (%s). Nothing was stored. The phone is "
+                                      "still in download mode: unplug it.", msg);
+        if (what)
+                return operation_fail(op, MTKNV_ERROR_PROTOCOL_ERROR, "%s failed: %s. Nothing was stored; unplug "
+                                      "the phone and plug it in again to retry.", what, msg);
+        operation_fail(op, MTKNV_ERROR_PROTOCOL_ERROR, "The %s failed: %s. Nothing was stored; unplug the phone and "
+                       "plug it in again to retry.", op->class->name, msg);
+}
+
+/* ------------------------------------------------------------ the table */
+
+static void operation_on_vendor_table(DaSession *s, int r, void *userdata) {
+        Operation *op = userdata;
+        _cleanup_free_ uint8_t *pmt = NULL;
+        _cleanup_free_ char *err = NULL;
+        size_t len = 0;
+
+        if (r < 0 && r != -ENOENT)
+                return operation_fail_da(op, r, "Reading the partition table");
+        if (operation_end_if_cancelled(op))
+                return;
+        if (r < 0 || da_session_take_vendor_table(s, &pmt, &len) < 0 ||
+            pmt_parse(pmt, len, op->storage->region_size[STORAGE_REGION_USER], &op->table, &err) < 0)
+                return operation_stop(op, MTKNV_ERROR_NO_PARTITIONS,
+                                      "The phone has neither a valid GPT (%s) nor a MediaTek PMT (%s). Pass its "
+                                      "scatter file with 'mtknvctl backup --scatter FILE'.",
+                                      op->gpt_error ?: "?",
+                                      err ?: (r < 0 && da_session_get_detail(s)[0] ? da_session_get_detail(s) :
+                                                                                    "none"));
+        op->class->table_known(op);
+}
+
+static void operation_table_from_gpt(Operation *op) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = gpt_parse(op->gpt, op->gpt_len, op->storage->region_size[STORAGE_REGION_USER], &op->table, &err);
+        if (r >= 0)
+                return op->class->table_known(op);
+
+        free(op->gpt_error);
+        op->gpt_error = TAKE_PTR(err);
+        if (!da_session_has_vendor_table(op->session))
+                return operation_stop(op, MTKNV_ERROR_NO_PARTITIONS,
+                                      "The phone has no valid GPT (%s). Pass its scatter file with 'mtknvctl backup "
+                                      "--scatter FILE'.", op->gpt_error ?: "?");
+        log_info("No usable GPT on %s (%s); asking for the %s DA's own partition table.", op->device->object_path,
+                 op->gpt_error ?: "?", op->session->backend->name);
+        operation_set_step(op, "reading the partition table (PMT)");
+        r = da_session_read_vendor_table(op->session, operation_on_vendor_table, op);
+        if (r < 0)
+                operation_fail(op, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR),
+                               "Cannot read the partition table: %s", strerror(-r));
+}
+
+static int operation_on_gpt_data(DaSession *s, const uint8_t *data, size_t len, void *userdata) {
+        Operation *op = userdata;
+        uint8_t *n;
+
+        n = realloc(op->gpt, op->gpt_len + len);
+        if (!n)
+                return -ENOMEM;
+        memcpy(n + op->gpt_len, data, len);
+        op->gpt = n;
+        op->gpt_len += len;
+        return 0;
+}
+
+/* Reads the start of the user area for the GPT; done continues. */
+static int operation_read_gpt(Operation *op, DaDoneFunc done) {
+        uint64_t user = op->storage->region_size[STORAGE_REGION_USER];
+
+        op->gpt = mfree(op->gpt);
+        op->gpt_len = 0;
+        return da_session_read(op->session, STORAGE_REGION_USER, 0, MIN((uint64_t) GPT_READ_LEN, user),
+                               operation_on_gpt_data, done, op);
+}
+
+static void operation_on_gpt(DaSession *s, int r, void *userdata) {
+        Operation *op = userdata;
+
+        if (r == -EBADMSG && ++op->table_attempt < TABLE_READ_ATTEMPTS && !op->cancelled) {
+                log_warning("Checksum error reading the partition table (%s); reading it again.",
+                            da_session_get_detail(s));
+                r = operation_read_gpt(op, operation_on_gpt);
+                if (r >= 0)
+                        return;
+        }
+        if (r < 0)
+                return operation_fail_da(op, r, "Reading the partition table");
+        if (operation_end_if_cancelled(op))
+                return;
+        operation_table_from_gpt(op);
+}
+
+void operation_find_table(Operation *op) {
+        uint64_t user = op->storage->region_size[STORAGE_REGION_USER];
+        int r;
+
+        if (op->scatter) {
+                r = scatter_file_resolve(op->scatter, user);
+                if (r < 0)
+                        return operation_stop(op, MTKNV_ERROR_INVALID_ARGS, "The scatter file does not fit this "
+                                              "phone's storage (%" PRIu64 " bytes).", user);
+                op->table = scatter_file_take_table(op->scatter);
+                return op->class->table_known(op);
+        }
+        operation_set_step(op, "reading the partition table");
+        op->table_attempt = 0;
+        r = operation_read_gpt(op, operation_on_gpt);
+        if (r < 0)
+                operation_fail(op, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR),
+                               "Cannot read the partition table: %s", strerror(-r));
+}
+
+/* ------------------------------------------------------------ the start */
+
+static void operation_on_da_started(DaSession *s, int r, void *userdata) {
+        Operation *op = userdata;
+
+        if (r < 0)
+                return operation_fail_da(op, r, NULL);
+        if (operation_end_if_cancelled(op))
+                return;
+        op->storage = da_session_get_storage(s);
+        r = device_backup_key(op->device, op->storage->id, op->storage->id_len, &op->device_key);
+        if (r < 0)
+                return operation_fail(op, MTKNV_ERROR_FAILED, "Out of memory");
+        op->class->started(op);
+}
+
+static void operation_fail_brom(Operation *op, BromSession *s, int r) {
+        const char *detail = brom_session_get_detail(s);
+
+        if (brom_session_get_failure(s) == BROM_FAILURE_REFUSED)
+                return operation_fail(op, MTKNV_ERROR_DA_REJECTED,
+                                      "The phone refused the Download Agent from %s (%s). SP Flash Tool reports "
+                                      "this as 0xC0060003 \"Brom cmd send da failed\". The phone probably enforces "
+                                      "a signed DA (secure boot/DAA) or needs the manufacturer's authorisation "
+                                      "(SLA): use the DA from this phone's own firmware package (mtknvctl add-da "
+                                      "FILE).", op->da.name, detail);
+        operation_fail(op, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR),
+                       r == -ENODEV ? "The phone disconnected while the Download Agent was being sent (%s). Plug it "
+                                      "in again to retry." :
+                                      "Sending the Download Agent failed: %s. Unplug the phone and plug it in again.",
+                       detail);
+}
+
+static void operation_on_jump_da(BromSession *s, int r, void *userdata) {
+        Operation *op = userdata;
+        const DaBackend *backend;
+        const char *why;
+
+        if (operation_end_if_cancelled(op))
+                return;
+        if (r < 0)
+                return operation_fail_brom(op, s, r);
+        operation_set_step(op, "starting the Download Agent");
+        backend = da_backend_for_chip(op->device->identity.chip, &why);
+        r = backend ? da_session_new(backend, op->device->link, &op->device->identity, &op->session) : -EOPNOTSUPP;
+        if (r >= 0)
+                r = da_session_start(op->session, op->da.file, op->da.entry, operation_on_da_started, op);
+        if (r < 0)
+                operation_fail(op, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR), "Cannot continue the %s: %s",
+                               op->class->name, strerror(-r));
+}
+
+static void operation_on_send_da(BromSession *s, int r, void *userdata) {
+        Operation *op = userdata;
+        const DaRegion *region;
+        const uint8_t *data;
+
+        if (operation_end_if_cancelled(op))
+                return;
+        if (r < 0)
+                return operation_fail_brom(op, s, r);
+        r = da_entry_get_stage(op->da.file, op->da.entry, 1, &data, &region);
+        if (r >= 0)
+                r = brom_session_jump_da(s, region->start_addr, operation_on_jump_da, op);
+        if (r < 0)
+                operation_fail(op, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR), "Cannot continue the %s: %s",
+                               op->class->name, strerror(-r));
+}
+
+static int operation_on_cancel(Job *j, void *userdata) {
+        Operation *op = userdata;
+
+        if (op->rebooting)
+                return -EBUSY;
+        op->cancelled = true;
+        if (op->session)
+                da_session_cancel(op->session);
+        else if (op->device->brom)
+                brom_session_cancel(op->device->brom);
+        return 0;
+}
+
+/* The phone vanished: end now, before the device frees the link. */
+static void operation_on_device_gone(const char *error_name, const char *message, void *userdata) {
+        Operation *op = userdata;
+
+        op->session = da_session_free(op->session);
+        if (message)
+                return operation_fail(op, error_name, "%s", message);
+        operation_fail(op, error_name, "The phone was unplugged during the %s. %s", op->class->name,
+                       op->class->gone_message(op));
+}
+
+int operation_start(Operation *op, const OperationClass *class, const OperationContext *ctx, Device *d,
+                    ScatterFile *scatter, uid_t uid, Job *job, sd_bus_error *error) {
+        _cleanup_free_ char *why = NULL;
+        const DaRegion *region;
+        const uint8_t *data;
+        const char *why_name;
+        Job *given = job;
+        char msg[128];
+        int r;
+
+        if (!d->present || d->state != DEVICE_READY || !d->brom || !d->link)
+                return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
+                                         "The phone is %s; a %s needs a phone that is connected and identified "
+                                         "(State \"ready\").", device_state_to_string(d->state), class->name);
+        r = operation_check_supported(ctx, &d->identity, &why_name, &why, &op->da);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return sd_bus_error_setf(error, why_name, "%s", why);
+        r = da_entry_get_stage(op->da.file, op->da.entry, 1, &data, &region);
+        if (r < 0) {
+                da_store_match_done(&op->da);
+                return sd_bus_error_setf(error, MTKNV_ERROR_INVALID_FILE, "The Download Agent %s has no first "
+                                         "stage for this phone.", op->da.name);
+        }
+        if (job)
+                job_set_device(job, d->object_path);
+        else {
+                r = ctx->new_job(class->name, d->object_path, uid, ctx->userdata, &job);
+                if (r < 0) {
+                        da_store_match_done(&op->da);
+                        return r;
+                }
+        }
+        op->class = class;
+        op->ctx = ctx;
+        op->device = d;
+        op->job = job;
+        job->cancel = operation_on_cancel;
+        job->userdata = op;
+        device_begin_operation(d, job, operation_on_device_gone, op);
+
+        operation_set_step(op, "sending the Download Agent");
+        r = brom_session_send_da(d->brom, region->start_addr, data, region->length, region->sig_len,
+                                 operation_on_send_da, op);
+        if (r < 0) {
+                /* Ownership passes on success only: the caller's inputs, and
+                 * a job it handed in, stay the caller's. */
+                snprintf(msg, sizeof(msg), "Cannot send the Download Agent: %s", strerror(-r));
+                job->cancel = NULL;
+                job->userdata = NULL;
+                op->job = NULL;
+                da_store_match_done(&op->da);
+                if (!given)
+                        job_complete(job, false, msg);
+                device_fail_operation(d, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR), msg, false);
+                return sd_bus_error_setf(error, MTKNV_ERROR_PROTOCOL_ERROR, "%s", msg);
+        }
+        op->scatter = scatter;
+        return 0;
+}
