@@ -423,6 +423,48 @@ static bool manager_has_journal(Manager *m) {
         return found;
 }
 
+static const BackupInfo *manager_find_backup_for_request(const char *path, const char *device_key,
+                                                        const char *backup_id, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ char *p = NULL;
+        Backup *b;
+
+        if (!path) {
+                p = backup_object_path(device_key, backup_id);
+                if (!p)
+                        return NULL;
+                path = p;
+        }
+        b = manager_find_backup_by_path(m, path);
+        return b ? &b->info : NULL;
+}
+
+static void manager_on_request_gone(Request *r, void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_requests; i++)
+                if (m->requests[i] == r) {
+                        m->requests[i] = m->requests[--m->n_requests];
+                        return;
+                }
+}
+
+int manager_new_request(Manager *m, RequestKind kind, const char *device_path, uid_t uid, Request **ret) {
+        Request **n, *r;
+        int k;
+
+        n = reallocarray(m->requests, m->n_requests + 1, sizeof(Request *));
+        if (!n)
+                return -ENOMEM;
+        m->requests = n;
+        k = request_new(&m->request_host, kind, device_path, uid, &r);
+        if (k < 0)
+                return k;
+        m->requests[m->n_requests++] = r;
+        *ret = r;
+        return 0;
+}
+
 static Request *manager_request_for(Manager *m, Device *d) {
         for (size_t i = 0; i < m->n_requests; i++)
                 if (request_wants(m->requests[i], d))
@@ -574,7 +616,7 @@ int manager_backup_or_wait(Manager *m, Device *d, ScatterFile *scatter, uid_t ui
                 *ret_job = d->job;
                 return 0;
         }
-        r = request_new(m, REQUEST_BACKUP, d ? d->object_path : NULL, uid, &req);
+        r = manager_new_request(m, REQUEST_BACKUP, d ? d->object_path : NULL, uid, &req);
         if (r < 0)
                 return r;
         request_set_scatter(req, scatter);
@@ -745,6 +787,12 @@ int manager_start(Manager *m) {
                 },
                 .new_job = manager_ops_new_job,
                 .committed = manager_ops_committed,
+                .userdata = m,
+        };
+        m->request_host = (RequestHost) {
+                .ops = &m->ops,
+                .find_backup = manager_find_backup_for_request,
+                .gone = manager_on_request_gone,
                 .userdata = m,
         };
         return 0;

@@ -19,12 +19,12 @@
 #include "job.h"
 #include "mtknv-bus.h"
 #include "operation.h"
+#include "request.h"
 #include "scatter.h"
 #include "usb-transport.h"
 
 
 typedef struct Backup Backup;
-typedef struct Request Request;
 typedef struct Manager Manager;
 
 /* What the manager tells its D-Bus face (bus/manager-dbus.c), which
@@ -79,6 +79,7 @@ struct Manager {
         BusCallSet *calls;            /* method calls answered later (bus-call.h) */
         DeviceEnv device_env;         /* what every Device shares */
         OperationContext ops;         /* what every backup and restore may use */
+        RequestHost request_host;     /* what every waiting request may use */
 };
 
 /* A stored backup published on the bus. */
@@ -98,6 +99,9 @@ Manager *manager_free(Manager *m);
  * already plugged in. */
 int manager_start(Manager *m);
 int manager_enumerate(Manager *m);
+/* A Backup/Restore that waits for its phone (device_path NULL: the next
+ * one), with its Job; kept until it starts or ends. */
+int manager_new_request(Manager *m, RequestKind kind, const char *device_path, uid_t uid, Request **ret);
 /* A new Job (device_path NULL: not known yet), published at once. */
 int manager_new_job(Manager *m, const char *operation, const char *device_path, uid_t uid, Job **ret);
 

@@ -5,12 +5,13 @@
 #include "device.h"
 #include "job.h"
 #include "log.h"
+#include "mtknv-bus.h"
 #include "request.h"
 #include "restore-journal.h"
 #include "restore-op.h"
 
 struct Request {
-        Manager *manager;
+        const RequestHost *host;
         RequestKind kind;
         Job *job;
         char *device_path;         /* NULL: the next phone plugged in */
@@ -22,18 +23,11 @@ struct Request {
         bool resume, rollback;
 };
 
-static void manager_unlink_request(Manager *m, Request *r) {
-        for (size_t i = 0; i < m->n_requests; i++)
-                if (m->requests[i] == r) {
-                        m->requests[i] = m->requests[--m->n_requests];
-                        return;
-                }
-}
-
 Request *request_free(Request *r) {
         if (!r)
                 return NULL;
-        manager_unlink_request(r->manager, r);
+        if (r->host && r->host->gone)
+                r->host->gone(r, r->host->userdata);
         if (r->job) {
                 r->job->cancel = NULL;
                 r->job->userdata = NULL;
@@ -55,15 +49,14 @@ static int request_cancel(Job *j, void *userdata) {
         return 0;
 }
 
-int request_new(Manager *m, RequestKind kind, const char *device_path, uid_t uid, Request **ret) {
+int request_new(const RequestHost *host, RequestKind kind, const char *device_path, uid_t uid, Request **ret) {
         _cleanup_(request_freep) Request *r = NULL;
-        Request **n;
+        const OperationContext *ops = host->ops;
         int k;
 
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        r->manager = m;
         r->kind = kind;
         r->uid = uid;
         if (device_path && !streq(device_path, "/")) {
@@ -71,15 +64,12 @@ int request_new(Manager *m, RequestKind kind, const char *device_path, uid_t uid
                 if (!r->device_path)
                         return -ENOMEM;
         }
-        n = reallocarray(m->requests, m->n_requests + 1, sizeof(Request *));
-        if (!n)
-                return -ENOMEM;
-        m->requests = n;
-        m->requests[m->n_requests++] = r;
-
-        k = manager_new_job(m, kind == REQUEST_BACKUP ? "backup" : "restore", r->device_path, uid, &r->job);
+        k = ops->new_job(kind == REQUEST_BACKUP ? "backup" : "restore", r->device_path, uid, ops->userdata,
+                         &r->job);
         if (k < 0)
                 return k;
+        /* from here on its keeper knows it, and is told when it goes */
+        r->host = host;
         r->job->cancel = request_cancel;
         r->job->userdata = r;
         job_set_step(r->job, r->device_path ? "waiting for the phone: power it off and plug it in" :
@@ -152,41 +142,41 @@ void request_fail(Request *r, const char *message) {
 }
 
 static int request_start_restore(Request *r, Device *d, Job *job, sd_bus_error *error) {
-        Manager *m = r->manager;
-        _cleanup_free_ char *key = NULL, *journal_path = NULL;
+        const RequestHost *h = r->host;
+        _cleanup_free_ char *key = NULL;
+        const char *bkey = NULL, *bid = NULL;
         RestoreJournal journal;
         unsigned flags = r->flags;
-        Backup *b = NULL;
-
+        const BackupInfo *b;
 
         if (r->resume) {
                 if (device_make_id(&d->identity, d->usb_path, &key) < 0 ||
-                    restore_journal_load(m->state_dir, key, &journal) < 0)
+                    restore_journal_load(h->ops->state_dir, key, &journal) < 0)
                         return sd_bus_error_setf(error, MTKNV_ERROR_NO_JOURNAL,
                                                  "The phone %s has no interrupted restore to resume.",
                                                  d->object_path);
                 if (streq(r->backup_path, "/")) {
-                        journal_path = backup_object_path(r->rollback ? journal.snapshot_key : journal.backup_key,
-                                                          r->rollback ? journal.snapshot_id : journal.backup_id);
-                        if (!journal_path)
-                                return -ENOMEM;
+                        bkey = r->rollback ? journal.snapshot_key : journal.backup_key;
+                        bid = r->rollback ? journal.snapshot_id : journal.backup_id;
                 }
                 if (journal.foreign)
                         flags |= RESTORE_ALLOW_FOREIGN;
         }
-        b = manager_find_backup_by_path(m, journal_path ?: r->backup_path);
+        b = h->find_backup(bkey ? NULL : r->backup_path, bkey, bid, h->userdata);
+        if (!b && bkey)
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP,
+                                         "The backup %s/%s the restore journal names is gone.", bkey, bid);
         if (!b)
                 return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP,
                                          "The backup %s is gone (deleted while waiting for the phone).",
-                                         journal_path ?: r->backup_path);
-        if (r->resume && !(streq(b->info.device_key, journal.backup_key) && streq(b->info.backup_id, journal.backup_id)) &&
-            !(streq(b->info.device_key, journal.snapshot_key) && streq(b->info.backup_id, journal.snapshot_id)))
+                                         r->backup_path);
+        if (r->resume && !(streq(b->device_key, journal.backup_key) && streq(b->backup_id, journal.backup_id)) &&
+            !(streq(b->device_key, journal.snapshot_key) && streq(b->backup_id, journal.snapshot_id)))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "The interrupted restore wrote %s/%s over snapshot %s/%s; resume it with "
                                          "one of these two.", journal.backup_key, journal.backup_id,
                                          journal.snapshot_key, journal.snapshot_id);
-        return restore_op_start(&m->ops, d, &b->info, r->resume ? &journal : NULL, flags, r->partitions, r->uid, job,
-                                error);
+        return restore_op_start(h->ops, d, b, r->resume ? &journal : NULL, flags, r->partitions, r->uid, job, error);
 }
 
 bool request_start(Request *r, Device *d) {
@@ -198,7 +188,7 @@ bool request_start(Request *r, Device *d) {
                  r->device_path ?: "a phone", d->object_path);
         job_set_device(job, d->object_path);
         if (r->kind == REQUEST_BACKUP) {
-                k = backup_op_start(&r->manager->ops, d, "manual", r->scatter, r->uid, job, &error);
+                k = backup_op_start(r->host->ops, d, "manual", r->scatter, r->uid, job, &error);
                 if (k >= 0)
                         r->scatter = NULL; /* the operation owns it now */
         } else

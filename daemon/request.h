@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "manager.h"
+#include "backup-store.h"
+#include "device.h"
+#include "operation.h"
 #include "scatter.h"
 
 typedef enum RequestKind {
@@ -22,10 +24,22 @@ typedef enum RequestKind {
 
 typedef struct Request Request;
 
+/* Whoever keeps the requests (the manager). */
+typedef struct RequestHost {
+        const OperationContext *ops;        /* to start the operation, and make the Job */
+        /* The stored backup at this object path, or (path NULL) with this
+         * device key and id; NULL if there is none. */
+        const BackupInfo *(*find_backup)(const char *path, const char *device_key, const char *backup_id,
+                                         void *userdata);
+        /* r is being freed: forget it */
+        void (*gone)(Request *r, void *userdata);
+        void *userdata;
+} RequestHost;
+
 /* A request for the phone at device_path ("/" or NULL: the next phone that
  * is plugged in).  Publishes its Job (step "waiting for the phone"); the
- * manager keeps the request in its list. */
-int request_new(Manager *m, RequestKind kind, const char *device_path, uid_t uid, Request **ret);
+ * host keeps the request in its list until told it is gone. */
+int request_new(const RequestHost *host, RequestKind kind, const char *device_path, uid_t uid, Request **ret);
 Request *request_free(Request *r);
 Job *request_get_job(Request *r);
 /* Backup: the caller's scatter file (ownership passes). */

@@ -281,7 +281,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 job = d->job;
                 return sd_bus_reply_method_return(msg, "o", job->object_path);
         }
-        r = request_new(m, REQUEST_RESTORE, d ? d->object_path : NULL, uid, &req);
+        r = manager_new_request(m, REQUEST_RESTORE, d ? d->object_path : NULL, uid, &req);
         if (r < 0)
                 return r;
         r = request_set_restore(req, b ? b->object_path : "/", flags, partitions, resume, rollback);
