@@ -16,6 +16,7 @@
 #include "backup-job.h"
 #include "backup-store.h"
 #include "da-legacy.h"
+#include "da-legacy-region.h"
 #include "da-store.h"
 #include "device.h"
 #include "identifier-reveal.h"
@@ -253,7 +254,10 @@ static int backup_read_partition(BackupJob *b) {
                 job_set_step(b->job, step);
                 if (!EVP_DigestInit_ex(b->md, EVP_sha256(), NULL))
                         return -EIO;
-                return da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_first, backup_on_da, b);
+                r = da_legacy_region_number(p->region);
+                if (r < 0)
+                        return r;
+                return da_legacy_read(b->dal, (uint8_t) r, p->offset, p->size, backup_on_data_first, backup_on_da, b);
         }
         snprintf(step, sizeof(step), "reading %s again to verify", p->name);
         job_set_step(b->job, step);
@@ -262,7 +266,10 @@ static int backup_read_partition(BackupJob *b) {
         r = backup_writer_begin_partition(b->writer, canonical, p->region, p->offset, p->size);
         if (r < 0)
                 return r;
-        return da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_second, backup_on_da, b);
+        r = da_legacy_region_number(p->region);
+        if (r < 0)
+                return r;
+        return da_legacy_read(b->dal, (uint8_t) r, p->offset, p->size, backup_on_data_second, backup_on_da, b);
 }
 
 static int backup_begin_reading(BackupJob *b) {
@@ -281,6 +288,8 @@ static int backup_begin_reading(BackupJob *b) {
         brom_hex(id->me_id, id->me_id_len, h->me_id);
         brom_hex(id->soc_id, id->soc_id_len, h->soc_id);
         brom_hex(rep->cid, sizeof(rep->cid), h->emmc_cid);
+        h->storage_type = STORAGE_EMMC; /* the legacy DA reads eMMC alone */
+        brom_hex(rep->cid, sizeof(rep->cid), h->storage_id);
         snprintf(h->device_key, sizeof(h->device_key), "%s", b->device_key);
         snprintf(h->table_source, sizeof(h->table_source), "%s", partition_source_to_string(b->table->source));
 
@@ -521,6 +530,7 @@ static int restore_load_snapshot(BackupJob *b) {
 static int restore_write_partition(BackupJob *b) {
         const Partition *p = b->parts[b->cur];
         const uint8_t *data = b->rolling_back ? b->snapshot[b->cur] : b->images[b->cur];
+        int region = da_legacy_region_number(p->region);
         char step[128];
 
         /* from the first write on, stopping halfway would leave a mix */
@@ -528,8 +538,10 @@ static int restore_write_partition(BackupJob *b) {
         snprintf(step, sizeof(step), "%s %s", b->rolling_back ? "rolling back" : "writing", p->name);
         job_set_step(b->job, step);
         b->step = BACKUP_WRITE;
+        if (region < 0)
+                return region;
         b->written_any = true;
-        return da_legacy_write(b->dal, p->region, p->offset, data, p->size, backup_on_da, b);
+        return da_legacy_write(b->dal, (uint8_t) region, p->offset, data, p->size, backup_on_da, b);
 }
 
 static void restore_partition_written(BackupJob *b) {
@@ -543,7 +555,9 @@ static void restore_partition_written(BackupJob *b) {
         b->step = BACKUP_WRITE_VERIFY;
         if (!EVP_DigestInit_ex(b->md, EVP_sha256(), NULL))
                 return backup_job_fail(b, "Failed", "SHA-256 failed");
-        r = da_legacy_read(b->dal, p->region, p->offset, p->size, backup_on_data_first, backup_on_da, b);
+        r = da_legacy_region_number(p->region);
+        if (r >= 0)
+                r = da_legacy_read(b->dal, (uint8_t) r, p->offset, p->size, backup_on_data_first, backup_on_da, b);
         if (r < 0)
                 backup_on_da(b->dal, r, b);
 }
