@@ -83,9 +83,10 @@ static int manifest_v2_region_number(StorageRegion r) {
 
 static StorageRegion manifest_v2_region_from_number(uint64_t n) {
         for (StorageRegion r = 0; r < _STORAGE_REGION_MAX; r++)
-                if (manifest_v2_region_number(r) == (int) n)
+                if ((uint64_t) manifest_v2_region_number(r) == n)
                         return r;
-        return n == 0xff ? STORAGE_REGION_ANY : _STORAGE_REGION_INVALID;
+        return n == (uint64_t) manifest_v2_region_number(STORAGE_REGION_ANY) ? STORAGE_REGION_ANY
+                                                                              : _STORAGE_REGION_INVALID;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -210,7 +211,9 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                 if (r >= 0 && m->format_version >= 3) {
                         const char *region = storage_region_to_string(p->region);
 
-                        r = region ? emit_pair(e, "region", region) : -EINVAL;
+                        r = region ? emit_scalar(e, "region", true) : -EINVAL;
+                        if (r >= 0)
+                                r = emit_scalar(e, region, true); /* a name of ours, plain as the numbers were */
                 } else if (r >= 0) {
                         int n = manifest_v2_region_number(p->region);
 
