@@ -569,7 +569,7 @@ static int canon_str(Canon *c, const char *s) {
         return r < 0 ? r : canon_put(c, s, n);
 }
 
-/* Format version 2: its bytes exactly as mtknvd 0.1 signed them (manifest.h). */
+/* Format versions 1 and 2: the bytes exactly as mtknvd signed them before version 3 (manifest.h). */
 static int manifest_binding_canonical_v1(const Manifest *m, Canon *c) {
         static const char tag[] = "mtknvd-binding-v1";
         int r;

@@ -277,6 +277,14 @@ class TestIdentifiersOnTheBus(TrustTestCase):
                 self.assertNotIn(s, out)
         # ... and no signal carried them, not even those a root call caused
         self.assertTrue(any(fingerprint(ME_A) in h for h in heard), "the backup's InterfacesAdded")
+        # the storage's id is shown as the eMMC CID is: in full to root, a fingerprint to anyone else
+        backup = next(iter(w.backups.values()))
+        self.assertEqual((backup["StorageType"], backup["StorageId"]), ("emmc", cid))
+        self.assertTrue(any(fingerprint(cid) in h and "StorageId" in h for h in heard), "StorageId in a signal")
+        r = self.get_property_as_nobody(w, next(iter(w.backups)), BACKUP_IFACE, "StorageId")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(fingerprint(cid), r.stdout)
+        self.assertNotIn(cid, r.stdout)
         for h in heard:
             for s in secrets:
                 self.assertNotIn(s, h)
@@ -299,7 +307,13 @@ class TestIdentifiersOnTheBus(TrustTestCase):
             w.wait_until(lambda: len(self.checks) > n, "CheckAuthorization")
             self.assertEqual(self.checks[-1], ACTION + "export-backup")
         self.assertIn(cid, r.stdout)
+        self.assertIn('"StorageId"', r.stdout)
         self.assertIn(shas[0], r.stdout)
+
+    def get_property_as_nobody(self, w, path, iface, name):
+        return subprocess.run(w.as_uid(65534) + ["dbus-send", "--system", "--print-reply", "--dest=org.mtknvd.MtkNv1",
+                                                 path, PROPS_IFACE + ".Get", "string:" + iface, "string:" + name],
+                              env=w.env(), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
     def get_identifiers_as_nobody(self, w, path, iface):
         return subprocess.run(w.as_uid(65534) + ["dbus-send", "--system", "--print-reply", "--dest=org.mtknvd.MtkNv1",

@@ -54,7 +54,7 @@ static Manifest *sample(void) {
         return m;
 }
 
-/* The same, as format version 2 had it (what mtknvd 0.1 signed). */
+/* The same, as format version 2 had it (what mtknvd signed before version 3). */
 static Manifest *sample_v2(void) {
         Manifest *m = sample();
 
@@ -218,7 +218,7 @@ static void check_mac(int *tap_failed_, const Manifest *m, const char *want) {
 
 TEST(binding_known_answer) {
         /* HMAC-SHA256 of the bytes above with the key 00 01 … 1f, computed independently (Python's hmac);
-         * the version 2 one is what mtknvd 0.1 computed, so its backups keep verifying */
+         * the version 2 one is what mtknvd computed before version 3, so its backups keep verifying */
         _cleanup_(manifest_freep) Manifest *v2 = sample_v2(), *v3 = sample();
 
         check_mac(tap_failed_, v2, "2c1c043394bfd8c3b1649b4d4396d6b1b5b2a87a152534151c25ee6ce07913f4");
@@ -339,7 +339,7 @@ TEST(binding_through_yaml) {
         }
 }
 
-/* A version 2 manifest, signed as mtknvd 0.1 signed it: still read, still
+/* A version 2 manifest, signed as mtknvd signed it then: still read, still
  * bound, written as it was until it is signed again. */
 TEST(binding_of_version_2_still_verifies) {
         _cleanup_(manifest_freep) Manifest *m = sample_v2(), *back = NULL, *again = NULL, *v1m = NULL;
@@ -692,6 +692,68 @@ TEST(import_keeps_only_a_binding_it_can_verify) {
         rm_rf(other_dir);
 }
 
+/* What mtknvd stored and exported before (format version 2, signed with the
+ * version 1 canonical bytes): bound still, and an import of its archive
+ * stays bound and is signed anew as version 3. */
+TEST(version_2_backups_stay_bound) {
+        char dir[] = "/tmp/mtknvd-unit-XXXXXX";
+        _cleanup_(backup_store_freep) BackupStore *s = NULL;
+        _cleanup_(manifest_freep) Manifest *old = NULL;
+        _cleanup_free_ char *id = NULL, *path = NULL, *key_path = NULL, *text = NULL, *v2 = NULL, *after = NULL,
+                            *err = NULL, *ikey = NULL, *iid = NULL;
+        _cleanup_free_ uint8_t *host_key = NULL, *archive = NULL;
+        size_t key_len = 0, len = 0;
+        BackupInfo b = {};
+        bool bound = false;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK_EQ_INT(backup_store_open(dir, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(store_sample(s, "mt6735_0011223344556677", &id), 0);
+        path = manifest_path(dir, "mt6735_0011223344556677", id);
+        text = path ? read_text(path) : NULL;
+        CHECK(asprintf(&key_path, "%s/host.key", dir) > 0);
+        {
+                _cleanup_close_ int fd = open(key_path, O_RDONLY | O_CLOEXEC);
+
+                CHECK(fd >= 0 && read_fd_capped(fd, 64, &host_key, &key_len) >= 0 && key_len == 32);
+        }
+        if (!text || key_len != 32)
+                return;
+        CHECK_EQ_INT(manifest_parse((uint8_t *) text, strlen(text), &old, &err), 0);
+        if (!old)
+                return;
+        old->format_version = 2;
+        CHECK_EQ_INT(manifest_binding_compute(old, host_key, old->binding_mac), 0);
+        v2 = to_yaml(old);
+        CHECK(v2 && strstr(v2, "format_version: 2") && strstr(v2, "region: 8") && strstr(v2, "binding:"));
+        if (!v2)
+                return;
+        write_file(dir, strstr(path, "backups/"), v2, strlen(v2), 0600);
+
+        CHECK_EQ_INT(load_binding(s, "mt6735_0011223344556677", id, &bound), BACKUP_BINDING_VERIFIED);
+        CHECK(bound);
+        /* left as it is: nothing to sign again */
+        after = read_text(path);
+        CHECK(after && streq(after, v2));
+
+        CHECK_EQ_INT(export_to_memory(s, "mt6735_0011223344556677", id, &archive, &len), 0);
+        CHECK(archive && memmem(archive, len, "format_version: 2", 17));
+        CHECK_EQ_INT(import_into(s, archive, len, &ikey, &iid), 0);
+        CHECK_EQ_STR(ikey, "mt6735_0011223344556677");
+        if (ikey && iid && backup_store_load(s, ikey, iid, &b) >= 0) {
+                CHECK(backup_info_is_bound(&b));
+                CHECK_EQ_INT(b.manifest->format_version, MANIFEST_FORMAT_VERSION);
+                CHECK_EQ_INT(b.manifest->storage_type, STORAGE_EMMC);
+                CHECK_EQ_STR(b.manifest->storage_id, CID);
+                CHECK_EQ_INT(b.manifest->parts[0].region, STORAGE_REGION_USER);
+                backup_info_done(&b);
+        } else
+                CHECK(!"the import is stored");
+        rm_rf(dir);
+}
+
 /* ------------------------------------------------------------ on the bus */
 
 TEST(fingerprint) {
@@ -755,5 +817,6 @@ TAP_MAIN(TEST_ENTRY(binding_canonical_bytes), TEST_ENTRY(binding_canonical_bytes
          TEST_ENTRY(binding_through_yaml), TEST_ENTRY(binding_of_version_2_still_verifies),
          TEST_ENTRY(host_key_created_once), TEST_ENTRY(host_key_not_replaced),
          TEST_ENTRY(host_key_id), TEST_ENTRY(store_judges_bindings), TEST_ENTRY(store_signs_old_manifests_it_took_itself),
-         TEST_ENTRY(import_keeps_only_a_binding_it_can_verify), TEST_ENTRY(fingerprint),
+         TEST_ENTRY(import_keeps_only_a_binding_it_can_verify), TEST_ENTRY(version_2_backups_stay_bound),
+         TEST_ENTRY(fingerprint),
          TEST_ENTRY(selection_ambiguous_or_oversized), TEST_ENTRY(usb_numbers_are_not_truncated))
