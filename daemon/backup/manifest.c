@@ -59,6 +59,9 @@ int manifest_add_partition(Manifest *m, const ManifestPartition *p) {
 
 /* ------------------------------------------------------------ regions of versions 1 and 2 */
 
+/* The first version that names regions and records the storage. */
+#define MANIFEST_VERSION_STORAGE 3
+
 /* What versions 1 and 2 wrote for a region: the legacy DA's numbers of the
  * time (da.md §5.1), frozen here as part of the file format, whatever any
  * DA numbers them as today. */
@@ -140,6 +143,8 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
         struct tm tm;
         int r = 0;
 
+        if (m->format_version < MANIFEST_FORMAT_VERSION_MIN || m->format_version > MANIFEST_FORMAT_VERSION)
+                return -EINVAL;
         gmtime_r(&t, &tm);
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
@@ -150,8 +155,6 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                 r = emit(e, &ev);
         if (r >= 0)
                 r = emit_mapping(e, true);
-        if (m->format_version < MANIFEST_FORMAT_VERSION_MIN || m->format_version > MANIFEST_FORMAT_VERSION)
-                return -EINVAL;
         if (r >= 0)
                 /* the version it was read as: rewritten in a newer one, its binding would break */
                 r = emit_pair_u64(e, "format_version", m->format_version);
@@ -179,7 +182,7 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                 r = emit_pair(e, "soc_id", m->soc_id);
         if (r >= 0)
                 r = emit_pair(e, "emmc_cid", m->emmc_cid);
-        if (r >= 0 && m->format_version >= 3) {
+        if (r >= 0 && m->format_version >= MANIFEST_VERSION_STORAGE) {
                 r = emit_pair(e, "storage_type", storage_type_to_string(m->storage_type) ?: "");
                 if (r >= 0)
                         r = emit_pair(e, "storage_id", m->storage_id);
@@ -208,7 +211,7 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                         r = emit_pair(e, "name", p->name);
                 if (r >= 0)
                         r = emit_pair(e, "file", p->file);
-                if (r >= 0 && m->format_version >= 3) {
+                if (r >= 0 && m->format_version >= MANIFEST_VERSION_STORAGE) {
                         const char *region = storage_region_to_string(p->region);
 
                         r = region ? emit_scalar(e, "region", true) : -EINVAL;
@@ -424,7 +427,7 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                 return bad(rd, "device key \"%s\" is not a plain name", m->device_key);
         if (!is_hex(m->me_id, 128, true) || !is_hex(m->soc_id, 128, true) || !is_hex(m->emmc_cid, 64, true))
                 return bad(rd, "device identifiers must be lower-case hex");
-        if (m->format_version >= 3) {
+        if (m->format_version >= MANIFEST_VERSION_STORAGE) {
                 char type[16];
 
                 if (get_str(rd, dev, "storage_type", type, sizeof(type), true) < 0 ||
@@ -433,7 +436,7 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                 m->storage_type = type[0] ? storage_type_from_string(type) : _STORAGE_TYPE_INVALID;
                 if (type[0] && m->storage_type < 0)
                         return bad(rd, "unknown storage_type \"%s\" (known: emmc, ufs, or \"\" when not known); "
-                                   "the backup was written by a newer mtknvd: update mtknvd", type);
+                                   "the backup was written by a newer mtknvd (update mtknvd) or edited", type);
                 if (!is_hex(m->storage_id, sizeof(m->storage_id) - 1, true))
                         return bad(rd, "storage_id must be lower-case hex");
         } else {
@@ -456,13 +459,13 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                     get_str(rd, pn, "file", p.file, sizeof(p.file), true) < 0 ||
                     get_str(rd, pn, "sha256", sha, sizeof(sha), true) < 0)
                         return -EBADMSG;
-                if (m->format_version >= 3) {
+                if (m->format_version >= MANIFEST_VERSION_STORAGE) {
                         if (get_str(rd, pn, "region", region, sizeof(region), true) < 0)
                                 return -EBADMSG;
                         p.region = storage_region_from_string(region);
                         if (p.region < 0)
                                 return bad(rd, "partition \"%s\" is in an unknown region \"%s\" (known: %s); "
-                                           "the backup was written by a newer mtknvd: update mtknvd",
+                                           "the backup was written by a newer mtknvd (update mtknvd) or edited",
                                            p.name, region, storage_region_names());
                 } else {
                         if (get_u64(rd, pn, "region", UINT64_MAX, &v) < 0)
@@ -659,7 +662,10 @@ int manifest_binding_canonical(const Manifest *m, uint8_t **ret, size_t *ret_siz
         Canon c = {};
         int r;
 
-        r = m->format_version >= 3 ? manifest_binding_canonical_v2(m, &c) : manifest_binding_canonical_v1(m, &c);
+        if (m->format_version >= MANIFEST_VERSION_STORAGE)
+                r = manifest_binding_canonical_v2(m, &c);
+        else
+                r = manifest_binding_canonical_v1(m, &c);
         if (r < 0) {
                 free(c.buf);
                 return r;

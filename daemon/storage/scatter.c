@@ -47,8 +47,10 @@ static int scatter_add(ScatterFile *s, const ScatterEntry *e) {
         return 0;
 }
 
-/* The scatter file's region names (da.md §6.2) in mtknvd's model.  A name
- * not known here is taken as the user area, as before regions had a model. */
+/* The scatter file's region names (da.md §5.1, §6.2) in mtknvd's model.
+ * EMMC_RPMB is not in any file the reference read: it is spelled as its
+ * neighbours are.  A name not known here (EMMC_GP*, UFS_LU*) is taken as the
+ * user area, as it was before regions had a model of their own. */
 static StorageRegion region_from_string(const char *r) {
         if (strcasecmp(r, "EMMC_BOOT_1") == 0 || strcasecmp(r, "EMMC_BOOT1") == 0 ||
             strcasecmp(r, "EMMC_BOOT1_BOOT2") == 0)

@@ -354,9 +354,9 @@ TEST(manifest_regions_hostile) {
                 "verified: true\ndevice: {key: k, hw_code: 1, storage_type: emmc, storage_id: \"XYZ\"}\npartitions:\n"
                 PART("n", "user"),
         };
-        static const char *const why[] = { "region 4", "region 0", "region 256", "region 4294967304", "not a number", "unknown region \"8\"",
-                                           "unknown region \"lu3\"", "storage_type", "unknown storage_type \"nand\"",
-                                           "storage_id" };
+        static const char *const why[] = { "region 4", "region 0", "region 256", "region 4294967304",
+                                           "not a number", "unknown region \"8\"", "unknown region \"lu3\"",
+                                           "storage_type", "unknown storage_type \"nand\"", "storage_id" };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 Manifest *m = NULL;
