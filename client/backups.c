@@ -23,8 +23,7 @@
 #define MTKNV_JOB_IFACE "org.mtknvd.MtkNv1.Job"
 
 typedef struct BackupPart {
-        char *name, *sha256, *file;
-        uint8_t region;
+        char *name, *sha256, *file, *region;
         uint64_t offset, size;
 } BackupPart;
 
@@ -41,6 +40,7 @@ static void backup_entry_done(BackupEntry *b) {
                 free(b->parts[i].name);
                 free(b->parts[i].sha256);
                 free(b->parts[i].file);
+                free(b->parts[i].region);
         }
         free(b->parts);
         free(b->path);
@@ -108,23 +108,22 @@ static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
                         r = sd_bus_message_read(m, "v", "b", &v);
                         b->bound = v;
                 } else if (strcmp(name, "Partitions") == 0) {
-                        r = sd_bus_message_enter_container(m, 'v', "a(syttss)");
+                        r = sd_bus_message_enter_container(m, 'v', "a(ssttss)");
                         if (r >= 0)
-                                r = sd_bus_message_enter_container(m, 'a', "(syttss)");
+                                r = sd_bus_message_enter_container(m, 'a', "(ssttss)");
                         while (r >= 0) {
-                                const char *pn, *sha, *file;
-                                uint8_t region;
+                                const char *pn, *region, *sha, *file;
                                 uint64_t off, size;
                                 BackupPart *np;
 
-                                r = sd_bus_message_read(m, "(syttss)", &pn, &region, &off, &size, &sha, &file);
+                                r = sd_bus_message_read(m, "(ssttss)", &pn, &region, &off, &size, &sha, &file);
                                 if (r <= 0)
                                         break;
                                 np = realloc(b->parts, (b->n_parts + 1) * sizeof(BackupPart));
                                 if (!np)
                                         return -ENOMEM;
                                 b->parts = np;
-                                b->parts[b->n_parts++] = (BackupPart) { strdup(pn), strdup(sha), strdup(file), region,
+                                b->parts[b->n_parts++] = (BackupPart) { strdup(pn), strdup(sha), strdup(file), strdup(region),
                                                                         off, size };
                         }
                         if (r >= 0)
@@ -275,7 +274,7 @@ static void json_backup(Json *j, const BackupEntry *b) {
                 json_begin_object(j, NULL);
                 json_string(j, "name", b->parts[i].name);
                 json_string(j, "file", b->parts[i].file);
-                json_uint(j, "region", b->parts[i].region);
+                json_string(j, "region", b->parts[i].region);
                 json_uint(j, "offset", b->parts[i].offset);
                 json_uint(j, "size", b->parts[i].size);
                 json_string(j, "sha256", b->parts[i].sha256);

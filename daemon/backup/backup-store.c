@@ -209,7 +209,7 @@ int backup_store_begin(BackupStore *s, const Manifest *header, BackupWriter **re
         return 0;
 }
 
-int backup_writer_begin_partition(BackupWriter *w, const char *name, uint8_t region, uint64_t offset, uint64_t size) {
+int backup_writer_begin_partition(BackupWriter *w, const char *name, StorageRegion region, uint64_t offset, uint64_t size) {
         ManifestPartition p = { .region = region, .offset = offset, .size = size };
 
         if (w->fd >= 0 || !manifest_safe_name(name) || size == 0)

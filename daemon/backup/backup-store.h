@@ -49,7 +49,7 @@ bool backup_info_is_bound(const BackupInfo *b);
 
 /* header: identity, source and table source filled in, no partitions. */
 int backup_store_begin(BackupStore *s, const Manifest *header, BackupWriter **ret);
-int backup_writer_begin_partition(BackupWriter *w, const char *name, uint8_t region, uint64_t offset, uint64_t size);
+int backup_writer_begin_partition(BackupWriter *w, const char *name, StorageRegion region, uint64_t offset, uint64_t size);
 /* -ENOSPC/-EDQUOT/-EFBIG when the disk is full; -EFBIG also past the partition size. */
 int backup_writer_write(BackupWriter *w, const void *data, size_t n);
 int backup_writer_end_partition(BackupWriter *w, uint8_t ret_sha256[32]);

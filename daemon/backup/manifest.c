@@ -18,6 +18,7 @@ Manifest *manifest_new(void) {
 
         if (m) {
                 m->format_version = MANIFEST_FORMAT_VERSION;
+                m->storage_type = _STORAGE_TYPE_INVALID;
                 snprintf(m->tool_version, sizeof(m->tool_version), "%s", MTKNVD_VERSION);
         }
         return m;
@@ -54,6 +55,41 @@ int manifest_add_partition(Manifest *m, const ManifestPartition *p) {
         m->parts = n;
         m->parts[m->n_parts++] = *p;
         return 0;
+}
+
+/* ------------------------------------------------------------ regions of versions 1 and 2 */
+
+/* The first version that names regions and records the storage. */
+#define MANIFEST_VERSION_STORAGE 3
+
+/* What versions 1 and 2 wrote for a region: the legacy DA's numbers of the
+ * time (da.md §5.1), frozen here as part of the file format, whatever any
+ * DA numbers them as today. */
+static int manifest_v2_region_number(StorageRegion r) {
+        switch (r) {
+        case STORAGE_REGION_USER:
+                return 8;
+        case STORAGE_REGION_BOOT1:
+                return 1;
+        case STORAGE_REGION_BOOT2:
+                return 2;
+        case STORAGE_REGION_RPMB:
+                return 3;
+        case STORAGE_REGION_ANY:
+                return 0xff;
+        case _STORAGE_REGION_MAX:
+        case _STORAGE_REGION_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+static StorageRegion manifest_v2_region_from_number(uint64_t n) {
+        for (StorageRegion r = 0; r < _STORAGE_REGION_MAX; r++)
+                if ((uint64_t) manifest_v2_region_number(r) == n)
+                        return r;
+        return n == (uint64_t) manifest_v2_region_number(STORAGE_REGION_ANY) ? STORAGE_REGION_ANY
+                                                                              : _STORAGE_REGION_INVALID;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -107,6 +143,8 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
         struct tm tm;
         int r = 0;
 
+        if (m->format_version < MANIFEST_FORMAT_VERSION_MIN || m->format_version > MANIFEST_FORMAT_VERSION)
+                return -EINVAL;
         gmtime_r(&t, &tm);
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
@@ -118,8 +156,8 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
         if (r >= 0)
                 r = emit_mapping(e, true);
         if (r >= 0)
-                /* whatever version was read, what is written is this version */
-                r = emit_pair_u64(e, "format_version", MANIFEST_FORMAT_VERSION);
+                /* the version it was read as: rewritten in a newer one, its binding would break */
+                r = emit_pair_u64(e, "format_version", m->format_version);
         if (r >= 0)
                 r = emit_pair(e, "tool", "mtknvd");
         if (r >= 0)
@@ -144,6 +182,11 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                 r = emit_pair(e, "soc_id", m->soc_id);
         if (r >= 0)
                 r = emit_pair(e, "emmc_cid", m->emmc_cid);
+        if (r >= 0 && m->format_version >= MANIFEST_VERSION_STORAGE) {
+                r = emit_pair(e, "storage_type", storage_type_to_string(m->storage_type) ?: "");
+                if (r >= 0)
+                        r = emit_pair(e, "storage_id", m->storage_id);
+        }
         if (r >= 0)
                 r = emit_mapping(e, false);
         if (r >= 0)
@@ -168,8 +211,17 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                         r = emit_pair(e, "name", p->name);
                 if (r >= 0)
                         r = emit_pair(e, "file", p->file);
-                if (r >= 0)
-                        r = emit_pair_u64(e, "region", p->region);
+                if (r >= 0 && m->format_version >= MANIFEST_VERSION_STORAGE) {
+                        const char *region = storage_region_to_string(p->region);
+
+                        r = region ? emit_scalar(e, "region", true) : -EINVAL;
+                        if (r >= 0)
+                                r = emit_scalar(e, region, true); /* a name of ours, plain as the numbers were */
+                } else if (r >= 0) {
+                        int n = manifest_v2_region_number(p->region);
+
+                        r = n >= 0 ? emit_pair_u64(e, "region", (uint64_t) n) : -EINVAL;
+                }
                 if (r >= 0)
                         r = emit_pair_u64(e, "offset", p->offset);
                 if (r >= 0)
@@ -315,7 +367,7 @@ static int manifest_read_binding(Reader *rd, yaml_node_t *root, Manifest *m) {
 }
 
 static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
-        char tool[16], created[32], verified[8], sha[65];
+        char tool[16], created[32], verified[8], sha[65], region[16];
         yaml_node_t *dev, *parts;
         uint64_t v;
         struct tm tm = {};
@@ -375,6 +427,23 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                 return bad(rd, "device key \"%s\" is not a plain name", m->device_key);
         if (!is_hex(m->me_id, 128, true) || !is_hex(m->soc_id, 128, true) || !is_hex(m->emmc_cid, 64, true))
                 return bad(rd, "device identifiers must be lower-case hex");
+        if (m->format_version >= MANIFEST_VERSION_STORAGE) {
+                char type[16];
+
+                if (get_str(rd, dev, "storage_type", type, sizeof(type), true) < 0 ||
+                    get_str(rd, dev, "storage_id", m->storage_id, sizeof(m->storage_id), true) < 0)
+                        return -EBADMSG;
+                m->storage_type = type[0] ? storage_type_from_string(type) : _STORAGE_TYPE_INVALID;
+                if (type[0] && m->storage_type < 0)
+                        return bad(rd, "unknown storage_type \"%s\" (known: emmc, ufs, or \"\" when not known); "
+                                   "the backup was written by a newer mtknvd (update mtknvd) or edited", type);
+                if (!is_hex(m->storage_id, sizeof(m->storage_id) - 1, true))
+                        return bad(rd, "storage_id must be lower-case hex");
+        } else {
+                /* only the legacy DA wrote these, and it reads eMMC alone: its CID was the storage's id */
+                m->storage_type = m->emmc_cid[0] ? STORAGE_EMMC : _STORAGE_TYPE_INVALID;
+                snprintf(m->storage_id, sizeof(m->storage_id), "%s", m->emmc_cid);
+        }
 
         parts = map_get(rd, root, "partitions");
         if (!parts || parts->type != YAML_SEQUENCE_NODE)
@@ -388,10 +457,25 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                         return bad(rd, "partition %zu is not a mapping", m->n_parts + 1);
                 if (get_str(rd, pn, "name", p.name, sizeof(p.name), true) < 0 ||
                     get_str(rd, pn, "file", p.file, sizeof(p.file), true) < 0 ||
-                    get_str(rd, pn, "sha256", sha, sizeof(sha), true) < 0 ||
-                    get_u64(rd, pn, "region", 0xff, &v) < 0)
+                    get_str(rd, pn, "sha256", sha, sizeof(sha), true) < 0)
                         return -EBADMSG;
-                p.region = (uint8_t) v;
+                if (m->format_version >= MANIFEST_VERSION_STORAGE) {
+                        if (get_str(rd, pn, "region", region, sizeof(region), true) < 0)
+                                return -EBADMSG;
+                        p.region = storage_region_from_string(region);
+                        if (p.region < 0)
+                                return bad(rd, "partition \"%s\" is in an unknown region \"%s\" (known: %s); "
+                                           "the backup was written by a newer mtknvd (update mtknvd) or edited",
+                                           p.name, region, storage_region_names());
+                } else {
+                        if (get_u64(rd, pn, "region", UINT64_MAX, &v) < 0)
+                                return -EBADMSG;
+                        p.region = manifest_v2_region_from_number(v);
+                        if (p.region < 0)
+                                return bad(rd, "partition \"%s\" is in region %" PRIu64 ", a number no version "
+                                           "%u manifest holds (8 user, 1 boot1, 2 boot2, 3 rpmb, 255 any): "
+                                           "the manifest is damaged or was edited", p.name, v, m->format_version);
+                }
                 if (get_u64(rd, pn, "offset", UINT64_MAX / 2, &p.offset) < 0 ||
                     get_u64(rd, pn, "size", 1ULL << 40, &p.size) < 0)
                         return -EBADMSG;
@@ -488,43 +572,100 @@ static int canon_str(Canon *c, const char *s) {
         return r < 0 ? r : canon_put(c, s, n);
 }
 
-int manifest_binding_canonical(const Manifest *m, uint8_t **ret, size_t *ret_size) {
+/* Format versions 1 and 2: the bytes exactly as mtknvd signed them before version 3 (manifest.h). */
+static int manifest_binding_canonical_v1(const Manifest *m, Canon *c) {
         static const char tag[] = "mtknvd-binding-v1";
+        int r;
+
+        r = canon_put(c, tag, sizeof(tag)); /* with its NUL */
+        if (r >= 0)
+                r = canon_str(c, m->device_key);
+        if (r >= 0)
+                r = canon_str(c, m->chip);
+        if (r >= 0)
+                r = canon_str(c, m->me_id);
+        if (r >= 0)
+                r = canon_str(c, m->soc_id);
+        if (r >= 0)
+                r = canon_str(c, m->emmc_cid);
+        if (r >= 0)
+                r = canon_str(c, m->table_source);
+        if (r >= 0)
+                r = canon_u64(c, m->hw_code);
+        if (r >= 0)
+                r = canon_u64(c, m->n_parts);
+        for (size_t i = 0; r >= 0 && i < m->n_parts; i++) {
+                const ManifestPartition *p = &m->parts[i];
+                int region = manifest_v2_region_number(p->region);
+
+                r = region >= 0 ? canon_str(c, p->name) : -EINVAL;
+                if (r >= 0)
+                        r = canon_str(c, p->file);
+                if (r >= 0)
+                        r = canon_u64(c, (uint64_t) region);
+                if (r >= 0)
+                        r = canon_u64(c, p->offset);
+                if (r >= 0)
+                        r = canon_u64(c, p->size);
+                if (r >= 0)
+                        r = canon_put(c, p->sha256, sizeof(p->sha256));
+        }
+        return r;
+}
+
+/* Format version 3: regions by name, and the storage. */
+static int manifest_binding_canonical_v2(const Manifest *m, Canon *c) {
+        static const char tag[] = "mtknvd-binding-v2";
+        int r;
+
+        r = canon_put(c, tag, sizeof(tag)); /* with its NUL */
+        if (r >= 0)
+                r = canon_str(c, m->device_key);
+        if (r >= 0)
+                r = canon_str(c, m->chip);
+        if (r >= 0)
+                r = canon_str(c, m->me_id);
+        if (r >= 0)
+                r = canon_str(c, m->soc_id);
+        if (r >= 0)
+                r = canon_str(c, m->emmc_cid);
+        if (r >= 0)
+                r = canon_str(c, storage_type_to_string(m->storage_type) ?: "");
+        if (r >= 0)
+                r = canon_str(c, m->storage_id);
+        if (r >= 0)
+                r = canon_str(c, m->table_source);
+        if (r >= 0)
+                r = canon_u64(c, m->hw_code);
+        if (r >= 0)
+                r = canon_u64(c, m->n_parts);
+        for (size_t i = 0; r >= 0 && i < m->n_parts; i++) {
+                const ManifestPartition *p = &m->parts[i];
+                const char *region = storage_region_to_string(p->region);
+
+                r = region ? canon_str(c, p->name) : -EINVAL;
+                if (r >= 0)
+                        r = canon_str(c, p->file);
+                if (r >= 0)
+                        r = canon_str(c, region);
+                if (r >= 0)
+                        r = canon_u64(c, p->offset);
+                if (r >= 0)
+                        r = canon_u64(c, p->size);
+                if (r >= 0)
+                        r = canon_put(c, p->sha256, sizeof(p->sha256));
+        }
+        return r;
+}
+
+int manifest_binding_canonical(const Manifest *m, uint8_t **ret, size_t *ret_size) {
         Canon c = {};
         int r;
 
-        r = canon_put(&c, tag, sizeof(tag)); /* with its NUL */
-        if (r >= 0)
-                r = canon_str(&c, m->device_key);
-        if (r >= 0)
-                r = canon_str(&c, m->chip);
-        if (r >= 0)
-                r = canon_str(&c, m->me_id);
-        if (r >= 0)
-                r = canon_str(&c, m->soc_id);
-        if (r >= 0)
-                r = canon_str(&c, m->emmc_cid);
-        if (r >= 0)
-                r = canon_str(&c, m->table_source);
-        if (r >= 0)
-                r = canon_u64(&c, m->hw_code);
-        if (r >= 0)
-                r = canon_u64(&c, m->n_parts);
-        for (size_t i = 0; r >= 0 && i < m->n_parts; i++) {
-                const ManifestPartition *p = &m->parts[i];
-
-                r = canon_str(&c, p->name);
-                if (r >= 0)
-                        r = canon_str(&c, p->file);
-                if (r >= 0)
-                        r = canon_u64(&c, p->region);
-                if (r >= 0)
-                        r = canon_u64(&c, p->offset);
-                if (r >= 0)
-                        r = canon_u64(&c, p->size);
-                if (r >= 0)
-                        r = canon_put(&c, p->sha256, sizeof(p->sha256));
-        }
+        if (m->format_version >= MANIFEST_VERSION_STORAGE)
+                r = manifest_binding_canonical_v2(m, &c);
+        else
+                r = manifest_binding_canonical_v1(m, &c);
         if (r < 0) {
                 free(c.buf);
                 return r;
@@ -551,10 +692,15 @@ int manifest_binding_compute(const Manifest *m, const uint8_t key[MANIFEST_BINDI
 }
 
 int manifest_binding_sign(Manifest *m, const uint8_t key[MANIFEST_BINDING_KEY_SIZE], const char *key_id) {
-        int r = manifest_binding_compute(m, key, m->binding_mac);
+        unsigned version = m->format_version;
+        int r;
 
-        if (r < 0)
+        m->format_version = MANIFEST_FORMAT_VERSION;
+        r = manifest_binding_compute(m, key, m->binding_mac);
+        if (r < 0) {
+                m->format_version = version;
                 return r;
+        }
         snprintf(m->binding_key_id, sizeof(m->binding_key_id), "%s", key_id);
         m->has_binding = true;
         return 0;
@@ -569,12 +715,12 @@ bool manifest_binding_verify(const Manifest *m, const uint8_t key[MANIFEST_BINDI
 }
 
 bool manifest_has_identity(const Manifest *m) {
-        return m->me_id[0] || m->soc_id[0] || m->emmc_cid[0];
+        return m->me_id[0] || m->soc_id[0] || m->emmc_cid[0] || m->storage_id[0];
 }
 
 void manifest_clear_identity(Manifest *m, const char *device_key) {
         snprintf(m->device_key, sizeof(m->device_key), "%s", device_key);
-        m->me_id[0] = m->soc_id[0] = m->emmc_cid[0] = 0;
+        m->me_id[0] = m->soc_id[0] = m->emmc_cid[0] = m->storage_id[0] = 0;
         m->has_binding = false;
         m->binding_key_id[0] = 0;
         memset(m->binding_mac, 0, sizeof(m->binding_mac));

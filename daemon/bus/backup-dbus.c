@@ -13,6 +13,7 @@
 #include "log.h"
 #include "backup-dbus.h"
 #include "manager.h"
+#include "storage.h"
 #include "verify-job.h"
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -34,10 +35,14 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = mf->source;
         else if (streq(property, "Chip"))
                 v = mf->chip;
-        else if (streq(property, "MeId") || streq(property, "SocId") || streq(property, "EmmcCid"))
+        else if (streq(property, "MeId") || streq(property, "SocId") || streq(property, "EmmcCid") ||
+                 streq(property, "StorageId"))
                 v = identifier_reveal(bus_reply_reveals_identifiers(bus, reply, &bk->manager->reveal_cache),
                                       streq(property, "MeId") ? mf->me_id :
-                                      streq(property, "SocId") ? mf->soc_id : mf->emmc_cid, fp);
+                                      streq(property, "SocId") ? mf->soc_id :
+                                      streq(property, "EmmcCid") ? mf->emmc_cid : mf->storage_id, fp);
+        else if (streq(property, "StorageType"))
+                v = storage_type_to_string(mf->storage_type) ?: "";
         else if (streq(property, "TableSource"))
                 v = mf->table_source;
         else if (streq(property, "VerifyMethod"))
@@ -87,7 +92,7 @@ static int property_get_partitions(sd_bus *bus, const char *path, const char *in
         bool full = bus_reply_reveals_identifiers(bus, reply, &bk->manager->reveal_cache);
         int r;
 
-        r = sd_bus_message_open_container(reply, 'a', "(syttss)");
+        r = sd_bus_message_open_container(reply, 'a', "(ssttss)");
         if (r < 0)
                 return r;
         for (size_t i = 0; i < b->manifest->n_parts; i++) {
@@ -96,7 +101,8 @@ static int property_get_partitions(sd_bus *bus, const char *path, const char *in
 
                 for (unsigned k = 0; k < 32; k++)
                         sprintf(hex + 2 * k, "%02x", p->sha256[k]);
-                r = sd_bus_message_append(reply, "(syttss)", p->name, p->region, p->offset, p->size,
+                r = sd_bus_message_append(reply, "(ssttss)", p->name, storage_region_to_string(p->region) ?: "",
+                                          p->offset, p->size,
                                           identifier_reveal(full, hex, fp), p->file);
                 if (r < 0)
                         return r;
@@ -141,8 +147,8 @@ static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "MeId", "s", mf->me_id, "SocId", "s", mf->soc_id,
-                                          "EmmcCid", "s", mf->emmc_cid);
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "MeId", "s", mf->me_id, "SocId", "s",
+                                          mf->soc_id, "EmmcCid", "s", mf->emmc_cid, "StorageId", "s", mf->storage_id);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
@@ -176,13 +182,15 @@ const sd_bus_vtable backup_vtable[] = {
         SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("EmmcCid", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StorageType", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StorageId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TableSource", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Verified", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Bound", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Binding", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VerifyMethod", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Size", "t", property_get_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Partitions", "a(syttss)", property_get_partitions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Partitions", "a(ssttss)", property_get_partitions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("Verify", "", "bs", method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("GetIdentifiers", "", "a{sv}", method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

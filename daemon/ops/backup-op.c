@@ -200,6 +200,8 @@ int backup_op_begin_reading(BackupOp *b) {
         h->hw_code = id->hw_code;
         brom_hex(id->me_id, id->me_id_len, h->me_id);
         brom_hex(id->soc_id, id->soc_id_len, h->soc_id);
+        h->storage_type = st->type;
+        storage_info_id_hex(st, h->storage_id, sizeof(h->storage_id));
         if (st->type == STORAGE_EMMC)
                 brom_hex(st->id, st->id_len, h->emmc_cid);
         snprintf(h->device_key, sizeof(h->device_key), "%s", b->op.device_key);

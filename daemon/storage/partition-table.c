@@ -17,7 +17,6 @@
 #include "macro.h"
 #include "parse-error.h"
 #include "partition-table.h"
-#include "protocol/da-legacy-proto.h"
 
 #define GPT_SECTOR 512u
 #define GPT_HEADER_MIN 92u
@@ -41,7 +40,7 @@ int partition_table_new(PartitionSource source, PartitionTable **ret) {
         return 0;
 }
 
-int partition_table_add(PartitionTable *t, const char *name, uint8_t region, uint64_t offset, uint64_t size) {
+int partition_table_add(PartitionTable *t, const char *name, StorageRegion region, uint64_t offset, uint64_t size) {
         Partition *n = reallocarray(t->parts, t->n_parts + 1, sizeof(Partition));
 
         if (!n)
@@ -208,7 +207,7 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                 name[k] = 0;
                 if (k == 0)
                         continue;
-                r = partition_table_add(t, name, DA_EMMC_REGION_USER, first * GPT_SECTOR,
+                r = partition_table_add(t, name, STORAGE_REGION_USER, first * GPT_SECTOR,
                                         (last - first + 1) * GPT_SECTOR);
                 if (r < 0)
                         return r;
@@ -266,7 +265,7 @@ int pmt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                  * positions inside the user area. */
                 if (psize == 0 || poffset + psize < poffset || (user_size > 0 && poffset + psize > user_size))
                         continue;
-                r = partition_table_add(t, name, DA_EMMC_REGION_USER, poffset, psize);
+                r = partition_table_add(t, name, STORAGE_REGION_USER, poffset, psize);
                 if (r < 0)
                         return r;
         }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Where the partitions are: parsed from the phone's GPT, its MediaTek PMT,
- * or a scatter file.  Offsets are bytes within an eMMC region, as the
- * legacy DA takes them (da.md §5.2).
+ * or a scatter file.  Offsets are bytes within a storage region (storage.h),
+ * as the DAs take them (da.md §5.2).
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "storage.h"
 
 typedef enum PartitionSource {
         PT_SOURCE_GPT,
@@ -23,7 +25,7 @@ typedef enum PartitionSource {
 
 typedef struct Partition {
         char name[64];
-        uint8_t region;           /* legacy DA numbering: 8 user, 1 boot1, 2 boot2 */
+        StorageRegion region;
         uint64_t offset, size;
 } Partition;
 
@@ -37,7 +39,7 @@ typedef struct PartitionTable {
 int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTable **ret, char **ret_error);
 int pmt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTable **ret, char **ret_error);
 int partition_table_new(PartitionSource source, PartitionTable **ret);
-int partition_table_add(PartitionTable *t, const char *name, uint8_t region, uint64_t offset, uint64_t size);
+int partition_table_add(PartitionTable *t, const char *name, StorageRegion region, uint64_t offset, uint64_t size);
 PartitionTable *partition_table_free(PartitionTable *t);
 /* Case-insensitive, with the scatter aliases (NVRAM, __NODL_NVRAM, PROTECT_F, PRO_INFO …). */
 const Partition *partition_table_find(const PartitionTable *t, const char *name);

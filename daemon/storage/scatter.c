@@ -21,7 +21,6 @@
 #include "json-writer.h"
 #include "macro.h"
 #include "parse-error.h"
-#include "protocol/da-legacy-proto.h"
 #include "scatter.h"
 
 #define SCATTER_ENTRIES_MAX 512
@@ -48,21 +47,36 @@ static int scatter_add(ScatterFile *s, const ScatterEntry *e) {
         return 0;
 }
 
-static uint8_t region_from_string(const char *r) {
+/* The scatter file's region names (da.md §5.1, §6.2) in mtknvd's model.
+ * EMMC_RPMB is not in any file the reference read: it is spelled as its
+ * neighbours are.  A name not known here (EMMC_GP*, UFS_LU*) is taken as the
+ * user area, as it was before regions had a model of their own. */
+static StorageRegion region_from_string(const char *r) {
         if (strcasecmp(r, "EMMC_BOOT_1") == 0 || strcasecmp(r, "EMMC_BOOT1") == 0 ||
             strcasecmp(r, "EMMC_BOOT1_BOOT2") == 0)
-                return DA_EMMC_REGION_BOOT1;
+                return STORAGE_REGION_BOOT1;
         if (strcasecmp(r, "EMMC_BOOT_2") == 0 || strcasecmp(r, "EMMC_BOOT2") == 0)
-                return DA_EMMC_REGION_BOOT2;
-        return DA_EMMC_REGION_USER;
+                return STORAGE_REGION_BOOT2;
+        if (strcasecmp(r, "EMMC_RPMB") == 0)
+                return STORAGE_REGION_RPMB;
+        return STORAGE_REGION_USER;
 }
 
-static const char *region_to_string(uint8_t region) {
+static const char *region_to_string(StorageRegion region) {
         switch (region) {
-        case DA_EMMC_REGION_BOOT1: return "EMMC_BOOT_1";
-        case DA_EMMC_REGION_BOOT2: return "EMMC_BOOT_2";
-        default:                   return "EMMC_USER";
+        case STORAGE_REGION_BOOT1:
+                return "EMMC_BOOT_1";
+        case STORAGE_REGION_BOOT2:
+                return "EMMC_BOOT_2";
+        case STORAGE_REGION_RPMB:
+                return "EMMC_RPMB";
+        case STORAGE_REGION_USER:
+        case STORAGE_REGION_ANY:
+        case _STORAGE_REGION_MAX:
+        case _STORAGE_REGION_INVALID:
+                break;
         }
+        return "EMMC_USER";
 }
 
 static int parse_number(const char *s, uint64_t *ret) {
@@ -134,7 +148,7 @@ static int scatter_yaml_partition(Yaml *y, ScatterFile *s, yaml_node_t *m, size_
                 return parse_error(y->error, "partition %s has an invalid physical_start_addr \"%s\"", name, phys);
         snprintf(e.name, sizeof(e.name), "%s", name);
         e.region = yaml_scalar(y, m, "region", region, sizeof(region)) ? region_from_string(region)
-                                                                       : DA_EMMC_REGION_USER;
+                                                                       : STORAGE_REGION_USER;
         e.reserved = (yaml_scalar(y, m, "is_reserved", reserved, sizeof(reserved)) && streq(reserved, "true")) ||
                      physical >= RESERVED_BASE || linear >= RESERVED_BASE;
         /* physical 0 with a non-zero linear address: resolved below */
@@ -203,7 +217,7 @@ static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, 
         /* PMT-era files: physical 0 everywhere in the user area, linear includes
          * the boot-area header; the first user-area entry marks the start */
         for (size_t i = 0; i < s->n_entries; i++)
-                if (s->entries[i].region == DA_EMMC_REGION_USER && !s->entries[i].reserved) {
+                if (s->entries[i].region == STORAGE_REGION_USER && !s->entries[i].reserved) {
                         if (!s->entries[i].resolved)
                                 user_base = MIN(user_base, s->entries[i].offset);
                         else if (s->entries[i].offset == 0)
@@ -257,7 +271,7 @@ static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, 
                         return parse_error(ret_error, "line %u: \"%s\" is not an address", line_no, addr);
                 snprintf(e.name, sizeof(e.name), "%s", name);
                 e.offset = a;
-                e.region = DA_EMMC_REGION_USER;
+                e.region = STORAGE_REGION_USER;
                 r = scatter_add(s, &e);
                 if (r < 0)
                         return r;
@@ -279,7 +293,7 @@ static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, 
                         e->size = s->entries[i + 1].offset - e->offset;
                 }
                 if (e->offset < user_base) {
-                        e->region = DA_EMMC_REGION_BOOT1;
+                        e->region = STORAGE_REGION_BOOT1;
                         e->resolved = true;
                         continue;
                 }
@@ -332,7 +346,7 @@ int scatter_file_resolve(ScatterFile *s, uint64_t user_size) {
         for (size_t i = s->n_entries; i-- > 0;) {
                 ScatterEntry *e = &s->entries[i];
 
-                if (!e->reserved || e->region != DA_EMMC_REGION_USER)
+                if (!e->reserved || e->region != STORAGE_REGION_USER)
                         continue;
                 if (e->size == 0) {
                         /* V1.0's last entry: up to the end */
@@ -351,7 +365,7 @@ int scatter_file_resolve(ScatterFile *s, uint64_t user_size) {
                         e->size = user_size - e->offset;
                         e->resolved = true;
                 }
-                if (e->region == DA_EMMC_REGION_USER && e->resolved &&
+                if (e->region == STORAGE_REGION_USER && e->resolved &&
                     (e->offset + e->size < e->offset || e->offset + e->size > user_size))
                         return -ERANGE;
         }

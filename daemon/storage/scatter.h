@@ -14,7 +14,7 @@
 
 typedef struct ScatterEntry {
         char name[64];
-        uint8_t region;
+        StorageRegion region;
         uint64_t offset, size;    /* offset: bytes in the region, once resolved */
         bool reserved;            /* counted from the end of the device */
         bool resolved;

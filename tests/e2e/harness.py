@@ -38,7 +38,8 @@ OM_IFACE = "org.freedesktop.DBus.ObjectManager"
 PROPS_IFACE = "org.freedesktop.DBus.Properties"
 BACKUP_IFACE = "org.mtknvd.MtkNv1.Backup"
 # shown in full only in a method reply to root: signals carry a fingerprint or only announce a change
-IDENTIFIER_PROPS = {DEVICE_IFACE: ("MeId", "SocId"), BACKUP_IFACE: ("MeId", "SocId", "EmmcCid", "Partitions")}
+IDENTIFIER_PROPS = {DEVICE_IFACE: ("MeId", "SocId"), BACKUP_IFACE: ("MeId", "SocId", "EmmcCid", "StorageId",
+                                                                            "Partitions")}
 
 WAIT_TIMEOUT = float(os.environ.get("MTKNVD_TEST_TIMEOUT", "30"))
 

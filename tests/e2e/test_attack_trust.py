@@ -6,9 +6,11 @@ what a phone declares (its partition table, its answers) cannot trip the
 daemon up."""
 
 import hashlib
+import hmac
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -25,6 +27,51 @@ from test_polkit import ACTION, PolkitTestCase
 
 ME_A = "a1" * 16
 ME_B = "b2" * 16
+
+
+V2_REGION_NUMBERS = {"user": 8, "boot1": 1, "boot2": 2, "rpmb": 3, "any": 255}
+
+
+def older_manifest(text, version, host_key=None):
+    """A version 3 manifest.yaml as an older mtknvd wrote it: version 1 (no
+    binding) or 2 (signed with host_key over the canonical bytes of
+    "mtknvd-binding-v1", as daemon/backup/manifest.h describes them)."""
+    lines = []
+    for line in text.split("binding:")[0].splitlines():
+        if line.strip().startswith(("storage_type:", "storage_id:")):
+            continue
+        if line.strip().startswith("region: "):
+            line = "  region: %d" % V2_REGION_NUMBERS[line.split(": ", 1)[1]]
+        if line.startswith("format_version: "):
+            line = "format_version: %d" % version
+        lines.append(line)
+    out = "\n".join(lines) + "\n"
+    if version < 2:
+        return out
+
+    fields, parts = {}, None
+    for line in lines:
+        if line == "partitions:":
+            parts = []
+        elif ": " in line:
+            k, v = line.strip().lstrip("- ").split(": ", 1)
+            if line.startswith("- "):
+                parts.append({})
+            (parts[-1] if parts is not None else fields)[k] = v[1:-1] if v.startswith('"') else v
+
+    def s(v):
+        return struct.pack(">I", len(v.encode())) + v.encode()
+
+    def u(v):
+        return struct.pack(">Q", int(v))
+    data = b"mtknvd-binding-v1\0" + b"".join(s(fields[k]) for k in ("key", "chip", "me_id", "soc_id", "emmc_cid",
+                                                                       "table_source"))
+    data += u(fields["hw_code"]) + u(len(parts))
+    for p in parts:
+        data += s(p["name"]) + s(p["file"]) + u(p["region"]) + u(p["offset"]) + u(p["size"]) + bytes.fromhex(p["sha256"])
+    mac = hmac.new(host_key, data, hashlib.sha256).hexdigest()
+    key_id = re.search(r'key_id: "([0-9a-f]+)"', text).group(1)
+    return out + 'binding:\n  method: "hmac-sha256"\n  key_id: "%s"\n  hmac: "%s"\n' % (key_id, mac)
 
 
 def fingerprint(value):
@@ -143,7 +190,8 @@ class TestGenuineBinding(TrustTestCase):
         # the exported manifest carries the binding, with this host's key id
         with tarfile.open(archive) as t:
             manifest = next(t.extractfile(m).read().decode() for m in t if m.name.endswith("manifest.yaml"))
-        self.assertIn("format_version: 2", manifest)
+        self.assertIn("format_version: 3", manifest)
+        self.assertIn("region: user", manifest)
         self.assertIn('method: "hmac-sha256"', manifest)
 
         info = self.imported(w, archive)
@@ -198,17 +246,25 @@ class TestGenuineBinding(TrustTestCase):
         taken = os.path.join(state, "backups", key, bid)
         old_import = os.path.join(state, "backups", key, "20200101T000000Z-import")
         with open(os.path.join(taken, "manifest.yaml")) as f:
-            v1 = f.read().replace("format_version: 2", "format_version: 1").split("binding:")[0]
+            current = f.read()
+        v1 = older_manifest(current, 1)
         self.assertIn("format_version: 1", v1)
+        self.assertIn("region: 8", v1)
         shutil.copytree(taken, old_import)
-        for d, text in ((taken, v1), (old_import, v1.replace('source: "auto"', 'source: "import"'))):
+        # version 2, signed by this host as mtknvd signed it then (manifest.h, written here from that text)
+        v2_taken = os.path.join(state, "backups", key, "20200102T000000Z-manual")
+        shutil.copytree(taken, v2_taken)
+        with open(os.path.join(state, "host.key"), "rb") as f:
+            v2 = older_manifest(current, 2, f.read())
+        for d, text in ((taken, v1), (old_import, v1.replace('source: "auto"', 'source: "import"')),
+                        (v2_taken, v2.replace('source: "auto"', 'source: "manual"'))):
             with open(os.path.join(d, "manifest.yaml"), "w") as f:
                 f.write(text)
 
         w = self.world("id=phone0,handshake-window=0,storage=" + storage, state_dir=state,
                        daemon_args=["--grace-period=60"])
         by_source = {b["Source"]: b for b in w.backups.values()}
-        self.assertEqual(set(by_source), {"auto", "import"})
+        self.assertEqual(set(by_source), {"auto", "import", "manual"})
         self.assertTrue(by_source["auto"]["Bound"])
         self.assertEqual(by_source["auto"]["Binding"], "verified")
         with open(os.path.join(taken, "manifest.yaml")) as f:
@@ -217,6 +273,14 @@ class TestGenuineBinding(TrustTestCase):
         self.assertEqual(by_source["import"]["Binding"], "legacy")
         with open(os.path.join(old_import, "manifest.yaml")) as f:
             self.assertNotIn("binding:", f.read(), "an old import is never signed")
+        # version 2: verified as it is, left as it is
+        self.assertTrue(by_source["manual"]["Bound"])
+        self.assertEqual(by_source["manual"]["Binding"], "verified")
+        self.assertEqual(by_source["manual"]["StorageType"], "emmc")
+        self.assertEqual(by_source["manual"]["StorageId"], by_source["manual"]["EmmcCid"])
+        self.assertEqual({p[1] for p in by_source["manual"]["Partitions"]}, {"user"})
+        with open(os.path.join(v2_taken, "manifest.yaml")) as f:
+            self.assertEqual(f.read(), v2.replace('source: "auto"', 'source: "manual"'))
         w.wait_state("idle")
         r, res = self.restore(w, by_source["import"]["Id"], check=False)
         self.assertEqual(r.returncode, 1)
@@ -277,6 +341,14 @@ class TestIdentifiersOnTheBus(TrustTestCase):
                 self.assertNotIn(s, out)
         # ... and no signal carried them, not even those a root call caused
         self.assertTrue(any(fingerprint(ME_A) in h for h in heard), "the backup's InterfacesAdded")
+        # the storage's id is shown as the eMMC CID is: in full to root, a fingerprint to anyone else
+        backup = next(iter(w.backups.values()))
+        self.assertEqual((backup["StorageType"], backup["StorageId"]), ("emmc", cid))
+        self.assertTrue(any(fingerprint(cid) in h and "StorageId" in h for h in heard), "StorageId in a signal")
+        r = self.get_property_as_nobody(w, next(iter(w.backups)), BACKUP_IFACE, "StorageId")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(fingerprint(cid), r.stdout)
+        self.assertNotIn(cid, r.stdout)
         for h in heard:
             for s in secrets:
                 self.assertNotIn(s, h)
@@ -299,7 +371,13 @@ class TestIdentifiersOnTheBus(TrustTestCase):
             w.wait_until(lambda: len(self.checks) > n, "CheckAuthorization")
             self.assertEqual(self.checks[-1], ACTION + "export-backup")
         self.assertIn(cid, r.stdout)
+        self.assertIn('"StorageId"', r.stdout)
         self.assertIn(shas[0], r.stdout)
+
+    def get_property_as_nobody(self, w, path, iface, name):
+        return subprocess.run(w.as_uid(65534) + ["dbus-send", "--system", "--print-reply", "--dest=org.mtknvd.MtkNv1",
+                                                 path, PROPS_IFACE + ".Get", "string:" + iface, "string:" + name],
+                              env=w.env(), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
     def get_identifiers_as_nobody(self, w, path, iface):
         return subprocess.run(w.as_uid(65534) + ["dbus-send", "--system", "--print-reply", "--dest=org.mtknvd.MtkNv1",

@@ -77,7 +77,7 @@ class BackupTestCase(WorldTestCase):
         names = sorted(p[0] for p in props["Partitions"])
         self.assertEqual(names, sorted(IDENTITY))
         for name, region, offset, size, sha, file in props["Partitions"]:
-            self.assertEqual((offset, size), LAYOUT[name])
+            self.assertEqual((region, offset, size), ("user",) + LAYOUT[name])
             with open(os.path.join(d, file), "rb") as f:
                 data = f.read()
             self.assertEqual(data, self.phone_bytes(storage, name), name + " differs from the phone")
@@ -103,6 +103,12 @@ class TestBackup(BackupTestCase):
         self.assertEqual(props["TableSource"], "gpt")
         self.assertEqual(props["Chip"], "MT6735")
         self.assertEqual(len(props["EmmcCid"]), 32)
+        self.assertEqual((props["StorageType"], props["StorageId"]), ("emmc", props["EmmcCid"]))
+        with open(os.path.join(w.state_dir, "backups", *props["Id"].split("/"), "manifest.yaml")) as f:
+            manifest = f.read()
+        self.assertIn("format_version: 3\n", manifest)
+        self.assertIn("region: user\n", manifest)
+        self.assertIn('storage_id: "%s"' % props["EmmcCid"], manifest)
         # bound to this phone: its ME ID is in the manifest
         dev_me_id = [p for p in w.objects.values()][0]["MeId"]
         self.assertEqual(props["MeId"], dev_me_id)

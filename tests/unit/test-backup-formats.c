@@ -145,7 +145,7 @@ TEST(gpt) {
 
         CHECK_EQ_INT(gpt_parse(g, len, 0x3a3e00000ULL, &t, &err), 0);
         p = t ? partition_table_find(t, "__NODL_NVRAM") : NULL;
-        CHECK(p && p->offset == 0x380000 && p->size == 0x500000 && p->region == 8);
+        CHECK(p && p->offset == 0x380000 && p->size == 0x500000 && p->region == STORAGE_REGION_USER);
         partition_table_free(t);
         /* the partition does not fit a tiny device */
         CHECK_EQ_INT(gpt_parse(g, len, 0x400000, &t, &err), -EBADMSG);
@@ -161,7 +161,7 @@ TEST(gpt) {
 
 TEST(manifest_round_trip) {
         Manifest *m = manifest_new(), *back = NULL;
-        ManifestPartition p = { .region = 8, .offset = 0x380000, .size = 0x500000 };
+        ManifestPartition p = { .region = STORAGE_REGION_USER, .offset = 0x380000, .size = 0x500000 };
         char *text = NULL, *err = NULL;
         size_t len = 0;
         FILE *f;
@@ -216,5 +216,162 @@ TEST(manifest_hostile) {
         }
 }
 
+static Manifest *parse_text(const char *text, char **ret_error) {
+        Manifest *m = NULL;
+
+        return manifest_parse((const uint8_t *) text, strlen(text), &m, ret_error) < 0 ? NULL : m;
+}
+
+static char *write_text(const Manifest *m) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        int r = manifest_write(m, f);
+
+        fclose(f);
+        if (r < 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+TEST(manifest_v3_round_trip) {
+        static const StorageRegion regions[] = { STORAGE_REGION_USER, STORAGE_REGION_BOOT1, STORAGE_REGION_BOOT2,
+                                                 STORAGE_REGION_RPMB, STORAGE_REGION_ANY };
+        static const char *const names[] = { "user", "boot1", "boot2", "rpmb", "any" };
+        _cleanup_(manifest_freep) Manifest *m = manifest_new(), *back = NULL;
+        _cleanup_free_ char *text = NULL, *err = NULL;
+
+        snprintf(m->source, sizeof(m->source), "manual");
+        snprintf(m->device_key, sizeof(m->device_key), "mt6765_0011223344556677");
+        snprintf(m->table_source, sizeof(m->table_source), "scatter");
+        m->created_usec = 1795554851000000ULL;
+        m->storage_type = STORAGE_UFS;
+        snprintf(m->storage_id, sizeof(m->storage_id), "%s", "53455249414c30303031");
+        for (size_t i = 0; i < ELEMENTSOF(regions); i++) {
+                ManifestPartition p = { .region = regions[i], .offset = 0x1000 * i, .size = 512 };
+
+                snprintf(p.name, sizeof(p.name), "p%zu", i);
+                snprintf(p.file, sizeof(p.file), "p%zu.img", i);
+                CHECK_EQ_INT(manifest_add_partition(m, &p), 0);
+        }
+        text = write_text(m);
+        CHECK(text != NULL);
+        if (!text)
+                return;
+        CHECK(strstr(text, "format_version: 3") && strstr(text, "storage_type: \"ufs\"") &&
+              strstr(text, "storage_id: \"53455249414c30303031\""));
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char want[32];
+
+                snprintf(want, sizeof(want), "region: %s\n", names[i]);
+                CHECK(strstr(text, want) != NULL);
+        }
+        back = parse_text(text, &err);
+        CHECK(back != NULL);
+        if (!back)
+                return;
+        CHECK_EQ_INT(back->format_version, 3);
+        CHECK_EQ_INT(back->storage_type, STORAGE_UFS);
+        CHECK_EQ_STR(back->storage_id, "53455249414c30303031");
+        CHECK_EQ_INT(back->n_parts, ELEMENTSOF(regions));
+        for (size_t i = 0; i < back->n_parts && i < ELEMENTSOF(regions); i++)
+                CHECK_EQ_INT(back->parts[i].region, regions[i]);
+
+        /* a storage not known (an unbound import) is written as "" and read back as such */
+        m->storage_type = _STORAGE_TYPE_INVALID;
+        m->storage_id[0] = 0;
+        free(text);
+        text = write_text(m);
+        CHECK(text && strstr(text, "storage_type: \"\""));
+        back = manifest_free(back);
+        back = text ? parse_text(text, &err) : NULL;
+        CHECK(back && back->storage_type == _STORAGE_TYPE_INVALID && !back->storage_id[0]);
+}
+
+#define V12_HEAD(v)                                                                                      \
+        "format_version: " v "\ntool: mtknvd\ncreated: 2026-01-01T00:00:00Z\nsource: auto\ntable_source: gpt\n" \
+        "verified: true\ndevice: {key: k, hw_code: 1, emmc_cid: \"1501\"}\npartitions:\n"
+#define PART(name, region)                                                                              \
+        "- {name: " name ", file: " name ".img, region: " region ", offset: 0, size: 1, "                 \
+        "sha256: 0000000000000000000000000000000000000000000000000000000000000000}\n"
+
+TEST(manifest_v1_v2_region_numbers) {
+        static const char *const heads[] = { V12_HEAD("1"), V12_HEAD("2") };
+
+        for (size_t h = 0; h < ELEMENTSOF(heads); h++) {
+                _cleanup_free_ char *text = NULL, *err = NULL, *again = NULL;
+                _cleanup_(manifest_freep) Manifest *m = NULL;
+
+                CHECK(asprintf(&text, "%s" PART("u", "8") PART("b1", "1") PART("b2", "2") PART("r", "3")
+                               PART("a", "255"), heads[h]) > 0);
+                m = parse_text(text, &err);
+                CHECK(m != NULL);
+                if (!m)
+                        continue;
+                CHECK_EQ_INT(m->format_version, h + 1);
+                CHECK_EQ_INT(m->n_parts, 5);
+                if (m->n_parts == 5) {
+                        CHECK_EQ_INT(m->parts[0].region, STORAGE_REGION_USER);
+                        CHECK_EQ_INT(m->parts[1].region, STORAGE_REGION_BOOT1);
+                        CHECK_EQ_INT(m->parts[2].region, STORAGE_REGION_BOOT2);
+                        CHECK_EQ_INT(m->parts[3].region, STORAGE_REGION_RPMB);
+                        CHECK_EQ_INT(m->parts[4].region, MANIFEST_REGION_ANY);
+                }
+                /* the legacy DA read eMMC alone: its CID was the storage's id */
+                CHECK_EQ_INT(m->storage_type, STORAGE_EMMC);
+                CHECK_EQ_STR(m->storage_id, "1501");
+                /* written back in its own version, with the same numbers */
+                again = write_text(m);
+                CHECK(again && strstr(again, h == 0 ? "format_version: 1" : "format_version: 2") &&
+                      strstr(again, "region: 8") && strstr(again, "region: 255") && !strstr(again, "storage_"));
+        }
+}
+
+TEST(manifest_regions_hostile) {
+        static const char *const bad[] = {
+                /* numbers no version 1 or 2 manifest held (4: the legacy DA's GP1, never backed up) */
+                V12_HEAD("2") PART("n", "4"),
+                V12_HEAD("1") PART("n", "0"),
+                V12_HEAD("2") PART("n", "256"),
+                V12_HEAD("2") PART("n", "4294967304"), /* 2^32 + 8: not 8 */
+                V12_HEAD("2") PART("n", "user"),
+                /* version 3: names only */
+                "format_version: 3\ntool: mtknvd\ncreated: 2026-01-01T00:00:00Z\nsource: auto\ntable_source: gpt\n"
+                "verified: true\ndevice: {key: k, hw_code: 1, storage_type: emmc, storage_id: \"\"}\npartitions:\n"
+                PART("n", "8"),
+                "format_version: 3\ntool: mtknvd\ncreated: 2026-01-01T00:00:00Z\nsource: auto\ntable_source: gpt\n"
+                "verified: true\ndevice: {key: k, hw_code: 1, storage_type: emmc, storage_id: \"\"}\npartitions:\n"
+                PART("n", "lu3"),
+                /* version 3: the storage fields, present and sane */
+                "format_version: 3\ntool: mtknvd\ncreated: 2026-01-01T00:00:00Z\nsource: auto\ntable_source: gpt\n"
+                "verified: true\ndevice: {key: k, hw_code: 1}\npartitions:\n" PART("n", "user"),
+                "format_version: 3\ntool: mtknvd\ncreated: 2026-01-01T00:00:00Z\nsource: auto\ntable_source: gpt\n"
+                "verified: true\ndevice: {key: k, hw_code: 1, storage_type: nand, storage_id: \"\"}\npartitions:\n"
+                PART("n", "user"),
+                "format_version: 3\ntool: mtknvd\ncreated: 2026-01-01T00:00:00Z\nsource: auto\ntable_source: gpt\n"
+                "verified: true\ndevice: {key: k, hw_code: 1, storage_type: emmc, storage_id: \"XYZ\"}\npartitions:\n"
+                PART("n", "user"),
+        };
+        static const char *const why[] = { "region 4", "region 0", "region 256", "region 4294967304",
+                                           "not a number", "unknown region \"8\"", "unknown region \"lu3\"",
+                                           "storage_type", "unknown storage_type \"nand\"", "storage_id" };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                Manifest *m = NULL;
+                char *err = NULL;
+
+                CHECK_EQ_INT(manifest_parse((const uint8_t *) bad[i], strlen(bad[i]), &m, &err), -EBADMSG);
+                CHECK(err && m == NULL);
+                if (err && !strstr(err, why[i])) {
+                        printf("#   manifest %zu: error \"%s\" does not say \"%s\"\n", i, err, why[i]);
+                        *tap_failed_ = 1;
+                }
+                free(err);
+        }
+}
+
 TAP_MAIN(TEST_ENTRY(da_parse_and_select), TEST_ENTRY(da_malformed), TEST_ENTRY(gpt), TEST_ENTRY(manifest_round_trip),
-         TEST_ENTRY(manifest_hostile))
+         TEST_ENTRY(manifest_hostile), TEST_ENTRY(manifest_v3_round_trip), TEST_ENTRY(manifest_v1_v2_region_numbers),
+         TEST_ENTRY(manifest_regions_hostile))

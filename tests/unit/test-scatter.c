@@ -68,7 +68,7 @@ static void check_nvram(const char *file, uint64_t offset, uint64_t size, bool v
                 CHECK(e->resolved);
                 CHECK_EQ_INT(e->offset, offset);
                 CHECK_EQ_INT(e->size, size);
-                CHECK_EQ_INT(e->region, 8);
+                CHECK_EQ_INT(e->region, STORAGE_REGION_USER);
         }
         CHECK_EQ_INT(s->v1_0, v1_0);
         scatter_file_free(s);
@@ -102,7 +102,7 @@ TEST(corpus_pmt_era) {
         CHECK(e && e->size == 0x500000 && e->resolved);
         first = NULL;
         for (size_t i = 0; i < s->n_entries; i++)
-                if (s->entries[i].region == 8 && !s->entries[i].reserved) {
+                if (s->entries[i].region == STORAGE_REGION_USER && !s->entries[i].reserved) {
                         first = &s->entries[i];
                         break;
                 }

@@ -33,13 +33,15 @@ static const uint8_t TEST_KEY[32] = { 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10
 
 static Manifest *sample(void) {
         Manifest *m = manifest_new();
-        ManifestPartition p = { .region = 8, .offset = 0x380000, .size = 0x500000 };
+        ManifestPartition p = { .region = STORAGE_REGION_USER, .offset = 0x380000, .size = 0x500000 };
 
         snprintf(m->source, sizeof(m->source), "auto");
         snprintf(m->chip, sizeof(m->chip), "MT6735");
         snprintf(m->device_key, sizeof(m->device_key), "mt6735_0011223344556677");
         snprintf(m->me_id, sizeof(m->me_id), ME_ID);
         snprintf(m->emmc_cid, sizeof(m->emmc_cid), CID);
+        m->storage_type = STORAGE_EMMC;
+        snprintf(m->storage_id, sizeof(m->storage_id), CID);
         snprintf(m->table_source, sizeof(m->table_source), "gpt");
         snprintf(m->verify_method, sizeof(m->verify_method), "read-twice");
         m->hw_code = 0x321;
@@ -49,6 +51,14 @@ static Manifest *sample(void) {
         snprintf(p.file, sizeof(p.file), "nvram.img");
         memset(p.sha256, 0xab, 32);
         manifest_add_partition(m, &p);
+        return m;
+}
+
+/* The same, as format version 2 had it (what mtknvd signed before version 3). */
+static Manifest *sample_v2(void) {
+        Manifest *m = sample();
+
+        m->format_version = 2;
         return m;
 }
 
@@ -134,7 +144,8 @@ static char *read_text(const char *path) {
 /* ------------------------------------------------------------ canonical bytes, HMAC */
 
 TEST(binding_canonical_bytes) {
-        _cleanup_(manifest_freep) Manifest *m = sample();
+        /* a version 2 manifest: its bytes as they were before regions had names */
+        _cleanup_(manifest_freep) Manifest *m = sample_v2();
         uint8_t want[512], *got = NULL;
         size_t n = 0, len = 0;
 
@@ -163,10 +174,39 @@ TEST(binding_canonical_bytes) {
         free(got);
 }
 
-TEST(binding_known_answer) {
-        /* HMAC-SHA256 of the bytes above with the key 00 01 … 1f, computed independently (Python's hmac) */
-        static const char want[] = "2c1c043394bfd8c3b1649b4d4396d6b1b5b2a87a152534151c25ee6ce07913f4";
+TEST(binding_canonical_bytes_v3) {
         _cleanup_(manifest_freep) Manifest *m = sample();
+        uint8_t want[512], *got = NULL;
+        size_t n = 0, len = 0;
+
+        /* written here from the format described in manifest.h, not from the implementation */
+        memcpy(want, "mtknvd-binding-v2", 18);
+        n = 18;
+        n += put_str(want + n, "mt6735_0011223344556677");
+        n += put_str(want + n, "MT6735");
+        n += put_str(want + n, ME_ID);
+        n += put_str(want + n, "");
+        n += put_str(want + n, CID);
+        n += put_str(want + n, "emmc");
+        n += put_str(want + n, CID);
+        n += put_str(want + n, "gpt");
+        n += put_u64(want + n, 0x321);
+        n += put_u64(want + n, 1);
+        n += put_str(want + n, "nvram");
+        n += put_str(want + n, "nvram.img");
+        n += put_str(want + n, "user");
+        n += put_u64(want + n, 0x380000);
+        n += put_u64(want + n, 0x500000);
+        memset(want + n, 0xab, 32);
+        n += 32;
+
+        CHECK_EQ_INT(manifest_binding_canonical(m, &got, &len), 0);
+        CHECK_EQ_INT(len, n);
+        CHECK(got && len == n && memcmp(got, want, n) == 0);
+        free(got);
+}
+
+static void check_mac(int *tap_failed_, const Manifest *m, const char *want) {
         uint8_t mac[32];
         char hex[65];
 
@@ -174,6 +214,15 @@ TEST(binding_known_answer) {
         for (unsigned i = 0; i < 32; i++)
                 snprintf(hex + 2 * i, 3, "%02x", mac[i]);
         CHECK_EQ_STR(hex, want);
+}
+
+TEST(binding_known_answer) {
+        /* HMAC-SHA256 of the bytes above with the key 00 01 … 1f, computed independently (Python's hmac);
+         * the version 2 one is what mtknvd computed before version 3, so its backups keep verifying */
+        _cleanup_(manifest_freep) Manifest *v2 = sample_v2(), *v3 = sample();
+
+        check_mac(tap_failed_, v2, "2c1c043394bfd8c3b1649b4d4396d6b1b5b2a87a152534151c25ee6ce07913f4");
+        check_mac(tap_failed_, v3, "3d9492a46a98d1b0c3847e9e42c6c388d0cac68efa9b4921baffa76fdd428bf0");
 }
 
 TEST(binding_covers_what_a_restore_trusts) {
@@ -204,6 +253,11 @@ TEST(binding_covers_what_a_restore_trusts) {
         BREAKS(m->parts[0].size += 512);
         BREAKS(m->parts[0].offset += 512);
         BREAKS(m->parts[0].region = MANIFEST_REGION_ANY);
+        BREAKS(m->parts[0].region = STORAGE_REGION_BOOT1);
+        BREAKS(m->storage_id[0] = 0);
+        BREAKS(snprintf(m->storage_id, sizeof(m->storage_id), "%s", "0123"));
+        BREAKS(m->storage_type = STORAGE_UFS);
+        BREAKS(m->storage_type = _STORAGE_TYPE_INVALID);
         BREAKS(m->parts[0].sha256[31] ^= 1);
         BREAKS(snprintf(m->parts[0].file, sizeof(m->parts[0].file), "nvdata.img"));
         BREAKS(m->n_parts = 0);
@@ -244,11 +298,11 @@ TEST(binding_fields_cannot_run_together) {
 
 TEST(binding_through_yaml) {
         _cleanup_(manifest_freep) Manifest *m = sample(), *back = NULL, *edited = NULL, *bare = NULL;
-        _cleanup_free_ char *text = NULL, *forged = NULL, *stripped = NULL, *v1 = NULL, *err = NULL;
+        _cleanup_free_ char *text = NULL, *forged = NULL, *stripped = NULL, *err = NULL;
 
         manifest_binding_sign(m, TEST_KEY, "0123456789abcdef");
         text = to_yaml(m);
-        CHECK(text && strstr(text, "format_version: 2") && strstr(text, "binding:") &&
+        CHECK(text && strstr(text, "format_version: 3") && strstr(text, "binding:") &&
               strstr(text, "method: \"hmac-sha256\"") && strstr(text, "key_id: \"0123456789abcdef\""));
         CHECK_EQ_INT(manifest_parse((uint8_t *) text, strlen(text), &back, &err), 0);
         CHECK(back && back->has_binding && streq(back->binding_key_id, "0123456789abcdef"));
@@ -272,9 +326,55 @@ TEST(binding_through_yaml) {
         CHECK_EQ_INT(manifest_parse((uint8_t *) stripped, strlen(stripped), &bare, &err), 0);
         CHECK(bare && !bare->has_binding && !manifest_binding_verify(bare, TEST_KEY));
 
+        /* the storage id, changed, is another phone's storage: no longer vouched for */
+        {
+                _cleanup_(manifest_freep) Manifest *other = NULL;
+                _cleanup_free_ char *t = replace(text, "storage_id: \"" CID "\"",
+                                                 "storage_id: \"150100524f4d42414c4c00000000ffff\"");
+
+                CHECK(t != NULL);
+                CHECK_EQ_INT(manifest_parse((uint8_t *) t, strlen(t), &other, &err), 0);
+                CHECK(other && other->has_binding && streq(other->storage_id, "150100524f4d42414c4c00000000ffff"));
+                CHECK(other && !manifest_binding_verify(other, TEST_KEY));
+        }
+}
+
+/* A version 2 manifest, signed as mtknvd signed it then: still read, still
+ * bound, written as it was until it is signed again. */
+TEST(binding_of_version_2_still_verifies) {
+        _cleanup_(manifest_freep) Manifest *m = sample_v2(), *back = NULL, *again = NULL, *v1m = NULL;
+        _cleanup_free_ char *text = NULL, *text2 = NULL, *v1 = NULL, *err = NULL;
+
+        CHECK_EQ_INT(manifest_binding_compute(m, TEST_KEY, m->binding_mac), 0);
+        m->has_binding = true;
+        snprintf(m->binding_key_id, sizeof(m->binding_key_id), "0123456789abcdef");
+        text = to_yaml(m);
+        CHECK(text && strstr(text, "format_version: 2") && strstr(text, "region: 8") &&
+              !strstr(text, "storage_type") && !strstr(text, "storage_id"));
+        if (!text)
+                return;
+        CHECK_EQ_INT(manifest_parse((uint8_t *) text, strlen(text), &back, &err), 0);
+        if (!back)
+                return;
+        CHECK_EQ_INT(back->format_version, 2);
+        CHECK_EQ_INT(back->parts[0].region, STORAGE_REGION_USER);
+        /* its storage: the eMMC of its CID */
+        CHECK_EQ_INT(back->storage_type, STORAGE_EMMC);
+        CHECK_EQ_STR(back->storage_id, CID);
+        CHECK(manifest_binding_verify(back, TEST_KEY));
+
+        /* signed again, it is a version 3 manifest, and bound as one */
+        CHECK_EQ_INT(manifest_binding_sign(back, TEST_KEY, "0123456789abcdef"), 0);
+        CHECK_EQ_INT(back->format_version, MANIFEST_FORMAT_VERSION);
+        text2 = to_yaml(back);
+        CHECK(text2 && strstr(text2, "format_version: 3") && strstr(text2, "region: user") &&
+              strstr(text2, "storage_type: \"emmc\"") && strstr(text2, "storage_id: \"" CID "\""));
+        CHECK_EQ_INT(manifest_parse((uint8_t *) text2, strlen(text2), &again, &err), 0);
+        CHECK(again && again->format_version == 3 && manifest_binding_verify(again, TEST_KEY));
+
         /* a version 1 manifest has no binding to offer */
         v1 = replace(text, "format_version: 2", "format_version: 1");
-        CHECK_EQ_INT(manifest_parse((uint8_t *) v1, strlen(v1), &edited, &err), -EBADMSG);
+        CHECK_EQ_INT(manifest_parse((uint8_t *) v1, strlen(v1), &v1m, &err), -EBADMSG);
         CHECK(err && strstr(err, "binding"));
 }
 
@@ -359,7 +459,7 @@ static int store_sample(BackupStore *s, const char *device_key, char **ret_id) {
         memset(data, 0x5c, sizeof(data));
         r = backup_store_begin(s, h, &w);
         if (r >= 0)
-                r = backup_writer_begin_partition(w, "nvram", 8, 0x380000, sizeof(data));
+                r = backup_writer_begin_partition(w, "nvram", STORAGE_REGION_USER, 0x380000, sizeof(data));
         if (r >= 0)
                 r = backup_writer_write(w, data, sizeof(data));
         if (r >= 0)
@@ -433,7 +533,6 @@ TEST(store_signs_old_manifests_it_took_itself) {
         _cleanup_free_ char *id = NULL, *id2 = NULL, *path = NULL, *path2 = NULL, *text = NULL, *v1 = NULL,
                             *v1_import = NULL, *after = NULL, *after_import = NULL;
         bool bound = false;
-        char *cut;
 
         CHECK(mkdtemp(dir) != NULL);
         CHECK_EQ_INT(backup_store_open(dir, &s), 0);
@@ -448,11 +547,20 @@ TEST(store_signs_old_manifests_it_took_itself) {
         if (!text)
                 return;
         /* what mtknvd wrote before bindings were signed */
-        v1 = replace(text, "format_version: 2", "format_version: 1");
-        cut = v1 ? strstr(v1, "binding:") : NULL;
-        CHECK(cut != NULL);
-        if (cut)
-                *cut = 0;
+        {
+                _cleanup_(manifest_freep) Manifest *old = NULL;
+                _cleanup_free_ char *err = NULL;
+
+                CHECK_EQ_INT(manifest_parse((uint8_t *) text, strlen(text), &old, &err), 0);
+                if (!old)
+                        return;
+                old->format_version = 1;
+                old->has_binding = false;
+                v1 = to_yaml(old);
+        }
+        CHECK(v1 && strstr(v1, "format_version: 1") && strstr(v1, "region: 8") && !strstr(v1, "binding:"));
+        if (!v1)
+                return;
         v1_import = v1 ? replace(v1, "source: \"auto\"", "source: \"import\"") : NULL;
         CHECK(v1_import != NULL);
         write_file(dir, strstr(path, "backups/"), v1, strlen(v1), 0600);
@@ -462,7 +570,8 @@ TEST(store_signs_old_manifests_it_took_itself) {
         CHECK_EQ_INT(load_binding(s, "mt6735_0011223344556677", id, &bound), BACKUP_BINDING_VERIFIED);
         CHECK(bound);
         after = read_text(path);
-        CHECK(after && strstr(after, "format_version: 2") && strstr(after, "binding:"));
+        CHECK(after && strstr(after, "format_version: 3") && strstr(after, "region: user") &&
+              strstr(after, "binding:"));
         /* an old import is never: its archive may have been edited */
         CHECK_EQ_INT(load_binding(s, "mt6735_0011223344556677", id2, &bound), BACKUP_BINDING_LEGACY);
         CHECK(!bound);
@@ -583,6 +692,68 @@ TEST(import_keeps_only_a_binding_it_can_verify) {
         rm_rf(other_dir);
 }
 
+/* What mtknvd stored and exported before (format version 2, signed with the
+ * version 1 canonical bytes): bound still, and an import of its archive
+ * stays bound and is signed anew as version 3. */
+TEST(version_2_backups_stay_bound) {
+        char dir[] = "/tmp/mtknvd-unit-XXXXXX";
+        _cleanup_(backup_store_freep) BackupStore *s = NULL;
+        _cleanup_(manifest_freep) Manifest *old = NULL;
+        _cleanup_free_ char *id = NULL, *path = NULL, *key_path = NULL, *text = NULL, *v2 = NULL, *after = NULL,
+                            *err = NULL, *ikey = NULL, *iid = NULL;
+        _cleanup_free_ uint8_t *host_key = NULL, *archive = NULL;
+        size_t key_len = 0, len = 0;
+        BackupInfo b = {};
+        bool bound = false;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK_EQ_INT(backup_store_open(dir, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(store_sample(s, "mt6735_0011223344556677", &id), 0);
+        path = manifest_path(dir, "mt6735_0011223344556677", id);
+        text = path ? read_text(path) : NULL;
+        CHECK(asprintf(&key_path, "%s/host.key", dir) > 0);
+        {
+                _cleanup_close_ int fd = open(key_path, O_RDONLY | O_CLOEXEC);
+
+                CHECK(fd >= 0 && read_fd_capped(fd, 64, &host_key, &key_len) >= 0 && key_len == 32);
+        }
+        if (!text || key_len != 32)
+                return;
+        CHECK_EQ_INT(manifest_parse((uint8_t *) text, strlen(text), &old, &err), 0);
+        if (!old)
+                return;
+        old->format_version = 2;
+        CHECK_EQ_INT(manifest_binding_compute(old, host_key, old->binding_mac), 0);
+        v2 = to_yaml(old);
+        CHECK(v2 && strstr(v2, "format_version: 2") && strstr(v2, "region: 8") && strstr(v2, "binding:"));
+        if (!v2)
+                return;
+        write_file(dir, strstr(path, "backups/"), v2, strlen(v2), 0600);
+
+        CHECK_EQ_INT(load_binding(s, "mt6735_0011223344556677", id, &bound), BACKUP_BINDING_VERIFIED);
+        CHECK(bound);
+        /* left as it is: nothing to sign again */
+        after = read_text(path);
+        CHECK(after && streq(after, v2));
+
+        CHECK_EQ_INT(export_to_memory(s, "mt6735_0011223344556677", id, &archive, &len), 0);
+        CHECK(archive && memmem(archive, len, "format_version: 2", 17));
+        CHECK_EQ_INT(import_into(s, archive, len, &ikey, &iid), 0);
+        CHECK_EQ_STR(ikey, "mt6735_0011223344556677");
+        if (ikey && iid && backup_store_load(s, ikey, iid, &b) >= 0) {
+                CHECK(backup_info_is_bound(&b));
+                CHECK_EQ_INT(b.manifest->format_version, MANIFEST_FORMAT_VERSION);
+                CHECK_EQ_INT(b.manifest->storage_type, STORAGE_EMMC);
+                CHECK_EQ_STR(b.manifest->storage_id, CID);
+                CHECK_EQ_INT(b.manifest->parts[0].region, STORAGE_REGION_USER);
+                backup_info_done(&b);
+        } else
+                CHECK(!"the import is stored");
+        rm_rf(dir);
+}
+
 /* ------------------------------------------------------------ on the bus */
 
 TEST(fingerprint) {
@@ -641,9 +812,11 @@ TEST(usb_numbers_are_not_truncated) {
         CHECK_EQ_INT(device_monitor_parse_number(NULL, &v), -EINVAL);
 }
 
-TAP_MAIN(TEST_ENTRY(binding_canonical_bytes), TEST_ENTRY(binding_known_answer),
+TAP_MAIN(TEST_ENTRY(binding_canonical_bytes), TEST_ENTRY(binding_canonical_bytes_v3), TEST_ENTRY(binding_known_answer),
          TEST_ENTRY(binding_covers_what_a_restore_trusts), TEST_ENTRY(binding_fields_cannot_run_together),
-         TEST_ENTRY(binding_through_yaml), TEST_ENTRY(host_key_created_once), TEST_ENTRY(host_key_not_replaced),
+         TEST_ENTRY(binding_through_yaml), TEST_ENTRY(binding_of_version_2_still_verifies),
+         TEST_ENTRY(host_key_created_once), TEST_ENTRY(host_key_not_replaced),
          TEST_ENTRY(host_key_id), TEST_ENTRY(store_judges_bindings), TEST_ENTRY(store_signs_old_manifests_it_took_itself),
-         TEST_ENTRY(import_keeps_only_a_binding_it_can_verify), TEST_ENTRY(fingerprint),
+         TEST_ENTRY(import_keeps_only_a_binding_it_can_verify), TEST_ENTRY(version_2_backups_stay_bound),
+         TEST_ENTRY(fingerprint),
          TEST_ENTRY(selection_ambiguous_or_oversized), TEST_ENTRY(usb_numbers_are_not_truncated))

@@ -9,6 +9,7 @@
 
 #include "da-backend.h"
 #include "da-legacy.h"
+#include "da-legacy-region.h"
 #include "log.h"
 #include "macro.h"
 
@@ -26,23 +27,12 @@ static LegacySession *legacy_of(DaSession *s) {
 
 /* §5.1: how the legacy DA numbers the eMMC regions. */
 static int legacy_region(StorageRegion region, uint8_t *ret) {
-        switch (region) {
-        case STORAGE_REGION_USER:
-                *ret = DA_EMMC_REGION_USER;
-                return 0;
-        case STORAGE_REGION_BOOT1:
-                *ret = DA_EMMC_REGION_BOOT1;
-                return 0;
-        case STORAGE_REGION_BOOT2:
-                *ret = DA_EMMC_REGION_BOOT2;
-                return 0;
-        case STORAGE_REGION_RPMB:
-                *ret = DA_EMMC_REGION_RPMB;
-                return 0;
-        case _STORAGE_REGION_MAX:
-                break;
-        }
-        return -EINVAL;
+        int n = da_legacy_region_number(region);
+
+        if (n < 0)
+                return n;
+        *ret = (uint8_t) n;
+        return 0;
 }
 
 static DaFailure legacy_classify(LegacySession *ls, int r) {
