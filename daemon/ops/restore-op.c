@@ -404,20 +404,24 @@ static void restore_started(Operation *op) {
         if (ro->resume && !streq(op->device_key, ro->journal.device_key))
                 return operation_stop(op, MTKNV_ERROR_IDENTITY_MISMATCH, "The restore journal belongs to phone %s, "
                                       "this is %s. Nothing was written.", ro->journal.device_key, op->device_key);
-        if (!ro->allow_foreign && ro->restore->emmc_cid[0] && st->type == STORAGE_EMMC) {
-                char cid[2 * sizeof(st->id) + 1], fp_backup[IDENTIFIER_FINGERPRINT_LEN],
-                        fp_phone[IDENTIFIER_FINGERPRINT_LEN];
+        /* the storage's own id (eMMC CID; a version 1/2 manifest has it as emmc_cid only) */
+        const char *want = ro->restore->storage_id[0] ? ro->restore->storage_id : ro->restore->emmc_cid;
 
-                brom_hex(st->id, st->id_len, cid);
+        if (!ro->allow_foreign && want[0]) {
+                char id[STORAGE_ID_HEX_MAX], fp_backup[IDENTIFIER_FINGERPRINT_LEN], fp_phone[IDENTIFIER_FINGERPRINT_LEN];
+
+                storage_info_id_hex(st, id, sizeof(id));
                 /* fingerprints: the job's message is a signal everyone receives */
-                identifier_fingerprint(ro->restore->emmc_cid, fp_backup);
-                identifier_fingerprint(cid, fp_phone);
-                if (!streq(cid, ro->restore->emmc_cid))
+                identifier_fingerprint(want, fp_backup);
+                identifier_fingerprint(id, fp_phone);
+                if (!streq(id, want) || (ro->restore->storage_id[0] && ro->restore->storage_type != st->type))
                         return operation_stop(op, MTKNV_ERROR_IDENTITY_MISMATCH,
-                                              "This backup was taken from another phone's storage (eMMC CID "
+                                              "This backup was taken from another phone's storage (%s id "
                                               "fingerprint %s, this phone's is %s). Restoring it would clone that "
                                               "phone's IMEI. A technician replacing the board can override this "
-                                              "with allow-foreign. Nothing was written.", fp_backup, fp_phone);
+                                              "with allow-foreign. Nothing was written.",
+                                              st->type == STORAGE_EMMC ? "eMMC CID" : "storage", fp_backup,
+                                              fp_phone);
         }
         operation_find_table(op);
 }

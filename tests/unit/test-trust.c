@@ -15,7 +15,6 @@
 
 #include "backup-import.h"
 #include "backup-store.h"
-#include "da-legacy.h"
 #include "device-monitor.h"
 #include "fd-util.h"
 #include "host-key.h"
