@@ -450,7 +450,7 @@ int operation_start(Operation *op, const OperationClass *class, const OperationC
         const uint8_t *data;
         const char *why_name;
         Job *given = job;
-        char msg[128];
+        char msg[256];
         int r;
 
         if (!d->present || d->state != DEVICE_READY || !d->brom || !d->link)
@@ -491,15 +491,23 @@ int operation_start(Operation *op, const OperationClass *class, const OperationC
         if (r < 0) {
                 /* Ownership passes on success only: the caller's inputs, and
                  * a job it handed in, stay the caller's. */
-                snprintf(msg, sizeof(msg), "Cannot send the Download Agent: %s", strerror(-r));
+                const char *name = operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR), *detail;
+
+                detail = brom_session_get_detail(d->brom);
+                if (r == -ENODEV)
+                        snprintf(msg, sizeof(msg), "The phone disconnected before the Download Agent could be "
+                                 "sent. Plug it in again to retry.");
+                else
+                        snprintf(msg, sizeof(msg), "Cannot send the Download Agent (%s). Unplug the phone and plug "
+                                 "it in again.", r == -EOPNOTSUPP && detail && detail[0] ? detail : strerror(-r));
                 job->cancel = NULL;
                 job->userdata = NULL;
                 op->job = NULL;
                 da_store_match_done(&op->da);
                 if (!given)
                         job_complete(job, false, msg);
-                device_fail_operation(d, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR), msg, false);
-                return sd_bus_error_setf(error, MTKNV_ERROR_PROTOCOL_ERROR, "%s", msg);
+                device_fail_operation(d, name, msg, false);
+                return sd_bus_error_setf(error, name, "%s", msg);
         }
         op->scatter = scatter;
         return 0;
