@@ -27,12 +27,14 @@
 
 #include "backup-op.h"
 #include "backup-store.h"
+#include "brom.h"
 #include "da-file.h"
 #include "device.h"
 #include "job.h"
 #include "macro.h"
 #include "mtknv-bus.h"
 #include "operation.h"
+#include "restore-op.h"
 #include "scatter.h"
 #include "tap.h"
 #include "usb-transport.h"
@@ -495,6 +497,99 @@ TEST(send_da_fails_at_once_own_job) {
         world_done(&w);
 }
 
+/* A verified backup of the phone in w, bound by this host's key, as a
+ * backup operation would have stored it: one nvram image. */
+static int store_backup(World *w, BackupInfo *ret) {
+        _cleanup_(manifest_freep) Manifest *h = manifest_new();
+        _cleanup_free_ char *key = NULL, *id = NULL;
+        const BromIdentity *bi = &w->device->identity;
+        static uint8_t data[0x10000];
+        BackupWriter *bw = NULL;
+        uint8_t sha[32];
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        r = device_make_id(bi, w->device->usb_path, &key);
+        if (r < 0)
+                return r;
+        snprintf(h->source, sizeof(h->source), "manual");
+        snprintf(h->chip, sizeof(h->chip), "%s", bi->chip->name);
+        h->hw_code = bi->hw_code;
+        brom_hex(bi->me_id, bi->me_id_len, h->me_id);
+        brom_hex(bi->soc_id, bi->soc_id_len, h->soc_id);
+        snprintf(h->device_key, sizeof(h->device_key), "%s", key);
+        snprintf(h->table_source, sizeof(h->table_source), "gpt");
+        memset(data, 0x5a, sizeof(data));
+        r = backup_store_begin(w->store, h, &bw);
+        if (r >= 0)
+                r = backup_writer_begin_partition(bw, "nvram", STORAGE_REGION_USER, 0x380000, sizeof(data));
+        if (r >= 0)
+                r = backup_writer_write(bw, data, sizeof(data));
+        if (r >= 0)
+                r = backup_writer_end_partition(bw, sha);
+        if (r >= 0)
+                r = backup_writer_set_verified(bw, "read-twice");
+        if (r < 0) {
+                backup_writer_abort(bw);
+                return r;
+        }
+        r = backup_writer_commit(bw, &id);
+        if (r < 0)
+                return r;
+        return backup_store_load(w->store, key, id, ret);
+}
+
+/* A restore (its manifest and images are copies of its own, the backup is
+ * the caller's) with a Job handed in: nothing of the caller's is taken. */
+TEST(restore_send_da_fails_at_once_given_job) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupInfo backup = {};
+        Job *job = NULL;
+        World w;
+        int r;
+
+        CHECK(sim_control("plug " PHONE) != NULL);
+        CHECK(sim_control("wait " PHONE " phase=listen timeout-ms=10000") != NULL);
+        if (world_init(&w, tap_failed_) < 0) {
+                CHECK(!"the phone could not be set up");
+                world_done(&w);
+                return;
+        }
+        r = store_backup(&w, &backup);
+        CHECK_EQ_INT(r, 0);
+        /* bound to this phone: no allow-foreign needed, the identity check passes */
+        CHECK(r < 0 || backup_info_is_bound(&backup));
+        CHECK_EQ_INT(job_new(8, "restore", NULL, 1000, &keeper_job_events, &w.keeper, &job), 0);
+        if (r < 0 || !job) {
+                backup_info_done(&backup);
+                job_free(job);
+                world_done(&w);
+                return;
+        }
+
+        r = restore_op_start(&w.ctx, w.device, &backup, NULL, 0, NULL, 1000, job, &error);
+        CHECK(r < 0);
+        CHECK(sd_bus_error_is_set(&error));
+        printf("# %s: %s\n", error.name ?: "(no error)", error.message ?: "");
+        CHECK(error.message && strstr(error.message, "Download Agent"));
+
+        CHECK_EQ_INT(w.keeper.jobs_made, 0);
+        CHECK_EQ_INT(w.keeper.jobs_finished, 0);
+        CHECK(!job->finished);
+        CHECK(job->cancel == NULL);
+        CHECK(job->userdata == NULL);
+        CHECK_EQ_STR(job->operation, "restore");
+        CHECK(backup.manifest && backup.manifest->n_parts == 1);
+        CHECK_EQ_STR(backup.manifest->parts[0].name, "nvram");
+        check_device_after(&w, tap_failed_);
+
+        backup_info_done(&backup);
+        job_complete(job, false, "test: done with the job");
+        CHECK_EQ_INT(w.keeper.jobs_finished, 1);
+        world_done(&w);
+}
+
 /* Outside mtksim: run this program inside it, with one preloader-mode MT6735. */
 static int run_in_sim(char *self) {
         char dir[] = "/tmp/test-operation-sim-XXXXXX", ctl[PATH_MAX], sim[PATH_MAX], exe[PATH_MAX];
@@ -523,7 +618,8 @@ static int run_in_sim(char *self) {
 
 int main(int argc, char *argv[]) {
         static const TapTest tests[] = { TEST_ENTRY(send_da_fails_at_once_given_job_and_scatter),
-                                         TEST_ENTRY(send_da_fails_at_once_own_job) };
+                                         TEST_ENTRY(send_da_fails_at_once_own_job),
+                                         TEST_ENTRY(restore_send_da_fails_at_once_given_job) };
         int r;
 
         if (!getenv("MTKSIM_CONTROL"))
