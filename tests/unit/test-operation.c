@@ -3,11 +3,14 @@
  * operation_start() when SEND_DA fails at once (issue 11, "Defects"): the
  * phone is unplugged after it was identified, so brom_session_send_da()
  * returns -ENODEV before anything is queued.  Ownership passes on success
- * only: the caller's ScatterFile and a Job it handed in stay the caller's
- * (the test frees them itself, so an operation that took either is a double
- * free under ASan, or a job that is already finished here), a job the
- * operation made itself is completed exactly once, and the Device is left
- * neither busy nor pointing at the freed operation.
+ * only: the caller's ScatterFile, the BackupInfo a restore is made from and
+ * a Job handed in stay the caller's (the test reads them afterwards and
+ * frees them itself, so an operation that took one is a use after free or a
+ * double free under ASan, or a job already finished here); a job the
+ * operation made itself is completed exactly once; backup_op_start() and
+ * restore_op_start() free only what they made (an operation freed through
+ * its class on this path is freed twice); the Device is left neither busy
+ * nor with an abort hook into the freed operation.
  *
  * Run on its own, the program starts build/mtksim with itself as the
  * command; inside, the Device opens and identifies the simulated phone
