@@ -19,9 +19,6 @@
 #include "macro.h"
 #include "output.h"
 
-#define MTKNV_BACKUP_IFACE "org.mtknvd.MtkNv1.Backup"
-#define MTKNV_JOB_IFACE "org.mtknvd.MtkNv1.Job"
-
 typedef struct BackupPart {
         char *name, *sha256, *file;
         uint8_t region;
@@ -255,7 +252,7 @@ int backups_latest_verified(sd_bus *bus, const char *device_key, char **ret_id, 
         return r;
 }
 
-static void json_backup(Json *j, const BackupEntry *b) {
+static void json_backup(JsonWriter *j, const BackupEntry *b) {
         json_begin_object(j, NULL);
         json_string(j, "path", b->path);
         json_string(j, "id", b->id);
@@ -306,7 +303,7 @@ int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         BackupEntry *all = NULL;
         size_t n = 0, shown = 0;
-        Json j = { .f = stdout };
+        JsonWriter j = { .f = stdout };
         int r;
 
         r = list_backups(bus, &all, &n, &error);
@@ -354,7 +351,7 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         if (r < 0)
                 return -r;
         if (a->json) {
-                Json j = { .f = stdout };
+                JsonWriter j = { .f = stdout };
 
                 json_backup(&j, b);
                 putchar('\n');
@@ -412,7 +409,7 @@ int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return bus_report_error("Cannot verify the backup", r, &error);
         }
         if (a->json) {
-                Json j = { .f = stdout };
+                JsonWriter j = { .f = stdout };
 
                 json_begin_object(&j, NULL);
                 json_string(&j, "id", b->id);
@@ -623,7 +620,7 @@ int verb_import(sd_bus *bus, const Args *a, int argc, char **argv) {
                 if (sd_bus_get_property_string(bus, MTKNV_BUS_NAME, path, MTKNV_BACKUP_IFACE, "Id", NULL, &id) < 0)
                         id = NULL;
                 if (a->json) {
-                        Json j = { .f = stdout };
+                        JsonWriter j = { .f = stdout };
 
                         json_begin_object(&j, NULL);
                         json_string(&j, "backup", path);
@@ -922,7 +919,7 @@ static int follow_job(sd_bus *bus, sd_event *event, Progress *p) {
         if (p->tty && !a->json)
                 fputc('\n', stderr);
         if (a->json) {
-                Json j = { .f = stdout };
+                JsonWriter j = { .f = stdout };
 
                 json_begin_object(&j, NULL);
                 json_string(&j, "job", p->job);
@@ -946,7 +943,7 @@ static int subscribe_jobs(sd_bus *bus, sd_event *event, Progress *p) {
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,
                                      "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
-                                     "Properties',member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/job'",
+                                     "Properties',member='PropertiesChanged',path_namespace='" MTKNV_JOB_PREFIX "'",
                                      on_job_props, p);
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,
