@@ -17,6 +17,7 @@
 
 #include "backups.h"
 #include "macro.h"
+#include "name-list.h"
 #include "output.h"
 
 typedef struct BackupPart {
@@ -958,20 +959,6 @@ static int subscribe_jobs(sd_bus *bus, sd_event *event, Progress *p) {
         return r;
 }
 
-static bool name_listed(const char *name, const char *comma_list) {
-        size_t n = strlen(name);
-
-        for (const char *p = comma_list; p && *p;) {
-                const char *c = strchr(p, ',');
-                size_t len = c ? (size_t) (c - p) : strlen(p);
-
-                if (len == n && strncmp(p, name, n) == 0)
-                        return true;
-                p = c ? c + 1 : NULL;
-        }
-        return false;
-}
-
 /* The phone's InterruptedRestore: the backup to finish (or the snapshot to roll back to). */
 static int interrupted_restore(sd_bus *bus, const char *device, bool rollback, char **ret_id) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -1021,12 +1008,13 @@ static int restore_call(sd_bus *bus, const char *device, const char *backup, con
                         r = sd_bus_message_open_container(call, 'v', "as");
                 if (r >= 0)
                         r = sd_bus_message_open_container(call, 'a', "s");
-                for (const char *p = a->partitions; r >= 0 && *p;) {
-                        const char *c = strchr(p, ',');
-                        _cleanup_free_ char *name = strndup(p, c ? (size_t) (c - p) : strlen(p));
+                if (r >= 0) {
+                        _cleanup_(name_list_freep) char **names = NULL;
 
-                        r = name ? sd_bus_message_append(call, "s", name) : -ENOMEM;
-                        p = c ? c + 1 : p + strlen(p);
+                        /* an empty item is sent as it is: the daemon names it */
+                        r = name_list_split(a->partitions, ",", 0, &names);
+                        for (char **name = names; r >= 0 && *name; name++)
+                                r = sd_bus_message_append(call, "s", *name);
                 }
                 for (int i = 0; r >= 0 && i < 3; i++)
                         r = sd_bus_message_close_container(call);
@@ -1131,7 +1119,8 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return -r;
 
         if (a->partitions && !a->resume) {
-                bool nvram = name_listed("nvram", a->partitions), nvdata = name_listed("nvdata", a->partitions);
+                bool nvram = name_list_joined_contains(a->partitions, "nvram"),
+                     nvdata = name_list_joined_contains(a->partitions, "nvdata");
 
                 if (nvram != nvdata)
                         fprintf(stderr, "Warning: restoring %s without %s. They belong together: nvdata holds the "
@@ -1152,7 +1141,7 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                         a->resume ? "finishes an interrupted restore of" : "writes", b->id, b->chip ?: "-",
                         b->source ?: "-", strcmp(device, "/") == 0 ? "" : "the phone ", device_words(device));
                 for (size_t i = 0; i < b->n_parts; i++)
-                        if (!a->partitions || a->resume || name_listed(b->parts[i].name, a->partitions))
+                        if (!a->partitions || a->resume || name_list_joined_contains(a->partitions, b->parts[i].name))
                                 fprintf(stderr, "  %-10s %6" PRIu64 " KiB at 0x%09" PRIx64 "\n", b->parts[i].name,
                                         b->parts[i].size >> 10, b->parts[i].offset);
                 fprintf(stderr, a->resume ? "Every partition is read back and compared.\n"

@@ -22,6 +22,7 @@
 #include "identity-set.h"
 #include "job.h"
 #include "log.h"
+#include "name-list.h"
 #include "partition-table.h"
 #include "restore-journal.h"
 #include "scatter.h"
@@ -1101,20 +1102,6 @@ int backup_job_start(Manager *m, Device *d, const char *source, ScatterFile *sca
         return operation_start(m, d, "backup", source, scatter, NULL, NULL, 0, uid, job, ret_job, error);
 }
 
-static bool name_in_list(const char *name, const char *comma_list) {
-        size_t n = strlen(name);
-
-        for (const char *p = comma_list; p && *p;) {
-                const char *c = strchr(p, ',');
-                size_t len = c ? (size_t) (c - p) : strlen(p);
-
-                if (len == n && memcmp(p, name, n) == 0)
-                        return true;
-                p = c ? c + 1 : NULL;
-        }
-        return false;
-}
-
 /* Keep only the named partitions of mf (a comma list; NULL: all). */
 static int restore_select_subset(Manifest *mf, const char *only, const BackupInfo *backup, sd_bus_error *error) {
         size_t k = 0;
@@ -1135,7 +1122,7 @@ static int restore_select_subset(Manifest *mf, const char *only, const BackupInf
                 p = c ? c + 1 : p + len;
         }
         for (size_t i = 0; i < mf->n_parts; i++)
-                if (name_in_list(mf->parts[i].name, only))
+                if (name_list_joined_contains(only, mf->parts[i].name))
                         mf->parts[k++] = mf->parts[i];
         mf->n_parts = k;
         return k > 0 ? 0 : sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No partitions to restore.");
@@ -1254,7 +1241,8 @@ int restore_job_start(Manager *m, Device *d, const BackupInfo *backup, const Res
         b->restore_id = strdup(backup->backup_id);
         if (!b->restore_key || !b->restore_id)
                 log_oom();
-        if (!journal && partitions && name_in_list("nvram", partitions) != name_in_list("nvdata", partitions))
+        if (!journal && partitions &&
+            name_list_joined_contains(partitions, "nvram") != name_list_joined_contains(partitions, "nvdata"))
                 b->note = "Warning: only one of nvram and nvdata was restored; they belong together (nvdata holds "
                           "the calibration nvram's files refer to), so the phone may not get its IMEI or network "
                           "back until both come from the same backup.";
