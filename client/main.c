@@ -12,10 +12,13 @@
 #include <time.h>
 
 #include "agent.h"
-#include "backups.h"
+#include "args.h"
+#include "backup-files.h"
+#include "backup-list.h"
 #include "bus.h"
 #include "inhibit.h"
 #include "macro.h"
+#include "operations.h"
 #include "output.h"
 
 static void help(void) {
