@@ -12,6 +12,7 @@
 #include "identifier-reveal.h"
 #include "log.h"
 #include "manager.h"
+#include "mtknv-bus.h"
 #include "verify-job.h"
 
 char *backup_object_path(const char *device_key, const char *backup_id) {

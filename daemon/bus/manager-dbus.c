@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager.h"
 #include "manager-files.h"
+#include "mtknv-bus.h"
 #include "name-list.h"
 #include "request.h"
 #include "restore-journal.h"

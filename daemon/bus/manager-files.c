@@ -16,6 +16,7 @@
 #include "json-writer.h"
 #include "log.h"
 #include "manager-files.h"
+#include "mtknv-bus.h"
 #include "partition-table.h"
 #include "scatter-edit.h"
 
