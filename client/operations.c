@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "name-list.h"
 #include "operations.h"
+#include "output.h"
 
 /* The phone a backup or restore is for: the one named, else the one phone
  * plugged in, else "/": the daemon waits for the next phone plugged in (a
@@ -346,9 +347,14 @@ int verb_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         p.job = strdup(job);
 
         if (!a->wait) {
-                if (a->json)
-                        printf("{\"job\":\"%s\"}\n", job);
-                else
+                if (a->json) {
+                        JsonWriter j = { .f = stdout };
+
+                        json_begin_object(&j, NULL);
+                        json_string(&j, "job", job);
+                        json_end_object(&j);
+                        putchar('\n');
+                } else
                         printf("Backup started as job %s; follow it with 'mtknvctl backup --wait' next time.\n", job);
                 free(p.job);
                 return EXIT_OK;
