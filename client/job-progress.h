@@ -14,6 +14,7 @@
 
 #include "args.h"
 
+/* The state of one verb following one job; the verb sets event and job. */
 typedef struct JobProgress {
         sd_bus *bus;
         sd_event *event;
@@ -26,7 +27,6 @@ typedef struct JobProgress {
         char *step;
         int last_percent;
 } JobProgress;
-
 
 /* p for a verb called with a: not following any job yet. */
 void job_progress_init(JobProgress *p, sd_bus *bus, const Args *a);
