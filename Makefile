@@ -73,7 +73,7 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz-*.c)
 
 DAEMON_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_LIB_SRCS))
 COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRCS))
-CLIENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
+CLIENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS)) $(COMMON_OBJS)
 SIM_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIM_SRCS))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))

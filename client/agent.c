@@ -21,7 +21,6 @@
 #include "bus.h"
 #include "macro.h"
 
-#define MTKNV_JOB_IFACE   "org.mtknvd.MtkNv1.Job"
 #define NOTIFY_NAME       "org.freedesktop.Notifications"
 #define NOTIFY_PATH       "/org/freedesktop/Notifications"
 #define NOTIFY_APP_NAME   "mtknvd"
@@ -194,27 +193,28 @@ static const char *error_title(const char *error_name) {
         static const struct {
                 const char *name, *title;
         } titles[] = {
-                { "HandshakeFailed", "no answer to the download-mode handshake" },
-                { "DeviceGone", "disconnected too early" },
-                { "ProtocolError", "unexpected answer from the phone" },
-                { "UnknownChip", "unknown chip" },
-                { "Busy", "busy" },
-                { "NotSupported", "not supported by this version of mtknvd" },
-                { "AuthRequired", "it needs its manufacturer's authorisation (SLA)" },
-                { "NoDownloadAgent", "no Download Agent for this chip" },
-                { "DaRejected", "Download Agent refused (the phone needs its manufacturer's DA)" },
-                { "VerifyFailed", "the data could not be verified" },
-                { "NoSpace", "no space left for backups" },
-                { "Cancelled", "cancelled" },
-                { "IdentityMismatch", "the backup belongs to another phone" },
-                { "LayoutMismatch", "the partitions differ from the backup" },
-                { "InvalidBackup", "the backup is damaged" },
+                { MTKNV_ERROR_HANDSHAKE_FAILED, "no answer to the download-mode handshake" },
+                { MTKNV_ERROR_DEVICE_GONE, "disconnected too early" },
+                { MTKNV_ERROR_PROTOCOL_ERROR, "unexpected answer from the phone" },
+                { MTKNV_ERROR_UNKNOWN_CHIP, "unknown chip" },
+                { MTKNV_ERROR_BUSY, "busy" },
+                { MTKNV_ERROR_NOT_SUPPORTED, "not supported by this version of mtknvd" },
+                { MTKNV_ERROR_AUTH_REQUIRED, "it needs its manufacturer's authorisation (SLA)" },
+                { MTKNV_ERROR_NO_DOWNLOAD_AGENT, "no Download Agent for this chip" },
+                { MTKNV_ERROR_DA_REJECTED, "Download Agent refused (the phone needs its manufacturer's DA)" },
+                { MTKNV_ERROR_VERIFY_FAILED, "the data could not be verified" },
+                { MTKNV_ERROR_NO_SPACE, "no space left for backups" },
+                { MTKNV_ERROR_CANCELLED, "cancelled" },
+                { MTKNV_ERROR_IDENTITY_MISMATCH, "the backup belongs to another phone" },
+                { MTKNV_ERROR_LAYOUT_MISMATCH, "the partitions differ from the backup" },
+                { MTKNV_ERROR_INVALID_BACKUP, "the backup is damaged" },
         };
         const char *dot = error_name ? strrchr(error_name, '.') : NULL;
         const char *name = dot ? dot + 1 : error_name;
 
+        /* by the last component: the short name a job reports matches as the full one does */
         for (size_t i = 0; name && i < ELEMENTSOF(titles); i++)
-                if (strcmp(titles[i].name, name) == 0)
+                if (strcmp(titles[i].name + strlen(MTKNV_ERROR_PREFIX), name) == 0)
                         return titles[i].title;
         return NULL;
 }
@@ -692,15 +692,15 @@ static int agent_subscribe(Agent *a) {
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus.ObjectManager',"
                   "member='InterfacesRemoved',path='/'", on_interfaces_removed },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
-                  "member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/device'", on_properties_changed },
+                  "member='PropertiesChanged',path_namespace='" MTKNV_DEVICE_PREFIX "'", on_properties_changed },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
-                  "member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/job'", on_job_properties_changed },
+                  "member='PropertiesChanged',path_namespace='" MTKNV_JOB_PREFIX "'", on_job_properties_changed },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_MANAGER_IFACE "',member='JobNew',"
                   "path='" MTKNV_MANAGER_PATH "'", on_job_new },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_MANAGER_IFACE "',member='JobRemoved',"
                   "path='" MTKNV_MANAGER_PATH "'", on_job_removed },
                 { "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_JOB_IFACE "',member='Completed',"
-                  "path_namespace='/org/mtknvd/MtkNv1/job'", on_job_completed },
+                  "path_namespace='" MTKNV_JOB_PREFIX "'", on_job_completed },
                 { "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
                   "member='NameOwnerChanged',path='/org/freedesktop/DBus',arg0='" MTKNV_BUS_NAME "'",
                   on_owner_changed },

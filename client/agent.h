@@ -4,7 +4,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "backups.h"
+#include "args.h"
 
 /* The agent's well-known name on the session bus: one agent per session,
  * however it was started (XDG autostart or the systemd user unit). */

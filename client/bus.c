@@ -29,7 +29,7 @@ int bus_report_error(const char *what, int r, const sd_bus_error *error) {
         }
         if (error && sd_bus_error_is_set(error)) {
                 fprintf(stderr, "%s: %s\n", what, error->message ? error->message : error->name);
-                if (sd_bus_error_has_name(error, "org.mtknvd.MtkNv1.Error.NoSuchDevice"))
+                if (sd_bus_error_has_name(error, MTKNV_ERROR_NO_SUCH_DEVICE))
                         return EXIT_NO_DEVICE;
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED,
                                            SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))

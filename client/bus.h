@@ -6,11 +6,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-#define MTKNV_BUS_NAME      "org.mtknvd.MtkNv1"
-#define MTKNV_MANAGER_PATH  "/org/mtknvd/MtkNv1"
-#define MTKNV_DEVICE_PREFIX "/org/mtknvd/MtkNv1/device/"
-#define MTKNV_MANAGER_IFACE "org.mtknvd.MtkNv1.Manager"
-#define MTKNV_DEVICE_IFACE  "org.mtknvd.MtkNv1.Device"
+#include "mtknv-bus.h"
 
 typedef struct DeviceInfo {
         char *path, *id;

@@ -4,7 +4,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "backups.h"
+#include "args.h"
 
 /* argv[0] is "inhibit"; argv[1...], if any, the command to run while the
  * inhibitor is held.  Returns the command's exit status (128 + signal when

@@ -12,10 +12,13 @@
 #include <time.h>
 
 #include "agent.h"
-#include "backups.h"
+#include "args.h"
+#include "backup-files.h"
+#include "backup-list.h"
 #include "bus.h"
 #include "inhibit.h"
 #include "macro.h"
+#include "operations.h"
 #include "output.h"
 
 static void help(void) {
@@ -170,7 +173,7 @@ static void security_flags(const DeviceInfo *d, char *buf, size_t size) {
                 snprintf(buf, size, "none");
 }
 
-static void json_device_fields(Json *j, const DeviceInfo *d) {
+static void json_device_fields(JsonWriter *j, const DeviceInfo *d) {
         json_string(j, "path", d->path);
         json_string(j, "id", d->id);
         json_string(j, "chip", d->chip);
@@ -200,7 +203,7 @@ static void json_device_fields(Json *j, const DeviceInfo *d) {
         json_string(j, "interrupted_restore_snapshot", d->interrupted_snapshot);
 }
 
-static void json_device(Json *j, const char *key, const DeviceInfo *d) {
+static void json_device(JsonWriter *j, const char *key, const DeviceInfo *d) {
         json_begin_object(j, key);
         json_device_fields(j, d);
         json_end_object(j);
@@ -283,7 +286,7 @@ static void print_inhibitors(const InhibitorEntry *in, size_t n) {
 }
 
 /* --json: each phone lists the inhibitors that keep mtknvd away from it. */
-static void json_inhibitors(Json *j, const DeviceInfo *d, const InhibitorEntry *in, size_t n) {
+static void json_inhibitors(JsonWriter *j, const DeviceInfo *d, const InhibitorEntry *in, size_t n) {
         json_begin_array(j, "inhibitors");
         for (size_t i = 0; i < n; i++) {
                 if (!inhibitor_entry_covers(&in[i], d->usb_path))
@@ -314,7 +317,7 @@ static int verb_list(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return bus_report_error("Cannot list inhibitors", r, &error);
         }
         if (a->json) {
-                Json j = { .f = stdout };
+                JsonWriter j = { .f = stdout };
 
                 json_begin_array(&j, NULL);
                 for (size_t i = 0; i < n; i++) {
@@ -356,7 +359,7 @@ static int verb_show(sd_bus *bus, const Args *a, int argc, char **argv) {
                 return EXIT_NO_DEVICE;
         }
         if (a->json) {
-                Json j = { .f = stdout };
+                JsonWriter j = { .f = stdout };
 
                 json_device(&j, NULL, d);
                 putchar('\n');
@@ -393,7 +396,7 @@ typedef struct Watch {
 
 static void watch_print(Watch *w, const char *event, const DeviceInfo *d, const char *changes) {
         if (w->args->json) {
-                Json j = { .f = stdout };
+                JsonWriter j = { .f = stdout };
 
                 json_begin_object(&j, NULL);
                 json_string(&j, "event", event);
@@ -547,8 +550,8 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,
                                      "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
-                                     "Properties',member='PropertiesChanged',path_namespace='/org/mtknvd/MtkNv1/"
-                                     "device'",
+                                     "Properties',member='PropertiesChanged',path_namespace='"
+                                     MTKNV_DEVICE_PREFIX "'",
                                      on_signal_msg, &w);
         if (r >= 0)
                 r = bus_match_daemon_gone(bus, on_owner_changed, &w);

@@ -157,7 +157,7 @@ Manager *manager_free(Manager *m) {
         }
         free(m->backups);
         backup_store_free(m->store);
-        identity_set_free(m->identity_set);
+        name_list_free(m->identity_set);
         free(m->state_dir);
         sd_event_source_disable_unref(m->idle_timer);
         free(m->jobs);

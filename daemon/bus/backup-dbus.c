@@ -13,6 +13,7 @@
 #include "log.h"
 #include "backup-dbus.h"
 #include "manager.h"
+#include "mtknv-bus.h"
 #include "storage.h"
 #include "verify-job.h"
 

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "bus-util.h"
 #include "log.h"
+#include "mtknv-bus.h"
 #include "restore-journal.h"
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -3,6 +3,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
+#include "mtknv-bus.h"
 
 static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {

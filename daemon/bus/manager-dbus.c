@@ -12,6 +12,8 @@
 #include "log.h"
 #include "manager-dbus.h"
 #include "manager-files.h"
+#include "mtknv-bus.h"
+#include "name-list.h"
 #include "request.h"
 #include "restore-journal.h"
 #include "restore-op.h"
@@ -57,25 +59,13 @@ static int property_get_usb_ids(sd_bus *bus, const char *path, const char *inter
 
 /* The partitions option of Restore as a comma list of safe names. */
 static int bus_join_name_list(char **names, char **ret, sd_bus_error *error) {
-        _cleanup_free_ char *list = NULL;
-        size_t len = 0;
-
-        for (char **name = names; name && *name; name++) {
-                char *n;
-
+        for (char **name = names; name && *name; name++)
                 if (!manifest_safe_name(*name) || strchr(*name, ','))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Option \"partitions\": \"%s\" is not a partition name.", *name);
-                n = realloc(list, len + strlen(*name) + 2);
-                if (!n)
-                        return -ENOMEM;
-                list = n;
-                len += (size_t) sprintf(list + len, "%s%s", len ? "," : "", *name);
-        }
-        if (!list)
+        if (name_list_length(names) == 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"partitions\" is empty.");
-        *ret = TAKE_PTR(list);
-        return 0;
+        return name_list_join(names, ",", ret);
 }
 
 /* Who asked, for Job.StartedByUID (0 when the bus does not tell). */
@@ -172,7 +162,7 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         Manager *m = userdata;
         const char *device_path, *backup_path;
         _cleanup_free_ char *partitions = NULL, *device_key = NULL;
-        _cleanup_(bus_strv_freep) char **partition_names = NULL;
+        _cleanup_(name_list_freep) char **partition_names = NULL;
         RestoreJournal journal;
         int dry_run = false, allow_foreign = false, resume = false, rollback = false;
         const BusOption options[] = {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "archive-scan.h"
+#include "archive-manifest.h"
 #include "backup-import.h"
 #include "backup-dbus.h"
 #include "bus-util.h"
@@ -16,13 +16,10 @@
 #include "json-writer.h"
 #include "log.h"
 #include "manager-files.h"
+#include "mtknv-bus.h"
 #include "partition-table.h"
 #include "scatter-edit.h"
 
-/* Inspect reads an archive's manifest only, which an export writes first:
- * decompressing more than this is not needed to describe one. */
-#define INSPECT_ARCHIVE_BUDGET (2u * 1024u * 1024u)
-#define INSPECT_MANIFEST_MAX (1024u * 1024u)
 /* An export may go to a slow reader: it fails when the reader takes
  * nothing for FileTimeoutSec=, and in any case after this many of them. */
 #define EXPORT_TIMEOUT_FACTOR 10u
@@ -305,65 +302,17 @@ static void inspect_invalid_json(const char *why, FILE *out) {
 /* A tar archive: describe its manifest, which an mtknvd export has first.
  * 0 when described (valid or not), -ENOENT when it is no tar archive. */
 static int inspect_archive(const uint8_t *data, size_t len, FILE *out) {
-        _cleanup_(archive_scan_freep) ArchiveScan *scan = NULL;
         _cleanup_(manifest_freep) Manifest *mf = NULL;
-        _cleanup_free_ uint8_t *buf = NULL;
-        _cleanup_free_ char *err = NULL;
-        ArchiveMember mb;
-        unsigned others = 0;
-        size_t got = 0;
-        bool tar = false;
+        _cleanup_free_ char *why = NULL;
         int r;
 
-        r = archive_scan_new(data, len, INSPECT_ARCHIVE_BUDGET, &scan);
+        r = archive_read_manifest(data, len, &mf, &why);
         if (r < 0)
                 return r;
-        for (;;) {
-                r = archive_scan_next(scan, &mb, &err);
-                if (r <= 0)
-                        break;
-                tar = true;
-                if (mb.regular || ++others > 16)
-                        break;
-        }
-        if (r == -EFBIG)
-                tar = true;
-        if (!tar)
-                return -ENOENT;
-        if (r < 0) {
-                inspect_invalid_json(err ?: "the archive is damaged", out);
-                return 0;
-        }
-        if (r == 0 || !mb.regular || !streq(mb.base, "manifest.yaml")) {
-                inspect_invalid_json("the archive does not begin with manifest.yaml: it is not an mtknvd backup "
-                                     "export", out);
-                return 0;
-        }
-        if (mb.size <= 0 || mb.size > INSPECT_MANIFEST_MAX) {
-                inspect_invalid_json("its manifest.yaml is empty or too large", out);
-                return 0;
-        }
-        buf = malloc((size_t) mb.size);
-        if (!buf)
-                return -ENOMEM;
-        while (got < (size_t) mb.size) {
-                ssize_t k = archive_scan_read(scan, buf + got, (size_t) mb.size - got, &err);
-
-                if (k <= 0) {
-                        inspect_invalid_json(k < 0 && err ? err : "its manifest.yaml is truncated", out);
-                        return 0;
-                }
-                got += (size_t) k;
-        }
-        err = mfree(err);
-        if (manifest_parse(buf, got, &mf, &err) < 0) {
-                _cleanup_free_ char *why = NULL;
-
-                inspect_invalid_json(asprintf(&why, "its manifest.yaml is invalid: %s", err ?: "?") < 0 ? "its "
-                                     "manifest.yaml is invalid" : why, out);
-                return 0;
-        }
-        inspect_manifest_json(mf, out);
+        if (r == 0)
+                inspect_invalid_json(why, out);
+        else
+                inspect_manifest_json(mf, out);
         return 0;
 }
 

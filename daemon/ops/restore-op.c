@@ -15,6 +15,7 @@
 #include "identifier-reveal.h"
 #include "log.h"
 #include "mtknv-bus.h"
+#include "name-list.h"
 #include "restore-op.h"
 
 typedef struct RestoreOp {
@@ -497,41 +498,28 @@ static const OperationClass restore_class = {
 
 /* ------------------------------------------------------------ starting */
 
-static bool name_in_list(const char *name, const char *comma_list) {
-        size_t n = strlen(name);
-
-        for (const char *p = comma_list; p && *p;) {
-                const char *c = strchr(p, ',');
-                size_t len = c ? (size_t) (c - p) : strlen(p);
-
-                if (len == n && memcmp(p, name, n) == 0)
-                        return true;
-                p = c ? c + 1 : NULL;
-        }
-        return false;
-}
-
 /* Keep only the named partitions of mf (a comma list; NULL: all). */
 static int restore_select_subset(Manifest *mf, const char *only, const BackupInfo *backup, sd_bus_error *error) {
+        _cleanup_(name_list_freep) char **names = NULL;
         size_t k = 0;
+        int r;
 
         if (!only)
                 return 0;
-        for (const char *p = only; *p;) {
-                const char *c = strchr(p, ',');
-                size_t len = c ? (size_t) (c - p) : strlen(p);
+        r = name_list_split(only, ",", 0, &names);
+        if (r < 0)
+                return r;
+        for (char **n = names; *n; n++) {
                 bool found = false;
 
-                for (size_t i = 0; i < mf->n_parts; i++)
-                        found = found || (strlen(mf->parts[i].name) == len && memcmp(mf->parts[i].name, p, len) == 0);
+                for (size_t i = 0; i < mf->n_parts && !found; i++)
+                        found = streq(mf->parts[i].name, *n);
                 if (!found)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Backup %s/%s has no partition \"%.*s\".", backup->device_key,
-                                                 backup->backup_id, (int) len, p);
-                p = c ? c + 1 : p + len;
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Backup %s/%s has no partition "
+                                                 "\"%s\".", backup->device_key, backup->backup_id, *n);
         }
         for (size_t i = 0; i < mf->n_parts; i++)
-                if (name_in_list(mf->parts[i].name, only))
+                if (name_list_contains(names, mf->parts[i].name))
                         mf->parts[k++] = mf->parts[i];
         mf->n_parts = k;
         return k > 0 ? 0 : sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No partitions to restore.");
@@ -673,7 +661,8 @@ int restore_op_start(const OperationContext *ctx, Device *d, const BackupInfo *b
         ro->allow_foreign = flags & RESTORE_ALLOW_FOREIGN;
         ro->restore_key = strdup(backup->device_key);
         ro->restore_id = strdup(backup->backup_id);
-        if (!journal && partitions && name_in_list("nvram", partitions) != name_in_list("nvdata", partitions))
+        if (!journal && partitions &&
+            name_list_joined_contains(partitions, "nvram") != name_list_joined_contains(partitions, "nvdata"))
                 ro->note = "Warning: only one of nvram and nvdata was restored; they belong together (nvdata holds "
                            "the calibration nvram's files refer to), so the phone may not get its IMEI or network "
                            "back until both come from the same backup.";

@@ -5,6 +5,7 @@
 
 #include "bus-util.h"
 #include "macro.h"
+#include "name-list.h"
 
 int bus_node_list(void *const *objects, size_t n, const char *(*path_of)(const void *object), char ***ret) {
         char **l = calloc(n + 1, sizeof(char *));
@@ -14,22 +15,12 @@ int bus_node_list(void *const *objects, size_t n, const char *(*path_of)(const v
         for (size_t i = 0; i < n; i++) {
                 l[i] = strdup(path_of(objects[i]));
                 if (!l[i]) {
-                        for (size_t k = 0; k < i; k++)
-                                free(l[k]);
-                        free(l);
+                        name_list_free(l);
                         return -ENOMEM;
                 }
         }
         *ret = l;
         return 1;
-}
-
-char **bus_strv_free(char **l) {
-        if (!l)
-                return NULL;
-        for (char **s = l; *s; s++)
-                free(*s);
-        return mfree(l);
 }
 
 static const char *bus_option_wants(const char *signature) {
@@ -99,7 +90,7 @@ int bus_message_read_options(sd_bus_message *m, const BusOption options[], sd_bu
                 if (streq(o->signature, "as")) {
                         char ***l = o->ret;
 
-                        *l = bus_strv_free(*l);
+                        *l = name_list_free(*l);
                         r = sd_bus_message_read_strv(m, l);
                         /* sd-bus reads an empty array as NULL: given, though, is not absent */
                         if (r >= 0 && !*l) {

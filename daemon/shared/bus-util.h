@@ -15,7 +15,7 @@ typedef struct BusOption {
         const char *key;
         const char *signature; /* of the value: "b", "s", "h" or "as" */
         /* "b": int *, "h": int * (the message owns the descriptor), "s": const char ** (valid as long as the
-         * message), "as": char *** (a NULL-terminated list the caller frees with bus_strv_free) */
+         * message), "as": char *** (a NULL-terminated list the caller frees with name_list_free) */
         void *ret;
 } BusOption;
 
@@ -24,11 +24,6 @@ typedef struct BusOption {
  * InvalidArgs naming the key and what it wants otherwise.  Values not given
  * are left alone. */
 int bus_message_read_options(sd_bus_message *m, const BusOption options[], sd_bus_error *error);
-
-char **bus_strv_free(char **l);
-static inline void bus_strv_freep(char ***l) {
-        bus_strv_free(*l);
-}
 
 /* How many file descriptors a message carries, wherever in its arguments.
  * Rewinds it and leaves the read position at its end. */

@@ -6,49 +6,28 @@
 #include "macro.h"
 
 int identity_set_parse(const char *spec, char ***ret) {
-        char **names = NULL;
-        size_t n = 0;
+        _cleanup_(name_list_freep) char **names = NULL;
+        int r;
 
-        for (const char *p = spec; *p;) {
-                size_t len = strcspn(p, ", \t");
-                char buf[64], raw[64], **nn;
-
-                if (len == 0) {
-                        p++;
-                        continue;
-                }
-                if (len >= sizeof(raw)) {
-                        identity_set_free(names);
-                        return -EINVAL;
-                }
-                memcpy(raw, p, len);
-                raw[len] = 0;
-                partition_name_canonical(raw, buf, sizeof(buf));
-                nn = reallocarray(names, n + 2, sizeof(char *));
-                if (!nn) {
-                        identity_set_free(names);
-                        return -ENOMEM;
-                }
-                names = nn;
-                names[n] = strdup(buf);
-                names[n + 1] = NULL;
-                if (!names[n]) {
-                        identity_set_free(names);
-                        return -ENOMEM;
-                }
-                n++;
-                p += len;
-        }
-        if (n == 0)
+        r = name_list_split(spec, ", \t", NAME_LIST_DROP_EMPTY, &names);
+        if (r < 0)
+                return r;
+        if (!names[0])
                 return -EINVAL;
-        *ret = names;
-        return 0;
-}
+        for (char **w = names; *w; w++) {
+                char buf[64], *canonical;
 
-void identity_set_free(char **names) {
-        for (char **p = names; p && *p; p++)
-                free(*p);
-        free(names);
+                if (strlen(*w) >= sizeof(buf))
+                        return -EINVAL;
+                partition_name_canonical(*w, buf, sizeof(buf));
+                canonical = strdup(buf);
+                if (!canonical)
+                        return -ENOMEM;
+                free(*w);
+                *w = canonical;
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
 }
 
 int identity_set_select(const PartitionTable *t, char **names, const Partition ***ret, size_t *ret_n) {
@@ -62,11 +41,8 @@ int identity_set_select(const PartitionTable *t, char **names, const Partition *
                 char have[64];
 
                 partition_name_canonical(t->parts[i].name, have, sizeof(have));
-                for (char **w = names; *w; w++)
-                        if (streq(*w, have)) {
-                                sel[n++] = &t->parts[i];
-                                break;
-                        }
+                if (name_list_contains(names, have))
+                        sel[n++] = &t->parts[i];
         }
         *ret = sel;
         *ret_n = n;

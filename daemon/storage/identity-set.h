@@ -9,10 +9,11 @@
 
 #include <stddef.h>
 
+#include "name-list.h"
 #include "partition-table.h"
 
-/* "nvram,nvdata,..." → NULL-terminated list of canonical names */
+/* "nvram,nvdata,..." (commas or blanks) → NULL-terminated list of canonical
+ * names, freed with name_list_free(); -EINVAL when it names none. */
 int identity_set_parse(const char *spec, char ***ret);
-void identity_set_free(char **names);
 /* The entries of t named in names, in table order. *ret is freed by the caller. */
 int identity_set_select(const PartitionTable *t, char **names, const Partition ***ret, size_t *ret_n);

@@ -4,6 +4,7 @@
 
 #include "identity-set.h"
 #include "macro.h"
+#include "name-list.h"
 #include "scatter.h"
 #include "tap.h"
 
@@ -130,7 +131,7 @@ TEST(identity_marked) {
         CHECK(strstr(json, "\"name\":\"nvram\",\"start\":3670016,\"size\":5242880,\"region\":\"EMMC_USER\",\"identity\":true"));
         CHECK(strstr(json, "\"name\":\"boot\"") && !strstr(json, "\"name\":\"boot\",\"start\":31981568,\"size\":16777216,\"region\":\"EMMC_USER\",\"identity\":true"));
         free(json);
-        identity_set_free(set);
+        name_list_free(set);
         scatter_file_free(s);
 }
 

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The verbs that hand the daemon a file: export-backup, import, add-da, inspect. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "backup-files.h"
+#include "backup-list.h"
+#include "macro.h"
+#include "output.h"
+
+int file_open_input(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                fprintf(stderr, "Cannot open %s: %s\n", path, strerror(errno));
+        return fd;
+}
+
+int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL, *b;
+        size_t n = 0;
+        int fd, r;
+
+        _cleanup_(message_unrefp) sd_bus_message *call = NULL;
+        bool spflash = a->format && strcmp(a->format, "spflash") == 0;
+        int scatter_fd = -1;
+
+        if (argc != 3) {
+                fprintf(stderr, "export-backup needs a backup ID and a FILE to write.\n");
+                return EXIT_USAGE;
+        }
+        if (a->format && !spflash && strcmp(a->format, "mtknvd") != 0) {
+                fprintf(stderr, "--format is mtknvd (the default) or spflash.\n");
+                return EXIT_USAGE;
+        }
+        if (spflash != !!a->scatter) {
+                fprintf(stderr, spflash ? "--format spflash needs the phone's scatter file: --scatter FILE.\n"
+                                        : "--scatter goes with --format spflash.\n");
+                return EXIT_USAGE;
+        }
+        r = backup_list_find_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        if (spflash) {
+                scatter_fd = file_open_input(a->scatter);
+                if (scatter_fd < 0) {
+                        backup_entry_array_free(all, n);
+                        return EXIT_FAIL;
+                }
+        }
+        /* we open the file with our own rights; the daemon only gets the descriptor */
+        fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                fprintf(stderr, "Cannot create %s: %s\n", argv[2], strerror(errno));
+                backup_entry_array_free(all, n);
+                if (scatter_fd >= 0)
+                        close(scatter_fd);
+                return EXIT_FAIL;
+        }
+        r = sd_bus_message_new_method_call(bus, &call, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
+                                           "ExportBackup");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "oh", b->path, fd);
+        if (r >= 0 && spflash)
+                r = sd_bus_message_append(call, "a{sv}", 2, "format", "s", "spflash", "scatter", "h", scatter_fd);
+        else if (r >= 0)
+                r = sd_bus_message_append(call, "a{sv}", 0);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, 300ull * 1000000ull, &error, NULL);
+        /* the daemon does not fsync a caller's file (a slow disk would hold it up): we do */
+        if (r >= 0 && fsync(fd) < 0 && errno != EINVAL) {
+                fprintf(stderr, "Cannot write %s: %s\n", argv[2], strerror(errno));
+                r = -errno;
+                close(fd);
+                if (scatter_fd >= 0)
+                        close(scatter_fd);
+                unlink(argv[2]);
+                backup_entry_array_free(all, n);
+                return EXIT_FAIL;
+        }
+        close(fd);
+        if (scatter_fd >= 0)
+                close(scatter_fd);
+        if (r < 0) {
+                unlink(argv[2]);
+                backup_entry_array_free(all, n);
+                return bus_report_error("Cannot export the backup", r, &error);
+        }
+        if (!a->json && spflash)
+                printf("Exported %s to %s: unpack it (tar xf) and load its scatter file in SP Flash Tool; "
+                       "exactly the backed-up partitions are marked for Download.\n", b->id, argv[2]);
+        else if (!a->json)
+                printf("Exported %s to %s.\n", b->id, argv[2]);
+        backup_entry_array_free(all, n);
+        return EXIT_OK;
+}
+
+/* SP Flash Tool keeps MT6735_Android_scatter.txt next to the images: the one scatter file in dir. */
+static char *find_scatter_near(const char *image) {
+        _cleanup_free_ char *dir = strdup(image);
+        char *slash, *found = NULL;
+        DIR *d;
+        struct dirent *de;
+        unsigned n = 0;
+
+        if (!dir)
+                return NULL;
+        slash = strrchr(dir, '/');
+        if (slash)
+                *slash = 0;
+        d = opendir(slash ? (*dir ? dir : "/") : ".");
+        if (!d)
+                return NULL;
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+
+                if (len > 12 && strcasecmp(de->d_name + len - 12, "_scatter.txt") == 0) {
+                        n++;
+                        free(found);
+                        if (asprintf(&found, "%s/%s", slash ? (*dir ? dir : "") : ".", de->d_name) < 0)
+                                found = NULL;
+                }
+        }
+        closedir(d);
+        if (n != 1) {
+                free(found);
+                found = NULL;
+        }
+        return found;
+}
+
+/* "nvram.img" -> "nvram" */
+static char *partition_from_file(const char *path) {
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        const char *dot = strrchr(base, '.');
+
+        return strndup(base, dot && dot != base ? (size_t) (dot - base) : strlen(base));
+}
+
+int verb_import(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_free_ char *scatter = NULL;
+        const char *format, *path;
+        int fds[32], scatter_fd = -1, nfd = 0, r, ret = EXIT_FAIL;
+
+        if (argc < 2 || argc - 1 > (int) ELEMENTSOF(fds)) {
+                fprintf(stderr, "import needs the FILE(s) to import; see 'mtknvctl --help'.\n");
+                return EXIT_USAGE;
+        }
+        if (a->spflash || a->scatter) {
+                format = "spflash";
+                scatter = a->scatter ? strdup(a->scatter) : find_scatter_near(argv[1]);
+                if (!scatter) {
+                        fprintf(stderr, "An SP Flash Tool readback needs the scatter file that locates it (the "
+                                "phone's *_Android_scatter.txt); none or several are next to %s: name it with "
+                                "--scatter FILE.\n", argv[1]);
+                        return EXIT_USAGE;
+                }
+        } else if (a->partition)
+                format = "raw";
+        else
+                format = "archive";
+        if ((a->partition || !strcmp(format, "archive")) && argc != 2) {
+                fprintf(stderr, "%s takes exactly one FILE.\n", a->partition ? "--partition" : "An archive import");
+                return EXIT_USAGE;
+        }
+
+        r = sd_bus_message_new_method_call(bus, &call, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE,
+                                           "ImportBackup");
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "{sh}");
+        for (int i = 1; r >= 0 && i < argc; i++) {
+                _cleanup_free_ char *name = a->partition ? strdup(a->partition) :
+                                            !strcmp(format, "archive") ? strdup("archive") : partition_from_file(argv[i]);
+
+                fds[nfd] = file_open_input(argv[i]);
+                if (fds[nfd] < 0 || !name)
+                        goto finish;
+                r = sd_bus_message_append(call, "{sh}", name, fds[nfd++]);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0 && scatter) {
+                scatter_fd = file_open_input(scatter);
+                if (scatter_fd < 0)
+                        goto finish;
+                r = sd_bus_message_append(call, "a{sv}", 2, "format", "s", format, "scatter", "h", scatter_fd);
+        } else if (r >= 0)
+                r = sd_bus_message_append(call, "a{sv}", 1, "format", "s", format);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, 300ull * 1000000ull, &error, &reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0) {
+                ret = bus_report_error("Cannot import", r, &error);
+                goto finish;
+        }
+        {
+                _cleanup_free_ char *id = NULL;
+
+                /* the id the other verbs take (KEY/BACKUP) */
+                if (sd_bus_get_property_string(bus, MTKNV_BUS_NAME, path, MTKNV_BACKUP_IFACE, "Id", NULL, &id) < 0)
+                        id = NULL;
+                if (a->json) {
+                        JsonWriter j = { .f = stdout };
+
+                        json_begin_object(&j, NULL);
+                        json_string(&j, "backup", path);
+                        json_string(&j, "id", id ?: "");
+                        json_string(&j, "format", format);
+                        json_end_object(&j);
+                        putchar('\n');
+                } else
+                        printf("Imported as backup %s%s\n", id ?: path,
+                               strcmp(format, "archive") ? ". It is not bound to any phone: restoring it needs "
+                                                           "--allow-foreign and an administrator." : ".");
+        }
+        ret = EXIT_OK;
+finish:
+        for (int i = 0; i < nfd; i++)
+                close(fds[i]);
+        if (scatter_fd >= 0)
+                close(scatter_fd);
+        return ret;
+}
+
+int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        int fd, r;
+
+        if (argc != 2) {
+                fprintf(stderr, "add-da needs the Download Agent FILE (e.g. MTK_AllInOne_DA.bin).\n");
+                return EXIT_USAGE;
+        }
+        fd = file_open_input(argv[1]);
+        if (fd < 0)
+                return EXIT_FAIL;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "AddDownloadAgent",
+                               &error, &reply, "h", fd);
+        close(fd);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &name);
+        if (r < 0)
+                return bus_report_error("Cannot add the Download Agent", r, &error);
+        printf("Added %s as %s.\n", argv[1], name);
+        return EXIT_OK;
+}
+
+/* The daemon answers JSON; people get it indented. */
+static void print_indented_json(const char *s) {
+        int depth = 0;
+        bool in_str = false;
+
+        for (const char *p = s; *p; p++) {
+                if (in_str) {
+                        putchar(*p);
+                        if (*p == '\\' && p[1])
+                                putchar(*++p);
+                        else if (*p == '"')
+                                in_str = false;
+                        continue;
+                }
+                switch (*p) {
+                case '"':
+                        in_str = true;
+                        putchar(*p);
+                        break;
+                case '{':
+                case '[':
+                        printf("%c\n%*s", *p, 2 * ++depth, "");
+                        break;
+                case '}':
+                case ']':
+                        printf("\n%*s%c", 2 * (depth > 0 ? --depth : 0), "", *p);
+                        break;
+                case ',':
+                        printf(",\n%*s", 2 * depth, "");
+                        break;
+                case ':':
+                        printf(": ");
+                        break;
+                default:
+                        putchar(*p);
+                }
+        }
+        putchar('\n');
+}
+
+int verb_inspect(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        const char *json;
+        int fd, r;
+
+        if (argc != 2) {
+                fprintf(stderr, "inspect needs a FILE: a Download Agent, a scatter file or a backup archive.\n");
+                return EXIT_USAGE;
+        }
+        fd = file_open_input(argv[1]);
+        if (fd < 0)
+                return EXIT_FAIL;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Inspect", &error, &reply,
+                               "h", fd);
+        close(fd);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &json);
+        if (r < 0)
+                return bus_report_error(argv[1], r, &error);
+        if (a->json)
+                printf("%s\n", json);
+        else
+                print_indented_json(json);
+        return EXIT_OK;
+}

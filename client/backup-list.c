@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The backups the daemon keeps, as mtknvctl lists, shows and verifies them. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backup-list.h"
+#include "macro.h"
+#include "output.h"
+
+static void backup_entry_done(BackupEntry *b) {
+        for (size_t i = 0; i < b->n_parts; i++) {
+                free(b->parts[i].name);
+                free(b->parts[i].sha256);
+                free(b->parts[i].file);
+                free(b->parts[i].region);
+        }
+        free(b->parts);
+        free(b->path);
+        free(b->id);
+        free(b->device_key);
+        free(b->source);
+        free(b->chip);
+        free(b->me_id);
+        free(b->emmc_cid);
+        free(b->table_source);
+        free(b->binding);
+}
+
+void backup_entry_array_free(BackupEntry *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                backup_entry_done(&a[i]);
+        free(a);
+}
+
+static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name, *s;
+                char **target = NULL;
+                int v;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "Id") == 0)
+                        target = &b->id;
+                else if (strcmp(name, "DeviceKey") == 0)
+                        target = &b->device_key;
+                else if (strcmp(name, "Source") == 0)
+                        target = &b->source;
+                else if (strcmp(name, "Chip") == 0)
+                        target = &b->chip;
+                else if (strcmp(name, "MeId") == 0)
+                        target = &b->me_id;
+                else if (strcmp(name, "EmmcCid") == 0)
+                        target = &b->emmc_cid;
+                else if (strcmp(name, "TableSource") == 0)
+                        target = &b->table_source;
+                else if (strcmp(name, "Binding") == 0)
+                        target = &b->binding;
+
+                if (target) {
+                        r = sd_bus_message_read(m, "v", "s", &s);
+                        if (r >= 0) {
+                                free(*target);
+                                *target = strdup(s);
+                        }
+                } else if (strcmp(name, "Created") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &b->created);
+                else if (strcmp(name, "Size") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &b->size);
+                else if (strcmp(name, "Verified") == 0) {
+                        r = sd_bus_message_read(m, "v", "b", &v);
+                        b->verified = v;
+                } else if (strcmp(name, "Bound") == 0) {
+                        r = sd_bus_message_read(m, "v", "b", &v);
+                        b->bound = v;
+                } else if (strcmp(name, "Partitions") == 0) {
+                        r = sd_bus_message_enter_container(m, 'v', "a(ssttss)");
+                        if (r >= 0)
+                                r = sd_bus_message_enter_container(m, 'a', "(ssttss)");
+                        while (r >= 0) {
+                                const char *pn, *region, *sha, *file;
+                                uint64_t off, size;
+                                BackupPart *np;
+
+                                r = sd_bus_message_read(m, "(ssttss)", &pn, &region, &off, &size, &sha, &file);
+                                if (r <= 0)
+                                        break;
+                                np = realloc(b->parts, (b->n_parts + 1) * sizeof(BackupPart));
+                                if (!np)
+                                        return -ENOMEM;
+                                b->parts = np;
+                                b->parts[b->n_parts++] = (BackupPart) { strdup(pn), strdup(sha), strdup(file),
+                                                                        strdup(region), off, size };
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int list_backups(sd_bus *bus, BackupEntry **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        BackupEntry *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                               error, &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read(reply, "o", &path);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+                        const char *iface;
+
+                        r = sd_bus_message_read(reply, "s", &iface);
+                        if (r >= 0 && strcmp(iface, MTKNV_BACKUP_IFACE) == 0) {
+                                BackupEntry *na = realloc(a, (n + 1) * sizeof(BackupEntry));
+
+                                if (!na) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                a = na;
+                                a[n] = (BackupEntry) { .path = strdup(path) };
+                                r = read_backup_props(reply, &a[n++]);
+                        } else if (r >= 0)
+                                r = sd_bus_message_skip(reply, "a{sv}");
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                backup_entry_array_free(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+/* ID as typed: the object path, "key/id", the backup id, or a unique prefix of either. */
+static int find_backup(BackupEntry *a, size_t n, const char *arg, BackupEntry **ret) {
+        BackupEntry *found = NULL;
+        size_t len = strlen(arg);
+
+        for (size_t i = 0; i < n; i++) {
+                const char *slash = a[i].id ? strchr(a[i].id, '/') : NULL;
+
+                if (strcmp(a[i].path, arg) == 0 || (a[i].id && strcmp(a[i].id, arg) == 0) ||
+                    (slash && strcmp(slash + 1, arg) == 0)) {
+                        *ret = &a[i];
+                        return 0;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *slash = a[i].id ? strchr(a[i].id, '/') : NULL;
+
+                if (len > 0 && a[i].id && (strncmp(a[i].id, arg, len) == 0 || (slash && strncmp(slash + 1, arg, len) == 0))) {
+                        if (found)
+                                return -ENOTUNIQ;
+                        found = &a[i];
+                }
+        }
+        if (!found)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+static void format_time(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        localtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void backups_format_time(uint64_t usec, char *buf, size_t size) {
+        format_time(usec, buf, size);
+}
+
+int backups_latest_verified(sd_bus *bus, const char *device_key, char **ret_id, uint64_t *ret_created) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL, *best = NULL;
+        size_t n = 0;
+        int r;
+
+        r = list_backups(bus, &all, &n, &error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (all[i].verified && all[i].device_key && strcmp(all[i].device_key, device_key) == 0 &&
+                    (!best || all[i].created > best->created))
+                        best = &all[i];
+        *ret_id = best ? strdup(best->id) : NULL;
+        *ret_created = best ? best->created : 0;
+        r = best && !*ret_id ? -ENOMEM : 0;
+        backup_entry_array_free(all, n);
+        return r;
+}
+
+static void json_backup(JsonWriter *j, const BackupEntry *b) {
+        json_begin_object(j, NULL);
+        json_string(j, "path", b->path);
+        json_string(j, "id", b->id);
+        json_string(j, "device_key", b->device_key);
+        json_string(j, "chip", b->chip);
+        json_string(j, "source", b->source);
+        json_uint(j, "created", b->created / 1000000);
+        json_string(j, "table_source", b->table_source);
+        json_string(j, "me_id", b->me_id);
+        json_string(j, "emmc_cid", b->emmc_cid);
+        json_bool(j, "verified", b->verified);
+        json_bool(j, "bound", b->bound);
+        json_string(j, "binding", b->binding);
+        json_uint(j, "size", b->size);
+        json_begin_array(j, "partitions");
+        for (size_t i = 0; i < b->n_parts; i++) {
+                json_begin_object(j, NULL);
+                json_string(j, "name", b->parts[i].name);
+                json_string(j, "file", b->parts[i].file);
+                json_string(j, "region", b->parts[i].region);
+                json_uint(j, "offset", b->parts[i].offset);
+                json_uint(j, "size", b->parts[i].size);
+                json_string(j, "sha256", b->parts[i].sha256);
+                json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+}
+
+int backup_list_find_one(sd_bus *bus, const char *arg, BackupEntry **ret_all, size_t *ret_n, BackupEntry **ret) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = list_backups(bus, ret_all, ret_n, &error);
+        if (r < 0)
+                return -bus_report_error("Cannot list backups", r, &error);
+        r = find_backup(*ret_all, *ret_n, arg, ret);
+        if (r < 0) {
+                fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one backup; give more of its id.\n"
+                                               : "No backup \"%s\"; 'mtknvctl backups' lists them.\n", arg);
+                backup_entry_array_free(*ret_all, *ret_n);
+                return -EXIT_NO_DEVICE;
+        }
+        return 0;
+}
+
+int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL;
+        size_t n = 0, shown = 0;
+        JsonWriter j = { .f = stdout };
+        int r;
+
+        r = list_backups(bus, &all, &n, &error);
+        if (r < 0)
+                return bus_report_error("Cannot list backups", r, &error);
+        if (a->json)
+                json_begin_array(&j, NULL);
+        else
+                printf("%-48s  %-7s  %-19s  %-11s  %5s  %9s  %s\n", "BACKUP", "CHIP", "CREATED", "SOURCE", "PARTS",
+                       "SIZE", "VERIFIED");
+        for (size_t i = 0; i < n; i++) {
+                char when[32];
+
+                if (argc > 1 && (!all[i].device_key || strncmp(all[i].device_key, argv[1], strlen(argv[1])) != 0))
+                        continue;
+                shown++;
+                if (a->json) {
+                        json_backup(&j, &all[i]);
+                        continue;
+                }
+                format_time(all[i].created, when, sizeof(when));
+                printf("%-48s  %-7s  %-19s  %-11s  %5zu  %5" PRIu64 " MiB  %s\n", all[i].id ?: "-", all[i].chip ?: "-",
+                       when, all[i].source ?: "-", all[i].n_parts, all[i].size >> 20, all[i].verified ? "yes" : "no");
+        }
+        if (a->json) {
+                json_end_array(&j);
+                putchar('\n');
+        } else if (shown == 0)
+                printf("(no backups yet; plug a powered-off phone in, or run 'mtknvctl backup')\n");
+        backup_entry_array_free(all, n);
+        return EXIT_OK;
+}
+
+int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        BackupEntry *all = NULL, *b;
+        size_t n = 0;
+        char when[32];
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "show-backup needs exactly one backup ID; see 'mtknvctl backups'.\n");
+                return EXIT_USAGE;
+        }
+        r = backup_list_find_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        if (a->json) {
+                JsonWriter j = { .f = stdout };
+
+                json_backup(&j, b);
+                putchar('\n');
+        } else {
+                char buf[64];
+                bool fingerprints = is_fingerprint(b->me_id) || is_fingerprint(b->emmc_cid) ||
+                                    (b->n_parts > 0 && is_fingerprint(b->parts[0].sha256));
+
+                format_time(b->created, when, sizeof(when));
+                printf("%s (%s)\n", b->id, b->path);
+                printf("       Phone: %s, key %s\n", b->chip ?: "-", b->device_key ?: "-");
+                printf("       ME ID: %s\n", b->me_id && *b->me_id ? identifier_display(b->me_id, buf, sizeof(buf))
+                                                                  : "(not reported)");
+                printf("    eMMC CID: %s\n", b->emmc_cid && *b->emmc_cid
+                                                     ? identifier_display(b->emmc_cid, buf, sizeof(buf)) : "-");
+                printf("       Bound: %s\n", b->bound ? "yes, signed by this host's key" :
+                       b->binding && strcmp(b->binding, "other-host") == 0 ? "no: signed by another host's key" :
+                       b->binding && strcmp(b->binding, "edited") == 0 ? "no: its manifest was changed after signing" :
+                       b->binding && strcmp(b->binding, "legacy") == 0 ? "no: imported by an older mtknvd" :
+                       "no (restoring it needs --allow-foreign)");
+                printf("     Created: %s (%s)\n", when, b->source ?: "-");
+                printf("  Partitions: from the phone's %s, %s\n", b->table_source ?: "-",
+                       b->verified ? "each read twice and compared" : "NOT verified");
+                for (size_t i = 0; i < b->n_parts; i++)
+                        printf("              %-10s %-14s at 0x%09" PRIx64 ", %6" PRIu64 " KiB, sha256 %s\n",
+                               b->parts[i].name, b->parts[i].file, b->parts[i].offset, b->parts[i].size >> 10,
+                               identifier_display(b->parts[i].sha256, buf, sizeof(buf)));
+                if (fingerprints)
+                        printf("(Identifiers and hashes are shown as fingerprints: only root sees them in full.)\n");
+        }
+        backup_entry_array_free(all, n);
+        return EXIT_OK;
+}
+
+int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        BackupEntry *all = NULL, *b;
+        const char *msg;
+        size_t n = 0;
+        int ok, r;
+
+        if (argc != 2) {
+                fprintf(stderr, "verify-backup needs exactly one backup ID.\n");
+                return EXIT_USAGE;
+        }
+        r = backup_list_find_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, b->path, MTKNV_BACKUP_IFACE, "Verify", &error, &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bs", &ok, &msg);
+        if (r < 0) {
+                backup_entry_array_free(all, n);
+                return bus_report_error("Cannot verify the backup", r, &error);
+        }
+        if (a->json) {
+                JsonWriter j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "id", b->id);
+                json_bool(&j, "ok", ok);
+                json_string(&j, "message", msg);
+                json_end_object(&j);
+                putchar('\n');
+        } else
+                printf("%s: %s\n", b->id, msg);
+        backup_entry_array_free(all, n);
+        return ok ? EXIT_OK : EXIT_FAIL;
+}
