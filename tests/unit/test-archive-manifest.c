@@ -46,7 +46,7 @@ static uint8_t *make_tar(const Member *members, size_t n, bool gzip, size_t *ret
 
 static char *manifest_text(size_t *ret_len) {
         Manifest *m = manifest_new();
-        ManifestPartition p = { .region = 8, .offset = 0x380000, .size = 0x500000 };
+        ManifestPartition p = { .region = STORAGE_REGION_USER, .offset = 0x380000, .size = 0x500000 };
         char *text = NULL;
         FILE *f = open_memstream(&text, ret_len);
 
