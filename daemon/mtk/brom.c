@@ -442,7 +442,21 @@ static int brom_start_command(BromSession *s) {
                 exchange_read_var(&s->x, s->id.soc_id, sizeof(s->id.soc_id), &s->id.soc_id_len, "SoC ID");
                 exchange_read(&s->x, s->status, 2, "GET_SOC_ID status");
                 break;
-        default:
+        /* not identification steps */
+        case STEP_IDLE:
+        case STEP_HS_WAKE:
+        case STEP_HS_SEND:
+        case STEP_HS_RECV:
+        case STEP_HS_DRAIN:
+        case STEP_RESYNC:
+        case STEP_DONE:
+        case STEP_SEND_DA_HEAD:
+        case STEP_SEND_DA_DATA:
+        case STEP_SEND_DA_ZLP:
+        case STEP_SEND_DA_TAIL:
+        case STEP_JUMP_DA:
+        case STEP_RESET_HEAD:
+        case STEP_RESET_VALUE:
                 return -EINVAL;
         }
         return brom_run(s);
@@ -577,7 +591,20 @@ static int brom_digest(BromSession *s) {
                         id->soc_id_len = 0;
                 }
                 break;
-        default:
+        case STEP_IDLE:
+        case STEP_HS_WAKE:
+        case STEP_HS_SEND:
+        case STEP_HS_RECV:
+        case STEP_HS_DRAIN:
+        case STEP_RESYNC:
+        case STEP_DONE:
+        case STEP_SEND_DA_HEAD:
+        case STEP_SEND_DA_DATA:
+        case STEP_SEND_DA_ZLP:
+        case STEP_SEND_DA_TAIL:
+        case STEP_JUMP_DA:
+        case STEP_RESET_HEAD:
+        case STEP_RESET_VALUE:
                 break;
         }
         return 0;
@@ -707,7 +734,24 @@ static void brom_advance(BromSession *s, int r) {
                 s->step = s->resync_next;
                 break;
 
-        default:
+        case STEP_DONE:
+        case STEP_IDLE:
+        case STEP_HW_CODE:
+        case STEP_WDT_HEAD:
+        case STEP_WDT_VALUE:
+        case STEP_TARGET_CONFIG:
+        case STEP_BL_VER:
+        case STEP_VERSION:
+        case STEP_HW_SW_VER:
+        case STEP_ME_ID:
+        case STEP_SOC_ID:
+        case STEP_SEND_DA_HEAD:
+        case STEP_SEND_DA_DATA:
+        case STEP_SEND_DA_ZLP:
+        case STEP_SEND_DA_TAIL:
+        case STEP_JUMP_DA:
+        case STEP_RESET_HEAD:
+        case STEP_RESET_VALUE:
                 /* A command exchange completed: digest it and pick the next. */
                 r = brom_digest(s);
                 if (r < 0)
@@ -888,7 +932,24 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
                         return brom_finish(s, -EACCES, BROM_FAILURE_REFUSED);
                 }
                 return brom_finish(s, 0, BROM_FAILURE_NONE);
-        default:
+        case STEP_DONE:
+        case STEP_IDLE:
+        case STEP_HS_WAKE:
+        case STEP_HS_SEND:
+        case STEP_HS_RECV:
+        case STEP_HS_DRAIN:
+        case STEP_HW_CODE:
+        case STEP_WDT_HEAD:
+        case STEP_WDT_VALUE:
+        case STEP_TARGET_CONFIG:
+        case STEP_BL_VER:
+        case STEP_VERSION:
+        case STEP_HW_SW_VER:
+        case STEP_ME_ID:
+        case STEP_SOC_ID:
+        case STEP_RESYNC:
+        case STEP_SEND_DA_DATA:
+        case STEP_SEND_DA_ZLP:
                 return brom_finish(s, -EINVAL, BROM_FAILURE_PROTOCOL);
         }
 }
