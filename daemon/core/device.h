@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One phone: its USB session, what it told us about itself, and its
- * D-Bus object.  A phone that vanishes keeps its object for a grace
+ * One phone: its USB session, what it told us about itself, and its state;
+ * bus/device-dbus.c is its D-Bus face.  A phone that vanishes keeps its object for a grace
  * period so that re-enumeration (BROM -> preloader, a cable wiggle) does
  * not look like a new phone.
  */

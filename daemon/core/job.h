@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A long-running operation (a backup, later a restore) as a D-Bus object
- * with udisks-style progress properties, Cancel() and Completed(b, s).
- * The operation itself lives elsewhere and drives the job through this API.
+ * A long-running operation (a backup, a restore, a verification) with
+ * udisks-style progress: step, bytes, rate, cancel.  The operation drives
+ * the job through this API; the job tells its owner (the manager) what
+ * changed, and bus/job-dbus.c publishes it with Cancel() and Completed(b, s).
  */
 #pragma once
 
