@@ -30,9 +30,7 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 if (asprintf(&id, "%s/%s", b->device_key, b->backup_id) < 0)
                         return -ENOMEM;
                 v = id;
-        } else if (streq(property, "DeviceKey"))
-                v = b->device_key;
-        else if (streq(property, "Source"))
+        } else if (streq(property, "Source"))
                 v = mf->source;
         else if (streq(property, "Chip"))
                 v = mf->chip;
@@ -175,7 +173,7 @@ static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_er
 const sd_bus_vtable backup_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DeviceKey", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DeviceKey", "s", NULL, offsetof(Backup, info.device_key), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Created", "t", property_get_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Source", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Chip", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -192,8 +190,10 @@ const sd_bus_vtable backup_vtable[] = {
         SD_BUS_PROPERTY("VerifyMethod", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Size", "t", property_get_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Partitions", "a(ssttss)", property_get_partitions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD("Verify", "", "bs", method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("GetIdentifiers", "", "a{sv}", method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Verify", "", "", "bs", SD_BUS_PARAM(ok) SD_BUS_PARAM(message), method_verify,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetIdentifiers", "", "", "a{sv}", SD_BUS_PARAM(identifiers),
+                                 method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

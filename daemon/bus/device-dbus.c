@@ -12,37 +12,49 @@
 #include "mtknv-bus.h"
 #include "restore-journal.h"
 
-static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "s", device_state_to_string(d->state));
+}
+
+static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "s", d->brom_mode ? "brom" : "preloader");
+}
+
+/* an array, not the char * sd-bus's own getter reads */
+static int property_get_usb_path(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "s", d->usb_path);
+}
+
+static int property_get_chip(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "s", d->identified && d->identity.chip ? d->identity.chip->name : "");
+}
+
+/* MeId, SocId: in full or as a fingerprint, depending on who asks */
+static int property_get_identifier(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
         char hex[2 * BROM_ID_MAX_LEN + 1], fp[IDENTIFIER_FINGERPRINT_LEN];
-        const char *v = "";
 
-        if (streq(property, "State"))
-                v = device_state_to_string(d->state);
-        else if (streq(property, "Error"))
-                v = d->error ?: "";
-        else if (streq(property, "ErrorName"))
-                v = d->error_name ?: "";
-        else if (streq(property, "Warning"))
-                v = d->warning ?: "";
-        else if (streq(property, "StateReason"))
-                v = d->state_reason ?: "";
-        else if (streq(property, "Mode"))
-                v = d->brom_mode ? "brom" : "preloader";
-        else if (streq(property, "UsbPath"))
-                v = d->usb_path;
-        else if (streq(property, "Chip"))
-                v = d->identified && d->identity.chip ? d->identity.chip->name : "";
-        else if (streq(property, "MeId") || streq(property, "SocId")) {
-                if (streq(property, "MeId"))
-                        brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, hex);
-                else
-                        brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, hex);
-                v = identifier_reveal(bus_reply_reveals_identifiers(bus, reply, &((Manager *) d->env->userdata)->reveal_cache), hex,
-                                      fp);
-        }
-        return sd_bus_message_append(reply, "s", v);
+        if (streq(property, "MeId"))
+                brom_hex(d->identity.me_id, d->identified ? d->identity.me_id_len : 0, hex);
+        else
+                brom_hex(d->identity.soc_id, d->identified ? d->identity.soc_id_len : 0, hex);
+        return sd_bus_message_append(reply, "s",
+                                     identifier_reveal(bus_reply_reveals_identifiers(bus, reply,
+                                                                                     &((Manager *) d->env->userdata)->reveal_cache),
+                                                       hex, fp));
 }
 
 static int property_get_job(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -53,51 +65,19 @@ static int property_get_job(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "o", j ? j->object_path : "/");
 }
 
-static int property_get_u16(sd_bus *bus, const char *path, const char *interface, const char *property,
-                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+/* SBC, SLA, DAA: bits of the target configuration */
+static int property_get_security_flag(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
-        const BromIdentity *id = &d->identity;
-        uint16_t v = 0;
-
-        if (streq(property, "UsbVendorId"))
-                v = d->vid;
-        else if (streq(property, "UsbProductId"))
-                v = d->pid;
-        else if (streq(property, "HwCode"))
-                v = id->hw_code;
-        else if (streq(property, "HwSubCode"))
-                v = id->hw_sub_code;
-        else if (streq(property, "HwVersion"))
-                v = id->hw_version;
-        else if (streq(property, "SwVersion"))
-                v = id->sw_version;
-        return sd_bus_message_append(reply, "q", v);
-}
-
-static int property_get_byte(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-
-        return sd_bus_message_append(reply, "y",
-                                     streq(property, "BromVersion") ? d->identity.brom_version
-                                                                    : d->identity.bl_version);
-}
-
-static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-        uint32_t cfg = d->identity.target_config;
-        int v = 0;
+        uint32_t cfg = d->identity.target_config, bit = 0;
 
         if (streq(property, "SBC"))
-                v = !!(cfg & BROM_TGT_CFG_SBC);
+                bit = BROM_TGT_CFG_SBC;
         else if (streq(property, "SLA"))
-                v = !!(cfg & BROM_TGT_CFG_SLA);
+                bit = BROM_TGT_CFG_SLA;
         else if (streq(property, "DAA"))
-                v = !!(cfg & BROM_TGT_CFG_DAA);
-        else if (streq(property, "Present"))
-                v = d->present;
-        return sd_bus_message_append(reply, "b", v);
+                bit = BROM_TGT_CFG_DAA;
+        return sd_bus_message_append(reply, "b", !!(cfg & bit));
 }
 
 /* ("KEY/ID" being written, "KEY/ID" of the snapshot, "restore"|"rollback"),
@@ -141,35 +121,42 @@ static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_er
 
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("State", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("StateReason", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Error", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ErrorName", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Warning", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Mode", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UsbPath", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UsbVendorId", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UsbProductId", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Chip", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HwCode", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HwSubCode", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HwVersion", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SwVersion", "q", property_get_u16, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BromVersion", "y", property_get_byte, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BootloaderVersion", "y", property_get_byte, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateReason", "s", NULL, offsetof(Device, state_reason), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Error", "s", NULL, offsetof(Device, error), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ErrorName", "s", NULL, offsetof(Device, error_name), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Warning", "s", NULL, offsetof(Device, warning), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsbPath", "s", property_get_usb_path, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsbVendorId", "q", NULL, offsetof(Device, vid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsbProductId", "q", NULL, offsetof(Device, pid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Chip", "s", property_get_chip, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HwCode", "q", NULL, offsetof(Device, identity.hw_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HwSubCode", "q", NULL, offsetof(Device, identity.hw_sub_code),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HwVersion", "q", NULL, offsetof(Device, identity.hw_version),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SwVersion", "q", NULL, offsetof(Device, identity.sw_version),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BromVersion", "y", NULL, offsetof(Device, identity.brom_version),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BootloaderVersion", "y", NULL, offsetof(Device, identity.bl_version),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TargetConfig", "u", NULL, offsetof(Device, identity.target_config),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SBC", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SLA", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("DAA", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SBC", "b", property_get_security_flag, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SLA", "b", property_get_security_flag, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DAA", "b", property_get_security_flag, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* per caller (identifier-reveal.h): a change is announced, the value asked for */
-        SD_BUS_PROPERTY("MeId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-        SD_BUS_PROPERTY("SocId", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-        SD_BUS_PROPERTY("Present", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MeId", "s", property_get_identifier, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("SocId", "s", property_get_identifier, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("Present", "b", bus_property_get_bool, offsetof(Device, present),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Job", "o", property_get_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("InterruptedRestore", "(sss)", property_get_interrupted_restore, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD("GetIdentifiers", "", "a{sv}", method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetIdentifiers", "", "", "a{sv}", SD_BUS_PARAM(identifiers),
+                                 method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

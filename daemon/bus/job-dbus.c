@@ -15,13 +15,6 @@ static int property_get_expected_end(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "t", end);
 }
 
-static int property_get_object(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Job *j = userdata;
-
-        return sd_bus_message_append(reply, "o", j->device_path);
-}
-
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
@@ -58,19 +51,23 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Operation", "s", NULL, offsetof(Job, operation), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Device", "o", property_get_object, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* never NULL: "/" while the job waits for a phone (job_new()) */
+        SD_BUS_PROPERTY("Device", "o", NULL, offsetof(Job, device_path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Step", "s", NULL, offsetof(Job, step), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Progress", "d", NULL, offsetof(Job, progress), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ProgressValid", "b", NULL, offsetof(Job, progress_valid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ProgressValid", "b", bus_property_get_bool, offsetof(Job, progress_valid),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Bytes", "t", NULL, offsetof(Job, bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TotalBytes", "t", NULL, offsetof(Job, total_bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Rate", "t", NULL, offsetof(Job, rate), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("StartTime", "t", NULL, offsetof(Job, start_usec), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Cancelable", "b", NULL, offsetof(Job, cancelable), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Cancelable", "b", bus_property_get_bool, offsetof(Job, cancelable),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("StartedByUID", "u", NULL, offsetof(Job, started_by_uid), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD("Cancel", "a{sv}", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL("Completed", "bs", 0),
+        SD_BUS_METHOD_WITH_NAMES("Cancel", "a{sv}", SD_BUS_PARAM(options), "", "", method_cancel,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("Completed", "bs", SD_BUS_PARAM(success) SD_BUS_PARAM(message), 0),
         SD_BUS_VTABLE_END,
 };
 

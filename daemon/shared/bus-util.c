@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,13 @@
 #include "bus-util.h"
 #include "macro.h"
 #include "name-list.h"
+
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        int b = *(const bool *) userdata;
+
+        return sd_bus_message_append_basic(reply, 'b', &b);
+}
 
 int bus_node_list(void *const *objects, size_t n, const char *(*path_of)(const void *object), char ***ret) {
         char **l = calloc(n + 1, sizeof(char *));

@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
+/* A property getter for a C bool field, given by offsetof in the vtable: sd-bus's own getter for "b" reads an
+ * int, four bytes of which a bool is only the first. */
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
 /* The NULL-terminated path list an sd-bus node enumerator returns, from n
  * objects whose path path_of() reads. */
 int bus_node_list(void *const *objects, size_t n, const char *(*path_of)(const void *object), char ***ret);
