@@ -203,8 +203,10 @@ deps:
 	fi
 
 # ---------------------------------------------------------------- run
+# The build runs one compiler per core unless make was given its own -j.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 check: deps
-	@$(MAKE) --no-print-directory all fuzz
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) all fuzz
 	@MTKNVD_BUILD=$(BUILD) MTKNVD_SANITIZE=$(SANITIZE) $(PYTHON) tests/run-tests.py $(TESTS)
 
 demo: deps
