@@ -9,22 +9,25 @@
 
 Tests run in MTKNVD_TEST_JOBS worker threads (default 2), each test a process of its own: every e2e
 test builds its own world (a temporary directory holding its private dbus-daemon's socket, the
-simulator's control socket, umockdev testbed and the daemon's state), so two never share anything.
-The report is printed in the fixed order above, each test's result and detail together, whatever
-order they finish in.
+simulator's control socket and the daemon's state; mtksim's own umockdev testbed directory), so two
+never share anything. The valgrind tests run one at a time, from the start, beside the others. The
+report is printed in the fixed order above, each test's result and detail together, whatever order
+they finish in.
 
 Usage: run-tests.py [FILTER...]   only tests whose name contains a FILTER.
 Environment: MTKNVD_BUILD (build dir), MTKNVD_SANITIZE=1 (no valgrind), MTKNVD_FUZZ_SECONDS
-(default 5), MTKNVD_TEST_JOBS (default 2; 1 runs one test at a time).
+(default 5), MTKNVD_TEST_JOBS (default 2; 1 runs one test at a time), MTKNVD_TEST_TIMEOUT (the
+harness's bound on one wait, default 30 s, 90 s under valgrind).
 """
 
-import concurrent.futures
+import collections
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -48,21 +51,45 @@ VALGRIND_TESTS = [
 
 
 class Job:
-    """One test program to run; run() returns its events: (kind, name, detail), kind one of PASS,
-    FAIL, SKIP, TODO (a known defect, neither passed nor failed)."""
+    """One test program to run; run() sets its events: (kind, name, detail), kind one of PASS,
+    FAIL, SKIP, TODO (a known defect, neither passed nor failed), NOTE (a line to print)."""
 
-    def __init__(self, label, fn, slow=False):
-        self.label, self.fn, self.slow = label, fn, slow
+    def __init__(self, label, fn, heavy=False):
+        self.label, self.fn, self.heavy = label, fn, heavy
         self.seconds = 0.0
+        self.events = None
+        self.done = threading.Event()
 
     def run(self):
         t0 = time.monotonic()
         try:
-            events = self.fn()
+            self.events = self.fn()
         except Exception as e:  # a runner bug or a timeout must not lose the other results
-            events = [("FAIL", self.label, "%s: %s" % (type(e).__name__, e))]
+            self.events = [("FAIL", self.label, "%s: %s" % (type(e).__name__, e))]
         self.seconds = time.monotonic() - t0
-        return events
+        self.done.set()
+
+
+def run_jobs(jobs, workers):
+    """Runs the jobs in `workers` threads. The heavy ones (the daemon under valgrind, a whole core each)
+    go to the first worker, one at a time and from the start, so that none is left for the end; the
+    others take the rest in order, and every worker helps with either queue once its own is empty."""
+    queues = (collections.deque(j for j in jobs if j.heavy), collections.deque(j for j in jobs if not j.heavy))
+    lock = threading.Lock()
+
+    def worker(prefer):
+        while True:
+            with lock:
+                q = queues[prefer] if queues[prefer] else queues[1 - prefer]
+                if not q:
+                    return
+                job = q.popleft()
+            job.run()
+
+    threads = [threading.Thread(target=worker, args=(0 if i == 0 else 1,), daemon=True) for i in range(workers)]
+    for t in threads:
+        t.start()
+    return threads
 
 
 def wanted(name, filters):
@@ -149,6 +176,10 @@ def e2e_jobs(tests, filters, valgrind=False):
             # each test in a process of its own: a world's D-Bus connection and
             # main-loop state must not leak into the next test
             env = dict(os.environ, MTKNVD_VALGRIND="1" if valgrind else "0")
+            if valgrind and "MTKNVD_TEST_TIMEOUT" not in env:
+                # the daemon runs many times slower under valgrind; the waits stay event-driven,
+                # only the bound on a failure grows
+                env["MTKNVD_TEST_TIMEOUT"] = "90"
             t0 = time.monotonic()
             p = subprocess.run([sys.executable, "-m", "unittest", tid], cwd=os.path.join(TOP, "tests", "e2e"),
                                env=env, capture_output=True, text=True, timeout=600)
@@ -156,7 +187,7 @@ def e2e_jobs(tests, filters, valgrind=False):
             if "OK (skipped=" in p.stderr:
                 return [("SKIP", name, "")]
             return [("PASS" if p.returncode == 0 else "FAIL", name + " (%.1fs)" % dt, p.stderr[-6000:])]
-        jobs.append(Job(name, fn, slow=valgrind))
+        jobs.append(Job(name, fn, heavy=valgrind))
     return jobs
 
 
@@ -207,28 +238,26 @@ def main():
         jobs.append(Job("valgrind", lambda: [("FAIL", "valgrind", "valgrind is not installed (make deps)")]))
     jobs += fuzz_jobs(filters)
 
-    # The slowest (valgrind) start first so that no worker is left with one at the end; the report
-    # keeps the order above.
-    order = sorted(range(len(jobs)), key=lambda i: not jobs[i].slow)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futures = {}
-        for i in order:
-            futures[i] = pool.submit(jobs[i].run)
-        for i, job in enumerate(jobs):
-            for kind, name, detail in futures[i].result():
-                if kind == "NOTE":
-                    print(name, flush=True)
-                    continue
-                if kind in ("PASS", "FAIL"):
-                    results.append((name, kind == "PASS"))
-                elif kind == "SKIP":
-                    skipped += 1
-                else:
-                    todo.append(name)
-                print("%s %s%s" % (kind, name, " (%s)" % detail if kind in ("SKIP", "TODO") and detail else ""),
-                      flush=True)
-                if kind == "FAIL" and detail:
-                    print("    " + detail.rstrip().replace("\n", "\n    "), flush=True)
+    # the report keeps the order above, whatever order the tests finish in
+    threads = run_jobs(jobs, JOBS)
+    for job in jobs:
+        job.done.wait()
+        for kind, name, detail in job.events:
+            if kind == "NOTE":
+                print(name, flush=True)
+                continue
+            if kind in ("PASS", "FAIL"):
+                results.append((name, kind == "PASS"))
+            elif kind == "SKIP":
+                skipped += 1
+            else:
+                todo.append(name)
+            print("%s %s%s" % (kind, name, " (%s)" % detail if kind in ("SKIP", "TODO") and detail else ""),
+                  flush=True)
+            if kind == "FAIL" and detail:
+                print("    " + detail.rstrip().replace("\n", "\n    "), flush=True)
+    for t in threads:
+        t.join()
 
     failed = [name for name, ok in results if not ok]
     wall = time.monotonic() - t0
