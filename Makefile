@@ -143,14 +143,29 @@ $(BUILD)/tools/fail-rename.so: tests/tools/fail-rename.c
 	$(call say,CC,$<)
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) -fPIC -shared -o $@ $< -ldl
 
-# libFuzzer targets: clang, ASan+UBSan, the daemon's parsers compiled afresh.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(DAEMON_INC) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$(call pc_cflags,$(DAEMON_PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(DAEMON_LIB_SRCS)
+# libFuzzer targets: clang, ASan+UBSan.  The daemon's sources are compiled
+# once for all of them, with the fuzzer's coverage instrumentation
+# (fuzzer-no-link), into an archive each target links against.
+FUZZ_BASE_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(DAEMON_INC) \
+	-fno-sanitize-recover=undefined $(call pc_cflags,$(DAEMON_PKGS))
+FUZZ_CFLAGS := $(FUZZ_BASE_CFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_CFLAGS := $(FUZZ_BASE_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(DAEMON_LIB_SRCS))
+
+$(BUILD)/fuzz-obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,CLANG,$<)
+	$(Q)$(CLANG) $(FUZZ_LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz-obj/libmtknvd-fuzz.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz-obj/libmtknvd-fuzz.a
 	@mkdir -p $(@D)
 	$(call say,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(DAEMON_LIB_SRCS) $(DAEMON_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -MF $(BUILD)/fuzz-obj/$*.d -o $@ $< $(BUILD)/fuzz-obj/libmtknvd-fuzz.a $(DAEMON_LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -188,8 +203,10 @@ deps:
 	fi
 
 # ---------------------------------------------------------------- run
+# The build runs one compiler per core unless make was given its own -j.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 check: deps
-	@$(MAKE) --no-print-directory all fuzz
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) all fuzz
 	@MTKNVD_BUILD=$(BUILD) MTKNVD_SANITIZE=$(SANITIZE) $(PYTHON) tests/run-tests.py $(TESTS)
 
 demo: deps
@@ -273,4 +290,4 @@ clean:
 
 .PHONY: all fuzz deps check demo bench clean install uninstall
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz-obj -name '*.d' 2>/dev/null)

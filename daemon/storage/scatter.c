@@ -6,7 +6,7 @@
  *   linear_start_addr minus the linear address of the first user-area
  *   partition (da.md §5.5 "User-area offset = linear − MBR linear").
  * - V1.0: addresses are linear; the user area starts at the MBR entry.
- * - Reserved entries (addresses >= 0xFFFF0000 or is_reserved) are stacked
+ * - Reserved entries (32-bit addresses >= 0xFFFF0000, or is_reserved) are stacked
  *   from the end of the user area in file order, as penumbra does (§6.1).
  */
 #include <ctype.h>
@@ -25,6 +25,12 @@
 
 #define SCATTER_ENTRIES_MAX 512
 #define RESERVED_BASE 0xffff0000ULL
+
+/* The 32-bit addresses 0xFFFF0000… count from the end of the user area; a
+ * 64-bit address above 4 GiB is a real one (an 8 GiB eMMC's userdata). */
+static bool address_is_end_relative(uint64_t a) {
+        return a >= RESERVED_BASE && a <= UINT32_MAX;
+}
 
 ScatterFile *scatter_file_free(ScatterFile *s) {
         if (!s)
@@ -150,7 +156,7 @@ static int scatter_yaml_partition(Yaml *y, ScatterFile *s, yaml_node_t *m, size_
         e.region = yaml_scalar(y, m, "region", region, sizeof(region)) ? region_from_string(region)
                                                                        : STORAGE_REGION_USER;
         e.reserved = (yaml_scalar(y, m, "is_reserved", reserved, sizeof(reserved)) && streq(reserved, "true")) ||
-                     physical >= RESERVED_BASE || linear >= RESERVED_BASE;
+                     address_is_end_relative(physical) || address_is_end_relative(linear);
         /* physical 0 with a non-zero linear address: resolved below */
         e.offset = physical != 0 || linear == 0 ? physical : linear;
         e.resolved = !e.reserved && (physical != 0 || linear == 0);

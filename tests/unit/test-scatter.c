@@ -1,46 +1,62 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "identity-set.h"
 #include "macro.h"
 #include "name-list.h"
+#include "storage.h"
 #include "scatter.h"
 #include "tap.h"
 
-/* The real scatter files of ../shared/corpus/scatter (or $MTKNVD_SHARED_DIR/corpus/scatter). */
-static char *corpus_path(const char *name) {
-        const char *shared = getenv("MTKNVD_SHARED_DIR");
-        char *p;
+#define USER STORAGE_REGION_USER
+#define BOOT1 STORAGE_REGION_BOOT1
+/* a value the parser is not held to (V1.0's end-relative last entry) */
+#define ANY UINT64_MAX
 
-        if (asprintf(&p, "%s/corpus/scatter/%s", shared ?: "../shared", name) < 0)
+/* tests/unit/data/scatter, from the top of the checkout (run-tests.py runs unit tests there) */
+#define FIXTURES "tests/unit/data/scatter/"
+
+static uint8_t *read_whole(const char *path, size_t *ret_len) {
+        FILE *f = fopen(path, "rb");
+        uint8_t *data;
+
+        if (!f)
                 return NULL;
-        return p;
+        data = malloc(1 << 20);
+        *ret_len = data ? fread(data, 1, 1 << 20, f) : 0;
+        fclose(f);
+        return data;
 }
 
-static ScatterFile *parse_file(const char *name, int *tap_failed_) {
-        char *path = corpus_path(name), *err = NULL;
-        uint8_t *data = NULL;
+static ScatterFile *parse_path(const char *path, bool crlf, int *tap_failed_) {
+        _cleanup_free_ uint8_t *data = NULL, *conv = NULL;
+        _cleanup_free_ char *err = NULL;
         ScatterFile *s = NULL;
         size_t len = 0;
-        FILE *f = path ? fopen(path, "rb") : NULL;
 
-        if (!f) {
-                printf("#   cannot open %s (is ../shared beside the checkout?)\n", path ?: name);
+        data = read_whole(path, &len);
+        if (!data) {
+                printf("#   cannot read %s\n", path);
                 *tap_failed_ = 1;
-                free(path);
                 return NULL;
         }
-        data = malloc(1 << 20);
-        len = fread(data, 1, 1 << 20, f);
-        fclose(f);
-        if (scatter_parse(data, len, &s, &err) < 0) {
-                printf("#   %s: %s\n", name, err ?: "?");
+        if (crlf) {
+                size_t n = 0;
+
+                conv = malloc(2 * len);
+                for (size_t i = 0; conv && i < len; i++) {
+                        if (data[i] == '\n')
+                                conv[n++] = '\r';
+                        conv[n++] = data[i];
+                }
+                len = n;
+        }
+        if (scatter_parse(crlf ? conv : data, len, &s, &err) < 0) {
+                printf("#   %s%s: %s\n", path, crlf ? " (CRLF)" : "", err ?: "?");
                 *tap_failed_ = 1;
         }
-        free(err);
-        free(data);
-        free(path);
         return s;
 }
 
@@ -56,8 +72,293 @@ static const ScatterEntry *find(const ScatterFile *s, const char *name) {
         return NULL;
 }
 
+/* ------------------------------------------------------------ in-repo fixtures */
+
+typedef struct Want {
+        const char *name;
+        StorageRegion region;
+        uint64_t offset, size; /* after scatter_file_resolve() */
+        bool reserved;         /* end-relative: unresolved until then */
+} Want;
+
+typedef struct Fixture {
+        const char *file, *config_version, *platform;
+        bool v1_0;
+        uint64_t block_size, user_size;
+        const Want *want;
+        size_t n_want;
+} Fixture;
+
+static void check_entries(const Fixture *fx, const ScatterFile *s, bool after_resolve, int *tap_failed_) {
+        CHECK_EQ_INT(s->n_entries, fx->n_want);
+        for (size_t i = 0; i < MIN(s->n_entries, fx->n_want); i++) {
+                const ScatterEntry *e = &s->entries[i];
+                const Want *w = &fx->want[i];
+
+                bool placed = after_resolve || !w->reserved;
+
+                if (!streq(e->name, w->name) || e->region != w->region || e->reserved != w->reserved ||
+                    e->resolved != placed || (placed && w->offset != ANY && e->offset != w->offset) ||
+                    (w->size != ANY && e->size != w->size)) {
+                        printf("#   %s entry %zu%s: \"%s\" region %u offset 0x%" PRIx64 " size 0x%" PRIx64
+                               " reserved %d resolved %d, expected \"%s\" region %u offset 0x%" PRIx64
+                               " size 0x%" PRIx64 " reserved %d\n",
+                               fx->file, i, after_resolve ? " (resolved)" : "", e->name, e->region, e->offset,
+                               e->size, e->reserved, e->resolved, w->name, w->region, w->offset, w->size,
+                               w->reserved);
+                        *tap_failed_ = 1;
+                }
+        }
+}
+
+static void check_fixture(const Fixture *fx, bool crlf, int *tap_failed_) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(scatter_file_freep) ScatterFile *s = NULL;
+        _cleanup_(partition_table_freep) PartitionTable *t = NULL;
+        size_t n_table = 0;
+
+        CHECK(asprintf(&path, FIXTURES "%s", fx->file) >= 0);
+        s = parse_path(path, crlf, tap_failed_);
+        if (!s)
+                return;
+        CHECK_EQ_STR(s->config_version, fx->config_version);
+        CHECK_EQ_STR(s->platform, fx->platform);
+        CHECK_EQ_STR(s->storage, fx->v1_0 ? "" : "EMMC");
+        CHECK_EQ_INT(s->v1_0, fx->v1_0);
+        CHECK_EQ_INT(s->block_size, fx->block_size);
+        check_entries(fx, s, false, tap_failed_);
+        CHECK_EQ_INT(scatter_file_resolve(s, fx->user_size), 0);
+        check_entries(fx, s, true, tap_failed_);
+
+        /* the table a backup reads from: every placed entry with a size, nothing else */
+        t = scatter_file_take_table(s);
+        CHECK(t != NULL);
+        for (size_t i = 0; i < fx->n_want; i++)
+                n_table += fx->want[i].size > 0;
+        CHECK_EQ_INT(t ? t->n_parts : 0, n_table);
+}
+
+static const Want want_v1_0[] = {
+        { "PRELOADER", BOOT1, 0x0, 0x400000 },
+        { "MBR", USER, 0x0, 0x80000 },
+        { "EBR1", USER, 0x80000, 0x80000 },
+        { "__NODL_PMT", USER, 0x100000, 0x400000 },
+        { "__NODL_PRO_INFO", USER, 0x500000, 0x300000 },
+        { "__NODL_NVRAM", USER, 0x800000, 0x500000 },
+        { "__NODL_PROTECT_F", USER, 0xd00000, 0xa00000 },
+        { "__NODL_PROTECT_S", USER, 0x1700000, 0xa00000 },
+        { "UBOOT", USER, 0x2100000, 0x60000 },
+        { "ANDROID", USER, 0x2160000, 0x40000000 },
+        { "USRDATA", USER, 0x42160000, ANY },
+        { "__NODL_BMTPOOL", USER, ANY, ANY, true },
+};
+
+static const Want want_v1_1_1[] = {
+        { "PRELOADER", BOOT1, 0x0, 0x600000 },
+        { "MBR", USER, 0x0, 0x80000 },
+        { "EBR1", USER, 0x80000, 0x80000 },
+        { "PRO_INFO", USER, 0x100000, 0x300000 },
+        { "NVRAM", USER, 0x400000, 0x500000 },
+        { "PROTECT_F", USER, 0x900000, 0xa00000 },
+        { "PROTECT_S", USER, 0x1300000, 0xa00000 },
+        { "ANDROID", USER, 0x1d00000, 0x40000000 },
+        { "USRDATA", USER, 0x41d00000, 0x20000000 },
+        { "FAT", USER, 0x61d00000, 0x0 },
+        { "BMTPOOL", USER, 0x80000000 - 0x1500000, 0x1500000, true },
+};
+
+static const Want want_gpt[] = {
+        { "preloader", BOOT1, 0x0, 0x40000 },
+        { "pgpt", USER, 0x0, 0x80000 },
+        { "proinfo", USER, 0x80000, 0x300000 },
+        { "nvram", USER, 0x380000, 0x500000 },
+        { "protect1", USER, 0x880000, 0xa00000 },
+        { "protect2", USER, 0x1280000, 0xa00000 },
+        { "boot", USER, 0x1c80000, 0x1000000 },
+        { "nvdata", USER, 0x2c80000, 0x2000000 },
+        { "system", USER, 0x4c80000, 0xc0000000 },
+        { "userdata", USER, 0xc4c80000, 0x20000000 },
+        /* stacked from the end in file order: the last one innermost */
+        { "flashinfo", USER, 0x200000000 - 0x80000 - 0x1000000, 0x1000000, true },
+        { "sgpt", USER, 0x200000000 - 0x80000, 0x80000, true },
+};
+
+#define EMMC_32G 0x747c00000ULL
+static const Want want_upper_hex[] = {
+        { "preloader", BOOT1, 0x0, 0x40000 },
+        { "pgpt", USER, 0x0, 0x8000 },
+        { "reserved1", USER, 0x8000, 0x7f8000 },
+        /* the entry without a name is not there */
+        { "nvcfg", USER, 0x800000, 0x800000 },
+        { "nvdata", USER, 0x1000000, 0x2000000 },
+        { "protect1", USER, 0x3000000, 0x800000 },
+        { "protect2", USER, 0x3800000, 0x800000 },
+        { "proinfo", USER, 0x4000000, 0x800000 },
+        { "nvram", USER, 0x4800000, 0x500000 },
+        { "reserved2", USER, 0x4d00000, 0x300000 },
+        { "system", USER, 0x5000000, 0xe0000000 },
+        { "userdata", USER, 0xe5000000, 0x61d3fbe00 },
+        { "flashinfo", USER, EMMC_32G - 0x4200 - 0x1000000, 0x1000000, true },
+        { "sgpt", USER, EMMC_32G - 0x4200, 0x4200, true },
+};
+
+/* the device these addresses were written for ends right after flashinfo */
+#define EMMC_BOOT1BOOT2_END (0xefe00000ULL + 0x1000000)
+static const Want want_boot1boot2[] = {
+        { "preloader", BOOT1, 0x0, 0x80000 },
+        { "pgpt", USER, 0x0, 0x8000 },
+        { "boot_para", USER, 0x8000, 0x100000 },
+        { "nvcfg", USER, 0x108000, 0x2000000 },
+        { "nvdata", USER, 0x2108000, 0x4000000 },
+        { "md_udc", USER, 0x6108000, 0x169a000 },
+        { "protect1", USER, 0x77a2000, 0x800000 },
+        { "protect2", USER, 0x7fa2000, 0x105e000 },
+        { "proinfo", USER, 0x9000000, 0x300000 },
+        { "nvram", USER, 0x9300000, 0x4000000 },
+        { "super", USER, 0xd300000, 0x80000000 },
+        { "userdata", USER, 0x8d300000, 0x60000000 },
+        /* is_reserved with real addresses: placed from the end, which agrees with them on that device */
+        { "otp", USER, 0xed300000, 0x2b00000, true },
+        { "flashinfo", USER, 0xefe00000, 0x1000000, true },
+};
+
+static const Want want_mbr[] = {
+        { "PRELOADER", BOOT1, 0x0, 0x40000 },
+        { "MBR", USER, 0x0, 0x80000 },
+        { "EBR1", USER, 0x80000, 0x80000 },
+        { "PRO_INFO", USER, 0x100000, 0x300000 },
+        { "NVRAM", USER, 0x400000, 0x500000 },
+        { "PROTECT_F", USER, 0x900000, 0xa00000 },
+        { "PROTECT_S", USER, 0x1300000, 0xa00000 },
+        { "ANDROID", USER, 0x1d00000, 0x40000000 },
+        { "USRDATA", USER, 0x41d00000, 0x20000000 },
+        { "BMTPOOL", USER, 0x80000000 - 0x1500000, 0x1500000, true },
+};
+
+static const Want want_v2[] = {
+        { "preloader", BOOT1, 0x0, 0x80000 },
+        { "pgpt", USER, 0x0, 0x8000 },
+        { "nvram", USER, 0x8000, 0x4000000 },
+        { "sgpt", USER, 0x10000000 - 0x8000, 0x8000, true },
+};
+
+#define FIXTURE(f, ver, plat, v10, bs, us, w) { f, ver, plat, v10, bs, us, w, ELEMENTSOF(w) }
+static const Fixture fixtures[] = {
+        FIXTURE("v1.0-nodl.txt", "V1.0", "", true, 0, 0x100000000ULL, want_v1_0),
+        FIXTURE("v1.1.1-pmt.txt", "V1.1.1", "MT6582", false, 0x20000, 0x80000000ULL, want_v1_1_1),
+        FIXTURE("v1.1.2-gpt.txt", "V1.1.2", "MT6735", false, 0x20000, 0x200000000ULL, want_gpt),
+        FIXTURE("v1.1.2-upper-hex.txt", "V1.1.2", "MT6750", false, 0x20000, EMMC_32G, want_upper_hex),
+        FIXTURE("v1.1.2-boot1boot2.txt", "V1.1.2", "MT6765", false, 0x200000, EMMC_BOOT1BOOT2_END, want_boot1boot2),
+        FIXTURE("v1.1.2-mbr.txt", "V1.1.2", "MT6592", false, 0x20000, 0x80000000ULL, want_mbr),
+        FIXTURE("v2-storage-type.txt", "V2.1.0", "MT6789", false, 0x20000, 0x10000000ULL, want_v2),
+};
+
+TEST(fixtures) {
+        for (size_t i = 0; i < ELEMENTSOF(fixtures); i++)
+                check_fixture(&fixtures[i], false, tap_failed_);
+}
+
+TEST(fixtures_crlf) {
+        for (size_t i = 0; i < ELEMENTSOF(fixtures); i++)
+                check_fixture(&fixtures[i], true, tap_failed_);
+}
+
+TEST(device_too_small) {
+        _cleanup_(scatter_file_freep) ScatterFile *s = parse_path(FIXTURES "v1.1.2-gpt.txt", false, tap_failed_);
+        _cleanup_(scatter_file_freep) ScatterFile *v = parse_path(FIXTURES "v1.1.1-pmt.txt", false, tap_failed_);
+
+        /* userdata ends at 0xe4c80000, past the end of this user area */
+        if (s)
+                CHECK_EQ_INT(scatter_file_resolve(s, 0xe0000000ULL), -ERANGE);
+        /* BMTPOOL (0x1500000) is larger than the whole user area */
+        if (v)
+                CHECK_EQ_INT(scatter_file_resolve(v, 0x1000000ULL), -ERANGE);
+}
+
+/* Only 0xFFFFxxxx is end-relative: cache and userdata above 4 GiB (MT6737M, MT6750, MT6765 files)
+ * are where the file says. */
+#define EMMC_8G 0x1d5a00000ULL
+static const Want want_64bit[] = {
+        { "preloader", BOOT1, 0x0, 0x40000 },
+        { "pgpt", USER, 0x0, 0x80000 },
+        { "nvram", USER, 0x380000, 0x500000 },
+        { "system", USER, 0x2b800000, 0xc0000000 },
+        { "cache", USER, 0xeb800000, 0x20000000 },
+        { "userdata", USER, 0x10b800000, 0x60000000 },
+        { "flashinfo", USER, EMMC_8G - 0x80000 - 0x1000000, 0x1000000, true },
+        { "sgpt", USER, EMMC_8G - 0x80000, 0x80000, true },
+};
+
+TEST(addresses_above_4gib) {
+        static const Fixture fx = FIXTURE("v1.1.2-64bit.txt", "V1.1.2", "MT6737M", false, 0x20000, EMMC_8G,
+                                          want_64bit);
+
+        check_fixture(&fx, false, tap_failed_);
+}
+
+static char *to_json(const ScatterFile *s, const char *identity, int *tap_failed_) {
+        char **set = NULL, *json = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        CHECK_EQ_INT(identity_set_parse(identity, &set), 0);
+        f = open_memstream(&json, &len);
+        CHECK_EQ_INT(scatter_file_to_json(s, set, f), 0);
+        fclose(f);
+        name_list_free(set);
+        return json;
+}
+
+TEST(identity_marked) {
+        _cleanup_(scatter_file_freep) ScatterFile *gpt = parse_path(FIXTURES "v1.1.2-gpt.txt", false, tap_failed_);
+        _cleanup_(scatter_file_freep) ScatterFile *mbr = parse_path(FIXTURES "v1.1.2-mbr.txt", false, tap_failed_);
+        _cleanup_free_ char *j1 = NULL, *j2 = NULL;
+
+        if (!gpt || !mbr)
+                return;
+        j1 = to_json(gpt, "nvram,nvdata,protect1,protect2,proinfo", tap_failed_);
+        CHECK(strstr(j1, "{\"type\":\"scatter\",\"config_version\":\"V1.1.2\",\"platform\":\"MT6735\",\"storage\":\"EMMC\""));
+        CHECK(strstr(j1, "\"name\":\"nvram\",\"start\":3670016,\"size\":5242880,\"region\":\"EMMC_USER\",\"identity\":true"));
+        CHECK(strstr(j1, "\"name\":\"boot\",\"start\":29884416,\"size\":16777216,\"region\":\"EMMC_USER\",\"identity\":false"));
+        CHECK(strstr(j1, "\"name\":\"preloader\",\"start\":0,\"size\":262144,\"region\":\"EMMC_BOOT_1\",\"identity\":false"));
+        /* not placed until the device's size is known */
+        CHECK(strstr(j1, "\"name\":\"sgpt\",\"start\":\"end-relative\",\"size\":524288"));
+
+        /* the PMT era's spellings name the same identity partitions */
+        j2 = to_json(mbr, "nvram,nvdata,protect1,protect2,proinfo", tap_failed_);
+        CHECK(strstr(j2, "\"name\":\"PROTECT_F\",\"start\":9437184,\"size\":10485760,\"region\":\"EMMC_USER\",\"identity\":true"));
+        CHECK(strstr(j2, "\"name\":\"PRO_INFO\",\"start\":1048576,\"size\":3145728,\"region\":\"EMMC_USER\",\"identity\":true"));
+        CHECK(strstr(j2, "\"name\":\"NVRAM\",\"start\":4194304,\"size\":5242880,\"region\":\"EMMC_USER\",\"identity\":true"));
+        CHECK(strstr(j2, "\"name\":\"EBR1\",\"start\":524288,\"size\":524288,\"region\":\"EMMC_USER\",\"identity\":false"));
+}
+
+/* ------------------------------------------------------------ the shared corpus, when it is there */
+
+/* The real scatter files of ../shared/corpus/scatter (or $MTKNVD_SHARED_DIR/corpus/scatter). A
+ * clone without ../shared skips these; a named MTKNVD_SHARED_DIR must hold them. */
+static bool corpus_present(void) {
+        struct stat st;
+
+        return getenv("MTKNVD_SHARED_DIR") || stat("../shared/corpus/scatter", &st) == 0;
+}
+
+#define SKIP_WITHOUT_CORPUS()                                                                                  \
+        do {                                                                                                   \
+                if (!corpus_present())                                                                         \
+                        TAP_SKIP("no ../shared/corpus/scatter beside the checkout (MTKNVD_SHARED_DIR unset)"); \
+        } while (0)
+
+static ScatterFile *parse_corpus(const char *name, int *tap_failed_) {
+        const char *shared = getenv("MTKNVD_SHARED_DIR");
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/corpus/scatter/%s", shared ?: "../shared", name) < 0)
+                return NULL;
+        return parse_path(path, false, tap_failed_);
+}
+
 static void check_nvram(const char *file, uint64_t offset, uint64_t size, bool v1_0, int *tap_failed_) {
-        ScatterFile *s = parse_file(file, tap_failed_);
+        _cleanup_(scatter_file_freep) ScatterFile *s = parse_corpus(file, tap_failed_);
         const ScatterEntry *e;
 
         if (!s)
@@ -69,13 +370,13 @@ static void check_nvram(const char *file, uint64_t offset, uint64_t size, bool v
                 CHECK(e->resolved);
                 CHECK_EQ_INT(e->offset, offset);
                 CHECK_EQ_INT(e->size, size);
-                CHECK_EQ_INT(e->region, STORAGE_REGION_USER);
+                CHECK_EQ_INT(e->region, USER);
         }
         CHECK_EQ_INT(s->v1_0, v1_0);
-        scatter_file_free(s);
 }
 
 TEST(corpus_v1_1_2) {
+        SKIP_WITHOUT_CORPUS();
         check_nvram("ReallySnow_Unlock_Huawei_Mtk__MT6735_Android_scatter.txt", 0x380000, 0x500000, false, tap_failed_);
         check_nvram("barismizrakli_Casper-VIA-M1-UnBrick-Pack__MT6753_Android_scatter.txt", 0x380000, 0x500000, false,
                     tap_failed_);
@@ -95,15 +396,16 @@ TEST(corpus_pmt_era) {
         ScatterFile *s;
         const ScatterEntry *e, *first;
 
+        SKIP_WITHOUT_CORPUS();
         /* V1.1.1: physical 0 everywhere, the user area starts at the first user-area entry */
-        s = parse_file("NeverMine17_fly-iq-4407-scatter__MT6572_Android_scatter.txt", tap_failed_);
+        s = parse_corpus("NeverMine17_fly-iq-4407-scatter__MT6572_Android_scatter.txt", tap_failed_);
         if (!s)
                 return;
         e = find(s, "NVRAM");
         CHECK(e && e->size == 0x500000 && e->resolved);
         first = NULL;
         for (size_t i = 0; i < s->n_entries; i++)
-                if (s->entries[i].region == STORAGE_REGION_USER && !s->entries[i].reserved) {
+                if (s->entries[i].region == USER && !s->entries[i].reserved) {
                         first = &s->entries[i];
                         break;
                 }
@@ -116,29 +418,24 @@ TEST(corpus_pmt_era) {
                     0x500000, true, tap_failed_);
 }
 
-TEST(identity_marked) {
-        ScatterFile *s = parse_file("ReallySnow_Unlock_Huawei_Mtk__MT6735_Android_scatter.txt", tap_failed_);
-        char **set = NULL, *json = NULL;
-        size_t len = 0;
-        FILE *f;
+TEST(corpus_identity_marked) {
+        _cleanup_(scatter_file_freep) ScatterFile *s = NULL;
+        _cleanup_free_ char *json = NULL;
 
+        SKIP_WITHOUT_CORPUS();
+        s = parse_corpus("ReallySnow_Unlock_Huawei_Mtk__MT6735_Android_scatter.txt", tap_failed_);
         if (!s)
                 return;
-        CHECK_EQ_INT(identity_set_parse("nvram,nvdata,protect1,protect2,proinfo", &set), 0);
-        f = open_memstream(&json, &len);
-        CHECK_EQ_INT(scatter_file_to_json(s, set, f), 0);
-        fclose(f);
+        json = to_json(s, "nvram,nvdata,protect1,protect2,proinfo", tap_failed_);
         CHECK(strstr(json, "\"name\":\"nvram\",\"start\":3670016,\"size\":5242880,\"region\":\"EMMC_USER\",\"identity\":true"));
         CHECK(strstr(json, "\"name\":\"boot\"") && !strstr(json, "\"name\":\"boot\",\"start\":31981568,\"size\":16777216,\"region\":\"EMMC_USER\",\"identity\":true"));
-        free(json);
-        name_list_free(set);
-        scatter_file_free(s);
 }
+
+/* ------------------------------------------------------------ broken input */
 
 static int parse_str(const char *text, ScatterFile **ret, char **err) {
         return scatter_parse((const uint8_t *) text, strlen(text), ret, err);
 }
-
 TEST(malformed) {
         ScatterFile *s = NULL;
         char *err = NULL;
@@ -166,4 +463,7 @@ TEST(malformed) {
         free(err);
 }
 
-TAP_MAIN(TEST_ENTRY(corpus_v1_1_2), TEST_ENTRY(corpus_pmt_era), TEST_ENTRY(identity_marked), TEST_ENTRY(malformed))
+TAP_MAIN(TEST_ENTRY(fixtures), TEST_ENTRY(fixtures_crlf), TEST_ENTRY(device_too_small),
+         TEST_ENTRY(addresses_above_4gib),
+         TEST_ENTRY(identity_marked),
+         TEST_ENTRY(malformed), TEST_ENTRY(corpus_v1_1_2), TEST_ENTRY(corpus_pmt_era), TEST_ENTRY(corpus_identity_marked))
