@@ -140,6 +140,19 @@ def unit_jobs(filters):
     return jobs
 
 
+def layout_jobs(filters):
+    """The daemon's layers and include graph (tests/tools/check-layers.py)."""
+    name = "layout/check-layers"
+    if not wanted(name, filters):
+        return []
+
+    def fn():
+        p = subprocess.run([sys.executable, os.path.join(TOP, "tests", "tools", "check-layers.py"), TOP],
+                           capture_output=True, text=True, timeout=60)
+        return [("PASS" if p.returncode == 0 and not p.stdout else "FAIL", name, p.stdout + p.stderr)]
+    return [Job(name, fn)]
+
+
 # ---------------------------------------------------------------- e2e, valgrind
 
 def e2e_tests():
@@ -229,7 +242,7 @@ def main():
     results, skipped, todo = [], 0, []
 
     tests = e2e_tests()
-    jobs = unit_jobs(filters) + e2e_jobs(tests, filters)
+    jobs = layout_jobs(filters) + unit_jobs(filters) + e2e_jobs(tests, filters)
     if SANITIZE:
         jobs.append(Job("valgrind", lambda: [("NOTE", "SKIP valgrind: not combined with AddressSanitizer", "")]))
     elif shutil.which("valgrind"):
