@@ -76,6 +76,8 @@ COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRCS))
 CLIENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS)) $(COMMON_OBJS)
 SIM_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIM_SRCS))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# what the unit tests that run inside the simulator share
+UNIT_HELPER_OBJS := $(BUILD)/obj/tests/unit/sim-client.o
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 # `make V=1` shows the full command lines.
@@ -131,7 +133,7 @@ $(BUILD)/mtksim: $(SIM_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(SIM_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libmtknvd.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libmtknvd.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)

@@ -21,6 +21,7 @@
 
 #include "brom.h"
 #include "macro.h"
+#include "sim-client.h"
 #include "tap.h"
 #include "usb-transport.h"
 
@@ -31,57 +32,6 @@ static sd_event *event;
 static UsbContext *usb;
 static BromIdentity identity;
 
-/* One line on mtksim's control channel; the reply after "ok", or NULL. */
-static char *sim_control(const char *line) {
-        static char reply[4096];
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        const char *path = getenv("MTKSIM_CONTROL");
-        size_t n = 0;
-        int fd;
-
-        if (!path || strlen(path) >= sizeof(sa.sun_path))
-                return NULL;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            write(fd, line, strlen(line)) != (ssize_t) strlen(line) || write(fd, "\n", 1) != 1) {
-                if (fd >= 0)
-                        close(fd);
-                return NULL;
-        }
-        while (n < sizeof(reply) - 1) {
-                ssize_t k = read(fd, reply + n, sizeof(reply) - 1 - n);
-
-                if (k <= 0)
-                        break;
-                n += (size_t) k;
-                if (reply[n - 1] == '\n')
-                        break;
-        }
-        close(fd);
-        reply[n] = 0;
-        if (n > 0 && reply[n - 1] == '\n')
-                reply[n - 1] = 0;
-        if (strncmp(reply, "ok", 2) != 0) {
-                printf("# mtksim: %s -> %s\n", line, reply);
-                return NULL;
-        }
-        return reply + 2 + (reply[2] == ' ');
-}
-
-/* A field of "stats PHONE" ("" when missing). */
-static const char *sim_stat(const char *field) {
-        static char value[512];
-        char key[64], *s = sim_control("stats " PHONE), *p;
-
-        value[0] = 0;
-        snprintf(key, sizeof(key), " %s=", field);
-        if (!s || !(p = strstr(s - 1, key)))
-                return value;
-        p += strlen(key);
-        snprintf(value, sizeof(value), "%.*s", (int) strcspn(p, " "), p);
-        return value;
-}
 
 typedef struct Wait {
         bool done;
@@ -109,7 +59,7 @@ static int run_until(Wait *w) {
 
 /* A fresh libusb context scans the bus afresh: the phone's current device number. */
 static int open_phone(UsbLink **ret) {
-        uint8_t devnum = (uint8_t) atoi(sim_stat("devnum"));
+        uint8_t devnum = (uint8_t) atoi(sim_stat(PHONE, "devnum"));
 
         usb = usb_context_free(usb);
         if (usb_context_new(event, &usb) < 0)
@@ -136,7 +86,7 @@ static int driver_active(int iface) {
         libusb_context *ctx = NULL;
         libusb_device_handle *h = NULL;
         libusb_device **list = NULL;
-        uint8_t devnum = (uint8_t) atoi(sim_stat("devnum"));
+        uint8_t devnum = (uint8_t) atoi(sim_stat(PHONE, "devnum"));
         ssize_t n;
         int r = -ENODEV;
 
@@ -168,7 +118,7 @@ TEST(identify_then_reset) {
         identity = *brom_session_get_identity(s);
         CHECK(identity.chip && streq(identity.chip->name, "MT6735"));
         CHECK(identity.watchdog_disabled);
-        CHECK_EQ_STR(sim_stat("watchdog"), "off");
+        CHECK_EQ_STR(sim_stat(PHONE, "watchdog"), "off");
 
         /* without an identified chip there is no watchdog to write to */
         CHECK_EQ_INT(brom_session_new(link, true, &blank), 0);
@@ -182,8 +132,8 @@ TEST(identify_then_reset) {
 
         /* WRITE32 of WDT_SWRST's key to the watchdog base + 0x14 */
         CHECK(sim_control("wait " PHONE " resets=1 timeout-ms=10000") != NULL);
-        CHECK_EQ_STR(sim_stat("last_reset"), "wdt-swrst");
-        CHECK_EQ_STR(sim_stat("resets"), "1");
+        CHECK_EQ_STR(sim_stat(PHONE, "last_reset"), "wdt-swrst");
+        CHECK_EQ_STR(sim_stat(PHONE, "resets"), "1");
 }
 
 TEST(back_as_preloader_and_driver_reattached) {
@@ -196,7 +146,7 @@ TEST(back_as_preloader_and_driver_reattached) {
         if (!link)
                 return;
         CHECK_EQ_INT(identify(link, &s), 0);
-        CHECK_EQ_STR(sim_stat("phase"), "command");
+        CHECK_EQ_STR(sim_stat(PHONE, "phase"), "command");
         /* while we hold the phone, cdc_acm is detached from its comm interface */
         CHECK_EQ_INT(driver_active(0), 0);
         brom_session_free(s);
@@ -205,44 +155,21 @@ TEST(back_as_preloader_and_driver_reattached) {
         CHECK_EQ_INT(driver_active(0), 1);
         CHECK_EQ_INT(driver_active(1), 0);
         /* the phone is still in its command loop: releasing it is not a reset */
-        CHECK_EQ_STR(sim_stat("resets"), "1");
-        CHECK_EQ_STR(sim_stat("phase"), "command");
+        CHECK_EQ_STR(sim_stat(PHONE, "resets"), "1");
+        CHECK_EQ_STR(sim_stat(PHONE, "phase"), "command");
         usb = usb_context_free(usb);
 }
 
-/* Outside mtksim: run this program inside it, with one preloader-mode MT6735. */
-static int run_in_sim(char *self) {
-        char dir[] = "/tmp/test-brom-session-XXXXXX", ctl[PATH_MAX], sim[PATH_MAX], exe[PATH_MAX];
-        int status = 0;
-        pid_t pid;
-
-        if (!realpath(self, exe) || !mkdtemp(dir))
-                return 1;
-        snprintf(ctl, sizeof(ctl), "%s/control", dir);
-        snprintf(sim, sizeof(sim), "%s/../mtksim", dirname(self));
-        /* umockdev's preload library comes first; an ASan build must not mind */
-        setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
-        pid = fork();
-        if (pid == 0) {
-                execl(sim, sim, "--coldplug", "--control", ctl, "--phone", "id=" PHONE ",chip=mt6735", "--", exe,
-                      (char *) NULL);
-                printf("1..1\nnot ok 1 - cannot run %s: %s\n", sim, strerror(errno));
-                _exit(1);
-        }
-        if (pid < 0 || waitpid(pid, &status, 0) < 0)
-                status = 1 << 8;
-        unlink(ctl);
-        rmdir(dir);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
 
 int main(int argc, char *argv[]) {
         static const TapTest tests[] = { TEST_ENTRY(identify_then_reset),
                                          TEST_ENTRY(back_as_preloader_and_driver_reattached) };
         int r;
 
-        if (!getenv("MTKSIM_CONTROL"))
-                return run_in_sim(argv[0]);
+        /* outside mtksim: run this program inside it, with one preloader-mode MT6735 */
+        r = sim_run_self(argv[0], "id=" PHONE ",chip=mt6735");
+        if (r >= 0)
+                return r;
         if (sd_event_default(&event) < 0)
                 return 1;
         r = tap_run(tests, ELEMENTSOF(tests));

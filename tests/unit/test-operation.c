@@ -39,6 +39,7 @@
 #include "operation.h"
 #include "restore-op.h"
 #include "scatter.h"
+#include "sim-client.h"
 #include "tap.h"
 #include "usb-transport.h"
 
@@ -49,57 +50,6 @@ static sd_event *event;
 
 /* ------------------------------------------------------------ mtksim */
 
-/* One line on mtksim's control channel; the reply after "ok", or NULL. */
-static char *sim_control(const char *line) {
-        static char reply[4096];
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        const char *path = getenv("MTKSIM_CONTROL");
-        size_t n = 0;
-        int fd;
-
-        if (!path || strlen(path) >= sizeof(sa.sun_path))
-                return NULL;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            write(fd, line, strlen(line)) != (ssize_t) strlen(line) || write(fd, "\n", 1) != 1) {
-                if (fd >= 0)
-                        close(fd);
-                return NULL;
-        }
-        while (n < sizeof(reply) - 1) {
-                ssize_t k = read(fd, reply + n, sizeof(reply) - 1 - n);
-
-                if (k <= 0)
-                        break;
-                n += (size_t) k;
-                if (reply[n - 1] == '\n')
-                        break;
-        }
-        close(fd);
-        reply[n] = 0;
-        if (n > 0 && reply[n - 1] == '\n')
-                reply[n - 1] = 0;
-        if (strncmp(reply, "ok", 2) != 0) {
-                printf("# mtksim: %s -> %s\n", line, reply);
-                return NULL;
-        }
-        return reply + 2 + (reply[2] == ' ');
-}
-
-/* A field of "stats PHONE" ("" when missing). */
-static const char *sim_stat(const char *field) {
-        static char value[512];
-        char key[64], *s = sim_control("stats " PHONE), *p;
-
-        value[0] = 0;
-        snprintf(key, sizeof(key), " %s=", field);
-        if (!s || !(p = strstr(s - 1, key)))
-                return value;
-        p += strlen(key);
-        snprintf(value, sizeof(value), "%.*s", (int) strcspn(p, " "), p);
-        return value;
-}
 
 /* ------------------------------------------------------------ the keeper */
 
@@ -322,7 +272,7 @@ static int world_init(World *w, int *tap_failed_) {
                 .userdata = &w->keeper,
         };
 
-        devnum = (uint16_t) atoi(sim_stat("devnum"));
+        devnum = (uint16_t) atoi(sim_stat(PHONE, "devnum"));
         UsbDeviceEvent ev = {
                 .add = true,
                 .syspath = "/sys/devices/usb1/1-1",
@@ -593,31 +543,6 @@ TEST(restore_send_da_fails_at_once_given_job) {
         world_done(&w);
 }
 
-/* Outside mtksim: run this program inside it, with one preloader-mode MT6735. */
-static int run_in_sim(char *self) {
-        char dir[] = "/tmp/test-operation-sim-XXXXXX", ctl[PATH_MAX], sim[PATH_MAX], exe[PATH_MAX];
-        int status = 0;
-        pid_t pid;
-
-        if (!realpath(self, exe) || !mkdtemp(dir))
-                return 1;
-        snprintf(ctl, sizeof(ctl), "%s/control", dir);
-        snprintf(sim, sizeof(sim), "%s/../mtksim", dirname(self));
-        /* umockdev's preload library comes first; an ASan build must not mind */
-        setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
-        pid = fork();
-        if (pid == 0) {
-                execl(sim, sim, "--coldplug", "--control", ctl, "--phone", "id=" PHONE ",chip=mt6735", "--", exe,
-                      (char *) NULL);
-                printf("1..1\nnot ok 1 - cannot run %s: %s\n", sim, strerror(errno));
-                _exit(1);
-        }
-        if (pid < 0 || waitpid(pid, &status, 0) < 0)
-                status = 1 << 8;
-        unlink(ctl);
-        rmdir(dir);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
 
 int main(int argc, char *argv[]) {
         static const TapTest tests[] = { TEST_ENTRY(send_da_fails_at_once_given_job_and_scatter),
@@ -625,8 +550,10 @@ int main(int argc, char *argv[]) {
                                          TEST_ENTRY(restore_send_da_fails_at_once_given_job) };
         int r;
 
-        if (!getenv("MTKSIM_CONTROL"))
-                return run_in_sim(argv[0]);
+        /* outside mtksim: run this program inside it, with one preloader-mode MT6735 */
+        r = sim_run_self(argv[0], "id=" PHONE ",chip=mt6735");
+        if (r >= 0)
+                return r;
         if (sd_event_default(&event) < 0)
                 return 1;
         r = tap_run(tests, ELEMENTSOF(tests));
