@@ -8,12 +8,20 @@
 #   make fuzz          build the libFuzzer targets (clang)
 #   make install       DESTDIR=... PREFIX=/usr
 #
+# Paths: PREFIX (default /usr/local); SYSCONFDIR follows it (/etc for
+# PREFIX=/usr, else $(PREFIX)/etc) and is compiled into the daemon as its
+# default configuration file, so build and install with the same PREFIX.
+# Distributions: CC, CPPFLAGS, CFLAGS and LDFLAGS (from the command line or
+# the environment, e.g. dpkg-buildflags') are appended to ours, so they win;
+# WERROR=0 builds without -Werror, which development and CI builds (make,
+# make check) keep.  `make V=1` shows the full command lines.
+#
 # `make check` and `make demo` first make sure the build dependencies are
 # there: as root they are installed with apt-get, otherwise the exact
 # apt-get line is printed and make stops.
 
 PREFIX        ?= /usr/local
-SYSCONFDIR    ?= /etc
+SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 BINDIR        ?= $(PREFIX)/bin
 LIBEXECDIR    ?= $(PREFIX)/libexec
 DATADIR       ?= $(PREFIX)/share
@@ -36,7 +44,8 @@ endif
 
 VERSION       := 0.1.0
 
-WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+WERROR   ?= 1
+WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wmissing-declarations -Wpointer-arith -Wundef \
 	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wno-unused-parameter \
 	-Wno-missing-field-initializers
@@ -94,27 +103,35 @@ all: $(BUILD)/mtknvd $(BUILD)/mtknvctl $(BUILD)/mtksim $(UNIT_BINS) $(BUILD)/too
 $(BUILD)/obj/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(DAEMON_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(DAEMON_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/common/%.o: common/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(COMMON_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(COMMON_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/client/%.o: client/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CLIENT_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CLIENT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/sim/%.o: tests/sim/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(SIM_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(SIM_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(DAEMON_CFLAGS) -Itests/unit -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(DAEMON_CFLAGS) -Itests/unit $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The daemon's default configuration file lies in SYSCONFDIR (config.h); main.o
+# is rebuilt when SYSCONFDIR changes: the stamp holds the value it was built with.
+$(BUILD)/sysconfdir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
+$(BUILD)/obj/daemon/main.o: $(BUILD)/sysconfdir.stamp
+$(BUILD)/obj/daemon/main.o: DAEMON_CFLAGS += -DSYSCONFDIR=\"$(SYSCONFDIR)\"
 
 $(BUILD)/libmtknvd.a: $(DAEMON_LIB_OBJS)
 	@rm -f $@
@@ -123,32 +140,32 @@ $(BUILD)/libmtknvd.a: $(DAEMON_LIB_OBJS)
 
 $(BUILD)/mtknvd: $(BUILD)/obj/daemon/main.o $(BUILD)/libmtknvd.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 $(BUILD)/mtknvctl: $(CLIENT_OBJS)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(CLIENT_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS)
 
 $(BUILD)/mtksim: $(SIM_OBJS)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(SIM_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SIM_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libmtknvd.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 # preloaded into the daemon by e2e tests that need a write to fail (tests/tools/fail-rename.c);
 # without the sanitizers: it only wraps one libc call
 $(BUILD)/tools/fail-rename.so: tests/tools/fail-rename.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) -fPIC -shared -o $@ $< -ldl
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
 
 # libFuzzer targets: clang, ASan+UBSan.  The daemon's sources are compiled
 # once for all of them, with the fuzzer's coverage instrumentation
 # (fuzzer-no-link), into an archive each target links against.
-FUZZ_BASE_CFLAGS := -std=gnu11 -g -O1 -Wall -Werror -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(DAEMON_INC) \
+FUZZ_BASE_CFLAGS := -std=gnu11 -g -O1 -Wall $(if $(filter 1,$(WERROR)),-Werror) -Wno-unused-parameter -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(DAEMON_INC) \
 	-fno-sanitize-recover=undefined $(call pc_cflags,$(DAEMON_PKGS))
 FUZZ_CFLAGS := $(FUZZ_BASE_CFLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_LIB_CFLAGS := $(FUZZ_BASE_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
@@ -220,7 +237,7 @@ demo: deps
 $(BUILD)/bench/raw-reader: tests/bench/raw-reader.c daemon/protocol/brom-proto.h daemon/protocol/da-legacy-proto.h
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(BASE_CFLAGS) -Idaemon/protocol $(call pc_cflags,libusb-1.0) -o $@ $< $(call pc_libs,libusb-1.0)
+	$(Q)$(CC) $(BASE_CFLAGS) -Idaemon/protocol $(call pc_cflags,libusb-1.0) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call pc_libs,libusb-1.0)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/raw-reader
@@ -253,7 +270,8 @@ install: $(BUILD)/mtknvd $(BUILD)/mtknvctl
 	install -Dm755 $(BUILD)/mtknvctl $(DESTDIR)$(BINDIR)/mtknvctl
 	install -Dm755 $(BUILD)/mtknvd $(DESTDIR)$(LIBEXECDIR)/mtknvd
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	sed 's|@libexecdir@|$(LIBEXECDIR)|' systemd/mtknvd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/mtknvd.service
+	sed -e 's|@libexecdir@|$(LIBEXECDIR)|' $(if $(filter /etc,$(SYSCONFDIR)),,-e '/^ConfigurationDirectory=/d') \
+		systemd/mtknvd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/mtknvd.service
 	install -Dm644 udev/70-mtknvd.rules $(DESTDIR)$(UDEVRULESDIR)/70-mtknvd.rules
 	install -Dm644 dbus/org.mtknvd.MtkNv1.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/org.mtknvd.MtkNv1.conf
 	install -Dm644 dbus/org.mtknvd.MtkNv1.service $(DESTDIR)$(DATADIR)/dbus-1/system-services/org.mtknvd.MtkNv1.service
@@ -290,6 +308,7 @@ clean:
 # keep objects make would otherwise treat as intermediate
 .SECONDARY:
 
-.PHONY: all fuzz deps check demo bench clean install uninstall
+.PHONY: all fuzz deps check demo bench clean install uninstall FORCE
+FORCE:
 
 -include $(shell find $(BUILD)/obj $(BUILD)/fuzz-obj -name '*.d' 2>/dev/null)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * /etc/mtknvd/mtknvd.conf: "Key=Value" lines, '#' comments, documented in
- * mtknvd.conf(5).  Unknown keys are warned about and ignored so an older
+ * SYSCONFDIR/mtknvd/mtknvd.conf (/etc/mtknvd/mtknvd.conf when installed with
+ * PREFIX=/usr): "Key=Value" lines, '#' comments, documented in mtknvd.conf(5).  Unknown keys are warned about and ignored so an older
  * daemon can read a newer file.
  */
 #pragma once
@@ -10,7 +10,9 @@
 
 #include "usb-ids.h"
 
-#define CONFIG_FILE_DEFAULT "/etc/mtknvd/mtknvd.conf"
+/* SYSCONFDIR comes from the Makefile (it follows PREFIX) and is given to main.c
+ * only: a file that expands this without it fails to compile, never goes stale. */
+#define CONFIG_FILE_DEFAULT SYSCONFDIR "/mtknvd/mtknvd.conf"
 #define CONFIG_GRACE_USEC_DEFAULT (10ULL * 1000000ULL)
 /* A phone that reboots leaves its port and is back within a few seconds; a
  * person unplugging, powering off and plugging in again takes longer. */
