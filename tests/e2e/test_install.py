@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""make install into a temporary DESTDIR; each file checked with the real tools."""
+"""make install into a temporary DESTDIR; each file checked with the real tools.  The packaging: a
+build with a distribution's flags, PREFIX and SYSCONFDIR, and the Debian package of contrib/debian."""
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -11,6 +14,35 @@ import xml.dom.minidom
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("MTKNVD_BUILD", "build")
+# The daemon and client built as a distribution builds them: PREFIX=/usr and flags of its own
+# (dpkg-buildflags' kind), none of which the Makefile has itself.  Every test here is a process
+# of its own: the first builds it, under a lock, and make finds it up to date for the others.
+DIST_BUILD = os.path.join(TOP, BUILD, "dist-usr")
+DIST_FLAGS = ["CFLAGS=-frecord-gcc-switches -fstack-clash-protection", "CPPFLAGS=-D_FORTIFY_SOURCE=2",
+              "LDFLAGS=-Wl,-z,now"]
+# a make started by `make check` must not inherit its variables (SANITIZE=1, BUILD=...)
+MAKE_ENV = {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "CFLAGS", "CPPFLAGS", "LDFLAGS", "CC")}
+
+
+def make(*args, cwd=TOP):
+    return subprocess.run(["make", "--no-print-directory", "-s"] + list(args), cwd=cwd, env=MAKE_ENV, check=True,
+                          capture_output=True, text=True)
+
+
+@contextlib.contextmanager
+def dist_build():
+    """DIST_BUILD, up to date and held for the caller."""
+    os.makedirs(DIST_BUILD, exist_ok=True)
+    with open(os.path.join(DIST_BUILD, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        make("-j2", "PREFIX=/usr", "BUILD=" + DIST_BUILD, *DIST_FLAGS,
+             os.path.join(DIST_BUILD, "mtknvd"), os.path.join(DIST_BUILD, "mtknvctl"))
+        yield DIST_BUILD
+
+
+def installed_files(root):
+    return sorted(os.path.relpath(os.path.join(r, f), root) for r, _, fs in os.walk(root) for f in fs)
 
 
 class TestInstall(unittest.TestCase):
@@ -18,8 +50,8 @@ class TestInstall(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dest = tempfile.mkdtemp(prefix="mtknvd-install-")
-        subprocess.run(["make", "--no-print-directory", "-s", "install", "DESTDIR=" + cls.dest, "PREFIX=/usr",
-                        "BUILD=" + BUILD], cwd=TOP, check=True, capture_output=True)
+        with dist_build() as b:
+            make("install", "DESTDIR=" + cls.dest, "PREFIX=/usr", "BUILD=" + b, *DIST_FLAGS)
 
     @classmethod
     def tearDownClass(cls):
@@ -39,14 +71,134 @@ class TestInstall(unittest.TestCase):
             self.assertIn("ExecStart=/usr/libexec/mtknvd", f.read())
         d = tempfile.mkdtemp()
         try:
-            subprocess.run(["make", "-s", "install", "DESTDIR=" + d, "PREFIX=/usr", "BUILD=" + BUILD], cwd=TOP,
-                           check=True, capture_output=True)
-            subprocess.run(["make", "-s", "uninstall", "DESTDIR=" + d, "PREFIX=/usr", "BUILD=" + BUILD], cwd=TOP,
-                           check=True, capture_output=True)
-            left = [os.path.join(r, f) for r, _, fs in os.walk(d) for f in fs]
-            self.assertEqual([os.path.relpath(x, d) for x in left], ["etc/mtknvd/mtknvd.conf"])
+            with dist_build() as b:
+                make("install", "DESTDIR=" + d, "PREFIX=/usr", "BUILD=" + b, *DIST_FLAGS)
+                make("uninstall", "DESTDIR=" + d, "PREFIX=/usr", "BUILD=" + b, *DIST_FLAGS)
+            self.assertEqual(installed_files(d), ["etc/mtknvd/mtknvd.conf"])
         finally:
             shutil.rmtree(d)
+
+    def test_sysconfdir_of_prefix_usr(self):
+        # SYSCONFDIR=/etc for PREFIX=/usr: the daemon's compiled-in default and the unit agree
+        r = subprocess.run([self.path("usr/libexec/mtknvd"), "--help"], capture_output=True, text=True)
+        self.assertIn("(default: /etc/mtknvd/mtknvd.conf)", r.stdout + r.stderr)
+        with open(self.path("usr/lib/systemd/system/mtknvd.service")) as f:
+            self.assertRegex(f.read(), r"(?m)^ConfigurationDirectory=mtknvd$")
+        self.assertFalse([f for f in installed_files(self.dest) if f.startswith("usr/etc")])
+
+    def test_prefix_opt_writes_only_under_prefix(self):
+        d = tempfile.mkdtemp(prefix="mtknvd-opt-")
+        try:
+            # a copy of the build (mtimes kept): install rebuilds main.c for the other SYSCONFDIR
+            b = os.path.join(d, "build")
+            with dist_build() as src:
+                shutil.copytree(src, b, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
+            dest = os.path.join(d, "dest")
+            make("install", "DESTDIR=" + dest, "PREFIX=/opt/mtknvd-test", "BUILD=" + b, *DIST_FLAGS)
+            files = installed_files(dest)
+            self.assertEqual([f for f in files if not f.startswith("opt/mtknvd-test/")], [])
+            for f in ("opt/mtknvd-test/etc/mtknvd/mtknvd.conf", "opt/mtknvd-test/etc/xdg/autostart/mtknvd-agent.desktop",
+                      "opt/mtknvd-test/libexec/mtknvd", "opt/mtknvd-test/bin/mtknvctl",
+                      "opt/mtknvd-test/lib/systemd/system/mtknvd.service"):
+                self.assertIn(f, files)
+            r = subprocess.run([os.path.join(dest, "opt/mtknvd-test/libexec/mtknvd"), "--help"], capture_output=True,
+                               text=True)
+            self.assertIn("(default: /opt/mtknvd-test/etc/mtknvd/mtknvd.conf)", r.stdout + r.stderr)
+            with open(os.path.join(dest, "opt/mtknvd-test/lib/systemd/system/mtknvd.service")) as f:
+                unit = f.read()
+            # systemd's ConfigurationDirectory= is always under /etc: not this install's
+            self.assertNotIn("ConfigurationDirectory=", unit)
+            self.assertIn("ExecStart=/opt/mtknvd-test/libexec/mtknvd", unit)
+        finally:
+            shutil.rmtree(d)
+
+    def test_caller_flags_reach_every_object_and_link(self):
+        with dist_build() as b:
+            objs = [os.path.join(r, f) for r, _, fs in os.walk(os.path.join(b, "obj")) for f in fs
+                    if f.endswith(".o")]
+            self.assertGreater(len(objs), 20)
+            for o in objs:
+                r = subprocess.run(["readelf", "-p", ".GCC.command.line", o], capture_output=True, text=True)
+                self.assertIn("-fstack-clash-protection", r.stdout, o)
+            for exe in ("mtknvd", "mtknvctl"):
+                dyn = subprocess.run(["readelf", "-d", os.path.join(b, exe)], capture_output=True, text=True).stdout
+                self.assertRegex(dyn, r"\(FLAGS\)\s+BIND_NOW", exe)       # LDFLAGS
+                syms = subprocess.run(["readelf", "--dyn-syms", "-W", os.path.join(b, exe)], capture_output=True,
+                                      text=True).stdout
+                self.assertRegex(syms, r"__\w+_chk", exe)                   # CPPFLAGS' _FORTIFY_SOURCE
+
+    def _lines(self, *args):
+        """The command lines make would run for a fresh build of mtknvctl and the daemon's main.o."""
+        b = os.path.join(self.dest, "nobuild")
+        out = make("-n", "V=1", "BUILD=" + b, *args, b + "/mtknvctl", b + "/obj/daemon/main.o").stdout
+        cc = [l for l in out.splitlines() if " -c " in l]
+        link = [l for l in out.splitlines() if " -o " + b + "/mtknvctl" in l]
+        self.assertTrue(cc and link, out)
+        return cc, link[0]
+
+    def test_make_lines_cc_flags_werror(self):
+        cc, link = self._lines("CC=mtknvd-test-cc", "CPPFLAGS=-DMTKNVD_TEST_CPPFLAG=1", "CFLAGS=-DMTKNVD_TEST_FLAG=1",
+                               "LDFLAGS=-Wl,--mtknvd-test")
+        for l in cc:
+            self.assertTrue(l.startswith("mtknvd-test-cc "), l)
+            # after the Makefile's own flags, so that the caller's win
+            self.assertGreater(l.index("-DMTKNVD_TEST_FLAG=1"), l.index("-Werror"), l)
+            self.assertGreater(l.index("-DMTKNVD_TEST_CPPFLAG=1"), l.index("-std=gnu11"), l)
+        self.assertTrue(link.startswith("mtknvd-test-cc "), link)
+        self.assertIn("-DMTKNVD_TEST_FLAG=1", link)
+        self.assertIn("-Wl,--mtknvd-test", link)
+        # the default PREFIX=/usr/local has its configuration in /usr/local/etc
+        main = [l for l in cc if "daemon/main.c" in l][0]
+        self.assertIn('-DSYSCONFDIR=\\"/usr/local/etc\\"', main)
+        # a distribution's build: no -Werror anywhere
+        cc, link = self._lines("WERROR=0")
+        for l in cc + [link]:
+            self.assertNotIn("-Werror", l.replace("-Werror=", ""), l)
+            self.assertIn("-Wall", l)
+
+    def test_config_template_lists_every_documented_key(self):
+        with open(self.path("usr/share/man/man5/mtknvd.conf.5")) as f:
+            page = f.read()
+        options = page.split(".SH OPTIONS", 1)[1].split("\n.SH ", 1)[0]
+        documented = {}
+        for para in options.split(".TP\n")[1:]:
+            m = re.match(r"\.B[IR]?\s+([A-Z][A-Za-z]+)=", para)
+            self.assertIsNotNone(m, para)
+            documented[m.group(1)] = re.sub(r"\\-", "-", para)
+        with open(self.path("etc/mtknvd/mtknvd.conf")) as f:
+            template = dict(re.findall(r"(?m)^#([A-Z][A-Za-z]+)=(.*)$", f.read()))
+        self.assertEqual(sorted(template), sorted(documented))
+        for key, value in template.items():
+            text = documented[key]
+            if key == "UsbIds":
+                # every id the udev rule starts the daemon for, and only those
+                with open(self.path("usr/lib/udev/rules.d/70-mtknvd.rules")) as f:
+                    products = re.search(r'ENV\{PRODUCT\}=="([^"]+)"', f.read()).group(1).split("|")
+                self.assertEqual(sorted("%x/%x/*" % (int(v, 16), int(p, 16))
+                                        for v, p, _ in (e.split(":") for e in value.split())), sorted(products))
+            elif value:
+                # the value the page names as the default
+                self.assertRegex(text, r"(?i)default[^.]*?\b%s\b|\b%s\b\s*\(the default\)"
+                                 % (re.escape(value), re.escape(value)), key)
+
+    def test_mtknvctl_page_documents_every_command(self):
+        if not shutil.which("groff"):
+            self.skipTest("groff is not installed")
+        r = subprocess.run(["groff", "-man", "-Tascii", "-P-cbou", self.path("usr/share/man/man1/mtknvctl.1")],
+                           capture_output=True, text=True)
+        page = re.sub(r"\s+", " ", r.stdout)
+        helptext = subprocess.run([self.path("usr/bin/mtknvctl"), "--help"], capture_output=True, text=True).stdout
+        commands = helptext.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+        synopses = []
+        for line in commands.splitlines():
+            # "  VERB ARGS             description": the description's column is 24
+            if line.startswith("  ") and not line[2].isspace():
+                # the verb and its fixed arguments, up to the first optional one
+                synopses.append(line[2:24].split(" [", 1)[0].strip())
+        self.assertIn("restore ID", synopses)
+        self.assertGreater(len(synopses), 10)
+        for s in synopses:
+            self.assertTrue(" " + s + " " in page, "mtknvctl(1) does not document \"%s\"" % s)
 
     def test_unit_security(self):
         if not shutil.which("systemd-analyze"):
