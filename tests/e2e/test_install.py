@@ -272,5 +272,56 @@ class TestInstall(unittest.TestCase):
             self.assertIn("NAME", r.stdout)
 
 
+class TestDebianPackage(unittest.TestCase):
+    """contrib/debian builds a .deb from a copy of the tree, as CI does (about a minute)."""
+
+    def test_dpkg_buildpackage(self):
+        if not shutil.which("dpkg-buildpackage") or not shutil.which("dh"):
+            self.skipTest("dpkg-buildpackage and dh are not installed (apt-get install dpkg-dev debhelper)")
+        d = tempfile.mkdtemp(prefix="mtknvd-deb-")
+        try:
+            src = os.path.join(d, "mtknvd")
+            shutil.copytree(TOP, src, symlinks=True,
+                            ignore=lambda where, names: [n for n in names if where == TOP and n in
+                                                         ("build", ".git", "debian")])
+            shutil.copytree(os.path.join(src, "contrib", "debian"), os.path.join(src, "debian"))
+            env = dict(MAKE_ENV, DEB_BUILD_OPTIONS="parallel=2")
+            r = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src, env=env, capture_output=True,
+                               text=True)
+            self.assertEqual(r.returncode, 0, (r.stdout + r.stderr)[-3000:])
+            deb = os.path.join(d, [f for f in os.listdir(d) if re.match(r"mtknvd_.*\.deb$", f)][0])
+            if shutil.which("lintian"):
+                changes = [f for f in os.listdir(d) if f.endswith(".changes")][0]
+                r = subprocess.run(["lintian", "--fail-on", "error", changes], cwd=d, capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertNotRegex(r.stdout, r"(?m)^E: ")
+            files = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
+            for f in ("./usr/libexec/mtknvd", "./usr/bin/mtknvctl", "./etc/mtknvd/mtknvd.conf",
+                      "./usr/lib/systemd/system/mtknvd.service", "./usr/lib/udev/rules.d/70-mtknvd.rules"):
+                self.assertRegex(files, r"(?m) %s$" % re.escape(f))
+            ctl, root = os.path.join(d, "ctl"), os.path.join(d, "root")
+            subprocess.run(["dpkg-deb", "-e", deb, ctl], check=True)
+            subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+            with open(os.path.join(ctl, "conffiles")) as f:
+                self.assertIn("/etc/mtknvd/mtknvd.conf", f.read().split())
+            # not enabled, not started, not stopped by an upgrade: udev and D-Bus start it on demand
+            for script in ("preinst", "postinst", "prerm", "postrm"):
+                if os.path.exists(os.path.join(ctl, script)):
+                    with open(os.path.join(ctl, script)) as f:
+                        self.assertNotIn("'mtknvd.service'", f.read(), script)
+            # dpkg-buildflags' hardening reached the binaries
+            daemon = os.path.join(root, "usr/libexec/mtknvd")
+            dyn = subprocess.run(["readelf", "-d", daemon], capture_output=True, text=True).stdout
+            self.assertRegex(dyn, r"\(FLAGS\)\s+BIND_NOW")
+            self.assertIn("GNU_RELRO", subprocess.run(["readelf", "-lW", daemon], capture_output=True,
+                                                      text=True).stdout)
+            self.assertRegex(subprocess.run(["readelf", "--dyn-syms", "-W", daemon], capture_output=True,
+                                            text=True).stdout, r"__\w+_chk")
+            r = subprocess.run([daemon, "--help"], capture_output=True, text=True)
+            self.assertIn("(default: /etc/mtknvd/mtknvd.conf)", r.stdout + r.stderr)
+        finally:
+            shutil.rmtree(d)
+
+
 if __name__ == "__main__":
     unittest.main()
