@@ -257,7 +257,7 @@ DESKTOP_INSTALLED := $(SYSCONFDIR)/xdg/autostart/mtknvd-agent.desktop $(USERUNIT
 UPDATE_CACHES = @if [ -z "$(DESTDIR)" ]; then \
 	! command -v update-mime-database >/dev/null || update-mime-database $(DATADIR)/mime; \
 	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(DATADIR)/applications; fi
-SUBST := sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g'
+SUBST := sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g'
 
 INSTALLED := $(BINDIR)/mtknvctl $(LIBEXECDIR)/mtknvd $(SYSTEMDUNITDIR)/mtknvd.service \
 	$(UDEVRULESDIR)/70-mtknvd.rules $(DATADIR)/dbus-1/system.d/org.mtknvd.MtkNv1.conf \
@@ -277,8 +277,9 @@ install: $(BUILD)/mtknvd $(BUILD)/mtknvctl
 	install -Dm644 dbus/org.mtknvd.MtkNv1.service $(DESTDIR)$(DATADIR)/dbus-1/system-services/org.mtknvd.MtkNv1.service
 	install -Dm644 dbus/org.mtknvd.MtkNv1.xml $(DESTDIR)$(DATADIR)/dbus-1/interfaces/org.mtknvd.MtkNv1.xml
 	install -Dm644 dbus/org.mtknvd.MtkNv1.policy $(DESTDIR)$(DATADIR)/polkit-1/actions/org.mtknvd.MtkNv1.policy
-	install -Dm644 daemon/mtknvd.8 $(DESTDIR)$(MANDIR)/man8/mtknvd.8
-	install -Dm644 daemon/mtknvd.conf.5 $(DESTDIR)$(MANDIR)/man5/mtknvd.conf.5
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	$(SUBST) daemon/mtknvd.8 > $(DESTDIR)$(MANDIR)/man8/mtknvd.8
+	$(SUBST) daemon/mtknvd.conf.5 > $(DESTDIR)$(MANDIR)/man5/mtknvd.conf.5
 	install -Dm644 client/mtknvctl.1 $(DESTDIR)$(MANDIR)/man1/mtknvctl.1
 	install -d $(DESTDIR)$(SYSCONFDIR)/xdg/autostart $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(DATADIR)/applications $(DESTDIR)$(DATADIR)/kio/servicemenus \
 		$(DESTDIR)$(DATADIR)/nemo/actions $(DESTDIR)$(LIBEXECDIR)

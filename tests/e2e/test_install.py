@@ -85,6 +85,8 @@ class TestInstall(unittest.TestCase):
         with open(self.path("usr/lib/systemd/system/mtknvd.service")) as f:
             self.assertRegex(f.read(), r"(?m)^ConfigurationDirectory=mtknvd$")
         self.assertFalse([f for f in installed_files(self.dest) if f.startswith("usr/etc")])
+        with open(self.path("usr/share/man/man5/mtknvd.conf.5")) as f:
+            self.assertIn(".I /etc/mtknvd/mtknvd.conf\n", f.read())
 
     def test_prefix_opt_writes_only_under_prefix(self):
         d = tempfile.mkdtemp(prefix="mtknvd-opt-")
@@ -109,6 +111,12 @@ class TestInstall(unittest.TestCase):
             # systemd's ConfigurationDirectory= is always under /etc: not this install's
             self.assertNotIn("ConfigurationDirectory=", unit)
             self.assertIn("ExecStart=/opt/mtknvd-test/libexec/mtknvd", unit)
+            # the pages name the configuration file this install reads
+            for page in ("man5/mtknvd.conf.5", "man8/mtknvd.8"):
+                with open(os.path.join(dest, "opt/mtknvd-test/share/man", page)) as f:
+                    text = f.read()
+                self.assertIn("/opt/mtknvd-test/etc/mtknvd/mtknvd.conf", text, page)
+                self.assertNotIn("@", text.replace("\\(at", ""), page)
         finally:
             shutil.rmtree(d)
 
