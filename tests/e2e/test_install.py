@@ -20,9 +20,11 @@ BUILD = os.environ.get("MTKNVD_BUILD", "build")
 DIST_BUILD = os.path.join(TOP, BUILD, "dist-usr")
 DIST_FLAGS = ["CFLAGS=-frecord-gcc-switches -fstack-clash-protection", "CPPFLAGS=-D_FORTIFY_SOURCE=2",
               "LDFLAGS=-Wl,-z,now"]
-# a make started by `make check` must not inherit its variables (SANITIZE=1, BUILD=...)
+# a make started by `make check` must not inherit its variables: make puts the ones set on its command line
+# (make check SANITIZE=1) into the environment of what it runs, as well as into MAKEFLAGS
 MAKE_ENV = {k: v for k, v in os.environ.items()
-            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "CFLAGS", "CPPFLAGS", "LDFLAGS", "CC")}
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CFLAGS", "CPPFLAGS", "LDFLAGS", "CC",
+                         "SANITIZE", "BUILD", "WERROR", "PREFIX", "DESTDIR", "SYSCONFDIR", "TESTS", "V")}
 
 
 def make(*args, cwd=TOP):
