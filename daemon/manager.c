@@ -470,10 +470,11 @@ static bool manager_restore_running(Manager *m) {
 static void manager_unpublish_backup(Manager *m, size_t i) {
         Backup *b = m->backups[i];
 
+        /* announced while still findable: InterfacesRemoved lists the object's interfaces */
+        manager_emit_object(m, b->object_path, false);
         /* the published list keeps store order: retention counts on it */
         memmove(&m->backups[i], &m->backups[i + 1], (m->n_backups - i - 1) * sizeof(Backup *));
         m->n_backups--;
-        manager_emit_object(m, b->object_path, false);
         backup_info_done(&b->info);
         free(b->object_path);
         free(b);
