@@ -7,7 +7,7 @@ import os
 import shutil
 import unittest
 
-from test_polkit import NOBODY
+from test_polkit import ACTION, NOBODY, PolkitTestCase
 from test_resume import GPT_READ, SNAPSHOT
 from test_import import ImportTestCase
 
@@ -181,6 +181,35 @@ class TestRetention(StoreTestCase):
         self.assertEqual(r.stdout.count("Deleted "), 2, r.stdout)
         self.assertEqual(self.listed(w2), sorted([auto, copies[2]]))
         w2.wait_until(lambda: len(w2.backups_removed) == 2, "two InterfacesRemoved")
+
+
+
+class TestDeletePolkit(PolkitTestCase, StoreTestCase):
+    """With polkit running: deleting and pruning ask for the "manage" action; a dry run asks nothing."""
+
+    def test_manage_action_decides(self):
+        w = self.backed_up_world()
+        self.open_world(w)
+        (copy,) = self.import_copies(w, 1)
+        self.start_polkit(w)
+        self.allow("backup", "restore", "export-backup", "import-backup", "verify", "inhibit")
+        for args in (("delete-backup", copy), ("prune",)):
+            n = len(self.checks)
+            self.assert_denied(self.nobody(w, *args), ACTION + "manage")
+            w.wait_until(lambda: len(self.checks) == n + 1, "CheckAuthorization")
+            self.assertEqual(self.checks[-1], ACTION + "manage")
+        self.assertTrue(os.path.isdir(self.backup_dir(w, copy)))
+        n = len(self.checks)
+        r = self.nobody(w, "prune", "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        w.sync()
+        self.assertEqual(len(self.checks), n, "a dry run asked polkit")
+        self.allow("manage")
+        path = self.path_of(w, copy)
+        r = self.nobody(w, "delete-backup", copy)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        w.wait_until(lambda: path in w.backups_removed, "the deleted backup's object goes")
+        self.assertFalse(os.path.exists(self.backup_dir(w, copy)))
 
 
 if __name__ == "__main__":
