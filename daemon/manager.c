@@ -441,14 +441,14 @@ static int manager_load_journals(Manager *m, RestoreJournal **ret, size_t *ret_n
         return 0;
 }
 
-/* The published backups' listing, in store order (oldest first), for backup-retention.h. */
+/* The published backups as a listing for backup-retention.h (borrowed: free() the array only). */
 static int manager_backup_listing(Manager *m, BackupInfo **ret) {
         BackupInfo *a = calloc(MAX(m->n_backups, (size_t) 1), sizeof(BackupInfo));
 
         if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_backups; i++)
-                a[i] = m->backups[i]->info; /* borrowed: freed with free(), not backup_info_done() */
+                a[i] = m->backups[i]->info;
         *ret = a;
         return 0;
 }
@@ -472,7 +472,7 @@ static void manager_unpublish_backup(Manager *m, size_t i) {
 
         /* announced while still findable: InterfacesRemoved lists the object's interfaces */
         manager_emit_object(m, b->object_path, false);
-        /* the published list keeps store order: retention counts on it */
+        /* the list keeps its order: listings and D-Bus enumeration stay stable */
         memmove(&m->backups[i], &m->backups[i + 1], (m->n_backups - i - 1) * sizeof(Backup *));
         m->n_backups--;
         backup_info_done(&b->info);

@@ -35,8 +35,9 @@ typedef struct RetentionVictim {
         char reason[96];    /* "more than KeepLast=3 auto backups of this phone" */
 } RetentionVictim;
 
-/* What the policy deletes of a (sorted oldest first, as backup_store_list()
- * returns it) at now_usec (CLOCK_REALTIME): never a protected backup, and
- * never the last verified one of a phone, whatever else goes with it. */
+/* What the policy deletes of a (in any order: "last" goes by Created) at
+ * now_usec (CLOCK_REALTIME): never a protected backup, and never the newest
+ * verified one of a phone when all its verified ones would go.  The victims
+ * come in the listing's order. */
 int retention_select(const BackupInfo *a, size_t n, const RetentionPolicy *p, uint64_t now_usec,
                      const RestoreJournal *journals, size_t n_journals, RetentionVictim **ret, size_t *ret_n);

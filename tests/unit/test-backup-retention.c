@@ -56,12 +56,12 @@ TEST(keep_last_per_phone_and_source) {
         size_t n_v = 0;
         const RetentionPolicy p = { .keep_last = 2 };
 
-        /* oldest first, as the store lists them */
+        /* not sorted: a backup published since start-up comes last, whatever its time */
         fake(&a[0], "k", "a1", "auto", true, NOW - 7 * DAY);
         fake(&a[1], "k", "m1", "manual", true, NOW - 6 * DAY);
-        fake(&a[2], "k", "a2", "auto", true, NOW - 5 * DAY);
+        fake(&a[2], "k", "a3", "auto", true, NOW - 4 * DAY);
         fake(&a[3], "other", "a1", "auto", true, NOW - 5 * DAY);
-        fake(&a[4], "k", "a3", "auto", true, NOW - 4 * DAY);
+        fake(&a[4], "k", "a2", "auto", true, NOW - 5 * DAY);
         fake(&a[5], "k", "p1", "pre-restore", false, NOW - 4 * DAY);
         fake(&a[6], "k", "a4", "auto", true, NOW - 3 * DAY);
         fake(&a[7], "k", "m2", "manual", false, NOW - 2 * DAY);
