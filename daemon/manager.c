@@ -547,6 +547,9 @@ int manager_prune_backups(Manager *m, bool dry_run, ManagerPruned **ret, size_t 
         struct timespec ts;
         int r;
 
+        /* a restore's backup must not go before its journal names it */
+        if (!dry_run && manager_restore_running(m))
+                return -EBUSY;
         clock_gettime(CLOCK_REALTIME, &ts);
         r = manager_load_journals(m, &journals, &n_journals);
         if (r < 0)

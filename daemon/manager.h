@@ -128,7 +128,8 @@ Backup *manager_find_backup_by_path(Manager *m, const char *path);
  * restore runs, it is in use, or (unless force) it is the only verified
  * backup of its phone: the error says which, and what to do. */
 int manager_delete_backup(Manager *m, Backup *b, bool force, sd_bus_error *error);
-/* The retention policy of mtknvd.conf: what goes, deleted unless dry_run. */
+/* The retention policy of mtknvd.conf: what goes, deleted unless dry_run
+ * (-EBUSY while a restore runs or waits). */
 int manager_prune_backups(Manager *m, bool dry_run, ManagerPruned **ret, size_t *ret_n);
 void manager_pruned_free(ManagerPruned *a, size_t n);
 /* After a commit: the policy, if one is configured, unless a restore runs. */

@@ -417,6 +417,10 @@ static int method_prune_backups(sd_bus_message *msg, void *userdata, sd_bus_erro
                         return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
         }
         r = manager_prune_backups(m, dry_run, &a, &n);
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, MTKNV_ERROR_BUSY,
+                                        "A restore is running or waiting for its phone, and may need one of the "
+                                        "backups. Prune once the restore has ended (or look with --dry-run).");
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot apply the retention policy: %s", strerror(-r));
         r = sd_bus_message_new_method_return(msg, &reply);
