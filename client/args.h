@@ -15,6 +15,7 @@ typedef struct Args {
         const char *scatter;
         const char *device;
         bool dry_run, allow_foreign, yes;
+        bool force;                /* delete-backup: even the only verified one */
         bool no_ask_password;
         bool resume, rollback;
         const char *partitions;    /* restore: comma list */

@@ -399,3 +399,82 @@ int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         backup_entry_array_free(all, n);
         return ok ? EXIT_OK : EXIT_FAIL;
 }
+
+int verb_delete_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL, *b;
+        size_t n = 0;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "delete-backup needs exactly one backup ID (see 'mtknvctl backups').\n");
+                return EXIT_USAGE;
+        }
+        r = backup_list_find_one(bus, argv[1], &all, &n, &b);
+        if (r < 0)
+                return -r;
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, b->path, MTKNV_BACKUP_IFACE, "Delete", &error, NULL, "a{sv}",
+                               a->force ? 1 : 0, "force", "b", 1);
+        if (r < 0) {
+                backup_entry_array_free(all, n);
+                return bus_report_error("Cannot delete the backup", r, &error);
+        }
+        if (a->json) {
+                JsonWriter j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "id", b->id);
+                json_bool(&j, "deleted", true);
+                json_end_object(&j);
+                putchar('\n');
+        } else
+                printf("Deleted %s.\n", b->id);
+        backup_entry_array_free(all, n);
+        return EXIT_OK;
+}
+
+int verb_prune(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        JsonWriter j = { .f = stdout };
+        const char *path, *id, *why;
+        unsigned count = 0;
+        int r;
+
+        if (argc != 1) {
+                fprintf(stderr, "prune takes no arguments: it applies KeepLast= and KeepPreRestoreDays= of "
+                        "mtknvd.conf.\n");
+                return EXIT_USAGE;
+        }
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "PruneBackups", &error,
+                               &reply, "a{sv}", a->dry_run ? 1 : 0, "dry-run", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(oss)");
+        if (r < 0)
+                return bus_report_error(a->dry_run ? "Cannot list what the retention policy deletes"
+                                                   : "Cannot apply the retention policy", r, &error);
+        if (a->json) {
+                json_begin_object(&j, NULL);
+                json_bool(&j, "dry_run", a->dry_run);
+                json_begin_array(&j, "backups");
+        }
+        while ((r = sd_bus_message_read(reply, "(oss)", &path, &id, &why)) > 0) {
+                count++;
+                if (a->json) {
+                        json_begin_object(&j, NULL);
+                        json_string(&j, "id", id);
+                        json_string(&j, "reason", why);
+                        json_end_object(&j);
+                } else
+                        printf("%s %s (%s)\n", a->dry_run ? "Would delete" : "Deleted", id, why);
+        }
+        if (r < 0)
+                return bus_report_error("Cannot read the daemon's answer", r, NULL);
+        if (a->json) {
+                json_end_array(&j);
+                json_end_object(&j);
+                putchar('\n');
+        } else if (count == 0)
+                printf("Nothing to delete: every backup is within KeepLast= and KeepPreRestoreDays= (mtknvd.conf).\n");
+        return EXIT_OK;
+}

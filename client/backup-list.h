@@ -38,3 +38,5 @@ void backups_format_time(uint64_t usec, char *buf, size_t size);
 int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_delete_backup(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_prune(sd_bus *bus, const Args *a, int argc, char **argv);

@@ -55,6 +55,11 @@ static void help(void) {
                "                        snapshot back. 'mtknvctl show' lists such a phone's journal.\n"
                "  show-backup ID        A backup's phone, time, source and partitions with hashes.\n"
                "  verify-backup ID      Re-hash every image against the manifest.\n"
+               "  delete-backup ID      Delete a stored backup. Refused for the only verified backup\n"
+               "                        of a phone (--force deletes it anyway) and for one an\n"
+               "                        interrupted restore's journal names.\n"
+               "  prune                 Apply the retention policy (KeepLast=, KeepPreRestoreDays=\n"
+               "                        in mtknvd.conf) now; --dry-run only lists what would go.\n"
                "  export-backup ID FILE Write the backup as a tar archive to FILE (opened by\n"
                "                        mtknvctl; the daemon only receives the descriptor). With\n"
                "                        --format spflash --scatter SCATTER: the images plus a copy\n"
@@ -106,7 +111,9 @@ static void help(void) {
                "     --spflash          import: the FILEs are SP Flash Tool readbacks\n"
                "     --partition NAME   import: FILE is a raw image of partition NAME\n"               "     --device DEVICE    restore: the phone (may be left out with one phone)\n"
                "     --dry-run          restore: check identity and layout, write nothing (the\n"
-               "                        phone is rebooted at the end, as after every session)\n"
+               "                        phone is rebooted at the end, as after every session);\n"
+               "                        prune: list what would be deleted, delete nothing\n"
+               "     --force            delete-backup: even the only verified backup of a phone\n"
                "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
                "     --yes              restore: do not ask for confirmation\n"
                "     --partitions LIST  restore: only these partitions (comma-separated); warns\n"
@@ -617,6 +624,8 @@ static const Verb verbs[] = {
         { "restore", verb_restore },
         { "show-backup", verb_show_backup },
         { "verify-backup", verb_verify_backup },
+        { "delete-backup", verb_delete_backup },
+        { "prune", verb_prune },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
         { "import", verb_import },
@@ -628,7 +637,7 @@ static const Verb verbs[] = {
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
                ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS, ARG_FORMAT, ARG_PARTITION, ARG_SPFLASH,
-               ARG_PORT, ARG_WHO, ARG_WHY };
+               ARG_PORT, ARG_WHO, ARG_WHY, ARG_FORCE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -652,6 +661,7 @@ int main(int argc, char *argv[]) {
                 { "port", required_argument, NULL, ARG_PORT },
                 { "who", required_argument, NULL, ARG_WHO },
                 { "why", required_argument, NULL, ARG_WHY },
+                { "force", no_argument, NULL, ARG_FORCE },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -691,6 +701,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_DRY_RUN:
                         a.dry_run = true;
+                        break;
+                case ARG_FORCE:
+                        a.force = true;
                         break;
                 case ARG_ALLOW_FOREIGN:
                         a.allow_foreign = true;

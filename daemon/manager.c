@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "backup-op.h"
+#include "backup-retention.h"
 #include "identity-set.h"
 #include "log.h"
 #include "manager.h"
@@ -404,6 +405,228 @@ void manager_backup_added(Manager *m, const char *device_key, const char *backup
         }
         if (job)
                 job_set_result_path(job, m->backups[m->n_backups - 1]->object_path);
+        manager_apply_retention(m);
+}
+
+/* Every restore journal in STATE/journal/: the backups an interrupted restore may need. */
+static int manager_load_journals(Manager *m, RestoreJournal **ret, size_t *ret_n) {
+        _cleanup_free_ char *dir = NULL;
+        RestoreJournal *a = NULL;
+        size_t n = 0;
+        DIR *dp;
+
+        if (asprintf(&dir, "%s/journal", m->state_dir) < 0)
+                return -ENOMEM;
+        dp = opendir(dir);
+        if (dp) {
+                for (struct dirent *de; (de = readdir(dp));) {
+                        RestoreJournal j, *na;
+
+                        if (de->d_name[0] == '.' || restore_journal_load(m->state_dir, de->d_name, &j) < 0)
+                                continue;
+                        na = reallocarray(a, n + 1, sizeof(RestoreJournal));
+                        if (!na) {
+                                closedir(dp);
+                                free(a);
+                                return -ENOMEM;
+                        }
+                        a = na;
+                        a[n++] = j;
+                }
+                closedir(dp);
+        } else if (errno != ENOENT)
+                return -errno;
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+/* The published backups as a listing for backup-retention.h (borrowed: free() the array only). */
+static int manager_backup_listing(Manager *m, BackupInfo **ret) {
+        BackupInfo *a = calloc(MAX(m->n_backups, (size_t) 1), sizeof(BackupInfo));
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_backups; i++)
+                a[i] = m->backups[i]->info;
+        *ret = a;
+        return 0;
+}
+
+static int manager_index_of_backup(Manager *m, const char *device_key, const char *backup_id) {
+        for (size_t i = 0; i < m->n_backups; i++)
+                if (streq(m->backups[i]->info.device_key, device_key) && streq(m->backups[i]->info.backup_id, backup_id))
+                        return (int) i;
+        return -1;
+}
+
+static bool manager_restore_running(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (streq(m->jobs[i]->operation, "restore"))
+                        return true;
+        return false;
+}
+
+static void manager_unpublish_backup(Manager *m, size_t i) {
+        Backup *b = m->backups[i];
+
+        /* announced while still findable: InterfacesRemoved lists the object's interfaces */
+        manager_emit_object(m, b->object_path, false);
+        /* the list keeps its order: listings and D-Bus enumeration stay stable */
+        memmove(&m->backups[i], &m->backups[i + 1], (m->n_backups - i - 1) * sizeof(Backup *));
+        m->n_backups--;
+        backup_info_done(&b->info);
+        free(b->object_path);
+        free(b);
+}
+
+int manager_delete_backup(Manager *m, Backup *b, bool force, sd_bus_error *error) {
+        _cleanup_free_ RestoreJournal *journals = NULL;
+        _cleanup_free_ BackupInfo *a = NULL;
+        _cleanup_free_ char *key = NULL, *id = NULL;
+        size_t n_journals = 0;
+        int i, r;
+
+        if (b->users > 0)
+                return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
+                                         "The backup %s/%s is being verified or exported right now. Delete it once "
+                                         "that is done.", b->info.device_key, b->info.backup_id);
+        if (manager_restore_running(m))
+                return sd_bus_error_set(error, MTKNV_ERROR_BUSY,
+                                        "A restore is running or waiting for its phone, and may need this backup. "
+                                        "Delete it once the restore has ended.");
+        r = manager_load_journals(m, &journals, &n_journals);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the restore journals in %s/journal: %s",
+                                               m->state_dir, strerror(-r));
+        r = manager_backup_listing(m, &a);
+        if (r < 0)
+                return r;
+        i = manager_index_of_backup(m, b->info.device_key, b->info.backup_id);
+        if (i < 0)
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP, "No backup %s.", b->object_path);
+        switch (backup_protection_of(a, m->n_backups, (size_t) i, journals, n_journals)) {
+        case BACKUP_PROTECTION_JOURNAL:
+                return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
+                                         "The backup %s/%s is named by the restore journal of an interrupted restore: "
+                                         "the phone may hold a mix of it and its snapshot. Finish the restore first "
+                                         "('mtknvctl restore --resume' or '--rollback'), then delete it.",
+                                         b->info.device_key, b->info.backup_id);
+        case BACKUP_PROTECTION_ONLY_VERIFIED:
+                if (!force)
+                        return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
+                                                 "The backup %s/%s is the only verified backup of its phone: without "
+                                                 "it, nothing is left to restore the phone's identity from. Take a new "
+                                                 "backup first, or delete it anyway with --force.",
+                                                 b->info.device_key, b->info.backup_id);
+                break;
+        case BACKUP_PROTECTION_NONE:
+                break;
+        }
+        key = strdup(b->info.device_key);
+        id = strdup(b->info.backup_id);
+        if (!key || !id)
+                return -ENOMEM;
+        r = backup_store_delete(m->store, key, id);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot delete the backup %s/%s: %s. Check the disk and "
+                                               "%s.", key, id, strerror(-r), backup_store_path(m->store));
+        log_info("Deleted backup %s/%s.", key, id);
+        manager_unpublish_backup(m, (size_t) i);
+        return 0;
+}
+
+int manager_prune_backups(Manager *m, bool dry_run, ManagerPruned **ret, size_t *ret_n) {
+        _cleanup_free_ RestoreJournal *journals = NULL;
+        _cleanup_free_ RetentionVictim *v = NULL;
+        _cleanup_free_ BackupInfo *a = NULL;
+        ManagerPruned *out;
+        const RetentionPolicy p = { .keep_last = m->config.keep_last,
+                                    .keep_pre_restore_usec = m->config.keep_pre_restore_usec };
+        size_t n_journals = 0, n_v = 0, n_out = 0;
+        struct timespec ts;
+        int r;
+
+        /* a restore's backup must not go before its journal names it */
+        if (!dry_run && manager_restore_running(m))
+                return -EBUSY;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = manager_load_journals(m, &journals, &n_journals);
+        if (r < 0)
+                return r;
+        r = manager_backup_listing(m, &a);
+        if (r < 0)
+                return r;
+        r = retention_select(a, m->n_backups, &p, (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL,
+                             journals, n_journals, &v, &n_v);
+        if (r < 0)
+                return r;
+        out = calloc(MAX(n_v, (size_t) 1), sizeof(ManagerPruned));
+        if (!out)
+                return -ENOMEM;
+        for (size_t k = 0; k < n_v; k++) {
+                const BackupInfo *b = &a[v[k].index];
+
+                snprintf(out[k].device_key, sizeof(out[k].device_key), "%s", b->device_key);
+                snprintf(out[k].backup_id, sizeof(out[k].backup_id), "%s", b->backup_id);
+                snprintf(out[k].reason, sizeof(out[k].reason), "%s", v[k].reason);
+                out[k].object_path = strdup(m->backups[v[k].index]->object_path);
+                if (!out[k].object_path) {
+                        manager_pruned_free(out, n_v);
+                        return -ENOMEM;
+                }
+        }
+        n_out = n_v;
+        /* listed from the published array: indices go stale as backups go, so find each again */
+        for (size_t k = 0; !dry_run && k < n_out; k++) {
+                int i = manager_index_of_backup(m, out[k].device_key, out[k].backup_id);
+
+                if (i < 0)
+                        continue;
+                if (m->backups[i]->users > 0) {
+                        log_info("Retention: backup %s/%s is in use; it goes at the next commit.", out[k].device_key,
+                                 out[k].backup_id);
+                        out[k].kept = true;
+                        continue;
+                }
+                r = backup_store_delete(m->store, out[k].device_key, out[k].backup_id);
+                if (r < 0) {
+                        log_warning_errno(r, "Retention: cannot delete backup %s/%s: %m", out[k].device_key,
+                                          out[k].backup_id);
+                        out[k].kept = true;
+                        continue;
+                }
+                log_info("Retention: deleted backup %s/%s (%s).", out[k].device_key, out[k].backup_id, out[k].reason);
+                manager_unpublish_backup(m, (size_t) i);
+        }
+        *ret = out;
+        *ret_n = n_out;
+        return 0;
+}
+
+void manager_pruned_free(ManagerPruned *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(a[i].object_path);
+        free(a);
+}
+
+void manager_apply_retention(Manager *m) {
+        ManagerPruned *a = NULL;
+        size_t n = 0;
+        int r;
+
+        if (m->config.keep_last == 0 && m->config.keep_pre_restore_usec == 0)
+                return;
+        /* a restore's own snapshot is committed mid-restore: the backup it
+         * writes must not go before its journal names it */
+        if (manager_restore_running(m)) {
+                log_debug("Retention waits: a restore is running.");
+                return;
+        }
+        r = manager_prune_backups(m, false, &a, &n);
+        if (r < 0)
+                log_warning_errno(r, "Cannot apply the retention policy: %m");
+        manager_pruned_free(a, n);
 }
 
 static bool manager_has_journal(Manager *m) {

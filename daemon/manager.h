@@ -87,7 +87,16 @@ struct Backup {
         Manager *manager;
         char *object_path;
         BackupInfo info;
+        unsigned users;           /* a verification or an export reads it: it cannot be deleted */
 };
+
+/* What the retention policy deletes (or, in a dry run, would). */
+typedef struct ManagerPruned {
+        char *object_path;
+        char device_key[128], backup_id[64];
+        char reason[96];
+        bool kept;                /* it should have gone but could not (in use, I/O error) */
+} ManagerPruned;
 
 #define STATE_DIR_DEFAULT    "/var/lib/mtknvd"
 
@@ -115,6 +124,16 @@ void manager_check_idle(Manager *m);
 /* A backup was committed: publish it, tell the job. */
 void manager_backup_added(Manager *m, const char *device_key, const char *backup_id, Job *job);
 Backup *manager_find_backup_by_path(Manager *m, const char *path);
+/* Deletes b (freed on success) unless a restore journal names it, a
+ * restore runs, it is in use, or (unless force) it is the only verified
+ * backup of its phone: the error says which, and what to do. */
+int manager_delete_backup(Manager *m, Backup *b, bool force, sd_bus_error *error);
+/* The retention policy of mtknvd.conf: what goes, deleted unless dry_run
+ * (-EBUSY while a restore runs or waits). */
+int manager_prune_backups(Manager *m, bool dry_run, ManagerPruned **ret, size_t *ret_n);
+void manager_pruned_free(ManagerPruned *a, size_t n);
+/* After a commit: the policy, if one is configured, unless a restore runs. */
+void manager_apply_retention(Manager *m);
 /* /org/mtknvd/MtkNv1/backup/<device-key>/<id> ('-' in the id becomes '_'). */
 char *backup_object_path(const char *device_key, const char *backup_id);
 /* Can a Backup/Restore for d (NULL: the next phone) be taken now, or kept

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -16,6 +17,9 @@
 #include "log.h"
 
 #define TMP_PREFIX ".tmp-"
+/* A backup being deleted: renamed out of its device directory first, so it
+ * never is a half backup that a listing (or a restart) could take as whole. */
+#define TRASH_PREFIX ".trash-"
 /* what one export step reads of an image */
 #define EXPORT_CHUNK (256u * 1024u)
 
@@ -92,13 +96,17 @@ int backup_store_open(const char *state_dir, BackupStore **ret) {
                 }
         }
 
-        /* A crash mid-backup leaves a temporary directory: it never was a backup. */
+        /* A crash mid-backup leaves a temporary directory: it never was a
+         * backup.  A crash mid-delete leaves a trash directory: it no longer is one. */
         dup_fd = fcntl(s->dfd, F_DUPFD_CLOEXEC, 3);
         d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
         if (d) {
                 for (struct dirent *de; (de = readdir(d));)
                         if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
                                 log_info("Removing the remains of an interrupted backup: %s/%s", s->dir, de->d_name);
+                                remove_flat_dir(s->dfd, de->d_name);
+                        } else if (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0) {
+                                log_info("Finishing an interrupted delete: %s/%s", s->dir, de->d_name);
                                 remove_flat_dir(s->dfd, de->d_name);
                         }
                 closedir(d);
@@ -564,6 +572,42 @@ int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, 
                 qsort(a, n, sizeof(BackupInfo), cmp_created);
         *ret = a;
         *ret_n = n;
+        return 0;
+}
+
+int backup_store_delete(BackupStore *s, const char *device_key, const char *backup_id) {
+        _cleanup_close_ int key_dfd = -EBADF;
+        char trash[sizeof(TRASH_PREFIX) + 8];
+        int r;
+
+        if (!manifest_safe_name(device_key) || !manifest_safe_name(backup_id))
+                return -EINVAL;
+        key_dfd = openat(s->dfd, device_key, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (key_dfd < 0)
+                return -errno;
+        /* One atomic step takes the backup out of the listing: renamed to the
+         * store's top (where start-up finishes what a crash left), and both
+         * directories synced before anything inside is removed. */
+        for (unsigned n = 0;; n++) {
+                uint32_t rnd;
+
+                if (getentropy(&rnd, sizeof(rnd)) < 0)
+                        return -errno;
+                snprintf(trash, sizeof(trash), TRASH_PREFIX "%08" PRIx32, rnd);
+                if (renameat2(key_dfd, backup_id, s->dfd, trash, RENAME_NOREPLACE) >= 0)
+                        break;
+                if (errno != EEXIST || n > 99)
+                        return -errno;
+        }
+        r = fsync_dir(key_dfd);
+        if (r >= 0)
+                r = fsync_dir(s->dfd);
+        if (r < 0)
+                log_warning_errno(r, "Backup %s/%s is moved away, but syncing its directory failed: %m; it may "
+                                  "come back after a power cut.", device_key, backup_id);
+        remove_flat_dir(s->dfd, trash);
+        /* the device directory goes with its last backup; EEXIST/ENOTEMPTY: others stay */
+        (void) unlinkat(s->dfd, device_key, AT_REMOVEDIR);
         return 0;
 }
 

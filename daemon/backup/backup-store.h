@@ -70,6 +70,9 @@ int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, 
  * once, in place; a version 1 import never is (BACKUP_BINDING_LEGACY). */
 int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret);
 bool backup_store_has_verified(BackupStore *s, const char *device_key);
+/* Crash-safe: the backup leaves the listing in one rename, then its files
+ * go; what a crash in between leaves is removed by backup_store_open(). */
+int backup_store_delete(BackupStore *s, const char *device_key, const char *backup_id);
 /* One image of a backup, open for reading. */
 int backup_store_open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p);
 /* One image of a backup, whole, into memory. */

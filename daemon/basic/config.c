@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -24,6 +25,25 @@ void config_done(Config *c) {
                 free(c->download_agents[i]);
         free(c->download_agents);
         *c = (Config) {};
+}
+
+/* A positive number, or "infinity" (0: no limit). */
+static int config_parse_count(const char *s, uint64_t *ret) {
+        char *end = NULL;
+        unsigned long long v;
+
+        if (streq(s, "infinity")) {
+                *ret = 0;
+                return 0;
+        }
+        if (!isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end || v == 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
 }
 
 const char *auto_backup_to_string(AutoBackup a) {
@@ -182,6 +202,21 @@ int config_load(Config *c, const char *path) {
                                                     "got \"%s\".", path, n, value);
                                 break;
                         }
+                } else if (streq(key, "KeepLast")) {
+                        if (config_parse_count(value, &c->keep_last) < 0) {
+                                r = log_error_errno(EINVAL, "%s:%u: KeepLast= wants a number of backups (1 or more) "
+                                                    "or \"infinity\", got \"%s\".", path, n, value);
+                                break;
+                        }
+                } else if (streq(key, "KeepPreRestoreDays")) {
+                        uint64_t days;
+
+                        if (config_parse_count(value, &days) < 0 || days > UINT64_MAX / (24ULL * 3600ULL * 1000000ULL)) {
+                                r = log_error_errno(EINVAL, "%s:%u: KeepPreRestoreDays= wants a number of days (1 or "
+                                                    "more) or \"infinity\", got \"%s\".", path, n, value);
+                                break;
+                        }
+                        c->keep_pre_restore_usec = days * 24ULL * 3600ULL * 1000000ULL;
                 } else
                         log_warning("%s:%u: unknown key \"%s\", ignoring.", path, n, key);
         }

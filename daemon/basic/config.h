@@ -37,6 +37,9 @@ typedef struct Config {
         uint64_t idle_exit_usec;      /* 0: never exit on idle */
         uint64_t boot_window_usec;    /* back on its port within this: a boot, not a plug-in */
         uint64_t file_timeout_usec;   /* a call that reads or writes a caller's file ends by then */
+        /* retention (backup-retention.h), applied after each commit; 0: keep all */
+        uint64_t keep_last;           /* KeepLast=: per phone and source */
+        uint64_t keep_pre_restore_usec; /* KeepPreRestoreDays= */
 } Config;
 
 const char *auto_backup_to_string(AutoBackup a);

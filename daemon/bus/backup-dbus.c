@@ -170,6 +170,27 @@ static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_er
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Backup *bk = userdata;
+        Manager *m = bk->manager;
+        int force = false, r;
+        const BusOption options[] = {
+                { "force", "b", &force },
+                {}
+        };
+
+        r = bus_message_read_options(msg, options, error);
+        if (r < 0)
+                return r;
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "delete a backup", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        r = manager_delete_backup(m, bk, force, error); /* frees bk on success */
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 const sd_bus_vtable backup_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -194,6 +215,8 @@ const sd_bus_vtable backup_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetIdentifiers", "", "", "a{sv}", SD_BUS_PARAM(identifiers),
                                  method_get_identifiers, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Delete", "a{sv}", SD_BUS_PARAM(options), "", , method_delete,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -394,6 +394,56 @@ static int property_get_inhibitors(sd_bus *bus, const char *path, const char *in
 
 /* Manager.Inhibit(s who, s why, a{sv} options) -> h: logind-style, the
  * inhibitor lasts while the returned descriptor is open. */
+/* The retention policy now; with dry-run only what it would delete.
+ * Returns (object, id, why) of each backup that went (or would). */
+static int method_prune_backups(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        ManagerPruned *a = NULL;
+        int dry_run = false, r;
+        size_t n = 0;
+        const BusOption options[] = {
+                { "dry-run", "b", &dry_run },
+                {}
+        };
+
+        r = bus_message_read_options(msg, options, error);
+        if (r < 0)
+                return r;
+        if (!dry_run) {
+                r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "delete old backups", m->polkit,
+                                            error);
+                if (r <= 0)
+                        return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        }
+        r = manager_prune_backups(m, dry_run, &a, &n);
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, MTKNV_ERROR_BUSY,
+                                        "A restore is running or waiting for its phone, and may need one of the "
+                                        "backups. Prune once the restore has ended (or look with --dry-run).");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot apply the retention policy: %s", strerror(-r));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(oss)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *id = NULL;
+
+                if (a[i].kept)
+                        continue;
+                if (asprintf(&id, "%s/%s", a[i].device_key, a[i].backup_id) < 0)
+                        r = -ENOMEM;
+                else
+                        r = sd_bus_message_append(reply, "(oss)", a[i].object_path, id, a[i].reason);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        manager_pruned_free(a, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_inhibit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_close_ int fd = -EBADF;
@@ -488,6 +538,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(backup), method_import_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Inspect", "h", SD_BUS_PARAM(file), "s", SD_BUS_PARAM(json), method_inspect,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("PruneBackups", "a{sv}", SD_BUS_PARAM(options), "a(oss)", SD_BUS_PARAM(pruned),
+                                 method_prune_backups, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Inhibit", "ssa{sv}", SD_BUS_PARAM(who) SD_BUS_PARAM(why) SD_BUS_PARAM(options), "h",
                                  SD_BUS_PARAM(fd), method_inhibit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("JobNew", "uo", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),

@@ -51,6 +51,7 @@ struct FileCall {
         /* ExportBackup */
         int out_fd;
         BackupExport *export;
+        Backup *export_backup;      /* held (Backup.users) while the export reads it */
         FdWriter *writer;
         sd_event_source *stall;
         uint64_t stall_written;
@@ -73,6 +74,8 @@ static FileCall *file_call_free(FileCall *fc) {
         scatter_file_free(fc->scatter);
         free(fc->scatter_data);
         backup_export_free(fc->export); /* before its sink, the writer */
+        if (fc->export_backup)
+                fc->export_backup->users--;
         fd_writer_free(fc->writer);
         sd_event_source_disable_unref(fc->stall);
         free(fc->format);
@@ -532,6 +535,8 @@ static int export_start(FileCall *fc, sd_bus_error *error) {
                         return r;
                 spflash_scatter_name(fc->scatter, scatter_name, sizeof(scatter_name));
         }
+        fc->export_backup = b;
+        b->users++;
         r = fd_writer_new(fc->manager->event, fc->out_fd, export_fill, export_done, fc, &fc->writer);
         if (r < 0)
                 return bus_error_from_fd(error, r, "The export file descriptor", 0);

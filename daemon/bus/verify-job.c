@@ -26,6 +26,8 @@ typedef struct VerifyJob {
 } VerifyJob;
 
 static void verify_job_free(VerifyJob *v) {
+        if (v->backup)
+                v->backup->users--;
         sd_event_source_disable_unref(v->step);
         if (v->fd >= 0)
                 close(v->fd);
@@ -191,6 +193,7 @@ int verify_job_join(Manager *m, Backup *b, BusCall *call, sd_bus_error *error) {
                 return -ENOMEM;
         v->manager = m;
         v->backup = b;
+        b->users++; /* not deleted under the hashing */
         v->fd = -EBADF;
         v->md = EVP_MD_CTX_new();
         v->buf = malloc(VERIFY_CHUNK);

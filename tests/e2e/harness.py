@@ -185,6 +185,7 @@ class World:
         self.jobs_new = []         # job paths in JobNew order
         self.completed = {}        # job path -> (success, message)
         self.removed = []          # paths in InterfacesRemoved order
+        self.backups_removed = []  # Backup paths in InterfacesRemoved order
         self.added = []            # paths in InterfacesAdded order
         self.changes = []          # (path, {prop: value})
         self.sim = None
@@ -328,6 +329,9 @@ class World:
 
     def _on_removed(self, path, ifaces):
         path = str(path)
+        if BACKUP_IFACE in [str(i) for i in ifaces]:
+            self.backups.pop(path, None)
+            self.backups_removed.append(path)
         if DEVICE_IFACE in [str(i) for i in ifaces]:
             self.objects.pop(path, None)
             self.removed.append(path)

@@ -72,6 +72,36 @@ TEST(config_file) {
         CHECK_EQ_INT(config_load(&c, path), -EINVAL);
         config_done(&c);
 
+        /* retention: nothing deleted unless configured; 0 would mean "delete everything", so it is refused */
+        CHECK_EQ_INT(config_init(&c), 0);
+        CHECK_EQ_INT(c.keep_last, 0);
+        CHECK_EQ_INT(c.keep_pre_restore_usec, 0);
+        config_done(&c);
+        f = fopen(path, "w");
+        fputs("KeepLast=3\nKeepPreRestoreDays=2\n", f);
+        fclose(f);
+        CHECK_EQ_INT(config_init(&c), 0);
+        CHECK_EQ_INT(config_load(&c, path), 0);
+        CHECK_EQ_INT(c.keep_last, 3);
+        CHECK_EQ_INT(c.keep_pre_restore_usec, 2ULL * 24 * 3600 * 1000000);
+        config_done(&c);
+        for (const char *const *bad = (const char *const[]) { "KeepLast=0\n", "KeepLast=-1\n", "KeepLast=3x\n",
+                                                              "KeepPreRestoreDays=0\n", NULL }; *bad; bad++) {
+                f = fopen(path, "w");
+                fputs(*bad, f);
+                fclose(f);
+                CHECK_EQ_INT(config_init(&c), 0);
+                CHECK_EQ_INT(config_load(&c, path), -EINVAL);
+                config_done(&c);
+        }
+        f = fopen(path, "w");
+        fputs("KeepLast=infinity\n", f);
+        fclose(f);
+        CHECK_EQ_INT(config_init(&c), 0);
+        CHECK_EQ_INT(config_load(&c, path), 0);
+        CHECK_EQ_INT(c.keep_last, 0);
+        config_done(&c);
+
         f = fopen(path, "w");
         fputs("ReenumerationGraceSec=soon\n", f);
         fclose(f);
