@@ -168,7 +168,8 @@ static void operation_reboot(Operation *op) {
 
         op->rebooting = true;
         operation_set_step(op, "rebooting the phone");
-        r = da_session_reboot(op->session, operation_on_rebooted, op);
+        /* without a DA session (the phone vanished) there is nobody to tell */
+        r = op->session ? da_session_reboot(op->session, operation_on_rebooted, op) : -ENOTCONN;
         if (r < 0)
                 operation_on_rebooted(op->session, r, op);
 }
