@@ -163,6 +163,8 @@ class TestAgent(WorldTestCase):
         w.control("add id=phone2,target-config=0x4,unplugged=1")
         w.ctl_then_plug("phone2", "backup", "1-3", check=False)
         s.wait_note(lambda su, b: "manufacturer's Download Agent" in su, "the DAA phone detected")
+        # its backup then fails (the phone refuses a DA it did not sign): the last thing told
+        s.wait_note(lambda su, b: su.startswith("Backup of the MT6735 phone failed"), "the refused backup told")
         self.assertEqual([n for n in s.notes if "detected" in n[1].lower() and "USB 1-2" in n[2]], [],
                          s.describe())
         self.assertEqual(len([n for n in s.notes if "backed up" in n[1]]), 1, s.describe())
