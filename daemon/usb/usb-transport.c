@@ -8,8 +8,16 @@
 #include "protocol/brom-proto.h"
 #include "usb-transport.h"
 
-/* Largest IN transfer we submit; DA data packets are at most 1 MiB. */
-#define USB_IN_MAX (1024u * 1024u)
+/* A direct IN transfer: four of them cover a DA's 1 MiB data packet, so
+ * the line keeps busy while the host reaps the ones before. */
+#define USB_URB_MAX (256u * 1024u)
+/* Largest transfer into our own buffer (small fields, the surplus). */
+#define USB_BOUNCE_MAX (64u * 1024u)
+#define USB_IN_SLOTS 8
+#define USB_OUT_SLOTS 8
+/* OUT data up to this size is copied, so callers may pass stack bytes;
+ * longer data is sent from the caller's buffer. */
+#define USB_OUT_INLINE 64
 /* Upper bound for draining a phone that never goes quiet (READY chatter). */
 #define USB_DRAIN_MAX_MS 1000u
 
@@ -30,6 +38,32 @@ struct UsbContext {
         void *arrival_userdata;
 };
 
+/* One IN transfer in flight.  Transfers complete in the order they were
+ * submitted (usbfs keeps one queue per endpoint), and their bytes are one
+ * stream: each is delivered to the pending read in that order. */
+typedef struct UsbIn {
+        UsbLink *link;
+        struct libusb_transfer *xfer;
+        uint8_t *bounce;              /* our own buffer, for transfers not direct */
+        size_t bounce_cap;
+        size_t cover;                 /* bytes of the read this transfer is planned to fill */
+        bool direct;                  /* into the reader's buffer (one of usb_link_get_buffer()'s) */
+        bool quiet;                   /* a drain's: a timeout with nothing means quiet */
+        bool done;
+} UsbIn;
+
+typedef struct UsbOut {
+        UsbLink *link;
+        struct libusb_transfer *xfer;
+        bool busy;
+        uint8_t small[USB_OUT_INLINE];
+} UsbOut;
+
+typedef struct UsbBuffer {
+        uint8_t *data;
+        size_t size;
+} UsbBuffer;
+
 struct UsbLink {
         UsbContext *usb;
         libusb_device_handle *handle;
@@ -44,24 +78,35 @@ struct UsbLink {
         uint8_t *rx;
         size_t rx_start, rx_end, rx_cap;
 
-        struct libusb_transfer *in_xfer;
-        uint8_t *in_buf;
-        bool in_busy;
-        struct libusb_transfer *out_xfer;
-        uint8_t *out_buf;
-        bool out_busy;
+        /* IN transfers in flight, a ring in submission order */
+        UsbIn in[USB_IN_SLOTS];
+        unsigned in_head, in_count;
+        size_t in_cover;              /* sum of their cover */
+        unsigned in_bounce;           /* how many of them are not direct */
+        bool in_stalled;
 
-        bool read_pending, read_drain;
-        uint8_t *read_dest;
+        /* the pending read: its destinations, filled in order */
+        bool read_pending, read_drain, read_cancelled;
+        UsbIovec read_iov[USB_IOV_MAX];
+        size_t read_n_iov, read_idx, read_off;
         size_t read_want, read_have;
+        int read_error;               /* the read fails with this once its transfers are back */
         uint64_t read_deadline_us;    /* 0: none */
         unsigned drain_quiet_ms;
         UsbLinkDone read_cb;
         void *read_userdata;
 
+        /* the pending write: its OUT transfers, all submitted at once */
+        UsbOut out[USB_OUT_SLOTS];
+        unsigned out_count;
+        int out_error;
+        bool out_stalled;
         bool write_pending;
         UsbLinkDone write_cb;
         void *write_userdata;
+
+        /* buffers lent to readers: IN transfers fill them directly */
+        UsbBuffer buffers[USB_LINK_BUFFERS];
 
         /* usb_link_pause(): a timer on the event loop, never a sleep */
         sd_event_source *pause;
@@ -252,9 +297,6 @@ void usb_context_set_arrival_callback(UsbContext *usb, UsbArrivalFunc cb, void *
 
 /* ------------------------------------------------------------------ link */
 
-static void usb_link_on_in(struct libusb_transfer *t);
-static void usb_link_on_out(struct libusb_transfer *t);
-static void usb_link_read_finish(UsbLink *link, int r);
 
 static int usb_link_find_endpoints(UsbLink *link, libusb_device *dev) {
         struct libusb_config_descriptor *cfg = NULL;
@@ -430,22 +472,31 @@ int usb_context_open(UsbContext *usb, uint16_t busnum, uint16_t devnum, UsbLink 
 
         usb_link_setup_cdc(link);
 
-        link->in_xfer = libusb_alloc_transfer(0);
-        link->out_xfer = libusb_alloc_transfer(0);
-        link->in_buf = malloc(USB_IN_MAX);
-        if (!link->in_xfer || !link->out_xfer || !link->in_buf)
-                return -ENOMEM;
+        for (unsigned i = 0; i < USB_IN_SLOTS; i++) {
+                link->in[i] = (UsbIn) { .link = link, .xfer = libusb_alloc_transfer(0) };
+                if (!link->in[i].xfer)
+                        return -ENOMEM;
+        }
+        for (unsigned i = 0; i < USB_OUT_SLOTS; i++) {
+                link->out[i] = (UsbOut) { .link = link, .xfer = libusb_alloc_transfer(0) };
+                if (!link->out[i].xfer)
+                        return -ENOMEM;
+        }
 
         *ret = TAKE_PTR(link);
         return 0;
 }
 
+static bool usb_link_busy(const UsbLink *link) {
+        return link->in_count > 0 || link->out_count > 0;
+}
+
 static void usb_link_wait_idle(UsbLink *link) {
-        /* Give a cancelled transfer the chance to complete normally;
-         * cancelling on usbfs completes at once.  On a vanished device it
-         * may never come back: libusb_close() below then takes it off
-         * libusb's books, after which it may be freed. */
-        for (int i = 0; (link->in_busy || link->out_busy) && i < 10; i++) {
+        /* Give cancelled transfers the chance to complete normally;
+         * cancelling on usbfs completes at once.  On a vanished device they
+         * may never come back: libusb_close() below then takes them off
+         * libusb's books, after which they may be freed. */
+        for (int i = 0; usb_link_busy(link) && i < 10; i++) {
                 struct timeval tv = { .tv_usec = 20000 };
                 libusb_handle_events_timeout_completed(link->usb->ctx, &tv, NULL);
         }
@@ -472,14 +523,19 @@ UsbLink *usb_link_free(UsbLink *link) {
                 }
                 libusb_close(link->handle);
         }
-        if (link->in_xfer)
-                libusb_free_transfer(link->in_xfer);
-        if (link->out_xfer)
-                libusb_free_transfer(link->out_xfer);
+        /* after libusb_close() no transfer of ours can still write into a buffer */
+        for (unsigned i = 0; i < USB_IN_SLOTS; i++) {
+                if (link->in[i].xfer)
+                        libusb_free_transfer(link->in[i].xfer);
+                free(link->in[i].bounce);
+        }
+        for (unsigned i = 0; i < USB_OUT_SLOTS; i++)
+                if (link->out[i].xfer)
+                        libusb_free_transfer(link->out[i].xfer);
+        for (unsigned i = 0; i < USB_LINK_BUFFERS; i++)
+                free(link->buffers[i].data);
         sd_event_source_disable_unref(link->defer);
         sd_event_source_disable_unref(link->pause);
-        free(link->in_buf);
-        free(link->out_buf);
         free(link->rx);
         free(link);
         return NULL;
@@ -499,6 +555,60 @@ uint64_t usb_link_bytes_in(UsbLink *link) {
 
 uint64_t usb_link_bytes_out(UsbLink *link) {
         return link->bytes_out;
+}
+
+/* Zeroed: usbfs (and umockdev's emulation of it) fills transfer buffers
+ * behind valgrind's back, which would take them for uninitialised. */
+static uint8_t *usb_grow_zeroed(uint8_t *p, size_t old, size_t size) {
+        uint8_t *n = realloc(p, size);
+
+        if (n)
+                memset(n + old, 0, size - old);
+        return n;
+}
+
+uint8_t *usb_link_get_buffer(UsbLink *link, unsigned index, size_t size) {
+        UsbBuffer *b;
+
+        if (index >= USB_LINK_BUFFERS)
+                return NULL;
+        b = &link->buffers[index];
+        if (b->size < size) {
+                uint8_t *n;
+
+                /* A transfer still in flight may point into the old buffer;
+                 * one that does is never direct into a buffer being replaced:
+                 * readers ask for their buffers before they read. */
+                if (link->in_count > 0)
+                        return NULL;
+                n = usb_grow_zeroed(b->data, b->size, size);
+                if (!n)
+                        return NULL;
+                b->data = n;
+                b->size = size;
+        }
+        return b->data;
+}
+
+static bool usb_link_owns(const UsbLink *link, const uint8_t *p, size_t n) {
+        for (unsigned i = 0; i < USB_LINK_BUFFERS; i++) {
+                const UsbBuffer *b = &link->buffers[i];
+
+                if (b->data && p >= b->data && p + n <= b->data + b->size)
+                        return true;
+        }
+        return false;
+}
+
+static void usb_link_cancel_out(UsbLink *link) {
+        for (unsigned i = 0; i < USB_OUT_SLOTS; i++)
+                if (link->out[i].busy)
+                        libusb_cancel_transfer(link->out[i].xfer);
+}
+
+static void usb_link_cancel_in(UsbLink *link) {
+        for (unsigned i = 0; i < link->in_count; i++)
+                libusb_cancel_transfer(link->in[(link->in_head + i) % USB_IN_SLOTS].xfer);
 }
 
 /* A halted endpoint refuses every later transfer until the host clears
@@ -536,72 +646,145 @@ static int usb_link_rx_append(UsbLink *link, const uint8_t *p, size_t n) {
                         link->rx_cap = used + n;
                 }
         }
-        memcpy(link->rx + link->rx_end, p, n);
+        /* p may lie in rx itself (usb_link_read_take()) */
+        memmove(link->rx + link->rx_end, p, n);
         link->rx_end += n;
         return 0;
 }
 
-/* Moves buffered bytes into the pending read; true when it is satisfied. */
-static bool usb_link_read_take(UsbLink *link) {
-        size_t avail = link->rx_end - link->rx_start, k;
+/* The next n bytes of the stream, at src: into the pending read where they
+ * belong (a direct transfer's bytes usually are there already), the rest
+ * kept for the next read. */
+static int usb_link_deliver(UsbLink *link, const uint8_t *src, size_t n) {
+        if (link->read_pending && link->read_drain)
+                return 0;
+        while (n > 0 && link->read_pending && link->read_have < link->read_want) {
+                UsbIovec *v = &link->read_iov[link->read_idx];
+                size_t k = MIN(n, v->len - link->read_off);
+                uint8_t *dst = (uint8_t *) v->base + link->read_off;
 
-        if (link->read_drain) {
-                link->rx_start = link->rx_end = 0;
-                return false;
-        }
-        k = MIN(avail, link->read_want - link->read_have);
-        if (k > 0) {
                 /* a cancelled read's buffer may be freed already: its bytes are dropped */
-                if (link->read_dest)
-                        memcpy(link->read_dest + link->read_have, link->rx + link->rx_start, k);
+                if (!link->read_cancelled && dst != src)
+                        memmove(dst, src, k);
+                link->read_off += k;
                 link->read_have += k;
-                link->rx_start += k;
+                if (link->read_off == v->len && link->read_idx + 1 < link->read_n_iov) {
+                        link->read_idx++;
+                        link->read_off = 0;
+                }
+                src += k;
+                n -= k;
         }
-        return link->read_have == link->read_want;
+        return usb_link_rx_append(link, src, n);
 }
 
-static int usb_link_submit_in(UsbLink *link) {
-        size_t want;
-        unsigned timeout = 0;
+static void usb_link_on_in(struct libusb_transfer *t);
+
+static int usb_link_submit_in(UsbLink *link, UsbIn *u, uint8_t *buf, size_t len, unsigned timeout) {
         int r;
 
-        if (link->read_drain) {
-                want = link->mps;
-                timeout = link->drain_quiet_ms;
-        } else {
-                /* Whole packets only: a short packet ends the transfer early,
-                 * a longer one than we asked for would be an overflow. */
-                want = link->read_want - link->read_have;
-                want = (want + link->mps - 1) / link->mps * link->mps;
-                want = MIN(want, (size_t) USB_IN_MAX);
-        }
-        if (link->read_deadline_us > 0) {
-                uint64_t now = now_us();
-
-                if (now >= link->read_deadline_us)
-                        return -ETIMEDOUT;
-                if (!link->read_drain)
-                        timeout = (unsigned) ((link->read_deadline_us - now + 999) / 1000);
-        }
-
-        libusb_fill_bulk_transfer(link->in_xfer, link->handle, link->ep_in, link->in_buf, (int) want,
-                                  usb_link_on_in, link, timeout);
-        r = libusb_submit_transfer(link->in_xfer);
+        libusb_fill_bulk_transfer(u->xfer, link->handle, link->ep_in, buf, (int) len, usb_link_on_in, u, timeout);
+        r = libusb_submit_transfer(u->xfer);
         if (r < 0) {
                 if (r == LIBUSB_ERROR_NO_DEVICE)
                         link->gone = true;
                 return errno_from_libusb(r);
         }
-        link->in_busy = true;
+        u->done = false;
+        link->in_count++;
+        link->in_cover += u->cover;
+        if (!u->direct)
+                link->in_bounce++;
         return 0;
 }
 
-static int on_defer(sd_event_source *s, void *userdata) {
-        UsbLink *link = userdata;
+static int usb_link_bounce(UsbIn *u, size_t len) {
+        if (u->bounce_cap < len) {
+                uint8_t *b = usb_grow_zeroed(u->bounce, u->bounce_cap, len);
 
-        sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        if (link->read_pending && usb_link_read_take(link))
-                usb_link_read_finish(link, 0);
+                if (!b)
+                        return -ENOMEM;
+                u->bounce = b;
+                u->bounce_cap = len;
+        }
+        return 0;
+}
+
+/* Queue IN transfers for what the read still wants, up to USB_IN_SLOTS in
+ * flight.  Where the read's destination is a buffer of ours and every
+ * transfer before is direct too (so the stream position is certain), a
+ * transfer goes straight into it; anything else goes through a bounce
+ * buffer.  Whole packets only: a short packet ends a transfer early, a
+ * longer one than we asked for would be an overflow. */
+static int usb_link_refill(UsbLink *link) {
+        unsigned timeout = 0;
+        int r;
+
+        if (link->read_deadline_us > 0) {
+                uint64_t now = now_us();
+
+                if (now >= link->read_deadline_us)
+                        return -ETIMEDOUT;
+                timeout = (unsigned) ((link->read_deadline_us - now + 999) / 1000);
+        }
+
+        if (link->read_drain) {
+                UsbIn *u;
+
+                /* one quiet-timed transfer at a time, after anything left over */
+                if (link->in_count > 0)
+                        return 0;
+                u = &link->in[(link->in_head + link->in_count) % USB_IN_SLOTS];
+                r = usb_link_bounce(u, link->mps);
+                if (r < 0)
+                        return r;
+                u->cover = 0;
+                u->direct = false;
+                u->quiet = true;
+                return usb_link_submit_in(link, u, u->bounce, link->mps, link->drain_quiet_ms);
+        }
+
+        while (link->in_count < USB_IN_SLOTS && link->read_have + link->in_cover < link->read_want) {
+                UsbIn *u = &link->in[(link->in_head + link->in_count) % USB_IN_SLOTS];
+                size_t pos = link->read_have + link->in_cover, idx = link->read_idx, off = link->read_off;
+                size_t skip = link->in_cover, len;
+                uint8_t *dst;
+
+                /* where pos falls in the vector */
+                while (skip > 0) {
+                        size_t k = MIN(skip, link->read_iov[idx].len - off);
+
+                        skip -= k;
+                        off += k;
+                        if (off == link->read_iov[idx].len && idx + 1 < link->read_n_iov) {
+                                idx++;
+                                off = 0;
+                        }
+                }
+                dst = (uint8_t *) link->read_iov[idx].base + off;
+                len = (link->read_iov[idx].len - off) / link->mps * link->mps;
+                u->quiet = false;
+                if (link->in_bounce == 0 && len > 0 && !link->read_cancelled &&
+                    usb_link_owns(link, dst, len)) {
+                        len = MIN(len, (size_t) USB_URB_MAX);
+                        u->direct = true;
+                        u->cover = len;
+                        r = usb_link_submit_in(link, u, dst, len, timeout);
+                } else {
+                        size_t want = link->read_want - pos;
+
+                        len = MIN(want, (size_t) USB_BOUNCE_MAX);
+                        u->cover = len;
+                        len = (len + link->mps - 1) / link->mps * link->mps;
+                        r = usb_link_bounce(u, len);
+                        if (r < 0)
+                                return r;
+                        u->direct = false;
+                        r = usb_link_submit_in(link, u, u->bounce, len, timeout);
+                }
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -611,74 +794,162 @@ static void usb_link_read_finish(UsbLink *link, int r) {
 
         link->read_pending = false;
         link->read_drain = false;
+        link->read_cancelled = false;
+        link->read_error = 0;
         link->read_cb = NULL;
         if (cb)
                 cb(link, r, ud);
 }
 
-static void usb_link_on_in(struct libusb_transfer *t) {
-        UsbLink *link = t->user_data;
-        int r = 0;
+/* After transfers came back: finish the read, or queue more for it. */
+static void usb_link_read_progress(UsbLink *link) {
+        int r;
 
-        link->in_busy = false;
+        if (link->in_count == 0 && link->in_stalled) {
+                link->in_stalled = false;
+                usb_link_clear_halt(link, link->ep_in);
+        }
+        if (!link->read_pending)
+                return;
+        if (link->read_error != 0) {
+                /* the read ends once none of its transfers is out */
+                if (link->in_count == 0)
+                        usb_link_read_finish(link, link->read_error);
+                return;
+        }
+        if (!link->read_drain && link->read_have == link->read_want)
+                return usb_link_read_finish(link, 0);
+
+        r = usb_link_refill(link);
+        if (r >= 0)
+                return;
+        link->read_error = r;
+        if (link->in_count == 0)
+                return usb_link_read_finish(link, r);
+        usb_link_cancel_in(link);
+}
+
+static int usb_link_in_status(UsbLink *link, UsbIn *u) {
+        struct libusb_transfer *t = u->xfer;
 
         switch (t->status) {
         case LIBUSB_TRANSFER_COMPLETED:
+                return 0;
         case LIBUSB_TRANSFER_TIMED_OUT:
-                link->bytes_in += (uint64_t) t->actual_length;
-                if (usb_link_rx_append(link, t->buffer, (size_t) t->actual_length) < 0)
-                        r = -ENOMEM;
-                else if (t->status == LIBUSB_TRANSFER_TIMED_OUT && link->read_drain && t->actual_length == 0)
-                        r = 1; /* quiet: drain is done */
-                break;
+                if (u->quiet && t->actual_length == 0)
+                        return 1; /* quiet: the drain is done */
+                /* a transfer left over from an earlier read has that
+                 * read's timeout; only the pending read's own counts */
+                if (link->read_pending && !link->read_drain && link->read_deadline_us > 0 &&
+                    now_us() >= link->read_deadline_us)
+                        return -ETIMEDOUT;
+                return 0;
         case LIBUSB_TRANSFER_NO_DEVICE:
                 link->gone = true;
-                r = -ENODEV;
-                break;
+                return -ENODEV;
         case LIBUSB_TRANSFER_CANCELLED:
-                r = link->gone ? -ENODEV : -ECANCELED;
-                break;
+                return link->gone ? -ENODEV : -ECANCELED;
         case LIBUSB_TRANSFER_STALL:
-                usb_link_clear_halt(link, link->ep_in);
-                r = -EPIPE;
-                break;
+                link->in_stalled = true;
+                return -EPIPE;
         case LIBUSB_TRANSFER_OVERFLOW:
-                r = -EOVERFLOW;
-                break;
-        default:
-                r = -EIO;
-                break;
+                return -EOVERFLOW;
+        case LIBUSB_TRANSFER_ERROR:
+                return -EIO;
         }
-
-        if (!link->read_pending)
-                return;
-        if (r < 0)
-                return usb_link_read_finish(link, r);
-        if (r > 0)
-                return usb_link_read_finish(link, 0);
-        if (usb_link_read_take(link))
-                return usb_link_read_finish(link, 0);
-        if (link->read_drain && link->read_deadline_us > 0 && now_us() >= link->read_deadline_us)
-                return usb_link_read_finish(link, 0);
-
-        r = usb_link_submit_in(link);
-        if (r < 0)
-                usb_link_read_finish(link, r);
+        return -EIO;
 }
 
-static int usb_link_start_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, bool drain,
+static void usb_link_on_in(struct libusb_transfer *t) {
+        UsbIn *done = t->user_data;
+        UsbLink *link = done->link;
+        bool quiet = false;
+
+        done->done = true;
+        /* deliver in submission order, whatever order libusb reports in */
+        while (link->in_count > 0 && link->in[link->in_head].done) {
+                UsbIn *u = &link->in[link->in_head];
+                int r = usb_link_in_status(link, u);
+
+                link->in_head = (link->in_head + 1) % USB_IN_SLOTS;
+                link->in_count--;
+                link->in_cover -= u->cover;
+                if (!u->direct)
+                        link->in_bounce--;
+                u->done = false;
+
+                /* a timed-out or cancelled transfer may carry bytes too */
+                if (u->xfer->actual_length > 0) {
+                        link->bytes_in += (uint64_t) u->xfer->actual_length;
+                        if (usb_link_deliver(link, u->xfer->buffer, (size_t) u->xfer->actual_length) < 0 &&
+                            r >= 0)
+                                r = -ENOMEM;
+                }
+                if (r > 0)
+                        quiet = true;
+                else if (r < 0 && link->read_pending && link->read_error == 0) {
+                        link->read_error = r;
+                        /* the stream is broken: what else is out comes back cancelled */
+                        usb_link_cancel_in(link);
+                }
+        }
+
+        if (link->read_pending && link->read_drain && link->read_error == 0) {
+                if (quiet || (link->read_deadline_us > 0 && now_us() >= link->read_deadline_us)) {
+                        if (link->in_count == 0)
+                                return usb_link_read_finish(link, 0);
+                        return;
+                }
+        }
+        usb_link_read_progress(link);
+}
+
+/* Moves buffered bytes into a read that is starting; true when it is satisfied. */
+static bool usb_link_read_take(UsbLink *link) {
+        size_t avail = link->rx_end - link->rx_start, start = link->rx_start;
+
+        if (avail == 0)
+                return link->read_have == link->read_want;
+        link->rx_start = link->rx_end = 0;
+        /* the surplus precedes anything in flight; it goes in first (what
+         * the read does not want moves to the front of rx again) */
+        return usb_link_deliver(link, link->rx + start, avail) >= 0 && link->read_have == link->read_want;
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        UsbLink *link = userdata;
+
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        if (link->read_pending && link->read_have == link->read_want)
+                usb_link_read_finish(link, 0);
+        return 0;
+}
+
+static int usb_link_start_read(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, bool drain,
                                UsbLinkDone cb, void *userdata) {
+        size_t want = 0;
         int r;
 
         if (link->read_pending)
                 return -EBUSY;
         if (link->gone)
                 return -ENODEV;
+        if (n_iov > USB_IOV_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < n_iov; i++) {
+                if (iov[i].len == 0)
+                        return -EINVAL;
+                want += iov[i].len;
+        }
 
         link->read_pending = true;
         link->read_drain = drain;
-        link->read_dest = buf;
-        link->read_want = n;
+        link->read_cancelled = false;
+        link->read_error = 0;
+        memcpy(link->read_iov, iov, n_iov * sizeof(*iov));
+        link->read_n_iov = n_iov;
+        link->read_idx = link->read_off = 0;
+        link->read_want = want;
         link->read_have = 0;
         link->read_deadline_us = timeout_ms > 0 ? now_us() + (uint64_t) timeout_ms * 1000u : 0;
         link->read_cb = cb;
@@ -697,16 +968,32 @@ static int usb_link_start_read(UsbLink *link, void *buf, size_t n, unsigned time
                 return sd_event_source_set_enabled(link->defer, SD_EVENT_ONESHOT);
         }
 
-        r = usb_link_submit_in(link);
-        if (r < 0)
-                link->read_pending = false;
-        return r;
+        r = usb_link_refill(link);
+        if (r < 0) {
+                if (link->in_count == 0) {
+                        link->read_pending = false;
+                        return r;
+                }
+                /* some of it is out already: the read ends when they are back */
+                link->read_error = r;
+                usb_link_cancel_in(link);
+        }
+        return 0;
+}
+
+int usb_link_readv(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
+                   void *userdata) {
+        if (n_iov == 0)
+                return -EINVAL;
+        return usb_link_start_read(link, iov, n_iov, timeout_ms, false, cb, userdata);
 }
 
 int usb_link_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata) {
+        UsbIovec v = { .base = buf, .len = n };
+
         if (n == 0)
                 return -EINVAL;
-        return usb_link_start_read(link, buf, n, timeout_ms, false, cb, userdata);
+        return usb_link_start_read(link, &v, 1, timeout_ms, false, cb, userdata);
 }
 
 int usb_link_drain(UsbLink *link, unsigned quiet_ms, UsbLinkDone cb, void *userdata) {
@@ -715,37 +1002,52 @@ int usb_link_drain(UsbLink *link, unsigned quiet_ms, UsbLinkDone cb, void *userd
         return usb_link_start_read(link, NULL, 0, USB_DRAIN_MAX_MS, true, cb, userdata);
 }
 
+static int usb_link_out_status(UsbLink *link, struct libusb_transfer *t) {
+        switch (t->status) {
+        case LIBUSB_TRANSFER_COMPLETED:
+                return t->actual_length == t->length ? 0 : -EIO;
+        case LIBUSB_TRANSFER_TIMED_OUT:
+                return -ETIMEDOUT;
+        case LIBUSB_TRANSFER_NO_DEVICE:
+                link->gone = true;
+                return -ENODEV;
+        case LIBUSB_TRANSFER_CANCELLED:
+                return link->gone ? -ENODEV : -ECANCELED;
+        case LIBUSB_TRANSFER_STALL:
+                link->out_stalled = true;
+                return -EPIPE;
+        case LIBUSB_TRANSFER_OVERFLOW:
+        case LIBUSB_TRANSFER_ERROR:
+                return -EIO;
+        }
+        return -EIO;
+}
+
 static void usb_link_on_out(struct libusb_transfer *t) {
-        UsbLink *link = t->user_data;
+        UsbOut *o = t->user_data;
+        UsbLink *link = o->link;
         UsbLinkDone cb;
         void *ud;
         int r;
 
-        link->out_busy = false;
-        switch (t->status) {
-        case LIBUSB_TRANSFER_COMPLETED:
-                link->bytes_out += (uint64_t) t->actual_length;
-                r = t->actual_length == t->length ? 0 : -EIO;
-                break;
-        case LIBUSB_TRANSFER_TIMED_OUT:
-                r = -ETIMEDOUT;
-                break;
-        case LIBUSB_TRANSFER_NO_DEVICE:
-                link->gone = true;
-                r = -ENODEV;
-                break;
-        case LIBUSB_TRANSFER_CANCELLED:
-                r = link->gone ? -ENODEV : -ECANCELED;
-                break;
-        case LIBUSB_TRANSFER_STALL:
-                usb_link_clear_halt(link, link->ep_out);
-                r = -EPIPE;
-                break;
-        default:
-                r = -EIO;
-                break;
+        link->bytes_out += (uint64_t) t->actual_length;
+        r = usb_link_out_status(link, t);
+        o->busy = false;
+        link->out_count--;
+        if (r < 0 && link->out_error == 0) {
+                link->out_error = r;
+                /* the rest of the vector must not reach the phone out of step */
+                usb_link_cancel_out(link);
         }
+        if (link->out_count > 0)
+                return;
 
+        if (link->out_stalled) {
+                link->out_stalled = false;
+                usb_link_clear_halt(link, link->ep_out);
+        }
+        r = link->out_error;
+        link->out_error = 0;
         if (!link->write_pending)
                 return;
         cb = link->write_cb;
@@ -756,39 +1058,59 @@ static void usb_link_on_out(struct libusb_transfer *t) {
                 cb(link, r, ud);
 }
 
-int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata) {
-        uint8_t *copy = NULL;
-        int r;
-
-        if (link->write_pending)
+int usb_link_writev(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
+                    void *userdata) {
+        if (link->write_pending || link->out_count > 0)
                 return -EBUSY;
         if (link->gone)
                 return -ENODEV;
-        if (n > INT32_MAX)
+        if (n_iov == 0)
+                return -EINVAL;
+        if (n_iov > USB_OUT_SLOTS)
                 return -E2BIG;
+        for (size_t i = 0; i < n_iov; i++)
+                if (iov[i].len > INT32_MAX)
+                        return -E2BIG;
 
-        if (n > 0) {
-                copy = malloc(n);
-                if (!copy)
-                        return -ENOMEM;
-                memcpy(copy, buf, n);
-        }
-        free(link->out_buf);
-        link->out_buf = copy;
+        /* back to back: the phone gets each as its own transfer, and the
+         * line never waits for us between them */
+        link->out_error = 0;
+        for (size_t i = 0; i < n_iov; i++) {
+                UsbOut *o = &link->out[i];
+                uint8_t *data = (uint8_t *) iov[i].base;
+                int r;
 
-        libusb_fill_bulk_transfer(link->out_xfer, link->handle, link->ep_out, copy, (int) n, usb_link_on_out,
-                                  link, timeout_ms);
-        r = libusb_submit_transfer(link->out_xfer);
-        if (r < 0) {
-                if (r == LIBUSB_ERROR_NO_DEVICE)
-                        link->gone = true;
-                return errno_from_libusb(r);
+                if (iov[i].len <= USB_OUT_INLINE) {
+                        if (iov[i].len > 0)
+                                memcpy(o->small, iov[i].base, iov[i].len);
+                        data = o->small;
+                }
+                libusb_fill_bulk_transfer(o->xfer, link->handle, link->ep_out, data, (int) iov[i].len,
+                                          usb_link_on_out, o, timeout_ms);
+                r = libusb_submit_transfer(o->xfer);
+                if (r < 0) {
+                        if (r == LIBUSB_ERROR_NO_DEVICE)
+                                link->gone = true;
+                        if (link->out_count == 0)
+                                return errno_from_libusb(r);
+                        /* the ones already out end the write when they are back */
+                        link->out_error = errno_from_libusb(r);
+                        usb_link_cancel_out(link);
+                        break;
+                }
+                o->busy = true;
+                link->out_count++;
         }
-        link->out_busy = true;
         link->write_pending = true;
         link->write_cb = cb;
         link->write_userdata = userdata;
         return 0;
+}
+
+int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata) {
+        UsbIovec v = { .base = (void *) buf, .len = n };
+
+        return usb_link_writev(link, &v, 1, timeout_ms, cb, userdata);
 }
 
 static int on_pause(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -836,25 +1158,26 @@ void usb_link_forget(UsbLink *link) {
         /* the owner is being freed: nothing of it may be called or written
          * when its cancelled transfers come back, possibly while another
          * link's usb_link_free() runs libusb's events */
-        usb_link_cancel(link);
         link->read_cb = NULL;
         link->write_cb = NULL;
         link->pause_cb = NULL;
-        link->read_dest = NULL;
+        usb_link_cancel(link);
 }
 
 void usb_link_cancel(UsbLink *link) {
         /* the reader may free its buffer once this returns, before the
-         * cancelled transfer comes back */
-        if (link->read_pending && link->in_busy)
-                link->read_dest = NULL;
-        if (link->in_busy)
-                libusb_cancel_transfer(link->in_xfer);
-        if (link->out_busy)
-                libusb_cancel_transfer(link->out_xfer);
+         * cancelled transfers come back; only buffers of the link's own
+         * are filled directly, and they live as long as the link */
+        if (link->read_pending) {
+                link->read_cancelled = true;
+                if (link->read_error == 0)
+                        link->read_error = link->gone ? -ENODEV : -ECANCELED;
+        }
+        usb_link_cancel_in(link);
+        usb_link_cancel_out(link);
         if (link->defer)
                 sd_event_source_set_enabled(link->defer, SD_EVENT_OFF);
-        if (link->read_pending && !link->in_busy)
+        if (link->read_pending && link->in_count == 0)
                 usb_link_read_finish(link, -ECANCELED);
         if (link->pause_cb) {
                 UsbLinkDone cb = link->pause_cb;

@@ -2,12 +2,19 @@
 /*
  * libusb driven by sd-event, and a CDC-ACM "link" to one phone.
  *
- * Every byte between the daemon and a phone goes through usb_link_read()
- * and usb_link_write(), so this is also the one place to trace a session.
+ * Every byte between the daemon and a phone goes through usb_link_read*()
+ * and usb_link_write*(), so this is also the one place to trace a session.
  * Reads return exactly the number of bytes asked for: the phone sends each
  * protocol field as its own short packet, and we always submit IN
  * transfers of whole max-packet multiples and keep the surplus, so a
  * packet can never overflow our buffer.
+ *
+ * Bulk data is pipelined: a read keeps several IN transfers in flight (a
+ * vector read, e.g. a data packet and its checksum, queues them all at
+ * once), and a vector write submits its OUT transfers back to back.  A read
+ * into a buffer from usb_link_get_buffer() is filled by the transfers
+ * directly, without a copy; such buffers belong to the link, so a transfer
+ * still in flight after a cancel can never write into freed memory.
  */
 #pragma once
 
@@ -33,13 +40,34 @@ int usb_context_open(UsbContext *usb, uint16_t busnum, uint16_t devnum, UsbLink 
 
 typedef void (*UsbLinkDone)(UsbLink *link, int r, void *userdata);
 
+typedef struct UsbIovec {
+        void *base;
+        size_t len;
+} UsbIovec;
+
+/* Most pieces in one usb_link_readv(), and buffers a link lends. */
+#define USB_IOV_MAX 4
+#define USB_LINK_BUFFERS 4
+
 /* Releases the phone; a kernel driver we detached from its comm interface
  * gets it back (brom.md §1.2). */
 UsbLink *usb_link_free(UsbLink *link);
 /* Exactly n bytes into buf, or -ETIMEDOUT/-ENODEV/-EIO/-ECANCELED. */
 int usb_link_read(UsbLink *link, void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
-/* One bulk OUT transfer of n bytes (n == 0 sends a zero-length packet). */
+/* Exactly iov[0].len bytes into iov[0].base, then iov[1]…, one callback. */
+int usb_link_readv(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
+                   void *userdata);
+/* One bulk OUT transfer of n bytes (n == 0 sends a zero-length packet).
+ * Up to 64 bytes are copied at once; longer data must stay valid until cb. */
 int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
+/* n_iov (at most 8) OUT transfers, submitted back to back, one callback
+ * when all are back (the first error; the rest are cancelled). */
+int usb_link_writev(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
+                    void *userdata);
+/* Buffer number index (< USB_LINK_BUFFERS) of at least size bytes, owned by
+ * the link and kept until it is freed; reads into it need no copy.  NULL:
+ * out of memory, or it would have to grow while transfers are in flight. */
+uint8_t *usb_link_get_buffer(UsbLink *link, unsigned index, size_t size);
 /* Wait ms milliseconds on the event loop, then call cb with 0 (a phone
  * that vanished meanwhile: -ENODEV); usb_link_cancel() ends it with
  * -ECANCELED.  For the pauses a slow Download Agent needs (da.md §1). */
