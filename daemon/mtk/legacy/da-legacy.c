@@ -33,11 +33,9 @@ typedef enum DaStep {
         DA_USB_SPEED,
         DA_READ_HEAD,      /* switch region, READ_CMD, packet size, ACK */
         DA_READ_NACK,      /* the DA refused: collect its status */
-        DA_READ_DATA,
-        DA_READ_SUM,
-        DA_READ_ACK,
+        DA_READ_DATA,      /* packets (data and checksum) in flight, each ACKed as it arrives */
         DA_WRITE_HEAD,
-        DA_WRITE_CONT,
+        DA_WRITE_DATA,     /* packets out back to back, their 69s read as they come */
         DA_PMT_HEAD,       /* READ_PMT's acknowledgement alone: "no PMT" is one byte */
         DA_PMT_LENGTH,
         DA_PMT_DATA,
@@ -71,16 +69,22 @@ struct DaLegacy {
         size_t da2_len, da2_off;
         uint32_t da2_addr;
 
-        /* READ / WRITE */
+        /* READ / WRITE, pipelined (da_read_chunk(), da_write_chunk()) */
         uint8_t region;
-        uint64_t addr, len, off;
-        uint8_t *chunk;
-        size_t chunk_len;
+        uint64_t addr, len;
+        uint64_t off;             /* READ: bytes asked for; WRITE: bytes sent */
+        uint64_t done_off;        /* READ: bytes received; WRITE: bytes the phone accepted */
+        uint8_t *chunk[2];        /* READ: one filling while the other is checked */
+        uint8_t *own_chunk[2];    /* ours, when the link cannot lend a buffer */
+        size_t chunk_len[2];
+        uint8_t sum[2][2];
+        unsigned slot;
+        bool reading, writing;    /* a transfer of the data loop is out */
+        bool ack_owed;            /* READ: a chunk's ACK waits for the previous one's transfer */
         bool bad_sum;
         uint64_t bad_sum_at;
         DaLegacyDataFunc data_cb;
         const uint8_t *wbuf;
-        uint8_t sum[2];
 
         uint8_t *pmt;
         size_t pmt_len;
@@ -108,7 +112,8 @@ DaLegacy *da_legacy_free(DaLegacy *da) {
         if (da->link && da->step != DA_IDLE && da->step != DA_DONE)
                 usb_link_forget(da->link);
         free(da->report_buf);
-        free(da->chunk);
+        free(da->own_chunk[0]);
+        free(da->own_chunk[1]);
         free(da->pmt);
         free(da);
         return NULL;
@@ -304,14 +309,14 @@ static void da_fail(DaLegacy *da, int r, const char *fmt, ...) {
 }
 
 static void da_on_exchange(Exchange *x, int r, void *userdata);
-static void da_on_io(UsbLink *link, int r, void *userdata);
 
 static int da_run(DaLegacy *da, unsigned timeout_ms) {
         return exchange_run(&da->x, da->link, timeout_ms, da_on_exchange, da);
 }
 
 static int da_begin(DaLegacy *da, DaStep step, DaLegacyDone done, void *userdata) {
-        if (da->step != DA_IDLE && da->step != DA_DONE)
+        /* a failed data loop's cancelled transfers may still be coming back */
+        if ((da->step != DA_IDLE && da->step != DA_DONE) || da->reading || da->writing)
                 return -EBUSY;
         if (usb_link_is_gone(da->link))
                 return -ENODEV;
@@ -329,11 +334,6 @@ static int da_start_or_idle(DaLegacy *da, int r) {
                 da->done = NULL;
         }
         return r;
-}
-
-static void da_next_io(DaLegacy *da, int r, const char *what) {
-        if (r < 0)
-                da_fail(da, r, "%s: %s", what, r == -ENODEV ? "the phone disconnected" : strerror(-r));
 }
 
 static uint16_t da_code(const DaLegacy *da) {
@@ -435,8 +435,9 @@ static int da_report_rest(DaLegacy *da) {
 
 /* ------------------------------------------------------------ state machine */
 
-static int da_read_next_chunk(DaLegacy *da);
-static int da_write_next_chunk(DaLegacy *da);
+static int da_read_chunk(DaLegacy *da);
+static int da_write_chunk(DaLegacy *da);
+static int da_write_read_ack(DaLegacy *da);
 
 static void da_on_exchange(Exchange *x, int r, void *userdata) {
         DaLegacy *da = userdata;
@@ -575,9 +576,11 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                         r = da_run(da, DA_TIMEOUT_MS);
                         break;
                 }
-                da->off = 0;
+                da->off = da->done_off = 0;
                 da->bad_sum = false;
-                r = da_read_next_chunk(da);
+                da->ack_owed = false;
+                da->step = DA_READ_DATA;
+                r = da_read_chunk(da);
                 break;
 
         case DA_READ_NACK:
@@ -588,17 +591,11 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                 if (da->b[0] != DA_ACK)
                         return da_fail(da, -EIO, "the Download Agent refused to write 0x%" PRIx64 "+0x%" PRIx64
                                        " (0x%02x)", da->addr, da->len, da->b[0]);
-                da->off = 0;
-                r = da_write_next_chunk(da);
-                break;
-
-        case DA_WRITE_CONT:
-                if (da->b[0] != DA_CONT_CHAR)
-                        return da_fail(da, -EIO, "the phone did not accept the data written at 0x%" PRIx64
-                                       " (answer 0x%02x)", da->addr + da->off - da->chunk_len, da->b[0]);
-                if (da->off >= da->len)
-                        return da_finish(da, 0);
-                r = da_write_next_chunk(da);
+                da->off = da->done_off = 0;
+                da->step = DA_WRITE_DATA;
+                r = da_write_chunk(da);
+                if (r >= 0)
+                        r = da_write_read_ack(da);
                 break;
 
         case DA_PMT_HEAD:
@@ -657,9 +654,15 @@ int da_legacy_read(DaLegacy *da, uint8_t region, uint64_t addr, uint64_t len, Da
         r = da_begin(da, DA_READ_HEAD, done, userdata);
         if (r < 0)
                 return r;
-        if (!da->chunk) {
-                da->chunk = malloc(DA_PACKET_SIZE);
-                if (!da->chunk)
+        /* the link's own buffers are filled without a copy */
+        for (unsigned k = 0; k < 2; k++) {
+                da->chunk[k] = usb_link_get_buffer(da->link, k, DA_PACKET_SIZE);
+                if (!da->chunk[k]) {
+                        if (!da->own_chunk[k])
+                                da->own_chunk[k] = malloc(DA_PACKET_SIZE);
+                        da->chunk[k] = da->own_chunk[k];
+                }
+                if (!da->chunk[k])
                         return da_start_or_idle(da, -ENOMEM);
         }
         da->region = region;
@@ -684,60 +687,123 @@ int da_legacy_read(DaLegacy *da, uint8_t region, uint64_t addr, uint64_t len, Da
         return da_start_or_idle(da, da_run(da, DA_TIMEOUT_MS));
 }
 
-static int da_read_next_chunk(DaLegacy *da) {
-        da->chunk_len = (size_t) MIN(da->len - da->off, (uint64_t) DA_PACKET_SIZE);
-        da->step = DA_READ_DATA;
-        return usb_link_read(da->link, da->chunk, da->chunk_len, DA_DATA_TIMEOUT_MS, da_on_io, da);
+
+/* A failure in the data loop: transfers of it still out are cancelled and
+ * come back to the callbacks below, which then only count them. */
+static void da_data_fail(DaLegacy *da, int r, const char *what) {
+        if (da->reading || da->writing)
+                usb_link_cancel(da->link);
+        if (da->step == DA_DONE)
+                return;
+        da_fail(da, r, "%s at 0x%" PRIx64 ": %s", what, da->addr + da->done_off,
+                r == -ENODEV ? "the phone disconnected" :
+                r == -ETIMEDOUT ? "the phone stopped answering" : strerror(-r));
 }
 
-static void da_on_io(UsbLink *link, int r, void *userdata) {
-        DaLegacy *da = userdata;
+static void da_read_on_ack(UsbLink *link, int r, void *userdata);
+static void da_read_on_chunk(UsbLink *link, int r, void *userdata);
+
+static int da_read_send_ack(DaLegacy *da) {
         static const uint8_t ack = DA_ACK;
+        int r;
 
-        if (r < 0)
-                return da_fail(da, r, "%s at 0x%" PRIx64 ": %s",
-                               da->step == DA_READ_DATA || da->step == DA_READ_SUM ? "reading" : "writing",
-                               da->addr + da->off,
-                               r == -ENODEV ? "the phone disconnected" :
-                               r == -ETIMEDOUT ? "the phone stopped answering" : strerror(-r));
-
-        switch (da->step) {
-        case DA_READ_DATA:
-                da->step = DA_READ_SUM;
-                r = usb_link_read(da->link, da->sum, 2, DA_TIMEOUT_MS, da_on_io, da);
-                return da_next_io(da, r, "reading a checksum");
-
-        case DA_READ_SUM:
-                if (unaligned_read_be16(da->sum) != da_legacy_checksum16(da->chunk, da->chunk_len)) {
-                        if (!da->bad_sum)
-                                da->bad_sum_at = da->addr + da->off;
-                        da->bad_sum = true;
-                } else if (!da->bad_sum && da->data_cb) {
-                        r = da->data_cb(da, da->chunk, da->chunk_len, da->userdata);
-                        if (r < 0) {
-                                /* the consumer (cancel, disk full) ends the read; the
-                                 * DA is left mid-transfer, so the session is over */
-                                return da_fail(da, r, "the read was stopped: %s", strerror(-r));
-                        }
-                }
-                da->off += da->chunk_len;
-                da->step = DA_READ_ACK;
-                r = usb_link_write(da->link, &ack, 1, DA_TIMEOUT_MS, da_on_io, da);
-                return da_next_io(da, r, "acknowledging data");
-
-        case DA_READ_ACK:
-                if (da->off < da->len) {
-                        r = da_read_next_chunk(da);
-                        return da_next_io(da, r, "reading data");
-                }
-                if (da->bad_sum)
-                        return da_fail(da, -EBADMSG, "a data packet at 0x%" PRIx64 " arrived with a wrong checksum",
-                                       da->bad_sum_at);
-                return da_finish(da, 0);
-
-        default:
-                return da_fail(da, -EINVAL, "internal error: I/O in step %d", da->step);
+        if (da->writing) {
+                /* the previous chunk's ACK is still going out */
+                da->ack_owed = true;
+                return 0;
         }
+        r = usb_link_write(da->link, &ack, 1, DA_TIMEOUT_MS, da_read_on_ack, da);
+        if (r >= 0)
+                da->writing = true;
+        return r;
+}
+
+/* §2.11: each packet is its data, then a u16 checksum; the host ACKs it.
+ * Both fields are read with one vector, so the checksum's transfer is
+ * queued behind the data's before any of it arrives. */
+static int da_read_chunk(DaLegacy *da) {
+        unsigned k = da->slot;
+        UsbIovec v[2];
+        int r;
+
+        da->chunk_len[k] = (size_t) MIN(da->len - da->off, (uint64_t) DA_PACKET_SIZE);
+        v[0] = (UsbIovec) { da->chunk[k], da->chunk_len[k] };
+        v[1] = (UsbIovec) { da->sum[k], 2 };
+        r = usb_link_readv(da->link, v, 2, DA_DATA_TIMEOUT_MS, da_read_on_chunk, da);
+        if (r < 0)
+                return r;
+        da->reading = true;
+        da->off += da->chunk_len[k];
+        return 0;
+}
+
+static void da_read_check(DaLegacy *da) {
+        if (da->step != DA_READ_DATA || da->reading || da->writing || da->done_off < da->len)
+                return;
+        if (da->bad_sum)
+                return da_fail(da, -EBADMSG, "a data packet at 0x%" PRIx64 " arrived with a wrong checksum",
+                               da->bad_sum_at);
+        da_finish(da, 0);
+}
+
+static void da_read_on_ack(UsbLink *link, int r, void *userdata) {
+        DaLegacy *da = userdata;
+
+        da->writing = false;
+        if (da->step != DA_READ_DATA)
+                return;
+        if (r < 0)
+                return da_data_fail(da, r, "acknowledging data");
+        if (da->ack_owed) {
+                da->ack_owed = false;
+                r = da_read_send_ack(da);
+                if (r < 0)
+                        return da_data_fail(da, r, "acknowledging data");
+        }
+        da_read_check(da);
+}
+
+static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
+        DaLegacy *da = userdata;
+        unsigned k = da->slot;
+
+        da->reading = false;
+        if (da->step != DA_READ_DATA)
+                return;
+        if (r < 0)
+                return da_data_fail(da, r, "reading");
+
+        /* ACK at once and queue the next packet's transfers into the other
+         * buffer before looking at this one: checking, hashing and storing
+         * it then overlap the next packet on the line.  The ACK does not
+         * depend on the checksum: a bad packet is ACKed too (as mtkclient
+         * does), the stream stays in step and the read fails at its end. */
+        r = da_read_send_ack(da);
+        if (r < 0)
+                return da_data_fail(da, r, "acknowledging data");
+        if (da->off < da->len) {
+                da->slot ^= 1;
+                r = da_read_chunk(da);
+                if (r < 0)
+                        return da_data_fail(da, r, "reading");
+        }
+
+        if (unaligned_read_be16(da->sum[k]) != da_legacy_checksum16(da->chunk[k], da->chunk_len[k])) {
+                if (!da->bad_sum)
+                        da->bad_sum_at = da->addr + da->done_off;
+                da->bad_sum = true;
+        } else if (!da->bad_sum && da->data_cb) {
+                r = da->data_cb(da, da->chunk[k], da->chunk_len[k], da->userdata);
+                if (r < 0) {
+                        /* the consumer (cancel, disk full) ends the read; the
+                         * DA is left mid-transfer, so the session is over */
+                        if (da->reading || da->writing)
+                                usb_link_cancel(da->link);
+                        return da_fail(da, r, "the read was stopped: %s", strerror(-r));
+                }
+        }
+        da->done_off += da->chunk_len[k];
+        da_read_check(da);
 }
 
 /* ------------------------------------------------------------ WRITE */
@@ -766,19 +832,99 @@ int da_legacy_write(DaLegacy *da, uint8_t region, uint64_t addr, const uint8_t *
         return da_start_or_idle(da, da_run(da, DA_TIMEOUT_MS));
 }
 
-static int da_write_next_chunk(DaLegacy *da) {
-        static const uint8_t ack = DA_ACK;
 
-        da->chunk_len = (size_t) MIN(da->len - da->off, (uint64_t) DA_PACKET_SIZE);
-        unaligned_write_be16(da->sum, da_legacy_checksum16(da->wbuf + da->off, da->chunk_len));
-        exchange_reset(&da->x);
-        exchange_write_ref(&da->x, &ack, 1, "write packet marker");
-        exchange_write_ref(&da->x, da->wbuf + da->off, da->chunk_len, "write data");
-        exchange_write_ref(&da->x, da->sum, 2, "write checksum");
-        exchange_read(&da->x, da->b, 1, "write acknowledgement");
-        da->off += da->chunk_len;
-        da->step = DA_WRITE_CONT;
-        return da_run(da, DA_DATA_TIMEOUT_MS);
+static void da_write_on_data(UsbLink *link, int r, void *userdata);
+static void da_write_on_ack(UsbLink *link, int r, void *userdata);
+
+/* §2.12: per packet 5A, the data, its u16 checksum (three OUT transfers,
+ * back to back), then the DA answers 69.  The next packet goes out as soon
+ * as this one is on the line, before its 69: the DA reads its input as a
+ * stream and takes it when it has stored the packet before.  At most two
+ * packets are unanswered, so a refusal stops us one packet later. */
+static int da_write_chunk(DaLegacy *da) {
+        static const uint8_t marker = DA_ACK;
+        unsigned k = da->slot;
+        size_t n;
+        UsbIovec v[3];
+        int r;
+
+        if (da->writing || da->off >= da->len || da->off - da->done_off >= 2 * (uint64_t) DA_PACKET_SIZE)
+                return 0;
+        n = (size_t) MIN(da->len - da->off, (uint64_t) DA_PACKET_SIZE);
+        unaligned_write_be16(da->sum[k], da_legacy_checksum16(da->wbuf + da->off, n));
+        v[0] = (UsbIovec) { (void *) &marker, 1 };
+        v[1] = (UsbIovec) { (void *) (da->wbuf + da->off), n };
+        v[2] = (UsbIovec) { da->sum[k], 2 };
+        r = usb_link_writev(da->link, v, 3, DA_DATA_TIMEOUT_MS, da_write_on_data, da);
+        if (r < 0)
+                return r;
+        da->writing = true;
+        da->chunk_len[k] = n;
+        da->off += n;
+        da->slot ^= 1;
+        return 0;
+}
+
+/* The 69 of the oldest packet sent and not yet answered. */
+static int da_write_read_ack(DaLegacy *da) {
+        int r;
+
+        if (da->reading || da->done_off >= da->off)
+                return 0;
+        r = usb_link_read(da->link, da->b, 1, DA_DATA_TIMEOUT_MS, da_write_on_ack, da);
+        if (r >= 0)
+                da->reading = true;
+        return r;
+}
+
+static void da_write_on_data(UsbLink *link, int r, void *userdata) {
+        DaLegacy *da = userdata;
+
+        da->writing = false;
+        if (da->step != DA_WRITE_DATA)
+                return;
+        if (r < 0)
+                return da_data_fail(da, r, "writing");
+        if (da->done_off >= da->len)
+                return da_finish(da, 0); /* its 69 came before its completion */
+        r = da_write_chunk(da);
+        if (r >= 0)
+                r = da_write_read_ack(da);
+        if (r < 0)
+                return da_data_fail(da, r, "writing");
+}
+
+static void da_write_on_ack(UsbLink *link, int r, void *userdata) {
+        DaLegacy *da = userdata;
+        size_t n;
+
+        da->reading = false;
+        if (da->step != DA_WRITE_DATA)
+                return;
+        if (r < 0)
+                return da_data_fail(da, r, "waiting for the phone to accept data");
+        n = (size_t) MIN(da->len - da->done_off, (uint64_t) DA_PACKET_SIZE);
+        if (da->b[0] != DA_CONT_CHAR) {
+                uint64_t at = da->addr + da->done_off;
+
+                if (da->writing)
+                        usb_link_cancel(da->link);
+                return da_fail(da, -EIO, "the phone did not accept the data written at 0x%" PRIx64
+                               " (answer 0x%02x)", at, da->b[0]);
+        }
+        da->done_off += n;
+        if (da->done_off >= da->len) {
+                /* every packet answered; the last one's OUT transfers may
+                 * not have reported back yet, and then they finish */
+                if (!da->writing)
+                        da_finish(da, 0);
+                return;
+        }
+        r = da_write_chunk(da);
+        if (r >= 0)
+                r = da_write_read_ack(da);
+        if (r < 0)
+                return da_data_fail(da, r, "writing");
 }
 
 /* ------------------------------------------------------------ PMT, reboot */
