@@ -40,7 +40,6 @@ typedef enum BromStep {
         STEP_DONE,
         STEP_SEND_DA_HEAD,
         STEP_SEND_DA_DATA,
-        STEP_SEND_DA_ZLP,
         STEP_SEND_DA_TAIL,
         STEP_JUMP_DA,
         STEP_RESET_HEAD,       /* WRITE32 to WDT_SWRST: address and count */
@@ -452,7 +451,6 @@ static int brom_start_command(BromSession *s) {
         case STEP_DONE:
         case STEP_SEND_DA_HEAD:
         case STEP_SEND_DA_DATA:
-        case STEP_SEND_DA_ZLP:
         case STEP_SEND_DA_TAIL:
         case STEP_JUMP_DA:
         case STEP_RESET_HEAD:
@@ -513,7 +511,6 @@ static BromStep brom_next_step(BromSession *s) {
         case STEP_DONE:
         case STEP_SEND_DA_HEAD:
         case STEP_SEND_DA_DATA:
-        case STEP_SEND_DA_ZLP:
         case STEP_SEND_DA_TAIL:
         case STEP_JUMP_DA:
         case STEP_RESET_HEAD:
@@ -600,7 +597,6 @@ static int brom_digest(BromSession *s) {
         case STEP_DONE:
         case STEP_SEND_DA_HEAD:
         case STEP_SEND_DA_DATA:
-        case STEP_SEND_DA_ZLP:
         case STEP_SEND_DA_TAIL:
         case STEP_JUMP_DA:
         case STEP_RESET_HEAD:
@@ -747,7 +743,6 @@ static void brom_advance(BromSession *s, int r) {
         case STEP_SOC_ID:
         case STEP_SEND_DA_HEAD:
         case STEP_SEND_DA_DATA:
-        case STEP_SEND_DA_ZLP:
         case STEP_SEND_DA_TAIL:
         case STEP_JUMP_DA:
         case STEP_RESET_HEAD:
@@ -815,7 +810,8 @@ static void brom_upload_fail(BromSession *s, int r, const char *what) {
 }
 
 static void brom_upload_next(BromSession *s) {
-        size_t n;
+        UsbIovec v[USB_WRITEV_MAX];
+        size_t n = 0, off = s->up_off;
         int r;
 
         if (s->up_off >= s->up_len) {
@@ -828,12 +824,19 @@ static void brom_upload_next(BromSession *s) {
                         brom_upload_fail(s, r, "SEND_DA");
                 return;
         }
-        n = MIN(s->up_len - s->up_off, (size_t) UPLOAD_CHUNK);
+        /* several chunks, each with its zero-length packet, back to back */
+        while (off < s->up_len && n + 2 <= USB_WRITEV_MAX) {
+                size_t k = MIN(s->up_len - off, (size_t) UPLOAD_CHUNK);
+
+                v[n++] = (UsbIovec) { (void *) (s->up_data + off), k };
+                v[n++] = (UsbIovec) { NULL, 0 };
+                off += k;
+        }
         s->step = STEP_SEND_DA_DATA;
-        r = usb_link_write(s->link, s->up_data + s->up_off, n, UPLOAD_TIMEOUT_MS, brom_upload_on_io, s);
+        r = usb_link_writev(s->link, v, n, UPLOAD_TIMEOUT_MS, brom_upload_on_io, s);
         if (r < 0)
                 return brom_upload_fail(s, r, "uploading the Download Agent");
-        s->up_off += n;
+        s->up_off = off;
 }
 
 static void brom_upload_on_io(UsbLink *link, int r, void *userdata) {
@@ -841,13 +844,6 @@ static void brom_upload_on_io(UsbLink *link, int r, void *userdata) {
 
         if (r < 0)
                 return brom_upload_fail(s, r, "uploading the Download Agent");
-        if (s->step == STEP_SEND_DA_DATA && (s->up_off % UPLOAD_CHUNK == 0 || s->up_off >= s->up_len)) {
-                s->step = STEP_SEND_DA_ZLP;
-                r = usb_link_write(s->link, NULL, 0, UPLOAD_TIMEOUT_MS, brom_upload_on_io, s);
-                if (r < 0)
-                        brom_upload_fail(s, r, "uploading the Download Agent");
-                return;
-        }
         brom_upload_next(s);
 }
 
@@ -949,7 +945,6 @@ static void brom_da_on_exchange(Exchange *x, int r, void *userdata) {
         case STEP_SOC_ID:
         case STEP_RESYNC:
         case STEP_SEND_DA_DATA:
-        case STEP_SEND_DA_ZLP:
                 return brom_finish(s, -EINVAL, BROM_FAILURE_PROTOCOL);
         }
 }

@@ -164,6 +164,9 @@ static void exchange_on_io(UsbLink *link, int r, void *userdata) {
                 }
                 break;
         case EXCHANGE_WRITE:
+                /* a batch of writes went out as one vector */
+                x->cur += x->batch - 1;
+                break;
         case EXCHANGE_READ:
         case EXCHANGE_PAUSE:
                 break;
@@ -188,9 +191,21 @@ static int exchange_next(Exchange *x) {
 
         s = &x->steps[x->cur];
         switch (s->kind) {
-        case EXCHANGE_WRITE:
-                r = usb_link_write(x->link, s->data, s->len, x->timeout_ms, exchange_on_io, x);
+        case EXCHANGE_WRITE: {
+                UsbIovec v[USB_WRITEV_MAX];
+                unsigned n = 0;
+
+                /* Consecutive writes go out back to back, each still its own
+                 * transfer (field boundaries matter to some DAs): the host
+                 * would send them all before reading anyway. */
+                while (n < USB_WRITEV_MAX && x->cur + n < x->n_steps && x->steps[x->cur + n].kind == EXCHANGE_WRITE) {
+                        v[n] = (UsbIovec) { (void *) x->steps[x->cur + n].data, x->steps[x->cur + n].len };
+                        n++;
+                }
+                x->batch = n;
+                r = usb_link_writev(x->link, v, n, x->timeout_ms, exchange_on_io, x);
                 break;
+        }
         case EXCHANGE_ECHO:
                 r = usb_link_read(x->link, x->scratch, s->len, x->timeout_ms, exchange_on_io, x);
                 break;

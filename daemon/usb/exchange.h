@@ -43,6 +43,7 @@ struct Exchange {
         UsbLink *link;
         ExchangeStep steps[EXCHANGE_MAX_STEPS];
         unsigned n_steps, cur;
+        unsigned batch;        /* writes of the current vector */
         unsigned timeout_ms;
         bool overflow;
         bool var_have_len;

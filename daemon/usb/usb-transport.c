@@ -14,7 +14,7 @@
 /* Largest transfer into our own buffer (small fields, the surplus). */
 #define USB_BOUNCE_MAX (64u * 1024u)
 #define USB_IN_SLOTS 8
-#define USB_OUT_SLOTS 8
+#define USB_OUT_SLOTS USB_WRITEV_MAX
 /* OUT data up to this size is copied, so callers may pass stack bytes;
  * longer data is sent from the caller's buffer. */
 #define USB_OUT_INLINE 64

@@ -47,6 +47,7 @@ typedef struct UsbIovec {
 
 /* Most pieces in one usb_link_readv(), and buffers a link lends. */
 #define USB_IOV_MAX 4
+#define USB_WRITEV_MAX 8
 #define USB_LINK_BUFFERS 4
 
 /* Releases the phone; a kernel driver we detached from its comm interface
@@ -60,7 +61,7 @@ int usb_link_readv(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned ti
 /* One bulk OUT transfer of n bytes (n == 0 sends a zero-length packet).
  * Up to 64 bytes are copied at once; longer data must stay valid until cb. */
 int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
-/* n_iov (at most 8) OUT transfers, submitted back to back, one callback
+/* n_iov (at most USB_WRITEV_MAX) OUT transfers, submitted back to back, one callback
  * when all are back (the first error; the rest are cancelled). */
 int usb_link_writev(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
                     void *userdata);
