@@ -15,6 +15,9 @@
 #define USB_BOUNCE_MAX (64u * 1024u)
 #define USB_IN_SLOTS 8
 #define USB_OUT_SLOTS USB_WRITEV_MAX
+/* Vectors queued at once: the next one's transfers wait behind this one's,
+ * so the line does not idle while we learn that this one is out. */
+#define USB_WRITES_MAX 2
 /* OUT data up to this size is copied, so callers may pass stack bytes;
  * longer data is sent from the caller's buffer. */
 #define USB_OUT_INLINE 64
@@ -56,8 +59,18 @@ typedef struct UsbOut {
         UsbLink *link;
         struct libusb_transfer *xfer;
         bool busy;
+        unsigned write;               /* index of its UsbWrite */
         uint8_t small[USB_OUT_INLINE];
 } UsbOut;
+
+/* One usb_link_writev(): its callback runs when all its transfers are back,
+ * after those of the vectors before it. */
+typedef struct UsbWrite {
+        unsigned left;
+        int error;
+        UsbLinkDone cb;
+        void *userdata;
+} UsbWrite;
 
 typedef struct UsbBuffer {
         uint8_t *data;
@@ -96,14 +109,12 @@ struct UsbLink {
         UsbLinkDone read_cb;
         void *read_userdata;
 
-        /* the pending write: its OUT transfers, all submitted at once */
+        /* pending writes, a ring in submission order, and their OUT transfers */
         UsbOut out[USB_OUT_SLOTS];
         unsigned out_count;
-        int out_error;
         bool out_stalled;
-        bool write_pending;
-        UsbLinkDone write_cb;
-        void *write_userdata;
+        UsbWrite writes[USB_WRITES_MAX];
+        unsigned w_head, w_count;
 
         /* buffers lent to readers: IN transfers fill them directly */
         UsbBuffer buffers[USB_LINK_BUFFERS];
@@ -506,10 +517,7 @@ UsbLink *usb_link_free(UsbLink *link) {
         if (!link)
                 return NULL;
 
-        link->read_cb = NULL;
-        link->write_cb = NULL;
-        link->pause_cb = NULL;
-        usb_link_cancel(link);
+        usb_link_forget(link);
         usb_link_wait_idle(link);
 
         if (link->handle) {
@@ -1026,60 +1034,68 @@ static int usb_link_out_status(UsbLink *link, struct libusb_transfer *t) {
 static void usb_link_on_out(struct libusb_transfer *t) {
         UsbOut *o = t->user_data;
         UsbLink *link = o->link;
-        UsbLinkDone cb;
-        void *ud;
+        UsbWrite *w = &link->writes[o->write];
         int r;
 
         link->bytes_out += (uint64_t) t->actual_length;
         r = usb_link_out_status(link, t);
         o->busy = false;
         link->out_count--;
-        if (r < 0 && link->out_error == 0) {
-                link->out_error = r;
-                /* the rest of the vector must not reach the phone out of step */
+        w->left--;
+        if (r < 0 && w->error == 0) {
+                w->error = r;
+                /* the rest must not reach the phone out of step */
                 usb_link_cancel_out(link);
         }
-        if (link->out_count > 0)
-                return;
-
-        if (link->out_stalled) {
+        if (link->out_count == 0 && link->out_stalled) {
                 link->out_stalled = false;
                 usb_link_clear_halt(link, link->ep_out);
         }
-        r = link->out_error;
-        link->out_error = 0;
-        if (!link->write_pending)
-                return;
-        cb = link->write_cb;
-        ud = link->write_userdata;
-        link->write_pending = false;
-        link->write_cb = NULL;
-        if (cb)
-                cb(link, r, ud);
+
+        /* callbacks in submission order; one may queue the next vector */
+        while (link->w_count > 0 && link->writes[link->w_head].left == 0) {
+                UsbWrite done = link->writes[link->w_head];
+
+                link->w_head = (link->w_head + 1) % USB_WRITES_MAX;
+                link->w_count--;
+                if (done.cb)
+                        done.cb(link, done.error, done.userdata);
+        }
 }
 
 int usb_link_writev(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
                     void *userdata) {
-        if (link->write_pending || link->out_count > 0)
-                return -EBUSY;
+        unsigned wi, slot = 0;
+        UsbWrite *w;
+
         if (link->gone)
                 return -ENODEV;
         if (n_iov == 0)
                 return -EINVAL;
         if (n_iov > USB_OUT_SLOTS)
                 return -E2BIG;
+        if (link->w_count >= USB_WRITES_MAX || link->out_count + n_iov > USB_OUT_SLOTS)
+                return -EBUSY;
+        if (link->w_count > 0 && link->writes[(link->w_head + link->w_count - 1) % USB_WRITES_MAX].error != 0)
+                return -EBUSY; /* the one before is failing: wait for its callback */
         for (size_t i = 0; i < n_iov; i++)
                 if (iov[i].len > INT32_MAX)
                         return -E2BIG;
 
+        wi = (link->w_head + link->w_count) % USB_WRITES_MAX;
+        w = &link->writes[wi];
+        *w = (UsbWrite) { .cb = cb, .userdata = userdata };
+
         /* back to back: the phone gets each as its own transfer, and the
          * line never waits for us between them */
-        link->out_error = 0;
         for (size_t i = 0; i < n_iov; i++) {
-                UsbOut *o = &link->out[i];
                 uint8_t *data = (uint8_t *) iov[i].base;
+                UsbOut *o;
                 int r;
 
+                while (link->out[slot].busy)
+                        slot++;
+                o = &link->out[slot];
                 if (iov[i].len <= USB_OUT_INLINE) {
                         if (iov[i].len > 0)
                                 memcpy(o->small, iov[i].base, iov[i].len);
@@ -1091,19 +1107,19 @@ int usb_link_writev(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned t
                 if (r < 0) {
                         if (r == LIBUSB_ERROR_NO_DEVICE)
                                 link->gone = true;
-                        if (link->out_count == 0)
+                        if (w->left == 0)
                                 return errno_from_libusb(r);
                         /* the ones already out end the write when they are back */
-                        link->out_error = errno_from_libusb(r);
+                        w->error = errno_from_libusb(r);
                         usb_link_cancel_out(link);
                         break;
                 }
                 o->busy = true;
+                o->write = wi;
+                w->left++;
                 link->out_count++;
         }
-        link->write_pending = true;
-        link->write_cb = cb;
-        link->write_userdata = userdata;
+        link->w_count++;
         return 0;
 }
 
@@ -1159,7 +1175,8 @@ void usb_link_forget(UsbLink *link) {
          * when its cancelled transfers come back, possibly while another
          * link's usb_link_free() runs libusb's events */
         link->read_cb = NULL;
-        link->write_cb = NULL;
+        for (unsigned i = 0; i < USB_WRITES_MAX; i++)
+                link->writes[i].cb = NULL;
         link->pause_cb = NULL;
         usb_link_cancel(link);
 }

@@ -79,7 +79,8 @@ struct DaLegacy {
         size_t chunk_len[2];
         uint8_t sum[2][2];
         unsigned slot;
-        bool reading, writing;    /* a transfer of the data loop is out */
+        bool reading;             /* the data loop's read is out */
+        unsigned writing;         /* the data loop's writes out (a READ's ACK, a WRITE's packets) */
         bool ack_owed;            /* READ: a chunk's ACK waits for the previous one's transfer */
         bool bad_sum;
         uint64_t bad_sum_at;
@@ -437,6 +438,7 @@ static int da_report_rest(DaLegacy *da) {
 
 static int da_read_chunk(DaLegacy *da);
 static int da_write_chunk(DaLegacy *da);
+static int da_write_fill(DaLegacy *da);
 static int da_write_read_ack(DaLegacy *da);
 
 static void da_on_exchange(Exchange *x, int r, void *userdata) {
@@ -593,7 +595,7 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
                                        " (0x%02x)", da->addr, da->len, da->b[0]);
                 da->off = da->done_off = 0;
                 da->step = DA_WRITE_DATA;
-                r = da_write_chunk(da);
+                r = da_write_fill(da);
                 if (r >= 0)
                         r = da_write_read_ack(da);
                 break;
@@ -714,7 +716,7 @@ static int da_read_send_ack(DaLegacy *da) {
         }
         r = usb_link_write(da->link, &ack, 1, DA_TIMEOUT_MS, da_read_on_ack, da);
         if (r >= 0)
-                da->writing = true;
+                da->writing++;
         return r;
 }
 
@@ -749,7 +751,7 @@ static void da_read_check(DaLegacy *da) {
 static void da_read_on_ack(UsbLink *link, int r, void *userdata) {
         DaLegacy *da = userdata;
 
-        da->writing = false;
+        da->writing--;
         if (da->step != DA_READ_DATA)
                 return;
         if (r < 0)
@@ -773,20 +775,21 @@ static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
         if (r < 0)
                 return da_data_fail(da, r, "reading");
 
-        /* ACK at once and queue the next packet's transfers into the other
-         * buffer before looking at this one: checking, hashing and storing
-         * it then overlap the next packet on the line.  The ACK does not
+        /* Queue the next packet's transfers into the other buffer and ACK
+         * this one before looking at it: checking, hashing and storing it
+         * then overlap the next packet on the line, whose transfers wait
+         * for it already when the ACK reaches the DA.  The ACK does not
          * depend on the checksum: a bad packet is ACKed too (as mtkclient
          * does), the stream stays in step and the read fails at its end. */
-        r = da_read_send_ack(da);
-        if (r < 0)
-                return da_data_fail(da, r, "acknowledging data");
         if (da->off < da->len) {
                 da->slot ^= 1;
                 r = da_read_chunk(da);
                 if (r < 0)
                         return da_data_fail(da, r, "reading");
         }
+        r = da_read_send_ack(da);
+        if (r < 0)
+                return da_data_fail(da, r, "acknowledging data");
 
         if (unaligned_read_be16(da->sum[k]) != da_legacy_checksum16(da->chunk[k], da->chunk_len[k])) {
                 if (!da->bad_sum)
@@ -837,10 +840,12 @@ static void da_write_on_data(UsbLink *link, int r, void *userdata);
 static void da_write_on_ack(UsbLink *link, int r, void *userdata);
 
 /* §2.12: per packet 5A, the data, its u16 checksum (three OUT transfers,
- * back to back), then the DA answers 69.  The next packet goes out as soon
- * as this one is on the line, before its 69: the DA reads its input as a
- * stream and takes it when it has stored the packet before.  At most two
- * packets are unanswered, so a refusal stops us one packet later. */
+ * back to back), then the DA answers 69.  The next packets are queued
+ * before this one's 69 (two vectors in the transport, so the line never
+ * waits for us): the DA reads its input as a stream and takes each when it
+ * has stored the one before.  At most three packets are unanswered, so a
+ * refusal stops us two packets later; the session is over then anyway.
+ * Returns 1 when it queued a packet. */
 static int da_write_chunk(DaLegacy *da) {
         static const uint8_t marker = DA_ACK;
         unsigned k = da->slot;
@@ -848,7 +853,7 @@ static int da_write_chunk(DaLegacy *da) {
         UsbIovec v[3];
         int r;
 
-        if (da->writing || da->off >= da->len || da->off - da->done_off >= 2 * (uint64_t) DA_PACKET_SIZE)
+        if (da->writing >= 2 || da->off >= da->len || da->off - da->done_off >= 3 * (uint64_t) DA_PACKET_SIZE)
                 return 0;
         n = (size_t) MIN(da->len - da->off, (uint64_t) DA_PACKET_SIZE);
         unaligned_write_be16(da->sum[k], da_legacy_checksum16(da->wbuf + da->off, n));
@@ -858,11 +863,18 @@ static int da_write_chunk(DaLegacy *da) {
         r = usb_link_writev(da->link, v, 3, DA_DATA_TIMEOUT_MS, da_write_on_data, da);
         if (r < 0)
                 return r;
-        da->writing = true;
-        da->chunk_len[k] = n;
+        da->writing++;
         da->off += n;
         da->slot ^= 1;
-        return 0;
+        return 1;
+}
+
+static int da_write_fill(DaLegacy *da) {
+        int r;
+
+        while ((r = da_write_chunk(da)) > 0)
+                ;
+        return r;
 }
 
 /* The 69 of the oldest packet sent and not yet answered. */
@@ -880,14 +892,18 @@ static int da_write_read_ack(DaLegacy *da) {
 static void da_write_on_data(UsbLink *link, int r, void *userdata) {
         DaLegacy *da = userdata;
 
-        da->writing = false;
+        da->writing--;
         if (da->step != DA_WRITE_DATA)
                 return;
         if (r < 0)
                 return da_data_fail(da, r, "writing");
-        if (da->done_off >= da->len)
-                return da_finish(da, 0); /* its 69 came before its completion */
-        r = da_write_chunk(da);
+        if (da->done_off >= da->len) {
+                /* its 69 came before its completion */
+                if (da->writing == 0)
+                        da_finish(da, 0);
+                return;
+        }
+        r = da_write_fill(da);
         if (r >= 0)
                 r = da_write_read_ack(da);
         if (r < 0)
@@ -916,11 +932,11 @@ static void da_write_on_ack(UsbLink *link, int r, void *userdata) {
         if (da->done_off >= da->len) {
                 /* every packet answered; the last one's OUT transfers may
                  * not have reported back yet, and then they finish */
-                if (!da->writing)
+                if (da->writing == 0)
                         da_finish(da, 0);
                 return;
         }
-        r = da_write_chunk(da);
+        r = da_write_fill(da);
         if (r >= 0)
                 r = da_write_read_ack(da);
         if (r < 0)
