@@ -998,6 +998,7 @@ int manager_start(Manager *m) {
                 .userdata = m,
         };
         m->ops = (OperationContext) {
+                .event = m->event,
                 .store = m->store,
                 .state_dir = m->state_dir,
                 .identity_set = m->identity_set,

@@ -50,6 +50,12 @@ int da_session_read(DaSession *s, StorageRegion region, uint64_t offset, uint64_
         return s->backend->read(s, region, offset, length, data, done, userdata);
 }
 
+void da_session_release_data(DaSession *s, const uint8_t *data) {
+        /* a backend that never reads ahead may do without: then nothing is held */
+        if (s->backend->release_data)
+                s->backend->release_data(s, data);
+}
+
 int da_session_write(DaSession *s, StorageRegion region, uint64_t offset, const uint8_t *buf, uint64_t length,
                      DaDoneFunc done, void *userdata) {
         if (!s->backend->write)

@@ -39,8 +39,13 @@ typedef struct DaBackend DaBackend;
 typedef struct DaSession DaSession;
 
 typedef void (*DaDoneFunc)(DaSession *s, int r, void *userdata);
-/* Each piece of a read, already checked; < 0 aborts the read with that error. */
+/* Each piece of a read, already checked; < 0 aborts the read with that
+ * error, 0 means done with it, DA_DATA_HELD that the consumer keeps it
+ * (hashing and storing it on a worker) and gives it back with
+ * da_session_release_data(); the read's done callback waits for that, and
+ * a backend reads ahead only into buffers it has back. */
 typedef int (*DaDataFunc)(DaSession *s, const uint8_t *data, size_t len, void *userdata);
+#define DA_DATA_HELD 1
 
 /* The generic part of every family's session: what the DA reported. */
 struct DaSession {
@@ -58,6 +63,8 @@ struct DaBackend {
         int (*start)(DaSession *s, const DaFile *file, const DaEntry *entry, DaDoneFunc done, void *userdata);
         int (*read)(DaSession *s, StorageRegion region, uint64_t offset, uint64_t length, DaDataFunc data,
                     DaDoneFunc done, void *userdata);
+        /* A piece the data callback held is given back. */
+        void (*release_data)(DaSession *s, const uint8_t *data);
         /* buf stays valid until done runs */
         int (*write)(DaSession *s, StorageRegion region, uint64_t offset, const uint8_t *buf, uint64_t length,
                      DaDoneFunc done, void *userdata);
@@ -86,6 +93,7 @@ int da_session_read(DaSession *s, StorageRegion region, uint64_t offset, uint64_
                     DaDoneFunc done, void *userdata);
 int da_session_write(DaSession *s, StorageRegion region, uint64_t offset, const uint8_t *buf, uint64_t length,
                      DaDoneFunc done, void *userdata);
+void da_session_release_data(DaSession *s, const uint8_t *data);
 bool da_session_has_vendor_table(const DaSession *s);
 int da_session_read_vendor_table(DaSession *s, DaDoneFunc done, void *userdata);
 int da_session_take_vendor_table(DaSession *s, uint8_t **ret, size_t *ret_len);

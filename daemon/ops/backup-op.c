@@ -26,10 +26,14 @@ int backup_op_init(BackupOp *b, const char *source, unsigned weight) {
 }
 
 void backup_op_drop_work(BackupOp *b) {
+        /* nothing may run on the writer while it goes */
+        if (b->worker)
+                worker_cancel(b->worker);
         b->writer = backup_writer_abort(b->writer);
 }
 
 void backup_op_done(BackupOp *b) {
+        b->worker = worker_free(b->worker);
         backup_op_drop_work(b);
         free(b->parts);
         b->parts = NULL;
@@ -43,28 +47,76 @@ void backup_op_done(BackupOp *b) {
 
 /* ------------------------------------------------------------ reading */
 
-static int backup_on_data_first(DaSession *s, const uint8_t *data, size_t len, void *userdata) {
-        BackupOp *b = userdata;
+/* A packet on its way through the worker: the first read only hashes it,
+ * the second hashes and stores it.  The DA session lends the packet's
+ * buffer until backup_chunk_done() gives it back. */
+typedef struct BackupChunk {
+        BackupOp *b;
+        DaSession *session;
+        const uint8_t *data;
+        size_t len;
+        bool store;
+} BackupChunk;
 
-        if (b->op.cancelled)
-                return -ECANCELED;
-        if (!EVP_DigestUpdate(b->md, data, len))
-                return -EIO;
-        job_add_bytes(b->op.job, len);
-        return 0;
+/* In the worker thread: b->md and b->writer are left to it while a read runs. */
+static int backup_chunk_run(void *userdata) {
+        BackupChunk *c = userdata;
+
+        if (c->store)
+                return backup_writer_write(c->b->writer, c->data, c->len);
+        return EVP_DigestUpdate(c->b->md, c->data, c->len) ? 0 : -EIO;
 }
 
-static int backup_on_data_second(DaSession *s, const uint8_t *data, size_t len, void *userdata) {
-        BackupOp *b = userdata;
+static void backup_chunk_done(int r, void *userdata) {
+        BackupChunk *c = userdata;
+        DaSession *s = c->session;
+        const uint8_t *data = c->data;
+
+        if (r < 0 && c->b->io_error == 0)
+                c->b->io_error = r;
+        else if (r >= 0)
+                job_add_bytes(c->b->op.job, c->len);
+        free(c);
+        /* last: giving the buffer back may end the read, and the read's end the operation */
+        da_session_release_data(s, data);
+}
+
+static int backup_on_data(BackupOp *b, DaSession *s, const uint8_t *data, size_t len, bool store) {
+        BackupChunk *c;
         int r;
 
         if (b->op.cancelled)
                 return -ECANCELED;
-        r = backup_writer_write(b->writer, data, len);
+        /* the next packet stops the read with the worker's failure (disk full) */
+        if (b->io_error < 0)
+                return b->io_error;
+        if (!b->worker) {
+                r = worker_new(b->op.ctx->event, "backup-worker", &b->worker);
+                if (r < 0)
+                        log_debug_errno(r, "No worker thread (%m); hashing on the event loop.");
+        }
+        c = malloc(sizeof(*c));
+        if (c) {
+                *c = (BackupChunk) { .b = b, .session = s, .data = data, .len = len, .store = store };
+                if (b->worker && worker_submit(b->worker, backup_chunk_run, backup_chunk_done, c) >= 0)
+                        return DA_DATA_HELD;
+                /* without a worker the same work, here and now */
+                r = backup_chunk_run(c);
+                free(c);
+        } else
+                r = -ENOMEM;
         if (r < 0)
                 return r;
         job_add_bytes(b->op.job, len);
         return 0;
+}
+
+static int backup_on_data_first(DaSession *s, const uint8_t *data, size_t len, void *userdata) {
+        return backup_on_data(userdata, s, data, len, false);
+}
+
+static int backup_on_data_second(DaSession *s, const uint8_t *data, size_t len, void *userdata) {
+        return backup_on_data(userdata, s, data, len, true);
 }
 
 /* Read partition b->cur the first time (hash only) or the second time
@@ -155,6 +207,9 @@ static void backup_on_read(DaSession *s, int r, void *userdata) {
         BackupOp *b = userdata;
         unsigned len = 0;
 
+        /* the worker failed on the read's last packet */
+        if (r >= 0 && b->io_error < 0)
+                r = b->io_error;
         if (r < 0)
                 return backup_on_read_failed(b, r);
         if (operation_end_if_cancelled(&b->op))
@@ -216,6 +271,7 @@ int backup_op_begin_reading(BackupOp *b) {
                 return r;
         b->cur = 0;
         b->second = false;
+        b->io_error = 0;
         return backup_read(b, backup_on_read);
 }
 

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "operation.h"
+#include "worker.h"
 
 typedef struct BackupOp BackupOp;
 
@@ -26,6 +27,9 @@ struct BackupOp {
         unsigned attempt;
         BackupWriter *writer;
         EVP_MD_CTX *md;
+        /* hashes and stores the packets off the event loop (backup_on_data()) */
+        Worker *worker;
+        int io_error;                   /* the worker's first failure */
         uint8_t sha_first[32];
         char *backup_id;                /* once committed */
         unsigned weight;                /* progress: bytes the whole operation moves per partition byte */

@@ -30,6 +30,7 @@
 
 /* What an operation may use of the daemon around it, instead of the manager. */
 typedef struct OperationContext {
+        sd_event *event;                    /* for the operations' workers */
         BackupStore *store;
         const char *state_dir;
         char **identity_set;                /* the identity partitions' names */

@@ -14,10 +14,10 @@
 /* Largest transfer into our own buffer (small fields, the surplus). */
 #define USB_BOUNCE_MAX (64u * 1024u)
 #define USB_IN_SLOTS 8
-#define USB_OUT_SLOTS USB_WRITEV_MAX
-/* Vectors queued at once: the next one's transfers wait behind this one's,
+#define USB_OUT_SLOTS (2 * USB_WRITEV_MAX)
+/* Vectors queued at once: the next ones' transfers wait behind this one's,
  * so the line does not idle while we learn that this one is out. */
-#define USB_WRITES_MAX 2
+#define USB_WRITES_MAX 4
 /* OUT data up to this size is copied, so callers may pass stack bytes;
  * longer data is sent from the caller's buffer. */
 #define USB_OUT_INLINE 64

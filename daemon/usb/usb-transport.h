@@ -62,9 +62,9 @@ int usb_link_readv(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned ti
  * Up to 64 bytes are copied at once; longer data must stay valid until cb. */
 int usb_link_write(UsbLink *link, const void *buf, size_t n, unsigned timeout_ms, UsbLinkDone cb, void *userdata);
 /* n_iov (at most USB_WRITEV_MAX) OUT transfers, submitted back to back, one
- * callback when all are back (the first error; the rest are cancelled).  A
- * second vector may be queued behind a pending one (-EBUSY beyond that, or
- * without free transfers); callbacks run in submission order. */
+ * callback when all are back (the first error; the rest are cancelled).
+ * Up to four vectors (16 transfers) may be queued (-EBUSY beyond that);
+ * callbacks run in submission order. */
 int usb_link_writev(UsbLink *link, const UsbIovec *iov, size_t n_iov, unsigned timeout_ms, UsbLinkDone cb,
                     void *userdata);
 /* Buffer number index (< USB_LINK_BUFFERS) of at least size bytes, owned by

@@ -207,6 +207,10 @@ static int legacy_reboot(DaSession *s, DaDoneFunc done, void *userdata) {
         return legacy_started(ls, da_legacy_reboot(ls->da, legacy_on_done, ls));
 }
 
+static void legacy_release_data(DaSession *s, const uint8_t *data) {
+        da_legacy_release(legacy_of(s)->da, data);
+}
+
 static void legacy_cancel(DaSession *s) {
         da_legacy_cancel(legacy_of(s)->da);
 }
@@ -222,6 +226,7 @@ const DaBackend da_backend_legacy = {
         .start = legacy_start,
         .read = legacy_read,
         .write = legacy_write,
+        .release_data = legacy_release_data,
         .read_vendor_table = legacy_read_pmt,
         .take_vendor_table = legacy_take_pmt,
         .reboot = legacy_reboot,

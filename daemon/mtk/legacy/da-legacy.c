@@ -19,6 +19,10 @@
  * the final ACK of its upload; a DA written for them may rely on it. */
 #define DA_CONFIG_SETTLE_MS 350
 #define DA_DA2_SETTLE_MS 500
+/* READ packet buffers: one filling, one being checked, one on the worker */
+#define DA_READ_SLOTS 3
+#define DA_WRITES_QUEUED 3
+#define DA_WRITES_UNANSWERED 4
 
 typedef enum DaStep {
         DA_IDLE,
@@ -74,11 +78,13 @@ struct DaLegacy {
         uint64_t addr, len;
         uint64_t off;             /* READ: bytes asked for; WRITE: bytes sent */
         uint64_t done_off;        /* READ: bytes received; WRITE: bytes the phone accepted */
-        uint8_t *chunk[2];        /* READ: one filling while the other is checked */
-        uint8_t *own_chunk[2];    /* ours, when the link cannot lend a buffer */
-        size_t chunk_len[2];
-        uint8_t sum[2][2];
-        unsigned slot;
+        uint8_t *chunk[DA_READ_SLOTS];      /* READ: one filling while the others are checked or held */
+        uint8_t *own_chunk[DA_READ_SLOTS];  /* ours, when the link cannot lend a buffer */
+        size_t chunk_len[DA_READ_SLOTS];
+        uint8_t sum[DA_READ_SLOTS][2];
+        bool held[DA_READ_SLOTS];           /* the consumer has it (DA_LEGACY_DATA_HELD) */
+        unsigned slot;                      /* READ: the one being filled, or waited for */
+        bool read_waiting;                  /* the next packet waits for its slot to be given back */
         bool reading;             /* the data loop's read is out */
         unsigned writing;         /* the data loop's writes out (a READ's ACK, a WRITE's packets) */
         bool ack_owed;            /* READ: a chunk's ACK waits for the previous one's transfer */
@@ -113,8 +119,8 @@ DaLegacy *da_legacy_free(DaLegacy *da) {
         if (da->link && da->step != DA_IDLE && da->step != DA_DONE)
                 usb_link_forget(da->link);
         free(da->report_buf);
-        free(da->own_chunk[0]);
-        free(da->own_chunk[1]);
+        for (unsigned k = 0; k < DA_READ_SLOTS; k++)
+                free(da->own_chunk[k]);
         free(da->pmt);
         free(da);
         return NULL;
@@ -657,7 +663,10 @@ int da_legacy_read(DaLegacy *da, uint8_t region, uint64_t addr, uint64_t len, Da
         if (r < 0)
                 return r;
         /* the link's own buffers are filled without a copy */
-        for (unsigned k = 0; k < 2; k++) {
+        /* a new read takes every buffer back */
+        da->read_waiting = false;
+        for (unsigned k = 0; k < DA_READ_SLOTS; k++) {
+                da->held[k] = false;
                 da->chunk[k] = usb_link_get_buffer(da->link, k, DA_PACKET_SIZE);
                 if (!da->chunk[k]) {
                         if (!da->own_chunk[k])
@@ -740,8 +749,11 @@ static int da_read_chunk(DaLegacy *da) {
 }
 
 static void da_read_check(DaLegacy *da) {
-        if (da->step != DA_READ_DATA || da->reading || da->writing || da->done_off < da->len)
+        if (da->step != DA_READ_DATA || da->reading || da->writing || da->read_waiting || da->done_off < da->len)
                 return;
+        for (unsigned k = 0; k < DA_READ_SLOTS; k++)
+                if (da->held[k])
+                        return;
         if (da->bad_sum)
                 return da_fail(da, -EBADMSG, "a data packet at 0x%" PRIx64 " arrived with a wrong checksum",
                                da->bad_sum_at);
@@ -782,10 +794,14 @@ static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
          * depend on the checksum: a bad packet is ACKed too (as mtkclient
          * does), the stream stays in step and the read fails at its end. */
         if (da->off < da->len) {
-                da->slot ^= 1;
-                r = da_read_chunk(da);
-                if (r < 0)
-                        return da_data_fail(da, r, "reading");
+                da->slot = (k + 1) % DA_READ_SLOTS;
+                if (da->held[da->slot])
+                        da->read_waiting = true; /* the disk is slower than the line: the DA waits */
+                else {
+                        r = da_read_chunk(da);
+                        if (r < 0)
+                                return da_data_fail(da, r, "reading");
+                }
         }
         r = da_read_send_ack(da);
         if (r < 0)
@@ -797,7 +813,9 @@ static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
                 da->bad_sum = true;
         } else if (!da->bad_sum && da->data_cb) {
                 r = da->data_cb(da, da->chunk[k], da->chunk_len[k], da->userdata);
-                if (r < 0) {
+                if (r == DA_LEGACY_DATA_HELD)
+                        da->held[k] = true;
+                else if (r < 0) {
                         /* the consumer (cancel, disk full) ends the read; the
                          * DA is left mid-transfer, so the session is over */
                         if (da->reading || da->writing)
@@ -807,6 +825,25 @@ static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
         }
         da->done_off += da->chunk_len[k];
         da_read_check(da);
+}
+
+void da_legacy_release(DaLegacy *da, const uint8_t *data) {
+        int r;
+
+        for (unsigned k = 0; k < DA_READ_SLOTS; k++) {
+                if (!da->held[k] || da->chunk[k] != data)
+                        continue;
+                da->held[k] = false;
+                if (da->step != DA_READ_DATA)
+                        return;
+                if (da->read_waiting && da->slot == k) {
+                        da->read_waiting = false;
+                        r = da_read_chunk(da);
+                        if (r < 0)
+                                return da_data_fail(da, r, "reading");
+                }
+                return da_read_check(da);
+        }
 }
 
 /* ------------------------------------------------------------ WRITE */
@@ -841,31 +878,32 @@ static void da_write_on_ack(UsbLink *link, int r, void *userdata);
 
 /* §2.12: per packet 5A, the data, its u16 checksum (three OUT transfers,
  * back to back), then the DA answers 69.  The next packets are queued
- * before this one's 69 (two vectors in the transport, so the line never
- * waits for us): the DA reads its input as a stream and takes each when it
- * has stored the one before.  At most three packets are unanswered, so a
- * refusal stops us two packets later; the session is over then anyway.
+ * before this one's 69 (up to three vectors in the transport, so the line
+ * never waits for us; a half-duplex line carries the 69 only after what is
+ * queued): the DA reads its input as a stream and takes each packet when it
+ * has stored the one before.  At most four packets are unanswered, so a
+ * refusal is seen a few packets late; the session is over then anyway.
  * Returns 1 when it queued a packet. */
 static int da_write_chunk(DaLegacy *da) {
         static const uint8_t marker = DA_ACK;
-        unsigned k = da->slot;
+        uint8_t sum[2];
         size_t n;
         UsbIovec v[3];
         int r;
 
-        if (da->writing >= 2 || da->off >= da->len || da->off - da->done_off >= 3 * (uint64_t) DA_PACKET_SIZE)
+        if (da->writing >= DA_WRITES_QUEUED || da->off >= da->len ||
+            da->off - da->done_off >= DA_WRITES_UNANSWERED * (uint64_t) DA_PACKET_SIZE)
                 return 0;
         n = (size_t) MIN(da->len - da->off, (uint64_t) DA_PACKET_SIZE);
-        unaligned_write_be16(da->sum[k], da_legacy_checksum16(da->wbuf + da->off, n));
+        unaligned_write_be16(sum, da_legacy_checksum16(da->wbuf + da->off, n));
         v[0] = (UsbIovec) { (void *) &marker, 1 };
         v[1] = (UsbIovec) { (void *) (da->wbuf + da->off), n };
-        v[2] = (UsbIovec) { da->sum[k], 2 };
+        v[2] = (UsbIovec) { sum, 2 }; /* copied at once, like every small piece */
         r = usb_link_writev(da->link, v, 3, DA_DATA_TIMEOUT_MS, da_write_on_data, da);
         if (r < 0)
                 return r;
         da->writing++;
         da->off += n;
-        da->slot ^= 1;
         return 1;
 }
 

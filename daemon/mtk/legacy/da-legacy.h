@@ -44,8 +44,10 @@ typedef struct DaLegacyConfig {
 
 typedef struct DaLegacy DaLegacy;
 typedef void (*DaLegacyDone)(DaLegacy *da, int r, void *userdata);
-/* Each packet of a READ, checksum already verified; < 0 aborts the read. */
+/* Each packet of a READ, checksum already verified; < 0 aborts the read,
+ * DA_LEGACY_DATA_HELD keeps the packet until da_legacy_release(). */
 typedef int (*DaLegacyDataFunc)(DaLegacy *da, const uint8_t *data, size_t len, void *userdata);
+#define DA_LEGACY_DATA_HELD 1
 
 int da_legacy_new(UsbLink *link, const BromIdentity *id, DaLegacy **ret);
 DaLegacy *da_legacy_free(DaLegacy *da);
@@ -61,6 +63,9 @@ const DaLegacyReport *da_legacy_get_report(DaLegacy *da);
  * the stream in step and then fails with -EBADMSG, so it can be retried. */
 int da_legacy_read(DaLegacy *da, uint8_t region, uint64_t addr, uint64_t len, DaLegacyDataFunc data,
                    DaLegacyDone done, void *userdata);
+/* A packet the data callback held is given back; the read's done callback
+ * waits for every one, and the next packets are read into those given back. */
+void da_legacy_release(DaLegacy *da, const uint8_t *data);
 /* SDMMC_WRITE_DATA (§2.12); len must be a multiple of 512.  buf must stay
  * valid until done runs. */
 int da_legacy_write(DaLegacy *da, uint8_t region, uint64_t addr, const uint8_t *buf, uint64_t len,
