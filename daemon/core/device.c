@@ -441,11 +441,18 @@ static int on_open_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int device_schedule_open(Device *d, uint64_t delay_usec) {
+        int r;
+
         d->open_retry = sd_event_source_disable_unref(d->open_retry);
         /* accuracy 1 µs: sd-event's default slack (250 ms) would eat a tenth of a
          * preloader's handshake window before the first byte */
-        return sd_event_add_time_relative(d->env->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 1,
-                                          on_open_retry, d);
+        r = sd_event_add_time_relative(d->env->event, &d->open_retry, CLOCK_MONOTONIC, delay_usec, 1,
+                                       on_open_retry, d);
+        if (r < 0)
+                return r;
+        /* and before the other phones' bulk data, like the udev event */
+        (void) sd_event_source_set_priority(d->open_retry, SD_EVENT_PRIORITY_IMPORTANT);
+        return r;
 }
 
 static int device_try_open(Device *d) {

@@ -100,6 +100,9 @@ int device_monitor_new(sd_event *event, DeviceMonitorFunc cb, void *userdata, De
         if (r < 0)
                 return log_error_errno(r, "Failed to watch udev monitor: %m");
         sd_event_source_set_description(m->source, "udev-monitor");
+        /* a new phone's preloader listens for 2.5 s only: its arrival goes
+         * before the bulk data of the phones being backed up */
+        (void) sd_event_source_set_priority(m->source, SD_EVENT_PRIORITY_IMPORTANT);
 
         *ret = TAKE_PTR(m);
         return 0;
