@@ -47,6 +47,7 @@ VALGRIND_TESTS = [
     "test_polkit.TestPolkit.test_check_does_not_block_the_daemon",
     "test_resume.TestUnplugDuringRestore.test_unplug_in_first_chunk",
     "test_import.TestArchiveImport.test_damaged_archives",
+    "test_many.TestEightPhones.test_eight_at_once",
 ]
 
 
