@@ -18,6 +18,7 @@ struct WorkerItem {
         WorkerItem *next;
         WorkerRunFunc run;
         WorkerDoneFunc done;
+        WorkerDropFunc drop;
         void *userdata;
         int result;
 };
@@ -64,8 +65,11 @@ static WorkerItem *queue_pop(WorkerQueue *q) {
 static void queue_free(WorkerQueue *q) {
         WorkerItem *i;
 
-        while ((i = queue_pop(q)))
+        while ((i = queue_pop(q))) {
+                if (i->drop)
+                        i->drop(i->userdata);
                 free(i);
+        }
 }
 
 static void *worker_thread(void *userdata) {
@@ -193,12 +197,12 @@ Worker *worker_free(Worker *w) {
         return NULL;
 }
 
-int worker_submit(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, void *userdata) {
+int worker_submit(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, WorkerDropFunc drop, void *userdata) {
         WorkerItem *i = calloc(1, sizeof(*i));
 
         if (!i)
                 return -ENOMEM;
-        *i = (WorkerItem) { .run = run, .done = done, .userdata = userdata };
+        *i = (WorkerItem) { .run = run, .done = done, .drop = drop, .userdata = userdata };
         pthread_mutex_lock(&w->lock);
         queue_push(&w->todo, i);
         pthread_cond_signal(&w->wake);

@@ -20,12 +20,15 @@ typedef struct Worker Worker;
 typedef int (*WorkerRunFunc)(void *userdata);
 /* On the event loop. */
 typedef void (*WorkerDoneFunc)(int r, void *userdata);
+/* An item dropped before its done callback ran (worker_cancel(), worker_free());
+ * called with the worker's lock held: it must only free. */
+typedef void (*WorkerDropFunc)(void *userdata);
 
 int worker_new(sd_event *event, const char *name, Worker **ret);
 /* Waits for the item running (if any); items not run yet are dropped, and
  * no done callback runs any more. */
 Worker *worker_free(Worker *w);
-int worker_submit(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, void *userdata);
+int worker_submit(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, WorkerDropFunc drop, void *userdata);
 /* Like worker_free() but the worker stays usable: afterwards no item runs
  * and no done callback of an earlier item is called. */
 void worker_cancel(Worker *w);

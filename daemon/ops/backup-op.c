@@ -98,7 +98,7 @@ static int backup_on_data(BackupOp *b, DaSession *s, const uint8_t *data, size_t
         c = malloc(sizeof(*c));
         if (c) {
                 *c = (BackupChunk) { .b = b, .session = s, .data = data, .len = len, .store = store };
-                if (b->worker && worker_submit(b->worker, backup_chunk_run, backup_chunk_done, c) >= 0)
+                if (b->worker && worker_submit(b->worker, backup_chunk_run, backup_chunk_done, free, c) >= 0)
                         return DA_DATA_HELD;
                 /* without a worker the same work, here and now */
                 r = backup_chunk_run(c);
