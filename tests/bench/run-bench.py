@@ -9,8 +9,10 @@ this script reports missed goals but only fails when a measurement could not
 be taken.
 
 Environment: MTKNVD_BUILD (default build), MTKNVD_BENCH_PLUGS (P1 plugs per
-host, default 100), MTKNVD_BENCH_REPS (repetitions of the throughput runs,
-default 3), MTKNVD_BENCH_ONLY (comma-separated figure names, e.g. "P1,P5").
+host, default 100), MTKNVD_BENCH_LOAD_PLUGS (P1L plugs per host, default 30),
+MTKNVD_BENCH_REPS (repetitions of the throughput runs, default 3),
+MTKNVD_BENCH_ONLY (comma-separated figure names, e.g. "P1,P5"; P1L and P4H
+are rows of their own).
 """
 
 import glob
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -36,6 +39,8 @@ LATENCY_US = 125        # per transfer (tests/sim/README.md, "USB model")
 USB2 = "rate=%g,latency-us=%d" % (LINE_MBPS, LATENCY_US)
 WINDOW_MS = 2500        # the preloader's handshake window (brom.md 2.2; mtksim's default)
 PLUGS = int(os.environ.get("MTKNVD_BENCH_PLUGS", "100"))
+LOAD_PLUGS = int(os.environ.get("MTKNVD_BENCH_LOAD_PLUGS", "30"))
+HUB = USB2 + ",hub=bench"   # eight phones behind one simulated USB 2.0 hub: one line (tests/sim/README.md)
 REPS = int(os.environ.get("MTKNVD_BENCH_REPS", "3"))
 ONLY = [x.strip().upper() for x in os.environ.get("MTKNVD_BENCH_ONLY", "").split(",") if x.strip()]
 RAW = os.path.join(BUILD, "bench", "raw-reader")
@@ -165,13 +170,13 @@ def idle_window(pid, seconds):
 class RawWorld:
     """mtksim with build/bench/raw-reader as its command."""
 
-    def __init__(self, phones, args):
+    def __init__(self, phones, args, command=None):
         self.tmp = tempfile.mkdtemp(prefix="mtknvd-bench-")
         self.control_path = os.path.join(self.tmp, "control")
         cmd = [MTKSIM, "--control", self.control_path]
         for p in phones:
             cmd += ["--phone", p]
-        cmd += ["--", RAW] + list(args)
+        cmd += ["--"] + (list(command) if command else [RAW] + list(args))
         self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.buf = b""
 
@@ -248,13 +253,14 @@ def raw_read(phone_keys, args, cpu=None):
     return st
 
 
-def raw_parallel(n):
+def raw_parallel(n, keys=USB2, per_reader=None):
     """n raw-readers at once, each on its own capped phone (plugged before they
-    start): the wall time from the first one's start to the last one's end."""
+    start): the wall time from the first one's start to the last one's end
+    (per_reader: a list that gets (bytes, t0, t1) of each)."""
     tmp = tempfile.mkdtemp(prefix="mtknvd-bench-")
     cmd = [MTKSIM, "--coldplug", "--control", os.path.join(tmp, "control")]
     for i in range(n):
-        cmd += ["--phone", "id=r%d,start=da,%s" % (i, USB2)]
+        cmd += ["--phone", "id=r%d,start=da,%s" % (i, keys)]
     script = 'for p in %s; do "$0" read --port $p & done; wait' % " ".join(str(i + 1) for i in range(n))
     cmd += ["--", "/bin/sh", "-c", script, RAW]
     try:
@@ -266,6 +272,8 @@ def raw_parallel(n):
         f = dict(x.split("=", 1) for x in line.split() if "=" in x)
         t0.append(float(f["t0"]))
         t1.append(float(f["t1"]))
+        if per_reader is not None:
+            per_reader.append((int(line.split()[1]), t0[-1], t1[-1]))
     if r.returncode != 0 or len(t0) != n:
         raise RuntimeError("%d raw-readers at once failed (%s): %s" % (n, r.returncode, r.stderr[-500:]))
     return max(t1) - min(t0)
@@ -480,14 +488,226 @@ def bench_capped():
             "baseline: line rate; same model, raw-reader: %.2f one transfer at a time, %.2f pipelined"
             % (refs["sync"][key] / LINE_MBPS, refs["pipelined"][key] / LINE_MBPS))
     one = statistics.median(t1)
-    row("P4", "8 phones at once, capped: wall time", t8, "s", one, t8 / one, "<= 1.3", t8 / one <= 1.3,
-        "baseline: one phone alone; during the 8: CPU daemon %.1f s, mtksim %.1f s (2 cores: %.0f%% busy)"
-        % (cpu_d, cpu_s, 100.0 * (cpu_d + cpu_s) / (t8 * (os.cpu_count() or 1))))
+    row("P4", "8 phones at once, one port each: wall time", t8, "s", one, t8 / one, "-", "info",
+        "baseline: one phone alone; during the 8: CPU daemon %.1f s, mtksim %.1f s (2 cores: %.0f%% busy); "
+        "the goal is P4H's (one hub)" % (cpu_d, cpu_s, 100.0 * (cpu_d + cpu_s) / (t8 * (os.cpu_count() or 1))))
     row("P4", "  reference: 8 raw-readers at once", raw8, "s", raw1, raw8 / raw1, "-", "info",
         "the simulator's and this machine's own scaling (phones start in DA mode)")
     fl = statistics.median(floor)
     row("P6", "plug-in -> verified backup, MT6735, capped", one, "s", fl, one / fl, "<= 1.2", one / fl <= 1.2,
         "baseline: bytes on the wire / line rate")
+
+
+# ------------------------------------------------------------------ P4H
+
+def hub_shares(samples, names):
+    """Each phone's rate over the common window (every phone reading, none done yet), from the
+    hub's per-phone line_bytes at the window's first and last sample; None if no such window."""
+    inside = [s for s in samples if all(s[p][1] > 0 and s[p][2] == 0 for p in names)]
+    if len(inside) < 2 or inside[-1]["t"] - inside[0]["t"] < 200000:
+        return None, None
+    a, b = inside[0], inside[-1]
+    dt = b["t"] - a["t"]
+    rates = {p: (b[p][0] - a[p][0]) / dt for p in names}
+    return rates, dt / 1e6
+
+
+def bench_p4_hub():
+    """Eight capped phones behind one simulated hub, each backed up automatically: the aggregate READ
+    rate over the one line's rate, and how evenly the line was shared."""
+    names = ["h%d" % i for i in range(8)]
+    phones = ["id=%s,unplugged=1,handshake-window=0,%s" % (p, HUB) for p in names]
+    d = Daemon(phones, config="AutoBackup=first-seen\n", daemon_args=["--grace-period=3600"])
+    final, samples = {}, []
+
+    def capture(p):
+        # after its verified backup the daemon resets the phone; its READ fields (per enumeration)
+        # hold until it enumerates again, 300 ms later: take them as it leaves
+        try:
+            control(d.w.control_path, "wait %s resets=1 timeout-ms=600000" % p)
+            final[p] = parse_stats(control(d.w.control_path, "stats " + p))
+        except Exception as e:  # the world ended first: the main thread reports it
+            final.setdefault("errors", []).append(str(e))
+    try:
+        for p in names:
+            threading.Thread(target=capture, args=(p,), daemon=True).start()
+        before = set(d.added_at)
+        cpu_d0, cpu_s0 = cpu_seconds(d.pid), cpu_seconds(d.w.sim.pid)
+        for p in names:
+            d.w.control("plug " + p)
+
+        def sample():
+            s = {"t": now_us()}
+            for p in names:
+                st = d.w.stats(p)
+                s[p] = (num(st, "line_bytes"), num(st, "rw_first_us"), num(st, "resets"))
+            samples.append(s)
+            return len(set(d.added_at) - before) == len(names) and all(p in final for p in names)
+        d.w.wait_for(sample, "8 backups behind one hub", 600, interval=0.25)
+        cpu_d, cpu_s = cpu_seconds(d.pid) - cpu_d0, cpu_seconds(d.w.sim.pid) - cpu_s0
+    finally:
+        d.close()
+    read_bytes = sum(num(final[p], "read_bytes") for p in names)
+    span = max(num(final[p], "rw_last_us") for p in names) - min(num(final[p], "rw_first_us") for p in names)
+    agg = read_bytes / span
+    rates, window_s = hub_shares(samples, names)
+    if rates is None:
+        raise RuntimeError("the eight phones never all read at once (no common window)")
+    fair = sum(rates.values()) / len(rates)
+    least = min(rates.values())
+    log("8 phones behind one hub: %.1f MB/s READ over %.1f s; common window %.1f s, shares %s"
+        % (agg, span / 1e6, window_s, " ".join("%.2f" % (rates[p] / fair) for p in names)))
+
+    per = []
+    raw_span = raw_parallel(8, HUB, per)
+    raw_agg = sum(b for b, _, _ in per) / raw_span / 1e6
+    raw_rates = [b / (t1 - t0) / 1e6 for b, t0, t1 in per]
+    raw_fair = sum(raw_rates) / len(raw_rates)
+    log("8 raw-readers behind one hub: %.1f MB/s, shares %s"
+        % (raw_agg, " ".join("%.2f" % (r / raw_fair) for r in raw_rates)))
+    details["P4H"] = {"final_stats": {p: final[p] for p in names}, "read_bytes": read_bytes, "read_span_us": span,
+                      "aggregate_mbps": agg, "window_s": window_s, "window_mbps": rates, "samples": samples,
+                      "daemon_cpu_s": cpu_d, "mtksim_cpu_s": cpu_s,
+                      "raw": {"readers": per, "span_s": raw_span, "aggregate_mbps": raw_agg}}
+    row("P4H", "8 phones behind one hub: aggregate READ rate", agg, "MB/s", LINE_MBPS, agg / LINE_MBPS, ">= 0.9",
+        agg / LINE_MBPS >= 0.9, "sum of READ bytes / (last READ end - first READ opcode) over the 8; CPU daemon "
+        "%.1f s, mtksim %.1f s" % (cpu_d, cpu_s))
+    row("P4H", "  smallest share of the line (common window)", least, "MB/s", fair, least / fair, ">= 0.75",
+        least / fair >= 0.75, "baseline: fair share = mean of the 8 phones' rates in the %.1f s all 8 were reading"
+        % window_s)
+    row("P4H", "  reference: 8 raw-readers behind one hub", raw_agg, "MB/s", LINE_MBPS, raw_agg / LINE_MBPS, "-",
+        "info", "smallest share %.2f of the mean (each reader's bytes over its own run)"
+        % (min(raw_rates) / raw_fair))
+
+
+# ------------------------------------------------------------------ P1L
+
+def bench_p1_load():
+    """Hotplug -> first handshake byte of a 9th phone while eight others are being backed up, daemon vs
+    raw-reader's reaction under the same USB load."""
+    loaders = ["l%d" % i for i in range(8)]
+    phones = ["id=%s,unplugged=1,handshake-window=0,%s" % (p, USB2) for p in loaders] + \
+        ["id=x,unplugged=1," + USB2]
+    d = Daemon(phones, daemon_args=["--grace-period=3600"])
+    state, jobs, devs, port = {p: "plug" for p in loaders}, {}, {}, {}
+    counts = {"backups": 0, "failed": 0}
+    lat, missed, busy, lag = [], 0, [], []
+    try:
+        for p in loaders + ["x"]:
+            port[p] = d.w.stats(p)["port"]
+
+        def ready_path(p):
+            for path, o in d.w.objects.items():
+                if o.get("Present") and o.get("State") == "ready" and o.get("UsbPath") == port[p]:
+                    return path
+            return None
+
+        def pump():
+            """Keep the eight busy: plug, Manager.Backup once ready, unplug when its job ended, again."""
+            for p in loaders:
+                if state[p] == "plug":
+                    d.w.control("plug " + p)
+                    state[p] = "wait-ready"
+                elif state[p] == "wait-ready":
+                    dev = ready_path(p)
+                    if dev:
+                        jobs[p] = str(d.w.bus.call_blocking(BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Backup",
+                                                            "oa{sv}", (dev, {})))
+                        devs[p] = dev
+                        state[p] = "backing"
+                elif state[p] == "backing":
+                    if jobs[p] in d.w.completed:
+                        counts["backups" if d.w.completed[jobs[p]][0] else "failed"] += 1
+                        d.w.control("unplug " + p)
+                        state[p] = "wait-gone"
+                elif state[p] == "wait-gone":
+                    if not d.w.objects.get(devs[p], {}).get("Present"):
+                        state[p] = "plug"
+            return False
+
+        # the load first: all eight inside a backup
+        d.w.wait_for(lambda: pump() or all(state[p] == "backing" for p in loaders), "8 backups running", TIMEOUT,
+                     interval=0.05)
+        for i in range(LOAD_PLUGS):
+            boots0 = num(d.w.stats("x"), "boots")
+            busy.append(sum(state[p] == "backing" for p in loaders))
+            t_sent = now_us()
+            d.w.control("plug x")
+            t_reply = now_us()
+            check = {"at": 0, "booted": False}
+
+            def arrived():
+                pump()
+                if ready_path("x"):
+                    return True
+                if now_us() - check["at"] > 200000:
+                    check["at"] = now_us()
+                    check["booted"] = num(d.w.stats("x"), "boots") > boots0
+                return check["booted"]
+            d.w.wait_for(arrived, "9th phone ready or booted", TIMEOUT, interval=0.05)
+            st = d.w.stats("x")
+            plug_us = num(st, "plug_us")
+            lag.append(((plug_us - t_sent) / 1000.0, (t_reply - plug_us) / 1000.0))
+            if num(st, "boots") > boots0 or not num(st, "first_rx_us"):
+                missed += 1
+            else:
+                lat.append((num(st, "first_rx_us") - plug_us) / 1000.0)
+            dev = ready_path("x")
+            d.w.control("unplug x")
+            if dev:
+                d.w.wait_for(lambda: pump() or not d.w.objects.get(dev, {}).get("Present"), "9th phone gone",
+                             TIMEOUT, interval=0.05)
+    finally:
+        d.close()
+
+    # the baseline: the same plugs with raw-reader's hotplug reaction, eight raw-readers reading meanwhile
+    script = ('for p in 1 2 3 4 5 6 7 8; do "$0" read --loop --port $p & done; '
+              'exec "$0" hotplug %d --port 9 --hold' % LOAD_PLUGS)
+    rw = RawWorld(["id=l%d,start=da,%s" % (i, USB2) for i in range(8)] + ["id=x,unplugged=1," + USB2], [],
+                  command=["/bin/sh", "-c", script, RAW])
+    raw_lat, raw_missed = [], 0
+    try:
+        rw.until("ready")
+        # the load first: every reader through its first READ (`reads` is no event `wait` follows)
+        deadline = time.monotonic() + TIMEOUT
+        while not all(num(rw.stats("l%d" % i), "reads") > 0 for i in range(8)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the eight raw-readers did not start reading")
+            time.sleep(0.05)
+        for i in range(LOAD_PLUGS):
+            boots0 = num(rw.stats("x"), "boots")
+            rw.control("plug x")
+            rw.until("arrived")
+            st = rw.stats("x")
+            if num(st, "boots") > boots0:
+                raw_missed += 1
+            else:
+                raw_lat.append((num(st, "first_rx_us") - num(st, "plug_us")) / 1000.0)
+            rw.control("unplug x")
+        rw.until("done")
+        raw_reads = [num(rw.stats("l%d" % i), "reads") for i in range(8)]
+    finally:
+        # the eight readers are the hotplug reader's children (exec): end them first
+        for pid in [c for h in children(rw.p.pid) for c in children(h)]:
+            try:
+                os.kill(pid, 15)
+            except OSError:
+                pass
+        rw.close()
+    details["P1L"] = {"daemon_ms": lat, "daemon_missed": missed, "raw_ms": raw_lat, "raw_missed": raw_missed,
+                      "loaders_backing_at_plug": busy, "loader_backups": counts,
+                      "plug_lag_ms": lag, "raw_loader_reads": raw_reads}
+    if not lat or not raw_lat:
+        raise RuntimeError("no plug reached the handshake (missed %d of %d)" % (missed, LOAD_PLUGS))
+    dm, dp = statistics.median(lat), pct(lat, 99)
+    rm, rp = statistics.median(raw_lat), pct(raw_lat, 99)
+    row("P1L", "9th phone under load: hotplug -> first byte, median", dm, "ms", rm, dm / rm, "-", "info",
+        "8 phones on their own ports inside Manager.Backup meanwhile (%.1f of 8 on average at a plug)"
+        % (sum(busy) / len(busy)))
+    row("P1L", "9th phone under load: p99 (%d plugs)" % (len(lat) + missed), dp, "ms", rp, dp / rp,
+        "<= 1.5 x baseline", dp <= 1.5 * rp, "baseline: raw-reader hotplug while 8 raw-readers read in a loop")
+    row("P1L", "9th phone under load: missed handshake windows", missed, "", raw_missed, None, "0", missed == 0,
+        "of %d plugs; the phone boots when nobody handshakes within %d ms" % (LOAD_PLUGS, WINDOW_MS))
 
 
 # ------------------------------------------------------------------ P5
@@ -589,7 +809,8 @@ def main():
     t0 = time.monotonic()
     print("mtknvd benchmarks: %d CPUs, load %.2f; USB 2.0 model: %s" % (os.cpu_count(), os.getloadavg()[0], USB2),
           flush=True)
-    for name, fn in (("P1", bench_p1), ("P2", bench_p2), ("P3", bench_capped), ("P5", bench_p5)):
+    for name, fn in (("P1", bench_p1), ("P1L", bench_p1_load), ("P2", bench_p2), ("P3", bench_capped),
+                     ("P4H", bench_p4_hub), ("P5", bench_p5)):
         covers = {"P3": ("P3", "P4", "P6")}.get(name, (name,))
         if ONLY and not any(c in ONLY for c in covers):
             continue
@@ -606,7 +827,8 @@ def main():
     out = os.path.join(BUILD, "bench", "results.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        json.dump({"line_mbps": LINE_MBPS, "latency_us": LATENCY_US, "plugs": PLUGS, "reps": REPS,
+        json.dump({"line_mbps": LINE_MBPS, "latency_us": LATENCY_US, "plugs": PLUGS, "load_plugs": LOAD_PLUGS,
+                   "reps": REPS,
                    "cpus": os.cpu_count(), "loadavg_start": LOAD0, "loadavg_end": os.getloadavg(), "seconds": time.monotonic() - t0,
                    "figures": rows, "details": details, "errors": errors}, f, indent=1)
     print("results: %s (%.0f s)" % (os.path.relpath(out, TOP), time.monotonic() - t0))
