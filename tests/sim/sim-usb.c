@@ -987,6 +987,12 @@ void sim_device_free(SimDevice *d) {
         if (d->plugged)
                 sim_device_unplug(d);
         device_detach(d);
+        if (d->hub) {
+                /* the hub's line must not serve a freed phone */
+                g_mutex_lock(d->lock);
+                g_ptr_array_remove(d->hub->devices, d);
+                g_mutex_unlock(d->lock);
+        }
         if (d->timer_watch)
                 g_source_remove(d->timer_watch);
         if (d->timer_fd >= 0)
