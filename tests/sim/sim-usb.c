@@ -90,6 +90,8 @@ struct SimDevice {
         guint timer_watch;
         uint64_t xfers_in, xfers_out;  /* bulk transfers completed / submitted */
         unsigned out_stalls, clear_halts;
+        uint64_t first_ioctl_us;      /* this enumeration: the host's first usbfs ioctl, */
+        uint64_t first_urb_us;        /* … its first URB submitted (0: not yet) */
         uint64_t line_bytes;          /* behind a hub: bytes it moved on the shared line */
         double line_us;               /* … and the time its transfers were on it */
 };
@@ -501,6 +503,8 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
         u->data = urb_data;
         u->client = g_object_ref(client);
         u->submit_us = now_us();
+        if (!d->first_urb_us)
+                d->first_urb_us = u->submit_us;
         u->type = urb->type;
         u->endpoint = urb->endpoint;
         u->buffer_length = urb->buffer_length;
@@ -835,6 +839,8 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
         UMockdevIoctlData *x;
 
         g_mutex_lock(d->lock);
+        if (d->plugged && !d->first_ioctl_us)
+                d->first_ioctl_us = now_us();
 
         if (!d->plugged && request != USBDEVFS_REAPURB && request != USBDEVFS_REAPURBNDELAY &&
             request != USBDEVFS_DISCARDURB) {
@@ -1024,9 +1030,10 @@ char *sim_device_stats(SimDevice *d) {
                                       st.busy_us, st.shared_us, st.max_owners);
         }
         return g_strdup_printf("rate=%g latency_us=%u xfers_in=%" G_GUINT64_FORMAT " xfers_out=%" G_GUINT64_FORMAT
-                               " devnum=%u out_stalls=%u clear_halts=%u%s",
+                               " devnum=%u out_stalls=%u clear_halts=%u first_ioctl_us=%" G_GUINT64_FORMAT
+                               " first_urb_us=%" G_GUINT64_FORMAT "%s",
                                cfg->rate_mbps, cfg->latency_us, d->xfers_in, d->xfers_out, d->devnum, d->out_stalls,
-                               d->clear_halts, hub ?: "");
+                               d->clear_halts, d->first_ioctl_us, d->first_urb_us, hub ?: "");
 }
 
 bool sim_device_is_plugged(SimDevice *d) {
@@ -1111,6 +1118,7 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         d->line_free_us = d->phone_input_us = 0;
         d->xfers_in = d->xfers_out = 0;
         d->out_stalls = d->clear_halts = 0;
+        d->first_ioctl_us = d->first_urb_us = 0;
         tick_arm(d, sim_phone_tick(d->phone, now_us()));
         g_mutex_unlock(d->lock);
 
