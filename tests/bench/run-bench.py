@@ -442,6 +442,10 @@ def bench_capped():
             floor.append(wire)
             rd.append(read_cmd_mbps(st))
             xfers.append(num(st, "xfers_in") + num(st, "xfers_out"))
+            # the daemon resets the phone after the backup and leaves it alone when it comes back (it
+            # knows it rebooted it): plugged again before it booted, the plug-in would be taken for
+            # that boot and left alone too
+            d.w.sim_wait(s, timeout_ms=TIMEOUT * 1000, phase="booted")
             d.w.wait_until(lambda: not any(o.get("Present") for o in d.w.objects.values()), "reboot", TIMEOUT)
             # P3 write: restore the backup just made onto the same phone
             d.w.control("plug " + s)
