@@ -630,7 +630,9 @@ class TestHub(SimTestCase):
             cmd = [MTKSIM]
             for p in phones:
                 cmd += ["--phone", p]
-            r = subprocess.run(cmd + ["--", "/bin/true"], capture_output=True, text=True, timeout=60)
+            env = dict(os.environ, ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:abort_on_error=1",
+                       LSAN_OPTIONS="suppressions=" + os.path.join(TOP, "tests", "lsan.supp"))  # as Sim does
+            r = subprocess.run(cmd + ["--", "/bin/true"], capture_output=True, text=True, timeout=60, env=env)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(what, r.stderr)
         s = self.sim("id=a," + self.KEYS)
