@@ -294,13 +294,13 @@ class Daemon:
         if "org.mtknvd.MtkNv1.Backup" in ifaces:
             self.added_at.setdefault(str(path), now_us())
 
-    def wait_ready(self, phone):
+    def wait_ready(self, phone, states=("ready",)):
         port = self.w.stats(phone)["port"]
         found = []
 
         def ready():
             for path, p in self.w.objects.items():
-                if p.get("Present") and p.get("State") == "ready" and p.get("UsbPath") == port:
+                if p.get("Present") and p.get("State") in states and p.get("UsbPath") == port:
                     found.append(path)
                     return True
             return False
@@ -348,17 +348,22 @@ def write_cmd_mbps(st):
 def bench_p1():
     """Hotplug -> first handshake byte at the phone, daemon vs a minimal libusb reaction."""
     phone = "id=h,unplugged=1," + USB2
-    d = Daemon([phone], daemon_args=["--grace-period=3600"])
+    # A phone the daemon wants (AutoBackup=first-seen; with never it leaves a plugged phone alone and
+    # sends nothing), pulled as soon as its handshake began: it never gets its backup, so every plug
+    # is a first one.
+    d = Daemon([phone], config="AutoBackup=first-seen\n", daemon_args=["--grace-period=3600"])
     daemon_ms = []
     try:
-        dev = None
+        port = d.w.stats("h")["port"]
         for i in range(PLUGS):
             d.w.control("plug h")
-            dev = d.wait_ready("h")
+            d.w.control("wait h phase=handshake timeout-ms=%d" % (WINDOW_MS + 1500))
             st = d.w.stats("h")
             daemon_ms.append((num(st, "first_rx_us") - num(st, "plug_us")) / 1000.0)
+            d.w.sync()  # its Present=true (sent before the A0) is in
             d.w.control("unplug h")
-            d.wait_gone(dev)
+            d.w.wait_until(lambda: not any(o.get("Present") and o.get("UsbPath") == port
+                                           for o in d.w.objects.values()), "phone left", TIMEOUT)
     finally:
         d.close()
     rw = RawWorld([phone], ["hotplug", str(PLUGS), "--hold"])
@@ -392,13 +397,17 @@ def bench_p2():
     try:
         for i in range(REPS + 2):
             d.w.control("plug u")
-            dev = d.wait_ready("u")
+            # AutoBackup=never: the daemon leaves it alone (idle) until Manager.Backup names it
+            dev = d.wait_ready("u", ("ready", "idle"))
             c0 = cpu_seconds(d.pid)
             d.backup(dev)
             dcpu.append(cpu_seconds(d.pid) - c0)
             st = d.w.stats("u")
             dm.append(read_window_mbps(st))
-            d.wait_gone(dev)  # the phone reboots after a backup
+            # the phone resets after the backup, comes back, is left alone and boots: only then is the
+            # next plug a plug-in (plugged during the reset, it is taken for that reboot)
+            d.w.sim_wait("u", timeout_ms=TIMEOUT * 1000, phase="booted")
+            d.wait_gone(dev)
             # the baseline right after, so both see the same machine load
             rm.append(read_window_mbps(raw_read("", [], rcpu)))
             log("P2 run %d: daemon %.1f MB/s, raw %.1f MB/s" % (i + 1, dm[-1], rm[-1]))
