@@ -351,7 +351,8 @@ def bench_p1():
     # A phone the daemon wants (AutoBackup=first-seen; with never it leaves a plugged phone alone and
     # sends nothing), pulled as soon as its handshake began: it never gets its backup, so every plug
     # is a first one.
-    d = Daemon([phone], config="AutoBackup=first-seen\n", daemon_args=["--grace-period=3600"])
+    # BootWindowSec=0: a phone plugged again moments after it left is a plug-in, not a restart
+    d = Daemon([phone], config="AutoBackup=first-seen\nBootWindowSec=0\n", daemon_args=["--grace-period=3600"])
     daemon_ms = []
     try:
         port = d.w.stats("h")["port"]
@@ -606,7 +607,9 @@ def bench_p1_load():
     # phone has the real 2.5 s window.
     phones = ["id=%s,unplugged=1,handshake-window=0,%s" % (p, USB2) for p in loaders] + \
         ["id=x,unplugged=1," + USB2]
-    d = Daemon(phones, config="AutoBackup=always\n", daemon_args=["--grace-period=3600"])
+    # BootWindowSec=0: a phone plugged again moments after it left is a plug-in (the daemon's default
+    # takes a phone back on its port within 5 s for one that restarted while attached, and leaves it alone)
+    d = Daemon(phones, config="AutoBackup=always\nBootWindowSec=0\n", daemon_args=["--grace-period=3600"])
     state, port, resets0, last = {p: "plug" for p in loaders}, {}, {}, {"at": 0}
     counts = {"backups": 0}
     xs = {"lat": [], "missed": 0, "busy": [], "lag": [], "done": False, "error": None,
@@ -709,8 +712,10 @@ def bench_p1_load():
         # the load first: every reader through its first READ (`reads` is no event `wait` follows)
         deadline = time.monotonic() + TIMEOUT
         while not all(num(rw.stats("l%d" % i), "reads") > 0 for i in range(8)):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the eight raw-readers did not start reading")
+            if time.monotonic() > deadline or rw.p.poll() is not None:
+                raise RuntimeError("the eight raw-readers did not start reading: %s"
+                                   % " ".join("%s:%s:reads=%s" % (i, st["phase"], st["reads"]) for i, st in
+                                              ((i, rw.stats("l%d" % i)) for i in range(8))))
             time.sleep(0.05)
         for i in range(LOAD_PLUGS):
             boots0 = num(rw.stats("x"), "boots")
