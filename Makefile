@@ -155,6 +155,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libmt
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
+# the simulator's shared-line model on its own (pure bookkeeping, no GLib)
+$(BUILD)/tests/test-sim-hub: $(BUILD)/obj/tests/sim/sim-hub.o
+
 # preloaded into the daemon by e2e tests that need a write to fail (tests/tools/fail-rename.c);
 # without the sanitizers: it only wraps one libc call
 $(BUILD)/tools/fail-rename.so: tests/tools/fail-rename.c

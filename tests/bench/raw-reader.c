@@ -7,7 +7,7 @@
  * the same simulated phone.  It runs inside build/mtksim like the daemon.
  *
  *   raw-reader read [--passes N] [--packet BYTES] [--depth N] [--urb BYTES]
- *                   [--write] [--hold]
+ *                   [--write] [--hold] [--loop]
  *        The phone must be in its DA command loop already (mtksim phone key
  *        start=da).  Reads the GPT (READ 0+0x8000, as the daemon does), then
  *        every identity partition (nvram nvdata nvcfg protect1 protect2
@@ -19,6 +19,8 @@
  *        flight (pipelined; the ACK still waits for the checksum).
  *        --write: then write every partition back with the bytes read
  *        (SDMMC_WRITE_DATA; with --depth N up to N chunks in flight).
+ *        --loop: read the partitions again and again until SIGTERM (a
+ *        steady USB load for the benchmark's P1-under-load baseline).
  *   raw-reader hotplug COUNT
  *        On each of COUNT arrivals of a 0e8d:2000 phone: open it, claim its
  *        data interface, send the first handshake byte A0, close.  Prints
@@ -64,7 +66,7 @@ static libusb_context *ctx;
 static libusb_device_handle *h;
 static unsigned opt_passes = 2, opt_depth = 0;
 static uint32_t opt_packet = 0x100000, opt_urb = 0x10000;
-static bool opt_write = false, opt_hold = false;
+static bool opt_write = false, opt_hold = false, opt_loop = false;
 static int opt_port = 0;
 
 static double now_s(void) {
@@ -404,6 +406,8 @@ static int mode_read(void) {
         double t0, t1;
         size_t n;
 
+        if (opt_loop)
+                signal(SIGTERM, on_term);
         wait_arrival(true);
         open_arrived();
         t0 = now_s();
@@ -412,16 +416,18 @@ static int mode_read(void) {
         n = gpt_identity(gpt, GPT_READ_LEN, parts);
         if (n == 0)
                 die("no identity partition in the GPT", 0);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 buf[i] = malloc(parts[i].size);
-                for (unsigned pass = 0; pass < opt_passes; pass++) {
-                        if (opt_depth)
-                                read_async(parts[i].offset, parts[i].size, buf[i]);
-                        else
-                                read_sync(parts[i].offset, parts[i].size, buf[i]);
-                        bytes += parts[i].size;
-                }
-        }
+        do
+                for (size_t i = 0; i < n && !terminated; i++)
+                        for (unsigned pass = 0; pass < opt_passes; pass++) {
+                                if (opt_depth)
+                                        read_async(parts[i].offset, parts[i].size, buf[i]);
+                                else
+                                        read_sync(parts[i].offset, parts[i].size, buf[i]);
+                                bytes += parts[i].size;
+                        }
+        while (opt_loop && !terminated);
         t1 = now_s();
         printf("read %" PRIu64 " bytes in %.3f s: %.1f MB/s t0=%.6f t1=%.6f\n", bytes, t1 - t0,
                (double) bytes / (t1 - t0) / 1e6, t0, t1);
@@ -476,7 +482,7 @@ int main(int argc, char *argv[]) {
                 { "passes", required_argument, NULL, 'p' }, { "packet", required_argument, NULL, 'P' },
                 { "depth", required_argument, NULL, 'd' },  { "urb", required_argument, NULL, 'u' },
                 { "write", no_argument, NULL, 'w' },        { "hold", no_argument, NULL, 'H' },
-                { "port", required_argument, NULL, 'o' },
+                { "port", required_argument, NULL, 'o' },  { "loop", no_argument, NULL, 'l' },
                 {}
         };
         libusb_hotplug_callback_handle cb;
@@ -491,6 +497,7 @@ int main(int argc, char *argv[]) {
                 case 'w': opt_write = true; break;
                 case 'H': opt_hold = true; break;
                 case 'o': opt_port = atoi(optarg); break;
+                case 'l': opt_loop = true; break;
                 default: return 2;
                 }
         if (optind >= argc || opt_packet == 0 || opt_packet % MPS || opt_urb == 0 || opt_urb % MPS) {

@@ -112,6 +112,45 @@ class Probe:
         r = self.usb.libusb_clear_halt(self.h, req["ep"])
         return {"ok": r == 0, "error": self.err(r) if r else ""}
 
+    def op_flood(self, req):
+        """One bulk OUT of req["bytes"] (starting with A0: a listening preloader drops the whole chunk) to
+        each phone on req["ports"] at once, one thread each (ctypes lets go of the GIL in libusb)."""
+        import threading
+        ctx = ctypes.c_void_p()
+        self.usb.libusb_init(ctypes.byref(ctx))
+        devs = ctypes.POINTER(ctypes.c_void_p)()
+        n = self.usb.libusb_get_device_list(ctx, ctypes.byref(devs))
+        handles = {}
+        for i in range(max(n, 0)):
+            port = self.usb.libusb_get_port_number(ctypes.c_void_p(devs[i]))
+            if port in req["ports"]:
+                h = ctypes.c_void_p()
+                if self.usb.libusb_open(ctypes.c_void_p(devs[i]), ctypes.byref(h)) == 0:
+                    self.usb.libusb_set_auto_detach_kernel_driver(h, 1)
+                    self.usb.libusb_claim_interface(h, 1)
+                    handles[port] = h
+        self.usb.libusb_free_device_list(devs, 1)
+        data = b"\xa0" + bytes(req["bytes"] - 1)
+        start, results = threading.Barrier(len(handles)), {}
+
+        def send(port, h):
+            buf = ctypes.create_string_buffer(data, len(data))
+            got = ctypes.c_int()
+            start.wait()
+            results[port] = (self.usb.libusb_bulk_transfer(h, 0x01, buf, len(data), ctypes.byref(got), 30000),
+                             got.value)
+        threads = [threading.Thread(target=send, args=(p, h)) for p, h in handles.items()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for h in handles.values():
+            self.usb.libusb_release_interface(h, 1)
+            self.usb.libusb_close(h)
+        self.usb.libusb_exit(ctx)
+        ok = sorted(handles) == sorted(req["ports"]) and all(r == (0, len(data)) for r in results.values())
+        return {"ok": ok, "error": "" if ok else "flood: %r" % results}
+
     def op_close(self, req):
         self.close()
         return {"ok": True}
@@ -571,6 +610,81 @@ class TestDaReject(SimTestCase):
         self.assertEqual(status2, b"\x20\x01")
         st = s.wait("p", "phase=listen", "enumerations=2")
         self.assertEqual((st["last_reset"], st["resets"]), ("sig-verify-fail", "1"))
+
+
+class TestHub(SimTestCase):
+    """hub=: phones behind one simulated USB 2.0 hub share one line (README "USB model"); the scheduler
+    itself, round-robin and in model time, is tests/unit/test-sim-hub.c."""
+
+    RATE = 53.2
+    KEYS = "rate=53.2,latency-us=125,hub=h,handshake-window=0"
+
+    def line(self, s, phone):
+        st = s.stats(phone)
+        return {k: float(v) for k, v in st.items() if k.startswith(("line_", "hub_"))}, st
+
+    def test_keys_must_match(self):
+        for phones, what in ((["id=a,%s" % self.KEYS, "id=b,rate=40,latency-us=125,hub=h"], "same keys"),
+                             (["id=a,%s" % self.KEYS, "id=b,rate=53.2,hub=h"], "same keys"),
+                             (["id=a,hub=h"], "needs the line's rate")):
+            cmd = [MTKSIM]
+            for p in phones:
+                cmd += ["--phone", p]
+            env = dict(os.environ, ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:abort_on_error=1",
+                       LSAN_OPTIONS="suppressions=" + os.path.join(TOP, "tests", "lsan.supp"))  # as Sim does
+            r = subprocess.run(cmd + ["--", "/bin/true"], capture_output=True, text=True, timeout=60, env=env)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(what, r.stderr)
+        s = self.sim("id=a," + self.KEYS)
+        for kv in ("rate=10", "latency-us=0", "hub=other"):
+            self.assertIn("fixed at add", s.control_raw("set a " + kv))
+        self.assertEqual(s.stats("a")["hub"], "h")
+
+    def test_alone_each_at_line_rate(self):
+        s = self.sim("id=a," + self.KEYS, "id=b," + self.KEYS)
+        for port in (1, 2):
+            r = s.usb("flood", ports=[port], bytes=1 << 20)
+            self.assertTrue(r["ok"], r["error"])
+        for phone in ("a", "b"):
+            line, st = self.line(s, phone)
+            self.assertEqual(line["line_bytes"], 1 << 20)
+            # alone on the line: exactly its bytes' line time (µs rounding)
+            self.assertAlmostEqual(line["line_us"], (1 << 20) / self.RATE, delta=2)
+        self.assertEqual(line["hub_bytes"], 2 << 20)
+        self.assertAlmostEqual(line["hub_busy_us"], (2 << 20) / self.RATE, delta=2)
+        self.assertEqual((line["hub_shared_us"], line["hub_max_phones"], line["hub_phones"]), (0, 1, 2))
+
+    def test_two_at_once_share_one_line(self):
+        # Both phones' transfers are submitted together (a barrier in the probe); whether they met on the
+        # line is the hub's own record (hub_shared_us), and the assertions hold for whatever it records.
+        # A machine stalling one thread for the whole 150 ms of the other's transfer gets two more tries.
+        n = 8 << 20
+        for attempt in range(3):
+            s = Sim("id=a," + self.KEYS, "id=b," + self.KEYS)
+            try:
+                r = s.usb("flood", ports=[1, 2], bytes=n)
+                self.assertTrue(r["ok"], r["error"])
+                a, _ = self.line(s, "a")
+                b, _ = self.line(s, "b")
+            finally:
+                rc, out = s.close()
+                self.assertEqual(rc, 0, out[-3000:])
+            if a["hub_shared_us"] > 0:
+                break
+        self.assertGreater(a["hub_shared_us"], 0, "the two transfers never met on the line in three tries")
+        self.assertEqual((a["line_bytes"], b["line_bytes"], a["hub_bytes"]), (n, n, 2 * n))
+        # one budget: the line carried both phones' bytes at no more than its rate ...
+        self.assertAlmostEqual(a["hub_busy_us"], 2 * n / self.RATE, delta=2)
+        # ... while each phone's transfer was on it, it got at most the line, and while both were, half:
+        # the time each spent on the line adds up to the busy time plus the shared time counted twice
+        for x in (a, b):
+            self.assertGreaterEqual(x["line_us"], n / self.RATE - 2)
+        self.assertAlmostEqual(a["line_us"] + b["line_us"], a["hub_busy_us"] + a["hub_shared_us"], delta=2)
+        # round robin: the one that came second was not held back until the first's 8 MiB were through
+        # (then they would never have shared), and the shared stretch was split evenly: equal transfers,
+        # so what the first carried alone before equals what the second carried alone after, and each
+        # spent the same time on the line
+        self.assertAlmostEqual(a["line_us"], b["line_us"], delta=2)
 
 
 class TestUsbSpeed(SimTestCase):

@@ -287,6 +287,13 @@ static char *control_execute(Client *c, const char *line) {
                         if (!kv[0] || !kv[1])
                                 return g_strdup_printf("error expected KEY=VALUE, got \"%s\"", argv[i]);
                         p = sim_device_lock(s->device);
+                        if ((sim_phone_config(p)->hub[0] && (g_str_equal(kv[0], "rate") ||
+                                                             g_str_equal(kv[0], "latency-us"))) ||
+                            g_str_equal(kv[0], "hub")) {
+                                /* the line is the hub's: fixed when the phone was added */
+                                sim_device_unlock(s->device);
+                                return g_strdup_printf("error %s is fixed at add (hub=)", kv[0]);
+                        }
                         r = sim_phone_config_set(sim_phone_config(p), kv[0], kv[1], &error);
                         if (r >= 0 && g_str_equal(kv[0], "fault"))
                                 sim_phone_set_fault(p, sim_phone_config(p)->fault, sim_phone_config(p)->fault_arg,

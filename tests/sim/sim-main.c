@@ -41,6 +41,7 @@ static void usage(FILE *f) {
                 "                         handshake-window (ms, 0 = forever), fault, daa-accept,\n"
                 "                         rate (MB/s of bulk data; 53.2 = USB 2.0 high speed),\n"
                 "                         latency-us (per transfer; 125 = one microframe),\n"
+                "                         hub (phones naming one hub share one line of rate MB/s),\n"
                 "                         start (rom|da: already in the DA command loop),\n"
                 "                         unplugged (1: wait for the control command plug ID),\n"
                 "                         watchdog-ms, boot-delay, boots, uptime (its life),\n"
@@ -212,7 +213,13 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
         } else if (g_str_equal(key, "latency-us"))
                 /* per-transfer completion latency of the USB model; 0 = none */
                 r = parse_uint(value, 1000000, &v), cfg->latency_us = (unsigned) v;
-        else if (g_str_equal(key, "unplugged"))
+        else if (g_str_equal(key, "hub")) {
+                /* phones naming one hub share its line (sim-usb.c); fixed at add */
+                if (strlen(value) >= sizeof(cfg->hub) || strpbrk(value, " \t"))
+                        r = -EINVAL;
+                else
+                        g_strlcpy(cfg->hub, value, sizeof(cfg->hub));
+        } else if (g_str_equal(key, "unplugged"))
                 cfg->start_unplugged = g_str_equal(value, "1") || g_str_equal(value, "yes");
         else if (g_str_equal(key, "start")) {
                 if (g_str_equal(value, "da"))
@@ -337,6 +344,27 @@ SimSlot *sim_world_add_phone(SimWorld *w, const char *spec, GError **error) {
         if (!port)
                 port = g_strdup_printf("1-%u", ++w->next_port);
 
+        if (cfg.hub[0]) {
+                /* one line: one rate and one latency for all the phones on it */
+                SimUsbHub *hub = g_hash_table_lookup(w->hubs, cfg.hub);
+
+                if (cfg.rate_mbps <= 0) {
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                    "hub=%s needs the line's rate (rate= > 0, e.g. 53.2)", cfg.hub);
+                        g_free(cfg.storage);
+                        return NULL;
+                }
+                if (hub && (sim_usb_hub_rate(hub) != cfg.rate_mbps || sim_usb_hub_latency(hub) != cfg.latency_us)) {
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                    "hub=%s has rate=%g,latency-us=%u; phone %s wants rate=%g,latency-us=%u: the "
+                                    "phones behind one hub share one line and need the same keys",
+                                    cfg.hub, sim_usb_hub_rate(hub), sim_usb_hub_latency(hub), cfg.id,
+                                    cfg.rate_mbps, cfg.latency_us);
+                        g_free(cfg.storage);
+                        return NULL;
+                }
+        }
+
         phone = sim_phone_new(&cfg, error);
         g_free(cfg.storage);
         if (!phone)
@@ -345,6 +373,15 @@ SimSlot *sim_world_add_phone(SimWorld *w, const char *spec, GError **error) {
         s->id = g_strdup(sim_phone_config(phone)->id);
         s->world = w;
         s->device = sim_device_new(w->tb, phone, port);
+        if (cfg.hub[0]) {
+                SimUsbHub *hub = g_hash_table_lookup(w->hubs, cfg.hub);
+
+                if (!hub) {
+                        hub = sim_usb_hub_new(cfg.hub, cfg.rate_mbps, cfg.latency_us);
+                        g_hash_table_insert(w->hubs, g_strdup(cfg.hub), hub);
+                }
+                sim_device_set_hub(s->device, hub);
+        }
         sim_life_watch(w, s);
         g_ptr_array_add(w->slots, s);
         return s;
@@ -483,6 +520,7 @@ int main(int argc, char *argv[]) {
         w.tb = umockdev_testbed_new();
         w.root = umockdev_testbed_get_root_dir(w.tb);
         w.slots = g_ptr_array_new();
+        w.hubs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         w.loop = g_main_loop_new(NULL, FALSE);
 
         if (!umockdev_testbed_add_device(w.tb, "usb", "usb1", NULL, "busnum", "1", "devnum", "1", "speed", "480",
@@ -540,6 +578,15 @@ int main(int argc, char *argv[]) {
                 g_free(s);
         }
         g_ptr_array_unref(w.slots);
+        {
+                GHashTableIter it;
+                gpointer hub;
+
+                g_hash_table_iter_init(&it, w.hubs);
+                while (g_hash_table_iter_next(&it, NULL, &hub))
+                        sim_usb_hub_free(hub);
+                g_hash_table_unref(w.hubs);
+        }
         g_main_loop_unref(w.loop);
         g_free(w.root);
         g_object_unref(w.tb); /* removes the testbed directory */

@@ -59,6 +59,7 @@ typedef struct SimPhoneConfig {
         int fault_at_op;                /* arm the fault when this opcode arrives; -1: at once */
         double rate_mbps;               /* 0: uncapped */
         unsigned latency_us;            /* per-transfer completion latency of the USB model */
+        char hub[32];                   /* behind this simulated hub ("": a port of its own) */
         bool start_in_da;               /* start=da: enumerate already in the DA command loop */
         bool start_unplugged;           /* unplugged=1: not plugged at start; `plug ID` does it */
 

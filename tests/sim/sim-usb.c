@@ -14,6 +14,7 @@
 #include <glib-unix.h>
 
 #include "brom-proto.h"
+#include "sim-hub.h"
 #include "sim-usb.h"
 
 #define USB_MAJOR 189
@@ -34,10 +35,25 @@ typedef struct Urb {
         uint64_t deliver_us;          /* OUT: its bytes reach the phone then */
         uint8_t *out_data;            /* OUT bytes still on the wire */
         bool out_pending;
+        SimHubJob job;                /* behind a hub: its place on the shared line */
 } Urb;
 
+/* Phones behind one hub (key hub=): one line, one lock, one timer. */
+struct SimUsbHub {
+        GMutex lock;                  /* every member device's lock */
+        char *name;
+        SimHub *line;
+        double rate_mbps;
+        unsigned latency_us;
+        GPtrArray *devices;           /* SimDevice*, not owned */
+        int timer_fd;
+        guint timer_watch;
+};
+
 struct SimDevice {
-        GMutex lock;
+        GMutex own_lock;
+        GMutex *lock;                 /* own_lock, or the hub's */
+        SimUsbHub *hub;               /* NULL: a port of its own */
         UMockdevTestbed *tb;
         SimPhone *phone;
         char port[32];
@@ -74,6 +90,10 @@ struct SimDevice {
         guint timer_watch;
         uint64_t xfers_in, xfers_out;  /* bulk transfers completed / submitted */
         unsigned out_stalls, clear_halts;
+        uint64_t first_ioctl_us;      /* this enumeration: the host's first usbfs ioctl, */
+        uint64_t first_urb_us;        /* … its first URB submitted (0: not yet) */
+        uint64_t line_bytes;          /* behind a hub: bytes it moved on the shared line */
+        double line_us;               /* … and the time its transfers were on it */
 };
 
 static uint64_t now_us(void) {
@@ -258,17 +278,17 @@ static gboolean on_model_timer(int fd, GIOCondition cond, gpointer userdata) {
         uint64_t expirations;
 
         (void) !read(fd, &expirations, sizeof(expirations));
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         fifo_update(d);
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         return G_SOURCE_CONTINUE;
 }
 
-static void fifo_update(SimDevice *d) {
+/* The FIFO tells the host whether a transfer can be reaped. */
+static void fifo_set(SimDevice *d) {
         uint8_t page[FIFO_PAGE];
         bool want;
 
-        model_service(d);
         want = has_reapable(d) || !d->plugged;
         if (d->fifo_fd < 0)
                 return;
@@ -283,6 +303,20 @@ static void fifo_update(SimDevice *d) {
         }
 }
 
+static void hub_service(SimUsbHub *hub);
+
+static void fifo_update(SimDevice *d) {
+        if (d->hub) {
+                /* one line: what this phone does may finish another's transfers */
+                hub_service(d->hub);
+                for (guint i = 0; i < d->hub->devices->len; i++)
+                        fifo_set(g_ptr_array_index(d->hub->devices, i));
+                return;
+        }
+        model_service(d);
+        fifo_set(d);
+}
+
 /* ------------------------------------------------------------ leaving */
 
 static gboolean on_gone_idle(gpointer userdata) {
@@ -291,10 +325,10 @@ static gboolean on_gone_idle(gpointer userdata) {
         bool go;
 
         /* still wanted: a replug in between started a new enumeration */
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         go = d->gone_scheduled && d->plugged && sim_phone_wants_unplug(d->phone);
         d->gone_scheduled = false;
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         if (go) {
                 sim_device_unplug(d);
                 if (d->gone_cb)
@@ -308,10 +342,10 @@ static void tick_arm(SimDevice *d, uint64_t when);
 static gboolean on_event_idle(gpointer userdata) {
         SimDevice *d = userdata;
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         d->event_scheduled = false;
         d->events_seen = sim_phone_events(d->phone);
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         if (d->event_cb)
                 d->event_cb(d, d->event_userdata);
         return G_SOURCE_REMOVE;
@@ -343,7 +377,7 @@ static void check_gone(SimDevice *d) {
 static gboolean on_tick(gpointer userdata) {
         SimDevice *d = userdata;
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         g_source_unref(d->tick);
         d->tick = NULL;
         d->tick_at = 0;
@@ -351,7 +385,7 @@ static gboolean on_tick(gpointer userdata) {
         fifo_update(d);
         check_gone(d); /* runs the phone's timers and re-arms */
         fifo_update(d);
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         return G_SOURCE_REMOVE;
 }
 
@@ -374,10 +408,10 @@ static void tick_arm(SimDevice *d, uint64_t when) {
 static gboolean on_rearm(gpointer userdata) {
         SimDevice *d = userdata;
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         if (d->plugged)
                 tick_arm(d, sim_phone_tick(d->phone, now_us()));
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         return G_SOURCE_REMOVE;
 }
 
@@ -469,6 +503,8 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
         u->data = urb_data;
         u->client = g_object_ref(client);
         u->submit_us = now_us();
+        if (!d->first_urb_us)
+                d->first_urb_us = u->submit_us;
         u->type = urb->type;
         u->endpoint = urb->endpoint;
         u->buffer_length = urb->buffer_length;
@@ -506,6 +542,11 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
                         u->done = true;
                         u->status = -EPIPE;
                         u->actual = 0;
+                } else if (d->hub && u->buffer_length > 0) {
+                        /* behind a hub: when its bytes are through depends on
+                         * the other phones; the hub tells (hub_on_done) */
+                        u->deliver_us = u->ready_us = UINT64_MAX;
+                        sim_hub_submit(d->hub->line, &u->job, d, (size_t) u->buffer_length, now);
                 } else if (timed(d)) {
                         u->deliver_us = line_take(d, now, (size_t) u->buffer_length);
                         u->ready_us = u->deliver_us + sim_phone_config(d->phone)->latency_us;
@@ -562,10 +603,148 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client) {
                 /* The simulated phone answers in no time: the data may
                  * move from when the phone had its input and the URB was
                  * there, however long the simulator took to compute it. */
-                if (is_timed)
+                if (d->hub) {
+                        u->ready_us = UINT64_MAX;
+                        sim_hub_submit(d->hub->line, &u->job, d, (size_t) n, MAX(u->submit_us, d->phone_input_us));
+                } else if (is_timed)
                         u->ready_us = line_take(d, MAX(u->submit_us, d->phone_input_us), (size_t) n) + latency;
                 check_gone(d);
         }
+}
+
+/* ------------------------------------------------------------ the hub's line */
+
+/* A transfer's last byte crossed the shared line at j->finish_us (model
+ * time, maybe before now): an OUT's bytes reach the phone then, and the
+ * phone's answer may use the line from then on, as on a port of its own. */
+static void hub_on_done(SimHubJob *j, void *userdata) {
+        SimDevice *d = (SimDevice *) j->owner;
+        Urb *u = (Urb *) (void *) ((char *) j - G_STRUCT_OFFSET(Urb, job));
+
+        (void) userdata;
+        d->line_bytes += j->bytes;
+        d->line_us += (double) j->finish_us - j->active_us;
+        u->ready_us = j->finish_us + d->hub->latency_us;
+        if (!u->out_pending)
+                return;
+        u->deliver_us = j->finish_us;
+        sim_phone_receive(d->phone, u->out_data, (size_t) u->buffer_length, u->deliver_us);
+        d->phone_input_us = u->deliver_us;
+        g_clear_pointer(&u->out_data, g_free);
+        u->out_pending = false;
+        u->done = true;
+        u->actual = u->buffer_length;
+        check_gone(d);
+        if (d->plugged)
+                fill_in_urbs(d, NULL);
+}
+
+static void hub_timer_arm(SimUsbHub *hub, uint64_t when) {
+        struct itimerspec its = {};
+
+        if (hub->timer_fd < 0)
+                return;
+        if (when > 0) {
+                its.it_value.tv_sec = (time_t) (when / 1000000u);
+                its.it_value.tv_nsec = (long) (when % 1000000u) * 1000;
+        }
+        (void) timerfd_settime(hub->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Under the hub's lock: run the line up to now, event by event (each
+ * phone's answers joining it as they come), then wake up at the next event
+ * or the next completion a host may reap. */
+static void hub_service(SimUsbHub *hub) {
+        uint64_t now = now_us(), next;
+
+        do {
+                sim_hub_run(hub->line, now, hub_on_done, NULL);
+                /* answers that came otherwise (a phone's timer) */
+                for (guint i = 0; i < hub->devices->len; i++) {
+                        SimDevice *d = g_ptr_array_index(hub->devices, i);
+
+                        if (d->plugged)
+                                fill_in_urbs(d, NULL);
+                }
+        } while (sim_hub_next_event(hub->line) <= now);
+        next = sim_hub_next_event(hub->line);
+        for (guint i = 0; i < hub->devices->len; i++) {
+                SimDevice *d = g_ptr_array_index(hub->devices, i);
+
+                if (!d->plugged)
+                        continue;
+                for (GList *l = d->urbs; l; l = l->next) {
+                        Urb *u = l->data;
+
+                        if (u->done && u->ready_us > now && u->ready_us < next)
+                                next = u->ready_us;
+                }
+        }
+        hub_timer_arm(hub, next == SIM_HUB_IDLE ? 0 : next);
+}
+
+static gboolean on_hub_timer(int fd, GIOCondition cond, gpointer userdata) {
+        SimUsbHub *hub = userdata;
+        uint64_t expirations;
+
+        (void) cond;
+        (void) !read(fd, &expirations, sizeof(expirations));
+        g_mutex_lock(&hub->lock);
+        if (hub->devices->len > 0)
+                fifo_update(g_ptr_array_index(hub->devices, 0));
+        g_mutex_unlock(&hub->lock);
+        return G_SOURCE_CONTINUE;
+}
+
+SimUsbHub *sim_usb_hub_new(const char *name, double rate_mbps, unsigned latency_us) {
+        SimUsbHub *hub = g_new0(SimUsbHub, 1);
+
+        g_mutex_init(&hub->lock);
+        hub->name = g_strdup(name);
+        hub->line = sim_hub_new(rate_mbps);
+        hub->rate_mbps = rate_mbps;
+        hub->latency_us = latency_us;
+        hub->devices = g_ptr_array_new();
+        hub->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (hub->timer_fd >= 0)
+                hub->timer_watch = g_unix_fd_add(hub->timer_fd, G_IO_IN, on_hub_timer, hub);
+        else
+                g_printerr("mtksim: timerfd: %s; hub %s has no line model\n", g_strerror(errno), name);
+        return hub;
+}
+
+void sim_usb_hub_free(SimUsbHub *hub) {
+        if (!hub)
+                return;
+        if (hub->timer_watch)
+                g_source_remove(hub->timer_watch);
+        if (hub->timer_fd >= 0)
+                close(hub->timer_fd);
+        g_ptr_array_unref(hub->devices);
+        sim_hub_free(hub->line);
+        g_free(hub->name);
+        g_mutex_clear(&hub->lock);
+        g_free(hub);
+}
+
+const char *sim_usb_hub_name(const SimUsbHub *hub) {
+        return hub->name;
+}
+
+double sim_usb_hub_rate(const SimUsbHub *hub) {
+        return hub->rate_mbps;
+}
+
+unsigned sim_usb_hub_latency(const SimUsbHub *hub) {
+        return hub->latency_us;
+}
+
+void sim_device_set_hub(SimDevice *d, SimUsbHub *hub) {
+        g_mutex_lock(&hub->lock); /* the hub's line may be running (a phone added later) */
+        d->hub = hub;
+        d->lock = &hub->lock;
+        g_ptr_array_add(hub->devices, d);
+        g_mutex_unlock(&hub->lock);
 }
 
 static gboolean on_detach_idle(gpointer userdata);
@@ -636,6 +815,8 @@ static void discard_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctl
 
                 if (u->client != client || u->data->client_addr != addr || u->done)
                         continue;
+                if (d->hub)
+                        sim_hub_cancel(d->hub->line, &u->job, now_us());
                 u->done = true;
                 u->status = -ENOENT;
                 u->actual = 0;
@@ -657,7 +838,9 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
         g_autoptr(GError) error = NULL;
         UMockdevIoctlData *x;
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
+        if (d->plugged && !d->first_ioctl_us)
+                d->first_ioctl_us = now_us();
 
         if (!d->plugged && request != USBDEVFS_REAPURB && request != USBDEVFS_REAPURBNDELAY &&
             request != USBDEVFS_DISCARDURB) {
@@ -781,7 +964,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
                 break;
         }
 out:
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         return TRUE;
 }
 
@@ -790,7 +973,8 @@ out:
 SimDevice *sim_device_new(UMockdevTestbed *tb, SimPhone *phone, const char *port) {
         SimDevice *d = g_new0(SimDevice, 1);
 
-        g_mutex_init(&d->lock);
+        g_mutex_init(&d->own_lock);
+        d->lock = &d->own_lock;
         d->tb = g_object_ref(tb);
         d->phone = phone;
         d->fifo_fd = -1;
@@ -809,6 +993,12 @@ void sim_device_free(SimDevice *d) {
         if (d->plugged)
                 sim_device_unplug(d);
         device_detach(d);
+        if (d->hub) {
+                /* the hub's line must not serve a freed phone */
+                g_mutex_lock(d->lock);
+                g_ptr_array_remove(d->hub->devices, d);
+                g_mutex_unlock(d->lock);
+        }
         if (d->timer_watch)
                 g_source_remove(d->timer_watch);
         if (d->timer_fd >= 0)
@@ -816,7 +1006,7 @@ void sim_device_free(SimDevice *d) {
         g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
         sim_phone_free(d->phone);
         g_object_unref(d->tb);
-        g_mutex_clear(&d->lock);
+        g_mutex_clear(&d->own_lock);
         g_free(d);
 }
 
@@ -827,10 +1017,23 @@ const char *sim_device_port(SimDevice *d) {
 char *sim_device_stats(SimDevice *d) {
         const SimPhoneConfig *cfg = sim_phone_config(d->phone);
 
+        g_autofree char *hub = NULL;
+
+        if (d->hub) {
+                /* the shared line: this phone's share, and the whole hub's */
+                SimHubStats st = sim_hub_stats(d->hub->line);
+
+                hub = g_strdup_printf(" hub=%s hub_phones=%u line_bytes=%" G_GUINT64_FORMAT " line_us=%.0f"
+                                      " hub_bytes=%" G_GUINT64_FORMAT " hub_busy_us=%.0f hub_shared_us=%.0f"
+                                      " hub_max_phones=%u",
+                                      d->hub->name, d->hub->devices->len, d->line_bytes, d->line_us, st.bytes,
+                                      st.busy_us, st.shared_us, st.max_owners);
+        }
         return g_strdup_printf("rate=%g latency_us=%u xfers_in=%" G_GUINT64_FORMAT " xfers_out=%" G_GUINT64_FORMAT
-                               " devnum=%u out_stalls=%u clear_halts=%u",
+                               " devnum=%u out_stalls=%u clear_halts=%u first_ioctl_us=%" G_GUINT64_FORMAT
+                               " first_urb_us=%" G_GUINT64_FORMAT "%s",
                                cfg->rate_mbps, cfg->latency_us, d->xfers_in, d->xfers_out, d->devnum, d->out_stalls,
-                               d->clear_halts);
+                               d->clear_halts, d->first_ioctl_us, d->first_urb_us, hub ?: "");
 }
 
 bool sim_device_is_plugged(SimDevice *d) {
@@ -848,14 +1051,14 @@ void sim_device_set_event_callback(SimDevice *d, SimDeviceGoneFunc cb, void *use
 }
 
 SimPhone *sim_device_lock(SimDevice *d) {
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         return d->phone;
 }
 
 void sim_device_unlock(SimDevice *d) {
         fifo_update(d);
         check_gone(d);
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 }
 
 gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
@@ -870,7 +1073,7 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         bool brom;
 
         device_detach(d); /* a previous plug's leftovers */
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         d->devnum = devnum;
         d->devnode = g_strdup_printf("/dev/bus/usb/001/%03u", devnum);
         d->fifo_path = g_strdup_printf("%s%s", root, d->devnode);
@@ -882,7 +1085,7 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         d->driver_bound[0] = true;   /* cdc_acm takes the comm interface first */
         d->driver_bound[1] = false;
         d->gone_scheduled = false;
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         pid = brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
         product = g_strdup_printf("%x/%x/100", BROM_USB_VID_MEDIATEK, pid);
         pid_s = g_strdup_printf("%04x", pid);
@@ -910,13 +1113,14 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
 
         /* working before it shows in sysfs: a host that scans sysfs while
          * the phone is being added (libusb_init) may open it at once */
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         d->plugged = true;
         d->line_free_us = d->phone_input_us = 0;
         d->xfers_in = d->xfers_out = 0;
         d->out_stalls = d->clear_halts = 0;
+        d->first_ioctl_us = d->first_urb_us = 0;
         tick_arm(d, sim_phone_tick(d->phone, now_us()));
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 
         /* 3. sysfs: the device and its two interfaces (umockdev-usb.md) */
         {
@@ -946,10 +1150,10 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
                                                           (gchar **) attrs->pdata, (gchar **) props->pdata);
         }
         if (!d->syspath) {
-                g_mutex_lock(&d->lock);
+                g_mutex_lock(d->lock);
                 d->plugged = false;
                 tick_arm(d, 0);
-                g_mutex_unlock(&d->lock);
+                g_mutex_unlock(d->lock);
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "umockdev refused device %s", d->port);
                 return FALSE;
         }
@@ -966,9 +1170,9 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
                                                  "DEVTYPE", "usb_interface", "PRODUCT", product, "TYPE", "2/0/0",
                                                  "INTERFACE", "10/0/0", NULL);
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         sim_phone_mark_plugged(d->phone, now_us());
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 
         /* 4. uevents: the device first, then its interfaces */
         umockdev_testbed_uevent(d->tb, d->syspath, "add");
@@ -978,18 +1182,22 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
 }
 
 void sim_device_unplug(SimDevice *d) {
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         if (!d->plugged) {
-                g_mutex_unlock(&d->lock);
+                g_mutex_unlock(d->lock);
                 return;
         }
         d->plugged = false;
         tick_arm(d, 0);
         timer_arm(d, 0);
         /* every transfer in flight ends with ENODEV, as on a real unplug */
+        if (d->hub)
+                hub_service(d->hub); /* what was decided until now stays */
         for (GList *l = d->urbs; l; l = l->next) {
                 Urb *u = l->data;
 
+                if (d->hub)
+                        sim_hub_cancel(d->hub->line, &u->job, now_us());
                 if (!u->done) {
                         u->done = true;
                         u->status = -ENODEV;
@@ -1000,7 +1208,7 @@ void sim_device_unplug(SimDevice *d) {
                 u->ready_us = 0;
         }
         fifo_update(d);
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 
         /* remove uevents (children first) while sysfs still describes them,
          * then the devices children first (umockdev-usb.md step 6) */
@@ -1011,30 +1219,30 @@ void sim_device_unplug(SimDevice *d) {
         umockdev_testbed_remove_device(d->tb, d->if_comm);
         umockdev_testbed_remove_device(d->tb, d->syspath);
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         g_clear_pointer(&d->syspath, g_free);
         g_clear_pointer(&d->if_comm, g_free);
         g_clear_pointer(&d->if_data, g_free);
         d->detach_pending = true;
         maybe_schedule_detach(d);
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 }
 
 /* The node and its handler go once the host has reaped everything (or at
  * the next plug / at exit, whichever comes first). */
 static void device_detach(SimDevice *d) {
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         if (!d->detach_pending) {
-                g_mutex_unlock(&d->lock);
+                g_mutex_unlock(d->lock);
                 return;
         }
         d->detach_pending = false;
         d->detach_scheduled = false;
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 
         umockdev_testbed_detach_ioctl(d->tb, d->devnode, NULL);
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         if (d->fifo_fd >= 0)
                 close(d->fifo_fd);
         d->fifo_fd = -1;
@@ -1045,16 +1253,16 @@ static void device_detach(SimDevice *d) {
         g_clear_object(&d->handler);
         g_list_free_full(d->urbs, (GDestroyNotify) urb_free);
         d->urbs = NULL;
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
 }
 
 static gboolean on_detach_idle(gpointer userdata) {
         SimDevice *d = userdata;
 
-        g_mutex_lock(&d->lock);
+        g_mutex_lock(d->lock);
         bool still = d->detach_scheduled && !d->urbs && !d->plugged;
         d->detach_scheduled = false;
-        g_mutex_unlock(&d->lock);
+        g_mutex_unlock(d->lock);
         if (still)
                 device_detach(d);
         return G_SOURCE_REMOVE;

@@ -16,11 +16,24 @@
 #include "sim-phone.h"
 
 typedef struct SimDevice SimDevice;
+/* Phones behind one simulated USB 2.0 hub (phone key hub=): they share one
+ * half-duplex line of rate MB/s, served round-robin (tests/sim/README.md
+ * "USB model"), and one lock. */
+typedef struct SimUsbHub SimUsbHub;
 typedef void (*SimDeviceGoneFunc)(SimDevice *d, void *userdata);
 
 /* Takes ownership of phone.  port is the kernel USB path, e.g. "1-1". */
 SimDevice *sim_device_new(UMockdevTestbed *tb, SimPhone *phone, const char *port);
 void sim_device_free(SimDevice *d);
+/* Put a new device behind hub (before its first plug; for its lifetime). */
+void sim_device_set_hub(SimDevice *d, SimUsbHub *hub);
+
+SimUsbHub *sim_usb_hub_new(const char *name, double rate_mbps, unsigned latency_us);
+/* After its devices are freed. */
+void sim_usb_hub_free(SimUsbHub *hub);
+const char *sim_usb_hub_name(const SimUsbHub *hub);
+double sim_usb_hub_rate(const SimUsbHub *hub);
+unsigned sim_usb_hub_latency(const SimUsbHub *hub);
 
 /* Enumerate on the bus with this device number; emits the uevents. */
 gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error);

@@ -24,6 +24,7 @@ struct SimWorld {
         UMockdevTestbed *tb;
         char *root;
         GPtrArray *slots;            /* SimSlot* */
+        GHashTable *hubs;            /* name -> SimUsbHub* (key hub=) */
         unsigned next_devnum, next_port;
         bool verbose;
         bool listening;              /* the command has a uevent socket */
