@@ -44,7 +44,8 @@ class ToleranceTestCase(WorldTestCase):
         """Each phone gets its automatic backup, and each job succeeds."""
         w = self.world(*phones, config=AUTO, **kw)
         w.wait_until(lambda: len(w.completed) >= len(phones), "%d backup job(s) done" % len(phones), timeout)
-        self.assertEqual([m for ok, m in w.completed.values() if not ok], [], "a backup failed")
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "a backup failed\n" + (w.describe() if failed else ""))
         w.wait_until(lambda: len(w.backups) == len(phones), "backups published")
         return w
 
