@@ -759,6 +759,62 @@ class TestDaKeys(SimTestCase):
         self.assertEqual(s.read(), b"\x5a")
         self.assertEqual(len(s.read(0x200)), 0x200)
 
+    def start_read(self, keys, length):
+        """A DA phone at READ D6 of length bytes from address 0 (the
+        region 60 08 picks), past its 5A: the data is next."""
+        s = self.sim("id=p,start=da," + keys)
+        s.open()
+        s.write(b"\x60")
+        self.assertEqual(s.read(), b"\x5a")
+        s.write(b"\x08")
+        self.assertEqual(s.read(), b"\x5a")
+        s.write(b"\xd6\x0c\x02" + struct.pack(">QQ", 0, length))
+        self.assertEqual(s.read(), b"\x5a")
+        s.write(be32(0x100000))
+        return s
+
+    def checksum(self, data):
+        return struct.pack(">H", sum(data) & 0xffff)
+
+    def test_read_split_short(self):
+        s = self.start_read("read-split=1000", 4096)
+        pieces = [s.read(4096) for _ in range(5)]
+        self.assertEqual([len(p) for p in pieces], [1000, 1000, 1000, 1000, 96])
+        self.assertEqual(s.read(4096), self.checksum(b"".join(pieces)))   # its own transfer
+
+    def test_read_split_333_on_small_transfers(self):
+        s = self.start_read("read-split=333", 1000)
+        # a 512-byte transfer: 333 is one short packet, never joined with the next piece
+        pieces = [s.read(512) for _ in range(4)]
+        self.assertEqual([len(p) for p in pieces], [333, 333, 333, 1])
+        self.assertEqual(s.read(512), self.checksum(b"".join(pieces)))
+
+    def test_read_split_full_packets_get_a_zlp(self):
+        s = self.start_read("read-split=1024", 4096)
+        # a transfer longer than the piece ends at the piece (its ZLP) ...
+        self.assertEqual(len(s.read(4096)), 1024)
+        # ... one exactly as long completes full, and the ZLP then completes the next empty
+        self.assertEqual(len(s.read(1024)), 1024)
+        self.assertEqual(s.read(1024), b"")
+        self.assertEqual(len(s.read(2048)), 1024)
+        self.assertEqual(len(s.read(4096)), 1024)
+        self.assertEqual(len(s.read(4096)), 2)                            # the checksum
+
+    def test_read_zlp(self):
+        s = self.start_read("read-zlp=1", 0x400)
+        data = s.read(0x400)
+        self.assertEqual(len(data), 0x400)
+        self.assertEqual(s.read(512), b"")                                # the ZLP
+        self.assertEqual(s.read(512), self.checksum(data))
+        s.write(b"\x5a")
+        self.assertTrue(s.silent())
+
+    def test_read_default_is_one_stream(self):
+        s = self.start_read("", 4096)
+        data = s.read(4096)
+        self.assertEqual(len(data), 4096)
+        self.assertEqual(s.read(512), self.checksum(data))
+
     def test_config_split(self):
         s = self.sim("id=p,handshake-window=0,da-config=split,watchdog-ms=0")
         status, _ = self.to_da2(s)

@@ -11,6 +11,8 @@ import unittest
 
 from harness import WorldTestCase
 import mkda  # noqa: E402 (tests/tools is on the path once harness is imported)
+from test_backup import IDENTITY, LAYOUT
+from test_restore import RestoreTestCase
 
 AUTO = "AutoBackup=first-seen\n"
 # identification only: AutoBackup may apply, so the phone is opened, and with no Download Agent it ends
@@ -18,6 +20,9 @@ AUTO = "AutoBackup=first-seen\n"
 IDENTIFY = dict(config=AUTO, da=False)
 # every key below stretches the DA stage: slow-ms=5500 alone adds 22 s
 SLOW_TIMEOUT = 90
+# read-split=N makes a transfer of every piece: 120 MiB / N of them for the identity partitions read twice
+# (N=1000: about 70 s here, N=333: about 210 s)
+SPLIT_TIMEOUT = 180
 
 
 class ToleranceTestCase(WorldTestCase):
@@ -39,7 +44,8 @@ class ToleranceTestCase(WorldTestCase):
         """Each phone gets its automatic backup, and each job succeeds."""
         w = self.world(*phones, config=AUTO, **kw)
         w.wait_until(lambda: len(w.completed) >= len(phones), "%d backup job(s) done" % len(phones), timeout)
-        self.assertEqual([m for ok, m in w.completed.values() if not ok], [], "a backup failed")
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "a backup failed\n" + (w.describe() if failed else ""))
         w.wait_until(lambda: len(w.backups) == len(phones), "backups published")
         return w
 
@@ -99,6 +105,61 @@ class TestRead(ToleranceTestCase):
 
     def test_ack_early(self):
         self.backed_up("read-ack=early")
+
+
+class TestReadPacketizing(ToleranceTestCase):
+    # da.md §1, §2.11: a READ data packet may arrive in short pieces, and a ZLP
+    # may come between fields; the backup has the phone's bytes all the same
+
+    def backed_up_exactly(self, key, timeout=SPLIT_TIMEOUT):
+        w = self.backed_up(key, timeout=timeout)
+        storage = w.stats("phone0")["storage"]
+        self.assertGreater(int(w.stats("phone0")["reads"]), 10)
+        bid = next(iter(w.backups.values()))["Id"]
+        d = os.path.join(w.state_dir, "backups", bid)
+        for name in IDENTITY:
+            start, size = LAYOUT[name]
+            with open(storage, "rb") as f:
+                f.seek(start)
+                want = f.read(size)
+            with open(os.path.join(d, name + ".img"), "rb") as f:
+                self.assertTrue(f.read() == want, name + " differs from the phone's")
+        return w
+
+    def test_split_short_pieces(self):
+        self.backed_up_exactly("read-split=1000")
+
+    def test_split_full_packets_and_zlps(self):
+        # 4096 is a multiple of 512: each piece ends on a full packet and a ZLP
+        self.backed_up_exactly("read-split=4096")
+
+    def test_split_odd(self):
+        self.backed_up_exactly("read-split=333", timeout=SPLIT_TIMEOUT * 2)
+
+    def test_zlp_before_checksum(self):
+        self.backed_up_exactly("read-zlp=1")
+
+    def test_split_and_zlp(self):
+        # the last piece's ZLP, then read-zlp's: two in a row before the checksum
+        self.backed_up_exactly("read-split=4096,read-zlp=1")
+
+
+class TestRestoreReadSplit(RestoreTestCase):
+
+    def test_round_trip(self):
+        # the restore reads too: its pre-restore snapshot and its verification (the
+        # first backup with the default, as read-split= costs a transfer per piece)
+        w = self.backed_up_world()
+        w.control("set phone0 read-split=1000")
+        storage = self.storage(w)
+        original = {n: self.read_part(storage, n) for n in IDENTITY}
+        bid = next(iter(w.backups.values()))["Id"]
+        self.scribble(storage)
+        r, res = self.restore(w, bid)
+        self.assertTrue(res["success"], res)
+        self.assertIn("verified", res["message"])
+        for n in IDENTITY:
+            self.assertTrue(self.read_part(storage, n) == original[n], n + " not restored")
 
 
 class TestDa2Upload(ToleranceTestCase):

@@ -48,7 +48,8 @@ static void usage(FILE *f) {
                 "                         da-config (any|split), dram-delay, read-ack\n"
                 "                         (early|after-size), da2-settle, send-da-checksum\n"
                 "                         (right|zero|wrong), slow-ms, nand-ids, soc-ok,\n"
-                "                         usb-speed (auto|0|1), absent (OP,OP...)\n"
+                "                         usb-speed (auto|0|1), absent (OP,OP...),\n"
+                "                         read-split (bytes, 0 = off), read-zlp (0|1)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -162,7 +163,11 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                         cfg->read_ack_after_size = false;
                 else
                         r = -EINVAL;
-        } else if (g_str_equal(key, "da2-settle"))
+        } else if (g_str_equal(key, "read-split"))
+                r = parse_uint(value, 16 * 1024 * 1024, &v), cfg->read_split = (unsigned) v;
+        else if (g_str_equal(key, "read-zlp"))
+                r = parse_uint(value, 1, &v), cfg->read_zlp = v != 0;
+        else if (g_str_equal(key, "da2-settle"))
                 r = parse_uint(value, 3600000, &v), cfg->da2_settle_ms = (unsigned) v;
         else if (g_str_equal(key, "send-da-checksum")) {
                 if (g_str_equal(value, "right"))

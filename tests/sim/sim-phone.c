@@ -95,6 +95,7 @@ typedef struct Field {
         uint8_t *data;
         size_t len, pos;
         uint64_t not_before;         /* a late answer: not on the wire before (µs) */
+        bool zlp;                    /* a zero-length packet: ends the transfer with what came before */
 } Field;
 
 struct SimPhone {
@@ -227,6 +228,13 @@ static void emit_raw(SimPhone *p, const void *data, size_t len) {
         }
         f->not_before = p->last_not_before;
         g_queue_push_tail(&p->fields, f);
+}
+
+/* A zero-length packet (read-split=, read-zlp=): the host sees a field
+ * boundary even where the data before it ended on a full packet. */
+static void emit_zlp(SimPhone *p) {
+        emit_raw(p, NULL, 0);
+        ((Field *) g_queue_peek_tail(&p->fields))->zlp = true;
 }
 
 /* The next answer is ms late (slow-ms, dram-delay). */
@@ -685,6 +693,8 @@ bool sim_phone_in_ready(SimPhone *p, size_t cap, uint16_t mps, uint64_t now_us) 
 
                 if (f->not_before > now_us)
                         return false; /* a late answer: not yet */
+                if (f->zlp)
+                        return true;
                 while (left > 0) {
                         size_t pkt = MIN(left, (size_t) mps);
 
@@ -1315,7 +1325,22 @@ static void da_read_chunk(SimPhone *p) {
                 sum ^= 0x1234;
         }
         /* data and checksum as separate fields (§9 item 5) */
-        emit(p, p->chunk, n);
+        if (p->cfg.read_split && p->fault != SIM_FAULT_GARBAGE) {
+                /* da.md §1: a device may end short packets inside a field;
+                 * a piece ending on a full packet needs a ZLP to show its end */
+                uint16_t mps = p->usb_brom ? BROM_USB_BULK_MPS_FS : BROM_USB_BULK_MPS_HS;
+
+                for (size_t off = 0; off < n; off += p->cfg.read_split) {
+                        size_t piece = MIN(n - off, (size_t) p->cfg.read_split);
+
+                        emit_raw(p, p->chunk + off, piece);
+                        if (piece % mps == 0)
+                                emit_zlp(p);
+                }
+        } else
+                emit(p, p->chunk, n);
+        if (p->cfg.read_zlp)
+                emit_zlp(p);
         emit_u16(p, sum);
         p->rw_off += n;
         da_count(p, n);

@@ -73,6 +73,8 @@ typedef struct SimPhoneConfig {
         bool da_config_split;           /* DA1 takes the config block only field by field */
         unsigned dram_delay_ms;         /* before the DRAM status word */
         bool read_ack_after_size;       /* READ: 5A only after the u32 packet size */
+        unsigned read_split;            /* READ: a short packet every this many data bytes; 0: off */
+        bool read_zlp;                  /* READ: a ZLP between data and checksum */
         unsigned da2_settle_ms;         /* DA2 uploaded: a final 5A earlier than this is lost */
         SimChecksumMode send_da_checksum;
         unsigned slow_ms;               /* signature checks at ROM clock */
