@@ -232,6 +232,9 @@ class RawWorld:
         return self.p.returncode
 
 
+PIPELINED = ["--depth", "4", "--urb", "262144"]
+
+
 def raw_read(phone_keys, args, cpu=None):
     """One raw-reader read run; the phone's stats when it is done (cpu: a list
     that gets raw-reader's CPU seconds)."""
@@ -398,9 +401,10 @@ def bench_p1():
 # ------------------------------------------------------------------ P2
 
 def bench_p2():
-    """Uncapped: the daemon's backup read throughput over a minimal synchronous reader's."""
+    """Uncapped: the daemon's backup read throughput over a minimal pipelined reader's (issue 12; the
+    synchronous reader's in the note)."""
     d = Daemon(["id=u,unplugged=1"], daemon_args=["--grace-period=3600"])
-    dm, rm, dcpu, rcpu = [], [], [], []
+    dm, rm, sm, dcpu, rcpu = [], [], [], [], []
     try:
         for i in range(REPS + 2):
             d.w.control("plug u")
@@ -416,19 +420,22 @@ def bench_p2():
             d.w.sim_wait("u", timeout_ms=TIMEOUT * 1000, phase="booted")
             d.wait_gone(dev)
             # the baseline right after, so both see the same machine load
-            rm.append(read_window_mbps(raw_read("", [], rcpu)))
-            log("P2 run %d: daemon %.1f MB/s, raw %.1f MB/s" % (i + 1, dm[-1], rm[-1]))
+            rm.append(read_window_mbps(raw_read("", PIPELINED, rcpu)))
+            sm.append(read_window_mbps(raw_read("", [])))
+            log("P2 run %d: daemon %.1f MB/s, raw pipelined %.1f MB/s, raw synchronous %.1f MB/s"
+                % (i + 1, dm[-1], rm[-1], sm[-1]))
     finally:
         d.close()
     # each daemon run is paired with the raw run right after it: the ratio of a
     # pair sees one machine load; the figure is the median of the pair ratios
     ratios = [a / b for a, b in zip(dm, rm)]
-    details["P2"] = {"daemon_mbps": dm, "raw_mbps": rm, "pair_ratios": ratios, "daemon_cpu_s_per_backup": dcpu,
+    details["P2"] = {"daemon_mbps": dm, "raw_mbps": rm, "raw_sync_mbps": sm, "pair_ratios": ratios, "daemon_cpu_s_per_backup": dcpu,
                      "raw_cpu_s_per_run": rcpu, "bytes_per_backup": num(st, "read_bytes")}
     a, b, q = statistics.median(dm), statistics.median(rm), statistics.median(ratios)
     row("P2", "backup read throughput, uncapped (median of %d pairs)" % len(ratios), a, "MB/s", b, q, ">= 0.9",
-        q >= 0.9, "baseline: raw-reader, synchronous, same READ stream; CPU per backup: daemon %.2f s, "
-        "raw-reader %.2f s" % (statistics.median(dcpu), statistics.median(rcpu)))
+        q >= 0.9, "baseline: raw-reader pipelined (4 x 256 KiB IN), same READ stream; %.2f of the synchronous "
+        "raw-reader; CPU per backup: daemon %.2f s, raw-reader %.2f s"
+        % (statistics.median([a / c for a, c in zip(dm, sm)]), statistics.median(dcpu), statistics.median(rcpu)))
 
 
 # ------------------------------------------------------------------ P3, P4, P6
@@ -710,19 +717,27 @@ def bench_p1_load():
     # the baseline: the same plugs with raw-reader's hotplug reaction, eight raw-readers reading meanwhile
     script = ('for p in 1 2 3 4 5 6 7 8; do "$0" read --loop --port $p & done; '
               'exec "$0" hotplug %d --port 9 --hold' % LOAD_PLUGS)
-    rw = RawWorld(["id=l%d,start=da,%s" % (i, USB2) for i in range(8)] + ["id=x,unplugged=1," + USB2], [],
-                  command=["/bin/sh", "-c", script, RAW], coldplug=True)
     raw_lat, raw_missed, raw_split = [], 0, []
-    try:
+    for attempt in range(3):
+        # under umockdev one of eight raw-readers starting at once sometimes fails in libusb_init
+        # (as in raw_parallel()): that world is started again
+        rw = RawWorld(["id=l%d,start=da,%s" % (i, USB2) for i in range(8)] + ["id=x,unplugged=1," + USB2], [],
+                      command=["/bin/sh", "-c", script, RAW], coldplug=True)
         rw.until("ready")
         # the load first: every reader through its first READ (`reads` is no event `wait` follows)
         deadline = time.monotonic() + TIMEOUT
-        while not all(num(rw.stats("l%d" % i), "reads") > 0 for i in range(8)):
-            if time.monotonic() > deadline or rw.p.poll() is not None:
-                raise RuntimeError("the eight raw-readers did not start reading: %s"
-                                   % " ".join("%s:%s:reads=%s" % (i, st["phase"], st["reads"]) for i, st in
-                                              ((i, rw.stats("l%d" % i)) for i in range(8))))
+        while not all(num(rw.stats("l%d" % i), "reads") > 0 for i in range(8)) and \
+                time.monotonic() < deadline and rw.p.poll() is None:
             time.sleep(0.05)
+        if all(num(rw.stats("l%d" % i), "reads") > 0 for i in range(8)):
+            break
+        why = " ".join("%s:%s:reads=%s" % (i, st["phase"], st["reads"])
+                       for i, st in ((i, rw.stats("l%d" % i)) for i in range(8)))
+        rw.close()
+        if attempt == 2:
+            raise RuntimeError("the eight raw-readers did not start reading: " + why)
+        log("P1L baseline: a raw-reader did not start (%s); again" % why)
+    try:
         for i in range(LOAD_PLUGS):
             boots0 = num(rw.stats("x"), "boots")
             rw.control("plug x")
