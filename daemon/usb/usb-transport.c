@@ -112,6 +112,7 @@ struct UsbLink {
         /* pending writes, a ring in submission order, and their OUT transfers */
         UsbOut out[USB_OUT_SLOTS];
         unsigned out_count;
+        unsigned ctrl_count;          /* CDC requests in flight (usb_link_setup_cdc()) */
         bool out_stalled;
         UsbWrite writes[USB_WRITES_MAX];
         unsigned w_head, w_count;
@@ -355,22 +356,50 @@ static int usb_link_find_endpoints(UsbLink *link, libusb_device *dev) {
         return 0;
 }
 
+static void usb_link_on_cdc(struct libusb_transfer *t) {
+        UsbLink *link = t->user_data;
+
+        if (t->status != LIBUSB_TRANSFER_COMPLETED)
+                log_debug("CDC control request failed (status %d, ignored)", t->status);
+        link->ctrl_count--;
+        libusb_free_transfer(t);
+}
+
+/* Asynchronous: libusb's synchronous control transfer would run every other
+ * phone's completions inside it, and a new phone's first handshake byte
+ * would wait for them. */
+static void usb_link_submit_cdc(UsbLink *link, uint8_t request, uint16_t value, const uint8_t *data, uint16_t len) {
+        uint16_t index = link->iface_comm >= 0 ? (uint16_t) link->iface_comm : 0;
+        struct libusb_transfer *t = libusb_alloc_transfer(0);
+        uint8_t *buf = t ? calloc(1, LIBUSB_CONTROL_SETUP_SIZE + len) : NULL;
+
+        if (!buf) {
+                if (t)
+                        libusb_free_transfer(t);
+                log_oom();
+                return;
+        }
+        libusb_fill_control_setup(buf, CDC_REQTYPE_OUT, request, value, index, len);
+        if (len > 0)
+                memcpy(buf + LIBUSB_CONTROL_SETUP_SIZE, data, len);
+        libusb_fill_control_transfer(t, link->handle, buf, usb_link_on_cdc, link, 1000);
+        t->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+        if (libusb_submit_transfer(t) < 0) {
+                log_debug("CDC control request 0x%02x not sent (ignored)", request);
+                libusb_free_transfer(t);
+                return;
+        }
+        link->ctrl_count++;
+}
+
 static void usb_link_setup_cdc(UsbLink *link) {
         /* brom.md §1.4: 921600 8N1 and RTS only.  Neither request is required
          * by the phone, so a failure is only worth a debug line; leaving DTR
          * clear keeps a preloader from chattering "READY". */
-        uint8_t coding[CDC_LINE_CODING_LEN] = { 0x00, 0x10, 0x0e, 0x00, 0x00, 0x00, 0x08 };
-        uint16_t index = link->iface_comm >= 0 ? (uint16_t) link->iface_comm : 0;
-        int r;
+        static const uint8_t coding[CDC_LINE_CODING_LEN] = { 0x00, 0x10, 0x0e, 0x00, 0x00, 0x00, 0x08 };
 
-        r = libusb_control_transfer(link->handle, CDC_REQTYPE_OUT, CDC_SET_LINE_CODING, 0, index, coding,
-                                    sizeof(coding), 1000);
-        if (r < 0)
-                log_debug("SET_LINE_CODING failed: %s (ignored)", libusb_error_name(r));
-        r = libusb_control_transfer(link->handle, CDC_REQTYPE_OUT, CDC_SET_CONTROL_LINE_STATE,
-                                    CDC_LINE_STATE_RTS, index, NULL, 0, 1000);
-        if (r < 0)
-                log_debug("SET_CONTROL_LINE_STATE failed: %s (ignored)", libusb_error_name(r));
+        usb_link_submit_cdc(link, CDC_SET_LINE_CODING, 0, coding, sizeof(coding));
+        usb_link_submit_cdc(link, CDC_SET_CONTROL_LINE_STATE, CDC_LINE_STATE_RTS, NULL, 0);
 }
 
 static bool usb_link_has_comm(const UsbLink *link) {
@@ -499,7 +528,7 @@ int usb_context_open(UsbContext *usb, uint16_t busnum, uint16_t devnum, UsbLink 
 }
 
 static bool usb_link_busy(const UsbLink *link) {
-        return link->in_count > 0 || link->out_count > 0;
+        return link->in_count > 0 || link->out_count > 0 || link->ctrl_count > 0;
 }
 
 static void usb_link_wait_idle(UsbLink *link) {
