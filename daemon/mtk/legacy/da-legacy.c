@@ -937,6 +937,24 @@ static int da_write_read_ack(DaLegacy *da) {
         return r;
 }
 
+/* After a packet went out or was answered: the end once every packet is
+ * answered and none is still reporting back, else the next packet and its
+ * answer's read. */
+static void da_write_continue(DaLegacy *da) {
+        int r;
+
+        if (da->done_off >= da->len) {
+                if (da->writing == 0)
+                        da_finish(da, 0);
+                return;
+        }
+        r = da_write_fill(da);
+        if (r >= 0)
+                r = da_write_read_ack(da);
+        if (r < 0)
+                da_data_fail(da, r, "writing");
+}
+
 static void da_write_on_data(UsbLink *link, int r, void *userdata) {
         DaLegacy *da = userdata;
 
@@ -945,29 +963,17 @@ static void da_write_on_data(UsbLink *link, int r, void *userdata) {
                 return;
         if (r < 0)
                 return da_data_fail(da, r, "writing");
-        if (da->done_off >= da->len) {
-                /* its 69 came before its completion */
-                if (da->writing == 0)
-                        da_finish(da, 0);
-                return;
-        }
-        r = da_write_fill(da);
-        if (r >= 0)
-                r = da_write_read_ack(da);
-        if (r < 0)
-                return da_data_fail(da, r, "writing");
+        da_write_continue(da);
 }
 
 static void da_write_on_ack(UsbLink *link, int r, void *userdata) {
         DaLegacy *da = userdata;
-        size_t n;
 
         da->reading = false;
         if (da->step != DA_WRITE_DATA)
                 return;
         if (r < 0)
                 return da_data_fail(da, r, "waiting for the phone to accept data");
-        n = (size_t) MIN(da->len - da->done_off, (uint64_t) DA_PACKET_SIZE);
         if (da->b[0] != DA_CONT_CHAR) {
                 uint64_t at = da->addr + da->done_off;
 
@@ -976,19 +982,8 @@ static void da_write_on_ack(UsbLink *link, int r, void *userdata) {
                 return da_fail(da, -EIO, "the phone did not accept the data written at 0x%" PRIx64
                                " (answer 0x%02x)", at, da->b[0]);
         }
-        da->done_off += n;
-        if (da->done_off >= da->len) {
-                /* every packet answered; the last one's OUT transfers may
-                 * not have reported back yet, and then they finish */
-                if (da->writing == 0)
-                        da_finish(da, 0);
-                return;
-        }
-        r = da_write_fill(da);
-        if (r >= 0)
-                r = da_write_read_ack(da);
-        if (r < 0)
-                return da_data_fail(da, r, "writing");
+        da->done_off += MIN(da->len - da->done_off, (uint64_t) DA_PACKET_SIZE);
+        da_write_continue(da);
 }
 
 /* ------------------------------------------------------------ PMT, reboot */
