@@ -536,7 +536,7 @@ static void usb_link_wait_idle(UsbLink *link) {
          * cancelling on usbfs completes at once.  On a vanished device they
          * may never come back: libusb_close() below then takes them off
          * libusb's books, after which they may be freed. */
-        for (int i = 0; usb_link_busy(link) && i < 50; i++) {
+        for (int i = 0; usb_link_busy(link) && i < 10; i++) {
                 struct timeval tv = { .tv_usec = 20000 };
                 libusb_handle_events_timeout_completed(link->usb->ctx, &tv, NULL);
         }
@@ -637,20 +637,13 @@ static bool usb_link_owns(const UsbLink *link, const uint8_t *p, size_t n) {
         return false;
 }
 
-/* Not on a phone known gone: its transfers come back with ENODEV by
- * themselves, and libusb loses track of a transfer discarded on a
- * vanished device (its URB memory leaks). */
 static void usb_link_cancel_out(UsbLink *link) {
-        if (link->gone)
-                return;
         for (unsigned i = 0; i < USB_OUT_SLOTS; i++)
                 if (link->out[i].busy)
                         libusb_cancel_transfer(link->out[i].xfer);
 }
 
 static void usb_link_cancel_in(UsbLink *link) {
-        if (link->gone)
-                return;
         for (unsigned i = 0; i < link->in_count; i++)
                 libusb_cancel_transfer(link->in[(link->in_head + i) % USB_IN_SLOTS].xfer);
 }
