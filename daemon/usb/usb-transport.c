@@ -983,7 +983,8 @@ static int usb_link_start_read(UsbLink *link, const UsbIovec *iov, size_t n_iov,
         link->read_drain = drain;
         link->read_cancelled = false;
         link->read_error = 0;
-        memcpy(link->read_iov, iov, n_iov * sizeof(*iov));
+        if (n_iov > 0) /* a drain has none */
+                memcpy(link->read_iov, iov, n_iov * sizeof(*iov));
         link->read_n_iov = n_iov;
         link->read_idx = link->read_off = 0;
         link->read_want = want;
