@@ -726,7 +726,8 @@ gssize sim_phone_take_in(SimPhone *p, uint8_t *buf, size_t cap, uint16_t mps, bo
                         got = cap;
                         *overflow = true;
                 } else {
-                        memcpy(buf + got, f->data + f->pos, pkt);
+                        if (pkt > 0) /* a zero-length packet's field has no data */
+                                memcpy(buf + got, f->data + f->pos, pkt);
                         f->pos += pkt;
                         got += pkt;
                 }
