@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "args.h"
 #include "backup-files.h"
+#include "firmware.h"
 #include "backup-list.h"
 #include "bus.h"
 #include "inhibit.h"
@@ -73,6 +74,12 @@ static void help(void) {
                "                        not bound to a phone: restoring them needs --allow-foreign.\n"
                "  add-da FILE           Install a Download Agent (MTK_AllInOne_DA.bin from the\n"
                "                        phone's firmware package); the daemon keeps a checked copy.\n"
+               "  add-preloader FILE    Install a preloader (preloader_<board>.bin from the phone's\n"
+               "                        firmware package): a phone in BROM mode needs the DRAM\n"
+               "                        settings it carries. The daemon keeps a checked copy.\n"
+               "  add-firmware DIR      Install what a firmware folder has for mtknvd: its preloader\n"
+               "                        and Download Agent (added) and scatter file (checked);\n"
+               "                        other files are listed, not sent.\n"
                "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
                "                        scatter file (partitions, identity set marked) or a backup\n"
                "                        archive. Needs no phone.\n"
@@ -628,6 +635,8 @@ static const Verb verbs[] = {
         { "prune", verb_prune },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
+        { "add-preloader", verb_add_preloader },
+        { "add-firmware", verb_add_firmware },
         { "import", verb_import },
         { "inspect", verb_inspect },
         { "agent", verb_agent },

@@ -43,6 +43,7 @@
 #define MTKNV_ERROR_AUTH_REQUIRED         MTKNV_ERROR_PREFIX "AuthRequired"
 #define MTKNV_ERROR_NO_DOWNLOAD_AGENT     MTKNV_ERROR_PREFIX "NoDownloadAgent"
 #define MTKNV_ERROR_DA_REJECTED           MTKNV_ERROR_PREFIX "DaRejected"
+#define MTKNV_ERROR_PRELOADER_NEEDED      MTKNV_ERROR_PREFIX "PreloaderNeeded"
 
 /* Backup and restore */
 #define MTKNV_ERROR_NO_PARTITIONS         MTKNV_ERROR_PREFIX "NoPartitions"

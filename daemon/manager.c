@@ -756,7 +756,7 @@ static void manager_phone_identified(Manager *m, Device *d) {
         int r;
 
         req = manager_request_for(m, d);
-        r = operation_check_supported(&m->ops, &d->identity, &why_name, &why, NULL);
+        r = operation_check_supported(&m->ops, &d->identity, &why_name, &why, NULL, NULL);
         if (r < 0) {
                 log_oom();
                 return device_release(d, "Out of memory.");

@@ -284,6 +284,20 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, "o", job->object_path);
 }
 
+static int method_add_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        BusCall *call;
+        int fd, r;
+
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "manage", "add a preloader", &call, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return bus_file_call_started(call, manager_files_add_preloader(m, call, fd, error));
+}
+
 static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         BusCall *call;
@@ -531,6 +545,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(job), method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("AddDownloadAgent", "h", SD_BUS_PARAM(file), "s", SD_BUS_PARAM(name),
                                  method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("AddPreloader", "h", SD_BUS_PARAM(file), "ss", SD_BUS_PARAM(name)
+                                 SD_BUS_PARAM(description), method_add_preloader, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ExportBackup", "oha{sv}",
                                  SD_BUS_PARAM(backup) SD_BUS_PARAM(file) SD_BUS_PARAM(options), "", "",
                                  method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),

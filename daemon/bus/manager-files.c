@@ -18,6 +18,7 @@
 #include "manager-files.h"
 #include "mtknv-bus.h"
 #include "partition-table.h"
+#include "preloader-store.h"
 #include "scatter-edit.h"
 
 /* An export may go to a slow reader: it fails when the reader takes
@@ -105,12 +106,17 @@ static void file_call_failf(FileCall *fc, const char *name, int r, const char *f
         file_call_fail(fc, &error);
 }
 
-static void file_call_reply(FileCall *fc, const char *types, const char *value) {
-        int r = sd_bus_reply_method_return(bus_call_message(fc->call), types, value);
+static void file_call_reply_two(FileCall *fc, const char *types, const char *a, const char *b) {
+        int r = sd_bus_reply_method_return(bus_call_message(fc->call), types, a, b);
 
         if (r < 0)
                 log_debug_errno(r, "Cannot send the reply to %s(): %m", sd_bus_message_get_member(bus_call_message(fc->call)));
         file_call_free(fc);
+}
+
+/* types has one or two strings (or none: value NULL) */
+static void file_call_reply(FileCall *fc, const char *types, const char *value) {
+        file_call_reply_two(fc, types, value, NULL);
 }
 
 static void format_size(uint64_t v, char *buf, size_t size) {
@@ -398,6 +404,55 @@ int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_e
         if (r < 0)
                 return r;
         r = file_call_read(fc, fd, INSPECT_MAX, "The Download Agent file", add_da_on_data, error);
+        if (r < 0)
+                file_call_release(fc);
+        return r;
+}
+
+/* ------------------------------------------------------------ AddPreloader */
+
+static void add_preloader_on_data(FileCall *fc, uint8_t *data, size_t len) {
+        _cleanup_free_ uint8_t *d = data;
+        _cleanup_free_ char *name = NULL, *err = NULL, *desc = NULL;
+        _cleanup_free_ EmiBlock *emi = malloc(sizeof(EmiBlock));
+        char why[256];
+        int r;
+
+        if (!emi) {
+                file_call_failf(fc, NULL, -ENOMEM, "Out of memory.");
+                return;
+        }
+        r = preloader_store_add(fc->manager->state_dir, d, len, &name, &err);
+        if (r == -EBADMSG || r == -ENODATA || r == -EPROTONOSUPPORT) {
+                file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "Not a usable preloader image: %s Take the "
+                                "preloader_<board>.bin of the phone's firmware package (next to its scatter file).",
+                                err ?: "");
+                return;
+        }
+        if (r < 0) {
+                file_call_failf(fc, NULL, r, "Cannot store the preloader: %s", strerror(-r));
+                return;
+        }
+        /* it parsed a moment ago */
+        r = preloader_parse_emi(d, len, emi, why, sizeof(why));
+        if (r >= 0)
+                r = preloader_describe(emi, emi->file_name[0] ? emi->file_name : name, &desc);
+        if (r < 0) {
+                file_call_failf(fc, NULL, r, "Cannot describe the preloader: %s", strerror(-r));
+                return;
+        }
+        log_info("Preloader added as %s/preloader/%s: %s", fc->manager->state_dir, name, desc);
+        file_call_reply_two(fc, "ss", name, desc);
+}
+
+int manager_files_add_preloader(Manager *m, BusCall *call, int fd, sd_bus_error *error) {
+        FileCall *fc;
+        int r;
+
+        r = file_call_new(m, call, 0, &fc);
+        if (r < 0)
+                return r;
+        r = file_call_read(fc, fd, PRELOADER_FILE_MAX, "The preloader file", add_preloader_on_data, error);
         if (r < 0)
                 file_call_release(fc);
         return r;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The Manager's methods that read or write a file the caller handed over
- * (Inspect, AddDownloadAgent, Backup with a scatter file, ExportBackup,
+ * (Inspect, AddDownloadAgent, AddPreloader, Backup with a scatter file, ExportBackup,
  * ImportBackup), past their argument checks and the polkit check.  Each
  * reads the caller's descriptors with fd-io.h, parses and stores in bounded
  * steps, and answers the call when done (bus-call.h: within
@@ -22,6 +22,8 @@
 
 int manager_files_inspect(Manager *m, BusCall *call, int fd, sd_bus_error *error);
 int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_error *error);
+/* Replies (name of the copy, a line saying what it holds). */
+int manager_files_add_preloader(Manager *m, BusCall *call, int fd, sd_bus_error *error);
 /* Reads the scatter file, then starts the backup of the phone at device_path. */
 int manager_files_backup(Manager *m, BusCall *call, const char *device_path, int scatter_fd, uid_t uid,
                          sd_bus_error *error);

@@ -280,19 +280,6 @@ const char *brom_target_config_advice(uint32_t config) {
         return NULL;
 }
 
-const char *brom_da_unsupported_reason(const BromIdentity *id) {
-        /* brom.md §7.1, da.md §2.6: entered through BROM nobody has set up
-         * DRAM, and DA1 stops at status 0xBC3 asking for the EMI settings
-         * that only the phone's preloader carries.  Refusing before SEND_DA
-         * leaves the phone in the boot ROM instead of a DA1 that hangs. */
-        if (id->is_brom)
-                return "The phone is in BROM mode (it was plugged in with a volume key held). There the Download "
-                       "Agent needs the DRAM settings of the phone's own preloader, which mtknvd cannot provide "
-                       "yet, so nothing was sent to the phone. Unplug it, power it off and plug it in again "
-                       "without holding any key, so that it starts in preloader mode.";
-        return NULL;
-}
-
 void brom_hex(const uint8_t *p, size_t len, char *buf) {
         for (size_t i = 0; i < len; i++)
                 sprintf(buf + 2 * i, "%02x", p[i]);
@@ -965,15 +952,8 @@ int brom_session_send_da(BromSession *s, uint32_t addr, const uint8_t *data, siz
                          BromDone done, void *userdata) {
         int r;
 
-        const char *reason;
-
         if (len == 0 || len > UINT32_MAX - 1 || sig_len > len)
                 return -EINVAL;
-        reason = brom_da_unsupported_reason(&s->id);
-        if (reason) {
-                snprintf(s->detail, sizeof(s->detail), "%s", reason);
-                return -EOPNOTSUPP;
-        }
         r = brom_session_begin(s, STEP_SEND_DA_HEAD, done, userdata);
         if (r < 0)
                 return r;

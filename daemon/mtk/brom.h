@@ -94,8 +94,5 @@ const char *brom_status_to_string(uint16_t status);
 int brom_target_config_flags(uint32_t config, char *buf, size_t size);
 /* A paragraph on what the security settings mean for backing up; NULL when none are set. */
 const char *brom_target_config_advice(uint32_t config);
-/* Why no Download Agent may be sent to this phone yet (a sentence with
- * cause and remedy), or NULL.  brom_session_send_da() refuses in that case. */
-const char *brom_da_unsupported_reason(const BromIdentity *id);
 /* Lower-case hex of the id, "" if len == 0. buf must hold 2*len+1. */
 void brom_hex(const uint8_t *p, size_t len, char *buf);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <string.h>
 
 #include "da-backend.h"
+#include "macro.h"
 
 const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason) {
         const char *why = chip_unsupported_reason(c);
@@ -32,7 +34,60 @@ const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason)
 }
 
 int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret) {
-        return b->session_new(link, id, ret);
+        int r = b->session_new(link, id, ret);
+
+        if (r >= 0) {
+                (*ret)->emi_chosen = -1;
+                (*ret)->emi_version = -1;
+        }
+        return r;
+}
+
+bool da_backend_supports_emi_version(const DaBackend *b, int version) {
+        return b && b->supports_emi_version && version >= 0 && b->supports_emi_version((unsigned) version);
+}
+
+void da_session_set_emi(DaSession *s, int version, const EmiBlock *const *emi, size_t n) {
+        s->emi_version = version;
+        s->emi = emi;
+        s->n_emi = n;
+}
+
+const EmiBlock *da_session_choose_emi(DaSession *s, const uint8_t *memory_id, size_t len) {
+        int fallback = -1;
+
+        s->memory_id_len = MIN(len, sizeof(s->memory_id));
+        memcpy(s->memory_id, memory_id, s->memory_id_len);
+        s->emi_chosen = -1;
+        /* brom-emi.md §5.3: the chip's version and a record for this very
+         * memory; a default entry (id_len 0) only when no block names it */
+        for (size_t i = 0; i < s->n_emi; i++) {
+                const EmiBlock *b = s->emi[i];
+                int k;
+
+                if (s->emi_version < 0 || b->version != (unsigned) s->emi_version)
+                        continue;
+                k = emi_block_find_record(b, memory_id, len);
+                if (k < 0)
+                        continue;
+                if (b->record[k].id_len > 0) {
+                        s->emi_chosen = (int) i;
+                        return b;
+                }
+                if (fallback < 0)
+                        fallback = (int) i;
+        }
+        s->emi_chosen = fallback;
+        return fallback >= 0 ? s->emi[fallback] : NULL;
+}
+
+int da_session_get_emi_chosen(const DaSession *s) {
+        return s->emi_chosen;
+}
+
+const uint8_t *da_session_get_memory_id(const DaSession *s, size_t *ret_len) {
+        *ret_len = s->memory_id_len;
+        return s->memory_id;
 }
 
 DaSession *da_session_free(DaSession *s) {

@@ -21,6 +21,7 @@
 
 #include "brom.h"
 #include "da-file.h"
+#include "preloader-emi.h"
 #include "storage.h"
 #include "usb-transport.h"
 
@@ -30,6 +31,7 @@ typedef enum DaFailure {
         DA_FAILURE_GONE,          /* the phone left the bus */
         DA_FAILURE_CANCELLED,
         DA_FAILURE_NEEDS_DRAM,    /* BROM mode: the DA needs the DRAM settings of the phone's preloader */
+        DA_FAILURE_DRAM,          /* BROM mode: the DA refused the settings given, or the RAM did not come up */
         DA_FAILURE_CHECKSUM,      /* data arrived corrupted; the stream is in step, a retry may help */
         DA_FAILURE_REFUSED,       /* the DA answered a command with an error (NACK, status) */
         DA_FAILURE_PROTOCOL,      /* an answer the protocol does not allow: the session is out of step */
@@ -52,6 +54,15 @@ struct DaSession {
         const DaBackend *backend;
         StorageInfo storage;      /* valid once start succeeded */
         DaFailure failure;        /* of the last call that failed */
+        /* BROM mode (brom-emi.md §5): the stored preloaders' EMI blocks to
+         * choose from (the caller's, alive as long as the session), the
+         * chip's EMI version, the memory id the DA reported, the choice */
+        const EmiBlock *const *emi;
+        size_t n_emi;
+        int emi_version;
+        uint8_t memory_id[EMI_ID_MAX];
+        size_t memory_id_len;
+        int emi_chosen;           /* index into emi; -1: none */
 };
 
 struct DaBackend {
@@ -77,6 +88,9 @@ struct DaBackend {
         void (*cancel)(DaSession *s);
         /* Technical detail of the last failure ("NACK to READ at 0x380000"), "" if none. */
         const char *(*get_detail)(DaSession *s);
+        /* BROM mode: whether the family can give its DA this EMI version's
+         * DRAM settings.  NULL: it cannot start in BROM mode at all. */
+        bool (*supports_emi_version)(unsigned version);
 };
 
 /* The families, each in its own folder under mtk/. */
@@ -87,6 +101,16 @@ extern const DaBackend da_backend_legacy;
 const DaBackend *da_backend_for_chip(const ChipInfo *chip, const char **ret_reason);
 
 int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret);
+/* BROM mode: start may choose DRAM settings among these (version: the chip's). */
+void da_session_set_emi(DaSession *s, int version, const EmiBlock *const *emi, size_t n);
+/* The family's entry point when the DA reported its memory id: the block
+ * of the chip's version with a record for that memory (an exact id before
+ * a default entry), or NULL; remembers the id and the choice. */
+const EmiBlock *da_session_choose_emi(DaSession *s, const uint8_t *memory_id, size_t len);
+/* After start: the index of the block sent, -1 if none; the memory id (len 0: none reported). */
+int da_session_get_emi_chosen(const DaSession *s);
+const uint8_t *da_session_get_memory_id(const DaSession *s, size_t *ret_len);
+bool da_backend_supports_emi_version(const DaBackend *b, int version);
 DaSession *da_session_free(DaSession *s);
 int da_session_start(DaSession *s, const DaFile *file, const DaEntry *entry, DaDoneFunc done, void *userdata);
 int da_session_read(DaSession *s, StorageRegion region, uint64_t offset, uint64_t length, DaDataFunc data,

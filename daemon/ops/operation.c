@@ -18,9 +18,51 @@
 #define GPT_READ_LEN 0x8000u
 #define TABLE_READ_ATTEMPTS 3
 
+/* brom-emi.md §1, §5: in BROM mode nobody has set up the DRAM, and DA1
+ * asks for the settings of the phone's own preloader.  Refusing before
+ * SEND_DA when no stored preloader can have them leaves the phone in its
+ * boot ROM (which the caller resets) instead of a DA1 that waits with the
+ * watchdog off.  0: go on (*ret_set the candidates when asked for). */
+static int operation_check_brom(const OperationContext *ctx, const BromIdentity *id, const char **ret_name,
+                                char **ret_message, PreloaderSet *ret_set) {
+        const DaBackend *b = da_backend_for_chip(id->chip, &(const char *) { NULL });
+        PreloaderSet set = {};
+        int version = id->chip->emi_version, r;
+
+        if (!da_backend_supports_emi_version(b, version)) {
+                *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
+                r = asprintf(ret_message, "The phone is in BROM mode (it was plugged in with a volume key held). There "
+                             "its Download Agent needs the phone's DRAM settings, and mtknvd cannot give them to the "
+                             "%s's DA yet (EMI version %s). Nothing was sent to the phone. Power it off and plug it in "
+                             "again without holding any key, so that it starts in preloader mode.", id->chip->name,
+                             version < 0 ? "unknown" : version == 0 ? "0" : "other than 15-17, 20, 21");
+                return r < 0 ? -ENOMEM : 1;
+        }
+        r = preloader_store_load(ctx->state_dir, version, &set);
+        if (r < 0)
+                return r;
+        if (set.n == 0) {
+                *ret_name = MTKNV_ERROR_PRELOADER_NEEDED;
+                r = asprintf(ret_message, "The phone is in BROM mode (a volume key was held, or its preloader offers no "
+                             "USB download). There its Download Agent needs the DRAM settings of the phone's own "
+                             "preloader, and none for the %s (EMI version %d) is stored, so nothing was sent to the "
+                             "phone. Add the phone's firmware folder with 'mtknvctl add-firmware DIR' (or its "
+                             "preloader_<board>.bin with 'mtknvctl add-preloader FILE') and plug it in again; or power "
+                             "it off and plug it in without holding any key, so that it starts in preloader mode.",
+                             id->chip->name, version);
+                return r < 0 ? -ENOMEM : 1;
+        }
+        if (ret_set)
+                *ret_set = set;
+        else
+                preloader_set_done(&set);
+        return 0;
+}
+
 int operation_check_supported(const OperationContext *ctx, const BromIdentity *id, const char **ret_name,
-                              char **ret_message, DaStoreMatch *ret_da) {
+                              char **ret_message, DaStoreMatch *ret_da, PreloaderSet *ret_preloaders) {
         DaStoreMatch da = {};
+        PreloaderSet set = {};
         const char *why = NULL;
         char *msg = NULL;
         int r;
@@ -40,9 +82,9 @@ int operation_check_supported(const OperationContext *ctx, const BromIdentity *i
                              "Download Agent only after a challenge signed with the manufacturer's key, which "
                              "mtknvd does not have. The manufacturer's service tool (or SP Flash Tool with its "
                              "authentication file) can back it up.");
-        } else if (brom_da_unsupported_reason(id)) {
-                *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
-                r = asprintf(&msg, "%s", brom_da_unsupported_reason(id));
+        } else if (id->is_brom && (r = operation_check_brom(ctx, id, ret_name, &msg, &set)) != 0) {
+                if (r < 0)
+                        return r;
         } else if (da_store_find(&ctx->da_sources, id->chip->da_code, id->hw_version, id->sw_version, &da) < 0) {
                 *ret_name = MTKNV_ERROR_NO_DOWNLOAD_AGENT;
                 r = asprintf(&msg, "No Download Agent for %s (DA code 0x%04x, hw version 0x%04x, sw version "
@@ -54,10 +96,15 @@ int operation_check_supported(const OperationContext *ctx, const BromIdentity *i
                         *ret_da = da;
                 else
                         da_store_match_done(&da);
+                if (ret_preloaders)
+                        *ret_preloaders = set;
+                else
+                        preloader_set_done(&set);
                 *ret_name = NULL;
                 *ret_message = NULL;
                 return 0;
         }
+        preloader_set_done(&set);
         if (r < 0)
                 return -ENOMEM;
         *ret_message = msg;
@@ -78,6 +125,23 @@ void operation_set_step(Operation *op, const char *fmt, ...) {
         job_set_step(op->job, step);
 }
 
+static void operation_drop_preloaders(Operation *op) {
+        op->emi = mfree(op->emi);
+        preloader_set_done(&op->preloaders);
+}
+
+/* The session takes the blocks as an array of pointers. */
+static int operation_index_preloaders(Operation *op) {
+        if (op->preloaders.n == 0)
+                return 0;
+        op->emi = calloc(op->preloaders.n, sizeof(EmiBlock *));
+        if (!op->emi)
+                return -ENOMEM;
+        for (size_t i = 0; i < op->preloaders.n; i++)
+                op->emi[i] = &op->preloaders.items[i].emi;
+        return 0;
+}
+
 void operation_done(Operation *op) {
         op->session = da_session_free(op->session);
         partition_table_free(op->table);
@@ -87,6 +151,7 @@ void operation_done(Operation *op) {
         free(op->device_key);
         free(op->result);
         da_store_match_done(&op->da);
+        operation_drop_preloaders(op);
 }
 
 /* ------------------------------------------------------------ the end */
@@ -202,6 +267,12 @@ bool operation_end_if_cancelled(Operation *op) {
         return true;
 }
 
+/* What a phone whose DA1 stopped at the DRAM step needs: nobody can tell it
+ * to reboot (that is DA2's command), and the watchdog is off. */
+#define OPERATION_DA1_WAITS \
+        "The phone waits in its Download Agent with the watchdog off: unplug it and hold the power key for about " \
+        "ten seconds to switch it off, then plug it in again."
+
 void operation_fail_da(Operation *op, int r, const char *what) {
         const char *detail = op->session ? da_session_get_detail(op->session) : "";
         DaFailure failure = op->session ? da_session_get_failure(op->session) : DA_FAILURE_NONE;
@@ -216,11 +287,15 @@ void operation_fail_da(Operation *op, int r, const char *what) {
         snprintf(msg, sizeof(msg), "%s", detail && detail[0] ? detail : strerror(-r));
         switch (failure) {
         case DA_FAILURE_NEEDS_DRAM:
-                return operation_fail(op, MTKNV_ERROR_NOT_SUPPORTED,
-                                      "The phone is in BROM mode, where the Download Agent needs the DRAM settings "
-                                      "of the phone's own preloader, which mtknvd cannot provide yet. Unplug it, "
-                                      "power it off and plug it in again without holding any key, so that it "
-                                      "starts in preloader mode.");
+                return operation_fail(op, MTKNV_ERROR_PRELOADER_NEEDED,
+                                      "The phone is in BROM mode and its Download Agent asks for the DRAM settings "
+                                      "of its memory (%s), which none of the stored preloaders has. Add the "
+                                      "preloader of this phone's own firmware ('mtknvctl add-firmware DIR' with the "
+                                      "folder that has its scatter file, or 'mtknvctl add-preloader "
+                                      "preloader_<board>.bin'). %s", msg, OPERATION_DA1_WAITS);
+        case DA_FAILURE_DRAM:
+                return operation_fail(op, MTKNV_ERROR_PRELOADER_NEEDED,
+                                      "BROM mode: %s. Nothing was read or written. %s", msg, OPERATION_DA1_WAITS);
         case DA_FAILURE_CHECKSUM:
                 return operation_fail(op, MTKNV_ERROR_VERIFY_FAILED,
                                       "Data from the phone kept arriving corrupted (%s). Try another cable or USB "
@@ -396,6 +471,8 @@ static void operation_on_jump_da(BromSession *s, int r, void *userdata) {
         operation_set_step(op, "starting the Download Agent");
         backend = da_backend_for_chip(op->device->identity.chip, &why);
         r = backend ? da_session_new(backend, op->device->link, &op->device->identity, &op->session) : -EOPNOTSUPP;
+        if (r >= 0 && op->preloaders.n > 0)
+                da_session_set_emi(op->session, op->device->identity.chip->emi_version, op->emi, op->preloaders.n);
         if (r >= 0)
                 r = da_session_start(op->session, op->da.file, op->da.entry, operation_on_da_started, op);
         if (r < 0)
@@ -458,16 +535,24 @@ int operation_start(Operation *op, const OperationClass *class, const OperationC
                 return sd_bus_error_setf(error, MTKNV_ERROR_BUSY,
                                          "The phone is %s; a %s needs a phone that is connected and identified "
                                          "(State \"ready\").", device_state_to_string(d->state), class->name);
-        r = operation_check_supported(ctx, &d->identity, &why_name, &why, &op->da);
+        r = operation_check_supported(ctx, &d->identity, &why_name, &why, &op->da, &op->preloaders);
         if (r < 0)
                 return r;
         if (r > 0)
                 return sd_bus_error_setf(error, why_name, "%s", why);
-        r = da_entry_get_stage(op->da.file, op->da.entry, 1, &data, &region);
+        r = operation_index_preloaders(op);
         if (r < 0) {
                 da_store_match_done(&op->da);
-                return sd_bus_error_setf(error, MTKNV_ERROR_INVALID_FILE, "The Download Agent %s has no first "
-                                         "stage for this phone.", op->da.name);
+                operation_drop_preloaders(op);
+                return r;
+        }
+        r = da_entry_get_stage(op->da.file, op->da.entry, 1, &data, &region);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, MTKNV_ERROR_INVALID_FILE, "The Download Agent %s has no first stage "
+                                      "for this phone.", op->da.name);
+                da_store_match_done(&op->da);
+                operation_drop_preloaders(op);
+                return r;
         }
         if (job)
                 job_set_device(job, d->object_path);
@@ -475,6 +560,7 @@ int operation_start(Operation *op, const OperationClass *class, const OperationC
                 r = ctx->new_job(class->name, d->object_path, uid, ctx->userdata, &job);
                 if (r < 0) {
                         da_store_match_done(&op->da);
+                        operation_drop_preloaders(op);
                         return r;
                 }
         }
@@ -505,6 +591,7 @@ int operation_start(Operation *op, const OperationClass *class, const OperationC
                 job->userdata = NULL;
                 op->job = NULL;
                 da_store_match_done(&op->da);
+                operation_drop_preloaders(op);
                 if (!given)
                         job_complete(job, false, msg);
                 device_fail_operation(d, name, msg, false);

@@ -26,6 +26,7 @@
 #include "job.h"
 #include "macro.h"
 #include "partition-table.h"
+#include "preloader-store.h"
 #include "scatter.h"
 
 /* What an operation may use of the daemon around it, instead of the manager. */
@@ -45,11 +46,13 @@ typedef struct OperationContext {
 } OperationContext;
 
 /* The one gate for "can this version back up or restore this identified
- * phone": 0 yes (with *ret_da, the Download Agent to use, when asked for);
+ * phone": 0 yes (with *ret_da, the Download Agent to use, and in BROM mode
+ * *ret_preloaders, the stored preloaders of the chip's EMI version, when
+ * asked for);
  * 1 no, with *ret_name the error name (static) and *ret_message cause and
  * remedy (the caller frees it); < 0 out of memory. */
 int operation_check_supported(const OperationContext *ctx, const BromIdentity *id, const char **ret_name,
-                              char **ret_message, DaStoreMatch *ret_da);
+                              char **ret_message, DaStoreMatch *ret_da, PreloaderSet *ret_preloaders);
 
 typedef struct Operation Operation;
 
@@ -80,6 +83,8 @@ struct Operation {
         Device *device;
         Job *job;
         DaStoreMatch da;
+        PreloaderSet preloaders;            /* BROM mode: where the DRAM settings may come from */
+        const EmiBlock **emi;               /* their blocks, for the session */
         DaSession *session;
         const StorageInfo *storage;         /* the session's, once started */
         char *device_key;                   /* where this phone's backups live */

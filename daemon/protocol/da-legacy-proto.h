@@ -67,6 +67,14 @@
 /* §2.4: MT6592 only, after DRAM status 0 the DA sends five more u32 */
 #define DA_DRAM_EXTRA_WORDS_MT6592    5
 
+/* §2.6, brom-emi.md §6: BROM mode, the DRAM (EMI) settings */
+#define DA_EMI_MEMORY_ID_LEN          16            /* what DA1 reports after 0xBC3 */
+#define DA_EMI_ID_END                 0x00000bc4u   /* the word after the memory id */
+#define DA_EMI_VERSION_ZERO           0xffffffffu   /* ENABLE_DRAM's word for EMI version 0 */
+#define DA_EMI_SEND_CONFIG            0x80000001u   /* "send DRAM config", after the records */
+#define DA_EMI_RAM_TYPE_DRAM          0x02
+#define DA_EMI_RECORDS_MAX_LEN        (64u * 188u)  /* 64 records of the largest legacy size */
+
 /* §2.7 DA2 upload */
 #define DA_DA2_PACKET_SIZE            0x1000u
 

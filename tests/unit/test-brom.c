@@ -90,14 +90,6 @@ TEST(hex) {
         CHECK_EQ_STR(s, "");
 }
 
-TEST(da_unsupported_in_brom_mode) {
-        BromIdentity preloader = { .bl_version = 3 }, brom = { .bl_version = BROM_BL_VER_IS_BROM, .is_brom = true };
-
-        CHECK(brom_da_unsupported_reason(&preloader) == NULL);
-        CHECK(strstr(brom_da_unsupported_reason(&brom), "preloader mode") != NULL);
-        CHECK(strstr(brom_da_unsupported_reason(&brom), "without holding any key") != NULL);
-}
-
-TAP_MAIN(TEST_ENTRY(da_unsupported_in_brom_mode), TEST_ENTRY(handshake_complements), TEST_ENTRY(handshake_ready_is_noise), TEST_ENTRY(parse_hw_code),
+TAP_MAIN(TEST_ENTRY(handshake_complements), TEST_ENTRY(handshake_ready_is_noise), TEST_ENTRY(parse_hw_code),
          TEST_ENTRY(parse_hw_sw_ver), TEST_ENTRY(parse_target_config), TEST_ENTRY(status_words),
          TEST_ENTRY(security_advice), TEST_ENTRY(hex))

@@ -321,7 +321,7 @@ static int world_init(World *w, int *tap_failed_) {
                 _cleanup_free_ char *msg = NULL;
                 DaStoreMatch da = {};
 
-                CHECK_EQ_INT(operation_check_supported(&w->ctx, &w->device->identity, &name, &msg, &da), 0);
+                CHECK_EQ_INT(operation_check_supported(&w->ctx, &w->device->identity, &name, &msg, &da, NULL), 0);
                 da_store_match_done(&da);
         }
 

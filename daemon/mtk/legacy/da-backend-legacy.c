@@ -40,6 +40,8 @@ static DaFailure legacy_classify(LegacySession *ls, int r) {
                 return DA_FAILURE_NONE;
         if (da_legacy_needs_emi(ls->da))
                 return DA_FAILURE_NEEDS_DRAM;
+        if (da_legacy_dram_failed(ls->da))
+                return DA_FAILURE_DRAM;
         switch (r) {
         case -ENODEV:
                 return DA_FAILURE_GONE;
@@ -136,6 +138,15 @@ static void legacy_session_free(DaSession *s) {
         free(ls);
 }
 
+/* BROM mode: DA1 reported its memory id; the generic choice among the
+ * preloaders the operation gave the session. */
+static const EmiBlock *legacy_choose_emi(DaLegacy *da, const uint8_t memory_id[DA_EMI_MEMORY_ID_LEN],
+                                         void *userdata) {
+        LegacySession *ls = userdata;
+
+        return da_session_choose_emi(&ls->s, memory_id, DA_EMI_MEMORY_ID_LEN);
+}
+
 static int legacy_start(DaSession *s, const DaFile *file, const DaEntry *entry, DaDoneFunc done, void *userdata) {
         LegacySession *ls = legacy_of(s);
         const DaRegion *region;
@@ -149,6 +160,8 @@ static int legacy_start(DaSession *s, const DaFile *file, const DaEntry *entry, 
         r = legacy_arm(ls, done, NULL, userdata);
         if (r < 0)
                 return r;
+        /* without candidates a DA asking for DRAM settings fails at once */
+        da_legacy_set_emi_source(ls->da, s->n_emi > 0 ? legacy_choose_emi : NULL, ls);
         return legacy_started(ls, da_legacy_start(ls->da, data, region->length, region->start_addr,
                                                   legacy_on_started, ls));
 }
@@ -232,4 +245,5 @@ const DaBackend da_backend_legacy = {
         .reboot = legacy_reboot,
         .cancel = legacy_cancel,
         .get_detail = legacy_get_detail,
+        .supports_emi_version = da_legacy_emi_version_supported,
 };

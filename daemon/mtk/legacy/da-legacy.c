@@ -34,6 +34,12 @@ typedef enum DaStep {
         DA_SYNC,           /* C0, NAND ret, id count */
         DA_SYNC_REST,      /* ids, eMMC ret, CID, ACK, version */
         DA_CONFIG,         /* configuration, pause, DRAM status */
+        DA_EMI_INFO,       /* BROM mode: u32, memory id, 0xBC4, NAND id count */
+        DA_EMI_NAND,       /* the NAND ids */
+        DA_EMI_VERSION,    /* ENABLE_DRAM and the EMI version: accepted? */
+        DA_EMI_LENGTH,     /* the DA's record length */
+        DA_EMI_SUM,        /* the records sent: their checksum */
+        DA_EMI_RESULT,     /* DRAM status, RAM type, chip select, size */
         DA_DA2_HEAD,
         DA_DA2_DATA,
         DA_DA2_FINAL,
@@ -60,6 +66,16 @@ struct DaLegacy {
         DaLegacyReport report;
         char detail[320];
         bool need_emi;
+        bool dram_failed;         /* the DA refused the EMI settings, or the RAM did not come up */
+
+        /* BROM mode (§2.6, brom-emi.md §6) */
+        DaLegacyEmiFunc emi_func;
+        void *emi_userdata;
+        const EmiBlock *emi;
+        uint8_t emi_info[4 + DA_EMI_MEMORY_ID_LEN + 4 + 2];
+        uint8_t emi_nand[2 * DA_NAND_IDS_MAX];
+        uint8_t emi_ram[4 + 1 + 1 + 8];
+        uint32_t emi_records_len;
 
         uint8_t b[16];            /* small answers */
 
@@ -141,6 +157,27 @@ const char *da_legacy_get_detail(DaLegacy *da) {
 
 bool da_legacy_needs_emi(DaLegacy *da) {
         return da->need_emi;
+}
+
+void da_legacy_set_emi_source(DaLegacy *da, DaLegacyEmiFunc f, void *userdata) {
+        da->emi_func = f;
+        da->emi_userdata = userdata;
+}
+
+bool da_legacy_dram_failed(DaLegacy *da) {
+        return da->dram_failed;
+}
+
+const EmiBlock *da_legacy_get_emi(DaLegacy *da) {
+        return da->emi;
+}
+
+bool da_legacy_emi_version_supported(unsigned version) {
+        /* brom-emi.md §6.2 row 9: the branch of MT6595/6795 (v15), MT8163
+         * (v16), MT6752 (v17), MT6735/6737/6753 (v20) and MT6580 (v21).
+         * v00, v10-v13 cut or rewrite the records in ways only mtkclient
+         * documents (marked as quirks there): not sent until verified. */
+        return version == 15 || version == 16 || version == 17 || version == 20 || version == 21;
 }
 
 void da_legacy_cancel(DaLegacy *da) {
@@ -369,6 +406,8 @@ int da_legacy_start(DaLegacy *da, const uint8_t *da2, size_t da2_len, uint32_t d
         da->da2_addr = da2_addr;
         da->report = (DaLegacyReport) {};
         da->need_emi = false;
+        da->dram_failed = false;
+        da->emi = NULL;
 
         exchange_read(&da->x, da->sync, 1, "DA1 sync byte");
         exchange_read(&da->x, da->sync + 1, 4, "DA1 NAND status");
@@ -445,6 +484,74 @@ static int da_report_rest(DaLegacy *da) {
         return da_run(da, DA_TIMEOUT_MS);
 }
 
+/* brom-emi.md §6.1: what DA1 says after 0xBC3, each field its own read. */
+static int da_emi_info(DaLegacy *da) {
+        exchange_reset(&da->x);
+        exchange_read(&da->x, da->emi_info, 4, "DA1 EMI information");
+        exchange_read(&da->x, da->emi_info + 4, DA_EMI_MEMORY_ID_LEN, "DA1 memory id");
+        exchange_read(&da->x, da->emi_info + 4 + DA_EMI_MEMORY_ID_LEN, 4, "DA1 EMI information end");
+        exchange_read(&da->x, da->emi_info + 8 + DA_EMI_MEMORY_ID_LEN, 2, "DA1 NAND id count");
+        return da_run(da, DA_TIMEOUT_MS);
+}
+
+/* §6.2 rows 6-8: ENABLE_DRAM and the version; the DA says whether it is its own. */
+static int da_emi_enable(DaLegacy *da) {
+        exchange_reset(&da->x);
+        exchange_write_u8(&da->x, DA_CMD_ENABLE_DRAM, "ENABLE_DRAM");
+        exchange_write_be32(&da->x, da->emi->version == 0 ? DA_EMI_VERSION_ZERO : da->emi->version, "EMI version");
+        exchange_read(&da->x, da->b, 1, "EMI version acknowledgement");
+        return da_run(da, DA_TIMEOUT_MS);
+}
+
+/* rows 9-11: our length, the records in one transfer, their checksum */
+static int da_emi_records(DaLegacy *da) {
+        exchange_reset(&da->x);
+        exchange_write_u8(&da->x, DA_ACK, "EMI length acknowledgement");
+        exchange_write_be32(&da->x, da->emi_records_len, "EMI length");
+        exchange_write_ref(&da->x, da->emi->records, da->emi_records_len, "EMI records");
+        exchange_read(&da->x, da->b, 2, "EMI checksum");
+        return da_run(da, DA_TIMEOUT_MS);
+}
+
+/* rows 12-14: "send DRAM config"; DA1 brings the RAM up and reports */
+static int da_emi_apply(DaLegacy *da) {
+        exchange_reset(&da->x);
+        exchange_write_u8(&da->x, DA_ACK, "EMI checksum acknowledgement");
+        exchange_write_be32(&da->x, DA_EMI_SEND_CONFIG, "EMI apply");
+        exchange_read(&da->x, da->emi_ram, 4, "DRAM status");
+        exchange_read(&da->x, da->emi_ram + 4, 1, "RAM type");
+        exchange_read(&da->x, da->emi_ram + 5, 1, "RAM chip select");
+        exchange_read(&da->x, da->emi_ram + 6, 8, "RAM size");
+        return da_run(da, DA_START_TIMEOUT_MS);
+}
+
+static void da_emi_describe_id(const uint8_t *id, char *buf) {
+        for (unsigned i = 0; i < DA_EMI_MEMORY_ID_LEN; i++)
+                sprintf(buf + 2 * i, "%02x", id[i]);
+}
+
+/* The memory id is known: choose the settings, or fail saying which are needed. */
+static int da_emi_choose(DaLegacy *da) {
+        const uint8_t *id = da->emi_info + 4;
+        char hex[2 * DA_EMI_MEMORY_ID_LEN + 1];
+
+        da->emi = da->emi_func ? da->emi_func(da, id, da->emi_userdata) : NULL;
+        if (!da->emi) {
+                da_emi_describe_id(id, hex);
+                da->need_emi = true;
+                da_fail(da, -EOPNOTSUPP, "the Download Agent needs the DRAM settings for memory id %s, and no "
+                        "stored preloader has them", hex);
+                return 0;
+        }
+        /* n records of the version's size: the block's own bounds */
+        da->emi_records_len = (uint32_t) (da->emi->n_records * da->emi->record_size);
+        log_info("BROM mode: DRAM settings for this phone's memory from %s (EMI v%02u, %" PRIu32 " bytes).",
+                 da->emi->file_name[0] ? da->emi->file_name : "a stored preloader", da->emi->version,
+                 da->emi_records_len);
+        da->step = DA_EMI_VERSION;
+        return da_emi_enable(da);
+}
+
 /* ------------------------------------------------------------ state machine */
 
 static int da_read_chunk(DaLegacy *da);
@@ -481,14 +588,90 @@ static void da_on_exchange(Exchange *x, int r, void *userdata) {
 
         case DA_CONFIG:
                 v = unaligned_read_be32(da->dram_status);
-                if (v == DA_DRAM_STATUS_NEED_EMI) {
+                if (v == DA_DRAM_STATUS_NEED_EMI && !da->emi_func) {
                         da->need_emi = true;
                         return da_fail(da, -EOPNOTSUPP, "the Download Agent needs the phone's DRAM (EMI) settings, "
                                        "which only its preloader has");
                 }
+                if (v == DA_DRAM_STATUS_NEED_EMI) {
+                        da->step = DA_EMI_INFO;
+                        r = da_emi_info(da);
+                        break;
+                }
                 if (v != DA_DRAM_STATUS_OK)
                         return da_fail(da, -EPROTO, "the Download Agent could not set up the phone's RAM "
                                        "(status 0x%08x)", v);
+                da->step = DA_DA2_HEAD;
+                r = da_da2_head(da);
+                break;
+
+        case DA_EMI_INFO: {
+                unsigned n = unaligned_read_be16(da->emi_info + 8 + DA_EMI_MEMORY_ID_LEN);
+
+                v = unaligned_read_be32(da->emi_info + 4 + DA_EMI_MEMORY_ID_LEN);
+                if (v != DA_EMI_ID_END)
+                        return da_fail(da, -EPROTO, "the Download Agent's DRAM request ends with 0x%08x instead of "
+                                       "0x%08x", v, DA_EMI_ID_END);
+                if (n > DA_NAND_IDS_MAX)
+                        return da_fail(da, -EPROTO, "the Download Agent's DRAM request lists %u NAND ids", n);
+                if (n > 0) {
+                        da->step = DA_EMI_NAND;
+                        exchange_reset(&da->x);
+                        exchange_read(&da->x, da->emi_nand, 2u * n, "DA1 NAND ids");
+                        r = da_run(da, DA_TIMEOUT_MS);
+                        break;
+                }
+                r = da_emi_choose(da);
+                break;
+        }
+
+        case DA_EMI_NAND:
+                r = da_emi_choose(da);
+                break;
+
+        case DA_EMI_VERSION:
+                da->dram_failed = da->b[0] != DA_ACK;
+                if (da->b[0] != DA_ACK)
+                        return da_fail(da, -EIO, "the Download Agent refused EMI version %u of %s (0x%02x): that "
+                                       "preloader is not for this chip", da->emi->version,
+                                       da->emi->file_name[0] ? da->emi->file_name : "the stored preloader", da->b[0]);
+                if (!da_legacy_emi_version_supported(da->emi->version))
+                        return da_fail(da, -EOPNOTSUPP, "EMI version %u is not supported in BROM mode yet",
+                                       da->emi->version);
+                da->step = DA_EMI_LENGTH;
+                exchange_reset(&da->x);
+                exchange_read(&da->x, da->b + 4, 4, "DA record length");
+                r = da_run(da, DA_TIMEOUT_MS);
+                break;
+
+        case DA_EMI_LENGTH:
+                v = unaligned_read_be32(da->b + 4);
+                /* brom-emi.md §6.2: the DA's "RAM length" is one record of its version */
+                if (v != da->emi->record_size)
+                        log_info("The Download Agent expects EMI records of %u bytes; the preloader's are %zu.",
+                                 v, da->emi->record_size);
+                da->step = DA_EMI_SUM;
+                r = da_emi_records(da);
+                break;
+
+        case DA_EMI_SUM:
+                /* §6.2 row 11: the algorithm is not documented; logged, not judged */
+                log_debug("EMI records acknowledged with checksum 0x%04x (byte sum 0x%04x).",
+                          unaligned_read_be16(da->b), da_legacy_checksum16(da->emi->records, da->emi_records_len));
+                da->step = DA_EMI_RESULT;
+                r = da_emi_apply(da);
+                break;
+
+        case DA_EMI_RESULT:
+                v = unaligned_read_be32(da->emi_ram);
+                da->dram_failed = v != DA_DRAM_STATUS_OK;
+                if (v != DA_DRAM_STATUS_OK)
+                        return da_fail(da, -EIO, "the phone's RAM did not come up with the DRAM settings of %s "
+                                       "(status 0x%08x): they are not this phone's; add the preloader of its own "
+                                       "firmware", da->emi->file_name[0] ? da->emi->file_name : "the stored preloader",
+                                       v);
+                log_info("BROM mode: DRAM up (type 0x%02x, %" PRIu64 " MiB).", da->emi_ram[4],
+                         unaligned_read_be64(da->emi_ram + 6) >> 20);
                 da->step = DA_DA2_HEAD;
                 r = da_da2_head(da);
                 break;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "brom.h"
+#include "preloader-emi.h"
 #include "protocol/da-legacy-proto.h"
 #include "usb-transport.h"
 
@@ -79,8 +80,22 @@ void da_legacy_cancel(DaLegacy *da);
 
 /* Technical detail of the last failure ("NACK to READ at 0x380000"). */
 const char *da_legacy_get_detail(DaLegacy *da);
-/* True when the last failure was the DA saying it needs DRAM (EMI) settings. */
+/* True when the last failure was the DA saying it needs DRAM (EMI) settings
+ * that nobody gave it. */
 bool da_legacy_needs_emi(DaLegacy *da);
+/* BROM mode (§2.6): DA1 asks for the DRAM settings of the phone's memory
+ * (the 16-byte id it reports); the source returns the EMI block to send, or
+ * NULL when none fits.  Without a source the start fails at once there. */
+typedef const EmiBlock *(*DaLegacyEmiFunc)(DaLegacy *da, const uint8_t memory_id[DA_EMI_MEMORY_ID_LEN],
+                                           void *userdata);
+void da_legacy_set_emi_source(DaLegacy *da, DaLegacyEmiFunc f, void *userdata);
+/* True when the last start failed because the DA refused the EMI settings
+ * or the RAM did not come up with them. */
+bool da_legacy_dram_failed(DaLegacy *da);
+/* The block sent in the last start, NULL if none. */
+const EmiBlock *da_legacy_get_emi(DaLegacy *da);
+/* Whether this version's ENABLE_DRAM exchange is one mtknvd speaks. */
+bool da_legacy_emi_version_supported(unsigned version);
 
 /* ---- pure helpers: no I/O, unit-tested and fuzzed ---- */
 /* Whether the chip's DA2 report has the extra status word (MT8127, MT8163). */
