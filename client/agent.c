@@ -201,6 +201,7 @@ static const char *error_title(const char *error_name) {
                 { MTKNV_ERROR_NOT_SUPPORTED, "not supported by this version of mtknvd" },
                 { MTKNV_ERROR_AUTH_REQUIRED, "it needs its manufacturer's authorisation (SLA)" },
                 { MTKNV_ERROR_NO_DOWNLOAD_AGENT, "no Download Agent for this chip" },
+                { MTKNV_ERROR_PRELOADER_NEEDED, "BROM mode: the phone's preloader is needed" },
                 { MTKNV_ERROR_DA_REJECTED, "Download Agent refused (the phone needs its manufacturer's DA)" },
                 { MTKNV_ERROR_VERIFY_FAILED, "the data could not be verified" },
                 { MTKNV_ERROR_NO_SPACE, "no space left for backups" },

@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Issue 13: BROM mode, with the DRAM settings of the phone's own preloader (brom-emi.md).
+
+The simulated phone plugs in in BROM mode (0e8d:0003, full speed); its legacy DA1 answers the
+configuration with 0xBC3, reports its memory id, and brings DRAM up only with the EMI records of the
+preloader it was given (`preloader=`) or, without one, with a block of its chip's version that has a
+record for its memory id.  The preloader images are written by tests/tools/mkpreloader.py in the real
+formats; no MediaTek binary is needed.
+"""
+
+import os
+import shutil
+import tempfile
+
+import mkda
+import mkpreloader
+from harness import WorldTestCase
+from test_backup import IDENTITY, LAYOUT, scatter_text
+
+# what DA1 reports as the memory id (the first 9 bytes: an eMMC CID's MID, CBX, OID, PNM)
+MEM_ID = "90014a484247346132a4010203040506"
+OTHER_ID = "150100514436444142000909090909ff"
+EMMC_LPDDR3 = 0x0203
+
+
+def preloader(version=20, ids=(MEM_ID,), name="preloader_k37mv1_bsp.bin", form="gfh", seed=None):
+    """A preloader image whose EMI block has one eMMC+LPDDR3 record per memory id (its first 9 bytes,
+    as real eMMC records are)."""
+    records = [(EMMC_LPDDR3, bytes.fromhex(i)[:9]) for i in ids]
+    return mkpreloader.build(form=form, version=version, name=name, records=records, seed=seed)
+
+
+class BromTestCase(WorldTestCase):
+
+    def brom_world(self, *keys, config="AutoBackup=first-seen\n", **kw):
+        """One BROM-mode phone, not plugged yet, and the daemon running: the test adds what it needs
+        and plugs it in."""
+        phone = "id=phone0,mode=brom,unplugged=1,memory-id=" + MEM_ID + "".join("," + k for k in keys)
+        return self.world(phone, config=config, daemon_args=["--grace-period=60"], **kw)
+
+    def firmware_dir(self, w, *preloaders, da=True, scatter=True, others=("system.img", "boot.img")):
+        """A firmware package folder as vendors ship it."""
+        d = os.path.join(w.tmp, "firmware")
+        os.makedirs(d, exist_ok=True)
+        for name, data in preloaders:
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        if da:
+            with open(os.path.join(d, "MTK_AllInOne_DA.bin"), "wb") as f:
+                f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
+        if scatter:
+            with open(os.path.join(d, "MT6735_Android_scatter.txt"), "w") as f:
+                f.write(scatter_text())
+        for o in others:
+            with open(os.path.join(d, o), "wb") as f:
+                f.write(b"\0" * 4096)
+        return d
+
+    def write(self, w, name, data):
+        path = os.path.join(w.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def write_tmp(self, name, data):
+        """A file for the simulator's own keys, written before the world exists."""
+        d = tempfile.mkdtemp(prefix="mtknvd-brom-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def add_preloader(self, w, data, name="preloader_k37mv1_bsp.bin"):
+        return w.ctl("add-preloader", self.write(w, name, data))
+
+    def phone_bytes(self, w, name):
+        start, size = LAYOUT[name]
+        with open(w.stats("phone0")["storage"], "rb") as f:
+            f.seek(start)
+            return f.read(size)
+
+    def assert_backup_is_phone(self, w, path):
+        props = w.get_props(path, "org.mtknvd.MtkNv1.Backup")
+        d = os.path.join(w.state_dir, "backups", *props["Id"].split("/"))
+        self.assertEqual(sorted(p[0] for p in props["Partitions"]), sorted(IDENTITY))
+        for name, region, offset, size, sha, file in props["Partitions"]:
+            with open(os.path.join(d, file), "rb") as f:
+                self.assertEqual(f.read(), self.phone_bytes(w, name), name + " differs from the phone")
+        self.assertTrue(props["Verified"])
+        return props
+
+    def failed(self, w, error_name):
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith("." + error_name),
+                                    "phone failed with " + error_name)
+        self.assertEqual(w.backups, {})
+        return path, props
+
+
+class TestBromBackup(BromTestCase):
+
+    def backup_and_restore(self, chip, version):
+        w = self.brom_world("chip=" + chip)
+        d = self.firmware_dir(w, ("preloader_board.bin", preloader(version)))
+        w.ctl("add-firmware", d)
+        w.plug_again("phone0")
+        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        path, props = next(iter(w.backups.items()))
+        props = self.assert_backup_is_phone(w, path)
+        self.assertEqual(props["Chip"], chip.upper())
+        st = w.stats("phone0")
+        self.assertEqual((st["mode"], st["usb"]), ("brom", "full"))
+        self.assertEqual(st["emi_version_sent"], str(version))
+        self.assertEqual(st["dram"], "up")
+        dev = w.get_props(next(p for p in w.objects))
+        self.assertEqual(dev["Mode"], "brom")
+        # the DA rebooted it; it comes back as a preloader and boots
+        w.sim_wait("phone0", phase="booted")
+
+        # a bad flash wipes nvram; restored in BROM mode again, with the same checks
+        original = self.phone_bytes(w, "nvram")
+        start, size = LAYOUT["nvram"]
+        with open(st["storage"], "r+b") as f:
+            f.seek(start)
+            f.write(bytes(size))
+        r = w.ctl_then_plug("phone0", "--json", "restore", "--yes", props["Id"], check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("verified", r.stdout)
+        self.assertEqual(self.phone_bytes(w, "nvram"), original)
+        self.assertEqual(w.stats("phone0")["dram"], "up")
+        w.wait_until(lambda: any(b["Source"] == "pre-restore" for b in w.backups.values()), "pre-restore snapshot")
+
+    def test_mt6735(self):
+        self.backup_and_restore("mt6735", 20)
+
+    def test_mt6580(self):
+        self.backup_and_restore("mt6580", 21)
+
+    def test_right_preloader_among_several(self):
+        right = preloader(20, ids=(OTHER_ID, MEM_ID), name="preloader_right.bin")
+        sim_copy = self.write_tmp("right.bin", right)
+        w = self.brom_world("preloader=" + sim_copy)
+        # another chip's block that names this memory, and a block of this chip for other memory
+        self.add_preloader(w, preloader(35, ids=(MEM_ID,), name="preloader_mt6765.bin"), "a.bin")
+        self.add_preloader(w, preloader(20, ids=(OTHER_ID,), name="preloader_other.bin"), "b.bin")
+        self.add_preloader(w, right, "c.bin")
+        self.add_preloader(w, preloader(21, ids=(MEM_ID,), name="preloader_mt6580.bin"), "d.bin")
+        w.plug_again("phone0")
+        w.wait_until(lambda: len(w.backups) == 1, "backup with the right preloader")
+        self.assertEqual(w.stats("phone0")["dram"], "up")
+        with open(w.daemon_log) as f:
+            self.assertIn("from preloader_right.bin", f.read())
+
+
+
+class TestBromRefusals(BromTestCase):
+
+    def test_no_preloader_stored(self):
+        # refused before anything is sent: the boot ROM is reset and the phone boots
+        w = self.brom_world()
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertEqual(props["State"], "unsupported")
+        self.assertIn("add-firmware", props["Error"])
+        self.assertIn("EMI version 20", props["Error"])
+        st = w.stats("phone0")
+        self.assertEqual(st["da_bytes"], "0")
+        self.assertEqual(st["emi_version_sent"], "none")
+        w.sim_wait("phone0", phase="booted")
+
+    def test_no_matching_memory(self):
+        w = self.brom_world()
+        self.add_preloader(w, preloader(20, ids=(OTHER_ID,)))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn(MEM_ID, props["Error"])
+        self.assertIn("add-firmware", props["Error"])
+        self.assertIn("power key", props["Error"])
+        # nothing was offered to the DA
+        self.assertEqual(w.stats("phone0")["emi_version_sent"], "none")
+
+    def test_wrong_version_refused_by_the_da(self):
+        # the phone's DA wants v21 (another board's chip revision), the stored preloader is v20
+        w = self.brom_world("emi-version=21")
+        self.add_preloader(w, preloader(20))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn("refused EMI version 20", props["Error"])
+        self.assertEqual(w.stats("phone0")["emi_version_sent"], "20")
+        self.assertEqual(w.stats("phone0")["dram"], "none")
+
+    def test_foreign_block_dram_fails(self):
+        # a preloader of another firmware with a record for this memory: the phone's RAM does not come up
+        own = self.write_tmp("own.bin", preloader(20, name="preloader_own.bin", seed="own"))
+        w = self.brom_world("preloader=" + own)
+        self.add_preloader(w, preloader(20, name="preloader_foreign.bin", seed="foreign"))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn("did not come up", props["Error"])
+        self.assertIn("preloader_foreign.bin", props["Error"])
+        self.assertEqual(w.stats("phone0")["dram"], "failed")
+
+    def test_vanishes_during_emi(self):
+        w = self.brom_world("fault=unplug-after-cmd:0xe8")
+        self.add_preloader(w, preloader(20))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "DeviceGone")
+        self.assertEqual(w.backups, {})
+
+
+class TestPreloaderFiles(BromTestCase):
+
+    def test_add_refuses_bad_files(self):
+        w = self.brom_world()
+        good = preloader(20)
+        for name, data, words in (
+                ("truncated.bin", good[:len(good) - 0x124 - 4 - 100], "truncated"),
+                ("bare-truncated.bin", preloader(20, form="bare")[:0x70 + 50], "truncated"),
+                ("random.bin", os.urandom(8192), "not"),
+                ("empty.bin", b"", "not")):
+            r = w.ctl("add-preloader", self.write(w, name, data), check=False)
+            self.assertEqual(r.returncode, 1, name + ": " + r.stdout + r.stderr)
+            self.assertIn(words, r.stderr.lower(), name)
+            self.assertIn("preloader", r.stderr, name)
+        self.assertEqual(os.listdir(os.path.join(w.state_dir, "preloader"))
+                         if os.path.isdir(os.path.join(w.state_dir, "preloader")) else [], [])
+
+    def test_add_accepts_every_form(self):
+        w = self.brom_world()
+        for form in ("gfh", "boot", "bare"):
+            r = self.add_preloader(w, preloader(20, form=form, seed=form), form + ".bin")
+            self.assertIn("EMI v20", r.stdout)
+            self.assertIn("eMMC+LPDDR3 " + MEM_ID[:18], r.stdout)
+        self.assertEqual(len(os.listdir(os.path.join(w.state_dir, "preloader"))), 3)
+
+    def test_add_firmware_folder(self):
+        w = self.brom_world()
+        d = self.firmware_dir(w, ("preloader_k37mv1_bsp.bin", preloader(20)))
+        r = w.ctl("add-firmware", d)
+        out = r.stdout
+        self.assertIn("preloader added", out)
+        self.assertIn("Download Agent added", out)
+        self.assertIn("MT6735_Android_scatter.txt", out)
+        self.assertIn("2 other files", out)
+        self.assertEqual(len(os.listdir(os.path.join(w.state_dir, "preloader"))), 1)
+        self.assertEqual(len([n for n in os.listdir(os.path.join(w.state_dir, "da")) if n != "test-da.bin"]), 1)
+        # a folder whose preloader is damaged: listed as refused, the rest added, exit 1
+        bad = os.path.join(w.tmp, "bad")
+        os.makedirs(bad)
+        with open(os.path.join(bad, "preloader_x.bin"), "wb") as f:
+            f.write(b"MMM\x01\x38\x00\x00\x00" + bytes(100))
+        shutil.copy(os.path.join(d, "MTK_AllInOne_DA.bin"), bad)
+        r = w.ctl("add-firmware", bad, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("preloader_x.bin", r.stdout)
+        self.assertIn("refused", r.stdout)
+        self.assertIn("Download Agent added", r.stdout)
+        # a folder with nothing for mtknvd
+        empty = os.path.join(w.tmp, "empty")
+        os.makedirs(empty)
+        r = w.ctl("add-firmware", empty, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Nothing was added", r.stderr)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
