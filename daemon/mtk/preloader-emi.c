@@ -431,3 +431,25 @@ int emi_block_find_record(const EmiBlock *b, const uint8_t *mem_id, size_t mem_i
         }
         return fallback;
 }
+
+int emi_block_check_version(const EmiBlock *b, int expected_version, const char *chip_name, char *err,
+                            size_t err_size) {
+        const char *have, *want;
+
+        if (!chip_name)
+                chip_name = "this chip";
+        if (expected_version < 0)
+                return emi_error(err, err_size, -EOPNOTSUPP,
+                                 "mtknvd does not know which EMI block version %s's preloaders carry, so it cannot "
+                                 "set up its DRAM from BROM mode; start the phone in preloader mode instead",
+                                 chip_name);
+        if (b->version == (unsigned) expected_version)
+                return 0;
+        have = emi_version_chips(b->version);
+        want = emi_version_chips(expected_version);
+        return emi_error(err, err_size, -EMEDIUMTYPE,
+                         "the preloader's EMI block is v%02u%s%s%s, but %s needs v%02d%s%s%s; use the preloader from "
+                         "this phone's own firmware package",
+                         b->version, have ? " (" : "", have ?: "", have ? ")" : "", chip_name, expected_version,
+                         want ? " (" : "", want ?: "", want ? ")" : "");
+}

@@ -71,6 +71,14 @@ int preloader_parse_emi(const uint8_t *data, size_t len, EmiBlock *ret, char *er
  * -ENOENT. */
 int emi_block_find_record(const EmiBlock *b, const uint8_t *mem_id, size_t mem_id_len);
 
+/* §3.3: a block is sent only to a chip of its version.  expected_version is
+ * the chip's (ChipInfo.emi_version, -1: none known), chip_name for the
+ * message.  0 when they agree; -EMEDIUMTYPE for a preloader of another chip
+ * generation, -EOPNOTSUPP when the chip has no known version; err says which
+ * preloader to use. */
+int emi_block_check_version(const EmiBlock *b, int expected_version, const char *chip_name, char *err,
+                            size_t err_size);
+
 /* "eMMC+LPDDR3" etc. (§4.4), "unused" for 0, "unknown" for others */
 const char *emi_dram_type_to_string(uint32_t type);
 

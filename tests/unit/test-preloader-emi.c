@@ -566,6 +566,25 @@ TEST(find_record) {
         CHECK_EQ_INT(emi_block_find_record(NULL, cid_other, 16), -ENOENT);
 }
 
+TEST(check_version) {
+        static EmiBlock b;
+        char err[512];
+
+        b.version = 35;
+        CHECK_EQ_INT(emi_block_check_version(&b, 35, "MT6765", err, sizeof(err)), 0);
+        b.version = 22;
+        CHECK_EQ_INT(emi_block_check_version(&b, 35, "MT6765", err, sizeof(err)), -EMEDIUMTYPE);
+        CHECK_EQ_STR(err, "the preloader's EMI block is v22 (MT6750/6755), but MT6765 needs v35 (MT6765/6762); use "
+                          "the preloader from this phone's own firmware package");
+        /* v00 is a version like any other */
+        b.version = 0;
+        CHECK_EQ_INT(emi_block_check_version(&b, 0, "MT8173", err, sizeof(err)), 0);
+        CHECK_EQ_INT(emi_block_check_version(&b, 15, NULL, err, sizeof(err)), -EMEDIUMTYPE);
+        CHECK(strstr(err, "this chip needs v15") != NULL);
+        CHECK_EQ_INT(emi_block_check_version(&b, -1, "MT8590", err, sizeof(err)), -EOPNOTSUPP);
+        CHECK(strstr(err, "MT8590") != NULL);
+}
+
 TEST(record_sizes) {
         /* §4.3 */
         static const struct { unsigned version; size_t size; } table[] = {
@@ -617,5 +636,5 @@ TEST(dram_types) {
 TAP_MAIN(TEST_ENTRY(form_a_signed_v35), TEST_ENTRY(form_a_padded_length), TEST_ENTRY(form_b_boot_dump),
          TEST_ENTRY(form_c_bare_v21), TEST_ENTRY(form_d_embedded_v11_v49), TEST_ENTRY(v25_both_sizes),
          TEST_ENTRY(truncated), TEST_ENTRY(gfh_lengths_outside), TEST_ENTRY(corrupt_headers),
-         TEST_ENTRY(unknown_versions), TEST_ENTRY(garbage), TEST_ENTRY(find_record), TEST_ENTRY(record_sizes),
+         TEST_ENTRY(unknown_versions), TEST_ENTRY(garbage), TEST_ENTRY(find_record), TEST_ENTRY(check_version), TEST_ENTRY(record_sizes),
          TEST_ENTRY(dram_types))
