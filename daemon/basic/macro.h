@@ -107,3 +107,33 @@ static inline void unaligned_write_be64(void *p, uint64_t v) {
         unaligned_write_be32(p, v >> 32);
         unaligned_write_be32((uint8_t *) p + 4, (uint32_t) v);
 }
+
+/* Little-endian fields (GPT, MediaTek file formats): byte by byte, so any
+ * alignment and any host order. */
+static inline uint16_t unaligned_read_le16(const void *p) {
+        const uint8_t *b = p;
+        return (uint16_t) (b[0] | (b[1] << 8));
+}
+static inline uint32_t unaligned_read_le32(const void *p) {
+        const uint8_t *b = p;
+        return (uint32_t) b[0] | ((uint32_t) b[1] << 8) | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 24);
+}
+static inline uint64_t unaligned_read_le64(const void *p) {
+        return (uint64_t) unaligned_read_le32(p) | ((uint64_t) unaligned_read_le32((const uint8_t *) p + 4) << 32);
+}
+static inline void unaligned_write_le16(void *p, uint16_t v) {
+        uint8_t *b = p;
+        b[0] = v;
+        b[1] = v >> 8;
+}
+static inline void unaligned_write_le32(void *p, uint32_t v) {
+        uint8_t *b = p;
+        b[0] = v;
+        b[1] = v >> 8;
+        b[2] = v >> 16;
+        b[3] = v >> 24;
+}
+static inline void unaligned_write_le64(void *p, uint64_t v) {
+        unaligned_write_le32(p, (uint32_t) v);
+        unaligned_write_le32((uint8_t *) p + 4, v >> 32);
+}

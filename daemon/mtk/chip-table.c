@@ -8,32 +8,34 @@
 #define WDT_DEFAULT BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT
 #define WDT_MT6735  BROM_WDT_BASE_MT6735, BROM_WDT_VALUE_MT6735
 
-/* brom.md §5.  Sorted by hw code so the table reads like the reference. */
+/* brom.md §5.  Sorted by hw code so the table reads like the reference.
+ * emi_version from brom-emi.md §4.6, set in every row because 0 is a real
+ * version; 0x0717 takes MT6761's v38 (the reference lists MT6762 with v35). */
 static const ChipInfo chip_table[] = {
-        { 0x0321, "MT6735",  "MT6735/T, MT8735A",               0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0 },
-        { 0x0326, "MT6755",  "MT6755/MT6750/M/T/S",             0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0 },
-        { 0x0335, "MT6737M", "MT6737M/MT6735G",                 0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0 },
-        { 0x0337, "MT6753",  "MT6753",                          0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0 },
-        { 0x0551, "MT6757",  "MT6757/MT6757D",                  0x6757, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030B4, 0 },
-        { 0x0601, "MT6750",  "MT6750",                          0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0 },
-        { 0x0633, "MT6570",  "MT6570/MT8321",                   0x6570, DA_MODE_XFLASH, WDT_DEFAULT, 0,        0 },
-        { 0x0707, "MT6768",  "MT6768/MT6769",                   0x6768, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08 },
-        { 0x0717, "MT6761",  "MT6761/MT6762/MT3369/MT8766B",    0x6761, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08 },
-        { 0x0766, "MT6765",  "MT6765/MT8768t",                  0x6765, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08 },
-        { 0x0788, "MT6771",  "MT6771/MT8385/MT8183/MT8666",     0x6771, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48 },
-        { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48 },
-        { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true },
-        { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0 },
+        { 0x0321, "MT6735",  "MT6735/T, MT8735A",               0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0, .emi_version = 20 },
+        { 0x0326, "MT6755",  "MT6755/MT6750/M/T/S",             0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0, .emi_version = 22 },
+        { 0x0335, "MT6737M", "MT6737M/MT6735G",                 0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0, .emi_version = 20 },
+        { 0x0337, "MT6753",  "MT6753",                          0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0, .emi_version = 20 },
+        { 0x0551, "MT6757",  "MT6757/MT6757D",                  0x6757, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 25 },
+        { 0x0601, "MT6750",  "MT6750",                          0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0, .emi_version = 22 },
+        { 0x0633, "MT6570",  "MT6570/MT8321",                   0x6570, DA_MODE_XFLASH, WDT_DEFAULT, 0,        0, .emi_version = 27 },
+        { 0x0707, "MT6768",  "MT6768/MT6769",                   0x6768, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 40 },
+        { 0x0717, "MT6761",  "MT6761/MT6762/MT3369/MT8766B",    0x6761, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 38 },
+        { 0x0766, "MT6765",  "MT6765/MT8768t",                  0x6765, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 35 },
+        { 0x0788, "MT6771",  "MT6771/MT8385/MT8183/MT8666",     0x6771, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 36 },
+        { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 45 },
+        { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true, .emi_version = -1 },
+        { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 21 },
         { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0,
-          .wdt2_base = BROM_WDT_MT6592_EXTRA_ADDR, .wdt2_value = BROM_WDT_MT6592_EXTRA_VALUE },
-        { 0x6595, "MT6595",  "MT6595",                          0x6595, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A4, 0 },
-        { 0x6752, "MT6752",  "MT6752",                          0x6752, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0 },
-        { 0x6795, "MT6795",  "MT6795 (Helio X10)",              0x6795, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A0, 0 },
-        { 0x8127, "MT8127",  "MT8127/MT3367",                   0x8127, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031CC, 0 },
-        { 0x8163, "MT8163",  "MT8163",                          0x8163, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031C0, 0 },
-        { 0x8172, "MT8173",  "MT8173",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0 },
-        { 0x8176, "MT8176",  "MT8176",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0 },
-        { 0x8590, "MT8590",  "MT8590/MT7683/MT8521/MT7623",     0x8590, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031D8, 0 },
+          .wdt2_base = BROM_WDT_MT6592_EXTRA_ADDR, .wdt2_value = BROM_WDT_MT6592_EXTRA_VALUE, .emi_version = 13 },
+        { 0x6595, "MT6595",  "MT6595",                          0x6595, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A4, 0, .emi_version = 15 },
+        { 0x6752, "MT6752",  "MT6752",                          0x6752, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 17 },
+        { 0x6795, "MT6795",  "MT6795 (Helio X10)",              0x6795, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A0, 0, .emi_version = 15 },
+        { 0x8127, "MT8127",  "MT8127/MT3367",                   0x8127, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031CC, 0, .emi_version = 13 },
+        { 0x8163, "MT8163",  "MT8163",                          0x8163, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031C0, 0, .emi_version = 16 },
+        { 0x8172, "MT8173",  "MT8173",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0, .emi_version = 0 },
+        { 0x8176, "MT8176",  "MT8176",                          0x8173, DA_MODE_LEGACY, WDT_DEFAULT, 0x1230B0, 0, .emi_version = 0 },
+        { 0x8590, "MT8590",  "MT8590/MT7683/MT8521/MT7623",     0x8590, DA_MODE_LEGACY, WDT_DEFAULT, 0x1031D8, 0, .emi_version = -1 },
 };
 
 const ChipInfo *chip_table_lookup(uint16_t hw_code) {

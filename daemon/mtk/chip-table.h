@@ -27,6 +27,8 @@ typedef struct ChipInfo {
         bool iot;                  /* MediaTek's IoT DA flow (brom.md §5), not the phone one */
         uint32_t wdt2_base;        /* a second register written with wdt2_value during identification; 0: none */
         uint32_t wdt2_value;
+        int emi_version;           /* the EMI block version of its preloaders (brom-emi.md §4.6); -1: none known.
+                                    * v00 is a real version (MT8173/MT8176) */
 } ChipInfo;
 
 const ChipInfo *chip_table_lookup(uint16_t hw_code);

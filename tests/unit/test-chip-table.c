@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "chip-table.h"
 #include "da-backend.h"
+#include "preloader-emi.h"
 #include "protocol/brom-proto.h"
 #include "tap.h"
 
@@ -94,5 +95,38 @@ TEST(unsupported_reasons) {
         CHECK(strstr(why_not(NULL), "chip table") != NULL);
 }
 
+/* brom-emi.md §4.6; every row is listed, so a new chip must state its version
+ * (0 is a real one and cannot serve as "not set") */
+TEST(emi_versions) {
+        static const struct {
+                uint16_t hw_code;
+                int emi_version;
+        } expected[] = {
+                { 0x0321, 20 }, { 0x0326, 22 }, { 0x0335, 20 }, { 0x0337, 20 }, { 0x0551, 25 }, { 0x0601, 22 },
+                { 0x0633, 27 }, { 0x0707, 40 }, { 0x0717, 38 }, { 0x0766, 35 }, { 0x0788, 36 }, { 0x0813, 45 },
+                { 0x2601, -1 }, { 0x6580, 21 }, { 0x6592, 13 }, { 0x6595, 15 }, { 0x6752, 17 }, { 0x6795, 15 },
+                { 0x8127, 13 }, { 0x8163, 16 }, { 0x8172, 0 },  { 0x8176, 0 },  { 0x8590, -1 },
+        };
+
+        CHECK_EQ_INT(chip_table_size(), sizeof(expected) / sizeof(expected[0]));
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+                const ChipInfo *c = chip_table_lookup(expected[i].hw_code);
+
+                CHECK(c != NULL);
+                if (!c)
+                        continue;
+                CHECK_EQ_INT(c->emi_version, expected[i].emi_version);
+                /* a version the chip has is one the parser can read and name */
+                if (c->emi_version >= 0) {
+                        CHECK(emi_record_size(c->emi_version) > 0);
+                        CHECK(emi_version_chips(c->emi_version) != NULL);
+                }
+        }
+        CHECK_EQ_STR(emi_version_chips(chip_table_lookup(0x0321)->emi_version), "MT6735/6737/6753, MT8735");
+        CHECK(strstr(emi_version_chips(chip_table_lookup(0x0766)->emi_version), "MT6765") != NULL);
+        CHECK(strstr(emi_version_chips(chip_table_lookup(0x8172)->emi_version), "MT8173") != NULL);
+        CHECK(strstr(emi_version_chips(chip_table_lookup(0x6795)->emi_version), "6795") != NULL);
+}
+
 TAP_MAIN(TEST_ENTRY(seed_chips), TEST_ENTRY(watchdog), TEST_ENTRY(da_modes), TEST_ENTRY(table_is_consistent),
-         TEST_ENTRY(second_watchdog), TEST_ENTRY(unsupported_reasons))
+         TEST_ENTRY(second_watchdog), TEST_ENTRY(unsupported_reasons), TEST_ENTRY(emi_versions))
