@@ -170,7 +170,7 @@ bool sim_emi_block_parse(const uint8_t *data, size_t len, SimEmiBlock *ret, GErr
         }
         n = le32(b + EMI_COUNT_OFF);
         if (n < 1 || n > SIM_EMI_MAX_RECORDS) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "EMI record count %u (1–%u)", n,
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "EMI record count %u (1-%u)", n,
                             SIM_EMI_MAX_RECORDS);
                 return false;
         }

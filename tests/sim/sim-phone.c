@@ -1867,15 +1867,15 @@ static bool phone_da_setup(SimPhone *p) {
                 consume(p, p->config_len);
                 /* the DA applies the config before it answers (dram-delay) */
                 emit_later(p, p->cfg.dram_delay_ms);
-                if (p->brom) {
-                        /* nobody initialised DRAM: the DA asks for EMI settings */
-                        da_ask_for_emi(p);
-                        return true;
-                }
                 if (!bmt_ok) {
                         emit_u32(p, DA_STATUS_INT_RAM_ERROR); /* assumed: no code names it */
                         da1_stop(p, "bmt-size");
                         return false;
+                }
+                if (p->brom) {
+                        /* nobody initialised DRAM: the DA asks for EMI settings */
+                        da_ask_for_emi(p);
+                        return true;
                 }
                 emit_u32(p, DA_DRAM_STATUS_OK);
                 if (p->cfg.da_code == 0x6592)
