@@ -1058,6 +1058,7 @@ class TestBromEmi(SimTestCase):
     def test_preloader_forms_and_bad_files(self):
         recs = [(0x0203, CID[:9])]
         good = {f: self.preloader("pl_%s.bin" % f, recs, form=f, junk=37) for f in ("gfh", "boot", "bare")}
+        good["gfh-zero-trailer"] = self.preloader("pl_z.bin", recs, zero_trailer=True)
         s = self.sim("id=p,%s,preloader=%s" % (self.KEYS, good["gfh"]))
         for i, (form, path) in enumerate(sorted(good.items())):
             self.assertTrue(s.control("add id=f%d,port=1-%d,%s,preloader=%s" % (i, i + 5, self.KEYS, path)))
@@ -1080,6 +1081,9 @@ class TestBromEmi(SimTestCase):
             reply = s.control_raw("add id=bad-%s,%s,preloader=%s" % (what, self.KEYS, path))
             self.assertTrue(reply.startswith("error"), "%s: %s" % (what, reply))
         self.assertIn("truncated", s.control_raw("add id=x,preloader=" + bad["count"]))
+        self.assertIn("MTK_BLOADER_INFO_v", s.control_raw("set p preloader=" + bad["no-block"]))
+        for kv in ("memory-id=0011", "emi-version=100", "emi-version=x"):
+            self.assertTrue(s.control_raw("set p " + kv).startswith("error"), kv)
         # at start-up: mtksim exits 2
         env = dict(os.environ, ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:abort_on_error=1",
                    LSAN_OPTIONS="suppressions=" + os.path.join(TOP, "tests", "lsan.supp"))

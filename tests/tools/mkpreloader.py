@@ -20,6 +20,7 @@ MediaTek data.
 
   mkpreloader.py OUT [--form gfh|boot|bare] [--version 20] [--name preloader_x.bin]
                      [--record type=0x0203,id=HEX]... [--count N] [--truncate N] [--junk N]
+                     [--zero-trailer] [--sig-len N] [--record-size R] [--seed S]
 
 Inconsistent files for tests: --count N writes N into the header whatever the records are; --truncate N
 cuts the written file to its first N bytes (or truncate the file yourself).  As a module:
@@ -99,9 +100,12 @@ def block(version, name, records, count=None, record_size=None, seed=None):
     return hdr + b"".join(record(version, size, i, t, rid, seed) for i, (t, rid) in enumerate(records))
 
 
-def gfh_image(emi, name, sig_len=0x124, code_len=0x1000, content_offset=0x300):
-    """A raw signed preloader: GFH FILE_INFO, code, the EMI block, u32 L, the signature."""
+def gfh_image(emi, name, sig_len=0x124, code_len=0x1000, content_offset=0x300, zero_trailer=False):
+    """A raw signed preloader: GFH FILE_INFO, code, the EMI block, u32 L, the signature.  zero_trailer:
+    0x800 zero bytes after L, so the last u32 of the content is 0 (brom-emi.md 3, step 1.2)."""
     body = noise(b"code:" + name.encode(), code_len) + emi + struct.pack("<I", len(emi))
+    if zero_trailer:
+        body += bytes(0x800)
     file_len = content_offset + len(body) + sig_len
     hdr = GFH_MAGIC + b"FILE_INFO".ljust(12, b"\x00")
     hdr += struct.pack("<IHBBI", 1, 1, 5, 3, 0x201000)          # file version, type, flash dev, sig type, load addr
@@ -114,14 +118,15 @@ def gfh_image(emi, name, sig_len=0x124, code_len=0x1000, content_offset=0x300):
 
 
 def build(form="gfh", version=20, name="preloader_mtknvd_test.bin", records=((0x0203, b""),), count=None,
-          record_size=None, seed=None, sig_len=0x124, junk=0, truncate=None):
+          record_size=None, seed=None, sig_len=0x124, junk=0, truncate=None, zero_trailer=False):
     emi = block(version, name, list(records), count, record_size, seed)
     if form == "bare":
         out = emi + noise(b"junk:" + name.encode(), junk)
     elif form == "gfh":
-        out = gfh_image(emi, name, sig_len)
+        out = gfh_image(emi, name, sig_len, zero_trailer=zero_trailer)
     elif form == "boot":
-        out = (BOOT_MAGIC + struct.pack("<I", 1)).ljust(BOOT_GFH_OFFSET, b"\x00") + gfh_image(emi, name, sig_len)
+        out = (BOOT_MAGIC + struct.pack("<I", 1)).ljust(BOOT_GFH_OFFSET, b"\x00") + \
+            gfh_image(emi, name, sig_len, zero_trailer=zero_trailer)
     else:
         raise ValueError("unknown form %r (gfh, boot, bare)" % form)
     return out if truncate is None else out[:truncate]
@@ -135,6 +140,9 @@ def extract_records(data):
         file_len, sig_len = struct.unpack_from("<I", data, g + 0x20)[0], struct.unpack_from("<I", data, g + 0x2C)[0]
         end = g + file_len - sig_len
         length = struct.unpack_from("<I", data, end - 4)[0]
+        if length == 0:
+            end -= 0x800
+            length = struct.unpack_from("<I", data, end - 4)[0]
         emi = data[end - 4 - length:end - 4]
     else:
         emi = data[data.index(IDENT):]
@@ -174,12 +182,14 @@ def main(argv=None):
     ap.add_argument("--seed", help="noise seed of the register part (default: --name)")
     ap.add_argument("--sig-len", type=lambda s: int(s, 0), default=0x124, help="signature length (gfh, boot)")
     ap.add_argument("--junk", type=int, default=0, help="bare: bytes of noise after the block")
+    ap.add_argument("--zero-trailer", action="store_true",
+                    help="gfh, boot: 0x800 zero bytes after the u32 L, as in the padded images of section 3")
     ap.add_argument("--truncate", type=int, help="write only the first N bytes")
     a = ap.parse_args(argv)
     records = [parse_record(r) for r in a.record] or [(0x0203, b"")]
     try:
         data = build(a.form, a.version, a.name, records, a.count, a.record_size, a.seed, a.sig_len, a.junk,
-                     a.truncate)
+                     a.truncate, a.zero_trailer)
     except ValueError as e:
         raise SystemExit("mkpreloader: %s" % e)
     if a.out == "-":
