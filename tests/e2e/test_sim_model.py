@@ -28,6 +28,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.join(TOP, os.environ.get("MTKNVD_BUILD", "build"))
 MTKSIM = os.path.join(BUILD, "mtksim")
 
+sys.path.insert(0, os.path.join(TOP, "tests", "tools"))
+import mkpreloader  # noqa: E402
+
 VID = 0x0e8d
 PID_BROM, PID_PRELOADER = 0x0003, 0x2000
 WDT_MT6735 = 0x10212000        # brom.md section 5
@@ -906,6 +909,281 @@ class TestDaKeys(SimTestCase):
         self.assertEqual(struct.unpack(">H", nand[0x0b:0x0d])[0], 7)    # the count of the 32-bit layout
         self.assertEqual(nand[0x0f:0x11], b"\x00\x00")                  # where the 64-bit layout has it
         self.assertEqual(packets[-1], b"\x5a" + bytes(8) + b"\xc1")
+
+
+# ------------------------------------------------------------------ BROM mode: DRAM settings (brom-emi.md 6)
+
+ME_ID = "00112233445566778899aabbccddeeff"
+# the eMMC CID the simulator derives from the ME ID (README "What the reference left open")
+CID = bytes.fromhex("150100") + b"8GND3R" + bytes.fromhex("10") + bytes.fromhex(ME_ID)[:4] + bytes.fromhex("9b01")
+OTHER_CID = bytes.fromhex("90014a4842473461320000000000000000")[:16]   # SK hynix "HBG4a2" (brom-emi.md 4.1)
+
+
+def be64(v):
+    return struct.pack(">Q", v)
+
+
+class TestBromEmi(SimTestCase):
+    """A legacy DA1 started from BROM (no preloader ran): DRAM status 0xBC3, the memory id, ENABLE_DRAM
+    E8 and the version's length exchange, the records, the checksum and the DRAM result, each field its
+    own packet (brom-emi.md 6.1, 6.2, 11.1); then the DA2 upload as in preloader mode. The host side
+    here is written from brom-emi.md, not from the daemon."""
+
+    KEYS = "mode=brom,watchdog-ms=0,me-id=" + ME_ID
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mtksim-emi-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def preloader(self, name, records, **kw):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(mkpreloader.build(name=name, records=records, **kw))
+        return path
+
+    def to_emi(self, s, port=1, config=CONFIG_FIELDS, tail=()):
+        """BROM handshake, SEND_DA, JUMP_DA, DA1 sync, config; returns the CID of the sync and the
+        packets after the configuration block (status 0xBC3 and section 6.1)."""
+        r = s.open(port)
+        self.assertEqual((r["pid"], r["speed"]), (PID_BROM, "full"))
+        s.handshake(preloader=False)
+        s.send_da(bytes(range(256)) * 2)
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        self.assertEqual(s.read(), b"\xc0")
+        sync = [s.read() for _ in range(1 + 1 + 4 + 1 + 4)]
+        cid = b"".join(sync[-4:])
+        s.write(b"\x5a")
+        self.assertEqual([s.read() for _ in range(3)], [b"\x04", b"\x00", b"\x00"])
+        for f in list(config) + list(tail):
+            s.write(f)
+        after = [s.read() for _ in range(1 + 1 + 1 + 1 + 1 + 4)]
+        return cid, after
+
+    def enable_dram(self, s, version, answer=b"\x5a"):
+        s.write(b"\xe8")
+        s.write(be32(0xffffffff if version == 0 else version))
+        self.assertEqual(s.read(), answer)
+
+    def send_records(self, s, records, length=None, pieces=(100,)):
+        """Row 9 of the v15-v21 branch and rows 10-13: the DA's RAM length was read already."""
+        s.write(b"\x5a")
+        s.write(be32(len(records) if length is None else length))
+        off, i = 0, 0
+        while off < len(records):
+            n = pieces[i % len(pieces)]
+            s.write(records[off:off + n])
+            off, i = off + n, i + 1
+        self.assertEqual(s.read(), struct.pack(">H", sum(records) & 0xffff))
+        s.write(b"\x5a")
+        s.write(be32(0x80000001))
+        return [s.read() for _ in range(4)]
+
+    def test_whole_exchange_then_da2(self):
+        path = self.preloader("preloader_sim.bin", [(0x0203, OTHER_CID[:9]), (0x0203, CID[:9]), (0x0203, b"")])
+        _, _, records = mkpreloader.extract_records(open(path, "rb").read())
+        self.assertEqual(len(records), 3 * 188)
+        s = self.sim("id=p,%s,preloader=%s" % (self.KEYS, path))
+        cid, after = self.to_emi(s)
+        self.assertEqual(cid, CID)
+        # 6.1: 0xBC3, u32 0, the memory id (default: the CID as raw bytes), 0xBC4, NAND count 4 + ids
+        self.assertEqual(after, [be32(0xbc3), be32(0), CID, be32(0xbc4), b"\x00\x04"] + [b"\x00\x00"] * 4)
+        self.assertEqual(s.stats("p")["phase"], "da1-need-emi")
+        self.enable_dram(s, 20)
+        self.assertEqual(s.read(), be32(188))              # "RAM length": one v20 record
+        self.assertEqual(s.stats("p")["phase"], "da1-emi")
+        result = self.send_records(s, records, pieces=(1, 63, 64, 200))   # split anyhow
+        self.assertEqual(result, [be32(0), b"\x02", b"\x00", be64(0xc0000000)])
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["emi_version_sent"], st["emi_bytes"], st["dram"]),
+                         ("da2-upload", "20", str(len(records)), "up"))
+        self.assertIn("0xe8", st["commands"].split(","))
+        # da.md 2.7 as in preloader mode, then the DA2 report
+        self.upload_da2(s)
+        self.assertEqual(s.read(), b"\x5a")
+        self.assertEqual([len(p) for p in (s.read() for _ in range(8))], [0x1c, 0x11, 14, 9, 0x5c, 0x1c, 0x26, 0x0a])
+        self.assertEqual(s.exchange(b"\x72", 2), b"\x5a\x00")    # full-speed BROM link
+        self.assertEqual(s.stats("p")["phase"], "da")
+
+    def test_version_refused_then_accepted(self):
+        s = self.sim("id=p,chip=mt6580," + self.KEYS, "id=q,emi-version=21," + self.KEYS)
+        # MT6580's configuration tail (da.md 2.5): u32 slc_percent, 20 bytes
+        self.assertEqual(self.to_emi(s, tail=[be32(1), b"FF" + bytes(14) + b"\xff" + bytes(3)])[1][0], be32(0xbc3))
+        self.assertEqual(s.stats("p")["emi_version_sent"], "none")
+        self.enable_dram(s, 20, b"\xa5")                   # MT6580 is v21 (brom-emi.md 4.6)
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["emi_version_sent"]), ("da1-need-emi", "20"))
+        self.enable_dram(s, 21)                            # it waited for another E8
+        self.assertEqual(s.read(), be32(188))
+        # emi-version= overrides the chip table
+        self.to_emi(s, port=2)
+        self.enable_dram(s, 20, b"\xa5")
+        self.enable_dram(s, 21)
+        self.assertEqual(s.read(), be32(188))
+
+    def test_foreign_records_fail_dram(self):
+        mine = self.preloader("preloader_mine.bin", [(0x0203, CID[:9])])
+        other = self.preloader("preloader_other.bin", [(0x0203, CID[:9])])    # same id, other registers
+        _, _, mine_rec = mkpreloader.extract_records(open(mine, "rb").read())
+        _, _, records = mkpreloader.extract_records(open(other, "rb").read())
+        self.assertNotEqual(records, mine_rec)
+        s = self.sim("id=p,%s,preloader=%s" % (self.KEYS, mine))
+        self.to_emi(s)
+        self.enable_dram(s, 20)
+        s.read()
+        result = self.send_records(s, records)
+        # m_ext_ram_ret 3012; type, chip select and size still come (size 0)
+        self.assertEqual(result, [be32(3012), b"\x02", b"\x00", be64(0)])
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["da1_stop"], st["dram"]), ("da1-stopped", "dram-failed", "failed"))
+        s.write(be32(0x40000000))                          # DA2 upload: nobody answers
+        self.assertTrue(s.silent())
+
+    def test_memory_id_rule_without_preloader(self):
+        mem = bytes(range(0x40, 0x50))
+        match = mkpreloader.build(records=[(0x0203, OTHER_CID[:9]), (0x0203, mem[:9])], form="bare")
+        foreign = mkpreloader.build(records=[(0x0203, OTHER_CID[:9]), (0x0000, b"")], form="bare")
+        default = mkpreloader.build(records=[(0x0203, OTHER_CID[:9]), (0x0003, b"")], form="bare")
+        cases = ((match, "up"), (foreign, "failed"), (default, "up"))
+        s = self.sim(*("id=p%d,memory-id=%s,%s" % (i, mem.hex(), self.KEYS) for i in range(len(cases))))
+        for i, (image, dram) in enumerate(cases):
+            _, after = self.to_emi(s, port=i + 1)
+            self.assertEqual(after[2], mem)                # memory-id= is what DA1 reports
+            self.enable_dram(s, 20)
+            s.read()
+            records = mkpreloader.extract_records(image)[2]
+            ret = self.send_records(s, records)[0]
+            self.assertEqual(ret, be32(0 if dram == "up" else 3012), i)
+            self.assertEqual(s.stats("p%d" % i)["dram"], dram)
+
+    def test_preloader_forms_and_bad_files(self):
+        recs = [(0x0203, CID[:9])]
+        good = {f: self.preloader("pl_%s.bin" % f, recs, form=f, junk=37) for f in ("gfh", "boot", "bare")}
+        good["gfh-zero-trailer"] = self.preloader("pl_z.bin", recs, zero_trailer=True)
+        s = self.sim("id=p,%s,preloader=%s" % (self.KEYS, good["gfh"]))
+        for i, (form, path) in enumerate(sorted(good.items())):
+            self.assertTrue(s.control("add id=f%d,port=1-%d,%s,preloader=%s" % (i, i + 5, self.KEYS, path)))
+            self.to_emi(s, port=i + 5)
+            self.enable_dram(s, 20)
+            s.read()
+            self.assertEqual(self.send_records(s, mkpreloader.extract_records(open(path, "rb").read())[2])[0],
+                             be32(0), form)
+        bad = {
+            "truncated": self.preloader("t.bin", recs + recs, truncate=0x300 + 0x1000 + 0x70 + 188),
+            "count": self.preloader("c.bin", recs, form="bare", count=5),
+            "count-0": self.preloader("z.bin", recs, form="bare", count=0),
+            "version": self.preloader("v.bin", recs, form="bare", version=8, record_size=66),
+            "missing": os.path.join(self.dir, "nothing-here.bin"),
+        }
+        with open(os.path.join(self.dir, "noise.bin"), "wb") as f:
+            f.write(bytes(range(256)) * 16)
+        bad["no-block"] = os.path.join(self.dir, "noise.bin")
+        for what, path in bad.items():
+            reply = s.control_raw("add id=bad-%s,%s,preloader=%s" % (what, self.KEYS, path))
+            self.assertTrue(reply.startswith("error"), "%s: %s" % (what, reply))
+        self.assertIn("truncated", s.control_raw("add id=x,preloader=" + bad["count"]))
+        self.assertIn("MTK_BLOADER_INFO_v", s.control_raw("set p preloader=" + bad["no-block"]))
+        for kv in ("memory-id=0011", "emi-version=100", "emi-version=x"):
+            self.assertTrue(s.control_raw("set p " + kv).startswith("error"), kv)
+        # at start-up: mtksim exits 2
+        env = dict(os.environ, ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:abort_on_error=1",
+                   LSAN_OPTIONS="suppressions=" + os.path.join(TOP, "tests", "lsan.supp"))
+        r = subprocess.run([MTKSIM, "--phone", "preloader=" + bad["no-block"], "--", "/bin/true"],
+                           capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("preloader=", r.stderr)
+
+    def test_faults_at_enable_dram(self):
+        s = self.sim("id=a,fault=unplug-after-cmd:0xe8," + self.KEYS, "id=b,fault=stall@0xe8," + self.KEYS,
+                     "id=c,fault=nack@0xe8," + self.KEYS, "id=d," + self.KEYS)
+        self.to_emi(s, port=1)
+        s.write(b"\xe8")
+        self.assertEqual(s.wait("a", "phase=gone")["plugged"], "0")
+        self.to_emi(s, port=2)
+        s.write(b"\xe8")
+        s.write(be32(20))
+        self.assertTrue(s.silent())
+        self.assertEqual(s.stats("b")["phase"], "da1-need-emi")
+        self.to_emi(s, port=3)
+        self.enable_dram(s, 20, b"\xa5")                   # the fault's NACK, once
+        self.enable_dram(s, 20)
+        # a cable pulled in the middle of the records
+        self.to_emi(s, port=4)
+        self.enable_dram(s, 20)
+        s.read()
+        s.write(b"\x5a")
+        s.write(be32(2 * 188))
+        s.control("fault d unplug-after-bytes:%d" % (int(s.stats("d")["bytes_in"]) + 200))
+        s.write(bytes(100))
+        s.write(bytes(100))
+        st = s.wait("d", "phase=gone")
+        self.assertEqual((st["emi_bytes"], st["dram"]), ("100", "none"))
+
+    def test_protocol_errors_stop_da1(self):
+        s = self.sim(*("id=p%d,%s" % (i, self.KEYS) for i in range(3)))
+        self.to_emi(s, port=1)
+        s.write(be32(0x40000000))                          # no E8: straight to the DA2 upload
+        self.assertTrue(s.silent())
+        self.assertEqual(s.stats("p0")["da1_stop"], "emi-expected")
+        for port, length in ((2, 100), (3, 65 * 188)):      # not whole records / more than 64
+            self.to_emi(s, port=port)
+            self.enable_dram(s, 20)
+            s.read()
+            s.write(b"\x5a")
+            s.write(be32(length))
+            self.assertTrue(s.silent())
+            self.assertEqual(s.stats("p%d" % (port - 1))["da1_stop"], "emi-length")
+
+    def test_v13_branch(self):
+        # MT8127 (v13): the DA's L, the host's 5A, the first L bytes with the first u32 = 00 00 01 00,
+        # and five more words after the RAM size (brom-emi.md 6.2 rows 9, 15)
+        path = self.preloader("preloader_v13.bin", [(0x0203, CID[:9]), (0x0203, b"")], version=13)
+        records = mkpreloader.extract_records(open(path, "rb").read())[2]
+        s = self.sim("id=p,chip=mt8127,%s,preloader=%s" % (self.KEYS, path),
+                     "id=q,chip=mt8127,%s,preloader=%s" % (self.KEYS, path))
+        tail = [be32(0), be32(1), bytes(20)]
+        for port, head, ret in ((1, b"\x00\x00\x01\x00", 0), (2, records[:4], 3012)):
+            self.to_emi(s, port=port, tail=tail)
+            self.enable_dram(s, 13)
+            self.assertEqual(s.read(), be32(188))
+            s.write(b"\x5a")
+            cut = head + records[4:188]
+            s.write(cut)
+            self.assertEqual(s.read(), struct.pack(">H", sum(cut) & 0xffff))
+            s.write(b"\x5a")
+            s.write(be32(0x80000001))
+            self.assertEqual(s.read(), be32(ret))
+            self.assertEqual([s.read() for _ in range(3)], [b"\x02", b"\x00", be64(0xc0000000 if ret == 0 else 0)])
+            self.assertEqual([s.read() for _ in range(5)], [bytes(4)] * 5)
+        self.assertEqual(s.stats("p")["phase"], "da2-upload")
+        self.assertEqual(s.stats("q")["da1_stop"], "dram-failed")
+
+    def test_v00_branch(self):
+        # MT8173 (v00): the version travels as FFFFFFFF; the DA's L comes back from the host
+        path = self.preloader("preloader_v00.bin", [(0x0205, CID[:9])], version=0)
+        records = mkpreloader.extract_records(open(path, "rb").read())[2]
+        s = self.sim("id=p,chip=mt8173,%s,preloader=%s" % (self.KEYS, path))
+        self.to_emi(s)
+        s.write(b"\xe8")
+        s.write(be32(0))                                   # a literal 0 is not how version 0 is sent
+        self.assertEqual(s.read(), b"\xa5")
+        self.enable_dram(s, 0)
+        self.assertEqual(s.read(), be32(140))
+        s.write(b"\x5a")
+        s.write(be32(140))
+        s.write(records[:140])
+        self.assertEqual(s.read(), struct.pack(">H", sum(records[:140]) & 0xffff))
+        s.write(b"\x5a")
+        s.write(be32(0x80000001))
+        self.assertEqual([s.read() for _ in range(4)], [be32(0), b"\x02", b"\x00", be64(0xc0000000)])
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["emi_version_sent"], st["emi_bytes"]), ("da2-upload", "0", "140"))
+
+    def test_no_branch_refuses(self):
+        # MT6765 (v35) has no legacy branch (brom-emi.md 6.2 "other versions"): every E8 is refused
+        s = self.sim("id=p,chip=mt6765," + self.KEYS)
+        self.to_emi(s)
+        self.enable_dram(s, 35, b"\xa5")
+        self.assertEqual(s.stats("p")["phase"], "da1-need-emi")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ typedef struct SimChip {
         uint32_t wdt_value;      /* the WRITE32 that disables the watchdog */
         bool soc_id;
         bool iot;                /* brom.md §5 "iot": no GET_HW_SW_VER, no ME_ID */
+        int emi_version;         /* brom-emi.md §4.6: its preloaders' EMI block version; -1 unknown */
 } SimChip;
 
 const SimChip *sim_chip_find(const char *name);

@@ -49,7 +49,9 @@ static void usage(FILE *f) {
                 "                         (early|after-size), da2-settle, send-da-checksum\n"
                 "                         (right|zero|wrong), slow-ms, nand-ids, soc-ok,\n"
                 "                         usb-speed (auto|0|1), absent (OP,OP...),\n"
-                "                         read-split (bytes, 0 = off), read-zlp (0|1)\n"
+                "                         read-split (bytes, 0 = off), read-zlp (0|1),\n"
+                "                         emi-version (decimal), memory-id (32 hex digits),\n"
+                "                         preloader (PATH: its EMI block brings DRAM up)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -111,6 +113,8 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 cfg->wdt_value = c->wdt_value;
                 cfg->has_soc_id = c->soc_id;
                 cfg->iot = c->iot;
+                if (!cfg->emi_version_set)
+                        cfg->emi_version = c->emi_version;
         } else if (g_str_equal(key, "mode")) {
                 if (g_str_equal(value, "brom"))
                         cfg->brom = true;
@@ -198,7 +202,35 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                         r = parse_uint(value, 1, &v), cfg->usb_speed = (int) v;
         } else if (g_str_equal(key, "absent"))
                 r = sim_opcodes_parse(value, cfg->absent);
-        else if (g_str_equal(key, "storage")) {
+        else if (g_str_equal(key, "emi-version")) {
+                r = parse_uint(value, 99, &v);
+                if (r >= 0) {
+                        cfg->emi_version = (int) v;
+                        cfg->emi_version_set = true;
+                }
+        } else if (g_str_equal(key, "memory-id")) {
+                r = parse_hex_bytes(value, cfg->memory_id, sizeof(cfg->memory_id));
+                cfg->have_memory_id = r >= 0;
+        } else if (g_str_equal(key, "preloader")) {
+                /* the phone's firmware preloader: its EMI block decides what
+                 * brings DRAM up (tests/sim/README.md); parsed now, so a file
+                 * the simulator cannot use is refused at once */
+                g_autofree SimEmiBlock *block = g_new0(SimEmiBlock, 1);
+                g_autofree char *data = NULL;
+                gsize len;
+
+                if (!*value) {
+                        cfg->preloader.present = false;
+                        return 0;
+                }
+                if (!g_file_get_contents(value, &data, &len, error))
+                        return -ENOENT;
+                if (!sim_emi_block_parse((const uint8_t *) data, len, block, error)) {
+                        g_prefix_error(error, "preloader=%s: ", value);
+                        return -EINVAL;
+                }
+                cfg->preloader = *block;
+        } else if (g_str_equal(key, "storage")) {
                 g_free(cfg->storage);
                 cfg->storage = g_strdup(value);
         } else if (g_str_equal(key, "layout")) {

@@ -15,6 +15,7 @@
 
 #include "brom-proto.h"
 #include "da-legacy-proto.h"
+#include "sim-emi.h"
 #include "sim-phone.h"
 #include "sim-storage.h"
 
@@ -25,7 +26,8 @@ typedef enum Phase {
         PHASE_COMMAND,      /* BROM / preloader command loop */
         PHASE_DA_ACK,       /* DA1: waiting for the host's 5A after the sync block */
         PHASE_DA_CONFIG,
-        PHASE_DA_NEED_EMI,  /* BROM-mode DA1 that wants EMI settings; we stop here */
+        PHASE_DA_NEED_EMI,  /* BROM-mode DA1 that wants EMI settings: waits for ENABLE_DRAM */
+        PHASE_DA_EMI,       /* ENABLE_DRAM accepted: lengths, records, checksum, DRAM result */
         PHASE_DA_STOPPED,   /* DA1 gave up (da1_stop says why): answers nothing */
         PHASE_DA2_HEAD,
         PHASE_DA2_DATA,
@@ -48,6 +50,7 @@ static const char *const phase_names[] = {
         [PHASE_DA_ACK] = "da1",
         [PHASE_DA_CONFIG] = "da1",
         [PHASE_DA_NEED_EMI] = "da1-need-emi",
+        [PHASE_DA_EMI] = "da1-emi",
         [PHASE_DA_STOPPED] = "da1-stopped",
         [PHASE_DA2_HEAD] = "da2-upload",
         [PHASE_DA2_DATA] = "da2-upload",
@@ -86,6 +89,34 @@ typedef enum ResetReason {
 
 static const char *const reset_names[] = {
         "none", "wdt-swrst", "wdt-mode", "enable-watchdog", "finish", "watchdog-expired", "sig-verify-fail",
+};
+
+/* brom-emi.md §6: what a BROM-mode DA1 says about its DRAM */
+#define EMI_SECOND_WORD       0x00000000u   /* §6.1 row 2, meaning unknown [SIM 0] */
+#define EMI_CONFIRM           0x80000001u   /* §6.2 row 12 "send DRAM config" */
+#define EMI_RET_OK            0u
+#define EMI_RET_FAILED        3012u         /* §6.2 row 13: seen on MT6580 (assumed for every failure) */
+#define EMI_RAM_TYPE_DRAM     0x02
+#define EMI_RAM_CS            0x00
+#define EMI_V13_EXTRA_WORDS   5             /* §6.2 row 15 */
+#define EXT_RAM_SIZE          0xc0000000ULL /* 3 GiB, also in the DA2 report */
+
+/* stats' dram */
+typedef enum Dram {
+        DRAM_NONE,          /* no ENABLE_DRAM exchange finished this enumeration */
+        DRAM_UP,
+        DRAM_FAILED,
+} Dram;
+
+static const char *const dram_names[] = { "none", "up", "failed" };
+
+/* Steps of PHASE_DA_EMI (p->stage) */
+enum {
+        EMI_STAGE_ACK,      /* the host's 5A after the DA's length word */
+        EMI_STAGE_LENGTH,   /* v15–v21: u32 length of the records */
+        EMI_STAGE_ECHO,     /* v00: the DA's length back */
+        EMI_STAGE_RECORDS,
+        EMI_STAGE_CONFIRM,  /* 5A, then u32 80 00 00 01 */
 };
 
 /* FINISH: how long the DA waits for the optional u32 mode (assumed) */
@@ -159,6 +190,13 @@ struct SimPhone {
         uint32_t rw_pkt;
         uint8_t *chunk;
         size_t chunk_len, chunk_got;
+
+        /* ENABLE_DRAM (brom-emi.md §6) */
+        int64_t emi_version_sent;    /* the last E8's version (FFFFFFFF read as 0); -1: none */
+        uint32_t emi_len;            /* record bytes expected */
+        GByteArray *emi_rx;          /* record bytes received */
+        uint64_t emi_bytes;
+        Dram dram;
 
         /* faults */
         SimFault fault;
@@ -364,6 +402,8 @@ SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error) {
         p->cfg = *cfg;
         p->cfg.storage = g_strdup(cfg->storage);
         p->rx = g_byte_array_new();
+        p->emi_rx = g_byte_array_new();
+        p->emi_version_sent = -1;
         p->da_head = g_byte_array_new();
         p->commands = g_string_new(NULL);
         g_queue_init(&p->fields);
@@ -392,6 +432,7 @@ void sim_phone_free(SimPhone *p) {
                 return;
         g_queue_clear_full(&p->fields, field_free);
         g_byte_array_unref(p->rx);
+        g_byte_array_unref(p->emi_rx);
         g_byte_array_unref(p->da_head);
         g_string_free(p->commands, TRUE);
         sim_storage_close(p->storage);
@@ -446,6 +487,11 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
         p->cmd_start_us = p->rw_first_us = p->rw_last_us = 0;
         p->read_bytes = p->read_us = p->write_bytes = p->write_us = 0;
         p->reads = p->writes = 0;
+        /* and what the host sent for DRAM */
+        p->emi_version_sent = -1;
+        p->emi_bytes = 0;
+        g_byte_array_set_size(p->emi_rx, 0);
+        p->dram = DRAM_NONE;
 
         if (boot == BOOT_RECONNECT) {
                 /* da.md §2.9: the DA comes back at high speed and carries on in
@@ -596,6 +642,7 @@ static bool phase_past_handshake(Phase ph) {
         case PHASE_DA_ACK:
         case PHASE_DA_CONFIG:
         case PHASE_DA_NEED_EMI:
+        case PHASE_DA_EMI:
         case PHASE_DA_STOPPED:
         case PHASE_DA2_HEAD:
         case PHASE_DA2_DATA:
@@ -1170,8 +1217,10 @@ static bool phone_command(SimPhone *p) {
 
 /* ------------------------------------------------------------ legacy DA */
 
+/* DA1's NAND ids, in its sync and again after 0xBC3: none (an eMMC phone) */
+static const uint16_t nand_ids[4] = { 0, 0, 0, 0 };
+
 static void da_start(SimPhone *p) {
-        static const uint16_t nand_ids[4] = { 0, 0, 0, 0 };
         const uint8_t *cid = sim_storage_cid(p->storage);
 
         /* da.md §9 item 1, each item its own packet; DA1 comes up at ROM
@@ -1261,7 +1310,7 @@ static void da_send_report(SimPhone *p) {
         put32(sd, DA_STATUS_DEVICE_NOT_FOUND);
         put32(ram + 0x08, 0);
         ram[0x0c] = 0x02; /* DRAM */
-        put64(ram + 0x0e, 0xc0000000ULL);
+        put64(ram + 0x0e, EXT_RAM_SIZE);
         tail[0] = DA_ACK;
         tail[DA_REPORT_TAIL_LEN - 1] = p->cfg.soc_ok;
 
@@ -1602,6 +1651,193 @@ static void da1_stop(SimPhone *p, const char *why) {
         set_phase(p, PHASE_DA_STOPPED);
 }
 
+/* ------------------------------------------------------------ BROM mode: DRAM (brom-emi.md §6) */
+
+/* What DA1 found in the memory chip: memory-id=, else the eMMC CID as its
+ * sync reported it (raw bytes, assumed: §12 item 1) */
+static const uint8_t *emi_memory_id(SimPhone *p) {
+        return p->cfg.have_memory_id ? p->cfg.memory_id : sim_storage_cid(p->storage);
+}
+
+/* §6.1: DRAM status 0xBC3 and what follows it, each field its own packet
+ * (mtkclient reads them one by one) */
+static void da_ask_for_emi(SimPhone *p) {
+        emit_u32(p, DA_DRAM_STATUS_NEED_EMI);
+        emit_u32(p, EMI_SECOND_WORD);
+        emit(p, emi_memory_id(p), SIM_EMI_ID_LEN);
+        emit_u32(p, DA_NAND_RET_NOT_FOUND);
+        emit_u16(p, G_N_ELEMENTS(nand_ids));
+        for (size_t i = 0; i < G_N_ELEMENTS(nand_ids); i++)
+                emit_u16(p, nand_ids[i]);
+        p->op = -1;
+        set_phase(p, PHASE_DA_NEED_EMI);
+}
+
+/* §6.2 rows 13–15: the DRAM result; DA2 upload next, or DA1 gives up */
+static bool emi_finish(SimPhone *p) {
+        unsigned version = (unsigned) p->emi_version_sent;
+        const SimEmiBlock *pl = p->cfg.preloader.present ? &p->cfg.preloader : NULL;
+        bool up = sim_emi_dram_comes_up(pl, version, p->emi_rx->data, p->emi_rx->len, emi_memory_id(p));
+        uint8_t size[8];
+
+        /* a failed DRAM still reports type, chip select and size (0): the
+         * reference lists them unconditionally (assumed, README) */
+        emit_u32(p, up ? EMI_RET_OK : EMI_RET_FAILED);
+        emit_u8(p, EMI_RAM_TYPE_DRAM);
+        emit_u8(p, EMI_RAM_CS);
+        put64(size, up ? EXT_RAM_SIZE : 0);
+        emit(p, size, sizeof(size));
+        if (version == 0x0d)
+                for (int i = 0; i < EMI_V13_EXTRA_WORDS; i++)
+                        emit_u32(p, 0);
+        p->dram = up ? DRAM_UP : DRAM_FAILED;
+        note_event(p);
+        if (!up) {
+                /* no DRAM for DA2: DA1 answers nothing more */
+                da1_stop(p, "dram-failed");
+                return false;
+        }
+        set_phase(p, PHASE_DA2_HEAD);
+        return true;
+}
+
+/* ENABLE_DRAM: E8 + u32 version, then the version's exchange (§6.2) */
+static bool phone_da_emi(SimPhone *p) {
+        if (p->phase == PHASE_DA_NEED_EMI) {
+                uint32_t word, version;
+                SimEmiBranch branch;
+
+                if (p->op < 0) {
+                        if (avail(p) < 1)
+                                return false;
+                        if (p->rx->data[0] != DA_CMD_ENABLE_DRAM) {
+                                /* a host going on without EMI settings: there is no
+                                 * DRAM for DA2, DA1 gives up (assumed) */
+                                da1_stop(p, "emi-expected");
+                                return false;
+                        }
+                        /* a DA command here: unplug-after-cmd, KIND@0xe8 */
+                        if (!phone_take_opcode(p))
+                                return false;
+                }
+                if (p->fault == SIM_FAULT_STALL || avail(p) < 4)
+                        return false;
+                word = be32(p->rx->data);
+                consume(p, 4);
+                p->op = -1;
+                /* §6.2 row 7: version 0 travels as FFFFFFFF */
+                version = word == 0xffffffffu ? 0 : word;
+                p->emi_version_sent = version;
+                note_event(p);
+                branch = p->cfg.emi_version >= 0 && version == (uint32_t) p->cfg.emi_version &&
+                                         (version != 0 || word == 0xffffffffu)
+                                 ? sim_emi_branch(version)
+                                 : SIM_EMI_BRANCH_NONE;
+                if (branch == SIM_EMI_BRANCH_NONE || p->fault == SIM_FAULT_NACK) {
+                        /* refused; the DA waits for another E8 (assumed) */
+                        if (p->fault == SIM_FAULT_NACK)
+                                p->fault = SIM_FAULT_NONE;
+                        emit_u8(p, DA_NACK);
+                        return true;
+                }
+                emit_u8(p, DA_ACK);
+                /* row 9: the v15–v21 "RAM length" is one record (mtkclient's
+                 * comment: 0xBC for v20); v12/v13/v00's L is one record too
+                 * (assumed), so the host sends the first record only */
+                p->emi_len = sim_emi_record_size(version);
+                emit_u32(p, p->emi_len);
+                g_byte_array_set_size(p->emi_rx, 0);
+                p->stage = EMI_STAGE_ACK;
+                set_phase(p, PHASE_DA_EMI);
+                return true;
+        }
+
+        switch (p->stage) {
+        case EMI_STAGE_ACK: {
+                uint8_t b;
+
+                if (avail(p) < 1)
+                        return false;
+                b = p->rx->data[0];
+                consume(p, 1);
+                if (b != DA_ACK) {
+                        da1_stop(p, "emi-protocol");
+                        return false;
+                }
+                switch (sim_emi_branch((unsigned) p->emi_version_sent)) {
+                case SIM_EMI_BRANCH_LENGTH:
+                        p->stage = EMI_STAGE_LENGTH;
+                        break;
+                case SIM_EMI_BRANCH_ECHO:
+                        p->stage = EMI_STAGE_ECHO;
+                        break;
+                case SIM_EMI_BRANCH_CUT_0100:
+                case SIM_EMI_BRANCH_NONE:
+                        p->stage = EMI_STAGE_RECORDS;
+                        break;
+                }
+                return true;
+        }
+        case EMI_STAGE_LENGTH: {
+                unsigned r = sim_emi_record_size((unsigned) p->emi_version_sent);
+                uint32_t len;
+
+                if (avail(p) < 4)
+                        return false;
+                len = be32(p->rx->data);
+                consume(p, 4);
+                /* whole records, 1 to 64 of them; anything else: DA1 refuses
+                 * the settings by giving up (assumed: no answer is defined) */
+                if (len == 0 || len % r != 0 || len / r > SIM_EMI_MAX_RECORDS) {
+                        da1_stop(p, "emi-length");
+                        return false;
+                }
+                p->emi_len = len;
+                p->stage = EMI_STAGE_RECORDS;
+                return true;
+        }
+        case EMI_STAGE_ECHO:
+                if (avail(p) < 4)
+                        return false;
+                if (be32(p->rx->data) != p->emi_len) {
+                        consume(p, 4);
+                        da1_stop(p, "emi-length");
+                        return false;
+                }
+                consume(p, 4);
+                p->stage = EMI_STAGE_RECORDS;
+                return true;
+        case EMI_STAGE_RECORDS: {
+                /* the records as a byte stream: any number of OUT transfers */
+                size_t n = MIN(avail(p), (size_t) p->emi_len - p->emi_rx->len);
+
+                if (n == 0)
+                        return false;
+                g_byte_array_append(p->emi_rx, p->rx->data, (guint) n);
+                consume(p, n);
+                p->emi_bytes += n;
+                if (p->emi_rx->len == p->emi_len) {
+                        /* row 11: algorithm unknown; byte sum [SIM] */
+                        emit_u16(p, sum16(p->emi_rx->data, p->emi_rx->len));
+                        p->stage = EMI_STAGE_CONFIRM;
+                }
+                return true;
+        }
+        case EMI_STAGE_CONFIRM:
+                if (avail(p) < 5)
+                        return false;
+                if (p->rx->data[0] != DA_ACK || be32(p->rx->data + 1) != EMI_CONFIRM) {
+                        consume(p, 5);
+                        da1_stop(p, "emi-protocol");
+                        return false;
+                }
+                consume(p, 5);
+                return emi_finish(p);
+        default:
+                return false;
+        }
+}
+
 static bool phone_da_setup(SimPhone *p) {
         switch (p->phase) {
         case PHASE_DA_ACK:
@@ -1629,18 +1865,17 @@ static bool phone_da_setup(SimPhone *p) {
                 /* §2.5 offset 10: BMT partition size; an MT6592 eMMC phone needs 0x1500000 */
                 bmt_ok = p->cfg.da_code != 0x6592 || be32(p->rx->data + 10) == DA_CONFIG_BMT_SIZE_EMMC;
                 consume(p, p->config_len);
-                if (p->brom) {
-                        /* nobody initialised DRAM: the DA asks for EMI settings (§2.4) */
-                        emit_u32(p, DA_DRAM_STATUS_NEED_EMI);
-                        set_phase(p, PHASE_DA_NEED_EMI);
-                        return true;
-                }
                 /* the DA applies the config before it answers (dram-delay) */
                 emit_later(p, p->cfg.dram_delay_ms);
                 if (!bmt_ok) {
                         emit_u32(p, DA_STATUS_INT_RAM_ERROR); /* assumed: no code names it */
                         da1_stop(p, "bmt-size");
                         return false;
+                }
+                if (p->brom) {
+                        /* nobody initialised DRAM: the DA asks for EMI settings */
+                        da_ask_for_emi(p);
+                        return true;
                 }
                 emit_u32(p, DA_DRAM_STATUS_OK);
                 if (p->cfg.da_code == 0x6592)
@@ -1727,6 +1962,7 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
         case PHASE_DA_ACK:
         case PHASE_DA_CONFIG:
         case PHASE_DA_NEED_EMI:
+        case PHASE_DA_EMI:
         case PHASE_DA_STOPPED:
         case PHASE_DA2_HEAD:
         case PHASE_DA2_DATA:
@@ -1783,6 +2019,10 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 case PHASE_DA2_FINAL:
                         progress = phone_da_setup(p);
                         break;
+                case PHASE_DA_NEED_EMI:
+                case PHASE_DA_EMI:
+                        progress = phone_da_emi(p);
+                        break;
                 case PHASE_DA_LOOP:
                         progress = phone_da_loop(p);
                         break;
@@ -1793,7 +2033,6 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                         progress = phone_listen(p, now_us);
                         break;
                 case PHASE_OFF:
-                case PHASE_DA_NEED_EMI:
                 case PHASE_DA_STOPPED:
                 case PHASE_DEAD:
                 case PHASE_GONE:
@@ -1823,6 +2062,12 @@ char *sim_phone_stats(SimPhone *p) {
                                (p->enumerations ? p->usb_brom : p->cfg.brom) ? "full" : "high");
         if (p->da1_stop)
                 g_string_append_printf(s, " da1_stop=%s", p->da1_stop);
+        /* what the host sent for DRAM (brom-emi.md §6) */
+        if (p->emi_version_sent >= 0)
+                g_string_append_printf(s, " emi_version_sent=%" G_GINT64_FORMAT, p->emi_version_sent);
+        else
+                g_string_append(s, " emi_version_sent=none");
+        g_string_append_printf(s, " emi_bytes=%" G_GUINT64_FORMAT " dram=%s", p->emi_bytes, dram_names[p->dram]);
         /* CLOCK_MONOTONIC µs; 0 = not yet (tests/bench/README.md) */
         g_string_append_printf(s, " plug_us=%" G_GUINT64_FORMAT " first_rx_us=%" G_GUINT64_FORMAT
                                " handshake_us=%" G_GUINT64_FORMAT " reads=%u read_bytes=%" G_GUINT64_FORMAT

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim-emi.h"
+
 typedef enum SimFault {
         SIM_FAULT_NONE,
         SIM_FAULT_UNPLUG_AFTER_BYTES,   /* arg: bytes received from the host */
@@ -82,6 +84,13 @@ typedef struct SimPhoneConfig {
         uint8_t soc_ok;                 /* last byte of the DA2 report */
         int usb_speed;                  /* answer to USB_CHECK_STATUS; -1: by mode */
         uint8_t absent[32];             /* bitmap: opcodes the ROM does not know */
+
+        /* BROM mode: the DRAM (EMI) exchange of brom-emi.md §6 */
+        int emi_version;                /* its preloaders' EMI version (chip table, emi-version=); -1 none */
+        bool emi_version_set;           /* emi-version= given: chip= leaves it */
+        bool have_memory_id;            /* memory-id= given; else the eMMC CID */
+        uint8_t memory_id[SIM_EMI_ID_LEN];
+        SimEmiBlock preloader;          /* preloader=: the EMI records of this phone's firmware */
 } SimPhoneConfig;
 
 /* Why a phone left the bus by itself */
