@@ -325,6 +325,19 @@ static int inspect_archive(const uint8_t *data, size_t len, FILE *out) {
         return 0;
 }
 
+/* A preloader: 0 when described, < 0 when it is none. */
+static int inspect_preloader(const uint8_t *data, size_t len, FILE *out) {
+        _cleanup_free_ EmiBlock *emi = malloc(sizeof(EmiBlock));
+        int r;
+
+        if (!emi)
+                return -ENOMEM;
+        r = preloader_parse_emi(data, len, emi, NULL, 0);
+        if (r < 0)
+                return r;
+        return preloader_to_json(emi, out);
+}
+
 static void inspect_on_data(FileCall *fc, uint8_t *data, size_t len) {
         _cleanup_free_ uint8_t *d = data;
         _cleanup_free_ char *json = NULL, *err_da = NULL, *err_sc = NULL;
@@ -345,6 +358,8 @@ static void inspect_on_data(FileCall *fc, uint8_t *data, size_t len) {
                 da_file_free(da);
         } else if (inspect_archive(d, len, out) >= 0)
                 r = 0;
+        else if (len <= PRELOADER_FILE_MAX && inspect_preloader(d, len, out) >= 0)
+                r = 0;
         else if (len <= SCATTER_FILE_MAX && scatter_parse(d, len, &sc, &err_sc) >= 0) {
                 r = scatter_file_to_json(sc, fc->manager->identity_set, out);
                 scatter_file_free(sc);
@@ -352,7 +367,7 @@ static void inspect_on_data(FileCall *fc, uint8_t *data, size_t len) {
                 fclose(out);
                 file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0,
                                 "This is neither a MediaTek Download Agent (%s), nor an mtknvd backup archive, nor "
-                                "a scatter file (%s).", err_da ?: "?",
+                                "a preloader image, nor a scatter file (%s).", err_da ?: "?",
                                 err_sc ?: len > SCATTER_FILE_MAX ? "too large for one" : "?");
                 return;
         }

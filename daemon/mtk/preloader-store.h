@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "preloader-emi.h"
@@ -40,3 +41,6 @@ void preloader_set_done(PreloaderSet *set);
 /* A line for people: "preloader_k37mv1_bsp.bin: EMI v20, 3 records
  * (eMMC+LPDDR3 150100514436444142, ...)". */
 int preloader_describe(const EmiBlock *emi, const char *name, char **ret);
+/* What Inspect says about a preloader: form, EMI version and its chips,
+ * whether this mtknvd can use it, each record's DRAM type and memory id. */
+int preloader_to_json(const EmiBlock *emi, FILE *out);

@@ -286,13 +286,25 @@ void operation_fail_da(Operation *op, int r, const char *what) {
                                       "again. Nothing was stored.", op->ctx->state_dir);
         snprintf(msg, sizeof(msg), "%s", detail && detail[0] ? detail : strerror(-r));
         switch (failure) {
-        case DA_FAILURE_NEEDS_DRAM:
+        case DA_FAILURE_NEEDS_DRAM: {
+                size_t id_len = 0;
+                const uint8_t *id = op->session ? da_session_get_memory_id(op->session, &id_len) : NULL;
+                char hex[2 * EMI_ID_MAX + 1] = "";
+
+                if (id_len == 0)
+                        return operation_fail(op, MTKNV_ERROR_PRELOADER_NEEDED, "The phone is in BROM mode and its "
+                                              "Download Agent asks for DRAM settings (%s). %s", msg,
+                                              OPERATION_DA1_WAITS);
+                brom_hex(id, id_len, hex);
                 return operation_fail(op, MTKNV_ERROR_PRELOADER_NEEDED,
-                                      "The phone is in BROM mode and its Download Agent asks for the DRAM settings "
-                                      "of its memory (%s), which none of the stored preloaders has. Add the "
-                                      "preloader of this phone's own firmware ('mtknvctl add-firmware DIR' with the "
-                                      "folder that has its scatter file, or 'mtknvctl add-preloader "
-                                      "preloader_<board>.bin'). %s", msg, OPERATION_DA1_WAITS);
+                                      "The phone is in BROM mode, and none of the %zu stored preloader%s for the %s "
+                                      "(EMI version %d) has DRAM settings for the memory its Download Agent reports "
+                                      "(memory id %s). Add the preloader of this phone's own firmware ('mtknvctl "
+                                      "add-firmware DIR' with the folder that has its scatter file, or 'mtknvctl "
+                                      "add-preloader preloader_<board>.bin'). %s", op->preloaders.n,
+                                      op->preloaders.n == 1 ? "" : "s", op->device->identity.chip->name,
+                                      op->device->identity.chip->emi_version, hex, OPERATION_DA1_WAITS);
+        }
         case DA_FAILURE_DRAM:
                 return operation_fail(op, MTKNV_ERROR_PRELOADER_NEEDED,
                                       "BROM mode: %s. Nothing was read or written. %s", msg, OPERATION_DA1_WAITS);

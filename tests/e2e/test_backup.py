@@ -329,9 +329,10 @@ class TestBackupFaults(BackupTestCase):
         self.assertIn("serial-link authentication", props["Warning"])
 
     def test_brom_needs_emi(self):
+        # BROM mode without any stored preloader: refused before SEND_DA (test_brom has the rest)
         w = self.world("mode=brom", config="AutoBackup=first-seen\n")
-        path, props = self.refused_at_identification(w, "NotSupported")
-        self.assertIn("preloader mode", props["Error"])
+        path, props = self.refused_at_identification(w, "PreloaderNeeded")
+        self.assertIn("add-firmware", props["Error"])
         self.assertIn("without holding any key", props["Error"])
 
     def test_disk_full(self):

@@ -8,14 +8,16 @@ record for its memory id.  The preloader images are written by tests/tools/mkpre
 formats; no MediaTek binary is needed.
 """
 
+import json
 import os
 import shutil
 import tempfile
 
-import mkda
-import mkpreloader
-from harness import WorldTestCase
+from harness import WorldTestCase  # first: it puts tests/tools on the path
 from test_backup import IDENTITY, LAYOUT, scatter_text
+
+import mkda  # noqa: E402
+import mkpreloader  # noqa: E402
 
 # what DA1 reports as the memory id (the first 9 bytes: an eMMC CID's MID, CBX, OID, PNM)
 MEM_ID = "90014a484247346132a4010203040506"
@@ -159,8 +161,8 @@ class TestBromRefusals(BromTestCase):
         # refused before anything is sent: the boot ROM is reset and the phone boots
         w = self.brom_world()
         w.plug_again("phone0")
-        path, props = self.failed(w, "PreloaderNeeded")
-        self.assertEqual(props["State"], "unsupported")
+        path, props = w.wait_device(lambda p: p.get("State") == "unsupported", "phone refused at identification")
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.PreloaderNeeded")
         self.assertIn("add-firmware", props["Error"])
         self.assertIn("EMI version 20", props["Error"])
         st = w.stats("phone0")
@@ -232,6 +234,21 @@ class TestPreloaderFiles(BromTestCase):
             self.assertIn("EMI v20", r.stdout)
             self.assertIn("eMMC+LPDDR3 " + MEM_ID[:18], r.stdout)
         self.assertEqual(len(os.listdir(os.path.join(w.state_dir, "preloader"))), 3)
+
+    def test_inspect(self):
+        w = self.brom_world()
+        j = w.ctl_json("inspect", self.write(w, "p.bin", preloader(20, ids=(MEM_ID, OTHER_ID), form="boot")))
+        self.assertEqual((j["type"], j["form"], j["emi_version"]), ("preloader", "boot-area dump", 20))
+        self.assertIn("MT6735", j["chips"])
+        self.assertTrue(j["usable"])
+        self.assertEqual(j["file_name"], "preloader_k37mv1_bsp.bin")
+        self.assertEqual([(r["dram"], r["id_length"], r["memory_id"]) for r in j["records"]],
+                         [("eMMC+LPDDR3", 9, MEM_ID[:18]), ("eMMC+LPDDR3", 9, OTHER_ID[:18])])
+        # an XFlash-era preloader: described, and said to be of no use to this mtknvd yet
+        j = w.ctl_json("inspect", self.write(w, "q.bin", preloader(35)))
+        self.assertEqual(j["emi_version"], 35)
+        self.assertFalse(j["usable"])
+        self.assertIn("MT6765", j["chips"])
 
     def test_add_firmware_folder(self):
         w = self.brom_world()
