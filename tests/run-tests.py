@@ -48,6 +48,8 @@ VALGRIND_TESTS = [
     "test_resume.TestUnplugDuringRestore.test_unplug_in_first_chunk",
     "test_import.TestArchiveImport.test_damaged_archives",
     "test_many.TestEightPhones.test_eight_at_once",
+    "test_brom.TestBromBackup.test_mt6735",
+    "test_brom.TestBromRefusals.test_no_matching_memory",
 ]
 
 
