@@ -284,32 +284,28 @@ static int method_restore(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, "o", job->object_path);
 }
 
-static int method_add_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+/* AddDownloadAgent, AddPreloader: one descriptor, the "manage" action, a file call. */
+static int method_add_input(sd_bus_message *msg, Manager *m, const char *what,
+                            int (*start)(Manager *m, BusCall *call, int fd, sd_bus_error *error),
+                            sd_bus_error *error) {
         BusCall *call;
         int fd, r;
 
         r = sd_bus_message_read(msg, "h", &fd);
         if (r < 0)
                 return r;
-        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "manage", "add a preloader", &call, error);
+        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "manage", what, &call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        return bus_file_call_started(call, manager_files_add_preloader(m, call, fd, error));
+        return bus_file_call_started(call, start(m, call, fd, error));
+}
+
+static int method_add_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_add_input(msg, userdata, "add a preloader", manager_files_add_preloader, error);
 }
 
 static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        BusCall *call;
-        int fd, r;
-
-        r = sd_bus_message_read(msg, "h", &fd);
-        if (r < 0)
-                return r;
-        r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "manage", "add a Download Agent", &call, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        return bus_file_call_started(call, manager_files_add_download_agent(m, call, fd, error));
+        return method_add_input(msg, userdata, "add a Download Agent", manager_files_add_download_agent, error);
 }
 
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -378,17 +378,23 @@ static void inspect_on_data(FileCall *fc, uint8_t *data, size_t len) {
         file_call_reply(fc, "s", json);
 }
 
-int manager_files_inspect(Manager *m, BusCall *call, int fd, sd_bus_error *error) {
+/* A call that reads one file and answers from on_data. */
+static int file_call_read_one(Manager *m, BusCall *call, int fd, size_t max, const char *what, FileCallData on_data,
+                              sd_bus_error *error) {
         FileCall *fc;
         int r;
 
         r = file_call_new(m, call, 0, &fc);
         if (r < 0)
                 return r;
-        r = file_call_read(fc, fd, INSPECT_MAX, "The file", inspect_on_data, error);
+        r = file_call_read(fc, fd, max, what, on_data, error);
         if (r < 0)
                 file_call_release(fc);
         return r;
+}
+
+int manager_files_inspect(Manager *m, BusCall *call, int fd, sd_bus_error *error) {
+        return file_call_read_one(m, call, fd, INSPECT_MAX, "The file", inspect_on_data, error);
 }
 
 /* ------------------------------------------------------------ AddDownloadAgent */
@@ -412,16 +418,7 @@ static void add_da_on_data(FileCall *fc, uint8_t *data, size_t len) {
 }
 
 int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_error *error) {
-        FileCall *fc;
-        int r;
-
-        r = file_call_new(m, call, 0, &fc);
-        if (r < 0)
-                return r;
-        r = file_call_read(fc, fd, INSPECT_MAX, "The Download Agent file", add_da_on_data, error);
-        if (r < 0)
-                file_call_release(fc);
-        return r;
+        return file_call_read_one(m, call, fd, INSPECT_MAX, "The Download Agent file", add_da_on_data, error);
 }
 
 /* ------------------------------------------------------------ AddPreloader */
@@ -461,16 +458,7 @@ static void add_preloader_on_data(FileCall *fc, uint8_t *data, size_t len) {
 }
 
 int manager_files_add_preloader(Manager *m, BusCall *call, int fd, sd_bus_error *error) {
-        FileCall *fc;
-        int r;
-
-        r = file_call_new(m, call, 0, &fc);
-        if (r < 0)
-                return r;
-        r = file_call_read(fc, fd, PRELOADER_FILE_MAX, "The preloader file", add_preloader_on_data, error);
-        if (r < 0)
-                file_call_release(fc);
-        return r;
+        return file_call_read_one(m, call, fd, PRELOADER_FILE_MAX, "The preloader file", add_preloader_on_data, error);
 }
 
 /* ------------------------------------------------------------ Backup with a scatter file */
