@@ -18,6 +18,60 @@
 #define GPT_READ_LEN 0x8000u
 #define TABLE_READ_ATTEMPTS 3
 
+static int unhex(const char *hex, uint8_t *out, size_t max) {
+        size_t n = 0;
+
+        for (; hex[0] && hex[1] && n < max; hex += 2) {
+                unsigned v;
+
+                if (sscanf(hex, "%2x", &v) != 1)
+                        return -EINVAL;
+                out[n++] = (uint8_t) v;
+        }
+        return (int) n;
+}
+
+/* 0 when nothing is known of this phone's memory or a stored preloader fits
+ * it; 1 (with the error) when the newest bound backup's eMMC CID fits none. */
+static int operation_known_memory_fits(const OperationContext *ctx, const BromIdentity *id, const PreloaderSet *set,
+                                       const char **ret_name, char **ret_message) {
+        _cleanup_free_ char *key = NULL;
+        BackupInfo *infos = NULL;
+        const BackupInfo *newest = NULL;
+        uint8_t cid[EMI_ID_MAX];
+        size_t n = 0;
+        int len, r;
+
+        if (!ctx->store || (id->me_id_len == 0 && id->soc_id_len == 0) || device_make_id(id, "", &key) < 0 ||
+            backup_store_list(ctx->store, key, &infos, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                if (backup_info_is_bound(&infos[i]) && infos[i].manifest->emmc_cid[0] &&
+                    (!newest || infos[i].manifest->created_usec > newest->manifest->created_usec))
+                        newest = &infos[i];
+        len = newest ? unhex(newest->manifest->emmc_cid, cid, sizeof(cid)) : -1;
+        r = 0;
+        if (len > 0) {
+                r = 1;
+                for (size_t i = 0; i < set->n && r; i++)
+                        if (emi_block_find_record(&set->items[i].emi, cid, (size_t) len) >= 0)
+                                r = 0;
+        }
+        if (r > 0) {
+                *ret_name = MTKNV_ERROR_PRELOADER_NEEDED;
+                if (asprintf(ret_message, "The phone is in BROM mode, and none of the %zu stored preloader%s for the "
+                             "%s (EMI version %d) has DRAM settings for its memory (eMMC CID %s, from its backup "
+                             "%s), so nothing was sent to the phone. Add the preloader of this phone's own firmware "
+                             "('mtknvctl add-firmware DIR' or 'mtknvctl add-preloader preloader_<board>.bin') and "
+                             "plug it in again; or power it off and plug it in without holding any key, so that "
+                             "it starts in preloader mode.", set->n, set->n == 1 ? "" : "s", id->chip->name,
+                             id->chip->emi_version, newest->manifest->emmc_cid, newest->backup_id) < 0)
+                        r = -ENOMEM;
+        }
+        backup_info_array_free(infos, n);
+        return r;
+}
+
 /* brom-emi.md §1, §5: in BROM mode nobody has set up the DRAM, and DA1
  * asks for the settings of the phone's own preloader.  Refusing before
  * SEND_DA when no stored preloader can have them leaves the phone in its
@@ -51,6 +105,15 @@ static int operation_check_brom(const OperationContext *ctx, const BromIdentity 
                              "it off and plug it in without holding any key, so that it starts in preloader mode.",
                              id->chip->name, version);
                 return r < 0 ? -ENOMEM : 1;
+        }
+        /* A phone backed up before has told us its eMMC CID, the memory id
+         * its DA will report (brom-emi.md §4.4): when no stored preloader
+         * fits it, DA1 would stop waiting for settings nobody has, so the
+         * phone is left in its boot ROM instead. */
+        r = operation_known_memory_fits(ctx, id, &set, ret_name, ret_message);
+        if (r != 0) {
+                preloader_set_done(&set);
+                return r;
         }
         if (ret_set)
                 *ret_set = set;

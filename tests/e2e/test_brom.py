@@ -19,9 +19,10 @@ from test_backup import IDENTITY, LAYOUT, scatter_text
 import mkda  # noqa: E402
 import mkpreloader  # noqa: E402
 
-# what DA1 reports as the memory id (the first 9 bytes: an eMMC CID's MID, CBX, OID, PNM)
-MEM_ID = "90014a484247346132a4010203040506"
-OTHER_ID = "150100514436444142000909090909ff"
+# the first 9 bytes of the simulated eMMC's CID (MID 0x15, CBX, OID, PNM "8GND3R"): what a preloader's
+# eMMC record names, and what DA1 reports first in its memory id, which is the CID (brom-emi.md 4.4)
+MEM_ID = "15010038474e443352"
+OTHER_ID = "150100514436444142"
 EMMC_LPDDR3 = 0x0203
 
 
@@ -37,7 +38,7 @@ class BromTestCase(WorldTestCase):
     def brom_world(self, *keys, config="AutoBackup=first-seen\n", **kw):
         """One BROM-mode phone, not plugged yet, and the daemon running: the test adds what it needs
         and plugs it in."""
-        phone = "id=phone0,mode=brom,unplugged=1,memory-id=" + MEM_ID + "".join("," + k for k in keys)
+        phone = "id=phone0,mode=brom,unplugged=1" + "".join("," + k for k in keys)
         return self.world(phone, config=config, daemon_args=["--grace-period=60"], **kw)
 
     def firmware_dir(self, w, *preloaders, da=True, scatter=True, others=("system.img", "boot.img")):
@@ -202,6 +203,28 @@ class TestBromRefusals(BromTestCase):
         # nothing was offered to the DA
         self.assertEqual(w.stats("phone0")["emi_version_sent"], "none")
 
+    def test_known_memory_checked_before_sending(self):
+        # backed up once in preloader mode, the daemon knows its eMMC CID (the memory id DA1 reports): in BROM
+        # mode, a preloader without settings for it is refused before anything is sent, and the phone released
+        w = self.world("id=phone0", config="AutoBackup=always\n", daemon_args=["--grace-period=60"])
+        w.wait_until(lambda: len(w.backups) == 1, "backup in preloader mode")
+        cid = next(iter(w.backups.values()))["EmmcCid"]
+        w.sim_wait("phone0", phase="booted")
+        self.add_preloader(w, preloader(20, ids=(OTHER_ID,)), "other.bin")
+        n = len(w.changes)
+        w.control("set phone0 mode=brom")
+        w.plug_again("phone0")
+        w.wait_until(lambda: any(c.get("State") == "unsupported" for _, c in w.changes[n:]), "refused in BROM mode")
+        props = w.get_props(next(iter(w.objects)))
+        self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.PreloaderNeeded")
+        self.assertIn("eMMC CID " + cid, props["Error"])
+        w.sim_wait("phone0", phase="booted")
+        self.assertEqual(w.stats("phone0")["last_reset"], "wdt-swrst")
+        # with its own preloader it is backed up in BROM mode
+        self.add_preloader(w, preloader(20, ids=(cid,)), "own.bin")
+        self.plug_and_see_dram(w, 20)
+        w.wait_until(lambda: len(w.backups) == 2, "backup in BROM mode")
+
     def test_wrong_version_refused_by_the_da(self):
         # the phone's DA wants v21 (another board's chip revision), the stored preloader is v20
         w = self.brom_world("emi-version=21")
@@ -253,7 +276,7 @@ class TestPreloaderFiles(BromTestCase):
         for form in ("gfh", "boot", "bare"):
             r = self.add_preloader(w, preloader(20, form=form, seed=form), form + ".bin")
             self.assertIn("EMI v20", r.stdout)
-            self.assertIn("eMMC+LPDDR3 " + MEM_ID[:18], r.stdout)
+            self.assertIn("eMMC+LPDDR3 " + MEM_ID, r.stdout)
         self.assertEqual(len(os.listdir(os.path.join(w.state_dir, "preloader"))), 3)
 
     def test_inspect(self):
@@ -264,7 +287,7 @@ class TestPreloaderFiles(BromTestCase):
         self.assertTrue(j["usable"])
         self.assertEqual(j["file_name"], "preloader_k37mv1_bsp.bin")
         self.assertEqual([(r["dram"], r["id_length"], r["memory_id"]) for r in j["records"]],
-                         [("eMMC+LPDDR3", 9, MEM_ID[:18]), ("eMMC+LPDDR3", 9, OTHER_ID[:18])])
+                         [("eMMC+LPDDR3", 9, MEM_ID), ("eMMC+LPDDR3", 9, OTHER_ID)])
         # an XFlash-era preloader: described, and said to be of no use to this mtknvd yet
         j = w.ctl_json("inspect", self.write(w, "q.bin", preloader(35)))
         self.assertEqual(j["emi_version"], 35)
