@@ -426,15 +426,9 @@ int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_e
 static void add_preloader_on_data(FileCall *fc, uint8_t *data, size_t len) {
         _cleanup_free_ uint8_t *d = data;
         _cleanup_free_ char *name = NULL, *err = NULL, *desc = NULL;
-        _cleanup_free_ EmiBlock *emi = malloc(sizeof(EmiBlock));
-        char why[256];
         int r;
 
-        if (!emi) {
-                file_call_failf(fc, NULL, -ENOMEM, "Out of memory.");
-                return;
-        }
-        r = preloader_store_add(fc->manager->state_dir, d, len, &name, &err);
+        r = preloader_store_add(fc->manager->state_dir, d, len, &name, &desc, &err);
         if (r == -EBADMSG || r == -ENODATA || r == -EPROTONOSUPPORT) {
                 file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "Not a usable preloader image: %s Take the "
                                 "preloader_<board>.bin of the phone's firmware package (next to its scatter file).",
@@ -443,14 +437,6 @@ static void add_preloader_on_data(FileCall *fc, uint8_t *data, size_t len) {
         }
         if (r < 0) {
                 file_call_failf(fc, NULL, r, "Cannot store the preloader: %s", strerror(-r));
-                return;
-        }
-        /* it parsed a moment ago */
-        r = preloader_parse_emi(d, len, emi, why, sizeof(why));
-        if (r >= 0)
-                r = preloader_describe(emi, emi->file_name[0] ? emi->file_name : name, &desc);
-        if (r < 0) {
-                file_call_failf(fc, NULL, r, "Cannot describe the preloader: %s", strerror(-r));
                 return;
         }
         log_info("Preloader added as %s/preloader/%s: %s", fc->manager->state_dir, name, desc);

@@ -14,7 +14,9 @@
 
 #define SHELF "preloader"
 
-int preloader_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error) {
+int preloader_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name,
+                        char **ret_description, char **ret_error) {
+        _cleanup_free_ char *name = NULL, *desc = NULL;
         _cleanup_free_ EmiBlock *emi = malloc(sizeof(EmiBlock));
         char err[256] = "";
         int r;
@@ -32,7 +34,15 @@ int preloader_store_add(const char *state_dir, const uint8_t *data, size_t size,
                 *ret_error = strdup(err[0] ? err : "It is not a MediaTek preloader image.");
                 return *ret_error ? r : -ENOMEM;
         }
-        return file_shelf_store(state_dir, SHELF, data, size, ret_name);
+        r = file_shelf_store(state_dir, SHELF, data, size, &name);
+        if (r < 0)
+                return r;
+        r = preloader_describe(emi, emi->file_name[0] ? emi->file_name : name, &desc);
+        if (r < 0)
+                return r;
+        *ret_name = TAKE_PTR(name);
+        *ret_description = TAKE_PTR(desc);
+        return 0;
 }
 
 static void preloader_done(Preloader *p) {

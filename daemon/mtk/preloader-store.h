@@ -31,9 +31,11 @@ typedef struct PreloaderSet {
 } PreloaderSet;
 
 /* Checks the preloader in data (it must carry a usable EMI block) and keeps
- * a copy; *ret_name is the store's name, *ret_error explains a refusal
+ * a copy; *ret_name is the store's name, *ret_description what it holds
+ * (preloader_describe()), *ret_error explains a refusal
  * (-EBADMSG, -ENODATA, -EPROTONOSUPPORT as preloader_parse_emi()). */
-int preloader_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error);
+int preloader_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name,
+                        char **ret_description, char **ret_error);
 /* Every stored preloader whose EMI version is version (< 0: all); files
  * that no longer parse are skipped with a warning. */
 int preloader_store_load(const char *state_dir, int version, PreloaderSet *ret);
