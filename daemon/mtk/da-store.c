@@ -68,13 +68,18 @@ int da_store_find(const DaStoreSources *src, uint16_t da_code, uint16_t hw_versi
         return r;
 }
 
-int da_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error) {
-        DaFile *f = NULL;
+int da_store_add(const char *state_dir, const uint8_t *data, size_t size, DaFile **ret_file, char **ret_name,
+                 char **ret_error) {
+        _cleanup_(da_file_freep) DaFile *f = NULL;
         int r;
 
         r = da_file_parse(data, size, &f, ret_error);
         if (r < 0)
                 return r;
-        da_file_free(f);
-        return file_shelf_store(state_dir, "da", data, size, ret_name);
+        r = file_shelf_store(state_dir, "da", data, size, ret_name);
+        if (r < 0)
+                return r;
+        if (ret_file)
+                *ret_file = TAKE_PTR(f);
+        return 0;
 }

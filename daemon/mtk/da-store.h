@@ -31,6 +31,8 @@ typedef struct DaStoreSources {
  * entry for this chip; -ENOENT when there is none. */
 int da_store_find(const DaStoreSources *src, uint16_t da_code, uint16_t hw_version, uint16_t sw_version, DaStoreMatch *ret);
 void da_store_match_done(DaStoreMatch *match);
-/* Validates the DA in data and keeps a copy as STATE/da/<sha256>.bin.
- * *ret_error explains a refusal. */
-int da_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error);
+/* Validates the DA in data and keeps a copy as STATE/da/<sha256>.bin;
+ * *ret_file (if asked for) is the parsed DA, borrowing data.  *ret_error
+ * explains a refusal. */
+int da_store_add(const char *state_dir, const uint8_t *data, size_t size, DaFile **ret_file, char **ret_name,
+                 char **ret_error);
