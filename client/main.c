@@ -18,6 +18,7 @@
 #include "backup-list.h"
 #include "bus.h"
 #include "inhibit.h"
+#include "inspect.h"
 #include "macro.h"
 #include "operations.h"
 #include "output.h"
@@ -635,6 +636,10 @@ static const Verb verbs[] = {
         { "prune", verb_prune },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
+        { "list-da", verb_list_da },
+        { "remove-da", verb_remove_da },
+        { "list-preloaders", verb_list_preloaders },
+        { "remove-preloader", verb_remove_preloader },
         { "add-preloader", verb_add_preloader },
         { "add-firmware", verb_add_firmware },
         { "import", verb_import },
