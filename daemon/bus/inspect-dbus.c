@@ -342,7 +342,7 @@ int inspect_append_spflash_export(sd_bus_message *m, const char *dir, const char
 
 /* Whether some chip whose preloaders have this EMI version can be backed up
  * in BROM mode by this mtknvd. */
-static bool preloader_usable(unsigned version) {
+bool inspect_preloader_usable(unsigned version) {
         for (unsigned i = 0; i < chip_table_size(); i++) {
                 const ChipInfo *c = chip_table_get(i);
                 const char *why;
@@ -355,7 +355,7 @@ static bool preloader_usable(unsigned version) {
 }
 
 int inspect_append_preloader(sd_bus_message *m, const EmiBlock *emi) {
-        bool usable = preloader_usable(emi->version);
+        bool usable = inspect_preloader_usable(emi->version);
         char hex[2 * EMI_ID_MAX + 1];
         int r;
 

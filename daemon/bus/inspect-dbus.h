@@ -37,3 +37,5 @@ int inspect_append_spflash_export(sd_bus_message *m, const char *dir, const char
 int inspect_da_chips(const DaFile *f, char **ret);
 /* Whether this mtknvd can use some entry of f. */
 bool inspect_da_usable(const DaFile *f);
+/* Whether this mtknvd can give a preloader of this EMI version to a DA. */
+bool inspect_preloader_usable(unsigned emi_version);

@@ -17,6 +17,7 @@
 #include "request.h"
 #include "restore-journal.h"
 #include "restore-op.h"
+#include "shelf-dbus.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -543,6 +544,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(info), method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("AddPreloader", "h", SD_BUS_PARAM(file), "ss", SD_BUS_PARAM(name)
                                  SD_BUS_PARAM(description), method_add_preloader, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListDownloadAgents", "", "", "aa{sv}", SD_BUS_PARAM(agents),
+                                 method_list_download_agents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemoveDownloadAgent", "s", SD_BUS_PARAM(name), "", "",
+                                 method_remove_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListPreloaders", "", "", "aa{sv}", SD_BUS_PARAM(preloaders), method_list_preloaders,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemovePreloader", "s", SD_BUS_PARAM(name), "", "", method_remove_preloader,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ExportBackup", "oha{sv}",
                                  SD_BUS_PARAM(backup) SD_BUS_PARAM(file) SD_BUS_PARAM(options), "", "",
                                  method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
