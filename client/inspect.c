@@ -252,7 +252,7 @@ int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv) {
                 json_end_object(&j);
                 putchar('\n');
         } else {
-                printf("Added %s as %s.\n", argv[1], name);
+                output_wrapped(NULL, 0, output_columns(), "Added %s as %s.", argv[1], name);
                 inspect_print(&d);
                 if (!dict_bool(&d, "usable"))
                         fprintf(stderr, "Warning: this mtknvd cannot use this Download Agent for any phone (see "

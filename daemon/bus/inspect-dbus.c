@@ -110,6 +110,12 @@ static uint32_t da_entry_sig_len(const DaEntry *e) {
         return e->region_count > 1 ? e->regions[1].sig_len : 0;
 }
 
+static bool chip_for_da_code_exists(uint16_t da_code) {
+        unsigned idx = 0;
+
+        return chip_for_da_code(da_code, &idx) != NULL;
+}
+
 bool inspect_da_usable(const DaFile *f) {
         for (uint32_t i = 0; i < f->n_entries; i++) {
                 const ChipInfo *c;
@@ -129,13 +135,13 @@ int inspect_da_chips(const DaFile *f, char **ret) {
         if (!out)
                 return -ENOMEM;
         for (uint32_t i = 0; i < f->n_entries; i++) {
+                uint16_t code = f->entries[i].hw_code;
                 unsigned idx = 0;
-                const ChipInfo *c = chip_for_da_code(f->entries[i].hw_code, &idx);
 
-                if (c)
-                        fprintf(out, "%s%s (0x%04x)", i ? ", " : "", c->name, c->hw_code);
-                else
-                        fprintf(out, "%sDA code 0x%04x", i ? ", " : "", f->entries[i].hw_code);
+                for (const ChipInfo *c = chip_for_da_code(code, &idx); c; c = chip_for_da_code(code, &idx))
+                        fprintf(out, "%s%s (0x%04x)", ftell(out) > 0 ? ", " : "", c->name, c->hw_code);
+                if (!chip_for_da_code_exists(code))
+                        fprintf(out, "%sDA code 0x%04x", ftell(out) > 0 ? ", " : "", code);
         }
         if (fclose(out) != 0)
                 return -ENOMEM;

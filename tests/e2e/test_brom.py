@@ -282,7 +282,7 @@ class TestPreloaderFiles(BromTestCase):
     def test_inspect(self):
         w = self.brom_world()
         j = w.ctl_json("inspect", self.write(w, "p.bin", preloader(20, ids=(MEM_ID, OTHER_ID), form="boot")))
-        self.assertEqual((j["type"], j["form"], j["emi_version"]), ("preloader", "boot-area dump", 20))
+        self.assertEqual((j["kind"], j["form"], j["emi_version"]), ("preloader", "boot-area dump", 20))
         self.assertIn("MT6735", j["chips"])
         self.assertTrue(j["usable"])
         self.assertEqual(j["file_name"], "preloader_k37mv1_bsp.bin")
