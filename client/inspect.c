@@ -162,11 +162,12 @@ static void print_archive(const Dict *d, unsigned cols) {
         print_usable(d, cols);
         printf("Partitions\n  %-16s %18s %12s  %s\n", "PARTITION", "OFFSET", "SIZE", "SHA-256");
         for (size_t i = 0; i < n; i++) {
-                char size[32];
+                char size[32], offset[32];
 
                 output_format_size(dict_uint(&p[i], "size"), size, sizeof(size));
-                printf("  %-16.16s %#18" PRIx64 " %12s  %.16s…\n", dict_str(&p[i], "name"),
-                       dict_uint(&p[i], "offset"), size, dict_str(&p[i], "sha256"));
+                snprintf(offset, sizeof(offset), "0x%08" PRIx64, dict_uint(&p[i], "offset"));
+                printf("  %-16.16s %18s %12s  %.16s…\n", dict_str(&p[i], "name"), offset, size,
+                       dict_str(&p[i], "sha256"));
         }
 }
 
