@@ -119,10 +119,9 @@ static int firmware_add_one(sd_bus *bus, const char *dir, const char *name, bool
                         return 1;
                 }
                 if (r >= 0)
-                        printf("  %-34s scatter file for %s: %s (not kept: pass it to 'backup --scatter' for a "
+                        printf("  %-34s scatter file for %s, %s (not kept: it is for 'backup --scatter' on a "
                                "phone without a GPT)\n", name, dict_str(&info, "platform"),
-                               dict_bool(&info, "usable") ? "it locates the identity partitions"
-                                                          : "it locates none of the identity partitions");
+                               dict_bool(&info, "usable") ? "valid" : "without identity partitions");
                 dict_done(&info);
                 break;
         case FIRMWARE_PRELOADER:

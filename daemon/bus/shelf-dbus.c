@@ -177,21 +177,21 @@ static int shelf_remove(sd_bus_message *msg, Manager *m, const ShelfKind *k, con
         return sd_bus_reply_method_return(msg, "");
 }
 
-int method_list_download_agents(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int shelf_dbus_list_download_agents(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
         return shelf_list(msg, m, &shelf_da, m->ops.da_sources.configured, m->ops.da_sources.n_configured,
                           m->da_holds, error);
 }
 
-int method_remove_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int shelf_dbus_remove_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return shelf_remove(msg, userdata, &shelf_da, "remove a Download Agent", error);
 }
 
-int method_list_preloaders(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int shelf_dbus_list_preloaders(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return shelf_list(msg, userdata, &shelf_preloader, NULL, 0, NULL, error);
 }
 
-int method_remove_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+int shelf_dbus_remove_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return shelf_remove(msg, userdata, &shelf_preloader, "remove a preloader", error);
 }

@@ -8,7 +8,7 @@
 
 #include <systemd/sd-bus.h>
 
-int method_list_download_agents(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_remove_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_list_preloaders(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_remove_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int shelf_dbus_list_download_agents(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int shelf_dbus_remove_download_agent(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int shelf_dbus_list_preloaders(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int shelf_dbus_remove_preloader(sd_bus_message *msg, void *userdata, sd_bus_error *error);
