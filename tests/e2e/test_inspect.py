@@ -149,7 +149,7 @@ class TestInspect(InspectTestCase):
 
     def test_exports(self):
         w = self.world(config="AutoBackup=first-seen\n")
-        w.wait_until(lambda: len(w.backups) == 1, "backup stored")
+        w.wait_until(lambda: len(w.backups) == 1, "backup stored", timeout=120)
         bid = w.ctl_json("backups")[0]["id"]
         out = os.path.join(w.tmp, "export.tar")
         w.ctl("export-backup", bid, out)
@@ -227,7 +227,7 @@ class TestShelves(InspectTestCase):
         r = w.ctl("remove-da", name, check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("in use by a running backup", r.stderr)
-        w.wait_job(w.jobs_new[0])
+        w.wait_job(w.jobs_new[0], timeout=180)   # 10 MB/s, both reads
         proc.communicate(timeout=60)
         self.assertFalse(w.ctl_json("list-da")[0]["in_use"])
         w.ctl("remove-da", name)
