@@ -8,7 +8,6 @@
 #include "da-backend.h"
 #include "inspect-dbus.h"
 #include "macro.h"
-#include "partition-table.h"
 #include "storage.h"
 
 /* Where mtknvd can give a preloader's DRAM settings to a DA (brom-emi.md §5). */
@@ -247,16 +246,6 @@ int inspect_append_da(sd_bus_message *m, const DaFile *f) {
 
 /* ------------------------------------------------------------ scatter files */
 
-static bool identity_has(char **identity_set, const char *name) {
-        char canon[64];
-
-        partition_name_canonical(name, canon, sizeof(canon));
-        for (char **n = identity_set; n && *n; n++)
-                if (streq(*n, canon))
-                        return true;
-        return false;
-}
-
 /* The scatter's own keys, without the dictionary around them. */
 static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, char **identity_set) {
         const ChipInfo *c = chip_table_lookup_name(s->platform);
@@ -264,7 +253,7 @@ static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, 
         int r;
 
         for (size_t i = 0; i < s->n_entries; i++)
-                n_identity += identity_has(identity_set, s->entries[i].name);
+                n_identity += scatter_entry_is_identity(&s->entries[i], identity_set);
         r = dict_s(m, "config_version", s->config_version);
         if (r >= 0)
                 r = dict_s(m, "platform", s->platform);
@@ -297,7 +286,7 @@ static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, 
                 if (r >= 0)
                         r = dict_t(m, "size", e->size);
                 if (r >= 0)
-                        r = dict_b(m, "identity", identity_has(identity_set, e->name));
+                        r = dict_b(m, "identity", scatter_entry_is_identity(e, identity_set));
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
