@@ -48,10 +48,10 @@ static int dict_read_value(sd_bus_message *m, const char *contents, DictValue *v
         int r;
 
         switch (contents[0]) {
-        case 's': {
+        case 's': case 'o': case 'g': {
                 const char *s;
 
-                r = sd_bus_message_read_basic(m, 's', &s);
+                r = sd_bus_message_read_basic(m, contents[0], &s);
                 v->type = 's';
                 if (r >= 0 && !(v->s = strdup(s)))
                         r = -ENOMEM;

@@ -24,7 +24,7 @@ const char *identifier_display(const char *v, char *buf, size_t size);
  * by each verb, and as JSON by dict_to_json(): one conversion for all. */
 typedef struct Dict Dict;
 typedef struct DictValue {
-        char type;                /* 's', 'b', 'u' (y q u t), 'i' (n i x), 'S' (as), 'L' (aa{sv}) */
+        char type;                /* 's' (s o g), 'b', 'u' (y q u t), 'i' (n i x), 'S' (as), 'L' (aa{sv}) */
         char *s;
         uint64_t u;
         int64_t i;
