@@ -17,6 +17,8 @@
 """
 
 import configparser
+import fnmatch
+import json
 import os
 import pty
 import re
@@ -26,7 +28,10 @@ import sys
 import tempfile
 import unittest
 
-from harness import BUILD, TOP, WorldTestCase
+import dbus
+
+from harness import BUILD, TOP, WorldTestCase, unwrap
+from test_agent import MOCK_IFACE, NOTIFY_NAME, NOTIFY_PATH, SESSION_CONFIG
 from test_backup import IDENTITY, scatter_text
 from test_restore import RestoreTestCase
 
@@ -34,6 +39,7 @@ MAKE_BUILD = os.environ.get("MTKNVD_BUILD", "build")
 MTKNVCTL = os.path.join(BUILD, "mtknvctl")
 BACKUP_TYPE = "application/x-mtknvd-backup"
 READBACK_TYPE = "application/x-mtk-nvram-readback"
+ICON = "org.mtknvd.mtknvd"
 
 POLKIT_DTD = "/usr/share/polkit-1/policyconfig-1.dtd"             # polkitd
 INTROSPECT_DTD = "/usr/share/xml/dbus-1/introspect.dtd"           # libdbus-1-dev
@@ -145,15 +151,20 @@ class TestDesktopFiles(unittest.TestCase):
         app = read_desktop(self.path("usr/share/applications/org.mtknvd.mtknvctl.desktop"))
         entry = app["Desktop Entry"]
         self.assertEqual(entry["MimeType"].split(";")[:2], [BACKUP_TYPE, READBACK_TYPE])
-        self.assertEqual(entry["Terminal"], "true")
+        # the wrapper opens the terminal itself (its size, kept open with the result)
+        self.assertEqual(entry["Terminal"], "false")
+        # the default action (a double-click) decides by the file: it never restores unasked
+        self.assertEqual(entry["Exec"], "/usr/libexec/mtknvd-file-action --terminal %f")
+        self.assertEqual(entry["Icon"], ICON)
+        self.assertEqual(auto["Icon"], ICON)
         names = {}
         for action in entry["Actions"].rstrip(";").split(";"):
             group = app["Desktop Action " + action]
             names[group["Name"]] = group["Exec"]
             self.assert_exec_installed(group["Exec"])
         self.assertEqual(names, {
-            "Restore to connected phone": "/usr/libexec/mtknvd-file-action restore %f",
-            "Import SP Flash Tool readback": "/usr/libexec/mtknvd-file-action import-spflash %f"})
+            "Restore to connected phone": "/usr/libexec/mtknvd-file-action --terminal restore %f",
+            "Import SP Flash Tool readback": "/usr/libexec/mtknvd-file-action --terminal import-spflash %f"})
 
     def test_kde_service_menus(self):
         self.need("desktop-file-validate")
@@ -174,7 +185,7 @@ class TestDesktopFiles(unittest.TestCase):
             actions = menu["Desktop Entry"]["Actions"].rstrip(";").split(";")
             self.assertEqual(len(actions), 1)
             group = menu["Desktop Action " + actions[0]]
-            self.assertEqual(group["Exec"], "/usr/libexec/mtknvd-file-action %s %%f" % action)
+            self.assertEqual(group["Exec"], "/usr/libexec/mtknvd-file-action --terminal %s %%f" % action)
             self.assert_exec_installed(group["Exec"])
 
     def test_nemo_actions(self):
@@ -185,7 +196,9 @@ class TestDesktopFiles(unittest.TestCase):
             for key in ("Name", "Exec", "Selection"):
                 self.assertIn(key, nemo)
             self.assertEqual(nemo["Mimetypes"], mime + ";")
-            self.assertEqual(nemo["Exec"], "/usr/libexec/mtknvd-file-action %s %%F" % action)
+            self.assertEqual(nemo["Exec"], "/usr/libexec/mtknvd-file-action --terminal %s %%F" % action)
+            # Nemo opens no terminal of its own: the wrapper does
+            self.assertEqual(nemo.get("Terminal", "false"), "false")
             self.assert_exec_installed(nemo["Exec"])
 
     def test_xml_against_dtds(self):
@@ -258,65 +271,347 @@ class TestDesktopFiles(unittest.TestCase):
         self.assertEqual(got[8], {"setpriv"})
 
     def test_file_action(self):
-        tmp = tempfile.mkdtemp(prefix="mtknvd-file-action-")
-        self.addCleanup(shutil.rmtree, tmp)
-        log = os.path.join(tmp, "calls")
-        fake = os.path.join(tmp, "mtknvctl")
-        with open(fake, "w") as f:
-            f.write('#!/bin/sh\necho "$*" >> %s\n'
-                    'case "$*" in "--json import "*) echo \'{"id":"mt6735_ab/20260101T000000Z-import",'
-                    '"source":"import"}\';; esac\n' % log)
-        os.chmod(fake, 0o755)
-        action = self.path("usr/libexec/mtknvd-file-action")
-
-        def run(args, tty=True, env_extra=None, path=None):
-            if os.path.exists(log):
-                os.unlink(log)
-            env = dict(os.environ, MTKNVCTL=fake)
-            env.pop("MTKNVD_FILE_ACTION_IN_TERMINAL", None)
-            if path:
-                env["PATH"] = path
-            env.update(env_extra or {})
-            master, slave = pty.openpty()
-            try:
-                r = subprocess.run([action] + args, stdin=slave if tty else subprocess.DEVNULL,
-                                   capture_output=True, text=True, env=env, cwd=tmp, timeout=30)
-            finally:
-                os.close(master)
-                os.close(slave)
-            calls = open(log).read().splitlines() if os.path.exists(log) else []
-            return r, calls
-
-        r, calls = run(["restore", "/x/phone.mtknvd.tar"])
+        fa = FileActionBench(self, self.path("usr/libexec/mtknvd-file-action"))
+        # on a terminal (run from a shell): it runs there, and does not wait at the end
+        r, calls = fa.run(["restore", "/x/phone.mtknvd.tar"], answer=b"y\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(calls, ["--json import /x/phone.mtknvd.tar", "restore mt6735_ab/20260101T000000Z-import"])
-        r, calls = run(["import-spflash", "/x/nvram.img"])
+        self.assertNotIn("Press Enter", r.stdout)
+        r, calls = fa.run(["import-spflash", "/x/nvram.img"])
         self.assertEqual(calls, ["import --spflash /x/nvram.img"])
-        # by name, as a Nautilus script gets the selection
-        r, calls = run(["/x/NVRAM.img", "/x/backup.tar"])
-        self.assertEqual(calls, ["import --spflash /x/NVRAM.img", "--json import /x/backup.tar",
+        # by name, as a Nautilus script gets the selection: an archive is shown, and restored only on a yes
+        r, calls = fa.run(["/x/NVRAM.img", "/x/backup.tar"], answer=b"\n")
+        self.assertEqual(calls, ["import --spflash /x/NVRAM.img", "inspect /x/backup.tar"])
+        self.assertIn("Restore it to the connected phone?", r.stdout)
+        r, calls = fa.run(["show", "/x/backup.tar"], answer=b"y\ny\n")
+        self.assertEqual(calls, ["inspect /x/backup.tar", "--json import /x/backup.tar",
                                  "restore mt6735_ab/20260101T000000Z-import"])
         # the rest of the identity set read back into the same folder goes along
-        rb = os.path.join(tmp, "readback")
+        rb = os.path.join(fa.tmp, "readback")
         os.makedirs(rb)
         for name in ("nvram.img", "nvdata.img", "protect1.bin", "boot.img", "MT6735_Android_scatter.txt"):
             open(os.path.join(rb, name), "w").close()
-        r, calls = run(["import-spflash", os.path.join(rb, "nvram.img")])
+        r, calls = fa.run(["import-spflash", os.path.join(rb, "nvram.img")])
         self.assertEqual(calls, ["import --spflash {0}/nvram.img {0}/nvdata.img {0}/protect1.bin".format(rb)])
-        r, calls = run([], env_extra={"NAUTILUS_SCRIPT_SELECTED_FILE_PATHS": "/x/nvram.bin\n"})
+        r, calls = fa.run([], env_extra={"NAUTILUS_SCRIPT_SELECTED_FILE_PATHS": "/x/nvram.bin\n"})
         self.assertEqual(calls, ["import --spflash /x/nvram.bin"])
-        r, calls = run([])
+        r, calls = fa.run([])
         self.assertEqual(r.returncode, 2)
-        # no terminal (a file manager's click): it starts itself in one, with absolute names
-        bindir = os.path.join(tmp, "bin")
-        os.makedirs(bindir)
-        with open(os.path.join(bindir, "x-terminal-emulator"), "w") as f:
-            f.write('#!/bin/sh\necho "terminal $*" >> %s\n[ "$1" = -e ] && shift\nexec "$@" </dev/null\n' % log)
-        os.chmod(os.path.join(bindir, "x-terminal-emulator"), 0o755)
-        r, calls = run(["restore", "here.mtknvd.tar"], tty=False, path=bindir + ":/usr/bin:/bin")
-        self.assertEqual(calls[0], "terminal -e %s restore %s/here.mtknvd.tar" % (action, tmp))
-        self.assertEqual(calls[1], "--json import %s/here.mtknvd.tar" % tmp)
-        self.assertIn("Press Enter", r.stdout)
+        # mtknvctl asks only on a terminal: where there is none, the wrapper does not restore
+        r, calls = fa.run(["restore", "/x/phone.mtknvd.tar"], tty=False, env_extra={"MTKNVD_FILE_ACTION_IN_TERMINAL": "1"})
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(calls, [])
+        self.assertIn("no terminal to ask for confirmation", r.stderr)
+
+
+FAKE_MTKNVCTL = r"""#!/bin/sh
+# mtknvctl's stand-in: records its arguments (calls) and what it sees (seen);
+# its restore asks, as the real one does on a terminal
+echo "$*" >> "$FAKE_DIR/calls"
+tty=no
+[ -t 0 ] && tty=yes
+echo "$1 tty=$tty size=$(stty size 2>/dev/null) COLUMNS=${COLUMNS:-}" >> "$FAKE_DIR/seen"
+case "$1" in
+--json) echo '{"id":"mt6735_ab/20260101T000000Z-import","source":"import"}' ;;
+inspect) echo "  an mtknvd backup of an MT6735" ;;
+import)
+        if [ -n "${FAKE_IMPORT_FAIL:-}" ]; then echo "Error: $FAKE_IMPORT_FAIL" >&2; exit 1; fi ;;
+restore)
+        printf 'Continue? [y/N] ' >&2
+        read -r a
+        [ "$a" = y ] || { echo "Nothing was done." >&2; exit 1; }
+        if [ -n "${FAKE_RESTORE_FAIL:-}" ]; then echo "Error: $FAKE_RESTORE_FAIL" >&2; exit 1; fi
+        echo "Restored." ;;
+esac
+exit 0
+"""
+
+# A terminal emulator for the tests.  It takes the options the wrapper gives
+# each kind (xterm's -geometry and -e, gnome-terminal's --geometry= and --,
+# konsole's -p TerminalColumns=/TerminalRows= and -e, -e for any other), runs
+# the command on a pseudo-terminal of that size (0x0 with FAKE_TERM_NOSIZE: a
+# terminal that does not tell it), types each "send" of $FAKE_TERM_SCRIPT
+# once the screen shows its "expect", and records the screen, whether the
+# command was still running at each prompt, what it left unread of the
+# typed input (the Enter of a window that did not wait), and its exit status.  The test
+# waits on the FIFO $FAKE_TERM_DONE.
+FAKE_TERMINAL = r"""#!/usr/bin/python3
+import fcntl, json, os, select, struct, subprocess, sys, termios, time
+
+args = sys.argv[1:]
+cols = rows = None
+cmd = None
+i = 0
+while i < len(args):
+    a = args[i]
+    if a == "-geometry":
+        cols, rows = map(int, args[i + 1].split("x")); i += 2
+    elif a.startswith("--geometry="):
+        cols, rows = map(int, a.split("=", 1)[1].split("x")); i += 1
+    elif a == "-p":
+        k, v = args[i + 1].split("=")
+        if k == "TerminalColumns": cols = int(v)
+        if k == "TerminalRows": rows = int(v)
+        i += 2
+    elif a in ("-e", "-x", "--"):
+        cmd = args[i + 1:]; break
+    else:
+        raise SystemExit("fake terminal: unknown option " + a)
+size = (0, 0) if os.environ.get("FAKE_TERM_NOSIZE") else (rows or 24, cols or 80)
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+# the slave stays open here: once the command has exited, what it left unread of the typed input
+# is still in the terminal's input queue (TIOCINQ)
+exited = os.pidfd_open(p.pid)
+script = json.loads(os.environ.get("FAKE_TERM_SCRIPT", "[]"))
+out, pos, step, alive, timeout = b"", 0, 0, [], False
+deadline = time.monotonic() + 120
+os.set_blocking(master, False)
+while True:
+    if step < len(script) and script[step][0].encode() in out[pos:]:
+        pos = out.index(script[step][0].encode(), pos) + len(script[step][0])
+        alive.append(p.poll() is None)
+        os.write(master, script[step][1].encode())
+        step += 1
+        continue
+    r, _, _ = select.select([master, exited], [], [], max(0, deadline - time.monotonic()))
+    if not r:
+        timeout = True
+        p.kill()
+        break
+    try:
+        data = os.read(master, 4096)
+    except BlockingIOError:
+        data = b""
+    out += data
+    if exited in r and not data:
+        break
+p.wait()
+unread = struct.unpack("i", fcntl.ioctl(slave, termios.FIONREAD, b"\0\0\0\0"))[0]
+p.wait()
+with open(os.environ["FAKE_DIR"] + "/terminal", "a") as f:
+    f.write(json.dumps({"argv0": os.path.basename(sys.argv[0]), "args": args, "size": size, "status": p.returncode,
+                        "screen": out.decode(errors="replace"), "steps": step, "alive": alive, "unread": unread,
+                        "timeout": timeout}) + "\n")
+if os.environ.get("FAKE_TERM_DONE"):
+    with open(os.environ["FAKE_TERM_DONE"], "w") as f:
+        f.write("done\n")
+"""
+
+
+class FileActionBench:
+    """The installed wrapper with a stand-in mtknvctl, and fake terminals to put on PATH."""
+
+    def __init__(self, test, action):
+        self.test = test
+        self.action = action
+        self.tmp = tempfile.mkdtemp(prefix="mtknvd-file-action-")
+        test.addCleanup(shutil.rmtree, self.tmp)
+        self.fake = os.path.join(self.tmp, "mtknvctl")
+        with open(self.fake, "w") as f:
+            f.write(FAKE_MTKNVCTL)
+        os.chmod(self.fake, 0o755)
+        self.bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(self.bindir)
+        self.runtime = os.path.join(self.tmp, "runtime")
+        os.makedirs(self.runtime, mode=0o700)
+
+    def add_terminal(self, name, link_from=None):
+        """A fake terminal called name; link_from: a symlink to it (x-terminal-emulator's alternative)."""
+        path = os.path.join(self.tmp, "terminals", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(FAKE_TERMINAL)
+        os.chmod(path, 0o755)
+        os.symlink(path, os.path.join(self.bindir, link_from or name))
+
+    def env(self, env_extra=None):
+        env = dict(os.environ, MTKNVCTL=self.fake, FAKE_DIR=self.tmp, XDG_RUNTIME_DIR=self.runtime,
+                   PATH=self.bindir + ":/usr/bin:/bin")
+        # never the desktop this runs on: no session bus unless a test gives its own
+        for k in ("MTKNVD_FILE_ACTION_IN_TERMINAL", "TERMINAL", "DBUS_SESSION_BUS_ADDRESS", "COLUMNS", "LINES",
+                  "NAUTILUS_SCRIPT_SELECTED_FILE_PATHS"):
+            env.pop(k, None)
+        env.update(env_extra or {})
+        return env
+
+    def _reset(self):
+        for f in ("calls", "seen", "terminal"):
+            if os.path.exists(os.path.join(self.tmp, f)):
+                os.unlink(os.path.join(self.tmp, f))
+
+    def lines(self, name):
+        p = os.path.join(self.tmp, name)
+        return open(p).read().splitlines() if os.path.exists(p) else []
+
+    def run(self, args, tty=True, answer=b"", env_extra=None, cmd=None):
+        """Run it with standard input a terminal (a pty, answer typed ahead) or, tty=False, nothing."""
+        self._reset()
+        master, slave = pty.openpty()
+        try:
+            os.write(master, answer)
+            r = subprocess.run((cmd or [self.action]) + args, stdin=slave if tty else subprocess.DEVNULL,
+                               capture_output=True, text=True, env=self.env(env_extra), cwd=self.tmp, timeout=60)
+        finally:
+            os.close(master)
+            os.close(slave)
+        return r, self.lines("calls")
+
+    def run_in_terminal(self, args, script, env_extra=None, cmd=None):
+        """Run it as a file manager does (no terminal): it opens a fake one, which plays script.
+        Returns (exit status, calls, the terminal's record)."""
+        r, calls = self.run(args, tty=False, env_extra=dict(env_extra or {},
+                                                          FAKE_TERM_SCRIPT=json.dumps(script)), cmd=cmd)
+        terms = [json.loads(l) for l in self.lines("terminal")]
+        self.test.assertLessEqual(len(terms), 1)
+        return r, calls, terms[0] if terms else None
+
+
+class TestFileActionResult(unittest.TestCase):
+    """What a click in a file manager shows: the wrapper opens a terminal of a known size (a fake one that
+    records), which stays open with the result until Enter, and sends a notification to python-dbusmock's
+    notification daemon on a private session bus."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dest = tempfile.mkdtemp(prefix="mtknvd-file-action-")
+        make_install(cls.dest)
+        conf = os.path.join(cls.dest, "session.conf")
+        with open(conf, "w") as f:
+            f.write(SESSION_CONFIG.format(path=os.path.join(cls.dest, "session-bus")))
+        cls.bus_daemon = subprocess.Popen(["dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address=1"],
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cls.address = cls.bus_daemon.stdout.readline().strip()
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=cls.address)
+        cls.mock_log = open(os.path.join(cls.dest, "notification-mock.log"), "w")
+        cls.mock = subprocess.Popen([sys.executable, "-m", "dbusmock", "--template", "notification_daemon"],
+                                    env=env, stdout=cls.mock_log, stderr=subprocess.STDOUT)
+        # gdbus follows NameOwnerChanged: returns as soon as the mock owns its name
+        subprocess.run(["gdbus", "wait", "--session", "--timeout", "60", NOTIFY_NAME], env=env, check=True)
+        cls.bus = dbus.bus.BusConnection(cls.address)
+        cls.mock_iface = dbus.Interface(cls.bus.get_object(NOTIFY_NAME, NOTIFY_PATH), MOCK_IFACE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bus.close()
+        cls.mock.terminate()
+        cls.mock.wait()
+        cls.mock_log.close()
+        cls.bus_daemon.terminate()
+        cls.bus_daemon.wait()
+        shutil.rmtree(cls.dest, ignore_errors=True)
+
+    def setUp(self):
+        self.fa = FileActionBench(self, os.path.join(self.dest, "usr/libexec/mtknvd-file-action"))
+        self.mock_iface.ClearCalls()
+
+    def notes(self):
+        """(summary, body, urgency) of each Notify the mock received.  notify-send and gdbus return once
+        the call is answered, and the mock records it before answering: complete when the wrapper exits."""
+        out = []
+        for _, method, args in self.mock_iface.GetCalls():
+            if str(method) == "Notify":
+                args = unwrap(args)
+                out.append((args[3], args[4], args[6].get("urgency")))
+        return out
+
+    def session(self, **extra):
+        return dict(extra, DBUS_SESSION_BUS_ADDRESS=self.address)
+
+    def test_restore_success_stays_open_and_notifies(self):
+        self.fa.add_terminal("xterm")
+        r, calls, term = self.fa.run_in_terminal(
+            ["--terminal", "restore", "phone.mtknvd.tar"],
+            [["Continue? [y/N]", "y\n"], ["Press Enter to close this window.", "\n"]], env_extra=self.session())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIsNotNone(term, "no terminal was opened")
+        self.assertFalse(term["timeout"], term["screen"])
+        # xterm was asked for a size, and the command got a terminal of that size
+        self.assertEqual(term["args"][:3], ["-geometry", "100x30", "-e"])
+        self.assertEqual(term["args"][3:], [self.fa.action, "restore", os.path.join(self.fa.tmp, "phone.mtknvd.tar")])
+        self.assertEqual(calls, ["--json import %s/phone.mtknvd.tar" % self.fa.tmp,
+                                 "restore mt6735_ab/20260101T000000Z-import"])
+        self.assertIn("restore tty=yes size=30 100 COLUMNS=", self.fa.lines("seen"))
+        # the result is on the screen, above a prompt the window waits at: the command was still running
+        screen = term["screen"]
+        self.assertRegex(screen, r"mtknvd: done\r?\nphone\.mtknvd\.tar: restored to the phone "
+                                 r"\(backup mt6735_ab/20260101T000000Z-import\)")
+        self.assertLess(screen.index("restored to the phone"), screen.rindex("Press Enter to close this window."))
+        self.assertEqual(term["steps"], 2)
+        self.assertEqual(term["alive"], [True, True])
+        self.assertEqual(term["unread"], 0, "the window closed without waiting for its Enter")
+        self.assertEqual(term["status"], 0)
+        self.assertEqual(self.notes(), [("mtknvd: done", "phone.mtknvd.tar: restored to the phone "
+                                         "(backup mt6735_ab/20260101T000000Z-import)", 1)])
+
+    def test_restore_failure_stays_open_and_notifies(self):
+        self.fa.add_terminal("xterm", link_from="x-terminal-emulator")
+        r, calls, term = self.fa.run_in_terminal(
+            ["--terminal", "restore", "/x/phone.mtknvd.tar"],
+            [["Continue? [y/N]", "y\n"], ["Press Enter to close this window.", "\n"]],
+            env_extra=self.session(FAKE_RESTORE_FAIL="no phone is connected"))
+        # Debian's x-terminal-emulator alternative resolved to the real emulator's options
+        self.assertEqual(term["args"][:2], ["-geometry", "100x30"])
+        self.assertEqual(term["status"], 1)
+        screen = term["screen"]
+        self.assertIn("Error: no phone is connected", screen)
+        self.assertIn("mtknvd: not done", screen)
+        self.assertLess(screen.index("phone.mtknvd.tar: not restored"),
+                        screen.rindex("Press Enter to close this window."))
+        self.assertEqual(term["alive"], [True, True])
+        self.assertEqual(term["unread"], 0, "the window closed without waiting for its Enter")
+        self.assertEqual(self.notes(), [("mtknvd: not done", "phone.mtknvd.tar: not restored (cancelled or "
+                                         "failed; backup mt6735_ab/20260101T000000Z-import stays in the store)", 2)])
+
+    def test_import_failure_and_terminal_without_size(self):
+        # gnome-terminal's options; a terminal that reports no size: mtknvctl is told the width asked for
+        self.fa.add_terminal("gnome-terminal")
+        self.fa.add_terminal("konsole")
+        r, calls, term = self.fa.run_in_terminal(
+            ["--terminal", "import-spflash", "/x/nvram.img"], [["Press Enter", "\n"]],
+            env_extra=self.session(FAKE_TERM_NOSIZE="1", FAKE_IMPORT_FAIL="/x/nvram.img: no such file"))
+        self.assertEqual(term["argv0"], "gnome-terminal")
+        self.assertEqual(term["args"][:2], ["--geometry=100x30", "--"])
+        self.assertIn("Error: /x/nvram.img: no such file", term["screen"])
+        self.assertIn("nvram.img: not imported", term["screen"])
+        self.assertEqual(term["alive"], [True])
+        self.assertEqual(term["unread"], 0, "the window closed without waiting for its Enter")
+        self.assertEqual(self.notes(), [("mtknvd: not done", "nvram.img: not imported", 2)])
+        # the same terminal, a success: COLUMNS is what mtknvctl learns the width from
+        self.mock_iface.ClearCalls()
+        r, calls, term = self.fa.run_in_terminal(["--terminal", "import-spflash", "/x/nvram.img"],
+                                                 [["Press Enter", "\n"]], env_extra=self.session(FAKE_TERM_NOSIZE="1"))
+        self.assertEqual(calls, ["import --spflash /x/nvram.img"])
+        self.assertEqual(self.fa.lines("seen"), ["import tty=yes size=0 0 COLUMNS=100"])
+        self.assertEqual(self.notes(), [("mtknvd: done", "nvram.img: imported as an mtknvd backup", 1)])
+        # konsole's options, when it is the one there
+        os.unlink(os.path.join(self.fa.bindir, "gnome-terminal"))
+        r, calls, term = self.fa.run_in_terminal(["--terminal", "import-spflash", "/x/nvram.img"],
+                                                 [["Press Enter", "\n"]], env_extra=self.session())
+        self.assertEqual(term["args"][:5], ["-p", "TerminalColumns=100", "-p", "TerminalRows=30", "-e"])
+        self.assertEqual(self.fa.lines("seen"), ["import tty=yes size=30 100 COLUMNS="])
+
+    def test_show_declined_restores_nothing(self):
+        self.fa.add_terminal("xterm")
+        r, calls, term = self.fa.run_in_terminal(
+            ["--terminal", "/x/phone-backup"],
+            [["Restore it to the connected phone?", "\n"], ["Press Enter", "\n"]], env_extra=self.session())
+        self.assertEqual(calls, ["inspect /x/phone-backup"])
+        self.assertIn("an mtknvd backup of an MT6735", term["screen"])
+        self.assertEqual(self.notes(), [("mtknvd: done", "phone-backup: shown, nothing was restored", 1)])
+
+    def test_no_terminal_emulator(self):
+        # a click with no terminal emulator to be found: the notification says so, nothing is run
+        r, calls, term = self.fa.run_in_terminal(["--terminal", "restore", "/x/phone.mtknvd.tar"], [],
+                                                 env_extra=self.session())
+        self.assertEqual(r.returncode, 1)
+        self.assertIsNone(term)
+        self.assertEqual(calls, [])
+        self.assertIn("no terminal emulator found", r.stderr)
+        notes = self.notes()
+        self.assertEqual([n[0] for n in notes], ["mtknvd: nothing was done"])
+        self.assertIn("No terminal emulator", notes[0][1])
 
 
 class TestMimeAndCompletion(WorldTestCase):
