@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 import dbus
@@ -443,7 +444,10 @@ class FileActionBench:
 
     def lines(self, name):
         p = os.path.join(self.tmp, name)
-        return open(p).read().splitlines() if os.path.exists(p) else []
+        if not os.path.exists(p):
+            return []
+        with open(p) as f:
+            return f.read().splitlines()
 
     def run(self, args, tty=True, answer=b"", env_extra=None, cmd=None):
         """Run it with standard input a terminal (a pty, answer typed ahead) or, tty=False, nothing."""
@@ -612,6 +616,125 @@ class TestFileActionResult(unittest.TestCase):
         notes = self.notes()
         self.assertEqual([n[0] for n in notes], ["mtknvd: nothing was done"])
         self.assertIn("No terminal emulator", notes[0][1])
+
+
+GIO_APPS = """if True:
+    import json, sys
+    from gi.repository import Gio
+    t = sys.argv[1]
+    d = Gio.AppInfo.get_default_for_type(t, False)
+    print(json.dumps({"default": d.get_id() if d else None,
+                      "all": [(a.get_id(), a.get_commandline()) for a in Gio.AppInfo.get_all_for_type(t)]}))
+"""
+
+
+def wait_fifo(path, timeout=120):
+    """Block until something opens the FIFO path for writing and closes it; return what it wrote."""
+    got = []
+    def read():
+        with open(path) as f:
+            got.append(f.read())
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        with open(path, "w"):
+            pass
+        t.join()
+        raise AssertionError("the terminal the file action opens did not finish")
+    return got[0]
+
+
+def desktop_env(dest, tmp):
+    """Private XDG directories holding only the installed MIME package and desktop entries (and the
+    system's, for application/x-tar): what Nautilus and `gio open` consult.  Compiles the MIME database."""
+    share = os.path.join(dest, "usr/share")
+    env = dict(os.environ, XDG_DATA_HOME=os.path.join(tmp, "xdg-data-home"), XDG_DATA_DIRS=share + ":/usr/share",
+               XDG_CONFIG_HOME=os.path.join(tmp, "xdg-config-home"), XDG_CONFIG_DIRS=os.path.join(tmp, "xdg-config"),
+               XDG_CURRENT_DESKTOP="GNOME", GIO_USE_VFS="local")
+    for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"):
+        os.makedirs(env[k], exist_ok=True)
+    # GIO ignores an entry whose program is not there: the entry runs the wrapper as installed in dest
+    entry = os.path.join(share, "applications/org.mtknvd.mtknvctl.desktop")
+    with open(entry) as f:
+        text = f.read()
+    with open(entry, "w") as f:
+        f.write(text.replace("/usr/libexec/", os.path.join(dest, "usr/libexec/")))
+    # GIO finds a type's applications in mimeinfo.cache, as a real install's trigger (or make install) makes it
+    subprocess.run(["update-desktop-database", os.path.join(share, "applications")], check=True, env=env)
+    r = subprocess.run(["update-mime-database", "-V", os.path.join(share, "mime")], capture_output=True, text=True,
+                       env=env)
+    if r.returncode != 0 or "rror" in r.stderr:
+        raise AssertionError(r.stderr)
+    return env
+
+
+class TestDefaultHandler(unittest.TestCase):
+    """Nautilus: what a double-click on an archive runs is GIO's default application for its type.  It
+    must never be a restore, and a restore begun from it asks first."""
+
+    def setUp(self):
+        for tool in ("update-mime-database", "update-desktop-database", "gio"):
+            if not shutil.which(tool):
+                self.skipTest("%s is not installed (make deps)" % tool)
+        self.dest = tempfile.mkdtemp(prefix="mtknvd-default-")
+        self.addCleanup(shutil.rmtree, self.dest, ignore_errors=True)
+        make_install(self.dest)
+        self.env = desktop_env(self.dest, self.dest)
+
+    def apps(self, mime_type, env=None):
+        r = subprocess.run([sys.executable, "-c", GIO_APPS, mime_type], capture_output=True, text=True,
+                           env=env or self.env, check=True)
+        return json.loads(r.stdout)
+
+    def test_default_application_does_not_restore(self):
+        r = subprocess.run(["gio", "mime", BACKUP_TYPE], capture_output=True, text=True, env=self.env, check=True)
+        self.assertIn("Default application for “%s”: org.mtknvd.mtknvctl.desktop" % BACKUP_TYPE, r.stdout)
+        for t in (BACKUP_TYPE, READBACK_TYPE):
+            apps = self.apps(t)
+            self.assertEqual(apps["default"], "org.mtknvd.mtknvctl.desktop", t)
+            ours = [cmd for app, cmd in apps["all"] if "mtknvd-file-action" in cmd]
+            self.assertEqual(ours, [os.path.join(self.dest, "usr/libexec/mtknvd-file-action") + " --terminal %f"], t)
+        # an explicit choice (mimeapps.list, as "Open With" writes it) is not ours to override: a
+        # user's own default still wins, which shows this one is only the fallback
+        with open(os.path.join(self.env["XDG_CONFIG_HOME"], "mimeapps.list"), "w") as f:
+            f.write("[Default Applications]\n%s=vim.desktop\n" % BACKUP_TYPE)
+        if os.path.exists("/usr/share/applications/vim.desktop"):
+            self.assertEqual(self.apps(BACKUP_TYPE)["default"], "vim.desktop")
+        os.unlink(os.path.join(self.env["XDG_CONFIG_HOME"], "mimeapps.list"))
+
+    def double_click(self, fa, path, script):
+        """`gio open`, as Nautilus opens a file: the default application, which opens a (fake) terminal."""
+        done = os.path.join(fa.tmp, "done")
+        if not os.path.exists(done):
+            os.mkfifo(done)
+            fa.add_terminal("xterm")
+        env = dict(fa.env(), **{k: v for k, v in self.env.items() if k.startswith(("XDG_", "GIO_"))})
+        env.update(XDG_RUNTIME_DIR=fa.runtime, FAKE_TERM_DONE=done, FAKE_TERM_SCRIPT=json.dumps(script))
+        fa._reset()
+        subprocess.run(["gio", "open", path], env=env, check=True, timeout=60, stdin=subprocess.DEVNULL)
+        wait_fifo(done)
+        term = json.loads(fa.lines("terminal")[0])
+        self.assertFalse(term["timeout"], term["screen"])
+        return fa.lines("calls"), term
+
+    def test_double_click_asks_before_restoring(self):
+        fa = FileActionBench(self, os.path.join(self.dest, "usr/libexec/mtknvd-file-action"))
+        archive = os.path.join(fa.tmp, "phone.mtknvd.tar")
+        with open(archive, "wb") as f:
+            f.write(bytes(10240))
+        # Enter: the default answer is no
+        calls, term = self.double_click(fa, archive, [["Restore it to the connected phone? ", "\n"],
+                                                     ["Press Enter", "\n"]])
+        self.assertEqual(calls, ["inspect " + archive])
+        self.assertIn("phone.mtknvd.tar: shown, nothing was restored", term["screen"])
+        # yes: only then the restore, on the terminal, where mtknvctl asks again
+        calls, term = self.double_click(fa, archive, [["Restore it to the connected phone? ", "y\n"],
+                                                     ["Continue? [y/N]", "n\n"], ["Press Enter", "\n"]])
+        self.assertEqual(calls, ["inspect " + archive, "--json import " + archive,
+                                 "restore mt6735_ab/20260101T000000Z-import"])
+        self.assertIn("restore tty=yes size=30 100 COLUMNS=", fa.lines("seen"))
+        self.assertIn("phone.mtknvd.tar: not restored", term["screen"])
 
 
 class TestMimeAndCompletion(WorldTestCase):
