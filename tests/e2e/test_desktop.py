@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Issue 5: the desktop and system-integration files, as installed by
+"""Issues 5 and 16: the desktop and system-integration files, as installed by
 `make install`, checked with the tools that consume them.
 
   desktop-file-validate   the autostart entry, the application entry (its
@@ -7,32 +7,47 @@
   xmllint --dtdvalid      the polkit policy (polkitd's policyconfig-1.dtd),
                           the introspection XML and the bus policy
                           (libdbus-1-dev's introspect.dtd and busconfig.dtd)
+  appstreamcli validate   the AppStream metainfo (its modaliases: the udev
+                          rule's USB ids); gdk-pixbuf renders the icon
   systemd-analyze verify  the agent's user unit
   update-mime-database    the MIME package in a private XDG_DATA_HOME; GIO
   + gio info              (what Nautilus and xdg-mime on GNOME ask) must see
-                          an exported archive as application/x-mtknvd-backup
+                          an exported archive as application/x-mtknvd-backup,
+                          by its name or by its content (renamed foo.bin)
+  gio mime, gio open      the type's default application (a double-click in
+                          Nautilus) shows the archive and restores only after
+                          a yes, never by itself
   bash                    the completion, with bash-completion's helpers
   sh                      the file managers' wrapper, against a stand-in
-                          mtknvctl that records its arguments
+                          mtknvctl that records its arguments and the real
+                          one, in a fake terminal emulator that records its
+                          size and screen, with python-dbusmock's
+                          notification daemon on a private session bus: the
+                          result is shown, in the window that waits for Enter
+                          and in a notification
 """
 
 import configparser
 import fnmatch
+import gzip
 import json
+import lzma
 import os
 import pty
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import unittest
+import xml.dom.minidom
 
 import dbus
 
 from harness import BUILD, TOP, WorldTestCase, unwrap
-from test_agent import MOCK_IFACE, NOTIFY_NAME, NOTIFY_PATH, SESSION_CONFIG
+from test_agent import MOCK_IFACE, NOTIFY_NAME, NOTIFY_PATH, SESSION_CONFIG, Session
 from test_backup import IDENTITY, scatter_text
 from test_restore import RestoreTestCase
 
@@ -227,6 +242,58 @@ class TestDesktopFiles(unittest.TestCase):
         r = subprocess.run(["xmllint", "--noout", "--nonet", self.path("usr/share/mime/packages/mtknvd.xml")],
                            capture_output=True, text=True)
         self.assertEqual((r.returncode, r.stderr), (0, ""))
+
+    def test_appstream_metainfo(self):
+        self.need("appstreamcli")
+        p = self.path("usr/share/metainfo/org.mtknvd.mtknvd.metainfo.xml")
+        r = subprocess.run(["appstreamcli", "validate", "--no-net", "--pedantic", "--no-color", p],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotRegex(r.stdout, r"(?m)^[EWI]: ", r.stdout)
+        doc = xml.dom.minidom.parse(p)
+        comp = doc.documentElement
+        self.assertEqual(doc.getElementsByTagName("id")[0].firstChild.data, "org.mtknvd.mtknvd")
+        provides = comp.getElementsByTagName("provides")[0]
+        modaliases = [m.firstChild.data for m in provides.getElementsByTagName("modalias")]
+        # every USB id the udev rule starts the daemon for, and only those: the download modes
+        with open(os.path.join(TOP, "udev/70-mtknvd.rules")) as f:
+            products = re.search(r'ENV\{PRODUCT\}=="([^"]+)"', f.read()).group(1).split("|")
+        self.assertEqual(sorted(modaliases), sorted("usb:v%04Xp%04Xd*" % (int(v, 16), int(p, 16))
+                                                    for v, p, _ in (x.split("/") for x in products)))
+        # as the kernel spells a phone's modalias, matched as PackageKit and AppStream match them (fnmatch)
+        for plugged in ("usb:v0E8Dp0003d0100dc02dsc00dp00ic02isc00ip00in00",      # BROM
+                        "usb:v0E8Dp2000d0100dc02dsc00dp00ic0Aisc00ip00in01"):     # preloader
+            self.assertTrue([m for m in modaliases if fnmatch.fnmatchcase(plugged, m)], plugged)
+        # an MTP phone booted to Android (0e8d:2008) is not offered it
+        self.assertFalse([m for m in modaliases if fnmatch.fnmatchcase("usb:v0E8Dp2008d0100dc00dsc00dp00ic06", m)])
+        self.assertEqual([b.firstChild.data for b in provides.getElementsByTagName("binary")], ["mtknvctl"])
+        self.assertEqual(sorted(m.firstChild.data for m in provides.getElementsByTagName("mediatype")),
+                         sorted([BACKUP_TYPE, READBACK_TYPE]))
+        # the release is the version being installed
+        with open(os.path.join(TOP, "Makefile")) as f:
+            version = re.search(r"(?m)^VERSION\s*:?=\s*(\S+)", f.read()).group(1)
+        self.assertEqual(comp.getElementsByTagName("release")[0].getAttribute("version"), version)
+        self.assertEqual(comp.getElementsByTagName("icon")[0].firstChild.data, ICON)
+
+    def test_icon(self):
+        svg = self.path("usr/share/icons/hicolor/scalable/apps/%s.svg" % ICON)
+        doc = xml.dom.minidom.parse(svg)
+        root = doc.documentElement
+        self.assertEqual((root.namespaceURI, root.tagName), ("http://www.w3.org/2000/svg", "svg"))
+        x, y, w, h = map(float, root.getAttribute("viewBox").split())
+        self.assertEqual(w, h, "an app icon is square")
+        # the desktop entry, the agent's entry and the metainfo name it
+        for p in ("usr/share/applications/org.mtknvd.mtknvctl.desktop", "etc/xdg/autostart/mtknvd-agent.desktop"):
+            self.assertEqual(read_desktop(self.path(p))["Desktop Entry"]["Icon"], ICON, p)
+        # it renders (gdk-pixbuf's SVG loader, librsvg, as icon themes and thumbnailers draw it)
+        if shutil.which("gdk-pixbuf-thumbnailer"):
+            png = os.path.join(self.dest, "icon.png")
+            r = subprocess.run(["gdk-pixbuf-thumbnailer", "-s", "64", svg, png], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(png, "rb") as f:
+                head = f.read(24)
+            self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n")
+            self.assertEqual(struct.unpack(">II", head[16:24]), (64, 64))
 
     def test_user_unit_verify(self):
         self.need("systemd-analyze")
@@ -669,6 +736,26 @@ def desktop_env(dest, tmp):
     return env
 
 
+def double_click(test, fa, path, script, desktop, base_env=None):
+    """`gio open`, as Nautilus opens a file: its type's default application, which opens a (fake)
+    terminal that plays script.  desktop: desktop_env()'s; base_env: the environment to start from
+    (fa's by default).  Returns the stand-in mtknvctl's calls and the terminal's record."""
+    done = os.path.join(fa.tmp, "done")
+    if not os.path.exists(done):
+        os.mkfifo(done)
+        fa.add_terminal("xterm")
+    env = dict(base_env or fa.env())
+    env.update({k: v for k, v in desktop.items() if k.startswith(("XDG_", "GIO_"))})
+    env.update(PATH=fa.bindir + ":/usr/bin:/bin", FAKE_DIR=fa.tmp, XDG_RUNTIME_DIR=fa.runtime, FAKE_TERM_DONE=done,
+               FAKE_TERM_SCRIPT=json.dumps(script))
+    fa._reset()
+    subprocess.run(["gio", "open", path], env=env, check=True, timeout=60, stdin=subprocess.DEVNULL)
+    wait_fifo(done)
+    term = json.loads(fa.lines("terminal")[0])
+    test.assertFalse(term["timeout"], term["screen"])
+    return fa.lines("calls"), term
+
+
 class TestDefaultHandler(unittest.TestCase):
     """Nautilus: what a double-click on an archive runs is GIO's default application for its type.  It
     must never be a restore, and a restore begun from it asks first."""
@@ -704,19 +791,7 @@ class TestDefaultHandler(unittest.TestCase):
         os.unlink(os.path.join(self.env["XDG_CONFIG_HOME"], "mimeapps.list"))
 
     def double_click(self, fa, path, script):
-        """`gio open`, as Nautilus opens a file: the default application, which opens a (fake) terminal."""
-        done = os.path.join(fa.tmp, "done")
-        if not os.path.exists(done):
-            os.mkfifo(done)
-            fa.add_terminal("xterm")
-        env = dict(fa.env(), **{k: v for k, v in self.env.items() if k.startswith(("XDG_", "GIO_"))})
-        env.update(XDG_RUNTIME_DIR=fa.runtime, FAKE_TERM_DONE=done, FAKE_TERM_SCRIPT=json.dumps(script))
-        fa._reset()
-        subprocess.run(["gio", "open", path], env=env, check=True, timeout=60, stdin=subprocess.DEVNULL)
-        wait_fifo(done)
-        term = json.loads(fa.lines("terminal")[0])
-        self.assertFalse(term["timeout"], term["screen"])
-        return fa.lines("calls"), term
+        return double_click(self, fa, path, script, self.env)
 
     def test_double_click_asks_before_restoring(self):
         fa = FileActionBench(self, os.path.join(self.dest, "usr/libexec/mtknvd-file-action"))
@@ -750,14 +825,19 @@ class TestMimeAndCompletion(WorldTestCase):
         dest = os.path.join(w.tmp, "dest")
         make_install(dest)
 
-        # a private XDG_DATA_HOME holding only the installed package; the
-        # system database (XDG_DATA_DIRS) supplies application/x-tar
+        # the database an install to /usr makes: the installed package compiled together with the
+        # system's (which supplies application/x-tar), in a private XDG_DATA_HOME, and nothing else.
+        # (One database: a glob of one database does not beat a shorter glob of another, so
+        # *.mtknvd.tar.gz loses to *.tar.gz when the package is in /usr/local/share/mime.)
         home = os.path.join(w.tmp, "xdg-data")
         os.makedirs(os.path.join(home, "mime", "packages"))
+        for f in os.listdir("/usr/share/mime/packages"):
+            shutil.copy(os.path.join("/usr/share/mime/packages", f), os.path.join(home, "mime", "packages"))
         shutil.copy(os.path.join(dest, "usr/share/mime/packages/mtknvd.xml"),
                     os.path.join(home, "mime", "packages"))
+        nowhere = os.path.join(w.tmp, "no-xdg-data-dirs")
         r = subprocess.run(["update-mime-database", "-V", os.path.join(home, "mime")], capture_output=True,
-                           text=True, env=dict(os.environ, XDG_DATA_HOME=home, XDG_DATA_DIRS="/usr/share"))
+                           text=True, env=dict(os.environ, XDG_DATA_HOME=home, XDG_DATA_DIRS=nowhere))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("rror", r.stderr)
         with open(os.path.join(home, "mime", "types")) as f:
@@ -765,14 +845,30 @@ class TestMimeAndCompletion(WorldTestCase):
 
         files = os.path.join(w.tmp, "files")
         os.makedirs(files)
-        for name in ("phone.mtknvd.tar", "phone-backup"):
+        for name in ("phone.mtknvd.tar", "phone-backup", "foo.bin"):
             w.ctl("export-backup", backup["id"], os.path.join(files, name))
+        with open(os.path.join(files, "foo.bin"), "rb") as f:
+            export = f.read()
+        # compressed: only the name can tell (the stream hides the tar header and the manifest)
+        with gzip.open(os.path.join(files, "phone.mtknvd.tar.gz"), "wb", compresslevel=1) as f:
+            f.write(export)
+        with lzma.open(os.path.join(files, "phone.mtknvd.tar.xz"), "wb", preset=0) as f:
+            f.write(export)
+        with gzip.open(os.path.join(files, "phone.tar.gz"), "wb", compresslevel=1) as f:
+            f.write(export)
+        # a tar whose first member is some other program's manifest.yaml
+        other = os.path.join(w.tmp, "other")
+        os.makedirs(other)
+        with open(os.path.join(other, "manifest.yaml"), "w") as f:
+            f.write("format_version: 1\ntool: \"something-else\"\n")
+        subprocess.run(["tar", "--format=ustar", "-cf", os.path.join(files, "other-manifest"), "-C", w.tmp,
+                        "other/manifest.yaml"], check=True)
         for name in ("nvram.img", "NVRAM.BIN"):
             with open(os.path.join(files, name), "wb") as f:
                 f.write(bytes(4096))
         subprocess.run(["tar", "-cf", os.path.join(files, "plain"), "-C", w.tmp, "mtknvd.conf"], check=True)
 
-        env = dict(os.environ, XDG_DATA_HOME=home, XDG_DATA_DIRS="/usr/share", GIO_USE_VFS="local")
+        env = dict(os.environ, XDG_DATA_HOME=home, XDG_DATA_DIRS=nowhere, GIO_USE_VFS="local")
 
         def content_type(name):
             r = subprocess.run(["gio", "info", "-a", "standard::content-type", os.path.join(files, name)],
@@ -781,6 +877,11 @@ class TestMimeAndCompletion(WorldTestCase):
 
         self.assertEqual(content_type("phone.mtknvd.tar"), BACKUP_TYPE)   # the glob
         self.assertEqual(content_type("phone-backup"), BACKUP_TYPE)       # the magic
+        self.assertEqual(content_type("foo.bin"), BACKUP_TYPE)            # the magic, whatever the name
+        self.assertEqual(content_type("phone.mtknvd.tar.gz"), BACKUP_TYPE)
+        self.assertEqual(content_type("phone.mtknvd.tar.xz"), BACKUP_TYPE)
+        self.assertEqual(content_type("phone.tar.gz"), "application/x-compressed-tar")
+        self.assertEqual(content_type("other-manifest"), "application/x-tar")
         self.assertEqual(content_type("plain"), "application/x-tar")      # a tar of something else
         self.assertEqual(content_type("nvram.img"), READBACK_TYPE)
         self.assertEqual(content_type("NVRAM.BIN"), READBACK_TYPE)
@@ -841,6 +942,44 @@ class TestFileActionWithDaemon(RestoreTestCase):
         self.assertIn("Imported %s as backup" % archive, r.stdout)
         for n in IDENTITY:
             self.assertEqual(self.read_part(storage, n), original[n], n + " not restored")
+
+    def test_double_click_on_a_renamed_export(self):
+        """The whole way from a file manager: an export called foo.bin, recognised by its content, opened
+        by its type's default application (gio open), shown, restored after the two yeses, the result in
+        the window and in a notification."""
+        for tool in ("update-mime-database", "update-desktop-database", "gio"):
+            if not shutil.which(tool):
+                self.skipTest("%s is not installed (make deps)" % tool)
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        original = {n: self.read_part(storage, n) for n in IDENTITY}
+        bid = next(iter(w.backups.values()))["Id"]
+        dest = os.path.join(w.tmp, "dest")
+        make_install(dest)
+        desktop = desktop_env(dest, w.tmp)
+        fa = FileActionBench(self, os.path.join(dest, "usr/libexec/mtknvd-file-action"))
+        archive = os.path.join(fa.tmp, "foo.bin")
+        w.ctl("export-backup", bid, archive)
+        self.scribble(storage)
+        self.replug_listening(w)
+        session = Session(w)
+        self.addCleanup(session.close)
+        env = dict(fa.env(), **session.env())
+        env.update(MTKNVCTL=MTKNVCTL, XDG_RUNTIME_DIR=fa.runtime)
+        calls, term = double_click(self, fa, archive, [["Restore it to the connected phone? ", "y\n"],
+                                                      ["Continue? [y/N]", "y\n"], ["Press Enter", "\n"]],
+                                   desktop, base_env=env)
+        screen = term["screen"]
+        self.assertEqual(term["status"], 0, screen)
+        self.assertEqual(term["args"][:2], ["-geometry", "100x30"])
+        self.assertIn("Imported %s as backup" % archive, screen)
+        self.assertIn("foo.bin: restored to the phone", screen)
+        self.assertEqual(term["unread"], 0, "the window closed without waiting for its Enter")
+        for n in IDENTITY:
+            self.assertEqual(self.read_part(storage, n), original[n], n + " not restored")
+        notes = [(c[1][3], c[1][4]) for c in session.mock_calls()]
+        self.assertEqual([n[0] for n in notes], ["mtknvd: done"])
+        self.assertRegex(notes[0][1], r"^foo\.bin: restored to the phone \(backup \S+\)$")
 
     def test_restore_needs_a_yes(self):
         w = self.backed_up_world()
