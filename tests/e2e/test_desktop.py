@@ -366,7 +366,7 @@ class TestDesktopFiles(unittest.TestCase):
         r, calls = fa.run([])
         self.assertEqual(r.returncode, 2)
         # mtknvctl asks only on a terminal: where there is none, the wrapper does not restore
-        r, calls = fa.run(["restore", "/x/phone.mtknvd.tar"], tty=False, env_extra={"MTKNVD_FILE_ACTION_IN_TERMINAL": "1"})
+        r, calls = fa.run(["--in-terminal", "restore", "/x/phone.mtknvd.tar"], tty=False, answer=b"\n")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(calls, [])
         self.assertIn("no terminal to ask for confirmation", r.stderr)
@@ -498,7 +498,7 @@ class FileActionBench:
         env = dict(os.environ, MTKNVCTL=self.fake, FAKE_DIR=self.tmp, XDG_RUNTIME_DIR=self.runtime,
                    PATH=self.bindir + ":/usr/bin:/bin")
         # never the desktop this runs on: no session bus unless a test gives its own
-        for k in ("MTKNVD_FILE_ACTION_IN_TERMINAL", "TERMINAL", "DBUS_SESSION_BUS_ADDRESS", "COLUMNS", "LINES",
+        for k in ("TERMINAL", "DBUS_SESSION_BUS_ADDRESS", "COLUMNS", "LINES",
                   "NAUTILUS_SCRIPT_SELECTED_FILE_PATHS"):
             env.pop(k, None)
         env.update(env_extra or {})
@@ -600,7 +600,8 @@ class TestFileActionResult(unittest.TestCase):
         self.assertFalse(term["timeout"], term["screen"])
         # xterm was asked for a size, and the command got a terminal of that size
         self.assertEqual(term["args"][:3], ["-geometry", "100x30", "-e"])
-        self.assertEqual(term["args"][3:], [self.fa.action, "restore", os.path.join(self.fa.tmp, "phone.mtknvd.tar")])
+        self.assertEqual(term["args"][3:], [self.fa.action, "--in-terminal", "restore",
+                                            os.path.join(self.fa.tmp, "phone.mtknvd.tar")])
         self.assertEqual(calls, ["--json import %s/phone.mtknvd.tar" % self.fa.tmp,
                                  "restore mt6735_ab/20260101T000000Z-import"])
         self.assertIn("restore tty=yes size=30 100 COLUMNS=", self.fa.lines("seen"))
@@ -989,8 +990,17 @@ class TestFileActionWithDaemon(RestoreTestCase):
         self.scribble(storage)
         wiped = self.read_part(storage, "nvram")
         self.replug_listening(w)
-        r = self.action(w, archive, answer=b"n\n")
+        # the restore action: mtknvctl asks, and a no writes nothing
+        r = self.action(w, "restore", archive, answer=b"n\n")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("Continue? [y/N]", r.stderr)
+        self.assertIn("Nothing was done.", r.stderr)
+        self.assertEqual(self.read_part(storage, "nvram"), wiped)
+        # opening it (no action named): shown, and a yes to the wrapper's question still meets mtknvctl's
+        r = self.action(w, archive, answer=b"y\nn\n")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("Restore it to the connected phone?", r.stdout)
+        self.assertIn("Continue? [y/N]", r.stderr)
         self.assertEqual(self.read_part(storage, "nvram"), wiped)
 
     def test_import_spflash_readback_folder(self):
