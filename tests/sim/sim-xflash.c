@@ -205,7 +205,8 @@ static bool link_full_speed(const SimPhone *p) {
 /* ------------------------------------------------------------ lifecycle */
 
 void sim_xflash_reset(SimXflash *x) {
-        *x = (SimXflash) { .cmd = -1 };
+        /* what the last SHUTDOWN asked for outlives the DA (stats) */
+        *x = (SimXflash) { .cmd = -1, .shutdown = x->shutdown };
 }
 
 void sim_xflash_start(SimPhone *p) {
@@ -569,7 +570,8 @@ static bool cmd_allowed(SimPhone *p, uint32_t cmd) {
 static void cmd_start(SimPhone *p, uint32_t cmd) {
         p->xf.last_cmd = cmd;
         xf_note(p, cmd);
-        if (p->leave != SIM_LEAVE_NONE)
+        /* stall@OP: from this command on it answers nothing */
+        if (p->leave != SIM_LEAVE_NONE || p->fault == SIM_FAULT_STALL)
                 return;
         p->xf.cmd = -1;
         p->xf.step = XS_PARAM;
@@ -642,7 +644,7 @@ static void cmd_packet(SimPhone *p, const uint8_t *d, uint32_t len) {
                         }
                         p->xf.ctrl = p->xf.last_ctrl = rd32(d);
                         xf_note(p, p->xf.ctrl);
-                        if (p->leave != SIM_LEAVE_NONE)
+                        if (p->leave != SIM_LEAVE_NONE || p->fault == SIM_FAULT_STALL)
                                 return;
                         c = ctrl_find(p, p->xf.ctrl);
                         if (!c) {
