@@ -1421,6 +1421,27 @@ class TestXFlash(SimTestCase):
                 self.assertEqual(hex(x.status()), hex(0xC004000B))
         x.unsupported(0x800005)              # mtkclient's CC_OPTIONAL_DOWNLOAD_ACT after a write (4.2)
         self.assertEqual(x.getter(GET_SLA), u32(0))
+        # bad-checksum: the data arrives damaged, the DA says so; corrupt-write: it is stored damaged, silently
+        s.control("fault p bad-checksum")
+        x.cmd(CMD_WRITE)
+        x.send(x.block(1, 8, NVRAM_OFF, 0x200))
+        self.assertEqual(x.status(), 0)
+        x.send(u32(0))
+        x.send(u32(0))
+        x.send(bytes(0x200))
+        self.assertEqual(hex(x.status()), hex(0xC0040003))
+        s.control("fault p corrupt-write")
+        x.write(NVRAM_OFF + 0x200, bytes(0x200))
+        back = x.read(NVRAM_OFF + 0x200, 0x200, chunk=0x600)
+        self.assertEqual([i for i in range(0x200) if back[i]], [0x100])
+        # unplug-after-da-bytes counts read and written data: the chunk that reaches N is not sent
+        s.control("fault p unplug-after-da-bytes:%d" % (int(s.stats("p")["da_bytes"]) + 0x800))
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x1000))
+        self.assertEqual((x.status(), x.status()), (0, 0))
+        self.assertEqual(len(x.packet()), 0x600)
+        x.send(u32(0))
+        self.assertEqual(s.wait("p", "phase=gone")["plugged"], "0")
 
     def test_read_status_before_ack_and_boot_areas(self):
         s = self.sim("id=p,chip=mt6768,xf-read-status=before-ack,xf-read-packet=0x200," + self.KEYS)

@@ -404,13 +404,13 @@ static bool emi_accepts(SimPhone *p, const uint8_t *block, uint32_t len) {
         const SimEmiBlock *pl = &p->cfg.preloader;
         size_t all;
 
+        p->emi_bytes += len;
         if (len < SIM_EMI_HEADER_LEN || memcmp(block, "MTK_BLOADER_INFO_v", 18) != 0)
                 return false; /* the records alone (the legacy slice) are not a block */
         if (!sim_emi_block_parse(block, len, b, NULL))
                 return false;
         p->emi_version_sent = b->version;
         all = (size_t) b->count * b->record_size;
-        p->emi_bytes += all;
         if (p->cfg.emi_version < 0 || b->version != (unsigned) p->cfg.emi_version)
                 return false;
         if (pl->present)
