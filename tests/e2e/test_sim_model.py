@@ -1217,7 +1217,7 @@ class XfHost:
         if payload:
             self.s.write(payload)
 
-    def packet(self, timeout=2000):
+    def packet(self, timeout=10000):
         h = self.s.read(512, timeout)
         self.t.assertEqual(len(h), 12, "a header is its own packet: %s" % h.hex())
         magic, dtype, n = struct.unpack("<III", h)
@@ -1291,7 +1291,8 @@ class TestXFlash(SimTestCase):
     """The XFlash personality of an XFlash chip's DA (xflash.md 18), driven byte by byte as section 16
     lists it, with a DA file from tests/tools/mkda.py (xflash=1 entries: no MediaTek binary)."""
 
-    KEYS = "watchdog-ms=0,me-id=" + ME_ID
+    # the later phones of a test wait for their handshake (no 2.5 s window to miss under load)
+    KEYS = "watchdog-ms=0,handshake-window=0,me-id=" + ME_ID
 
     @classmethod
     def setUpClass(cls):
@@ -1307,7 +1308,7 @@ class TestXFlash(SimTestCase):
         s.handshake(preloader=not brom)
         s.send_da(self.da1)
         self.assertEqual(s.jump_da(), b"\x00\x00")
-        self.assertEqual(s.read(), b"\xc0")                                 # 6.1 row 1
+        self.assertEqual(s.read(timeout=10000), b"\xc0")                    # 6.1 row 1
         x = XfHost(self, s)
         x.send(u32(SYNC))
         x.send(u32(0x010100))
@@ -1617,7 +1618,7 @@ class TestXFlash(SimTestCase):
         self.boot_da2(x)
         x.cmd(CMD_DEVCTRL)
         x.send(u32(GET_SLA))
-        self.assertNotEqual(s.read()[:4], struct.pack("<I", XF_MAGIC))   # noise where the header was
+        self.assertNotEqual(s.read(timeout=10000)[:4], struct.pack("<I", XF_MAGIC))   # noise, not the header
 
     def test_framing(self):
         s = self.sim("id=p,chip=mt6765," + self.KEYS)
