@@ -1444,6 +1444,20 @@ class TestXFlash(SimTestCase):
         x.send(u32(0))
         self.assertEqual(s.wait("p", "phase=gone")["plugged"], "0")
 
+    def test_read_zlp(self):
+        s = self.sim("id=p,chip=mt6765,xf-read-zlp=1,xf-read-packet=0x400," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x800))
+        self.assertEqual((x.status(), x.status()), (0, 0))
+        for _ in range(2):
+            self.assertEqual(len(s.read(12)), 12)
+            self.assertEqual(len(s.read(0x4000)), 0x400)      # a longer buffer: the ZLP ends it
+            x.send(u32(0))
+            self.assertEqual(x.status(), 0)
+        self.assertEqual(x.getter(GET_SLA), u32(0))
+
     def test_read_status_before_ack_and_boot_areas(self):
         s = self.sim("id=p,chip=mt6768,xf-read-status=before-ack,xf-read-packet=0x200," + self.KEYS)
         x = self.to_da1(s)

@@ -106,6 +106,7 @@ typedef struct SimPhoneConfig {
         bool xf_da2_zero;               /* xf-da2-sync=zero: BOOT_TO's second status is 0, not SYNC */
         bool xf_shutdown_flags;         /* xf-shutdown=flags: word 0 is mtkclient's "has flags" */
         uint32_t xf_read_packet, xf_write_packet; /* GET_PACKET_LENGTH */
+        bool xf_read_zlp;               /* xf-read-zlp=1: a ZLP after each READ_DATA chunk */
 
         /* BROM mode: the DRAM (EMI) exchange of brom-emi.md §6 */
         int emi_version;                /* its preloaders' EMI version (chip table, emi-version=); -1 none */

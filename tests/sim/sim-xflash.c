@@ -520,6 +520,10 @@ static void read_chunk(SimPhone *p) {
         p->chunk = g_realloc(p->chunk, n);
         sim_storage_read(p->storage, p->region, p->xf.addr + p->xf.off, p->chunk, n);
         xf_send(p, p->chunk, n);
+        /* xf-read-zlp: a host reading with a buffer longer than the chunk
+         * sees its end even when it ends on a full packet */
+        if (p->cfg.xf_read_zlp)
+                sim_phone_emit_zlp(p);
         p->xf.off += n;
         sim_phone_count_da(p, n);
         if (p->cfg.xf_status_before_ack)
