@@ -276,18 +276,18 @@ class Sim:
             raise AssertionError("cannot open the phone: %s" % r["error"])
         return r
 
-    def write(self, data, timeout=2000):
+    def write(self, data, timeout=10000):
         r = self.usb("write", data=bytes(data).hex(), timeout=timeout)
         if not r["ok"]:
             raise AssertionError("bulk OUT failed: %s" % r["error"])
 
-    def read(self, cap=512, timeout=2000):
+    def read(self, cap=512, timeout=10000):
         r = self.usb("read", cap=cap, timeout=timeout)
         if not r["ok"]:
             raise AssertionError("bulk IN failed: %s" % r["error"])
         return bytes.fromhex(r["data"])
 
-    def read_n(self, n, timeout=2000):
+    def read_n(self, n, timeout=10000):
         """n bytes, however the phone packetised them."""
         out = b""
         while len(out) < n:
@@ -1651,6 +1651,15 @@ class TestXFlash(SimTestCase):
         self.assertEqual(x.packet(), b"preloader")
         self.assertEqual(x.status(), 0)
         self.assertEqual(s.stats("p")["xf_protocol_errors"], "1")
+        # wrong-echo: the next header's magic is wrong (the payload and what follows are as usual)
+        s.control("fault p wrong-echo")
+        x.send(u32(CMD_DEVCTRL))
+        h = s.read(timeout=10000)
+        self.assertEqual((len(h), h[4:]), (12, struct.pack("<II", 1, 4)))
+        self.assertNotEqual(h[:4], struct.pack("<I", XF_MAGIC))
+        self.assertEqual(s.read(timeout=10000), u32(0))
+        x.send(u32(GET_AGENT))
+        self.assertEqual((x.status(), x.packet(), x.status()), (0, b"preloader", 0))
 
     def test_start_in_da2(self):
         # 16.4: a phone mtkclient left in the DA2 loop; the next run starts with GET_RAM_INFO
