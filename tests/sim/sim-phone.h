@@ -2,7 +2,8 @@
 /*
  * The phone itself, without USB: a BROM or preloader that answers the
  * download protocol byte for byte (brom.md), then the legacy Download Agent
- * (da.md §2) on a file-backed eMMC.  OUT bytes go in as a stream; answers
+ * (da.md §2) or the XFlash one (xflash.md, sim-xflash.h) on a file-backed
+ * eMMC or UFS.  OUT bytes go in as a stream; answers
  * come out as a queue of fields, each of which the USB layer sends as its
  * own short packet(s), as the real preloader does (brom.md §1.5).
  *
