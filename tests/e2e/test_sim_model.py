@@ -1458,6 +1458,26 @@ class TestXFlash(SimTestCase):
             self.assertEqual(x.status(), 0)
         self.assertEqual(x.getter(GET_SLA), u32(0))
 
+    def test_one_read_status_and_silent_emi_refusal(self):
+        s = self.sim("id=p,chip=mt6765,xf-read-statuses=1," + self.KEYS,
+                     "id=q,chip=mt6765,mode=brom,xf-emi-refuse=silent," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x200))
+        self.assertEqual(x.status(), 0)
+        self.assertEqual(x.packet()[0x1FE:], b"\x55\xaa")     # the data right after one status
+        x.send(u32(0))
+        self.assertEqual(x.status(), 0)
+        x = self.to_da1(s, brom=True, port=2)
+        x.cmd(CMD_EMI)
+        block = mkpreloader.block(38, "preloader_other.bin", [(0x0203, CID[:9])])
+        x.send(u32(len(block)))
+        x.send(block)
+        self.assertTrue(s.silent())
+        st = s.stats("q")
+        self.assertEqual((st["phase"], st["da1_stop"], st["dram"]), ("da1-stopped", "emi-refused", "failed"))
+
     def test_read_status_before_ack_and_boot_areas(self):
         s = self.sim("id=p,chip=mt6768,xf-read-status=before-ack,xf-read-packet=0x200," + self.KEYS)
         x = self.to_da1(s)

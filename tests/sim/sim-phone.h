@@ -108,6 +108,8 @@ typedef struct SimPhoneConfig {
         bool xf_shutdown_flags;         /* xf-shutdown=flags: word 0 is mtkclient's "has flags" */
         uint32_t xf_read_packet, xf_write_packet; /* GET_PACKET_LENGTH */
         bool xf_read_zlp;               /* xf-read-zlp=1: a ZLP after each READ_DATA chunk */
+        bool xf_read_one_status;        /* xf-read-statuses=1: no second status after the block */
+        bool xf_emi_silent;             /* xf-emi-refuse=silent: a refused block, and DA1 answers no more */
 
         /* BROM mode: the DRAM (EMI) exchange of brom-emi.md §6 */
         int emi_version;                /* its preloaders' EMI version (chip table, emi-version=); -1 none */
