@@ -1681,6 +1681,17 @@ class TestXFlash(SimTestCase):
         x.send(u32(GET_AGENT))
         self.assertEqual((x.status(), x.packet(), x.status()), (0, b"preloader", 0))
 
+    def test_chips(self):
+        # brom.md 5 / xflash.md 1: the raw hw code in GET_CHIP_ID, sub code 0x8A00
+        chips = {"mt6570": 0x0633, "mt6761": 0x0717, "mt6768": 0x0707, "mt6771": 0x0788, "mt6785": 0x0813}
+        s = self.sim(*("id=%s,chip=%s,%s" % (c, c, self.KEYS) for c in chips))
+        for port, (chip, hw) in enumerate(chips.items(), 1):
+            x = self.to_da1(s, port=port)
+            self.boot_da2(x)
+            self.assertEqual(struct.unpack("<5H", x.getter(GET_CHIP)), (hw, 0x8A00, 0xCA00, 0, 0), chip)
+            self.assertEqual(s.stats(chip)["da_protocol"], "xflash")
+            s.usb("close")
+
     def test_start_in_da2(self):
         # 16.4: a phone mtkclient left in the DA2 loop; the next run starts with GET_RAM_INFO
         s = self.sim("id=p,chip=mt6765,start=da," + self.KEYS)
