@@ -52,14 +52,14 @@ static double mib(uint64_t bytes) {
 
 /* "27.0/60.0 MiB  4.1 MiB/s  ETA 0:08": sizes in terms of the backup, read
  * once, however many passes the job makes over it. */
-static void format_stats(const JobProgress *p, uint64_t now_usec, char *buf, size_t size) {
+static void format_stats(const JobProgress *p, bool with_rate, uint64_t now_usec, char *buf, size_t size) {
         size_t n = 0;
 
         buf[0] = 0;
         if (p->size > 0) {
                 n += (size_t) snprintf(buf + n, size - n, "%.1f/%.1f MiB", mib((uint64_t) (p->progress * (double) p->size)),
                                        mib(p->size));
-                if (p->rate > 0 && p->total > 0 && n < size)
+                if (with_rate && p->rate > 0 && p->total > 0 && n < size)
                         n += (size_t) snprintf(buf + n, size - n, "  %.1f MiB/s",
                                                mib(p->rate) * (double) p->size / (double) p->total);
         }
@@ -71,7 +71,16 @@ static void format_stats(const JobProgress *p, uint64_t now_usec, char *buf, siz
         }
 }
 
-/* Cut s to at most max characters (UTF-8: continuation bytes take no column). */
+/* Columns s takes (UTF-8: continuation bytes take none). */
+static unsigned columns(const char *s) {
+        unsigned cols = 0;
+
+        for (; *s; s++)
+                cols += ((unsigned char) *s & 0xc0) != 0x80;
+        return cols;
+}
+
+/* Cut s to at most max columns. */
 static void truncate_columns(char *s, unsigned max) {
         unsigned cols = 0;
 
@@ -87,16 +96,21 @@ static void truncate_columns(char *s, unsigned max) {
 
 void job_progress_format(const JobProgress *p, unsigned width, uint64_t now_usec, char *buf, size_t size) {
         int percent = (int) (p->progress * 100.0 + 0.5);
-        unsigned bar_width = width >= 100 ? 30 : width >= 72 ? 20 : width >= 56 ? 10 : 0;
+        unsigned bar_width = width >= 100 ? 30 : width >= 72 ? 12 : width >= 56 ? 10 : 0;
         char bar[32], stats[96];
         int fill = percent * (int) bar_width / 100;
 
         for (unsigned i = 0; i < bar_width; i++)
                 bar[i] = (int) i < fill ? '#' : '.';
         bar[bar_width] = 0;
-        format_stats(p, now_usec, stats, sizeof(stats));
-        snprintf(buf, size, "%s%s%s%3d%%%s%s%s%s", bar_width ? "[" : "", bar, bar_width ? "] " : "", percent,
-                 *stats ? "  " : "", stats, p->step && *p->step ? "  " : "", p->step ?: "");
+        /* what goes first when it is too wide: the rate, then the end of the step */
+        for (int with_rate = 1; with_rate >= 0; with_rate--) {
+                format_stats(p, with_rate, now_usec, stats, sizeof(stats));
+                snprintf(buf, size, "%s%s%s%3d%%%s%s%s%s", bar_width ? "[" : "", bar, bar_width ? "] " : "",
+                         percent, *stats ? "  " : "", stats, p->step && *p->step ? "  " : "", p->step ?: "");
+                if (columns(buf) < width)
+                        break;
+        }
         truncate_columns(buf, width > 1 ? width - 1 : 0);
 }
 
@@ -114,7 +128,7 @@ static void progress_draw(JobProgress *p) {
         } else if (percent / 10 != p->last_percent / 10) {
                 char stats[96];
 
-                format_stats(p, now_realtime_usec(), stats, sizeof(stats));
+                format_stats(p, true, now_realtime_usec(), stats, sizeof(stats));
                 fprintf(stderr, "%3d%%%s%s%s%s\n", percent, *stats ? "  " : "", stats, p->step && *p->step ? "  " : "",
                         p->step ?: "");
         }
@@ -262,8 +276,15 @@ int job_progress_follow(sd_bus *bus, sd_event *event, JobProgress *p) {
 }
 
 int job_progress_subscribe(sd_bus *bus, sd_event *event, JobProgress *p) {
+        sigset_t mask;
         int r;
 
+        /* from before the job exists: a Ctrl-C while it is asked for cancels it
+         * once it is known, rather than leaving it behind */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         r = sd_bus_attach_event(bus, event, 0);
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,

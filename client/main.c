@@ -869,6 +869,20 @@ static void on_fatal_signal(int sig) {
         _exit(128 + sig);
 }
 
+/* A verb that blocked SIGINT/SIGTERM to cancel its job and ended before its
+ * loop took them (its call failed: polkit's agent was interrupted too). */
+static int exit_status_pending_signal(int r) {
+        sigset_t pending;
+
+        if (sigpending(&pending) < 0)
+                return r;
+        if (sigismember(&pending, SIGINT))
+                return 128 + SIGINT;
+        if (sigismember(&pending, SIGTERM))
+                return 128 + SIGTERM;
+        return r;
+}
+
 /* Verbs that never need polkit: no agent is started for them. */
 static bool verb_reads_only(const char *verb) {
         static const char *const readers[] = { "list", "show", "monitor", "wait", "backups", "show-backup", "inspect",
@@ -1065,6 +1079,7 @@ int main(int argc, char *argv[]) {
                         (void) bus_polkit_agent_open(&agent);
                 r = verbs[i].run(bus, &a, argc - optind, argv + optind);
                 bus_polkit_agent_close(&agent);
+                r = exit_status_pending_signal(r);
                 if (r == EXIT_DENIED && agent.missing)
                         fprintf(stderr, "polkit could not ask for a password on this terminal: its text agent, "
                                 "pkttyagent, is not installed (it comes with polkit). Install it, authenticate in a "

@@ -55,8 +55,7 @@ static const VerbHelp helps[] = {
         { "backups", "backups [KEY]",
           "List stored backups (of one phone, by its key prefix).\n",
           "     --json             An array of objects\n" },
-        { "restore", "restore [--device DEVICE] [--dry-run] [--partitions LIST] [--yes]\n"
-          "                          [--allow-foreign] ID\n"
+        { "restore", "restore [--device DEVICE] [--dry-run] [--yes] ID\n"
           "       mtknvctl [OPTIONS] restore --resume [--rollback] [--device DEVICE]",
           "Write backup ID back to the phone it came from: identity and layout checked,\n"
           "the phone's current contents saved first (a \"pre-restore\" backup), every\n"
@@ -91,13 +90,13 @@ static const VerbHelp helps[] = {
           "Apply the retention policy (KeepLast=, KeepPreRestoreDays= in mtknvd.conf)\n"
           "now and print what was deleted and why.\n",
           "     --dry-run          Only list what would be deleted\n" },
-        { "export-backup", "export-backup [--format mtknvd|spflash] [--scatter SCATTER] ID FILE",
+        { "export-backup", "export-backup [--format F] [--scatter SCATTER] ID FILE",
           "Write the backup as a tar archive to FILE (opened by mtknvctl; the daemon only\n"
           "receives the descriptor). With --format spflash --scatter SCATTER: the images\n"
           "plus a copy of SCATTER edited so SP Flash Tool downloads exactly them.\n",
           "     --format FORMAT    mtknvd (default) or spflash\n"
           "     --scatter FILE     With --format spflash: the phone's scatter file\n" },
-        { "import", "import [--spflash [--scatter SCATTER]] [--partition NAME] FILE...",
+        { "import", "import [--spflash [--scatter S] | --partition NAME] FILE...",
           "Bring a backup in: an mtknvd export archive; with --spflash SP Flash Tool\n"
           "readbacks named after their partitions; with --partition NAME a raw image of\n"
           "that partition. Readbacks and raw images are not bound to a phone: restoring\n"
@@ -119,7 +118,7 @@ static const VerbHelp helps[] = {
           "Say what FILE is: a Download Agent, a scatter file or a backup archive.\n"
           "Needs no phone.\n",
           "     --json             Machine-readable\n" },
-        { "inhibit", "inhibit [--port P] [--who W] [--why Y] [-- COMMAND [ARG...]]",
+        { "inhibit", "inhibit [--port P] [--who W] [--why Y] [-- COMMAND...]",
           "Keep mtknvd away from phones while COMMAND (mtkclient, SP Flash Tool) runs; it\n"
           "opens no phone plugged in meanwhile. Without COMMAND: until Ctrl-C. The exit\n"
           "status is COMMAND's.\n",
