@@ -96,7 +96,8 @@ static const VerbHelp helps[] = {
           "plus a copy of SCATTER edited so SP Flash Tool downloads exactly them.\n",
           "     --format FORMAT    mtknvd (default) or spflash\n"
           "     --scatter FILE     With --format spflash: the phone's scatter file\n" },
-        { "import", "import [--spflash [--scatter S] | --partition NAME] FILE...",
+        { "import", "import [--spflash [--scatter SCATTER]] FILE...\n"
+          "       mtknvctl [OPTIONS] import --partition NAME FILE",
           "Bring a backup in: an mtknvd export archive; with --spflash SP Flash Tool\n"
           "readbacks named after their partitions; with --partition NAME a raw image of\n"
           "that partition. Readbacks and raw images are not bound to a phone: restoring\n"
