@@ -18,8 +18,9 @@ import termios
 import time
 import unittest
 
-from harness import BUILD, WorldTestCase
+from harness import BUILD, WorldTestCase, mkda
 from test_backup import IDENTITY, LAYOUT
+from test_polkit import NOBODY, PolkitTestCase
 from test_restore import RestoreTestCase
 
 CTL = os.path.join(BUILD, "mtknvctl")
@@ -360,6 +361,141 @@ class TestRestoreChoice(RestoreTestCase, TerminalTestCase):
         self.assertNotIn("Continue?", p.text())
         w.sync()
         self.assertEqual(restores, [], "the daemon was asked (and polkit with it)")
+
+
+# polkit's text agent as the test's stand-in: an external program, not one of ours.  It notes its arguments
+# and whether the descriptor it was given is a pipe, waits at the gate (a FIFO) when there is one, closes the
+# descriptor as pkttyagent does once registered, and notes the SIGTERM that ends it.
+STAND_IN = """#!/usr/bin/python3
+import json, os, signal, stat, sys
+log = os.environ["PKTTY_LOG"]
+args = sys.argv[1:]
+fd = int(args[args.index("--notify-fd") + 1])
+def note(what):
+    with open(log, "a") as f:
+        f.write(json.dumps(what) + "\\n")
+def stop(sig, frame):
+    note({"terminated": sig})
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+note({"args": args, "pipe": stat.S_ISFIFO(os.fstat(fd).st_mode), "uid": os.getuid(), "tty": os.isatty(0)})
+gate = os.environ.get("PKTTY_GATE")
+if gate:
+    with open(gate) as g:
+        g.read()
+os.close(fd)
+note({"registered": True})
+while True:
+    signal.pause()
+"""
+
+
+class TestPolkitAgent(PolkitTestCase, TerminalTestCase):
+    """A user who is not root, logged in over SSH (a terminal, no desktop agent): mtknvctl starts polkit's
+    text agent as systemctl does, waits until it is registered, and lets polkit ask."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags = []
+
+    def agent_world(self):
+        w = self.world("unplugged=1")
+        self.open_world(w)
+        self.start_polkit(w)
+        w.bus.add_signal_receiver(lambda name, args: self.flags.append(int(args[3])), "MethodCalled",
+                                  "org.freedesktop.DBus.Mock", None, "/org/freedesktop/PolicyKit1/Authority",
+                                  arg0="CheckAuthorization")
+        self.da = os.path.join(self.out, "da.bin")
+        with open(self.da, "wb") as f:
+            f.write(mkda.build([mkda.parse_entry(e) for e in mkda.DEFAULT_ENTRIES]))
+        os.chmod(self.da, 0o644)
+        self.bin = os.path.join(w.tmp, "bin")
+        os.mkdir(self.bin)
+        os.chmod(self.bin, 0o755)
+        self.log = os.path.join(self.out, "agent.log")
+        return w
+
+    def install_stand_in(self):
+        path = os.path.join(self.bin, "pkttyagent")
+        with open(path, "w") as f:
+            f.write(STAND_IN)
+        os.chmod(path, 0o755)
+
+    def notes(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def nobody_pty(self, *args, gate=None):
+        env = dict(self.w.env(), PATH=self.bin + ":/usr/bin:/bin", PKTTY_LOG=self.log)
+        if gate:
+            env["PKTTY_GATE"] = gate
+        if not os.path.exists(os.path.join(self.bin, "pkttyagent")):
+            env["PATH"] = self.bin  # and nowhere else: no pkttyagent at all
+        return self.pty(*args, prefix=["/usr/bin/setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                                       "--clear-groups"], env=env)
+
+    def test_agent_started_waited_for_and_stopped(self):
+        w = self.agent_world()
+        self.install_stand_in()
+        self.allow("manage")
+        gate = os.path.join(self.out, "gate")
+        os.mkfifo(gate)
+        os.chmod(gate, 0o666)
+        n = len(self.checks)
+        p = self.nobody_pty("add-da", self.da, gate=gate)
+        w.wait_for(lambda: self.notes() or p.proc.poll() is not None, "the agent started")
+        # the agent is not registered yet: mtknvctl has not made its call
+        w.sync()
+        self.assertEqual(len(self.checks), n, "the call went out before the agent was ready")
+        with open(gate, "w") as g:
+            g.write("go")
+        self.assertEqual(p.finish(), 0, p.text())
+        notes = self.notes()
+        first = notes[0]
+        self.assertEqual(first["args"][0], "--notify-fd")
+        self.assertEqual(first["args"][2:], ["--fallback"])
+        self.assertTrue(first["args"][1].isdigit(), first)
+        self.assertTrue(first["pipe"], first)
+        self.assertEqual(first["uid"], NOBODY)
+        self.assertTrue(first["tty"], "the agent asks on the terminal: its stdin")
+        self.assertIn({"registered": True}, notes)
+        self.assertEqual(notes[-1], {"terminated": signal.SIGTERM}, "mtknvctl stops its agent at the end")
+        # the call let polkit ask (AllowUserInteraction)
+        w.wait_until(lambda: self.flags, "CheckAuthorization")
+        self.assertEqual(self.flags[-1] & 1, 1)
+
+    def test_no_ask_password_starts_no_agent(self):
+        w = self.agent_world()
+        self.install_stand_in()
+        self.allow("manage")
+        p = self.nobody_pty("--no-ask-password", "add-da", self.da)
+        self.assertEqual(p.finish(), 0, p.text())
+        self.assertEqual(self.notes(), [])
+        w.wait_until(lambda: self.flags, "CheckAuthorization")
+        self.assertEqual(self.flags[-1] & 1, 0)
+
+    def test_reading_starts_no_agent(self):
+        self.agent_world()
+        self.install_stand_in()
+        p = self.nobody_pty("list")
+        self.assertEqual(p.finish(), 0, p.text())
+        self.assertEqual(self.notes(), [])
+
+    def test_without_pkttyagent(self):
+        w = self.agent_world()
+        # allowed: it works without an agent
+        self.allow("manage")
+        p = self.nobody_pty("add-da", self.da)
+        self.assertEqual(p.finish(), 0, p.text())
+        # refused: exit 6, and why no password was asked
+        self.allow()
+        p = self.nobody_pty("add-da", self.da)
+        self.assertEqual(p.finish(), 6, p.text())
+        self.assertIn("pkttyagent, is not installed", p.text())
+        w.wait_until(lambda: len(self.flags) == 2, "two CheckAuthorization calls")
+        self.assertEqual(self.flags[-1] & 1, 1)
 
 
 if __name__ == "__main__":
