@@ -18,7 +18,7 @@ import termios
 import time
 import unittest
 
-from harness import BUILD, WorldTestCase, mkda
+from harness import BUILD, TOP, WorldTestCase, mkda
 from test_backup import IDENTITY, LAYOUT
 from test_polkit import NOBODY, PolkitTestCase
 from test_restore import RestoreTestCase
@@ -257,6 +257,15 @@ class TestHelp(unittest.TestCase):
         for opt in ("--device", "--dry-run", "--allow-foreign", "--yes", "--resume", "--rollback", "--partitions"):
             self.assertIn(opt, out)
         self.assertNotIn("--spflash", out)
+
+    def test_completion_of_help(self):
+        from test_desktop import BASH_COMPLETION, complete
+        if not os.path.exists(BASH_COMPLETION):
+            self.skipTest("bash-completion is not installed")
+        got = complete(os.path.join(TOP, "client", "data", "mtknvctl.bash-completion"),
+                       [["help", "res"], ["help", ""]])
+        self.assertEqual(got[0], {"restore"})
+        self.assertEqual(got[1], set(self.verbs()))
 
     def test_unknown_verb(self):
         r = self.run_ctl("help", "frobnicate")
