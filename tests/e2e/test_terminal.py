@@ -352,6 +352,33 @@ class TestRestoreChoice(RestoreTestCase, TerminalTestCase):
         self.assertNotEqual(w.stats("b")["first_rx_us"], "0")
         self.assertEqual(w.stats("a")["first_rx_us"], "0")
 
+    def test_waits_for_the_backups_phone(self):
+        # none connected: the restore waits; the other phone plugged in first is identified and let go, and the
+        # request stays for the phone the backup belongs to
+        w = self.backed_up_world("id=a", "id=b")
+        keys = {}
+        for phone in ("a", "b"):
+            port = w.stats(phone)["port"]
+            keys[phone] = [path for path, p in w.objects.items() if p["UsbPath"] == port][0].rsplit("/", 1)[1]
+        b_backup = [x["Id"] for x in w.backups.values() if x["DeviceKey"] == keys["b"]][0]
+        n = len(w.jobs_new)
+        proc = w.ctl_bg("--json", "restore", "--yes", "--dry-run", b_backup)
+        self.addCleanup(lambda: (proc.poll() is None and proc.kill(), proc.communicate()))
+        w.wait_until(lambda: len(w.jobs_new) > n or proc.poll() is not None, "the restore waits for a phone")
+        job = w.jobs_new[-1]
+        changes = len(w.changes)
+        w.plug_again("a")
+        w.wait_until(lambda: any(c.get("State") == "released" and path.endswith(keys["a"])
+                                 for path, c in w.changes[changes:]), "a identified and let go")
+        self.assertNotIn(job, w.completed, "the restore was started on the wrong phone")
+        self.assertIsNone(proc.poll())
+        w.plug_again("b")
+        out, err = proc.communicate(timeout=READ_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, out + err)
+        res = json.loads(out)
+        self.assertTrue(res["success"], res)
+        self.assertIn("Dry run", res["message"])
+
     def test_unbound_refused_before_any_question(self):
         w = self.backed_up_world()
         img = os.path.join(w.tmp, "nvram.bin")
