@@ -158,9 +158,18 @@ class TestProgressLine(TerminalTestCase):
     def test_narrow_terminal(self):
         self.world("unplugged=1")
         text = self.backup_in_pty(40)
-        too_long = [line for line in screen_lines(text) if len(line) > 39 and re.search(r"\d+%", line)]
+        too_long = [line for line in screen_lines(text) if len(line) > 39]
         self.assertEqual(too_long, [], "progress lines wider than the 40-column terminal")
         self.assertRegex(text, r"\d+%")
+
+    def test_wide_terminal_shows_all(self):
+        self.world("unplugged=1")
+        lines = screen_lines(self.backup_in_pty(130))
+        self.assertEqual([line for line in lines if len(line) > 129], [])
+        # room for a longer bar, the rate and the whole step
+        self.assertTrue(any(re.match(r"^\[[#.]{30}\] ", line) for line in lines), lines[-3:])
+        self.assertTrue(any(re.search(r"MiB/s  ETA \d+:\d\d  reading nvdata again to verify$", line)
+                            for line in lines), lines)
 
     def test_not_a_terminal_plain_lines(self):
         w = self.world("unplugged=1")
@@ -378,6 +387,22 @@ class TestRestoreChoice(RestoreTestCase, TerminalTestCase):
         res = json.loads(out)
         self.assertTrue(res["success"], res)
         self.assertIn("Dry run", res["message"])
+
+    def test_restore_progress_is_over_the_whole_job(self):
+        # a restore snapshots (two reads), writes and reads back: four passes over the backup, one byte count
+        w = self.backed_up_world()
+        bid = next(iter(w.backups.values()))["Id"]
+        self.replug_listening(w)
+        p = self.pty("restore", "--yes", bid)
+        self.assertEqual(p.finish(), 0, p.text())
+        bars = [line for line in screen_lines(p.text()) if re.match(r"^\[[#.]+\] +\d+%", line)]
+        self.assertEqual([line for line in bars if len(line) > 79], [])
+        self.assertTrue(any("/%.1f MiB" % BACKUP_MIB in line for line in bars), bars[-3:])
+        self.assertFalse(any("/%.1f MiB" % (n * BACKUP_MIB) in line for line in bars for n in (2, 4)), bars[-3:])
+        # the percentage never goes back when the job moves from the snapshot to the writes
+        percents = [int(re.match(r"^\[[#.]+\] +(\d+)%", line).group(1)) for line in bars]
+        self.assertEqual(percents, sorted(percents))
+        self.assertEqual(percents[-1], 100)
 
     def test_unbound_refused_before_any_question(self):
         w = self.backed_up_world()
