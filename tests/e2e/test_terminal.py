@@ -404,6 +404,33 @@ class TestRestoreChoice(RestoreTestCase, TerminalTestCase):
         self.assertEqual(percents, sorted(percents))
         self.assertEqual(percents[-1], 100)
 
+    def test_ctrl_c_while_writing_leaves_it_running(self):
+        # a restore cannot stop while it writes: the first Ctrl-C says so, the second leaves it running
+        w = self.backed_up_world()
+        bid = next(iter(w.backups.values()))["Id"]
+        self.replug_listening(w)
+        cancelable = []
+        w.bus.add_signal_receiver(lambda iface, changed, inv, path=None: cancelable.append(bool(changed["Cancelable"]))
+                                  if str(iface) == "org.mtknvd.MtkNv1.Job" and "Cancelable" in changed else None,
+                                  "PropertiesChanged", "org.freedesktop.DBus.Properties", None, path_keyword="path")
+        n = len(w.jobs_new)
+        p = self.pty("restore", "--yes", bid)
+        w.wait_until(lambda: False in cancelable or p.proc.poll() is not None, "the restore writes")
+        # slow the writes down to a crawl, so that they outlast both Ctrl-Cs
+        w.control("set phone0 rate=0.5")
+        p.type(b"\x03")
+        p.read_until(lambda t: "press Ctrl-C again" in t, "the refusal to cancel")
+        self.assertIn("Cannot cancel", p.text())
+        p.type(b"\x03")
+        self.assertEqual(p.finish(), 130, p.text())
+        self.assertIn("it goes on in mtknvd", p.text())
+        job = w.jobs_new[n]
+        self.assertNotIn(job, w.completed)
+        # left running, it finishes by itself
+        w.control("set phone0 rate=53.2")
+        ok, message = w.wait_job(job, timeout=READ_TIMEOUT)
+        self.assertTrue(ok, message)
+
     def test_unbound_refused_before_any_question(self):
         w = self.backed_up_world()
         img = os.path.join(w.tmp, "nvram.bin")
