@@ -408,6 +408,7 @@ static int verb_show(sd_bus *bus, const Args *a, int argc, char **argv) {
 /* A job monitor has seen start: what it does and to which phone, for its end. */
 typedef struct WatchJob {
         char *path, *operation, *device;
+        char *usb_path;         /* the phone's port while it was known: it may leave before the job ends */
 } WatchJob;
 
 typedef struct Watch {
@@ -457,12 +458,16 @@ static void watch_print(Watch *w, const char *event, const DeviceInfo *d, const 
         fflush(stdout);
 }
 
+static void watch_job_done(WatchJob *job) {
+        free(job->path);
+        free(job->operation);
+        free(job->device);
+        free(job->usb_path);
+}
+
 static void watch_jobs_free(Watch *w) {
-        for (size_t i = 0; i < w->n_jobs; i++) {
-                free(w->jobs[i].path);
-                free(w->jobs[i].operation);
-                free(w->jobs[i].device);
-        }
+        for (size_t i = 0; i < w->n_jobs; i++)
+                watch_job_done(&w->jobs[i]);
         free(w->jobs);
         w->jobs = NULL;
         w->n_jobs = 0;
@@ -482,6 +487,17 @@ static void watch_job_set(char **field, const char *value) {
                 return;
         free(*field);
         *field = v;
+}
+
+/* Each job's phone's port, from the phones known now. */
+static void watch_jobs_note_ports(Watch *w) {
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                DeviceInfo *d = NULL;
+
+                if (w->jobs[i].device && bus_find_device(w->known, w->n_known, w->jobs[i].device, &d) >= 0 &&
+                    strcmp(d->path, w->jobs[i].device) == 0 && d->usb_path && *d->usb_path)
+                        watch_job_set(&w->jobs[i].usb_path, d->usb_path);
+        }
 }
 
 /* Reads a Job's a{sv} (from InterfacesAdded, GetManagedObjects or
@@ -522,6 +538,7 @@ static int watch_job_read(Watch *w, const char *path, sd_bus_message *m) {
         }
         if (r < 0)
                 return r;
+        watch_jobs_note_ports(w);
         return sd_bus_message_exit_container(m);
 }
 
@@ -610,17 +627,15 @@ static const char *job_done_words(const char *operation) {
 static int on_job_completed_watch(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Watch *w = userdata;
         WatchJob *job = watch_job_find(w, sd_bus_message_get_path(m));
-        const char *message, *device, *id, *port = NULL;
-        DeviceInfo *d = NULL;
+        const char *message, *device, *id, *port;
         char when[40];
         int ok;
 
         if (sd_bus_message_read(m, "bs", &ok, &message) < 0)
                 return 0;
+        watch_jobs_note_ports(w);
         device = job && job->device ? job->device : "/";
-        if (strcmp(device, "/") != 0 && bus_find_device(w->known, w->n_known, device, &d) >= 0 &&
-            strcmp(d->path, device) == 0)
-                port = d->usb_path;
+        port = job ? job->usb_path : NULL;
         id = strcmp(device, "/") == 0 ? "no phone yet" : strrchr(device, '/') + 1;
         watch_time(w->args->json, when, sizeof(when));
         if (w->args->json) {
@@ -647,9 +662,7 @@ static int on_job_completed_watch(sd_bus_message *m, void *userdata, sd_bus_erro
                        job && job->operation ? job->operation : "job", id, message);
         fflush(stdout);
         if (job) {
-                free(job->path);
-                free(job->operation);
-                free(job->device);
+                watch_job_done(job);
                 *job = w->jobs[--w->n_jobs];
         }
         return 0;
@@ -728,6 +741,7 @@ static int watch_refresh(Watch *w) {
         device_info_array_free(w->known, w->n_known);
         w->known = devs;
         w->n_known = n;
+        watch_jobs_note_ports(w);
         return 0;
 }
 

@@ -212,23 +212,29 @@ class TestInterrupt(TerminalTestCase):
         self.assertFalse(w.wait_job(w.jobs_new[-1])[0])
 
     def subscribed(self, w):
-        """A counter of GetManagedObjects calls by clients other than the test (each watch lists the
-        daemon's objects once it has subscribed)."""
+        """The senders of GetManagedObjects calls by clients other than the test, in order (each watch lists
+        the daemon's objects once it has subscribed)."""
         calls = []
         w.bus.add_match_string("type='method_call',interface='org.freedesktop.DBus.ObjectManager',"
                                "member='GetManagedObjects',eavesdrop='true'")
-        w.bus.add_message_filter(lambda bus, m: calls.append(1) if m.get_member() == "GetManagedObjects" and
-                                 m.get_sender() != bus.get_unique_name() else None)
+        w.bus.add_message_filter(lambda bus, m: calls.append(str(m.get_sender())) if m.get_member() ==
+                                 "GetManagedObjects" and m.get_sender() != bus.get_unique_name() else None)
         return calls
+
+    @staticmethod
+    def new_caller(calls, before):
+        """A client that was not calling before has called: the one just started."""
+        return bool(set(calls) - set(before))
 
     def test_ctrl_c_ends_monitor_and_wait_with_130(self):
         w = self.world("unplugged=1")
         calls = self.subscribed(w)
         for args in (("monitor",), ("wait", "--state", "error", "--timeout", "0")):
             with self.subTest(args=args):
-                n = len(calls)
+                before = list(calls)
                 p = self.pty(*args)
-                w.wait_until(lambda: len(calls) > n or p.proc.poll() is not None, "%s subscribed" % args[0])
+                w.wait_until(lambda: self.new_caller(calls, before) or p.proc.poll() is not None,
+                             "%s subscribed" % args[0])
                 self.assertIsNone(p.proc.poll(), p.text())
                 p.type(b"\x03")
                 self.assertEqual(p.finish(), 130, p.text())
@@ -293,13 +299,13 @@ class TestMonitor(TerminalTestCase):
         calls = TestInterrupt.subscribed(self, w)
         procs = {}
         for mode in ("text", "json"):
-            n = len(calls)
+            before = list(calls)
             procs[mode] = subprocess.Popen([CTL] + (["--json"] if mode == "json" else []) + ["monitor"],
                                            env=w.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.addCleanup(lambda p=procs[mode]: (p.poll() is None and p.kill(), p.wait(), p.stdout.close(),
                                                    p.stderr.close()))
             # it lists phones, then jobs: both after subscribing
-            w.wait_until(lambda: len(calls) >= n + 2, "monitor subscribed")
+            w.wait_until(lambda: sum(c not in before for c in calls) >= 2, "monitor subscribed")
         port = {}
         for phone in ("a", "b"):
             w.control("plug " + phone)
