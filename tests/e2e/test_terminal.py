@@ -318,7 +318,7 @@ class TestMonitor(TerminalTestCase):
         self.assertTrue(any(re.search(r" \* %s backed up \(" % re.escape(port["a"]), l) for l in text), text)
         failed = [l for l in text if " ! %s backup failed (" % port["b"] in l]
         self.assertEqual(len(failed), 1, text)
-        self.assertIn("disconnected", failed[0])
+        self.assertRegex(failed[0], r"(unplugged|disconnected) during the backup")
         events = [json.loads(l) for l in self.read_lines(procs["json"], lambda lines: sum(
             '"job-completed"' in l for l in lines) >= 2)]
         for e in events:
