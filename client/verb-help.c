@@ -116,9 +116,21 @@ static const VerbHelp helps[] = {
         { "add-firmware", "add-firmware DIR",
           "Install what a firmware folder has for mtknvd: its preloader and Download\n"
           "Agent (added) and scatter file (checked); other files are listed, not sent.\n", NULL },
+        { "list-da", "list-da",
+          "The Download Agents the daemon may use: name, chips, size.\n",
+          "     --json             An array of objects\n" },
+        { "remove-da", "remove-da NAME",
+          "Remove an added Download Agent (NAME as list-da shows it); refused while an\n"
+          "operation uses it.\n", NULL },
+        { "list-preloaders", "list-preloaders",
+          "The stored preloaders: name, EMI version, memory parts.\n",
+          "     --json             An array of objects\n" },
+        { "remove-preloader", "remove-preloader NAME",
+          "Remove a stored preloader (NAME as list-preloaders shows it).\n", NULL },
         { "inspect", "inspect FILE",
-          "Say what FILE is: a Download Agent, a scatter file or a backup archive.\n"
-          "Needs no phone.\n",
+          "Say what FILE is and whether this mtknvd can use it: a Download Agent (chips,\n"
+          "DA protocol), a preloader (EMI version), a scatter file (identity set), a\n"
+          "backup archive or SP Flash Tool export. Needs no phone.\n",
           "     --json             Machine-readable\n" },
         { "inhibit", "inhibit [--port P] [--who W] [--why Y] [-- COMMAND...]",
           "Keep mtknvd away from phones while COMMAND (mtkclient, SP Flash Tool) runs; it\n"

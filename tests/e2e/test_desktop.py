@@ -381,13 +381,14 @@ class TestMimeAndCompletion(WorldTestCase):
             device = next(iter(w.objects)).rsplit("/", 1)[1]
             got = complete(os.path.join(dest, "usr/share/bash-completion/completions/mtknvctl"),
                            [["show", ""], ["restore", ""], ["backups", ""], ["export-backup", "mt"],
-                            ["--device", device[:4]], ["delete-backup", ""]], env=w.env())
+                            ["--device", device[:4]], ["delete-backup", ""], ["remove-da", ""]], env=w.env())
             self.assertEqual(got[0], {device})
             self.assertEqual(got[1], {backup["id"]})
             self.assertEqual(got[2], {backup["device_key"]})
             self.assertEqual(got[3], {backup["id"]})
             self.assertEqual(got[4], {device})
             self.assertEqual(got[5], {backup["id"]})
+            self.assertEqual(got[6], {"test-da.bin"})    # the harness's DA, from list-da
 
 
 class TestFileActionWithDaemon(RestoreTestCase):
