@@ -44,6 +44,8 @@ struct ImportArchive {
         uint64_t cur_done;
         unsigned n_other;
         uint8_t *chunk;
+        char *existing;          /* the archive is this backup, already stored */
+        bool existing_told;
 };
 
 ImportArchive *import_archive_free(ImportArchive *ia) {
@@ -57,6 +59,7 @@ ImportArchive *import_archive_free(ImportArchive *ia) {
         manifest_free(ia->header);
         free(ia->seen);
         free(ia->chunk);
+        free(ia->existing);
         return mfree(ia);
 }
 
@@ -173,6 +176,19 @@ static int import_archive_begin(ImportArchive *ia, char **ret_error) {
                 return -ENOMEM;
         snprintf(ia->header->source, sizeof(ia->header->source), "import");
         import_decide_binding(ia->store, ia->header);
+        /* The same backup (this one's export, or an archive imported before):
+         * nothing to add.  Its images match the manifest, which matches
+         * what is stored; the archive's own images need not be read. */
+        r = backup_store_find_same(ia->store, ia->header, &ia->existing);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                log_info("The archive holds backup %s/%s, which is already stored: nothing is added.",
+                         ia->header->device_key, ia->existing);
+                ia->manifest = mfree(ia->manifest);
+                ia->state = IMPORT_DONE;
+                return 1;
+        }
         r = backup_store_begin(ia->store, ia->header, &ia->writer);
         if (r < 0)
                 return r;
@@ -281,9 +297,18 @@ int import_archive_step(ImportArchive *ia, char **ret_id, char **ret_error) {
         case IMPORT_MEMBER_DATA:
                 return import_archive_member_data(ia, ret_error);
         case IMPORT_DONE:
+                if (ia->existing && !ia->existing_told) {
+                        ia->existing_told = true;
+                        *ret_id = strdup(ia->existing);
+                        return *ret_id ? 0 : -ENOMEM;
+                }
                 break;
         }
         return -EALREADY;
+}
+
+bool import_archive_already_stored(const ImportArchive *ia) {
+        return ia->existing;
 }
 
 /* ------------------------------------------------------------ images */

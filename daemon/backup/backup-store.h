@@ -4,6 +4,8 @@
  * images (nvram.img, …, named like an SP Flash Tool readback) and
  * manifest.yaml.  A backup appears only complete: it is written in a
  * temporary directory, fsynced, renamed into place, and the parents fsynced.
+ * Identical images are stored once (hard links to STATE/backups/.objects/
+ * <sha256>, reference-counted by their link count).
  */
 #pragma once
 
@@ -71,8 +73,30 @@ int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, 
 int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret);
 bool backup_store_has_verified(BackupStore *s, const char *device_key);
 /* Crash-safe: the backup leaves the listing in one rename, then its files
- * go; what a crash in between leaves is removed by backup_store_open(). */
+ * go, then the images no other backup shares; what a crash in between
+ * leaves is removed by backup_store_open().  Its label goes too. */
 int backup_store_delete(BackupStore *s, const char *device_key, const char *backup_id);
+/* An earlier backup of the same data: m's phone key, Created (to the second,
+ * as manifests keep it) and partitions (names, places, sizes, SHA-256) all
+ * equal.  1 with its id, 0 when there is none. */
+int backup_store_find_same(BackupStore *s, const Manifest *m, char **ret_backup_id);
+
+/* What the store takes on disk: each file counted once however many backups
+ * link to it (images are shared, see backup-store.c). */
+typedef struct BackupStoreUsage {
+        uint64_t disk_bytes;      /* allocated blocks */
+        uint64_t apparent_bytes;  /* the files' sizes, each counted once */
+        uint64_t saved_bytes;     /* what the backups would take on top if none shared an image */
+        uint64_t n_backups, n_files;
+} BackupStoreUsage;
+int backup_store_usage(BackupStore *s, BackupStoreUsage *ret);
+
+/* Labels (labels.h): backup_id NULL for the phone's own.  "" when none. */
+const char *backup_store_label(BackupStore *s, const char *device_key, const char *backup_id);
+/* text "" clears; -EINVAL with *ret_error for text that cannot be a label. */
+int backup_store_set_label(BackupStore *s, const char *device_key, const char *backup_id, const char *text,
+                           char **ret_error);
+
 /* One image of a backup, open for reading. */
 int backup_store_open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p);
 /* One image of a backup, whole, into memory. */

@@ -635,9 +635,12 @@ int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int
 static void import_finish(FileCall *fc, const Manifest *header, const char *id) {
         _cleanup_free_ char *path = NULL;
 
-        log_info("Imported backup %s/%s (%s, %zu partitions)%s.", header->device_key, id, fc->format,
-                 header->n_parts, header->me_id[0] ? "" : ", not bound to any phone");
-        manager_backup_added(fc->manager, header->device_key, id, NULL);
+        /* already stored: the call answers with that backup, and nothing is published */
+        if (!fc->archive || !import_archive_already_stored(fc->archive)) {
+                log_info("Imported backup %s/%s (%s, %zu partitions)%s.", header->device_key, id, fc->format,
+                         header->n_parts, header->me_id[0] ? "" : ", not bound to any phone");
+                manager_backup_added(fc->manager, header->device_key, id, NULL);
+        }
         path = backup_object_path(header->device_key, id);
         if (!path) {
                 file_call_failf(fc, NULL, -ENOMEM, "Out of memory.");
