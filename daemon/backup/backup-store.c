@@ -1002,8 +1002,53 @@ static la_ssize_t backup_export_on_write(struct archive *a, void *userdata, cons
         return (la_ssize_t) n;
 }
 
+static const char *const compression_names[_BACKUP_COMPRESSION_MAX] = {
+        [BACKUP_COMPRESSION_NONE] = "none",
+        [BACKUP_COMPRESSION_GZIP] = "gzip",
+        [BACKUP_COMPRESSION_XZ] = "xz",
+        [BACKUP_COMPRESSION_ZSTD] = "zstd",
+};
+
+const char *backup_compression_to_string(BackupCompression c) {
+        return c >= 0 && c < _BACKUP_COMPRESSION_MAX ? compression_names[c] : NULL;
+}
+
+BackupCompression backup_compression_from_string(const char *s) {
+        for (BackupCompression c = 0; c < _BACKUP_COMPRESSION_MAX; c++)
+                if (streq(s, compression_names[c]))
+                        return c;
+        return _BACKUP_COMPRESSION_INVALID;
+}
+
+static int archive_add_compression(struct archive *a, BackupCompression c) {
+        int r = ARCHIVE_FATAL;
+
+        switch (c) {
+        case BACKUP_COMPRESSION_NONE:
+                return 0;
+        case BACKUP_COMPRESSION_GZIP:
+                r = archive_write_add_filter_gzip(a);
+                break;
+        case BACKUP_COMPRESSION_XZ:
+                r = archive_write_add_filter_xz(a);
+                break;
+        case BACKUP_COMPRESSION_ZSTD:
+                r = archive_write_add_filter_zstd(a);
+                break;
+        case _BACKUP_COMPRESSION_MAX:
+        case _BACKUP_COMPRESSION_INVALID:
+                return -EINVAL;
+        }
+        if (r != ARCHIVE_OK) {
+                log_error("Cannot compress with %s: %s", backup_compression_to_string(c), archive_error_string(a));
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
 int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
-                      size_t scatter_size, BackupExportSink sink, void *userdata, BackupExport **ret) {
+                      size_t scatter_size, BackupCompression compression, BackupExportSink sink, void *userdata,
+                      BackupExport **ret) {
         _cleanup_(backup_export_freep) BackupExport *x = NULL;
         int r;
 
@@ -1048,8 +1093,15 @@ int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_n
         x->archive = archive_write_new();
         if (!x->archive)
                 return -ENOMEM;
-        if (archive_write_set_format_pax_restricted(x->archive) != ARCHIVE_OK ||
-            archive_write_open(x->archive, x, NULL, backup_export_on_write, NULL) != ARCHIVE_OK)
+        if (archive_write_set_format_pax_restricted(x->archive) != ARCHIVE_OK)
+                return -EIO;
+        r = archive_add_compression(x->archive, compression);
+        if (r < 0)
+                return r;
+        /* no padding to whole blocks after a filter: the compressed stream ends where it ends */
+        if (compression != BACKUP_COMPRESSION_NONE)
+                (void) archive_write_set_bytes_in_last_block(x->archive, 1);
+        if (archive_write_open(x->archive, x, NULL, backup_export_on_write, NULL) != ARCHIVE_OK)
                 return -EIO;
         *ret = TAKE_PTR(x);
         return 0;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,11 +108,25 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
 typedef struct BackupExport BackupExport;
 /* Takes the archive's bytes; a negative errno stops the export. */
 typedef int (*BackupExportSink)(const void *data, size_t n, void *userdata);
+/* How an export is compressed (libarchive's filters; an import detects them). */
+typedef enum BackupCompression {
+        BACKUP_COMPRESSION_NONE,
+        BACKUP_COMPRESSION_GZIP,
+        BACKUP_COMPRESSION_XZ,
+        BACKUP_COMPRESSION_ZSTD,
+        _BACKUP_COMPRESSION_MAX,
+        _BACKUP_COMPRESSION_INVALID = -EINVAL,
+} BackupCompression;
+/* "none", "gzip", "xz", "zstd" */
+const char *backup_compression_to_string(BackupCompression c);
+BackupCompression backup_compression_from_string(const char *s);
+
 /* scatter_name NULL: BACKUP-ID/manifest.yaml, then the images.  Otherwise
  * BACKUP-ID-spflash/: scatter (already edited, copied) as scatter_name,
- * then the images. */
+ * then the images.  The tar stream is compressed as asked. */
 int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
-                      size_t scatter_size, BackupExportSink sink, void *userdata, BackupExport **ret);
+                      size_t scatter_size, BackupCompression compression, BackupExportSink sink, void *userdata,
+                      BackupExport **ret);
 /* Hands the sink the next piece (at most one chunk of an image): 1 while
  * there is more, 0 once the archive is complete, or a negative errno. */
 int backup_export_step(BackupExport *x);

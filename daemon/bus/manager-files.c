@@ -51,6 +51,7 @@ struct FileCall {
         size_t scatter_len;
         /* ExportBackup */
         int out_fd;
+        BackupCompression compression;
         BackupExport *export;
         Backup *export_backup;      /* held (Backup.users) while the export reads it */
         FdWriter *writer;
@@ -585,7 +586,7 @@ static int export_start(FileCall *fc, sd_bus_error *error) {
         if (r < 0)
                 return bus_error_from_fd(error, r, "The export file descriptor", 0);
         r = backup_export_new(fc->manager->store, &b->info, fc->scatter ? scatter_name : NULL, edited, edited_len,
-                              export_sink, fc, &fc->export);
+                              fc->compression, export_sink, fc, &fc->export);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot read the backup: %s", strerror(-r));
         r = sd_event_add_time_relative(fc->manager->event, &fc->stall, CLOCK_MONOTONIC,
@@ -610,7 +611,7 @@ static void export_on_scatter(FileCall *fc, uint8_t *data, size_t len) {
 }
 
 int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int fd, int scatter_fd,
-                         sd_bus_error *error) {
+                         BackupCompression compression, sd_bus_error *error) {
         FileCall *fc;
         int r;
 
@@ -618,6 +619,7 @@ int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int
         if (r < 0)
                 return r;
         fc->out_fd = fd;
+        fc->compression = compression;
         fc->path = strdup(backup_path);
         if (!fc->path)
                 r = -ENOMEM;

@@ -604,7 +604,7 @@ static int export_to_memory(BackupStore *s, const char *key, const char *id, uin
 
         r = backup_store_load(s, key, id, &b);
         if (r >= 0)
-                r = backup_export_new(s, &b, NULL, NULL, 0, buffer_sink, &buf, &x);
+                r = backup_export_new(s, &b, NULL, NULL, 0, BACKUP_COMPRESSION_NONE, buffer_sink, &buf, &x);
         if (r >= 0)
                 do
                         r = backup_export_step(x);
