@@ -45,7 +45,6 @@ struct ImportArchive {
         unsigned n_other;
         uint8_t *chunk;
         char *existing;          /* the archive is this backup, already stored */
-        bool existing_told;
 };
 
 ImportArchive *import_archive_free(ImportArchive *ia) {
@@ -176,19 +175,6 @@ static int import_archive_begin(ImportArchive *ia, char **ret_error) {
                 return -ENOMEM;
         snprintf(ia->header->source, sizeof(ia->header->source), "import");
         import_decide_binding(ia->store, ia->header);
-        /* The same backup (this one's export, or an archive imported before):
-         * nothing to add.  Its images match the manifest, which matches
-         * what is stored; the archive's own images need not be read. */
-        r = backup_store_find_same(ia->store, ia->header, &ia->existing);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                log_info("The archive holds backup %s/%s, which is already stored: nothing is added.",
-                         ia->header->device_key, ia->existing);
-                ia->manifest = mfree(ia->manifest);
-                ia->state = IMPORT_DONE;
-                return 1;
-        }
         r = backup_store_begin(ia->store, ia->header, &ia->writer);
         if (r < 0)
                 return r;
@@ -227,13 +213,27 @@ static int import_archive_member_header(ImportArchive *ia, char **ret_id, char *
                         if (!ia->seen[j])
                                 return parse_error(ret_error, "%s is listed in the manifest but missing from the "
                                                    "archive", h->parts[j].file);
+                ia->state = IMPORT_DONE;
+                /* The same backup (this one's export, or an archive imported
+                 * before): nothing to add.  Checked once the whole archive was
+                 * read and every image matched its manifest, so that a damaged
+                 * archive says so whatever the store holds. */
+                r = backup_store_find_same(ia->store, ia->header, &ia->existing);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        log_info("The archive holds backup %s/%s, which is already stored: nothing is added.",
+                                 ia->header->device_key, ia->existing);
+                        ia->writer = backup_writer_abort(ia->writer);
+                        *ret_id = strdup(ia->existing);
+                        return *ret_id ? 0 : -ENOMEM;
+                }
                 r = backup_writer_set_verified(ia->writer, "import-sha256");
                 if (r >= 0)
                         r = backup_writer_commit(ia->writer, ret_id);
                 if (r < 0)
                         return r; /* import_archive_free() removes it */
                 ia->writer = NULL; /* committed */
-                ia->state = IMPORT_DONE;
                 return 0;
         }
         if (!mb.regular)
@@ -297,11 +297,6 @@ int import_archive_step(ImportArchive *ia, char **ret_id, char **ret_error) {
         case IMPORT_MEMBER_DATA:
                 return import_archive_member_data(ia, ret_error);
         case IMPORT_DONE:
-                if (ia->existing && !ia->existing_told) {
-                        ia->existing_told = true;
-                        *ret_id = strdup(ia->existing);
-                        return *ret_id ? 0 : -ENOMEM;
-                }
                 break;
         }
         return -EALREADY;

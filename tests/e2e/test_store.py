@@ -429,11 +429,20 @@ class TestLabels(StoreTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         key = bid.split("/")[0]
         path = next(iter(w.backups))
+        signalled = {}
+
+        def on_props(iface, changed, invalidated, path=None):
+            if str(iface) == "org.mtknvd.MtkNv1.Backup":
+                signalled.update({(str(path), str(k)): str(v) for k, v in changed.items()})
+        w.bus.add_signal_receiver(on_props, "PropertiesChanged", "org.freedesktop.DBus.Properties", None,
+                                  path_keyword="path")
         r = w.ctl("label", key, "Anna's phone")
         self.assertIn("Labelled phone %s" % key, r.stdout)
         w.ctl("label", bid, "before the update")
-        w.wait_until(lambda: w.backups[path].get("Label") == "before the update", "Backup.Label changes")
-        w.wait_until(lambda: w.backups[path].get("DeviceLabel") == "Anna's phone", "Backup.DeviceLabel changes")
+        w.wait_until(lambda: signalled.get((path, "Label")) == "before the update", "Backup.Label changes")
+        w.wait_until(lambda: signalled.get((path, "DeviceLabel")) == "Anna's phone", "Backup.DeviceLabel changes")
+        props = w.get_props(path, "org.mtknvd.MtkNv1.Backup")
+        self.assertEqual((props["Label"], props["DeviceLabel"]), ("before the update", "Anna's phone"))
         self.assertEqual(w.ctl("label", key).stdout.strip(), "Anna's phone")
         out = w.ctl("backups").stdout
         self.assertIn("before the update", out)
