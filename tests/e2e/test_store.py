@@ -496,6 +496,21 @@ class TestLabels(StoreTestCase):
         r = w.ctl_as(NOBODY, "label", bid)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_agent_names_the_phone_by_its_label(self):
+        from test_agent import Session
+        w = self.backed_up_world()
+        key = next(iter(w.backups.values()))["Id"].split("/")[0]
+        w.ctl("label", key, "Anna's phone")
+        s = Session(w)
+        self.addCleanup(s.close)
+        s.start_agent()
+        w.ctl_then_plug("phone0", "backup", "--wait")
+        rid, summary, body, hints = s.wait_note(lambda su, b: "backed up" in su, "phone backed up")
+        self.assertEqual(summary, "\u201cAnna's phone\u201d (MT6735) backed up")
+        self.assertTrue(any(n[1] == "Backing up \u201cAnna's phone\u201d (MT6735)\u2026" for n in s.notes),
+                        s.describe())
+        self.assertEqual(s.stop_agent(), 0)
+
     def test_label_goes_with_its_backup(self):
         w = self.backed_up_world()
         (copy,) = self.import_copies(w, 1)
