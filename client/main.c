@@ -18,6 +18,7 @@
 #include "backup-list.h"
 #include "bus.h"
 #include "inhibit.h"
+#include "inspect.h"
 #include "macro.h"
 #include "operations.h"
 #include "output.h"
@@ -86,9 +87,14 @@ static void help(void) {
                "  add-firmware DIR      Install what a firmware folder has for mtknvd: its preloader\n"
                "                        and Download Agent (added) and scatter file (checked);\n"
                "                        other files are listed, not sent.\n"
-               "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
-               "                        scatter file (partitions, identity set marked) or a backup\n"
-               "                        archive. Needs no phone.\n"
+               "  list-da               The Download Agents the daemon may use: chips, size.\n"
+               "  remove-da NAME        Remove an added Download Agent (not while one is used).\n"
+               "  list-preloaders       The stored preloaders: name, EMI version, memory parts.\n"
+               "  remove-preloader NAME Remove a stored preloader.\n"
+               "  inspect FILE          Say what FILE is and whether this mtknvd can use it: a\n"
+               "                        Download Agent (chips, DA protocol), a preloader (EMI\n"
+               "                        version), a scatter file (identity set), a backup\n"
+               "                        archive or SP Flash Tool export. Needs no phone.\n"
                "  inhibit [-- COMMAND [ARG...]]\n"
                "                        Keep mtknvd away from phones while COMMAND (mtkclient,\n"
                "                        SP Flash Tool) runs: it opens no phone plugged in\n"
@@ -656,6 +662,10 @@ static const Verb verbs[] = {
         { "label", verb_label },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
+        { "list-da", verb_list_da },
+        { "remove-da", verb_remove_da },
+        { "list-preloaders", verb_list_preloaders },
+        { "remove-preloader", verb_remove_preloader },
         { "add-preloader", verb_add_preloader },
         { "add-firmware", verb_add_firmware },
         { "import", verb_import },
