@@ -98,7 +98,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-all: $(BUILD)/mtknvd $(BUILD)/mtknvctl $(BUILD)/mtksim $(UNIT_BINS) $(BUILD)/tools/fail-rename.so
+all: $(BUILD)/mtknvd $(BUILD)/mtknvctl $(BUILD)/mtksim $(UNIT_BINS) $(BUILD)/tools/fail-rename.so $(BUILD)/tools/kill-at.so
 
 $(BUILD)/obj/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
@@ -161,6 +161,12 @@ $(BUILD)/tests/test-sim-hub: $(BUILD)/obj/tests/sim/sim-hub.o
 # preloaded into the daemon by e2e tests that need a write to fail (tests/tools/fail-rename.c);
 # without the sanitizers: it only wraps one libc call
 $(BUILD)/tools/fail-rename.so: tests/tools/fail-rename.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
+
+# ...and by those that kill it at an exact step of a commit or delete (tests/tools/kill-at.c)
+$(BUILD)/tools/kill-at.so: tests/tools/kill-at.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARNINGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl

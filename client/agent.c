@@ -179,9 +179,12 @@ static bool streq_ptr(const char *a, const char *b) {
         return strcmp(a ?: "", b ?: "") == 0;
 }
 
-/* "MT6735 phone", or just "Phone" before the chip is known. */
+/* "MT6735 phone", or just "Phone" before the chip is known; with a label
+ * (mtknvctl label): "“Anna's phone” (MT6735)". */
 static void device_name(const AgentDevice *d, char *buf, size_t size) {
-        if (d && !is_empty(d->info.chip))
+        if (d && !is_empty(d->info.label))
+                snprintf(buf, size, "\u201c%s\u201d (%s)", d->info.label, is_empty(d->info.chip) ? "MediaTek" : d->info.chip);
+        else if (d && !is_empty(d->info.chip))
                 snprintf(buf, size, "%s phone", d->info.chip);
         else
                 snprintf(buf, size, "Phone");
@@ -301,10 +304,11 @@ static void agent_notify(Agent *a, AgentDevice *d, uint8_t urgency, const char *
 }
 
 static void agent_notify_detected(Agent *a, AgentDevice *d) {
-        char summary[160], body[1024];
+        char summary[400], body[1024];
         bool needs_oem_da = d->info.sla || d->info.daa;
 
-        snprintf(summary, sizeof(summary), "MediaTek phone detected%s%s",
+        snprintf(summary, sizeof(summary), "MediaTek phone %s%s%sdetected%s%s", is_empty(d->info.label) ? "" : "\u201c",
+                 d->info.label ?: "", is_empty(d->info.label) ? "" : "\u201d ",
                  needs_oem_da ? ": " : "", needs_oem_da ? "it needs its manufacturer's Download Agent" : "");
         snprintf(body, sizeof(body), "%s in %s mode on USB %s.%s%s", is_empty(d->info.chip) ? "Unknown chip" :
                  d->info.chip, is_empty(d->info.mode) ? "download" : d->info.mode, d->info.usb_path ?: "?",
@@ -313,7 +317,7 @@ static void agent_notify_detected(Agent *a, AgentDevice *d) {
 }
 
 static void agent_notify_interrupted(Agent *a, AgentDevice *d) {
-        char name[64], summary[200], body[512];
+        char name[320], summary[512], body[512];
 
         device_name(d, name, sizeof(name));
         snprintf(summary, sizeof(summary), "Restore of the %s was interrupted", name);
@@ -325,7 +329,7 @@ static void agent_notify_interrupted(Agent *a, AgentDevice *d) {
 
 static void agent_notify_device_error(Agent *a, AgentDevice *d) {
         const char *title = error_title(d->info.error_name);
-        char name[64], summary[200];
+        char name[320], summary[512];
 
         device_name(d, name, sizeof(name));
         snprintf(summary, sizeof(summary), "%s: %s", name, title ?: "something went wrong");
@@ -338,7 +342,7 @@ static const char *operation_noun(const char *operation) {
 
 static void agent_notify_job_started(Agent *a, AgentJob *job) {
         AgentDevice *d = agent_find_device(a, job->device);
-        char name[64], summary[200];
+        char name[320], summary[512];
         bool restore = streq_ptr(job->operation, "restore");
 
         device_name(d, name, sizeof(name));
@@ -351,7 +355,7 @@ static void agent_notify_job_done(Agent *a, AgentJob *job, bool success, const c
         AgentDevice *d = agent_find_device(a, job->device);
         const char *title = d && !success ? error_title(d->info.error_name) : NULL;
         bool restore = streq_ptr(job->operation, "restore");
-        char name[64], summary[256];
+        char name[320], summary[512];
 
         device_name(d, name, sizeof(name));
         if (success)

@@ -15,11 +15,12 @@ typedef struct Args {
         const char *scatter;
         const char *device;
         bool dry_run, allow_foreign, yes;
-        bool force;                /* delete-backup: even the only verified one */
+        bool force;                /* delete-backup: even the only verified one; export-backup: overwrite */
         bool no_ask_password;
         bool resume, rollback;
         const char *partitions;    /* restore: comma list */
         const char *format;        /* export-backup: mtknvd | spflash */
+        const char *compress;      /* export-backup: none | gzip | xz | zstd */
         const char *partition;     /* import: a raw image's partition */
         bool spflash;              /* import: SP Flash Tool readback */
         const char *port, *who, *why;  /* inhibit */

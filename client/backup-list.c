@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,8 @@ static void backup_entry_done(BackupEntry *b) {
         free(b->emmc_cid);
         free(b->table_source);
         free(b->binding);
+        free(b->label);
+        free(b->device_label);
 }
 
 void backup_entry_array_free(BackupEntry *a, size_t n) {
@@ -65,6 +68,10 @@ static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
                         target = &b->table_source;
                 else if (strcmp(name, "Binding") == 0)
                         target = &b->binding;
+                else if (strcmp(name, "Label") == 0)
+                        target = &b->label;
+                else if (strcmp(name, "DeviceLabel") == 0)
+                        target = &b->device_label;
 
                 if (target) {
                         r = sd_bus_message_read(m, "v", "s", &s);
@@ -74,6 +81,8 @@ static int read_backup_props(sd_bus_message *m, BackupEntry *b) {
                         }
                 } else if (strcmp(name, "Created") == 0)
                         r = sd_bus_message_read(m, "v", "t", &b->created);
+                else if (strcmp(name, "Imported") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &b->imported);
                 else if (strcmp(name, "Size") == 0)
                         r = sd_bus_message_read(m, "v", "t", &b->size);
                 else if (strcmp(name, "Verified") == 0) {
@@ -237,6 +246,9 @@ static void json_backup(JsonWriter *j, const BackupEntry *b) {
         json_string(j, "chip", b->chip);
         json_string(j, "source", b->source);
         json_uint(j, "created", b->created / 1000000);
+        json_uint(j, "imported", b->imported / 1000000);
+        json_string(j, "label", b->label ?: "");
+        json_string(j, "device_label", b->device_label ?: "");
         json_string(j, "table_source", b->table_source);
         json_string(j, "me_id", b->me_id);
         json_string(j, "emmc_cid", b->emmc_cid);
@@ -276,6 +288,66 @@ int backup_list_find_one(sd_bus *bus, const char *arg, BackupEntry **ret_all, si
         return 0;
 }
 
+/* The backup's label, else its phone's ("phone: …"), else "-". */
+static const char *backup_label_display(const BackupEntry *b) {
+        static char buf[160];
+
+        if (b->label && *b->label)
+                return b->label;
+        if (b->device_label && *b->device_label) {
+                snprintf(buf, sizeof(buf), "phone: %s", b->device_label);
+                return buf;
+        }
+        return "-";
+}
+
+static void format_bytes(uint64_t v, char *buf, size_t size) {
+        if (v >= 1024 * 1024)
+                snprintf(buf, size, "%.1f MiB", (double) v / (1024.0 * 1024.0));
+        else if (v >= 1024)
+                snprintf(buf, size, "%.1f KiB", (double) v / 1024.0);
+        else
+                snprintf(buf, size, "%" PRIu64 " bytes", v);
+}
+
+/* "Store: 60.0 MiB on disk in /var/lib/mtknvd/backups; identical images stored once saved 60.0 MiB." */
+static void print_store_usage(sd_bus *bus) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t disk = 0, saved = 0;
+        const char *path = "";
+        char d[32], sv[32];
+        int r;
+
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "GetStoreUsage", &error,
+                               &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0 && strcmp(name, "DiskSize") == 0)
+                        r = sd_bus_message_read(reply, "v", "t", &disk);
+                else if (r >= 0 && strcmp(name, "SavedSize") == 0)
+                        r = sd_bus_message_read(reply, "v", "t", &saved);
+                else if (r >= 0 && strcmp(name, "Path") == 0)
+                        r = sd_bus_message_read(reply, "v", "s", &path);
+                else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                /* an older daemon: the listing stands without it */
+                fprintf(stderr, "(The store's size is not known: %s)\n", error.message ?: strerror(-r));
+                return;
+        }
+        format_bytes(disk, d, sizeof(d));
+        format_bytes(saved, sv, sizeof(sv));
+        printf("\nStore: %s on disk in %s; identical images stored once saved %s.\n", d, path, sv);
+}
+
 int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         BackupEntry *all = NULL;
@@ -289,8 +361,8 @@ int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv) {
         if (a->json)
                 json_begin_array(&j, NULL);
         else
-                printf("%-48s  %-7s  %-19s  %-11s  %5s  %9s  %s\n", "BACKUP", "CHIP", "CREATED", "SOURCE", "PARTS",
-                       "SIZE", "VERIFIED");
+                printf("%-48s  %-7s  %-19s  %-11s  %5s  %9s  %-8s  %s\n", "BACKUP", "CHIP", "CREATED", "SOURCE",
+                       "PARTS", "SIZE", "VERIFIED", "LABEL");
         for (size_t i = 0; i < n; i++) {
                 char when[32];
 
@@ -302,14 +374,17 @@ int verb_backups(sd_bus *bus, const Args *a, int argc, char **argv) {
                         continue;
                 }
                 format_time(all[i].created, when, sizeof(when));
-                printf("%-48s  %-7s  %-19s  %-11s  %5zu  %5" PRIu64 " MiB  %s\n", all[i].id ?: "-", all[i].chip ?: "-",
-                       when, all[i].source ?: "-", all[i].n_parts, all[i].size >> 20, all[i].verified ? "yes" : "no");
+                printf("%-48s  %-7s  %-19s  %-11s  %5zu  %5" PRIu64 " MiB  %-8s  %s\n", all[i].id ?: "-",
+                       all[i].chip ?: "-", when, all[i].source ?: "-", all[i].n_parts, all[i].size >> 20,
+                       all[i].verified ? "yes" : "no", backup_label_display(&all[i]));
         }
         if (a->json) {
                 json_end_array(&j);
                 putchar('\n');
         } else if (shown == 0)
                 printf("(no backups yet; plug a powered-off phone in, or run 'mtknvctl backup')\n");
+        if (!a->json)
+                print_store_usage(bus);
         backup_entry_array_free(all, n);
         return EXIT_OK;
 }
@@ -339,7 +414,11 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
 
                 format_time(b->created, when, sizeof(when));
                 printf("%s (%s)\n", b->id, b->path);
-                printf("       Phone: %s, key %s\n", b->chip ?: "-", b->device_key ?: "-");
+                if (b->label && *b->label)
+                        printf("       Label: %s\n", b->label);
+                printf("       Phone: %s, key %s%s%s%s\n", b->chip ?: "-", b->device_key ?: "-",
+                       b->device_label && *b->device_label ? " (\"" : "", b->device_label ?: "",
+                       b->device_label && *b->device_label ? "\")" : "");
                 printf("       ME ID: %s\n", b->me_id && *b->me_id ? identifier_display(b->me_id, buf, sizeof(buf))
                                                                   : "(not reported)");
                 printf("    eMMC CID: %s\n", b->emmc_cid && *b->emmc_cid
@@ -350,6 +429,10 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                        b->binding && strcmp(b->binding, "legacy") == 0 ? "no: imported by an older mtknvd" :
                        "no (restoring it needs --allow-foreign)");
                 printf("     Created: %s (%s)\n", when, b->source ?: "-");
+                if (b->imported) {
+                        format_time(b->imported, when, sizeof(when));
+                        printf("    Imported: %s\n", when);
+                }
                 printf("  Partitions: from the phone's %s, %s\n", b->table_source ?: "-",
                        b->verified ? "each read twice and compared" : "NOT verified");
                 for (size_t i = 0; i < b->n_parts; i++)
@@ -476,5 +559,111 @@ int verb_prune(sd_bus *bus, const Args *a, int argc, char **argv) {
                 putchar('\n');
         } else if (count == 0)
                 printf("Nothing to delete: every backup is within KeepLast= and KeepPreRestoreDays= (mtknvd.conf).\n");
+        return EXIT_OK;
+}
+
+int backup_list_paths(sd_bus *bus, char ***ret, size_t *ret_n) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        BackupEntry *all = NULL;
+        size_t n = 0;
+        char **p;
+        int r;
+
+        r = list_backups(bus, &all, &n, &error);
+        if (r < 0)
+                return r;
+        p = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; p && i < n; i++)
+                p[i] = TAKE_PTR(all[i].path);
+        backup_entry_array_free(all, n);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        *ret_n = n;
+        return 0;
+}
+
+/* label PHONE|ID [TEXT]: a phone is a DEVICE as list shows it, or the key
+ * its backups are kept under (it need not be plugged in); a backup is an ID
+ * as for the other backup verbs.  An ID with a '/' is always a backup. */
+int verb_label(sd_bus *bus, const Args *a, int argc, char **argv) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *target = NULL, *current = NULL;
+        BackupEntry *all = NULL, *b = NULL;
+        DeviceInfo *devs = NULL, *d = NULL;
+        size_t n = 0, n_devs = 0;
+        const char *what = "phone";
+        int r;
+
+        if (argc != 2 && argc != 3) {
+                fprintf(stderr, "label needs a PHONE (DEVICE or its key) or a backup ID, and the TEXT (\"\" "
+                        "clears the label).\n");
+                return EXIT_USAGE;
+        }
+        r = list_backups(bus, &all, &n, &error);
+        if (r >= 0)
+                r = bus_list_devices(bus, &devs, &n_devs, &error);
+        if (r < 0) {
+                backup_entry_array_free(all, n);
+                return bus_report_error("Cannot list phones and backups", r, &error);
+        }
+        if (!strchr(argv[1], '/') && bus_find_device(devs, n_devs, argv[1], &d) >= 0) {
+                target = strdup(d->id);
+                current = strdup(d->label ?: "");
+        }
+        for (size_t i = 0; !target && !strchr(argv[1], '/') && i < n; i++)
+                if (all[i].device_key && strcmp(all[i].device_key, argv[1]) == 0) {
+                        target = strdup(all[i].device_key);
+                        current = strdup(all[i].device_label ?: "");
+                }
+        if (!target) {
+                r = find_backup(all, n, argv[1], &b);
+                if (r < 0) {
+                        fprintf(stderr, r == -ENOTUNIQ ? "\"%s\" matches more than one backup; give more of its id.\n"
+                                                       : "No phone or backup \"%s\"; 'mtknvctl list' and 'mtknvctl "
+                                                         "backups' show them.\n", argv[1]);
+                        backup_entry_array_free(all, n);
+                        device_info_array_free(devs, n_devs);
+                        return EXIT_NO_DEVICE;
+                }
+                what = "backup";
+                target = strdup(b->id);
+                current = strdup(b->label ?: "");
+        }
+        backup_entry_array_free(all, n);
+        device_info_array_free(devs, n_devs);
+        if (!target || !current)
+                return EXIT_FAIL;
+        if (argc == 2) {
+                if (a->json) {
+                        JsonWriter j = { .f = stdout };
+
+                        json_begin_object(&j, NULL);
+                        json_string(&j, what, target);
+                        json_string(&j, "label", current);
+                        json_end_object(&j);
+                        putchar('\n');
+                } else if (*current)
+                        printf("%s\n", current);
+                else
+                        printf("(%s %s has no label)\n", what, target);
+                return EXIT_OK;
+        }
+        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "SetLabel", &error, NULL,
+                               "ss", target, argv[2]);
+        if (r < 0)
+                return bus_report_error("Cannot set the label", r, &error);
+        if (a->json) {
+                JsonWriter j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, what, target);
+                json_string(&j, "label", argv[2]);
+                json_end_object(&j);
+                putchar('\n');
+        } else if (*argv[2])
+                printf("Labelled %s %s \"%s\".\n", what, target, argv[2]);
+        else
+                printf("Cleared the label of %s %s.\n", what, target);
         return EXIT_OK;
 }

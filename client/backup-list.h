@@ -17,7 +17,8 @@ typedef struct BackupPart {
 
 typedef struct BackupEntry {
         char *path, *id, *device_key, *source, *chip, *me_id, *emmc_cid, *table_source, *binding;
-        uint64_t created, size;
+        char *label, *device_label;   /* the backup's, its phone's; "" when none */
+        uint64_t created, imported, size;
         bool verified, bound;
         BackupPart *parts;
         size_t n_parts;
@@ -40,3 +41,6 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_verify_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_delete_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_prune(sd_bus *bus, const Args *a, int argc, char **argv);
+int verb_label(sd_bus *bus, const Args *a, int argc, char **argv);
+/* The paths of every stored backup (to tell an import already stored from a new one). */
+int backup_list_paths(sd_bus *bus, char ***ret, size_t *ret_n);

@@ -71,6 +71,7 @@ static const PropertyField device_fields[] = {
         { "Error", 's', offsetof(DeviceInfo, error) },
         { "ErrorName", 's', offsetof(DeviceInfo, error_name) },
         { "Warning", 's', offsetof(DeviceInfo, warning) },
+        { "Label", 's', offsetof(DeviceInfo, label) },
         { "Mode", 's', offsetof(DeviceInfo, mode) },
         { "UsbPath", 's', offsetof(DeviceInfo, usb_path) },
         { "Chip", 's', offsetof(DeviceInfo, chip) },
@@ -155,7 +156,7 @@ int device_info_read(sd_bus_message *m, DeviceInfo *d) {
 void device_info_done(DeviceInfo *d) {
         char **fields[] = { &d->path, &d->id, &d->state, &d->state_reason, &d->error, &d->error_name, &d->warning,
                             &d->mode, &d->usb_path, &d->chip, &d->me_id, &d->soc_id, &d->interrupted_backup,
-                            &d->interrupted_snapshot, &d->interrupted_phase };
+                            &d->interrupted_snapshot, &d->interrupted_phase, &d->label };
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                 free(*fields[i]);

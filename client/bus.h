@@ -13,6 +13,7 @@ typedef struct DeviceInfo {
         char *path, *id;
         char *state, *state_reason, *error, *error_name, *warning, *mode, *usb_path, *chip, *me_id, *soc_id;
         char *interrupted_backup, *interrupted_snapshot, *interrupted_phase;  /* InterruptedRestore */
+        char *label;
         uint16_t vid, pid, hw_code, hw_sub_code, hw_version, sw_version;
         uint8_t bl_version, brom_version;
         uint32_t target_config;

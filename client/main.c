@@ -64,8 +64,14 @@ static void help(void) {
                "                        interrupted restore's journal names.\n"
                "  prune                 Apply the retention policy (KeepLast=, KeepPreRestoreDays=\n"
                "                        in mtknvd.conf) now; --dry-run only lists what would go.\n"
-               "  export-backup ID FILE Write the backup as a tar archive to FILE (opened by\n"
-               "                        mtknvctl; the daemon only receives the descriptor). With\n"
+               "  label PHONE|ID [TEXT] Name a phone (DEVICE or its key) or a backup ID; list,\n"
+               "                        show, backups and the agent show it. TEXT \"\" clears it;\n"
+               "                        without TEXT the current label is printed.\n"
+               "  export-backup ID [FILE]\n"
+               "                        Write the backup as a tar archive to FILE (opened by\n"
+               "                        mtknvctl; the daemon only receives the descriptor).\n"
+               "                        Default FILE: LABEL-or-KEY-TIME.mtknvd.tar here; an\n"
+               "                        existing FILE is replaced only with --force. With\n"
                "                        --format spflash --scatter SCATTER: the images plus a copy\n"
                "                        of SCATTER edited so SP Flash Tool downloads exactly them\n"
                "                        (file_name set, is_download: true; all else false).\n"
@@ -124,12 +130,15 @@ static void help(void) {
                "                        export-backup --format spflash, import --spflash: the\n"
                "                        phone's scatter file\n"
                "     --format FORMAT    export-backup: mtknvd (default) or spflash\n"
+               "     --compress C       export-backup: gzip, xz, zstd or none (default); import\n"
+               "                        reads any of them\n"
                "     --spflash          import: the FILEs are SP Flash Tool readbacks\n"
                "     --partition NAME   import: FILE is a raw image of partition NAME\n"               "     --device DEVICE    restore: the phone (may be left out with one phone)\n"
                "     --dry-run          restore: check identity and layout, write nothing (the\n"
                "                        phone is rebooted at the end, as after every session);\n"
                "                        prune: list what would be deleted, delete nothing\n"
-               "     --force            delete-backup: even the only verified backup of a phone\n"
+               "     --force            delete-backup: even the only verified backup of a phone;\n"
+               "                        export-backup: replace an existing FILE\n"
                "     --allow-foreign    restore: a backup of another phone (technicians only)\n"
                "     --yes              restore: do not ask for confirmation\n"
                "     --partitions LIST  restore: only these partitions (comma-separated); warns\n"
@@ -225,6 +234,7 @@ static void json_device_fields(JsonWriter *j, const DeviceInfo *d) {
         json_string(j, "error", d->error);
         json_string(j, "error_name", d->error_name);
         json_string(j, "warning", d->warning);
+        json_string(j, "label", d->label);
         json_bool(j, "present", d->present);
         json_string(j, "interrupted_restore", d->interrupted_backup);
         json_string(j, "interrupted_restore_snapshot", d->interrupted_snapshot);
@@ -237,21 +247,29 @@ static void json_device(JsonWriter *j, const char *key, const DeviceInfo *d) {
 }
 
 static void print_table(DeviceInfo *a, size_t n) {
-        int w_id = 6, w_chip = 4, w_state = 5, w_usb = 3;
+        int w_id = 6, w_chip = 4, w_state = 5, w_usb = 3, w_label = 0;
         char sec[32];
 
+        /* a LABEL column only when a phone has a label: the table stays as narrow as it was */
+        for (size_t i = 0; i < n; i++)
+                if (a[i].label && *a[i].label)
+                        w_label = (int) MAX_SIZE((size_t) (w_label > 5 ? w_label : 5), strlen(a[i].label));
         for (size_t i = 0; i < n; i++) {
                 w_id = (int) MAX_SIZE((size_t) w_id, strlen(a[i].id));
                 w_chip = (int) MAX_SIZE((size_t) w_chip, strlen(or_dash(a[i].chip)));
                 w_state = (int) MAX_SIZE((size_t) w_state, strlen(or_dash(a[i].state)));
                 w_usb = (int) MAX_SIZE((size_t) w_usb, strlen(or_dash(a[i].usb_path)));
         }
+        if (w_label > 0)
+                printf("%-*s  ", w_label, "LABEL");
         printf("%-*s  %-*s  %-9s  %-*s  %-*s  %-11s  %s\n", w_id, "DEVICE", w_chip, "CHIP", "MODE", w_state, "STATE",
                w_usb, "USB", "SECURITY", "ME ID");
         for (size_t i = 0; i < n; i++) {
                 char buf[64];
 
                 security_flags(&a[i], sec, sizeof(sec));
+                if (w_label > 0)
+                        printf("%-*s  ", w_label, or_dash(a[i].label));
                 printf("%-*s  %-*s  %-9s  %-*s  %-*s  %-11s  %s\n", w_id, a[i].id, w_chip, or_dash(a[i].chip),
                        or_dash(a[i].mode), w_state, or_dash(a[i].state), w_usb, or_dash(a[i].usb_path), sec,
                        identifier_display(or_dash(a[i].me_id), buf, sizeof(buf)));
@@ -265,6 +283,8 @@ static void print_device(const DeviceInfo *d) {
 
         security_flags(d, sec, sizeof(sec));
         printf("%s (%s)\n", d->id, d->path);
+        if (d->label && *d->label)
+                printf("          Label: %s\n", d->label);
         printf("          State: %s%s\n", or_dash(d->state), d->present ? "" : " (unplugged)");
         if (d->state_reason && *d->state_reason)
                 printf("         Reason: %s\n", d->state_reason);
@@ -931,6 +951,7 @@ static const Verb verbs[] = {
         { "verify-backup", verb_verify_backup },
         { "delete-backup", verb_delete_backup },
         { "prune", verb_prune },
+        { "label", verb_label },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
         { "list-da", verb_list_da },
@@ -948,7 +969,7 @@ static const Verb verbs[] = {
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_JSON, ARG_TIMEOUT, ARG_STATE, ARG_COUNT, ARG_WAIT, ARG_SCATTER, ARG_DEVICE,
                ARG_DRY_RUN, ARG_ALLOW_FOREIGN, ARG_YES, ARG_NO_ASK_PASSWORD, ARG_RESUME, ARG_ROLLBACK, ARG_PARTITIONS, ARG_FORMAT, ARG_PARTITION, ARG_SPFLASH,
-               ARG_PORT, ARG_WHO, ARG_WHY, ARG_FORCE };
+               ARG_PORT, ARG_WHO, ARG_WHY, ARG_FORCE, ARG_COMPRESS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -973,6 +994,7 @@ int main(int argc, char *argv[]) {
                 { "who", required_argument, NULL, ARG_WHO },
                 { "why", required_argument, NULL, ARG_WHY },
                 { "force", no_argument, NULL, ARG_FORCE },
+                { "compress", required_argument, NULL, ARG_COMPRESS },
                 {}
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
@@ -1017,6 +1039,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_FORCE:
                         a.force = true;
+                        break;
+                case ARG_COMPRESS:
+                        a.compress = optarg;
                         break;
                 case ARG_ALLOW_FOREIGN:
                         a.allow_foreign = true;

@@ -44,6 +44,7 @@ struct ImportArchive {
         uint64_t cur_done;
         unsigned n_other;
         uint8_t *chunk;
+        char *existing;          /* the archive is this backup, already stored */
 };
 
 ImportArchive *import_archive_free(ImportArchive *ia) {
@@ -57,6 +58,7 @@ ImportArchive *import_archive_free(ImportArchive *ia) {
         manifest_free(ia->header);
         free(ia->seen);
         free(ia->chunk);
+        free(ia->existing);
         return mfree(ia);
 }
 
@@ -211,13 +213,27 @@ static int import_archive_member_header(ImportArchive *ia, char **ret_id, char *
                         if (!ia->seen[j])
                                 return parse_error(ret_error, "%s is listed in the manifest but missing from the "
                                                    "archive", h->parts[j].file);
+                ia->state = IMPORT_DONE;
+                /* The same backup (this one's export, or an archive imported
+                 * before): nothing to add.  Checked once the whole archive was
+                 * read and every image matched its manifest, so that a damaged
+                 * archive says so whatever the store holds. */
+                r = backup_store_find_same(ia->store, ia->header, &ia->existing);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        log_info("The archive holds backup %s/%s, which is already stored: nothing is added.",
+                                 ia->header->device_key, ia->existing);
+                        ia->writer = backup_writer_abort(ia->writer);
+                        *ret_id = strdup(ia->existing);
+                        return *ret_id ? 0 : -ENOMEM;
+                }
                 r = backup_writer_set_verified(ia->writer, "import-sha256");
                 if (r >= 0)
                         r = backup_writer_commit(ia->writer, ret_id);
                 if (r < 0)
                         return r; /* import_archive_free() removes it */
                 ia->writer = NULL; /* committed */
-                ia->state = IMPORT_DONE;
                 return 0;
         }
         if (!mb.regular)
@@ -284,6 +300,10 @@ int import_archive_step(ImportArchive *ia, char **ret_id, char **ret_error) {
                 break;
         }
         return -EALREADY;
+}
+
+bool import_archive_already_stored(const ImportArchive *ia) {
+        return ia->existing;
 }
 
 /* ------------------------------------------------------------ images */

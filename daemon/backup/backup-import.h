@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +34,15 @@ typedef struct ImportArchive ImportArchive;
  * images), to be read into the store.  Takes ownership of data. */
 int import_archive_new(BackupStore *store, uint8_t *data, size_t size, ImportArchive **ret);
 /* One bounded step: 1 when there is more to do, 0 when the backup is
- * stored (its id in *ret_id); -EBADMSG (damaged, not an export, a hash
+ * stored (its id in *ret_id; see import_archive_already_stored()); it
+ * keeps the archive's Created and records its own time as imported; -EBADMSG (damaged, not an export, a hash
  * differs) or -EFBIG (it expands beyond its manifest) with *ret_error, or
  * another errno (-ENOSPC). */
 int import_archive_step(ImportArchive *ia, char **ret_id, char **ret_error);
+/* Once a step returned 0: the archive is a backup already stored (the same
+ * phone, Created and images: backup_store_find_same()), whose id the step
+ * gave; nothing was added. */
+bool import_archive_already_stored(const ImportArchive *ia);
 /* The archive's manifest, once read (NULL before). */
 const Manifest *import_archive_manifest(const ImportArchive *ia);
 /* Removes whatever was written of an unfinished import. */

@@ -29,11 +29,16 @@ static bool source_counted(const char *source) {
         return streq(source, "auto") || streq(source, "manual") || streq(source, "import");
 }
 
-/* Newer: created later (the id, a time stamp, breaks ties).  The listing's
- * order is not relied on: a backup published since start-up comes last. */
+/* Newer: stored later (the id, a time stamp, breaks ties).  An import
+ * keeps its archive's Created, which may be years back: it counts by when
+ * it was imported, so the import just made is the newest of its kind and
+ * never goes in the prune its own commit runs.  The listing's order is not
+ * relied on: a backup published since start-up comes last. */
 static bool newer(const BackupInfo *x, const BackupInfo *y) {
-        if (x->manifest->created_usec != y->manifest->created_usec)
-                return x->manifest->created_usec > y->manifest->created_usec;
+        uint64_t tx = manifest_stored_usec(x->manifest), ty = manifest_stored_usec(y->manifest);
+
+        if (tx != ty)
+                return tx > ty;
         return strcmp(x->backup_id, y->backup_id) > 0;
 }
 

@@ -35,7 +35,8 @@ typedef struct RetentionVictim {
         char reason[96];    /* "more than KeepLast=3 auto backups of this phone" */
 } RetentionVictim;
 
-/* What the policy deletes of a (in any order: "last" goes by Created) at
+/* What the policy deletes of a (in any order: "last" goes by when a backup
+ * was stored: Created, or for an import its Imported time) at
  * now_usec (CLOCK_REALTIME): never a protected backup, and never the newest
  * verified one of a phone when all its verified ones would go.  The victims
  * come in the listing's order. */

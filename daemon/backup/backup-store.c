@@ -14,18 +14,30 @@
 #include "backup-store.h"
 #include "fd-util.h"
 #include "host-key.h"
+#include "labels.h"
 #include "log.h"
 
 #define TMP_PREFIX ".tmp-"
 /* A backup being deleted: renamed out of its device directory first, so it
  * never is a half backup that a listing (or a restart) could take as whole. */
 #define TRASH_PREFIX ".trash-"
+/*
+ * Identical images are stored once: STATE/backups/.objects/<sha256 hex> is
+ * a hard link to every image with that content, and each backup directory
+ * holds its own hard link to it.  The link count is the reference count: a
+ * backup can never refer to missing data (its link is the data), and an
+ * object whose only link is its .objects name belongs to no backup any more
+ * and is removed (after a delete, and at start-up for what a crash left).
+ */
+#define OBJECTS_DIR ".objects"
 /* what one export step reads of an image */
 #define EXPORT_CHUNK (256u * 1024u)
 
 struct BackupStore {
         char *dir;          /* STATE/backups */
         int dfd;
+        int objects_dfd;    /* STATE/backups/.objects */
+        LabelStore *labels; /* STATE/labels */
         uint8_t key[HOST_KEY_SIZE];
         char key_id[HOST_KEY_ID_LEN];
 };
@@ -59,6 +71,41 @@ static void remove_flat_dir(int parent_dfd, const char *name) {
         unlinkat(parent_dfd, name, AT_REMOVEDIR);
 }
 
+static void hex_sha256(const uint8_t sha[32], char out[65]) {
+        for (unsigned k = 0; k < 32; k++)
+                sprintf(out + 2 * k, "%02x", sha[k]);
+}
+
+/* Removes the objects no backup links to any more (link count 1: only
+ * their .objects name is left). */
+static void backup_store_sweep_objects(BackupStore *s) {
+        int dup_fd = fcntl(s->objects_dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        unsigned n = 0;
+
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                log_warning_errno(errno, "Cannot list %s/" OBJECTS_DIR ": %m", s->dir);
+                return;
+        }
+        rewinddir(d);
+        for (struct dirent *de; (de = readdir(d));) {
+                struct stat st;
+
+                if (de->d_name[0] == '.' || fstatat(s->objects_dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISREG(st.st_mode) && st.st_nlink == 1 && unlinkat(s->objects_dfd, de->d_name, 0) >= 0)
+                        n++;
+        }
+        closedir(d);
+        if (n > 0) {
+                if (fsync(s->objects_dfd) < 0)
+                        log_warning_errno(errno, "Cannot sync %s/" OBJECTS_DIR ": %m", s->dir);
+                log_debug("Removed %u image(s) no backup holds any more.", n);
+        }
+}
+
 int backup_store_open(const char *state_dir, BackupStore **ret) {
         BackupStore *s;
         DIR *d;
@@ -67,7 +114,7 @@ int backup_store_open(const char *state_dir, BackupStore **ret) {
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->dfd = -EBADF;
+        s->dfd = s->objects_dfd = -EBADF;
         if (asprintf(&s->dir, "%s/backups", state_dir) < 0) {
                 free(s);
                 return -ENOMEM;
@@ -90,6 +137,15 @@ int backup_store_open(const char *state_dir, BackupStore **ret) {
 
                 if (r >= 0)
                         r = host_key_id(s->key, s->key_id);
+                if (r >= 0 && mkdirat(s->dfd, OBJECTS_DIR, 0700) < 0 && errno != EEXIST)
+                        r = log_error_errno(errno, "Cannot create %s/" OBJECTS_DIR ": %m", s->dir);
+                if (r >= 0) {
+                        s->objects_dfd = openat(s->dfd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (s->objects_dfd < 0)
+                                r = log_error_errno(errno, "Cannot open %s/" OBJECTS_DIR ": %m", s->dir);
+                }
+                if (r >= 0)
+                        r = label_store_open(state_dir, &s->labels);
                 if (r < 0) {
                         backup_store_free(s);
                         return r;
@@ -112,6 +168,8 @@ int backup_store_open(const char *state_dir, BackupStore **ret) {
                 closedir(d);
         } else if (dup_fd >= 0)
                 close(dup_fd);
+        /* ...and the images only they held */
+        backup_store_sweep_objects(s);
 
         *ret = s;
         return 0;
@@ -122,6 +180,9 @@ BackupStore *backup_store_free(BackupStore *s) {
                 return NULL;
         if (s->dfd >= 0)
                 close(s->dfd);
+        if (s->objects_dfd >= 0)
+                close(s->objects_dfd);
+        label_store_free(s->labels);
         explicit_bzero(s->key, sizeof(s->key));
         free(s->dir);
         free(s);
@@ -287,24 +348,72 @@ static int fsync_dir(int dfd) {
         return fsync(dfd) < 0 ? -errno : 0;
 }
 
+/* The image p in the backup directory dfd becomes a link to the store's one
+ * copy of its content: the object, if there is one (the fresh copy goes),
+ * else the fresh copy becomes the object.  Sharing saves space and nothing
+ * else: when it cannot be done (a file system without hard links, a link
+ * count at its limit), the backup keeps its own copy. */
+static void backup_store_share_image(BackupStore *s, int dfd, const ManifestPartition *p) {
+        char obj[65], tmp[sizeof(p->file) + 16];
+        struct stat st;
+
+        hex_sha256(p->sha256, obj);
+        if (linkat(dfd, p->file, s->objects_dfd, obj, 0) >= 0)
+                return;
+        if (errno != EEXIST) {
+                log_debug_errno(errno, "Image %s is not shared (%m): the backup keeps its own copy.", p->file);
+                return;
+        }
+        /* the object was hashed when it was written, and the store is root's alone */
+        if (fstatat(s->objects_dfd, obj, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t) st.st_size != p->size) {
+                log_warning("The stored image %s/" OBJECTS_DIR "/%s is not what its name says; %s keeps its own "
+                            "copy.", s->dir, obj, p->file);
+                return;
+        }
+        snprintf(tmp, sizeof(tmp), "%s.shared", p->file);
+        if (linkat(s->objects_dfd, obj, dfd, tmp, 0) < 0) {
+                log_debug_errno(errno, "Image %s is not shared (%m): the backup keeps its own copy.", p->file);
+                return;
+        }
+        if (renameat(dfd, tmp, dfd, p->file) < 0) {
+                log_debug_errno(errno, "Image %s is not shared (%m): the backup keeps its own copy.", p->file);
+                (void) unlinkat(dfd, tmp, 0);
+        }
+}
+
 int backup_writer_commit(BackupWriter *w, char **ret_backup_id) {
         BackupStore *s = w->store;
         Manifest *m = w->manifest;
         char id[64], stamp[32];
         struct timespec ts;
         struct tm tm;
+        uint64_t now;
         int fd, key_dfd, r;
         FILE *f;
 
         if (w->fd >= 0 || m->n_parts == 0)
                 return -EINVAL;
         clock_gettime(CLOCK_REALTIME, &ts);
-        m->created_usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        /* Created is when the data left the phone: an archive says when; an
+         * import records its own time beside it.  Images without an archive
+         * (raw, SP Flash Tool) bring no time of their own. */
+        if (streq(m->source, "import")) {
+                m->imported_usec = now;
+                if (m->created_usec == 0)
+                        m->created_usec = now;
+        } else
+                m->created_usec = now;
         gmtime_r(&ts.tv_sec, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
         r = manifest_binding_sign(m, s->key, s->key_id);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < m->n_parts; i++)
+                backup_store_share_image(s, w->tmp_dfd, &m->parts[i]);
+        if (fsync(s->objects_dfd) < 0)
+                log_warning_errno(errno, "Cannot sync %s/" OBJECTS_DIR ": %m", s->dir);
 
         fd = openat(w->tmp_dfd, "manifest.yaml", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -608,6 +717,15 @@ int backup_store_delete(BackupStore *s, const char *device_key, const char *back
         remove_flat_dir(s->dfd, trash);
         /* the device directory goes with its last backup; EEXIST/ENOTEMPTY: others stay */
         (void) unlinkat(s->dfd, device_key, AT_REMOVEDIR);
+        /* the images no other backup shares */
+        backup_store_sweep_objects(s);
+        {
+                _cleanup_free_ char *sub = NULL;
+
+                /* a stale label would only name a backup that may never come back */
+                if (asprintf(&sub, "%s/%s", device_key, backup_id) >= 0)
+                        (void) label_store_set(s->labels, LABEL_BACKUP, sub, "", NULL);
+        }
         return 0;
 }
 
@@ -622,6 +740,144 @@ bool backup_store_has_verified(BackupStore *s, const char *device_key) {
                 found |= a[i].manifest->verified && !streq(a[i].manifest->source, "import");
         backup_info_array_free(a, n);
         return found;
+}
+
+static bool same_parts(const Manifest *a, const Manifest *b) {
+        if (a->n_parts != b->n_parts)
+                return false;
+        for (size_t i = 0; i < a->n_parts; i++) {
+                const ManifestPartition *x = &a->parts[i], *y = &b->parts[i];
+
+                if (!streq(x->name, y->name) || !streq(x->file, y->file) || x->region != y->region ||
+                    x->offset != y->offset || x->size != y->size || memcmp(x->sha256, y->sha256, 32) != 0)
+                        return false;
+        }
+        return true;
+}
+
+int backup_store_find_same(BackupStore *s, const Manifest *m, char **ret_backup_id) {
+        BackupInfo *a = NULL;
+        size_t n = 0;
+        int r, found = 0;
+
+        r = backup_store_list(s, m->device_key, &a, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && !found; i++)
+                if (a[i].manifest->created_usec / 1000000 == m->created_usec / 1000000 &&
+                    same_parts(a[i].manifest, m)) {
+                        *ret_backup_id = strdup(a[i].backup_id);
+                        found = *ret_backup_id ? 1 : -ENOMEM;
+                }
+        backup_info_array_free(a, n);
+        return found;
+}
+
+typedef struct UsageFile {
+        dev_t dev;
+        ino_t ino;
+        uint64_t size, blocks;
+} UsageFile;
+
+static int usage_file_cmp(const void *a, const void *b) {
+        const UsageFile *x = a, *y = b;
+
+        if (x->dev != y->dev)
+                return x->dev < y->dev ? -1 : 1;
+        return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Every file of every backup directory of the store into *files. */
+static int usage_collect(int dfd, unsigned depth, UsageFile **files, size_t *n) {
+        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        int r = 0;
+
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                return -errno;
+        }
+        rewinddir(d);
+        for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+                struct stat st;
+
+                /* hidden: .objects (its links are the backups' own), temporary and trash directories */
+                if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode) && depth < 2) {
+                        int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+                        if (sub < 0)
+                                continue;
+                        r = usage_collect(sub, depth + 1, files, n);
+                        close(sub);
+                } else if (S_ISREG(st.st_mode) && depth == 2) {
+                        UsageFile *a = reallocarray(*files, *n + 1, sizeof(UsageFile));
+
+                        if (!a) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        *files = a;
+                        a[(*n)++] = (UsageFile) { .dev = st.st_dev, .ino = st.st_ino, .size = (uint64_t) st.st_size,
+                                                  .blocks = (uint64_t) st.st_blocks * 512u };
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int backup_store_usage(BackupStore *s, BackupStoreUsage *ret) {
+        _cleanup_free_ UsageFile *files = NULL;
+        BackupStoreUsage u = {};
+        BackupInfo *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = usage_collect(s->dfd, 0, &files, &n);
+        if (r < 0)
+                return r;
+        if (n > 1)
+                qsort(files, n, sizeof(UsageFile), usage_file_cmp);
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0 && usage_file_cmp(&files[i - 1], &files[i]) == 0) {
+                        u.saved_bytes += files[i].size;
+                        continue;
+                }
+                u.n_files++;
+                u.disk_bytes += files[i].blocks;
+                u.apparent_bytes += files[i].size;
+        }
+        if (backup_store_list(s, NULL, &a, &n) >= 0) {
+                u.n_backups = n;
+                backup_info_array_free(a, n);
+        }
+        *ret = u;
+        return 0;
+}
+
+const char *backup_store_label(BackupStore *s, const char *device_key, const char *backup_id) {
+        _cleanup_free_ char *sub = NULL;
+
+        if (!backup_id)
+                return label_store_get(s->labels, LABEL_PHONE, device_key);
+        if (asprintf(&sub, "%s/%s", device_key, backup_id) < 0)
+                return "";
+        return label_store_get(s->labels, LABEL_BACKUP, sub);
+}
+
+int backup_store_set_label(BackupStore *s, const char *device_key, const char *backup_id, const char *text,
+                           char **ret_error) {
+        _cleanup_free_ char *sub = NULL;
+
+        if (!manifest_safe_name(device_key) || (backup_id && !manifest_safe_name(backup_id)))
+                return -EINVAL;
+        if (!backup_id)
+                return label_store_set(s->labels, LABEL_PHONE, device_key, text, ret_error);
+        if (asprintf(&sub, "%s/%s", device_key, backup_id) < 0)
+                return -ENOMEM;
+        return label_store_set(s->labels, LABEL_BACKUP, sub, text, ret_error);
 }
 
 int backup_store_open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p) {
@@ -746,8 +1002,57 @@ static la_ssize_t backup_export_on_write(struct archive *a, void *userdata, cons
         return (la_ssize_t) n;
 }
 
+static const char *const compression_names[_BACKUP_COMPRESSION_MAX] = {
+        [BACKUP_COMPRESSION_NONE] = "none",
+        [BACKUP_COMPRESSION_GZIP] = "gzip",
+        [BACKUP_COMPRESSION_XZ] = "xz",
+        [BACKUP_COMPRESSION_ZSTD] = "zstd",
+};
+
+const char *backup_compression_to_string(BackupCompression c) {
+        return c >= 0 && c < _BACKUP_COMPRESSION_MAX ? compression_names[c] : NULL;
+}
+
+BackupCompression backup_compression_from_string(const char *s) {
+        for (BackupCompression c = 0; c < _BACKUP_COMPRESSION_MAX; c++)
+                if (streq(s, compression_names[c]))
+                        return c;
+        return _BACKUP_COMPRESSION_INVALID;
+}
+
+static int archive_add_compression(struct archive *a, BackupCompression c) {
+        int r = ARCHIVE_FATAL;
+
+        switch (c) {
+        case BACKUP_COMPRESSION_NONE:
+                return 0;
+        case BACKUP_COMPRESSION_GZIP:
+                r = archive_write_add_filter_gzip(a);
+                break;
+        case BACKUP_COMPRESSION_XZ:
+                r = archive_write_add_filter_xz(a);
+                /* xz's default (6) takes minutes for a 60 MiB set on a small machine, for a few
+                 * percent: the identity partitions are mostly empty */
+                if (r == ARCHIVE_OK)
+                        r = archive_write_set_filter_option(a, "xz", "compression-level", "1");
+                break;
+        case BACKUP_COMPRESSION_ZSTD:
+                r = archive_write_add_filter_zstd(a);
+                break;
+        case _BACKUP_COMPRESSION_MAX:
+        case _BACKUP_COMPRESSION_INVALID:
+                return -EINVAL;
+        }
+        if (r != ARCHIVE_OK) {
+                log_error("Cannot compress with %s: %s", backup_compression_to_string(c), archive_error_string(a));
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
 int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
-                      size_t scatter_size, BackupExportSink sink, void *userdata, BackupExport **ret) {
+                      size_t scatter_size, BackupCompression compression, BackupExportSink sink, void *userdata,
+                      BackupExport **ret) {
         _cleanup_(backup_export_freep) BackupExport *x = NULL;
         int r;
 
@@ -792,8 +1097,15 @@ int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_n
         x->archive = archive_write_new();
         if (!x->archive)
                 return -ENOMEM;
-        if (archive_write_set_format_pax_restricted(x->archive) != ARCHIVE_OK ||
-            archive_write_open(x->archive, x, NULL, backup_export_on_write, NULL) != ARCHIVE_OK)
+        if (archive_write_set_format_pax_restricted(x->archive) != ARCHIVE_OK)
+                return -EIO;
+        r = archive_add_compression(x->archive, compression);
+        if (r < 0)
+                return r;
+        /* no padding to whole blocks after a filter: the compressed stream ends where it ends */
+        if (compression != BACKUP_COMPRESSION_NONE)
+                (void) archive_write_set_bytes_in_last_block(x->archive, 1);
+        if (archive_write_open(x->archive, x, NULL, backup_export_on_write, NULL) != ARCHIVE_OK)
                 return -EIO;
         *ret = TAKE_PTR(x);
         return 0;

@@ -4,10 +4,13 @@
  * images (nvram.img, …, named like an SP Flash Tool readback) and
  * manifest.yaml.  A backup appears only complete: it is written in a
  * temporary directory, fsynced, renamed into place, and the parents fsynced.
+ * Identical images are stored once (hard links to STATE/backups/.objects/
+ * <sha256>, reference-counted by their link count).
  */
 #pragma once
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,8 +74,30 @@ int backup_store_list(BackupStore *s, const char *device_key, BackupInfo **ret, 
 int backup_store_load(BackupStore *s, const char *device_key, const char *backup_id, BackupInfo *ret);
 bool backup_store_has_verified(BackupStore *s, const char *device_key);
 /* Crash-safe: the backup leaves the listing in one rename, then its files
- * go; what a crash in between leaves is removed by backup_store_open(). */
+ * go, then the images no other backup shares; what a crash in between
+ * leaves is removed by backup_store_open().  Its label goes too. */
 int backup_store_delete(BackupStore *s, const char *device_key, const char *backup_id);
+/* An earlier backup of the same data: m's phone key, Created (to the second,
+ * as manifests keep it) and partitions (names, places, sizes, SHA-256) all
+ * equal.  1 with its id, 0 when there is none. */
+int backup_store_find_same(BackupStore *s, const Manifest *m, char **ret_backup_id);
+
+/* What the store takes on disk: each file counted once however many backups
+ * link to it (images are shared, see backup-store.c). */
+typedef struct BackupStoreUsage {
+        uint64_t disk_bytes;      /* allocated blocks */
+        uint64_t apparent_bytes;  /* the files' sizes, each counted once */
+        uint64_t saved_bytes;     /* what the backups would take on top if none shared an image */
+        uint64_t n_backups, n_files;
+} BackupStoreUsage;
+int backup_store_usage(BackupStore *s, BackupStoreUsage *ret);
+
+/* Labels (labels.h): backup_id NULL for the phone's own.  "" when none. */
+const char *backup_store_label(BackupStore *s, const char *device_key, const char *backup_id);
+/* text "" clears; -EINVAL with *ret_error for text that cannot be a label. */
+int backup_store_set_label(BackupStore *s, const char *device_key, const char *backup_id, const char *text,
+                           char **ret_error);
+
 /* One image of a backup, open for reading. */
 int backup_store_open_image(BackupStore *s, const BackupInfo *b, const ManifestPartition *p);
 /* One image of a backup, whole, into memory. */
@@ -83,11 +108,25 @@ int backup_store_read_image(BackupStore *s, const BackupInfo *b, const char *par
 typedef struct BackupExport BackupExport;
 /* Takes the archive's bytes; a negative errno stops the export. */
 typedef int (*BackupExportSink)(const void *data, size_t n, void *userdata);
+/* How an export is compressed (libarchive's filters; an import detects them). */
+typedef enum BackupCompression {
+        BACKUP_COMPRESSION_NONE,
+        BACKUP_COMPRESSION_GZIP,
+        BACKUP_COMPRESSION_XZ,
+        BACKUP_COMPRESSION_ZSTD,
+        _BACKUP_COMPRESSION_MAX,
+        _BACKUP_COMPRESSION_INVALID = -EINVAL,
+} BackupCompression;
+/* "none", "gzip", "xz", "zstd" */
+const char *backup_compression_to_string(BackupCompression c);
+BackupCompression backup_compression_from_string(const char *s);
+
 /* scatter_name NULL: BACKUP-ID/manifest.yaml, then the images.  Otherwise
  * BACKUP-ID-spflash/: scatter (already edited, copied) as scatter_name,
- * then the images. */
+ * then the images.  The tar stream is compressed as asked. */
 int backup_export_new(BackupStore *s, const BackupInfo *b, const char *scatter_name, const void *scatter,
-                      size_t scatter_size, BackupExportSink sink, void *userdata, BackupExport **ret);
+                      size_t scatter_size, BackupCompression compression, BackupExportSink sink, void *userdata,
+                      BackupExport **ret);
 /* Hands the sink the next piece (at most one chunk of an image): 1 while
  * there is more, 0 once the archive is complete, or a negative errno. */
 int backup_export_step(BackupExport *x);

@@ -32,6 +32,10 @@ Manifest *manifest_free(Manifest *m) {
         return NULL;
 }
 
+uint64_t manifest_stored_usec(const Manifest *m) {
+        return m->imported_usec ?: m->created_usec;
+}
+
 bool manifest_safe_name(const char *s) {
         size_t n = strlen(s);
 
@@ -138,8 +142,8 @@ static void hex(const uint8_t *p, size_t n, char *out) {
 
 static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
         yaml_event_t ev;
-        char created[32], sha[65];
-        time_t t = (time_t) (m->created_usec / 1000000);
+        char created[32], imported[32], sha[65];
+        time_t t = (time_t) (m->created_usec / 1000000), ti = (time_t) (m->imported_usec / 1000000);
         struct tm tm;
         int r = 0;
 
@@ -147,6 +151,8 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                 return -EINVAL;
         gmtime_r(&t, &tm);
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        gmtime_r(&ti, &tm);
+        strftime(imported, sizeof(imported), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
         yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
         r = emit(e, &ev);
@@ -164,6 +170,8 @@ static int manifest_emit(yaml_emitter_t *e, const Manifest *m) {
                 r = emit_pair(e, "tool_version", m->tool_version);
         if (r >= 0)
                 r = emit_pair(e, "created", created);
+        if (r >= 0 && m->imported_usec > 0)
+                r = emit_pair(e, "imported", imported);
         if (r >= 0)
                 r = emit_pair(e, "source", m->source);
         if (r >= 0)
@@ -366,12 +374,27 @@ static int manifest_read_binding(Reader *rd, yaml_node_t *root, Manifest *m) {
         return 0;
 }
 
-static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
-        char tool[16], created[32], verified[8], sha[65], region[16];
-        yaml_node_t *dev, *parts;
-        uint64_t v;
+/* A UTC time as manifest_emit() writes it. */
+static int manifest_read_time(Reader *rd, const char *key, const char *s, uint64_t *ret_usec) {
         struct tm tm = {};
         char *end;
+        time_t t;
+
+        end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (!end || *end)
+                return bad(rd, "\"%s\" is not a UTC time like 2026-01-31T12:00:00Z", key);
+        t = timegm(&tm);
+        /* found by fuzzing: a year before 1970 would not survive a round trip */
+        if (t < 946684800 || tm.tm_year + 1900 > 9999)
+                return bad(rd, "\"%s\" (%s) is not a plausible time", key, s);
+        *ret_usec = (uint64_t) t * 1000000ULL;
+        return 0;
+}
+
+static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
+        char tool[16], created[32], imported[32] = "", verified[8], sha[65], region[16];
+        yaml_node_t *dev, *parts;
+        uint64_t v;
 
         if (!root || root->type != YAML_MAPPING_NODE)
                 return bad(rd, "the manifest is not a YAML mapping");
@@ -384,6 +407,7 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
         if (get_str(rd, root, "tool", tool, sizeof(tool), true) < 0 ||
             get_str(rd, root, "tool_version", m->tool_version, sizeof(m->tool_version), false) < 0 ||
             get_str(rd, root, "created", created, sizeof(created), true) < 0 ||
+            get_str(rd, root, "imported", imported, sizeof(imported), false) < 0 ||
             get_str(rd, root, "source", m->source, sizeof(m->source), true) < 0 ||
             get_str(rd, root, "table_source", m->table_source, sizeof(m->table_source), true) < 0 ||
             get_str(rd, root, "verified", verified, sizeof(verified), true) < 0 ||
@@ -391,17 +415,9 @@ static int manifest_read(Reader *rd, yaml_node_t *root, Manifest *m) {
                 return -EBADMSG;
         if (!streq(tool, "mtknvd"))
                 return bad(rd, "not an mtknvd manifest (tool \"%s\")", tool);
-        end = strptime(created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        if (!end || *end)
-                return bad(rd, "\"created\" is not a UTC time like 2026-01-31T12:00:00Z");
-        {
-                time_t t = timegm(&tm);
-
-                /* found by fuzzing: a year before 1970 would not survive a round trip */
-                if (t < 946684800 || tm.tm_year + 1900 > 9999)
-                        return bad(rd, "\"created\" (%s) is not a plausible time", created);
-                m->created_usec = (uint64_t) t * 1000000ULL;
-        }
+        if (manifest_read_time(rd, "created", created, &m->created_usec) < 0 ||
+            (imported[0] && manifest_read_time(rd, "imported", imported, &m->imported_usec) < 0))
+                return -EBADMSG;
         if (!streq(m->source, "auto") && !streq(m->source, "manual") && !streq(m->source, "pre-restore") &&
             !streq(m->source, "import"))
                 return bad(rd, "unknown source \"%s\"", m->source);

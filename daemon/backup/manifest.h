@@ -45,7 +45,12 @@ typedef struct ManifestPartition {
 typedef struct Manifest {
         unsigned format_version;
         char tool_version[32];
-        uint64_t created_usec;        /* CLOCK_REALTIME */
+        uint64_t created_usec;        /* CLOCK_REALTIME: the data was read from the phone */
+        /* CLOCK_REALTIME: an import was stored here (0: not an import, or one
+         * stored before imports kept their archive's created time).  Optional
+         * key "imported", not covered by the binding; no version change:
+         * older readers ignore it. */
+        uint64_t imported_usec;
         char source[16];              /* auto | manual | pre-restore | import */
         char chip[16];
         uint16_t hw_code;
@@ -111,6 +116,9 @@ bool manifest_binding_verify(const Manifest *m, const uint8_t key[MANIFEST_BINDI
 bool manifest_has_identity(const Manifest *m);
 /* Blanks the identity (an unbound import keeps its images, not its claim). */
 void manifest_clear_identity(Manifest *m, const char *device_key);
+
+/* When the backup came into this store: imported_usec for an import, else created_usec. */
+uint64_t manifest_stored_usec(const Manifest *m);
 
 /* A name usable as a file or directory name: no '/', no leading '.', short. */
 bool manifest_safe_name(const char *s);

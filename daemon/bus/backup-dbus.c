@@ -17,6 +17,8 @@
 #include "storage.h"
 #include "verify-job.h"
 
+#include "labels.h"
+
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Backup *bk = userdata;
@@ -48,6 +50,10 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = mf->verify_method;
         else if (streq(property, "Binding"))
                 v = backup_binding_to_string(b->binding);
+        else if (streq(property, "Label"))
+                v = backup_store_label(bk->manager->store, b->device_key, b->backup_id);
+        else if (streq(property, "DeviceLabel"))
+                v = backup_store_label(bk->manager->store, b->device_key, NULL);
         return sd_bus_message_append(reply, "s", v);
 }
 
@@ -55,7 +61,8 @@ static int property_get_created(sd_bus *bus, const char *path, const char *inter
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         BackupInfo *b = &((Backup *) userdata)->info;
 
-        return sd_bus_message_append(reply, "t", b->manifest->created_usec);
+        return sd_bus_message_append(reply, "t", streq(property, "Imported") ? b->manifest->imported_usec
+                                                                             : b->manifest->created_usec);
 }
 
 static int property_get_hw_code(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -196,6 +203,9 @@ const sd_bus_vtable backup_vtable[] = {
         SD_BUS_PROPERTY("Id", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("DeviceKey", "s", NULL, offsetof(Backup, info.device_key), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Created", "t", property_get_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Imported", "t", property_get_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Label", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DeviceLabel", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Source", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Chip", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("HwCode", "q", property_get_hw_code, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -238,4 +248,111 @@ int backup_node_enumerator(sd_bus *bus, const char *path, void *userdata, char *
         Manager *m = userdata;
 
         return bus_node_list((void *const *) m->backups, m->n_backups, backup_path_of, nodes);
+}
+
+/* ------------------------------------------------------------ Manager methods on the store */
+
+static bool manager_knows_phone(Manager *m, const char *key) {
+        for (size_t i = 0; i < m->n_backups; i++)
+                if (streq(m->backups[i]->info.device_key, key))
+                        return true;
+        for (size_t i = 0; i < m->n_devices; i++) {
+                _cleanup_free_ char *id = NULL;
+
+                if (m->devices[i]->identified &&
+                    device_make_id(&m->devices[i]->identity, m->devices[i]->usb_path, &id) >= 0 && streq(id, key))
+                        return true;
+        }
+        return false;
+}
+
+/* Label, DeviceLabel: what changed, on every object that shows it. */
+static void manager_label_changed(Manager *m, const char *key, const char *backup_id) {
+        for (size_t i = 0; i < m->n_backups; i++) {
+                Backup *b = m->backups[i];
+
+                if (!streq(b->info.device_key, key) || (backup_id && !streq(b->info.backup_id, backup_id)))
+                        continue;
+                (void) sd_bus_emit_properties_changed(m->bus, b->object_path, MTKNV_BACKUP_IFACE,
+                                                      backup_id ? "Label" : "DeviceLabel", NULL);
+        }
+        for (size_t i = 0; !backup_id && i < m->n_devices; i++) {
+                _cleanup_free_ char *id = NULL;
+                Device *d = m->devices[i];
+
+                if (d->identified && device_make_id(&d->identity, d->usb_path, &id) >= 0 && streq(id, key))
+                        device_notify(d, "Label", NULL);
+        }
+}
+
+/* Manager.SetLabel(s target, s label): target is a phone's key
+ * ("mt6735_…", as Backup.DeviceKey and Device object names give it) or a
+ * backup's id ("KEY/ID"); an empty label clears. */
+int backup_dbus_method_set_label(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *key = NULL, *err = NULL;
+        const char *target, *label, *id = NULL;
+        char *slash;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &target, &label);
+        if (r < 0)
+                return r;
+        key = strdup(target);
+        if (!key)
+                return -ENOMEM;
+        slash = strchr(key, '/');
+        if (slash) {
+                *slash = 0;
+                id = slash + 1;
+        }
+        if (!manifest_safe_name(key) || (id && !manifest_safe_name(id)))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "\"%s\" names neither a phone (its key, as 'mtknvctl backups' shows it) "
+                                         "nor a backup (KEY/ID).", target);
+        r = label_check(label, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Cannot use this label: %s.", err);
+        if (id) {
+                bool found = false;
+
+                for (size_t i = 0; i < m->n_backups && !found; i++)
+                        found = streq(m->backups[i]->info.device_key, key) && streq(m->backups[i]->info.backup_id, id);
+                if (!found)
+                        return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_BACKUP,
+                                                 "No backup %s ('mtknvctl backups' lists them).", target);
+        } else if (!manager_knows_phone(m, key))
+                return sd_bus_error_setf(error, MTKNV_ERROR_NO_SUCH_DEVICE,
+                                         "No phone %s: none with this key is plugged in or has a backup "
+                                         "('mtknvctl list' and 'mtknvctl backups' show the keys).", key);
+        r = bus_verify_polkit_async(msg, POLKIT_ACTION_PREFIX "manage", "label a phone or a backup", m->polkit, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* 0: polkit will answer, the call comes back */
+        r = backup_store_set_label(m->store, key, id, label, &err);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Cannot use this label: %s.",
+                                         err ?: "invalid");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot store the label in %s/labels: %s. Check the disk.",
+                                               m->state_dir, strerror(-r));
+        log_info("%s %s %s%s%s.", label[0] ? "Labelled" : "Cleared the label of", id ? "backup" : "phone", target,
+                 label[0] ? " as " : "", label);
+        manager_label_changed(m, key, id);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* Manager.GetStoreUsage() -> a{sv}: what the store takes on disk and what
+ * sharing identical images saves. */
+int backup_dbus_method_get_store_usage(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        BackupStoreUsage u;
+        int r;
+
+        r = backup_store_usage(m->store, &u);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot measure %s: %s", backup_store_path(m->store),
+                                               strerror(-r));
+        return sd_bus_reply_method_return(msg, "a{sv}", 5, "DiskSize", "t", u.disk_bytes, "Size", "t",
+                                          u.apparent_bytes, "SavedSize", "t", u.saved_bytes, "Backups", "t",
+                                          u.n_backups, "Path", "s", backup_store_path(m->store));
 }

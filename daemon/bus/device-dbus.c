@@ -98,6 +98,17 @@ static int property_get_interrupted_restore(sd_bus *bus, const char *path, const
         return sd_bus_message_append(reply, "(sss)", backup, snapshot, j.rolling_back ? "rollback" : "restore");
 }
 
+/* The phone's label (Manager.SetLabel), keyed by its identity: "" until it is identified. */
+static int property_get_label(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        _cleanup_free_ char *key = NULL;
+
+        if (!d->identified || device_make_id(&d->identity, d->usb_path, &key) < 0)
+                return sd_bus_message_append(reply, "s", "");
+        return sd_bus_message_append(reply, "s", backup_store_label(((Manager *) d->env->userdata)->store, key, NULL));
+}
+
 /* The full identifiers for a caller polkit allows (properties show root only). */
 static int method_get_identifiers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -150,6 +161,7 @@ const sd_bus_vtable device_vtable[] = {
         /* per caller (identifier-reveal.h): a change is announced, the value asked for */
         SD_BUS_PROPERTY("MeId", "s", property_get_identifier, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("SocId", "s", property_get_identifier, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("Label", "s", property_get_label, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Present", "b", bus_property_get_bool, offsetof(Device, present),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Job", "o", property_get_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

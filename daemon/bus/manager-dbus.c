@@ -311,20 +311,31 @@ static int method_add_download_agent(sd_bus_message *msg, void *userdata, sd_bus
 
 static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *path, *format = "mtknvd";
+        const char *path, *format = "mtknvd", *compression = "none";
+        BackupCompression c;
         BusCall *call;
         Backup *b;
-        int fd, scatter_fd, flags, r;
+        int fd, scatter_fd = -EBADF, flags, r;
+        const BusOption options[] = {
+                { "scatter", "h", &scatter_fd },
+                { "format", "s", &format },
+                { "compression", "s", &compression },
+                {}
+        };
 
         r = sd_bus_message_read(msg, "oh", &path, &fd);
         if (r < 0)
                 return r;
-        r = bus_read_file_options(msg, &format, &scatter_fd, error);
+        r = bus_message_read_options(msg, options, error);
         if (r < 0)
                 return r;
         if (!streq(format, "mtknvd") && !streq(format, "spflash"))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Unknown format \"%s\" (known: mtknvd, spflash).", format);
+        c = backup_compression_from_string(compression);
+        if (c < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown compression \"%s\" (known: none, gzip, xz, zstd).", compression);
 
         b = manager_find_backup_by_path(m, path);
         if (!b)
@@ -341,7 +352,7 @@ static int method_export_backup(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = bus_file_call_authorize(m, msg, POLKIT_ACTION_PREFIX "export-backup", "export a backup", &call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        return bus_file_call_started(call, manager_files_export(m, call, path, fd, scatter_fd, error));
+        return bus_file_call_started(call, manager_files_export(m, call, path, fd, scatter_fd, c, error));
 }
 
 static int method_import_backup(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -561,6 +572,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("PruneBackups", "a{sv}", SD_BUS_PARAM(options), "a(oss)", SD_BUS_PARAM(pruned),
                                  method_prune_backups, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SetLabel", "ss", SD_BUS_PARAM(target) SD_BUS_PARAM(label), "", ,
+                                 backup_dbus_method_set_label, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetStoreUsage", "", , "a{sv}", SD_BUS_PARAM(usage),
+                                 backup_dbus_method_get_store_usage, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Inhibit", "ssa{sv}", SD_BUS_PARAM(who) SD_BUS_PARAM(why) SD_BUS_PARAM(options), "h",
                                  SD_BUS_PARAM(fd), method_inhibit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("JobNew", "uo", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),

@@ -54,6 +54,7 @@ struct FileCall {
         size_t scatter_len;
         /* ExportBackup */
         int out_fd;
+        BackupCompression compression;
         BackupExport *export;
         Backup *export_backup;      /* held (Backup.users) while the export reads it */
         FdWriter *writer;
@@ -617,7 +618,7 @@ static int export_start(FileCall *fc, sd_bus_error *error) {
         if (r < 0)
                 return bus_error_from_fd(error, r, "The export file descriptor", 0);
         r = backup_export_new(fc->manager->store, &b->info, fc->scatter ? scatter_name : NULL, edited, edited_len,
-                              export_sink, fc, &fc->export);
+                              fc->compression, export_sink, fc, &fc->export);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot read the backup: %s", strerror(-r));
         r = sd_event_add_time_relative(fc->manager->event, &fc->stall, CLOCK_MONOTONIC,
@@ -642,7 +643,7 @@ static void export_on_scatter(FileCall *fc, uint8_t *data, size_t len) {
 }
 
 int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int fd, int scatter_fd,
-                         sd_bus_error *error) {
+                         BackupCompression compression, sd_bus_error *error) {
         FileCall *fc;
         int r;
 
@@ -650,6 +651,7 @@ int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int
         if (r < 0)
                 return r;
         fc->out_fd = fd;
+        fc->compression = compression;
         fc->path = strdup(backup_path);
         if (!fc->path)
                 r = -ENOMEM;
@@ -667,9 +669,12 @@ int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int
 static void import_finish(FileCall *fc, const Manifest *header, const char *id) {
         _cleanup_free_ char *path = NULL;
 
-        log_info("Imported backup %s/%s (%s, %zu partitions)%s.", header->device_key, id, fc->format,
-                 header->n_parts, header->me_id[0] ? "" : ", not bound to any phone");
-        manager_backup_added(fc->manager, header->device_key, id, NULL);
+        /* already stored: the call answers with that backup, and nothing is published */
+        if (!fc->archive || !import_archive_already_stored(fc->archive)) {
+                log_info("Imported backup %s/%s (%s, %zu partitions)%s.", header->device_key, id, fc->format,
+                         header->n_parts, header->me_id[0] ? "" : ", not bound to any phone");
+                manager_backup_added(fc->manager, header->device_key, id, NULL);
+        }
         path = backup_object_path(header->device_key, id);
         if (!path) {
                 file_call_failf(fc, NULL, -ENOMEM, "Out of memory.");

@@ -29,8 +29,8 @@ int manager_files_add_preloader(Manager *m, BusCall *call, int fd, sd_bus_error 
 /* Reads the scatter file, then starts the backup of the phone at device_path. */
 int manager_files_backup(Manager *m, BusCall *call, const char *device_path, int scatter_fd, uid_t uid,
                          sd_bus_error *error);
-/* scatter_fd >= 0: the spflash format. */
+/* scatter_fd >= 0: the spflash format.  The tar stream is compressed as asked. */
 int manager_files_export(Manager *m, BusCall *call, const char *backup_path, int fd, int scatter_fd,
-                         sd_bus_error *error);
+                         BackupCompression compression, sd_bus_error *error);
 /* The files are read from the call's a{sh}; format is archive, spflash or raw. */
 int manager_files_import(Manager *m, BusCall *call, const char *format, int scatter_fd, sd_bus_error *error);

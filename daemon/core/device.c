@@ -310,7 +310,7 @@ static void device_on_identified(BromSession *s, int r, void *userdata) {
                  id->chip ? id->chip->name : "unknown chip", id->hw_code, id->is_brom ? "BROM" : "preloader",
                  id->target_config);
         device_notify(d, "Chip", "HwCode", "HwSubCode", "HwVersion", "SwVersion", "BromVersion",
-                            "BootloaderVersion", "TargetConfig", "SBC", "SLA", "DAA", "MeId", "SocId", "InterruptedRestore", NULL);
+                            "BootloaderVersion", "TargetConfig", "SBC", "SLA", "DAA", "MeId", "SocId", "InterruptedRestore", "Label", NULL);
 
         advice = brom_target_config_advice(id->target_config);
         if (free_and_strdup(&d->warning, advice) > 0)

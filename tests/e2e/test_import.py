@@ -6,8 +6,12 @@ edited scatter file."""
 import io
 import json
 import os
+import subprocess
 import tarfile
+import time
 import unittest
+
+from harness import BUILD
 
 from test_backup import IDENTITY, LAYOUT, scatter_text
 from test_restore import RestoreTestCase
@@ -122,6 +126,12 @@ class TestArchiveImport(ImportTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         out = os.path.join(w.tmp, "backup.tar")
         w.ctl("export-backup", bid, out)
+        # its own export is that backup, already stored; on a fresh store it is imported
+        self.assertEqual(self.imported(w, out), bid)
+        self.assertEqual(len(w.backups), 1)
+        for p in list(w.backups):
+            w.ctl("delete-backup", "--force", bid)
+            w.wait_until(lambda: p in w.backups_removed, "the original deleted")
         iid = self.imported(w, out)
         self.assertEqual(iid.split("/")[0], bid.split("/")[0], "an archive keeps its phone")
         self.assertEqual(w.ctl_json("show-backup", iid)["source"], "import")
@@ -171,6 +181,110 @@ class TestArchiveImport(ImportTestCase):
         r, res = self.restore(w, iid, "--allow-foreign")
         self.assertTrue(res["success"], res)
         self.assertEqual(self.read_part(storage, "nvram"), original)
+
+
+class TestCreatedAndExport(ImportTestCase):
+
+    def test_import_keeps_created_and_records_imported(self):
+        w = self.backed_up_world()
+        (bid, props), = [(b["Id"], b) for b in w.backups.values()]
+        self.assertEqual(props["Imported"], 0, "not an import")
+        out = os.path.join(w.tmp, "backup.tar")
+        w.ctl("export-backup", bid, out)
+        w.ctl("delete-backup", "--force", bid)
+        w.wait_until(lambda: not w.backups, "the original deleted")
+        before = int(time.time())
+        iid = self.imported(w, out)
+        info = w.ctl_json("show-backup", iid)
+        # Created: when the phone was read (to the second, as manifests keep it); Imported: now
+        self.assertEqual(info["created"], props["Created"] // 1000000)
+        self.assertGreaterEqual(info["imported"], before)
+        self.assertGreaterEqual(info["imported"], info["created"])
+        (p,) = [b for b in w.backups.values() if b["Id"] == iid]
+        self.assertEqual(p["Created"] // 1000000, props["Created"] // 1000000)
+        self.assertGreaterEqual(p["Imported"] // 1000000, before)
+        self.assertIn("Imported: ", w.ctl("show-backup", iid).stdout)
+        with open(os.path.join(w.state_dir, "backups", *iid.split("/"), "manifest.yaml")) as f:
+            manifest = f.read()
+        self.assertIn("imported: ", manifest)
+
+    def test_export_name_compression_and_no_overwrite(self):
+        w = self.backed_up_world()
+        bid = next(iter(w.backups.values()))["Id"]
+        key = bid.split("/")[0]
+        cwd = os.path.join(w.tmp, "out")
+        os.mkdir(cwd)
+        created = time.strftime("%Y%m%dT%H%M%SZ",
+                                time.gmtime(next(iter(w.backups.values()))["Created"] // 1000000))
+        # no FILE: the key (no label yet) and the time the phone was read, a name that says what it is
+        r = subprocess.run([os.path.join(BUILD, "mtknvctl"), "export-backup", bid], cwd=cwd, env=w.env(),
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        name = "%s-%s.mtknvd.tar" % (key, created)
+        self.assertEqual(os.listdir(cwd), [name])
+        self.assertIn(name, r.stdout)
+        # never replaced silently
+        path = os.path.join(cwd, name)
+        with open(path, "rb") as f:
+            original = f.read()
+        r = subprocess.run([os.path.join(BUILD, "mtknvctl"), "export-backup", bid], cwd=cwd, env=w.env(),
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(name + " already exists", r.stderr)
+        self.assertIn("--force", r.stderr)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), original)
+        self.write(path, b"old")
+        w.ctl("export-backup", "--force", bid, path)
+        self.assertEqual(self.members(path), self.members_of(original))
+        # a label names it, made safe for a file name, and the compression its suffix
+        w.ctl("label", bid, "Anna's phone / before")
+        r = subprocess.run([os.path.join(BUILD, "mtknvctl"), "--json", "export-backup", "--compress", "gzip", bid],
+                           cwd=cwd, env=w.env(), capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        res = json.loads(r.stdout)
+        self.assertEqual(res["file"], "Anna_s_phone___before-%s.mtknvd.tar.gz" % created)
+        self.assertEqual(self.members(os.path.join(cwd, res["file"])), self.members_of(original))
+        r = w.ctl("export-backup", "--compress", "bzip9", bid, os.path.join(w.tmp, "x"), check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("gzip, xz, zstd or none", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(w.tmp, "x")))
+
+    def test_each_compression_exports_and_imports(self):
+        # a small backup (one raw image): xz is slow on a loaded test machine, and compression is the point
+        w = self.world()
+        img = self.write(os.path.join(w.tmp, "nvram.bin"), os.urandom(64 * 1024) + bytes(192 * 1024))
+        bid = self.imported(w, "--partition", "nvram", img)
+        plain = os.path.join(w.tmp, "plain.tar")
+        w.ctl("export-backup", bid, plain)
+        images = self.members(plain)
+        magic = {"gzip": b"\x1f\x8b", "xz": b"\xfd7zXZ", "zstd": b"\x28\xb5\x2f\xfd"}
+        files = {}
+        for comp, head in magic.items():
+            out = os.path.join(w.tmp, "e." + comp)
+            w.ctl("export-backup", "--compress", comp, bid, out)
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(len(head)), head, comp)
+            self.assertLess(os.path.getsize(out), os.path.getsize(plain), comp + " compresses")
+            if comp != "zstd" or "zstd" in getattr(tarfile.TarFile, "OPEN_METH", {}):
+                self.assertEqual(self.members(out), images, comp)
+            files[comp] = out
+        w.ctl("delete-backup", "--force", bid)
+        w.wait_until(lambda: not w.backups, "the original deleted")
+        first = None
+        for comp, out in files.items():
+            with self.subTest(comp):
+                res = json.loads(w.ctl("--json", "import", out).stdout)
+                # the same backup each time: the first import stores it, the others find it
+                self.assertEqual(res["already_stored"], first is not None)
+                first = first or res["id"]
+                self.assertEqual(res["id"], first)
+                w.wait_until(lambda: any(b["Id"] == first for b in w.backups.values()), "import published")
+                self.assertEqual(w.ctl_json("verify-backup", first)["ok"], True)
+
+    def members_of(self, data):
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            return {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
 
 
 if __name__ == "__main__":

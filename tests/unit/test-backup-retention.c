@@ -195,6 +195,107 @@ static bool exists(const char *dir, const char *sub) {
         return asprintf(&p, "%s/backups/%s", dir, sub) >= 0 && access(p, F_OK) == 0;
 }
 
+/* Files in STATE/backups/.objects, -1 when it cannot be read. */
+static int count_objects(const char *dir) {
+        _cleanup_free_ char *p = NULL;
+        int n = 0;
+        DIR *d;
+
+        if (asprintf(&p, "%s/backups/.objects", dir) < 0 || !(d = opendir(p)))
+                return -1;
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+static ino_t inode_of(const char *dir, const char *key, const char *id, const char *file) {
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+
+        if (asprintf(&p, "%s/backups/%s/%s/%s", dir, key, id, file) < 0 || stat(p, &st) < 0)
+                return 0;
+        return st.st_ino;
+}
+
+TEST(store_keeps_identical_images_once) {
+        char dir[] = "/tmp/mtknvd-unit-XXXXXX";
+        _cleanup_(backup_store_freep) BackupStore *s = NULL;
+        _cleanup_free_ char *id1 = NULL, *id2 = NULL, *id3 = NULL;
+        BackupStoreUsage u;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK_EQ_INT(backup_store_open(dir, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(store_one(s, "mt6735_00", &id1), 0);
+        CHECK_EQ_INT(store_one(s, "mt6735_00", &id2), 0);
+        /* another phone with the same bytes shares them too: content, not owner, names an object */
+        CHECK_EQ_INT(store_one(s, "mt6735_01", &id3), 0);
+        CHECK(id1 && id2 && id3);
+        if (!id1 || !id2 || !id3)
+                return;
+        CHECK_EQ_INT(count_objects(dir), 1);
+        CHECK(inode_of(dir, "mt6735_00", id1, "nvram.img") != 0);
+        CHECK(inode_of(dir, "mt6735_00", id1, "nvram.img") == inode_of(dir, "mt6735_00", id2, "nvram.img"));
+        CHECK(inode_of(dir, "mt6735_00", id1, "nvram.img") == inode_of(dir, "mt6735_01", id3, "nvram.img"));
+        CHECK_EQ_INT(backup_store_usage(s, &u), 0);
+        CHECK_EQ_INT(u.n_backups, 3);
+        CHECK_EQ_INT(u.saved_bytes, 2 * 512);
+        /* the image stays while a backup holds it, and goes with the last */
+        CHECK_EQ_INT(backup_store_delete(s, "mt6735_00", id1), 0);
+        CHECK_EQ_INT(count_objects(dir), 1);
+        CHECK_EQ_INT(backup_store_delete(s, "mt6735_01", id3), 0);
+        CHECK_EQ_INT(count_objects(dir), 1);
+        CHECK(inode_of(dir, "mt6735_00", id2, "nvram.img") != 0);
+        CHECK_EQ_INT(backup_store_delete(s, "mt6735_00", id2), 0);
+        CHECK_EQ_INT(count_objects(dir), 0);
+        rm_rf(dir);
+}
+
+TEST(store_sweeps_what_a_crash_left) {
+        char dir[] = "/tmp/mtknvd-unit-XXXXXX";
+        _cleanup_(backup_store_freep) BackupStore *s = NULL;
+        _cleanup_free_ char *id = NULL, *obj = NULL;
+        int fd;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK_EQ_INT(backup_store_open(dir, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(store_one(s, "mt6735_00", &id), 0);
+        s = backup_store_free(s);
+        /* an object no backup links to: a crash after a commit linked it, before the backup was in place */
+        CHECK(asprintf(&obj, "%s/backups/.objects/%064x", dir, 0) > 0);
+        fd = obj ? open(obj, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+        CHECK(fd >= 0);
+        if (fd >= 0)
+                close(fd);
+        CHECK_EQ_INT(count_objects(dir), 2);
+        CHECK_EQ_INT(backup_store_open(dir, &s), 0);
+        CHECK_EQ_INT(count_objects(dir), 1);
+        CHECK_EQ_INT(count_listed(s), 1);
+        rm_rf(dir);
+}
+
+TEST(imports_count_by_import_time) {
+        BackupInfo a[3];
+        _cleanup_free_ RetentionVictim *v = NULL;
+        size_t n_v = 0;
+        const RetentionPolicy p = { .keep_last = 2 };
+
+        fake(&a[0], "k", "i1", "import", true, NOW - 3 * DAY);
+        fake(&a[1], "k", "i2", "import", true, NOW - 2 * DAY);
+        /* an archive from a year ago, imported just now: the newest import, it stays */
+        fake(&a[2], "k", "i3", "import", true, NOW - 365 * DAY);
+        a[2].manifest->imported_usec = NOW;
+        CHECK_EQ_INT(retention_select(a, 3, &p, NOW, NULL, 0, &v, &n_v), 0);
+        CHECK_EQ_INT(n_v, 1);
+        CHECK(victim(a, v, n_v, "i1"));
+        for (size_t i = 0; i < 3; i++)
+                backup_info_done(&a[i]);
+}
+
 TEST(store_delete_leaves_nothing) {
         char dir[] = "/tmp/mtknvd-unit-XXXXXX";
         _cleanup_(backup_store_freep) BackupStore *s = NULL;
@@ -225,10 +326,12 @@ TEST(store_delete_leaves_nothing) {
                 d = top ? opendir(top) : NULL;
                 CHECK(d != NULL);
                 for (struct dirent *de; d && (de = readdir(d));)
-                        CHECK(de->d_name[0] == '.' && (!de->d_name[1] || streq(de->d_name, "..")));
+                        CHECK(de->d_name[0] == '.' && (!de->d_name[1] || streq(de->d_name, "..") ||
+                                                       streq(de->d_name, ".objects")));
                 if (d)
                         closedir(d);
         }
+        CHECK_EQ_INT(count_objects(dir), 0);
         rm_rf(dir);
 }
 
@@ -259,4 +362,5 @@ TEST(store_finishes_an_interrupted_delete) {
 TAP_MAIN(TEST_ENTRY(default_policy_deletes_nothing), TEST_ENTRY(keep_last_per_phone_and_source),
          TEST_ENTRY(pre_restore_snapshots_by_age), TEST_ENTRY(last_verified_backup_of_a_phone_stays),
          TEST_ENTRY(journal_named_backups_stay), TEST_ENTRY(store_delete_leaves_nothing),
-         TEST_ENTRY(store_finishes_an_interrupted_delete))
+         TEST_ENTRY(store_finishes_an_interrupted_delete), TEST_ENTRY(store_keeps_identical_images_once),
+         TEST_ENTRY(store_sweeps_what_a_crash_left), TEST_ENTRY(imports_count_by_import_time))
