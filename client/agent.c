@@ -24,7 +24,7 @@
 #define NOTIFY_NAME       "org.freedesktop.Notifications"
 #define NOTIFY_PATH       "/org/freedesktop/Notifications"
 #define NOTIFY_APP_NAME   "mtknvd"
-#define NOTIFY_ICON       "phone"
+#define NOTIFY_ICON       "org.mtknvd.mtknvd"   /* installed to hicolor by make install */
 /* the desktop file whose name and icon a notification server may show */
 #define NOTIFY_DESKTOP_ID "org.mtknvd.mtknvctl"
 

@@ -91,12 +91,22 @@ static const VerbHelp helps[] = {
           "Apply the retention policy (KeepLast=, KeepPreRestoreDays= in mtknvd.conf)\n"
           "now and print what was deleted and why.\n",
           "     --dry-run          Only list what would be deleted\n" },
-        { "export-backup", "export-backup [--format F] [--scatter SCATTER] ID FILE",
+        { "label", "label PHONE|ID [TEXT]",
+          "Name a phone (as list shows it, or the key of its backups) or a backup ID.\n"
+          "The name is shown by list, show, backups and the desktop agent; \"\" clears\n"
+          "it, and without TEXT the current label is printed. At most 64 characters,\n"
+          "no control characters.\n",
+          NULL },
+        { "export-backup", "export-backup [--format F] [--compress C] [--force] ID [FILE]",
           "Write the backup as a tar archive to FILE (opened by mtknvctl; the daemon only\n"
-          "receives the descriptor). With --format spflash --scatter SCATTER: the images\n"
-          "plus a copy of SCATTER edited so SP Flash Tool downloads exactly them.\n",
+          "receives the descriptor); without FILE, LABEL-or-KEY-TIME.mtknvd.tar in the\n"
+          "current directory. An existing FILE is replaced only with --force. With\n"
+          "--format spflash --scatter SCATTER: the images plus a copy of SCATTER edited\n"
+          "so SP Flash Tool downloads exactly them.\n",
           "     --format FORMAT    mtknvd (default) or spflash\n"
-          "     --scatter FILE     With --format spflash: the phone's scatter file\n" },
+          "     --scatter FILE     With --format spflash: the phone's scatter file\n"
+          "     --compress C       gzip, xz, zstd or none (default)\n"
+          "     --force            Replace an existing FILE\n" },
         { "import", "import [--spflash [--scatter SCATTER]] FILE...\n"
           "       mtknvctl [OPTIONS] import --partition NAME FILE",
           "Bring a backup in: an mtknvd export archive; with --spflash SP Flash Tool\n"
