@@ -97,7 +97,7 @@ static const VerbHelp helps[] = {
           "it, and without TEXT the current label is printed. At most 64 characters,\n"
           "no control characters.\n",
           NULL },
-        { "export-backup", "export-backup [--format F] [--compress C] [--force] ID [FILE]",
+        { "export-backup", "export-backup [--format F] [--compress C] ID [FILE]",
           "Write the backup as a tar archive to FILE (opened by mtknvctl; the daemon only\n"
           "receives the descriptor); without FILE, LABEL-or-KEY-TIME.mtknvd.tar in the\n"
           "current directory. An existing FILE is replaced only with --force. With\n"
