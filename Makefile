@@ -202,7 +202,7 @@ DEB_PKGS := build-essential pkg-config clang libusb-1.0-0-dev libsystemd-dev lib
 	libyaml-dev libssl-dev libarchive-dev zlib1g-dev umockdev libumockdev-dev \
 	libglib2.0-dev dbus-daemon python3 python3-dbus python3-gi python3-dbusmock valgrind \
 	systemd groff-base util-linux desktop-file-utils libxml2-utils shared-mime-info libglib2.0-bin \
-	bash-completion libdbus-1-dev polkitd appstream
+	bash-completion libdbus-1-dev polkitd appstream dpkg-dev debhelper lintian fakeroot
 
 # files the install tests validate against: the D-Bus DTDs (libdbus-1-dev),
 # polkit's (polkitd), bash-completion's helpers
@@ -214,7 +214,8 @@ deps:
 	for p in $(DAEMON_PKGS) $(CLIENT_PKGS) $(SIM_PKGS); do \
 		$(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	for c in $(CC) $(CLANG) dbus-daemon valgrind $(PYTHON) systemd-analyze groff prlimit \
-		desktop-file-validate xmllint update-mime-database gio appstreamcli; do \
+		desktop-file-validate xmllint update-mime-database gio appstreamcli \
+		dpkg-buildpackage dh lintian fakeroot; do \
 		command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	for f in $(DEP_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
 	$(PYTHON) -c 'import dbus, gi, dbusmock' >/dev/null 2>&1 || missing="$$missing python3-dbusmock"; \
