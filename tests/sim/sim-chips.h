@@ -15,6 +15,7 @@ typedef struct SimChip {
         bool soc_id;
         bool iot;                /* brom.md §5 "iot": no GET_HW_SW_VER, no ME_ID */
         int emi_version;         /* brom-emi.md §4.6: its preloaders' EMI block version; -1 unknown */
+        bool xflash;             /* brom.md §5 damode XFLASH: its DA speaks xflash.md */
 } SimChip;
 
 const SimChip *sim_chip_find(const char *name);

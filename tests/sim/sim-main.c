@@ -21,6 +21,7 @@
 #include "da-legacy-proto.h"
 #include "sim-chips.h"
 #include "sim-world.h"
+#include "xflash-proto.h"
 
 #define PRELOAD_LIB "libumockdev-preload.so.0"
 
@@ -51,7 +52,13 @@ static void usage(FILE *f) {
                 "                         usb-speed (auto|0|1), absent (OP,OP...),\n"
                 "                         read-split (bytes, 0 = off), read-zlp (0|1),\n"
                 "                         emi-version (decimal), memory-id (32 hex digits),\n"
-                "                         preloader (PATH: its EMI block brings DRAM up)\n"
+                "                         preloader (PATH: its EMI block brings DRAM up),\n"
+                "                         da-protocol (legacy|xflash), storage-type (emmc|ufs),\n"
+                "                         layout (gpt|pmt|mt6765), sla (0|1), xf-read-status\n"
+                "                         (after-ack|before-ack), xf-emmc-info (0x68|0x60),\n"
+                "                         xf-ram-info (48|24), xf-ufs-info (0xc8|0x34),\n"
+                "                         xf-da2-sync (sync|zero), xf-shutdown (reboot|flags),\n"
+                "                         xf-read-packet, xf-write-packet (bytes)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -63,7 +70,7 @@ static void usage(FILE *f) {
                 "                  | wait ID [phase=PHASE] [FIELD=VALUE...] [timeout-ms=N]\n"
                 "Fault kinds: unplug-after-bytes:N unplug-after-cmd:OP unplug-after-da-bytes:N stall\n"
                 "             garbage:N wrong-echo status:V bad-checksum nack da-reject corrupt-write\n"
-                "             out-stall:N clear;\n"
+                "             out-stall:N chunk-status:V clear;\n"
                 "             KIND@OP arms a fault when the phone receives opcode OP\n");
 }
 
@@ -115,6 +122,10 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 cfg->iot = c->iot;
                 if (!cfg->emi_version_set)
                         cfg->emi_version = c->emi_version;
+                if (!cfg->xflash_set)
+                        cfg->xflash = c->xflash;
+                if (!cfg->layout_set)
+                        cfg->layout = c->xflash ? SIM_LAYOUT_MT6765 : SIM_LAYOUT_GPT;
         } else if (g_str_equal(key, "mode")) {
                 if (g_str_equal(value, "brom"))
                         cfg->brom = true;
@@ -234,12 +245,77 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 g_free(cfg->storage);
                 cfg->storage = g_strdup(value);
         } else if (g_str_equal(key, "layout")) {
+                cfg->layout_set = true;
                 if (g_str_equal(value, "gpt"))
-                        cfg->pmt_layout = false;
+                        cfg->layout = SIM_LAYOUT_GPT;
                 else if (g_str_equal(value, "pmt"))
-                        cfg->pmt_layout = true;
+                        cfg->layout = SIM_LAYOUT_PMT;
+                else if (g_str_equal(value, "mt6765"))
+                        cfg->layout = SIM_LAYOUT_MT6765;
                 else
                         r = -EINVAL;
+        } else if (g_str_equal(key, "storage-type")) {
+                if (g_str_equal(value, "ufs"))
+                        cfg->ufs = true;
+                else if (g_str_equal(value, "emmc"))
+                        cfg->ufs = false;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "da-protocol")) {
+                cfg->xflash_set = true;
+                if (g_str_equal(value, "xflash"))
+                        cfg->xflash = true;
+                else if (g_str_equal(value, "legacy"))
+                        cfg->xflash = false;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "sla"))
+                r = parse_uint(value, 1, &v), cfg->sla = v != 0;
+        else if (g_str_equal(key, "xf-read-status")) {
+                if (g_str_equal(value, "after-ack"))
+                        cfg->xf_status_before_ack = false;
+                else if (g_str_equal(value, "before-ack"))
+                        cfg->xf_status_before_ack = true;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xf-emmc-info")) {
+                r = parse_uint(value, 0xff, &v);
+                if (r >= 0 && v != XFLASH_EMMC_INFO_SIZE_OLD && v != XFLASH_EMMC_INFO_SIZE_NEW)
+                        r = -EINVAL;
+                cfg->xf_emmc_info_len = (unsigned) v;
+        } else if (g_str_equal(key, "xf-ram-info")) {
+                r = parse_uint(value, 0xff, &v);
+                if (r >= 0 && v != 24 && v != 48)
+                        r = -EINVAL;
+                cfg->xf_ram_info_len = (unsigned) v;
+        } else if (g_str_equal(key, "xf-ufs-info")) {
+                r = parse_uint(value, 0xff, &v);
+                if (r >= 0 && v != XFLASH_UFS_INFO_SIZE_V1 && v != XFLASH_UFS_INFO_SIZE)
+                        r = -EINVAL;
+                cfg->xf_ufs_info_len = (unsigned) v;
+        } else if (g_str_equal(key, "xf-da2-sync")) {
+                if (g_str_equal(value, "sync"))
+                        cfg->xf_da2_zero = false;
+                else if (g_str_equal(value, "zero"))
+                        cfg->xf_da2_zero = true;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xf-shutdown")) {
+                if (g_str_equal(value, "reboot"))
+                        cfg->xf_shutdown_flags = false;
+                else if (g_str_equal(value, "flags"))
+                        cfg->xf_shutdown_flags = true;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xf-read-packet") || g_str_equal(key, "xf-write-packet")) {
+                /* a data chunk of exactly 4 bytes would read as a status (§10.2) */
+                r = parse_uint(value, 16 * 1024 * 1024, &v);
+                if (r >= 0 && (v < 0x200 || v % 0x200))
+                        r = -EINVAL;
+                if (key[3] == 'r')
+                        cfg->xf_read_packet = (uint32_t) v;
+                else
+                        cfg->xf_write_packet = (uint32_t) v;
         } else if (g_str_equal(key, "rate")) {
                 /* MB/s of bulk IN data; 53.2 models USB 2.0 high speed, 0 = uncapped */
                 char *end;
@@ -300,6 +376,11 @@ static void phone_defaults(SimPhoneConfig *cfg, unsigned n) {
         cfg->nand_ids = 7;
         cfg->soc_ok = DA_SOC_OK;
         cfg->usb_speed = -1;
+        /* xflash.md [SIM] values (§8, §19) */
+        cfg->xf_emmc_info_len = XFLASH_EMMC_INFO_SIZE_NEW;
+        cfg->xf_ram_info_len = 48;
+        cfg->xf_ufs_info_len = XFLASH_UFS_INFO_SIZE;
+        cfg->xf_read_packet = cfg->xf_write_packet = 0x100000;
 }
 
 static void derive_ids(SimPhoneConfig *cfg, bool have_me, bool have_soc) {

@@ -16,30 +16,11 @@
 #include "brom-proto.h"
 #include "da-legacy-proto.h"
 #include "sim-emi.h"
+#include "sim-phone-impl.h"
 #include "sim-phone.h"
 #include "sim-storage.h"
+#include "sim-xflash.h"
 
-typedef enum Phase {
-        PHASE_OFF,          /* unplugged by a human */
-        PHASE_LISTEN,       /* preloader waiting for A0 or a mode token (§2.2) */
-        PHASE_HANDSHAKE,    /* start bytes */
-        PHASE_COMMAND,      /* BROM / preloader command loop */
-        PHASE_DA_ACK,       /* DA1: waiting for the host's 5A after the sync block */
-        PHASE_DA_CONFIG,
-        PHASE_DA_NEED_EMI,  /* BROM-mode DA1 that wants EMI settings: waits for ENABLE_DRAM */
-        PHASE_DA_EMI,       /* ENABLE_DRAM accepted: lengths, records, checksum, DRAM result */
-        PHASE_DA_STOPPED,   /* DA1 gave up (da1_stop says why): answers nothing */
-        PHASE_DA2_HEAD,
-        PHASE_DA2_DATA,
-        PHASE_DA2_FINAL,
-        PHASE_DA_LOOP,
-        PHASE_FINISH,       /* FINISH answered; an optional u32 mode may follow */
-        PHASE_DEAD,         /* about to leave the bus: answers nothing */
-        PHASE_GONE,         /* left for good (unplug faults) */
-        PHASE_RESETTING,    /* off the bus between a reset and the next enumeration */
-        PHASE_BOOTED,       /* off the bus: in its OS */
-        PHASE_RECONNECTING, /* off the bus: the DA switches to high speed */
-} Phase;
 
 /* Names of the phases for stats and `wait`; several phases share one */
 static const char *const phase_names[] = {
@@ -62,33 +43,14 @@ static const char *const phase_names[] = {
         [PHASE_RESETTING] = "resetting",
         [PHASE_BOOTED] = "booted",
         [PHASE_RECONNECTING] = "reconnecting",
+        [PHASE_XF_DA1] = "xflash-da1",
+        [PHASE_XF_DA2] = "xflash-da2",
+        [PHASE_POWERED_OFF] = "powered-off",
 };
 
-typedef enum Boot {
-        BOOT_COLD,          /* plugged in by a human: its configured personality */
-        BOOT_RESET,         /* after a reset or a restart: a preloader */
-        BOOT_RECONNECT,     /* after the DA's speed switch: still the DA */
-} Boot;
-
-typedef enum Offbus {
-        OFFBUS_NONE,
-        OFFBUS_ENUMERATE,   /* the wait before the next enumeration */
-        OFFBUS_RESTART,     /* in its OS, about to restart (boot loop) */
-} Offbus;
-
-/* stats' last_reset */
-typedef enum ResetReason {
-        RESET_NONE,
-        RESET_WDT_SWRST,
-        RESET_WDT_MODE,
-        RESET_ENABLE_WATCHDOG,
-        RESET_FINISH,
-        RESET_WATCHDOG_EXPIRED,
-        RESET_SIG_VERIFY_FAIL,
-} ResetReason;
 
 static const char *const reset_names[] = {
-        "none", "wdt-swrst", "wdt-mode", "enable-watchdog", "finish", "watchdog-expired", "sig-verify-fail",
+        "none", "wdt-swrst", "wdt-mode", "enable-watchdog", "finish", "watchdog-expired", "sig-verify-fail", "shutdown",
 };
 
 /* brom-emi.md §6: what a BROM-mode DA1 says about its DRAM */
@@ -102,11 +64,6 @@ static const char *const reset_names[] = {
 #define EXT_RAM_SIZE          0xc0000000ULL /* 3 GiB, also in the DA2 report */
 
 /* stats' dram */
-typedef enum Dram {
-        DRAM_NONE,          /* no ENABLE_DRAM exchange finished this enumeration */
-        DRAM_UP,
-        DRAM_FAILED,
-} Dram;
 
 static const char *const dram_names[] = { "none", "up", "failed" };
 
@@ -122,101 +79,6 @@ enum {
 /* FINISH: how long the DA waits for the optional u32 mode (assumed) */
 #define FINISH_MODE_WAIT_MS 100
 
-typedef struct Field {
-        uint8_t *data;
-        size_t len, pos;
-        uint64_t not_before;         /* a late answer: not on the wire before (µs) */
-        bool zlp;                    /* a zero-length packet: ends the transfer with what came before */
-} Field;
-
-struct SimPhone {
-        SimPhoneConfig cfg;
-        SimStorage *storage;
-        Phase phase;
-        bool brom;                   /* this enumeration's personality (a reset makes it a preloader) */
-        bool usb_brom;               /* this enumeration's USB identity */
-        bool speed_switched;         /* the DA switched this link to high speed (70 01) */
-        Boot next_boot;
-        Offbus offbus;
-        unsigned events;
-        unsigned phase_entries[G_N_ELEMENTS(phase_names)];
-
-        /* life */
-        SimLeave leave;              /* wants to leave the bus (when its answers are out) */
-        bool leave_now;              /* ... without waiting for them */
-        ResetReason leave_reason;
-        ResetReason last_reset;
-        unsigned boots, resets, enumerations;
-        unsigned boots_attached;     /* boots since a human plugged it in */
-        bool wdt_on;
-        bool wdt_by_mode;            /* re-armed through WDT_MODE */
-        bool wdt_main_off, wdt_extra_off;
-        uint64_t wdt_deadline;       /* 0: not counting (still waiting for a host) */
-        uint64_t finish_deadline;
-        uint64_t emit_delay_us;      /* the next answer comes this late */
-        uint64_t last_not_before;
-        uint64_t da2_done_us;
-        const char *da1_stop;
-        unsigned config_field;       /* da-config=split: fields received */
-        GByteArray *rx;              /* host bytes not consumed yet */
-        GQueue fields;               /* Field*: answers not sent yet */
-        uint16_t line_state;
-        uint64_t listen_deadline, hs_deadline, next_ready;
-        unsigned hs_idx;
-        uint8_t token[BROM_PRELOADER_TOKEN_LEN];
-        size_t token_len;
-
-        /* command in progress */
-        int op;
-        unsigned stage;
-        uint32_t a[4];
-        uint32_t count, done_count;
-        uint16_t status1;
-        bool swrst_pending;
-
-        /* SEND_DA */
-        uint32_t da_addr, da_len, da_sig_len, da_got;
-        uint16_t da_xor;
-        uint8_t da_odd;
-        bool da_loaded;
-        uint32_t da_loaded_addr;
-        GByteArray *da_head;         /* first bytes of DA1, kept for the stats */
-
-        /* legacy DA */
-        uint32_t da2_len, da2_pkt, da2_got, da2_chunk_got;
-        unsigned config_len;
-        uint8_t region;
-        uint64_t rw_addr, rw_len, rw_off;
-        uint32_t rw_pkt;
-        uint8_t *chunk;
-        size_t chunk_len, chunk_got;
-
-        /* ENABLE_DRAM (brom-emi.md §6) */
-        int64_t emi_version_sent;    /* the last E8's version (FFFFFFFF read as 0); -1: none */
-        uint32_t emi_len;            /* record bytes expected */
-        GByteArray *emi_rx;          /* record bytes received */
-        uint64_t emi_bytes;
-        Dram dram;
-
-        /* faults */
-        SimFault fault;
-        uint64_t fault_arg;
-        SimFault armed;              /* waits for armed_op */
-        uint64_t armed_arg;
-        int armed_op;
-        uint32_t rng;
-
-        /* stats */
-        uint64_t bytes_in, bytes_out, da_bytes;
-        uint64_t now;                /* time of the bytes being handled (CLOCK_MONOTONIC µs) */
-        uint64_t plug_us, first_rx_us, handshake_us;
-        uint64_t cmd_start_us, rw_first_us, rw_last_us;
-        uint64_t read_bytes, read_us, write_bytes, write_us;
-        unsigned reads, writes;
-        unsigned handshakes;
-        GString *commands;
-        int last_cmd;
-};
 
 /* ------------------------------------------------------------ helpers */
 
@@ -390,8 +252,30 @@ static void note_command(SimPhone *p, int op) {
                 p->armed_op = -1;
         }
         p->last_cmd = op;
+        /* XFlash commands and control codes are u32s (0x010005) */
         if (p->commands->len < 4000)
-                g_string_append_printf(p->commands, "%s0x%02x", p->commands->len ? "," : "", op);
+                g_string_append_printf(p->commands, op > 0xff ? "%s0x%06x" : "%s0x%02x", p->commands->len ? "," : "",
+                                       op);
+}
+
+void sim_phone_emit(SimPhone *p, const void *data, size_t len) {
+        emit(p, data, len);
+}
+
+void sim_phone_enter(SimPhone *p, Phase ph) {
+        set_phase(p, ph);
+}
+
+void sim_phone_leave(SimPhone *p, SimLeave why, ResetReason reason, bool now) {
+        leave_bus(p, why, reason, now);
+}
+
+void sim_phone_reset_chip(SimPhone *p, ResetReason reason) {
+        reset_chip(p, reason);
+}
+
+void sim_phone_note_command(SimPhone *p, int op) {
+        note_command(p, op);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -405,6 +289,8 @@ SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error) {
         p->emi_rx = g_byte_array_new();
         p->emi_version_sent = -1;
         p->da_head = g_byte_array_new();
+        p->da1_image = g_byte_array_new();
+        sim_xflash_reset(&p->xf);
         p->commands = g_string_new(NULL);
         g_queue_init(&p->fields);
         sim_phone_set_fault(p, cfg->fault, cfg->fault_arg, cfg->fault_at_op);
@@ -434,6 +320,7 @@ void sim_phone_free(SimPhone *p) {
         g_byte_array_unref(p->rx);
         g_byte_array_unref(p->emi_rx);
         g_byte_array_unref(p->da_head);
+        g_byte_array_unref(p->da1_image);
         g_string_free(p->commands, TRUE);
         sim_storage_close(p->storage);
         g_free(p->chunk);
@@ -498,10 +385,15 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
                  * its command loop; no handshake, the watchdog as it was */
                 p->usb_brom = false;
                 p->speed_switched = true;
-                set_phase(p, PHASE_DA_LOOP);
+                if (p->cfg.xflash)
+                        /* xflash.md §9.4: the DA carries on where it was */
+                        set_phase(p, p->xf.da2 ? PHASE_XF_DA2 : PHASE_XF_DA1);
+                else
+                        set_phase(p, PHASE_DA_LOOP);
                 return;
         }
         p->da_loaded = false;
+        sim_xflash_reset(&p->xf);
         /* after a reset nobody holds the key that selects BROM mode */
         p->brom = boot == BOOT_COLD && p->cfg.brom;
         p->usb_brom = p->brom;
@@ -518,7 +410,11 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
                 p->wdt_on = false;
                 p->da_loaded = true;
                 p->region = DA_EMMC_REGION_USER;
-                set_phase(p, PHASE_DA_LOOP);
+                if (p->cfg.xflash)
+                        /* xflash.md §16.4: mtkclient left it in the DA2 loop */
+                        sim_xflash_resume_da2(p);
+                else
+                        set_phase(p, PHASE_DA_LOOP);
         } else if (p->brom) {
                 /* the BROM waits for the host as long as the boot flags say;
                  * by key press that is long: model it as forever (assumed) */
@@ -560,6 +456,10 @@ SimOffbus sim_phone_offbus_step(SimPhone *p, unsigned *ret_ms) {
                         p->next_boot = BOOT_RECONNECT;
                         *ret_ms = p->cfg.boot_delay_ms;
                         return SIM_OFFBUS_WAIT;
+                case SIM_LEAVE_POWER_OFF:
+                        set_phase(p, PHASE_POWERED_OFF);
+                        note_event(p);
+                        return SIM_OFFBUS_STAY;
                 case SIM_LEAVE_GONE:
                 case SIM_LEAVE_NONE:
                         return SIM_OFFBUS_STAY;
@@ -582,6 +482,13 @@ SimOffbus sim_phone_offbus_step(SimPhone *p, unsigned *ret_ms) {
 
 bool sim_phone_usb_brom(SimPhone *p) {
         return p->usb_brom;
+}
+
+uint16_t sim_phone_usb_pid(SimPhone *p) {
+        if (p->usb_brom)
+                return BROM_USB_PID_BROM;
+        /* xflash.md §9.4: after its speed switch the XFlash DA is 0e8d:2001 */
+        return p->speed_switched && p->cfg.xflash ? BROM_USB_PID_PRELOADER_DA : BROM_USB_PID_PRELOADER;
 }
 
 bool sim_phone_take_out_stall(SimPhone *p) {
@@ -649,7 +556,10 @@ static bool phase_past_handshake(Phase ph) {
         case PHASE_DA2_FINAL:
         case PHASE_DA_LOOP:
         case PHASE_FINISH:
+        case PHASE_XF_DA1:
+        case PHASE_XF_DA2:
                 return true;
+        case PHASE_POWERED_OFF:
         case PHASE_OFF:
         case PHASE_LISTEN:
         case PHASE_HANDSHAKE:
@@ -1124,6 +1034,7 @@ static bool phone_command(SimPhone *p) {
                         p->da_got = 0;
                         p->da_xor = 0;
                         g_byte_array_set_size(p->da_head, 0);
+                        g_byte_array_set_size(p->da1_image, 0);
                         p->stage = 4;
                         return true;
                 default: {
@@ -1141,6 +1052,9 @@ static bool phone_command(SimPhone *p) {
                                 if (p->da_head->len < 64)
                                         g_byte_array_append(p->da_head, &v, 1);
                         }
+                        /* an XFlash DA1 carries the SHA-256 of its DA2 (xflash.md §5.2) */
+                        if (p->cfg.xflash && p->da_len <= 16 * 1024 * 1024)
+                                g_byte_array_append(p->da1_image, p->rx->data, (guint) n);
                         consume(p, n);
                         p->da_got += (uint32_t) n;
                         if (p->da_got < p->da_len)
@@ -1222,6 +1136,11 @@ static const uint16_t nand_ids[4] = { 0, 0, 0, 0 };
 
 static void da_start(SimPhone *p) {
         const uint8_t *cid = sim_storage_cid(p->storage);
+
+        if (p->cfg.xflash) {
+                sim_xflash_start(p);
+                return;
+        }
 
         /* da.md §9 item 1, each item its own packet; DA1 comes up at ROM
          * clock too (slow-ms) */
@@ -1340,6 +1259,10 @@ static void da_count(SimPhone *p, size_t n) {
         p->da_bytes += n;
         if (p->fault == SIM_FAULT_UNPLUG_AFTER_DA_BYTES && p->da_bytes >= p->fault_arg)
                 leave_bus(p, SIM_LEAVE_GONE, RESET_NONE, true);
+}
+
+void sim_phone_count_da(SimPhone *p, size_t n) {
+        da_count(p, n);
 }
 
 static uint16_t sum16(const uint8_t *d, size_t n) {
@@ -1656,7 +1579,11 @@ static void da1_stop(SimPhone *p, const char *why) {
 /* What DA1 found in the memory chip: memory-id=, else the eMMC CID as its
  * sync reported it (raw bytes, assumed: §12 item 1) */
 static const uint8_t *emi_memory_id(SimPhone *p) {
-        return p->cfg.have_memory_id ? p->cfg.memory_id : sim_storage_cid(p->storage);
+        return p->cfg.have_memory_id ? p->cfg.memory_id : sim_storage_memory_id(p->storage);
+}
+
+const uint8_t *sim_phone_memory_id(SimPhone *p) {
+        return emi_memory_id(p);
 }
 
 /* §6.1: DRAM status 0xBC3 and what follows it, each field its own packet
@@ -1969,7 +1896,11 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
         case PHASE_DA2_FINAL:
         case PHASE_DA_LOOP:
         case PHASE_FINISH:
+        case PHASE_XF_DA1:
+        case PHASE_XF_DA2:
                 break;
+        case PHASE_POWERED_OFF:
+                return;
         }
         p->now = now_us;
         if (!p->first_rx_us)
@@ -1993,6 +1924,8 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 }
                 p->config_field++;
         }
+        if ((p->phase == PHASE_XF_DA1 || p->phase == PHASE_XF_DA2) && !sim_xflash_accept(p, data, len))
+                return;
         g_byte_array_append(p->rx, data, (guint) len);
 
         /* A listening preloader judges each OUT transfer as a chunk. */
@@ -2029,6 +1962,10 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 case PHASE_FINISH:
                         progress = phone_finish(p);
                         break;
+                case PHASE_XF_DA1:
+                case PHASE_XF_DA2:
+                        progress = sim_xflash_step(p);
+                        break;
                 case PHASE_LISTEN:
                         progress = phone_listen(p, now_us);
                         break;
@@ -2039,6 +1976,7 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 case PHASE_RESETTING:
                 case PHASE_BOOTED:
                 case PHASE_RECONNECTING:
+                case PHASE_POWERED_OFF:
                         progress = false;
                         break;
                 }
@@ -2081,6 +2019,8 @@ char *sim_phone_stats(SimPhone *p) {
         g_string_append_printf(s, " commands=%s", p->commands->len ? p->commands->str : "-");
         if (p->cfg.storage)
                 g_string_append_printf(s, " storage=%s", p->cfg.storage);
+        if (p->cfg.xflash)
+                sim_xflash_stats(p, s);
         if (p->da_head->len > 0) {
                 g_string_append(s, " da1_head=");
                 for (guint i = 0; i < MIN(p->da_head->len, 16u); i++)
@@ -2109,6 +2049,7 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 { "da-reject", SIM_FAULT_DA_REJECT, false },
                 { "corrupt-write", SIM_FAULT_CORRUPT_WRITE, false },
                 { "out-stall", SIM_FAULT_OUT_STALL, true },
+                { "chunk-status", SIM_FAULT_CHUNK_STATUS, true },
         };
         g_autofree char *s = g_strdup(spec);
         char *at = strchr(s, '@');
@@ -2122,7 +2063,8 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 *at = 0;
                 errno = 0;
                 *ret_at_op = (int) g_ascii_strtoll(at + 1, &end, 0);
-                if (errno || *end || end == at + 1 || *ret_at_op < 0 || *ret_at_op > 0xff)
+                /* XFlash commands and control codes are u32s (0x010005) */
+                if (errno || *end || end == at + 1 || *ret_at_op < 0)
                         return -EINVAL;
         }
         colon = strchr(s, ':');

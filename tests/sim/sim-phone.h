@@ -30,6 +30,7 @@ typedef enum SimFault {
         SIM_FAULT_CORRUPT_WRITE,        /* the next written chunk is stored with a flipped bit */
         SIM_FAULT_UNPLUG_AFTER_DA_BYTES,/* arg: bytes of DA traffic (reads+writes) */
         SIM_FAULT_OUT_STALL,            /* arg: the next N bulk OUT transfers stall (EPIPE) */
+        SIM_FAULT_CHUNK_STATUS,         /* XFlash, arg: a status in place of the next data chunk */
 } SimFault;
 
 /* What XOR16 SEND_DA reports back (brom.md §3.5) */
@@ -39,6 +40,13 @@ typedef enum SimChecksumMode {
         SIM_CHECKSUM_WRONG,
 } SimChecksumMode;
 
+/* layout=: what a new image holds (sim-storage.c) */
+typedef enum SimLayout {
+        SIM_LAYOUT_GPT,                 /* MT6735 layout of da.md §5.6 */
+        SIM_LAYOUT_PMT,                 /* a PMT-era phone */
+        SIM_LAYOUT_MT6765,              /* the XFlash-era MT6765 scatter layout */
+} SimLayout;
+
 typedef struct SimPhoneConfig {
         char id[32];
         char chip[16];
@@ -47,6 +55,8 @@ typedef struct SimPhoneConfig {
         uint32_t wdt_base, wdt_value;   /* watchdog base and its disable value (brom.md §5) */
         bool has_soc_id;
         bool iot;                       /* GET_HW_SW_VER / GET_ME_ID unknown to the ROM */
+        bool xflash;                    /* DA1 speaks XFlash (chip table, da-protocol=) */
+        bool xflash_set;                /* da-protocol= given: chip= leaves it */
         bool brom;                      /* personality: BROM (0003) or preloader (2000) */
         uint32_t target_config;
         uint8_t bl_ver, brom_ver;
@@ -54,7 +64,9 @@ typedef struct SimPhoneConfig {
         uint8_t soc_id[32];
         unsigned handshake_window_ms;   /* preloader listen window; 0 = forever */
         char *storage;                  /* eMMC image path (created if missing) */
-        bool pmt_layout;                /* PMT instead of GPT */
+        SimLayout layout;
+        bool layout_set;                /* layout= given: chip= leaves it */
+        bool ufs;                       /* storage-type=ufs (fixed when the phone is added) */
         bool daa_accept;                /* with DAA on: the DA we get counts as OEM-signed */
         SimFault fault;
         uint64_t fault_arg;
@@ -85,6 +97,16 @@ typedef struct SimPhoneConfig {
         int usb_speed;                  /* answer to USB_CHECK_STATUS; -1: by mode */
         uint8_t absent[32];             /* bitmap: opcodes the ROM does not know */
 
+        /* the XFlash DA (xflash.md; tests/sim/README.md "XFlash") */
+        bool sla;                       /* sla=1: DA-SLA on, reads and writes refused */
+        bool xf_status_before_ack;      /* xf-read-status=before-ack */
+        unsigned xf_emmc_info_len;      /* xf-emmc-info= 0x68 | 0x60 */
+        unsigned xf_ram_info_len;       /* xf-ram-info= 48 | 24 */
+        unsigned xf_ufs_info_len;       /* xf-ufs-info= 0xc8 | 0x34 */
+        bool xf_da2_zero;               /* xf-da2-sync=zero: BOOT_TO's second status is 0, not SYNC */
+        bool xf_shutdown_flags;         /* xf-shutdown=flags: word 0 is mtkclient's "has flags" */
+        uint32_t xf_read_packet, xf_write_packet; /* GET_PACKET_LENGTH */
+
         /* BROM mode: the DRAM (EMI) exchange of brom-emi.md §6 */
         int emi_version;                /* its preloaders' EMI version (chip table, emi-version=); -1 none */
         bool emi_version_set;           /* emi-version= given: chip= leaves it */
@@ -100,6 +122,7 @@ typedef enum SimLeave {
         SIM_LEAVE_RESET,                /* a reset: it enumerates again as a preloader */
         SIM_LEAVE_BOOT,                 /* it booted its OS */
         SIM_LEAVE_RECONNECT,            /* the DA switched the link to high speed */
+        SIM_LEAVE_POWER_OFF,            /* XFlash SHUTDOWN: powered off, stays off */
 } SimLeave;
 
 /* What a phone off the bus does next (sim_phone_offbus_step) */
@@ -127,6 +150,8 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us);
 SimOffbus sim_phone_offbus_step(SimPhone *p, unsigned *ret_ms);
 /* USB identity of this enumeration: BROM 0e8d:0003 full speed, or 0e8d:2000 high speed */
 bool sim_phone_usb_brom(SimPhone *p);
+/* Its product id: 0003, 2000, or 2001 after an XFlash DA's speed switch */
+uint16_t sim_phone_usb_pid(SimPhone *p);
 /* The bulk OUT transfer just submitted stalls (fault out-stall). */
 bool sim_phone_take_out_stall(SimPhone *p);
 /* Bumped on every change a `wait` can be waiting for (phase, counters, watchdog). */

@@ -11,6 +11,7 @@
 #include "sim-storage.h"
 
 #define SECTOR 512u
+#define UFS_BLOCK 4096u   /* xflash.md §8.2: the UFS block size is the sector */
 /* da.md §9 item 2: boot areas and RPMB of 4 MiB, a 16 GB-class user area */
 #define BOOT_SIZE (4u * 1024u * 1024u)
 #define USER_SIZE_DEFAULT 0x3a3e00000ULL
@@ -23,9 +24,12 @@
 
 struct SimStorage {
         int fd;
+        bool ufs;
         uint64_t user_size;
         uint8_t *boot[2];
         uint8_t cid[16];
+        char ufs_serial[SIM_UFS_SERIAL_LEN + 1];
+        uint8_t ufs_product[SIM_UFS_PRODUCT_LEN];
         uint8_t *pmt;
         size_t pmt_len;
 };
@@ -34,6 +38,7 @@ typedef struct Layout {
         const char *name;
         uint64_t start, size;   /* size 0: up to the reserved area at the end */
         bool identity;
+        uint64_t from_end;      /* mt6765 layout: starts this far before the end of USER */
 } Layout;
 
 /* da.md §5.6 (MT6735/MT6753 V1.1.2 scatters), user-area offsets */
@@ -63,6 +68,77 @@ static const Layout layout[] = {
 };
 /* reserved at the end (scatter 0xFFFF0084 / 0xFFFF0004): flashinfo + sgpt */
 #define RESERVED_END (0x1000000ULL + 0x80000ULL)
+
+/* The XFlash-era layout (layout=mt6765): the MT6765 V1.1.2 scatter of
+ * ../shared/corpus/scatter (fahad15090_A16k-oppo), user-area offsets as
+ * there, up to userdata; otp and flashinfo sit at the end as in that file,
+ * before 0x8000 bytes kept for the secondary GPT.  nvram is 64 MiB,
+ * nvcfg/nvdata/protect1/protect2/persist are partitions of their own. */
+#define MT6765_SGPT_RESERVE 0x8000ULL
+#define MT6765_FLASHINFO_SIZE 0x1000000ULL
+#define MT6765_OTP_SIZE 0x2b00000ULL
+static const Layout layout_mt6765[] = {
+        { "boot_para", 0x8000, 0x100000, false, 0 },
+        { "recovery", 0x108000, 0x6200000, false, 0 },
+        { "para", 0x6308000, 0x80000, false, 0 },
+        { "expdb", 0x12c88000, 0x1400000, false, 0 },
+        { "vbmeta_system", 0x14088000, 0x800000, false, 0 },
+        { "vbmeta_vendor", 0x14888000, 0x800000, false, 0 },
+        { "frp", 0x15088000, 0x100000, false, 0 },
+        { "nvcfg", 0x15188000, 0x2000000, true, 0 },
+        { "nvdata", 0x17188000, 0x4000000, true, 0 },
+        { "md_udc", 0x1b188000, 0x169a000, false, 0 },
+        { "metadata", 0x1c822000, 0x2000000, false, 0 },
+        { "protect1", 0x1e822000, 0x800000, true, 0 },
+        { "protect2", 0x1f022000, 0xfde000, true, 0 },
+        { "seccfg", 0x20000000, 0x800000, false, 0 },
+        { "persist", 0x20800000, 0x3000000, true, 0 },
+        { "sec1", 0x23800000, 0x200000, false, 0 },
+        { "proinfo", 0x23a00000, 0x300000, true, 0 },
+        { "md1img", 0x2ad00000, 0x6400000, false, 0 },
+        { "spmfw", 0x31100000, 0x100000, false, 0 },
+        { "scp1", 0x31200000, 0x100000, false, 0 },
+        { "scp2", 0x31300000, 0x100000, false, 0 },
+        { "sspm_1", 0x31400000, 0x100000, false, 0 },
+        { "sspm_2", 0x31500000, 0x100000, false, 0 },
+        { "gz1", 0x31600000, 0x1000000, false, 0 },
+        { "gz2", 0x32600000, 0x1000000, false, 0 },
+        { "nvram", 0x33600000, 0x4000000, true, 0 },
+        { "lk", 0x37600000, 0x500000, false, 0 },
+        { "lk2", 0x37b00000, 0x500000, false, 0 },
+        { "boot", 0x38000000, 0x2000000, false, 0 },
+        { "vendor_boot", 0x3a000000, 0x4000000, false, 0 },
+        { "logo", 0x3e000000, 0x1000000, false, 0 },
+        { "dtbo", 0x3f000000, 0x800000, false, 0 },
+        { "tee1", 0x3f800000, 0x500000, false, 0 },
+        { "tee2", 0x3fd00000, 0xb00000, false, 0 },
+        { "super", 0x40800000, 0x203800000, false, 0 },
+        { "vbmeta", 0x244000000, 0x800000, false, 0 },
+        { "cache", 0x244800000, 0x1b000000, false, 0 },
+        { "userdata", 0x25f800000, 0, false, 0 },
+        { "otp", 0, MT6765_OTP_SIZE, false, MT6765_SGPT_RESERVE + MT6765_FLASHINFO_SIZE + MT6765_OTP_SIZE },
+        { "flashinfo", 0, MT6765_FLASHINFO_SIZE, false, MT6765_SGPT_RESERVE + MT6765_FLASHINFO_SIZE },
+};
+#define MT6765_RESERVED_END (MT6765_SGPT_RESERVE + MT6765_FLASHINFO_SIZE + MT6765_OTP_SIZE)
+
+static const Layout *layout_table(const SimPhoneConfig *cfg, size_t *ret_n) {
+        if (cfg->layout == SIM_LAYOUT_MT6765) {
+                *ret_n = G_N_ELEMENTS(layout_mt6765);
+                return layout_mt6765;
+        }
+        *ret_n = G_N_ELEMENTS(layout);
+        return layout;
+}
+
+static uint64_t entry_start(const SimStorage *s, const Layout *l) {
+        return l->from_end ? s->user_size - l->from_end : l->start;
+}
+
+static uint64_t entry_size(const SimStorage *s, const SimPhoneConfig *cfg, const Layout *l) {
+        if (l->size)
+                return l->size;
+        return s->user_size - (cfg->layout == SIM_LAYOUT_MT6765 ? MT6765_RESERVED_END : RESERVED_END) - l->start;
+}
 
 static void le16(uint8_t *b, uint16_t v) {
         b[0] = (uint8_t) v;
@@ -126,25 +202,30 @@ static int storage_write_gpt(SimStorage *s, const SimPhoneConfig *cfg) {
         /* Basic data partition type EBD0A0A2-B9E5-4433-87C0-68B6B72699C7 (da.md §5.3) */
         static const uint8_t basic_data[16] = { 0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44,
                                                 0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7 };
-        uint64_t last_lba = s->user_size / SECTOR - 1;
-        uint64_t entries_lba_backup = last_lba - GPT_ENTRIES * GPT_ENTRY_SIZE / SECTOR;
+        /* eMMC 512-byte sectors; UFS 4096 (xflash.md §15.1) */
+        uint32_t sector = s->ufs ? UFS_BLOCK : SECTOR;
+        uint64_t entries_sectors = GPT_ENTRIES * GPT_ENTRY_SIZE / sector;
+        uint64_t last_lba = s->user_size / sector - 1;
+        uint64_t entries_lba_backup = last_lba - entries_sectors;
+        /* the MT6765 layout's pgpt is 0x8000 bytes (xflash.md §15.2: first usable LBA 64) */
+        uint64_t first_usable = cfg->layout == SIM_LAYOUT_MT6765 ? 0x8000 / sector : 2 + entries_sectors;
         g_autofree uint8_t *entries = g_malloc0(GPT_ENTRIES * GPT_ENTRY_SIZE);
-        uint8_t mbr[SECTOR] = {}, hdr[SECTOR] = {};
+        g_autofree uint8_t *mbr = g_malloc0(sector), *hdr = g_malloc0(sector);
+        size_t n_layout;
+        const Layout *lt = layout_table(cfg, &n_layout);
         uint32_t entries_crc;
-        size_t n = 0;
         int r;
 
-        for (size_t i = 0; i < G_N_ELEMENTS(layout); i++, n++) {
+        for (size_t i = 0; i < n_layout; i++) {
                 uint8_t *e = entries + i * GPT_ENTRY_SIZE;
-                uint64_t size = layout[i].size ? layout[i].size
-                                               : s->user_size - RESERVED_END - layout[i].start;
+                uint64_t start = entry_start(s, &lt[i]), size = entry_size(s, cfg, &lt[i]);
 
                 memcpy(e, basic_data, 16);
-                guid_from(e + 16, seed_for(cfg, layout[i].name));
-                le64(e + 32, layout[i].start / SECTOR);
-                le64(e + 40, (layout[i].start + size) / SECTOR - 1);
-                for (size_t c = 0; layout[i].name[c] && c < 36; c++)
-                        le16(e + 56 + 2 * c, (uint16_t) layout[i].name[c]);
+                guid_from(e + 16, seed_for(cfg, lt[i].name));
+                le64(e + 32, start / sector);
+                le64(e + 40, (start + size) / sector - 1);
+                for (size_t c = 0; lt[i].name[c] && c < 36; c++)
+                        le16(e + 56 + 2 * c, (uint16_t) lt[i].name[c]);
         }
         entries_crc = (uint32_t) crc32(0, entries, GPT_ENTRIES * GPT_ENTRY_SIZE);
 
@@ -156,14 +237,14 @@ static int storage_write_gpt(SimStorage *s, const SimPhoneConfig *cfg) {
         mbr[0x1ff] = 0xaa;
 
         for (int backup = 0; backup <= 1; backup++) {
-                memset(hdr, 0, sizeof(hdr));
+                memset(hdr, 0, sector);
                 memcpy(hdr, "EFI PART", 8);
                 le32(hdr + 8, 0x00010000);
                 le32(hdr + 12, 92);
                 le64(hdr + 24, backup ? last_lba : 1);
                 le64(hdr + 32, backup ? 1 : last_lba);
-                le64(hdr + 40, 34);
-                le64(hdr + 48, last_lba - 33);
+                le64(hdr + 40, first_usable);
+                le64(hdr + 48, last_lba - entries_sectors - 1);
                 guid_from(hdr + 56, seed_for(cfg, "disk"));
                 le64(hdr + 72, backup ? entries_lba_backup : 2);
                 le32(hdr + 80, GPT_ENTRIES);
@@ -171,14 +252,14 @@ static int storage_write_gpt(SimStorage *s, const SimPhoneConfig *cfg) {
                 le32(hdr + 88, entries_crc);
                 le32(hdr + 16, (uint32_t) crc32(0, hdr, 92));
 
-                r = pwrite_all(s->fd, hdr, SECTOR, (backup ? last_lba : 1) * SECTOR);
+                r = pwrite_all(s->fd, hdr, sector, (backup ? last_lba : 1) * sector);
                 if (r >= 0)
                         r = pwrite_all(s->fd, entries, GPT_ENTRIES * GPT_ENTRY_SIZE,
-                                       (backup ? entries_lba_backup : 2) * SECTOR);
+                                       (backup ? entries_lba_backup : 2) * sector);
                 if (r < 0)
                         return r;
         }
-        return pwrite_all(s->fd, mbr, SECTOR, 0);
+        return pwrite_all(s->fd, mbr, sector, 0);
 }
 
 /* da.md §5.4: "PTv1", then name[64] + u32 size + u32 offset + u32 mask_flags
@@ -206,27 +287,42 @@ static void storage_build_pmt(SimStorage *s) {
         }
 }
 
+/* The MT6765 layout's identity partitions are 3–64 MiB, mostly empty ext4 on
+ * a real phone: noise in their first 2 MiB, their last MiB and every eighth
+ * MiB between, zeros (sparse) elsewhere, so an image stays small. */
+static bool fill_block(const SimPhoneConfig *cfg, uint64_t off, uint64_t size) {
+        const uint64_t mib = 1024 * 1024;
+
+        if (cfg->layout != SIM_LAYOUT_MT6765)
+                return true;
+        return off < 2 * mib || off + mib >= size || (off / mib) % 8 == 0;
+}
+
 static int storage_fill_identity(SimStorage *s, const SimPhoneConfig *cfg) {
         g_autofree uint8_t *buf = g_malloc(1024 * 1024);
+        size_t n_layout;
+        const Layout *lt = layout_table(cfg, &n_layout);
 
-        for (size_t i = 0; i < G_N_ELEMENTS(layout); i++) {
-                uint64_t x = seed_for(cfg, layout[i].name);
+        for (size_t i = 0; i < n_layout; i++) {
+                uint64_t x = seed_for(cfg, lt[i].name);
 
-                if (!layout[i].identity)
+                if (!lt[i].identity)
                         continue;
-                for (uint64_t off = 0; off < layout[i].size; off += 1024 * 1024) {
-                        size_t n = (size_t) MIN(layout[i].size - off, (uint64_t) 1024 * 1024);
+                for (uint64_t off = 0; off < lt[i].size; off += 1024 * 1024) {
+                        size_t n = (size_t) MIN(lt[i].size - off, (uint64_t) 1024 * 1024);
                         int r;
 
                         for (size_t k = 0; k + 8 <= n; k += 8) {
                                 uint64_t v = splitmix(&x);
                                 memcpy(buf + k, &v, 8);
                         }
+                        if (!fill_block(cfg, off, lt[i].size))
+                                continue;
                         if (off == 0) {
                                 /* something a human recognises in a hex dump */
-                                snprintf((char *) buf, 64, "MTKSIM %s %s", cfg->id, layout[i].name);
+                                snprintf((char *) buf, 64, "MTKSIM %s %s", cfg->id, lt[i].name);
                         }
-                        r = pwrite_all(s->fd, buf, n, layout[i].start + off);
+                        r = pwrite_all(s->fd, buf, n, lt[i].start + off);
                         if (r < 0)
                                 return r;
                 }
@@ -248,14 +344,15 @@ SimStorage *sim_storage_open(const char *path, const SimPhoneConfig *cfg, GError
                 return NULL;
         }
         fresh = st.st_size == 0;
-        s->user_size = fresh ? (cfg->pmt_layout ? USER_SIZE_PMT : USER_SIZE_DEFAULT)
-                             : (uint64_t) st.st_size / SECTOR * SECTOR;
-        if (cfg->pmt_layout)
+        s->ufs = cfg->ufs;
+        s->user_size = fresh ? (cfg->layout == SIM_LAYOUT_PMT ? USER_SIZE_PMT : USER_SIZE_DEFAULT)
+                             : (uint64_t) st.st_size / (s->ufs ? UFS_BLOCK : SECTOR) * (s->ufs ? UFS_BLOCK : SECTOR);
+        if (cfg->layout == SIM_LAYOUT_PMT)
                 storage_build_pmt(s);
         if (fresh) {
                 if (ftruncate(s->fd, (off_t) s->user_size) < 0)
                         r = -errno;
-                if (r >= 0 && !cfg->pmt_layout)
+                if (r >= 0 && cfg->layout != SIM_LAYOUT_PMT)
                         r = storage_write_gpt(s, cfg);
                 if (r >= 0)
                         r = storage_fill_identity(s, cfg);
@@ -278,6 +375,11 @@ SimStorage *sim_storage_open(const char *path, const SimPhoneConfig *cfg, GError
         memcpy(s->cid + 10, cfg->me_id, 4);
         s->cid[14] = 0x9b;
         s->cid[15] = 0x01;
+        /* UFS serial (xflash.md §8.2 offset 0x3E): ASCII, from the ME ID too (assumed) */
+        for (size_t i = 0; i < SIM_UFS_SERIAL_LEN / 2; i++)
+                snprintf(s->ufs_serial + 2 * i, 3, "%02X", cfg->me_id[i]);
+        /* a UFS MCP's part number is what EMI records name (brom-emi.md §4.4) */
+        memcpy(s->ufs_product, "KM2V8001CM-B707", 15);
         return s;
 }
 
@@ -305,6 +407,25 @@ uint64_t sim_storage_region_size(const SimStorage *s, uint8_t region) {
         default:
                 return 0;
         }
+}
+
+bool sim_storage_is_ufs(const SimStorage *s) {
+        return s && s->ufs;
+}
+
+const char *sim_storage_ufs_serial(const SimStorage *s) {
+        return s ? s->ufs_serial : "";
+}
+
+const uint8_t *sim_storage_ufs_product(const SimStorage *s) {
+        static const uint8_t none[SIM_UFS_PRODUCT_LEN];
+
+        return s ? s->ufs_product : none;
+}
+
+const uint8_t *sim_storage_memory_id(const SimStorage *s) {
+        /* 16 bytes: the eMMC CID, or the UFS part number NUL-padded */
+        return s && s->ufs ? s->ufs_product : sim_storage_cid(s);
 }
 
 const uint8_t *sim_storage_cid(const SimStorage *s) {

@@ -112,7 +112,7 @@ static uint16_t mps(SimDevice *d) {
 
 static void build_descriptors(SimDevice *d) {
         bool brom = sim_phone_usb_brom(d->phone);
-        uint16_t pid = brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
+        uint16_t pid = sim_phone_usb_pid(d->phone);
         uint16_t bulk = mps(d);
         uint8_t *b = d->descriptors;
         size_t n = 0;
@@ -1081,12 +1081,12 @@ gboolean sim_device_plug(SimDevice *d, unsigned devnum, GError **error) {
         /* the phone decides what it enumerates as (a reset makes a preloader) */
         sim_phone_power_on(d->phone, now_us());
         brom = sim_phone_usb_brom(d->phone);
+        pid = sim_phone_usb_pid(d->phone);
         build_descriptors(d);
         d->driver_bound[0] = true;   /* cdc_acm takes the comm interface first */
         d->driver_bound[1] = false;
         d->gone_scheduled = false;
         g_mutex_unlock(d->lock);
-        pid = brom ? BROM_USB_PID_BROM : BROM_USB_PID_PRELOADER;
         product = g_strdup_printf("%x/%x/100", BROM_USB_VID_MEDIATEK, pid);
         pid_s = g_strdup_printf("%04x", pid);
 

@@ -9,6 +9,14 @@ are deterministic noise that starts with "MTKNVD-TEST-DA1"/"-DA2", never
 MediaTek code, so tests can see which bytes reached the phone.
 
   mkda.py OUT [--entry dacode=0x6735,hw_version=0xca00,...]... [--old-format] [--v6]
+
+An entry with xflash=1 has the layout of a real XFlash (V5) entry
+(xflash.md §5.2): hw_sub_code 0x8A00 unless sub= says otherwise, pagesize
+field 0x1000, region 0 a 0x270-byte stub at 0x50000000 (GFH FILE_INFO
+header, no signature, not sent by hosts), DA1 = region 1 at da1_addr,
+DA2 = region 2 at da2_addr, m_start_offset = m_len - m_sig_len, and the
+SHA-256 of the unsigned DA2 inside DA1's body at da2_hash_off (a DA1 with
+secure boot on runs only that DA2).  Other entries are unchanged.
 """
 
 import argparse
@@ -16,7 +24,10 @@ import hashlib
 import struct
 import sys
 
-ENTRY_KEYS = ("dacode", "sub", "hw_version", "sw_version", "da1_addr", "da1_len", "da2_addr", "da2_len", "sig_len")
+ENTRY_KEYS = ("dacode", "sub", "hw_version", "sw_version", "da1_addr", "da1_len", "da2_addr", "da2_len", "sig_len",
+              "xflash", "da2_hash_off")
+XFLASH_STUB_LEN = 0x270      # xflash.md 5.2: region 0 of every real V5 entry
+XFLASH_PAGESIZE = 0x1000
 DEFAULT_ENTRIES = [
     "dacode=0x6735,hw_version=0xca00",
     "dacode=0x6580,hw_version=0xca00,da1_len=0x8000,da2_len=0x10000",
@@ -25,25 +36,47 @@ DEFAULT_ENTRIES = [
 
 def parse_entry(spec):
     e = {"dacode": 0x6735, "sub": 0, "hw_version": 0xCA00, "sw_version": 0, "da1_addr": 0x200000,
-         "da1_len": 0x10000, "da2_addr": 0x40000000, "da2_len": 0x20000, "sig_len": 0x100}
+         "da1_len": 0x10000, "da2_addr": 0x40000000, "da2_len": 0x20000, "sig_len": 0x100, "xflash": 0,
+         "da2_hash_off": 0x1000}
+    given = set()
     for item in filter(None, spec.split(",")):
         k, _, v = item.partition("=")
         if k not in ENTRY_KEYS:
             raise SystemExit("mkda: unknown entry key %r (known: %s)" % (k, ", ".join(ENTRY_KEYS)))
         e[k] = int(v, 0)
+        given.add(k)
+    if e["xflash"] and "sub" not in given:
+        e["sub"] = 0x8A00
+    if e["xflash"] and e["da2_hash_off"] + 32 > e["da1_len"] - e["sig_len"]:
+        raise SystemExit("mkda: da2_hash_off 0x%x does not fit DA1's body" % e["da2_hash_off"])
     return e
 
 
-def payload(tag, length, sig_len, seed):
+def payload(tag, length, sig_len, seed, insert=None):
     body_len = length - sig_len
     out = bytearray(tag.encode())
     x = seed
     while len(out) < body_len:
         x = (x * 6364136223846793005 + 1442695040888963407) & (2**64 - 1)
         out += struct.pack("<Q", x)
+    if insert:
+        off, data = insert
+        out[off:off + len(data)] = data
     body = bytes(out[:body_len])
     sig = (hashlib.sha256(body).digest() * (sig_len // 32 + 1))[:sig_len]
     return body + sig
+
+
+def xflash_stub():
+    """Region 0 of a V5 entry: a GFH FILE_INFO header, then filler (never sent)."""
+    stub = bytearray(b"MMM\x01\x38\x00\x00\x00FILE_INFO")
+    stub += bytes(XFLASH_STUB_LEN - len(stub))
+    return bytes(stub)
+
+
+def da2_body(e, i):
+    """DA2 without its signature: what a host sends with BOOT_TO."""
+    return payload("MTKNVD-TEST-DA2", e["da2_len"], e["sig_len"], 0x2000 + i)[:e["da2_len"] - e["sig_len"]]
 
 
 def build(entries, old_format=False, v6=False, identifier=None):
@@ -57,6 +90,9 @@ def build(entries, old_format=False, v6=False, identifier=None):
     blobs = bytearray()
     data_start = 0x6C + len(table)
     for i, e in enumerate(entries):
+        if e["xflash"]:
+            blobs += build_xflash_entry(table, stride * i, e, i, data_start + len(blobs), old_format)
+            continue
         da1 = payload("MTKNVD-TEST-DA1", e["da1_len"], e["sig_len"], 0x1000 + i)
         da2 = payload("MTKNVD-TEST-DA2", e["da2_len"], e["sig_len"], 0x2000 + i)
         off1 = data_start + len(blobs)
@@ -80,6 +116,32 @@ def build(entries, old_format=False, v6=False, identifier=None):
         for k, r in enumerate(regions):
             struct.pack_into("<IIIII", table, rbase + 20 * k, *r)
     return bytes(header + table + blobs)
+
+
+def build_xflash_entry(table, base, e, i, off0, old_format):
+    """Writes entry i at table[base:] and returns its blobs (stub, DA1, DA2) placed from file offset off0."""
+    da2 = payload("MTKNVD-TEST-DA2", e["da2_len"], e["sig_len"], 0x2000 + i)
+    digest = hashlib.sha256(da2_body(e, i)).digest()
+    da1 = payload("MTKNVD-TEST-DA1", e["da1_len"], e["sig_len"], 0x1000 + i, (e["da2_hash_off"], digest))
+    stub = xflash_stub()
+    off1 = off0 + len(stub)
+    off2 = off1 + len(da1)
+    regions = [
+        (off0, len(stub), 0x50000000, len(stub), 0),
+        (off1, len(da1), e["da1_addr"], len(da1) - e["sig_len"], e["sig_len"]),
+        (off2, len(da2), e["da2_addr"], len(da2) - e["sig_len"], e["sig_len"]),
+    ]
+    if old_format:
+        struct.pack_into("<HHHHHHHH", table, base, 0xDADA, e["dacode"], e["sub"], e["hw_version"], XFLASH_PAGESIZE,
+                         0, 0, len(regions))
+        rbase = base + 0x10
+    else:
+        struct.pack_into("<HHHHHHHHHH", table, base, 0xDADA, e["dacode"], e["sub"], e["hw_version"],
+                         e["sw_version"], 0, XFLASH_PAGESIZE, 0, 0, len(regions))
+        rbase = base + 0x14
+    for k, r in enumerate(regions):
+        struct.pack_into("<IIIII", table, rbase + 20 * k, *r)
+    return stub + da1 + da2
 
 
 def main():
