@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Issue 14: phones with MediaTek's XFlash ("V5") Download Agent, backed up and restored.
+
+The simulated phones speak the XFlash DA (tests/sim, written from xflash.md); the DA file
+is an XFlash-layout container from tests/tools/mkda.py.  Where the partitions are is read
+here from the phone's own GPT, independently of the daemon.
+"""
+
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+import unittest
+import zlib
+
+from harness import WorldTestCase, mkda
+
+AUTO = "AutoBackup=first-seen\n"
+# what the MT6765 layout of the simulator has of the default identity set
+XFLASH_IDENTITY = {"nvram", "nvdata", "nvcfg", "protect1", "protect2", "proinfo", "persist"}
+CANONICAL = {"pro_info": "proinfo", "protect_f": "protect1", "protect_s": "protect2"}
+
+
+def gpt_partitions(path):
+    """{canonical name: (offset, size)} from the image's primary GPT, 512- or 4096-byte sectors."""
+    with open(path, "rb") as f:
+        head = f.read(0x10000)
+    for sector in (512, 4096):
+        if head[sector:sector + 8] == b"EFI PART":
+            break
+    else:
+        raise AssertionError("no GPT in " + path)
+    h = head[sector:sector + 92]
+    hsize, = struct.unpack_from("<I", h, 12)
+    crc = zlib.crc32(h[:16] + b"\0\0\0\0" + h[20:hsize]) & 0xffffffff
+    assert crc == struct.unpack_from("<I", h, 16)[0], "GPT header CRC"
+    lba, n, esize = struct.unpack_from("<QII", h, 72)
+    out = {}
+    for i in range(n):
+        e = head[lba * sector + i * esize:lba * sector + (i + 1) * esize]
+        if e[:16] == bytes(16):
+            continue
+        first, last = struct.unpack_from("<QQ", e, 32)
+        name = e[56:128].decode("utf-16-le").split("\0")[0].lower()
+        out[CANONICAL.get(name, name)] = (first * sector, (last - first + 1) * sector)
+    return out
+
+
+def read_at(path, offset, size):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(size)
+
+
+class XFlashTestCase(WorldTestCase):
+
+    def xflash_state(self, *dacodes):
+        """A state directory whose DA store has an XFlash-layout DA for these chips (xflash.md §5.2)."""
+        state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
+        self.addCleanup(shutil.rmtree, state, True)
+        os.makedirs(os.path.join(state, "da"))
+        with open(os.path.join(state, "da", "xflash-da.bin"), "wb") as f:
+            f.write(mkda.build([mkda.parse_entry("dacode=0x%04x,xflash=1" % c) for c in dacodes]))
+        return state
+
+    def backed_up(self, phone, dacode, **kw):
+        w = self.world(phone, config=AUTO, state_dir=self.xflash_state(dacode),
+                       daemon_args=["--grace-period=60"], **kw)
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        return w
+
+    def assert_backup_is_phone(self, w, storage, want_names):
+        props = next(iter(w.backups.values()))
+        parts = gpt_partitions(storage)
+        d = os.path.join(w.state_dir, "backups", *props["Id"].split("/"))
+        names = {p[0] for p in props["Partitions"]}
+        self.assertEqual(names, want_names)
+        for name, region, offset, size, sha, file in props["Partitions"]:
+            self.assertEqual((region, offset, size), ("user",) + parts[name], name)
+            with open(os.path.join(d, file), "rb") as f:
+                data = f.read()
+            self.assertEqual(hashlib.sha256(data).hexdigest(), sha)
+            self.assertEqual(data, read_at(storage, offset, size), name + " differs from the phone")
+        self.assertTrue(props["Verified"])
+        return props
+
+    def restore_after_wipe(self, w, storage):
+        """Wipe nvram and nvdata, restore the backup, and check every identity partition came back."""
+        parts = gpt_partitions(storage)
+        props = next(iter(w.backups.values()))
+        names = [p[0] for p in props["Partitions"]]
+        original = {n: read_at(storage, *parts[n]) for n in names}
+        w.sim_wait("phone0", phase="booted")
+        for n in ("nvram", "nvdata"):
+            with open(storage, "r+b") as f:
+                f.seek(parts[n][0])
+                f.write(bytes(parts[n][1]))
+        r = w.ctl_then_plug("phone0", "--json", "restore", "--yes", props["Id"], check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + w.describe())
+        for n in names:
+            self.assertEqual(read_at(storage, *parts[n]), original[n], n + " not restored")
+
+
+class TestXFlashEmmc(XFlashTestCase):
+
+    def test_mt6765_backup_and_restore(self):
+        w = self.backed_up("chip=mt6765", 0x6765)
+        st = w.stats("phone0")
+        storage = st["storage"]
+        props = self.assert_backup_is_phone(w, storage, XFLASH_IDENTITY)
+        self.assertEqual(props["Chip"], "MT6765")
+        self.assertEqual(props["TableSource"], "gpt")
+        # xflash.md §8.1: the eMMC CID is what the backup is bound to
+        self.assertEqual((props["StorageType"], props["StorageId"]), ("emmc", props["EmmcCid"]))
+        self.assertEqual(len(props["EmmcCid"]), 32)
+        # §13: the phone was told to reboot and left the bus
+        w.wait_until(lambda: any(p["State"] == "disconnected" for p in w.objects.values()) or not w.objects,
+                     "phone rebooted after the backup")
+        self.restore_after_wipe(w, storage)
+
+
+class TestXFlashUfs(XFlashTestCase):
+
+    def test_mt6785_ufs_backup_and_restore(self):
+        w = self.backed_up("chip=mt6785,storage-type=ufs", 0x6785)
+        storage = w.stats("phone0")["storage"]
+        props = self.assert_backup_is_phone(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        self.assertEqual(props["Chip"], "MT6785")
+        # the UFS serial (xflash.md §8.2), not an eMMC CID
+        self.assertEqual(props["StorageType"], "ufs")
+        self.assertEqual(props["EmmcCid"], "")
+        self.assertNotEqual(props["StorageId"], "")
+        self.restore_after_wipe(w, storage)
+
+
+class TestXFlashMt6570(XFlashTestCase):
+
+    def test_mt6570_backup(self):
+        w = self.backed_up("chip=mt6570", 0x6570)
+        storage = w.stats("phone0")["storage"]
+        have = set(gpt_partitions(storage))
+        self.assert_backup_is_phone(w, storage, XFLASH_IDENTITY & have)
+
+
+if __name__ == "__main__":
+    unittest.main()
