@@ -15,6 +15,7 @@ import unittest
 import zlib
 
 from harness import WorldTestCase, mkda
+from test_brom import BromTestCase, preloader
 
 AUTO = "AutoBackup=first-seen\n"
 # what the MT6765 layout of the simulator has of the default identity set
@@ -71,9 +72,17 @@ class XFlashTestCase(WorldTestCase):
         failed = [m for ok, m in w.completed.values() if not ok]
         self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
         w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        st = w.stats("phone0")
+        # it went the XFlash way, in step: DA2 ran, reads had no checksum words (§10.2), and the
+        # phone was rebooted with the reboot form of SHUTDOWN (§13)
+        self.assertEqual(st["da_protocol"], "xflash")
+        self.assertEqual(st["xf_protocol_errors"], "0")
+        self.assertEqual(st["xf_checksum_level"], "0")
+        self.assertEqual(st["xf_boot_refused"], "0")
+        w.sim_wait("phone0", xf_shutdown="reboot")
         return w
 
-    def assert_backup_is_phone(self, w, storage, want_names):
+    def assert_xflash_backup(self, w, storage, want_names):
         props = next(iter(w.backups.values()))
         parts = gpt_partitions(storage)
         d = os.path.join(w.state_dir, "backups", *props["Id"].split("/"))
@@ -111,7 +120,7 @@ class TestXFlashEmmc(XFlashTestCase):
         w = self.backed_up("chip=mt6765", 0x6765)
         st = w.stats("phone0")
         storage = st["storage"]
-        props = self.assert_backup_is_phone(w, storage, XFLASH_IDENTITY)
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY)
         self.assertEqual(props["Chip"], "MT6765")
         self.assertEqual(props["TableSource"], "gpt")
         # xflash.md §8.1: the eMMC CID is what the backup is bound to
@@ -128,7 +137,8 @@ class TestXFlashUfs(XFlashTestCase):
     def test_mt6785_ufs_backup_and_restore(self):
         w = self.backed_up("chip=mt6785,storage-type=ufs", 0x6785)
         storage = w.stats("phone0")["storage"]
-        props = self.assert_backup_is_phone(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        self.assertEqual(w.stats("phone0")["storage_type"], "ufs")
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
         self.assertEqual(props["Chip"], "MT6785")
         # the UFS serial (xflash.md §8.2), not an eMMC CID
         self.assertEqual(props["StorageType"], "ufs")
@@ -143,7 +153,35 @@ class TestXFlashMt6570(XFlashTestCase):
         w = self.backed_up("chip=mt6570", 0x6570)
         storage = w.stats("phone0")["storage"]
         have = set(gpt_partitions(storage))
-        self.assert_backup_is_phone(w, storage, XFLASH_IDENTITY & have)
+        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & have)
+
+
+class TestXFlashBrom(BromTestCase, XFlashTestCase):
+    # xflash.md §7, §16.5: DA1 says "brom", reports the eMMC CID, and gets the whole EMI block
+    # of the stored preloader (MT6765: version 35) through INIT_EXT_RAM before BOOT_TO
+
+    def test_mt6765_brom_backup(self):
+        w = self.brom_world("chip=mt6765", state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, preloader(35))
+        self.plug_and_see_dram(w, 35)
+        w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        storage = w.stats("phone0")["storage"]
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY)
+        self.assertEqual(props["Chip"], "MT6765")
+
+    def test_mt6765_brom_other_memory(self):
+        # a preloader of the right version, for another memory: nothing fits, nothing is sent
+        # blindly; the phone's DA1 waits, and the message says which preloader is needed
+        w = self.brom_world("chip=mt6765", state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, preloader(35, ids=("150100514436444142",)))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn("memory id", props["Error"])
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "0")
 
 
 if __name__ == "__main__":
