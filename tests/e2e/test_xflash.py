@@ -156,6 +156,21 @@ class TestXFlashMt6570(XFlashTestCase):
         self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & have)
 
 
+class TestXFlashRefusals(XFlashTestCase):
+
+    def test_sla_required(self):
+        # xflash.md §9.2: DA2 says DA-SLA is on; mtknvd cannot answer the challenge and says so
+        w = self.world("chip=mt6765,sla=1", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("requires SLA authentication, which mtknvd does not support", message)
+        self.assertIn("SLA_ENABLED_STATUS is 1", message)
+        self.assertEqual(w.backups, {})
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".NotSupported"), "NotSupported")
+        self.assertIn("SLA", props["Error"])
+
+
 class TestXFlashBrom(BromTestCase, XFlashTestCase):
     # xflash.md §7, §16.5: DA1 says "brom", reports the eMMC CID, and gets the whole EMI block
     # of the stored preloader (MT6765: version 35) through INIT_EXT_RAM before BOOT_TO

@@ -741,9 +741,8 @@ static void xf_on_script(XFlash *xf, int r) {
                 if (xf_answered(xf, "SLA_ENABLED_STATUS") && xf->answer_len >= 4)
                         v = unaligned_read_le32(xf->answer);
                 if (v != 0)
-                        return xf_fail(xf, -EACCES, "the phone's Download Agent requires SLA authentication (the "
-                                       "manufacturer's signed challenge, status %u), which mtknvd does not "
-                                       "support; nothing was read. Only phones without DA-SLA can be backed up", v);
+                        return xf_fail(xf, -EACCES, "SLA_ENABLED_STATUS is %u: DA2 waits for the manufacturer's "
+                                       "signed answer to its challenge", v);
                 r = xf_getter(xf, XF_EMMC_INFO, XFLASH_CTRL_GET_EMMC_INFO, "GET_EMMC_INFO", XF_TIMEOUT_MS);
                 break;
 
