@@ -16,6 +16,7 @@ import zlib
 
 from harness import WorldTestCase, mkda
 from test_brom import BromTestCase, preloader
+import test_restore
 
 AUTO = "AutoBackup=first-seen\n"
 # what the MT6765 layout of the simulator has of the default identity set
@@ -197,6 +198,23 @@ class TestXFlashBrom(BromTestCase, XFlashTestCase):
         path, props = self.failed(w, "PreloaderNeeded")
         self.assertIn("memory id", props["Error"])
         self.assertEqual(w.stats("phone0")["xf_emi_tries"], "0")
+
+
+class XFlashPhone:
+    """Runs a family of tests written for the legacy DA on an XFlash MT6765 with the simulator's
+    MT6735 partition layout (layout=gpt), so that their offsets and checks hold unchanged."""
+    PHONE_KEYS = "chip=mt6765,layout=gpt"
+    WRITE_OP = "0x010004"
+
+    def world(self, *phones, **kw):
+        phones = tuple(p + "," + self.PHONE_KEYS for p in (phones or ("id=phone0",)))
+        if "state_dir" not in kw:
+            kw["state_dir"] = XFlashTestCase.xflash_state(self, 0x6765)
+        return super().world(*phones, **kw)
+
+
+class TestRestoreXFlash(XFlashPhone, test_restore.TestRestore):
+    pass
 
 
 if __name__ == "__main__":
