@@ -16,6 +16,7 @@ import zlib
 
 from harness import WorldTestCase, mkda
 from test_brom import BromTestCase, preloader
+import test_backup
 import test_restore
 
 AUTO = "AutoBackup=first-seen\n"
@@ -215,6 +216,27 @@ class XFlashPhone:
 
 class TestRestoreXFlash(XFlashPhone, test_restore.TestRestore):
     pass
+
+
+class TestBackupFaultsXFlash(XFlashPhone, test_backup.TestBackupFaults):
+    READ_OP = "0x010005"
+
+    # xflash.md §10.2: with checksum level 0 reads carry no checksum, so the legacy DA's read
+    # checksum tests have no XFlash counterpart; what a DA reports instead is a status
+    test_bad_checksum_once_is_retried = None
+    test_bad_checksum_persistent = None
+
+    def test_chunk_status_error(self):
+        # a status where a chunk belongs ends the read with the status and its remedy
+        w = self.world("fault=chunk-status:0xc0040030@" + self.READ_OP, config="AutoBackup=first-seen\n")
+        msg = self.fails(w, "ProtocolError", "0xc0040030")
+        self.assertIn("eMMC error", msg)
+        self.assertIn("may be failing", msg)
+
+    def test_read_refused(self):
+        # §14: READ_DATA refused at once
+        w = self.world("fault=status:0xc004000b@" + self.READ_OP, config="AutoBackup=first-seen\n")
+        self.fails(w, "ProtocolError", "beyond the end of the storage")
 
 
 if __name__ == "__main__":

@@ -232,7 +232,7 @@ static void xf_fail_status(XFlash *xf, uint32_t code, const char *what) {
 }
 
 static const char *xf_errno_text(int r) {
-        return r == -ENODEV ? "the phone disconnected" : r == -ETIMEDOUT ? "the phone stopped answering" :
+        return r == -ENODEV ? "the phone disconnected" : r == -ETIMEDOUT ? "no answer (the phone stopped answering)" :
                r == -EBADMSG ? "not an XFlash packet (bad magic)" :
                r == -EPROTO ? "a packet of unknown type" :
                r == -EMSGSIZE ? "a packet longer than the protocol allows here" : strerror(-r);
