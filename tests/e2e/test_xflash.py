@@ -172,6 +172,26 @@ class TestXFlashRefusals(XFlashTestCase):
         path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".NotSupported"), "NotSupported")
         self.assertIn("SLA", props["Error"])
 
+    def test_da2_refused(self):
+        # §9.1 row 5: DA1 does not run the DA2 it got; the status is named with its remedy
+        w = self.world("chip=mt6765,fault=da-reject@0x010008", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("0xc0070004 (DA hash mismatch)", message)
+        self.assertIn("add-da", message)
+        self.assertEqual(w.stats("phone0")["xf_boot_refused"], "1")
+        self.assertEqual(w.backups, {})
+
+
+class TestXFlashSecureBoot(XFlashTestCase):
+
+    def test_sbc_phone_runs_the_unsigned_da2(self):
+        # §5.2, §9.1: with secure boot DA1 runs only the DA2 whose SHA-256 it carries, which is
+        # the hash of DA2 without its signature: what BOOT_TO sends
+        w = self.backed_up("chip=mt6765,target-config=0x1", 0x6765)
+        self.assert_xflash_backup(w, w.stats("phone0")["storage"], XFLASH_IDENTITY)
+
 
 class TestXFlashBrom(BromTestCase, XFlashTestCase):
     # xflash.md §7, §16.5: DA1 says "brom", reports the eMMC CID, and gets the whole EMI block
