@@ -29,6 +29,7 @@ BUILD = os.path.join(TOP, os.environ.get("MTKNVD_BUILD", "build"))
 MTKSIM = os.path.join(BUILD, "mtksim")
 
 sys.path.insert(0, os.path.join(TOP, "tests", "tools"))
+import mkda  # noqa: E402
 import mkpreloader  # noqa: E402
 
 VID = 0x0e8d
@@ -1179,11 +1180,471 @@ class TestBromEmi(SimTestCase):
         self.assertEqual((st["phase"], st["emi_version_sent"], st["emi_bytes"]), ("da2-upload", "0", "140"))
 
     def test_no_branch_refuses(self):
-        # MT6765 (v35) has no legacy branch (brom-emi.md 6.2 "other versions"): every E8 is refused
-        s = self.sim("id=p,chip=mt6765," + self.KEYS)
+        # MT6765 (v35) has no legacy branch (brom-emi.md 6.2 "other versions"): every E8 is refused; its
+        # own DA is XFlash (TestXFlash), so the legacy DA is asked for
+        s = self.sim("id=p,chip=mt6765,da-protocol=legacy," + self.KEYS)
         self.to_emi(s)
         self.enable_dram(s, 35, b"\xa5")
         self.assertEqual(s.stats("p")["phase"], "da1-need-emi")
+
+
+# ------------------------------------------------------------------ the XFlash (V5) DA
+
+XF_MAGIC = 0xFEEEEEEF
+SYNC = 0x434E5953
+CMD_READ, CMD_WRITE, CMD_SHUTDOWN, CMD_BOOT_TO, CMD_DEVCTRL, CMD_EMI, CMD_SPEED = (
+    0x010005, 0x010004, 0x010007, 0x010008, 0x010009, 0x01000A, 0x01000B)
+GET_EMMC, GET_NAND, GET_NOR, GET_UFS, GET_DA_VER, GET_PKT, GET_RND = (
+    0x040001, 0x040002, 0x040003, 0x040004, 0x040005, 0x040007, 0x040008)
+GET_AGENT, GET_SPEED, GET_RAM, GET_CHIP, GET_EXPIRE, GET_SLA = 0x04000A, 0x04000B, 0x04000C, 0x04000D, 0x040011, 0x040016
+SET_CHECKSUM, SET_RESET_KEY = 0x020003, 0x020004
+NVRAM_OFF, NVRAM_LEN = 0x33600000, 0x4000000        # the MT6765 scatter of ../shared/corpus
+
+
+def u32(v):
+    return struct.pack("<I", v)
+
+
+class XfHost:
+    """The host side of xflash.md, written from it: each header and each payload its own OUT transfer
+    (2.3); IN read as a 12-byte header, then the payload in one read of its length."""
+
+    def __init__(self, test, s):
+        self.t, self.s = test, s
+
+    def send(self, payload):
+        self.s.write(struct.pack("<III", XF_MAGIC, 1, len(payload)))
+        if payload:
+            self.s.write(payload)
+
+    def packet(self, timeout=2000):
+        h = self.s.read(512, timeout)
+        self.t.assertEqual(len(h), 12, "a header is its own packet: %s" % h.hex())
+        magic, dtype, n = struct.unpack("<III", h)
+        self.t.assertEqual((magic, dtype), (XF_MAGIC, 1), h.hex())
+        data = b""
+        while len(data) < n:
+            data += self.s.read(min(n - len(data), 0x100000), timeout)
+        self.t.assertEqual(len(data), n)
+        return data
+
+    def status(self):
+        d = self.packet()
+        self.t.assertEqual(len(d), 4, d.hex())
+        return struct.unpack("<I", d)[0]
+
+    def cmd(self, c, expect=0):
+        self.send(u32(c))
+        self.t.assertEqual(hex(self.status()), hex(expect), "command 0x%06x" % c)
+
+    def getter(self, code):
+        self.cmd(CMD_DEVCTRL)
+        self.send(u32(code))
+        self.t.assertEqual(self.status(), 0, "code 0x%06x" % code)
+        data = self.packet()
+        self.t.assertEqual(self.status(), 0)
+        return data
+
+    def setter(self, code, value):
+        self.cmd(CMD_DEVCTRL)
+        self.send(u32(code))
+        self.t.assertEqual(self.status(), 0)
+        self.send(u32(value))
+        return self.status()
+
+    def unsupported(self, code):
+        self.cmd(CMD_DEVCTRL)
+        self.send(u32(code))
+        self.t.assertEqual(hex(self.status()), hex(0xC0010004))
+
+    def block(self, storage, region, addr, length):
+        return struct.pack("<IIQQ", storage, region, addr, length) + bytes(32)
+
+    def read(self, addr, length, storage=1, region=8, chunk=0x100000):
+        self.cmd(CMD_READ)
+        self.send(self.block(storage, region, addr, length))
+        self.t.assertEqual(self.status(), 0)
+        self.t.assertEqual(self.status(), 0)
+        out = b""
+        while len(out) < length:
+            data = self.packet()
+            self.t.assertEqual(len(data), min(chunk, length - len(out)))
+            out += data
+            self.send(u32(0))
+            self.t.assertEqual(self.status(), 0)
+        return out
+
+    def write(self, addr, data, storage=1, region=8, chunk=0x100000):
+        self.cmd(CMD_WRITE)
+        self.send(self.block(storage, region, addr, len(data)))
+        self.t.assertEqual(self.status(), 0)
+        for off in range(0, len(data), chunk):
+            piece = data[off:off + chunk]
+            self.send(u32(0))
+            self.send(u32(sum(piece) & 0xFFFF))
+            self.send(piece)
+            self.t.assertEqual(self.status(), 0)
+        self.t.assertEqual(self.status(), 0)     # the final status (11 row 9)
+
+
+class TestXFlash(SimTestCase):
+    """The XFlash personality of an XFlash chip's DA (xflash.md 18), driven byte by byte as section 16
+    lists it, with a DA file from tests/tools/mkda.py (xflash=1 entries: no MediaTek binary)."""
+
+    KEYS = "watchdog-ms=0,me-id=" + ME_ID
+
+    @classmethod
+    def setUpClass(cls):
+        e = mkda.parse_entry("dacode=0x6765,xflash=1")
+        data = mkda.build([e])
+        regions = [struct.unpack_from("<IIIII", data, 0x6C + 0x14 + 20 * k) for k in range(3)]
+        cls.da1 = data[regions[1][0]:regions[1][0] + regions[1][1]]
+        cls.da2 = data[regions[2][0]:regions[2][0] + regions[2][1] - regions[2][4]]   # without its signature
+
+    def to_da1(self, s, brom=False, port=1):
+        r = s.open(port)
+        self.assertEqual((r["pid"], r["speed"]), (PID_BROM, "full") if brom else (PID_PRELOADER, "high"))
+        s.handshake(preloader=not brom)
+        s.send_da(self.da1)
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        self.assertEqual(s.read(), b"\xc0")                                 # 6.1 row 1
+        x = XfHost(self, s)
+        x.send(u32(SYNC))
+        x.send(u32(0x010100))
+        x.send(u32(2) + u32(1) + u32(1) + u32(0) + u32(0))
+        self.assertEqual(x.status(), 0)
+        x.send(u32(0x010101))
+        x.send(u32(0))
+        self.assertEqual(x.status(), 0)
+        self.assertEqual(x.packet(), b"SYNC")                                # 6.1 row 9
+        return x
+
+    def boot_da2(self, x, image=None, expect=(0, SYNC)):
+        image = self.da2 if image is None else image
+        x.cmd(CMD_BOOT_TO)
+        x.send(struct.pack("<QQ", 0x40000000, len(image)))
+        x.send(image)
+        self.assertEqual(hex(x.status()), hex(expect[0]))
+        if len(expect) > 1:
+            self.assertEqual(hex(x.status()), hex(expect[1]))
+
+    def test_da1_startup_and_its_getters(self):
+        s = self.sim("id=p,chip=mt6765," + self.KEYS)
+        x = self.to_da1(s)
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["da_protocol"], st["xf_stage"]), ("xflash-da1", "xflash", "da1"))
+        x.unsupported(GET_EXPIRE)                                           # 6.3 row 1
+        self.assertEqual(x.setter(SET_RESET_KEY, 0x68), 0)
+        self.assertEqual(x.setter(SET_CHECKSUM, 0), 0)
+        self.assertEqual(x.getter(GET_AGENT), b"preloader")
+        self.assertEqual(x.getter(GET_PKT), u32(0x100000) * 2)
+        emmc = x.getter(GET_EMMC)
+        self.assertEqual(len(emmc), 0x68)
+        self.assertEqual(struct.unpack_from("<IIQQQ", emmc), (1, 0x200, 0x400000, 0x400000, 0x1000000))
+        self.assertEqual(struct.unpack_from("<Q", emmc, 0x40)[0], 0x3A3E00000)
+        self.assertEqual(emmc[0x48:0x58], CID)
+        self.assertEqual(x.getter(GET_UFS), bytes(0xC8))                    # an eMMC phone: type 0
+        self.assertEqual(x.getter(GET_SPEED), b"high-speed")
+        x.unsupported(GET_CHIP)                                             # a DA2 getter
+        x.cmd(0x010010 + 0x100, 0xC0010003)                                 # unknown major command
+        x.cmd(CMD_READ, 0xC001000B)                                         # DA2 only
+        st = s.stats("p")
+        self.assertEqual((st["xf_reset_key"], st["xf_checksum_level"], st["xf_last_ctrl"]),
+                         ("0x68", "0", "0x04000d"))
+        self.assertIn("0x040011", st["commands"].split(","))
+
+    def test_da2_getters_gpt_and_foreign_boot_to(self):
+        s = self.sim("id=p,chip=mt6765," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        self.assertEqual(s.stats("p")["phase"], "xflash-da2")
+        self.assertEqual(x.getter(GET_SLA), u32(0))
+        lengths = [len(x.getter(c)) for c in (GET_RAM, GET_EMMC, GET_NAND, GET_NOR, GET_UFS, GET_CHIP, GET_DA_VER,
+                                               GET_RND, GET_SPEED)]
+        self.assertEqual(lengths, [48, 0x68, 45, 16, 0xC8, 10, 3, 16, 10])        # 16.1 row 25
+        self.assertEqual(x.getter(GET_CHIP), bytes.fromhex("6607008a00ca00000000"))
+        self.assertEqual(struct.unpack("<6Q", x.getter(GET_RAM))[3:], (1, 0x40000000, 0xC0000000))
+        # 15.2: the GPT at the start of USER, CRC-correct, with the identity partitions of the MT6765 layout
+        gpt = x.read(0, 0x8000)
+        self.assertEqual(gpt[0x1FE:0x200], b"\x55\xaa")
+        hdr = gpt[0x200:0x400]
+        self.assertEqual(hdr[:8], b"EFI PART")
+        self.assertEqual(struct.unpack_from("<Q", hdr, 40)[0], 64)                 # first usable LBA
+        crc = struct.unpack_from("<I", hdr, 16)[0]
+        import zlib
+        self.assertEqual(zlib.crc32(hdr[:16] + bytes(4) + hdr[20:92]), crc)
+        entries = gpt[0x400:0x400 + 128 * 128]
+        self.assertEqual(zlib.crc32(entries), struct.unpack_from("<I", hdr, 88)[0])
+        parts = {}
+        for i in range(128):
+            e = entries[128 * i:128 * i + 128]
+            if any(e[:16]):
+                name = e[56:].decode("utf-16-le").rstrip("\x00")
+                first, last = struct.unpack_from("<QQ", e, 32)
+                parts[name] = (first * 512, (last + 1 - first) * 512)
+        self.assertEqual(parts["nvram"], (NVRAM_OFF, NVRAM_LEN))
+        for name in ("nvcfg", "nvdata", "protect1", "protect2", "proinfo", "persist"):
+            self.assertIn(name, parts)
+        head = x.read(NVRAM_OFF, 0x200)
+        self.assertTrue(head.startswith(b"MTKSIM p nvram"), head[:32])
+        # 9.5: a stock DA2 runs no code it did not sign; it stays in its loop
+        self.boot_da2(x, b"\x00" * 0x402C, expect=(0xC0070004,))
+        self.assertEqual(x.getter(GET_SLA), u32(0))
+        st = s.stats("p")
+        self.assertEqual((st["reads"], st["read_bytes"], st["xf_boot_refused"]), ("2", str(0x8200), "1"))
+
+    def test_write_then_read_back_and_refusals(self):
+        s = self.sim("id=p,chip=mt6761,xf-write-packet=0x800,xf-read-packet=0x600," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        self.assertEqual(x.getter(GET_PKT), u32(0x800) + u32(0x600))
+        data = bytes((i * 7 + 3) & 0xFF for i in range(0x1400))
+        x.write(NVRAM_OFF + 0x200, data, chunk=0x800)
+        self.assertEqual(x.read(NVRAM_OFF + 0x200, len(data), chunk=0x600), data)
+        st = s.stats("p")
+        self.assertEqual((st["writes"], st["write_bytes"], st["last_cmd"]), ("1", str(len(data)), "0x010005"))
+        # a wrong checksum: 0xC0040003 and the write ends (11, [SIM])
+        x.cmd(CMD_WRITE)
+        x.send(x.block(1, 8, NVRAM_OFF, 0x200))
+        self.assertEqual(x.status(), 0)
+        x.send(u32(0))
+        x.send(u32(1))
+        x.send(bytes(0x200))
+        self.assertEqual(hex(x.status()), hex(0xC0040003))
+        self.assertEqual(x.read(NVRAM_OFF + 0x200, 0x200, chunk=0x600), data[:0x200])      # nothing written
+        # out of range: beyond USER, a region it does not have, a UFS block on eMMC
+        for blk in (x.block(1, 8, 0x3A3E00000 - 0x200, 0x400), x.block(1, 5, 0, 0x200), x.block(0x30, 3, 0, 0x200),
+                    x.block(1, 8, 0, 0)):
+            for c in (CMD_READ, CMD_WRITE):
+                x.cmd(c)
+                x.send(blk)
+                self.assertEqual(hex(x.status()), hex(0xC004000B))
+        x.unsupported(0x800005)              # mtkclient's CC_OPTIONAL_DOWNLOAD_ACT after a write (4.2)
+        self.assertEqual(x.getter(GET_SLA), u32(0))
+        # bad-checksum: the data arrives damaged, the DA says so; corrupt-write: it is stored damaged, silently
+        s.control("fault p bad-checksum")
+        x.cmd(CMD_WRITE)
+        x.send(x.block(1, 8, NVRAM_OFF, 0x200))
+        self.assertEqual(x.status(), 0)
+        x.send(u32(0))
+        x.send(u32(0))
+        x.send(bytes(0x200))
+        self.assertEqual(hex(x.status()), hex(0xC0040003))
+        s.control("fault p corrupt-write")
+        x.write(NVRAM_OFF + 0x200, bytes(0x200))
+        back = x.read(NVRAM_OFF + 0x200, 0x200, chunk=0x600)
+        self.assertEqual([i for i in range(0x200) if back[i]], [0x100])
+        # unplug-after-da-bytes counts read and written data: the chunk that reaches N is not sent
+        s.control("fault p unplug-after-da-bytes:%d" % (int(s.stats("p")["da_bytes"]) + 0x800))
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x1000))
+        self.assertEqual((x.status(), x.status()), (0, 0))
+        self.assertEqual(len(x.packet()), 0x600)
+        x.send(u32(0))
+        self.assertEqual(s.wait("p", "phase=gone")["plugged"], "0")
+
+    def test_read_status_before_ack_and_boot_areas(self):
+        s = self.sim("id=p,chip=mt6768,xf-read-status=before-ack,xf-read-packet=0x200," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 1, 0, 0x400))                    # BOOT1
+        self.assertEqual((x.status(), x.status()), (0, 0))
+        for _ in range(2):
+            self.assertEqual(x.packet(), bytes(0x200))
+            self.assertEqual(x.status(), 0)                 # before the host's ack
+            x.send(u32(0))
+        self.assertEqual(x.getter(GET_SLA), u32(0))
+
+    def test_ufs(self):
+        s = self.sim("id=p,chip=mt6785,storage-type=ufs," + self.KEYS)
+        x = self.to_da1(s)
+        self.assertEqual(x.getter(GET_EMMC), bytes(0x68))                   # 8.1: type 0, full length
+        ufs = x.getter(GET_UFS)
+        self.assertEqual(len(ufs), 0xC8)
+        self.assertEqual(struct.unpack_from("<IIQQQ", ufs), (0x30, 0x1000, 0x400000, 0x400000, 0x3A3E00000))
+        serial = ufs[0x3E:0x3E + 24]
+        self.assertEqual(serial, bytes.fromhex(ME_ID)[:12].hex().upper().encode())
+        self.boot_da2(x)
+        gpt = x.read(0, 0x6000, storage=0x30, region=3)                    # LU2, 4096-byte sectors
+        self.assertEqual(gpt[0x1FE:0x200], b"\x55\xaa")
+        hdr = gpt[0x1000:0x1000 + 92]
+        self.assertEqual(hdr[:8], b"EFI PART")
+        self.assertEqual(struct.unpack_from("<QQQ", hdr, 40)[0], 8)        # 0x8000 / 4096
+        self.assertEqual(struct.unpack_from("<Q", hdr, 72)[0], 2)
+        names = [gpt[0x2000 + 128 * i + 56:0x2000 + 128 * i + 128].decode("utf-16-le").rstrip("\x00")
+                 for i in range(40)]
+        i = names.index("nvram")
+        first, last = struct.unpack_from("<QQ", gpt, 0x2000 + 128 * i + 32)
+        self.assertEqual((first * 4096, (last + 1 - first) * 4096), (NVRAM_OFF, NVRAM_LEN))
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x200))                                     # eMMC USER on a UFS phone
+        self.assertEqual(hex(x.status()), hex(0xC004000B))
+        self.assertEqual(s.stats("p")["storage_type"], "ufs")
+
+    def test_old_layout_keys(self):
+        s = self.sim("id=p,chip=mt6771,storage-type=ufs,xf-ufs-info=0x34,xf-emmc-info=0x60,xf-ram-info=24,"
+                     "xf-da2-sync=zero," + self.KEYS)
+        x = self.to_da1(s)
+        self.assertEqual(len(x.getter(GET_EMMC)), 0x60)
+        ufs = x.getter(GET_UFS)
+        self.assertEqual((len(ufs), ufs[0x20:0x2F]), (0x34, b"KM2V8001CM-B707"))
+        self.boot_da2(x, expect=(0, 0))
+        self.assertEqual(struct.unpack("<6I", x.getter(GET_RAM))[3:], (1, 0x40000000, 0xC0000000))
+
+    def test_brom_mode_init_ext_ram(self):
+        s = self.sim("id=p,chip=mt6765,mode=brom," + self.KEYS)
+        x = self.to_da1(s, brom=True)
+        self.assertEqual(x.getter(GET_AGENT), b"brom")
+        self.assertEqual(x.getter(GET_EMMC)[0x48:0x58], CID)
+        self.boot_da2(x, expect=(0xC0050005,))                              # no DRAM yet
+
+        def emi(block, expect):
+            x.cmd(CMD_EMI)
+            x.send(u32(len(block)))
+            x.send(block)
+            self.assertEqual(hex(x.status()), hex(expect))
+        v38 = mkpreloader.block(38, "preloader_other.bin", [(0x0203, CID[:9])])
+        v35_other = mkpreloader.block(35, "preloader_other.bin", [(0x0203, OTHER_CID[:9])])
+        v35 = mkpreloader.block(35, "preloader_k65.bin", [(0x0203, OTHER_CID[:9]), (0x0203, CID[:9])])
+        emi(v38, 0xC0040050)                                               # another chip's version
+        emi(v35_other, 0xC0040050)                                         # no record for this memory
+        emi(v35[0x70:], 0xC0040050)                                        # the legacy slice, not a block
+        self.assertEqual(s.stats("p")["dram"], "failed")
+        emi(v35, 0)                                                        # repeated attempts accepted
+        st = s.stats("p")
+        self.assertEqual((st["dram"], st["emi_version_sent"], st["xf_emi_tries"]), ("up", "35", "4"))
+        self.boot_da2(x)
+        # 9.4: a full-speed link says so and switches: 0e8d:2001 at high speed, still DA2
+        self.assertEqual(x.getter(GET_SPEED), b"full-speed")
+        x.cmd(CMD_SPEED)
+        x.send(u32(0x0E8D2001))
+        self.assertEqual(x.status(), 0)
+        s.wait("p", "phase=reconnecting")
+        s.wait("p", "phase=xflash-da2")
+        r = s.open()
+        self.assertEqual((r["pid"], r["speed"]), (0x2001, "high"))
+        self.assertEqual(x.getter(GET_SPEED), b"high-speed")
+
+    def test_brom_mode_with_preloader_key(self):
+        path = os.path.join(tempfile.mkdtemp(prefix="mtksim-xf-"), "pl.bin")
+        self.addCleanup(shutil.rmtree, os.path.dirname(path), True)
+        mine = mkpreloader.build(form="gfh", version=35, name="preloader_mine.bin", records=[(0x0203, b"")])
+        with open(path, "wb") as f:
+            f.write(mine)
+        s = self.sim("id=p,chip=mt6765,mode=brom,preloader=%s,%s" % (path, self.KEYS))
+        x = self.to_da1(s, brom=True)
+        other = mkpreloader.block(35, "preloader_other.bin", [(0x0203, b"")])   # matches any memory, not mine
+        for block, expect in ((other, 0xC0040050), (mine[mine.index(b"MTK_BLOADER_INFO"):][:0x70 + 160], 0)):
+            x.cmd(CMD_EMI)
+            x.send(u32(len(block)))
+            x.send(block)
+            self.assertEqual(hex(x.status()), hex(expect))
+
+    def test_shutdown(self):
+        s = self.sim("id=p,chip=mt6765,boot-delay=20," + self.KEYS, "id=q,chip=mt6570," + self.KEYS,
+                     "id=r,chip=mt6765,xf-shutdown=flags," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.cmd(CMD_SHUTDOWN)
+        x.send(u32(1) + bytes(24))                       # penumbra's reboot form (13)
+        self.assertEqual(x.status(), 0)
+        st = s.wait("p", "phase=listen")
+        self.assertEqual((st["resets"], st["last_reset"], st["xf_shutdown"]), ("1", "shutdown", "reboot"))
+        x = self.to_da1(s, port=2)
+        x.cmd(CMD_SHUTDOWN)                              # DA1 knows it too
+        x.send(bytes(28))                                # all zero: power off
+        self.assertEqual(x.status(), 0)
+        st = s.wait("q", "phase=powered-off")
+        self.assertEqual((st["plugged"], st["resets"]), ("0", "0"))
+        x = self.to_da1(s, port=3)
+        x.cmd(CMD_SHUTDOWN)
+        x.send(bytes(32))                                # mtkclient's reset: 32 zero bytes, word 0 "has flags"
+        self.assertEqual(x.status(), 0)
+        self.assertEqual(s.wait("r", "phase=resetting")["last_reset"], "shutdown")
+
+    def test_secure_boot_checks_da2(self):
+        s = self.sim("id=p,chip=mt6765,target-config=0x1," + self.KEYS)
+        x = self.to_da1(s)
+        patched = bytearray(self.da2)
+        patched[0x100] ^= 1
+        self.boot_da2(x, bytes(patched), expect=(0xC0070004,))        # 5.2: not the DA2 DA1 carries
+        self.boot_da2(x)
+        self.assertEqual(s.stats("p")["phase"], "xflash-da2")
+
+    def test_sla_and_faults(self):
+        s = self.sim("id=p,chip=mt6765,sla=1," + self.KEYS,
+                     "id=q,chip=mt6765,fault=da-reject@0x010008," + self.KEYS,
+                     "id=r,chip=mt6765,fault=chunk-status:0xc0040030@0x010005," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        self.assertEqual(x.getter(GET_SLA), u32(1))
+        for c in (CMD_READ, CMD_WRITE):
+            x.cmd(c)
+            x.send(x.block(1, 8, 0, 0x200))
+            self.assertEqual(hex(x.status()), hex(0xC0020049))
+        x = self.to_da1(s, port=2)
+        self.boot_da2(x, expect=(0xC0070004,))                       # DA refused at BOOT_TO
+        self.boot_da2(x)                                             # once
+        x = self.to_da1(s, port=3)
+        self.boot_da2(x)
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x200))
+        self.assertEqual((x.status(), x.status()), (0, 0))
+        self.assertEqual(hex(x.status()), hex(0xC0040030))             # in place of the chunk
+        self.assertEqual(x.getter(GET_SLA), u32(0))                    # back in the loop
+        # nack: the command's acknowledgement is an error, nothing runs; status:V the next status
+        s.control("fault r nack")
+        x.cmd(CMD_DEVCTRL, 0xC0010001)
+        s.control("fault r status:0xc0010002")
+        x.cmd(CMD_DEVCTRL, 0xC0010002)                                # ... but the command runs
+        x.send(u32(GET_SLA))
+        self.assertEqual((x.status(), x.packet(), x.status()), (0, u32(0), 0))
+        s.control("fault r stall@0x040001")
+        x.cmd(CMD_DEVCTRL)
+        x.send(u32(GET_EMMC))
+        self.assertTrue(s.silent())
+        self.assertEqual(s.stats("r")["xf_last_ctrl"], "0x040001")
+
+    def test_unplug_and_garbage(self):
+        s = self.sim("id=p,chip=mt6765,fault=unplug-after-cmd:0x010005," + self.KEYS,
+                     "id=q,chip=mt6765,fault=garbage:12@0x040016," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.send(u32(CMD_READ))
+        self.assertEqual(s.wait("p", "phase=gone")["plugged"], "0")
+        x = self.to_da1(s, port=2)
+        self.boot_da2(x)
+        x.cmd(CMD_DEVCTRL)
+        x.send(u32(GET_SLA))
+        self.assertNotEqual(s.read()[:4], struct.pack("<I", XF_MAGIC))   # noise where the header was
+
+    def test_framing(self):
+        s = self.sim("id=p,chip=mt6765," + self.KEYS)
+        x = self.to_da1(s)
+        s.write(b"\x00" * 16)                                      # not a header: protocol error, resync
+        self.assertEqual(hex(x.status()), hex(0xC0010005))
+        s.write(b"\x01\x02")                                        # dropped while resynchronising
+        # 2.3: the OUT side is a byte stream: header and payload in one transfer, or split anyhow; ZLPs
+        s.write(struct.pack("<III", XF_MAGIC, 1, 4) + u32(CMD_DEVCTRL))
+        self.assertEqual(x.status(), 0)
+        s.write(struct.pack("<III", XF_MAGIC, 1, 4)[:5])
+        s.write(struct.pack("<III", XF_MAGIC, 1, 4)[5:] + u32(GET_AGENT)[:1])
+        s.write(b"")
+        s.write(u32(GET_AGENT)[1:])
+        self.assertEqual(x.status(), 0)
+        self.assertEqual(x.packet(), b"preloader")
+        self.assertEqual(x.status(), 0)
+        self.assertEqual(s.stats("p")["xf_protocol_errors"], "1")
+
+    def test_start_in_da2(self):
+        # 16.4: a phone mtkclient left in the DA2 loop; the next run starts with GET_RAM_INFO
+        s = self.sim("id=p,chip=mt6765,start=da," + self.KEYS)
+        self.assertEqual(s.open()["pid"], PID_PRELOADER)
+        x = XfHost(self, s)
+        self.assertEqual(len(x.getter(GET_RAM)), 48)
+        self.assertEqual(x.read(0, 0x200)[0x1FE:], b"\x55\xaa")
+        self.assertEqual(s.stats("p")["phase"], "xflash-da2")
 
 
 if __name__ == "__main__":

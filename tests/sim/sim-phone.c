@@ -2015,7 +2015,7 @@ char *sim_phone_stats(SimPhone *p) {
                                p->plug_us, p->first_rx_us, p->handshake_us, p->reads, p->read_bytes, p->read_us,
                                p->writes, p->write_bytes, p->write_us, p->rw_first_us, p->rw_last_us);
         if (p->last_cmd >= 0)
-                g_string_append_printf(s, " last_cmd=0x%02x", p->last_cmd);
+                g_string_append_printf(s, p->last_cmd > 0xff ? " last_cmd=0x%06x" : " last_cmd=0x%02x", p->last_cmd);
         g_string_append_printf(s, " commands=%s", p->commands->len ? p->commands->str : "-");
         if (p->cfg.storage)
                 g_string_append_printf(s, " storage=%s", p->cfg.storage);

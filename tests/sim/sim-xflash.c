@@ -205,7 +205,8 @@ static bool link_full_speed(const SimPhone *p) {
 /* ------------------------------------------------------------ lifecycle */
 
 void sim_xflash_reset(SimXflash *x) {
-        *x = (SimXflash) { .cmd = -1 };
+        /* what the last SHUTDOWN asked for outlives the DA (stats) */
+        *x = (SimXflash) { .cmd = -1, .shutdown = x->shutdown };
 }
 
 void sim_xflash_start(SimPhone *p) {
@@ -403,13 +404,13 @@ static bool emi_accepts(SimPhone *p, const uint8_t *block, uint32_t len) {
         const SimEmiBlock *pl = &p->cfg.preloader;
         size_t all;
 
+        p->emi_bytes += len;
         if (len < SIM_EMI_HEADER_LEN || memcmp(block, "MTK_BLOADER_INFO_v", 18) != 0)
                 return false; /* the records alone (the legacy slice) are not a block */
         if (!sim_emi_block_parse(block, len, b, NULL))
                 return false;
         p->emi_version_sent = b->version;
         all = (size_t) b->count * b->record_size;
-        p->emi_bytes += all;
         if (p->cfg.emi_version < 0 || b->version != (unsigned) p->cfg.emi_version)
                 return false;
         if (pl->present)
@@ -569,7 +570,8 @@ static bool cmd_allowed(SimPhone *p, uint32_t cmd) {
 static void cmd_start(SimPhone *p, uint32_t cmd) {
         p->xf.last_cmd = cmd;
         xf_note(p, cmd);
-        if (p->leave != SIM_LEAVE_NONE)
+        /* stall@OP: from this command on it answers nothing */
+        if (p->leave != SIM_LEAVE_NONE || p->fault == SIM_FAULT_STALL)
                 return;
         p->xf.cmd = -1;
         p->xf.step = XS_PARAM;
@@ -642,7 +644,7 @@ static void cmd_packet(SimPhone *p, const uint8_t *d, uint32_t len) {
                         }
                         p->xf.ctrl = p->xf.last_ctrl = rd32(d);
                         xf_note(p, p->xf.ctrl);
-                        if (p->leave != SIM_LEAVE_NONE)
+                        if (p->leave != SIM_LEAVE_NONE || p->fault == SIM_FAULT_STALL)
                                 return;
                         c = ctrl_find(p, p->xf.ctrl);
                         if (!c) {

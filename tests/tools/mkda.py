@@ -8,7 +8,7 @@ entry, regions whose last sig_len bytes are the signature.  The payloads
 are deterministic noise that starts with "MTKNVD-TEST-DA1"/"-DA2", never
 MediaTek code, so tests can see which bytes reached the phone.
 
-  mkda.py OUT [--entry dacode=0x6735,hw_version=0xca00,...]... [--old-format] [--v6]
+  mkda.py OUT [--entry dacode=0x6735,hw_version=0xca00,...]... [--old-format] [--v6] [--with-xflash]
 
 An entry with xflash=1 has the layout of a real XFlash (V5) entry
 (xflash.md §5.2): hw_sub_code 0x8A00 unless sub= says otherwise, pagesize
@@ -28,6 +28,8 @@ ENTRY_KEYS = ("dacode", "sub", "hw_version", "sw_version", "da1_addr", "da1_len"
               "xflash", "da2_hash_off")
 XFLASH_STUB_LEN = 0x270      # xflash.md 5.2: region 0 of every real V5 entry
 XFLASH_PAGESIZE = 0x1000
+# the simulator's XFlash chips (tests/sim/README.md "Chips"): --with-xflash adds one entry each
+XFLASH_DACODES = (0x6570, 0x6755, 0x6761, 0x6765, 0x6768, 0x6771, 0x6785)
 DEFAULT_ENTRIES = [
     "dacode=0x6735,hw_version=0xca00",
     "dacode=0x6580,hw_version=0xca00,da1_len=0x8000,da2_len=0x10000",
@@ -151,8 +153,14 @@ def main():
     ap.add_argument("--old-format", action="store_true", help="0xD8-byte entries without sw_version")
     ap.add_argument("--v6", action="store_true", help="mark the file as an XML (V6) DA")
     ap.add_argument("--identifier")
+    ap.add_argument("--with-xflash", action="store_true",
+                    help="append an xflash=1 entry for each simulated XFlash chip (dacodes %s)" %
+                    ", ".join("0x%04x" % c for c in XFLASH_DACODES))
     a = ap.parse_args()
-    data = build([parse_entry(s) for s in (a.entry or DEFAULT_ENTRIES)], a.old_format, a.v6, a.identifier)
+    entries = [parse_entry(s) for s in (a.entry or DEFAULT_ENTRIES)]
+    if a.with_xflash:
+        entries += [parse_entry("dacode=0x%x,xflash=1" % c) for c in XFLASH_DACODES]
+    data = build(entries, a.old_format, a.v6, a.identifier)
     with open(a.output, "wb") as f:
         f.write(data)
     return 0
