@@ -243,7 +243,7 @@ class TestBackup(BackupTestCase):
 
     def test_cancel_leaves_nothing(self):
         # the phone stops answering at its first READ, so the job is surely still running
-        w = self.world("id=c,fault=stall@0xd6,unplugged=1")
+        w = self.world("id=c,fault=stall@" + self.READ_OP + ",unplugged=1")
         r = w.ctl("--json", "backup")
         job = json.loads(r.stdout)["job"]
         w.control("plug c")

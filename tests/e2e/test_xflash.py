@@ -238,6 +238,15 @@ class TestRestoreXFlash(XFlashPhone, test_restore.TestRestore):
     pass
 
 
+class TestBackupXFlash(XFlashPhone, test_backup.BackupTestCase):
+    # the backup tests that do not look at legacy-DA bytes, on an XFlash phone
+    READ_OP = "0x010005"
+    test_first_seen_only_once = test_backup.TestBackup.test_first_seen_only_once
+    test_manual_backup_with_scatter = test_backup.TestBackup.test_manual_backup_with_scatter
+    test_export = test_backup.TestBackup.test_export
+    test_cancel_leaves_nothing = test_backup.TestBackup.test_cancel_leaves_nothing
+
+
 class TestBackupFaultsXFlash(XFlashPhone, test_backup.TestBackupFaults):
     READ_OP = "0x010005"
 
