@@ -18,6 +18,7 @@ from harness import WorldTestCase, mkda
 from test_brom import BromTestCase, preloader
 import test_backup
 import test_restore
+import test_resume
 
 AUTO = "AutoBackup=first-seen\n"
 # what the MT6765 layout of the simulator has of the default identity set
@@ -58,11 +59,12 @@ def read_at(path, offset, size):
 
 class XFlashTestCase(WorldTestCase):
 
-    def xflash_state(self, *dacodes):
+    def xflash_state(self, *dacodes, state=None):
         """A state directory whose DA store has an XFlash-layout DA for these chips (xflash.md §5.2)."""
-        state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
-        self.addCleanup(shutil.rmtree, state, True)
-        os.makedirs(os.path.join(state, "da"))
+        if not state:
+            state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
+            self.addCleanup(shutil.rmtree, state, True)
+        os.makedirs(os.path.join(state, "da"), exist_ok=True)
         with open(os.path.join(state, "da", "xflash-da.bin"), "wb") as f:
             f.write(mkda.build([mkda.parse_entry("dacode=0x%04x,xflash=1" % c) for c in dacodes]))
         return state
@@ -229,12 +231,19 @@ class XFlashPhone:
 
     def world(self, *phones, **kw):
         phones = tuple(p + "," + self.PHONE_KEYS for p in (phones or ("id=phone0",)))
-        if "state_dir" not in kw:
-            kw["state_dir"] = XFlashTestCase.xflash_state(self, 0x6765)
+        kw["state_dir"] = XFlashTestCase.xflash_state(self, 0x6765, state=kw.get("state_dir"))
         return super().world(*phones, **kw)
 
 
 class TestRestoreXFlash(XFlashPhone, test_restore.TestRestore):
+    pass
+
+
+class TestUnplugDuringRestoreXFlash(XFlashPhone, test_resume.TestUnplugDuringRestore):
+    pass
+
+
+class TestDaemonKilledDuringRestoreXFlash(XFlashPhone, test_resume.TestDaemonKilledDuringRestore):
     pass
 
 
