@@ -17,6 +17,7 @@ import zlib
 from harness import WorldTestCase, mkda
 from test_brom import BromTestCase, preloader
 import test_backup
+import test_brom
 import test_restore
 import test_resume
 
@@ -275,6 +276,15 @@ class TestBackupFaultsXFlash(XFlashPhone, test_backup.TestBackupFaults):
         # §14: READ_DATA refused at once
         w = self.world("fault=status:0xc004000b@" + self.READ_OP, config="AutoBackup=first-seen\n")
         self.fails(w, "ProtocolError", "beyond the end of the storage")
+
+
+class TestBromBackupXFlash(XFlashPhone, test_brom.BromTestCase):
+    # the BROM-mode backup and restore of test_brom, on an XFlash MT6765 (EMI v35, INIT_EXT_RAM)
+    PHONE_KEYS = "layout=gpt"
+
+    def test_mt6765(self):
+        test_brom.TestBromBackup.backup_and_restore(self, "mt6765", 35)
+        self.assertEqual(self.w.stats("phone0")["da_protocol"], "xflash")
 
 
 if __name__ == "__main__":
