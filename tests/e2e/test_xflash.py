@@ -17,6 +17,7 @@ import zlib
 from harness import WorldTestCase, mkda
 from test_brom import BromTestCase, preloader
 import test_backup
+import test_lifecycle
 import test_brom
 import test_restore
 import test_resume
@@ -246,6 +247,16 @@ class TestUnplugDuringRestoreXFlash(XFlashPhone, test_resume.TestUnplugDuringRes
 
 class TestDaemonKilledDuringRestoreXFlash(XFlashPhone, test_resume.TestDaemonKilledDuringRestore):
     pass
+
+
+class TestLifecycleXFlash(XFlashPhone, test_lifecycle.TestLifecycle):
+    REBOOT_RESET = "shutdown"
+    # MT2601 is not an XFlash chip: the legacy run covers it
+    test_unsupported_chip_boots = None
+
+    def same_phone_again(self, w, new_id, port, extra=""):
+        # the phone added again is the same XFlash phone
+        return super().same_phone_again(w, new_id, port, "," + self.PHONE_KEYS + extra)
 
 
 class TestBackupXFlash(XFlashPhone, test_backup.BackupTestCase):
