@@ -187,6 +187,16 @@ class TestXFlashRefusals(XFlashTestCase):
         self.assertEqual(w.stats("phone0")["xf_boot_refused"], "1")
         self.assertEqual(w.backups, {})
 
+    def test_garbled_header(self):
+        # §2.1: a header without the magic is a protocol error (the session is out of step), named
+        w = self.world("chip=mt6765,fault=wrong-echo@0x010005", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("bad magic", message)
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".ProtocolError"), "ProtocolError")
+        self.assertEqual(w.backups, {})
+
 
 class TestXFlashSecureBoot(XFlashTestCase):
 

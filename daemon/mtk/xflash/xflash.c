@@ -90,6 +90,7 @@ struct XFlash {
         unsigned timeout_ms;
         XFlashRx rx;
         void (*rx_done)(XFlash *xf, int r);
+        const char *rx_why;       /* what was wrong with the stream, when it was */
         bool reading;             /* an IN read is out */
         unsigned writing;         /* OUT vectors out */
 
@@ -231,11 +232,11 @@ static void xf_fail_status(XFlash *xf, uint32_t code, const char *what) {
                 "status %s. %s", what, xflash_status_describe(code, desc, sizeof(desc)), xflash_status_remedy(code));
 }
 
-static const char *xf_errno_text(int r) {
+static const char *xf_errno_text(XFlash *xf, int r) {
+        if ((r == -EPROTO || r == -EMSGSIZE) && xf->rx_why)
+                return xf->rx_why;
         return r == -ENODEV ? "the phone disconnected" : r == -ETIMEDOUT ? "no answer (the phone stopped answering)" :
-               r == -EBADMSG ? "not an XFlash packet (bad magic)" :
-               r == -EPROTO ? "a packet of unknown type" :
-               r == -EMSGSIZE ? "a packet longer than the protocol allows here" : strerror(-r);
+               strerror(-r);
 }
 
 /* ------------------------------------------------------------ receiving one packet */
@@ -258,6 +259,7 @@ static int xf_rx_next(XFlash *xf) {
 static int xf_recv(XFlash *xf, uint8_t *dest, size_t max, void (*done)(XFlash *xf, int r)) {
         xflash_rx_begin(&xf->rx, dest, max);
         xf->rx_done = done;
+        xf->rx_why = NULL;
         return xf_rx_next(xf);
 }
 
@@ -276,7 +278,15 @@ static void xf_rx_on_bytes(UsbLink *link, int r, void *userdata) {
                                 return;
                 }
         }
-        if (xf->rx.n_messages > 0 && r > 0)
+        /* what the stream held is out of step: a protocol error, never a checksum one */
+        if (r == -EBADMSG || r == -EPROTO || r == -EMSGSIZE) {
+                xf->rx_why = r == -EBADMSG ? "not an XFlash packet (bad magic)" :
+                             r == -EPROTO ? "a packet of unknown type, or a log message too long" :
+                                            "a packet longer than the protocol allows here";
+                if (r == -EBADMSG)
+                        r = -EPROTO;
+        }
+        if (xf->rx.n_messages > 0 && r >= 0)
                 log_debug("Skipped %u Download Agent log message%s.", xf->rx.n_messages,
                           xf->rx.n_messages == 1 ? "" : "s");
         xf->rx_done(xf, r < 0 ? r : 0);
@@ -376,7 +386,7 @@ static void xs_step(XFlash *xf) {
                 return xf_on_script(xf, 0);
         r = xs_submit(xf);
         if (r < 0)
-                xf_fail(xf, r, "%s: %s", xf->script[xf->cur].what, xf_errno_text(r));
+                xf_fail(xf, r, "%s: %s", xf->script[xf->cur].what, xf_errno_text(xf, r));
 }
 
 static void xs_on_write(UsbLink *link, int r, void *userdata) {
@@ -386,7 +396,7 @@ static void xs_on_write(UsbLink *link, int r, void *userdata) {
         if (xf->step == XF_DONE || xf->step == XF_IDLE)
                 return;
         if (r < 0)
-                return xf_fail(xf, r, "sending %s: %s", xf->script[xf->cur].what, xf_errno_text(r));
+                return xf_fail(xf, r, "sending %s: %s", xf->script[xf->cur].what, xf_errno_text(xf, r));
         xf->cur += xf->send_count;
         xs_step(xf);
 }
@@ -401,7 +411,7 @@ static void xs_on_recv(XFlash *xf, int r) {
                 return xf_fail(xf, -EPROTO, "the Download Agent sent a %zu-byte packet where the status of %s "
                                "belongs", xf->rx.len, s->what);
         if (r < 0)
-                return xf_fail(xf, r, "waiting for %s: %s", s->what, xf_errno_text(r));
+                return xf_fail(xf, r, "waiting for %s: %s", s->what, xf_errno_text(xf, r));
         switch (s->kind) {
         case XS_STATUS:
                 if (xflash_status_parse(xf->st_buf, xf->rx.len, &code) < 0)
@@ -435,7 +445,7 @@ static void xs_on_raw(UsbLink *link, int r, void *userdata) {
         if (xf->step == XF_DONE || xf->step == XF_IDLE)
                 return;
         if (r < 0)
-                return xf_fail(xf, r, "waiting for %s: %s", xf->script[xf->cur].what, xf_errno_text(r));
+                return xf_fail(xf, r, "waiting for %s: %s", xf->script[xf->cur].what, xf_errno_text(xf, r));
         xf->cur++;
         xs_step(xf);
 }
@@ -655,7 +665,7 @@ static void xf_on_script(XFlash *xf, int r) {
         uint32_t v;
 
         if (r < 0)
-                return xf_fail(xf, r, "%s", xf_errno_text(r));
+                return xf_fail(xf, r, "%s", xf_errno_text(xf, r));
 
         switch (xf->step) {
         case XF_SYNC_BYTE:
@@ -861,7 +871,7 @@ static void xf_on_script(XFlash *xf, int r) {
         }
 
         if (r < 0)
-                xf_fail(xf, r, "cannot continue: %s", xf_errno_text(r));
+                xf_fail(xf, r, "cannot continue: %s", xf_errno_text(xf, r));
 }
 
 /* ------------------------------------------------------------ READ_DATA */
@@ -892,7 +902,7 @@ static void xf_data_fail(XFlash *xf, int r, const char *what) {
                 usb_link_cancel(xf->link);
         if (xf->step == XF_DONE)
                 return;
-        xf_fail(xf, r, "%s at 0x%" PRIx64 ": %s", what, xf->addr + xf->off, xf_errno_text(r));
+        xf_fail(xf, r, "%s at 0x%" PRIx64 ": %s", what, xf->addr + xf->off, xf_errno_text(xf, r));
 }
 
 static void xf_data_fail_status(XFlash *xf, uint32_t code, const char *what) {
