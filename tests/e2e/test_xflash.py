@@ -162,6 +162,25 @@ class TestXFlashMt6570(XFlashTestCase):
         self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & have)
 
 
+class TestXFlashOtherChips(XFlashTestCase):
+    # the other XFlash chips of the simulator, each backed up once (their own hw code, DA entry and EMI version)
+
+    def backup_chip(self, chip, dacode):
+        w = self.backed_up("chip=" + chip, dacode)
+        storage = w.stats("phone0")["storage"]
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        self.assertEqual(props["Chip"], chip.upper())
+
+    def test_mt6761(self):
+        self.backup_chip("mt6761", 0x6761)
+
+    def test_mt6768(self):
+        self.backup_chip("mt6768", 0x6768)
+
+    def test_mt6771(self):
+        self.backup_chip("mt6771", 0x6771)
+
+
 class TestXFlashRefusals(XFlashTestCase):
 
     def test_sla_required(self):
