@@ -181,6 +181,37 @@ class TestXFlashOtherChips(XFlashTestCase):
         self.backup_chip("mt6771", 0x6771)
 
 
+class TestXFlashTolerance(XFlashTestCase):
+    # what xflash.md leaves open (§19), each answer the simulator can give: the backup works with all
+
+    def backup_with(self, keys, dacode=0x6765, chip="mt6765"):
+        w = self.backed_up("chip=%s,layout=gpt,%s" % (chip, keys), dacode)
+        storage = w.stats("phone0")["storage"]
+        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        return w
+
+    def test_read_status_before_ack(self):
+        # §19.2: the per-chunk status sent before the host's acknowledgement arrived
+        self.backup_with("xf-read-status=before-ack")
+
+    def test_old_emmc_info_and_zero_sync(self):
+        # §8.1: the older 0x60-byte eMMC info; §9.1 row 6: DA2 says 0 instead of SYNC
+        w = self.backup_with("xf-emmc-info=0x60,xf-da2-sync=zero")
+        self.assertEqual(len(next(iter(w.backups.values()))["EmmcCid"]), 32)
+
+    def test_small_packets_and_restore(self):
+        # §8.3: packet lengths are the DA's: many small chunks each way, the read buffers lent and given back
+        w = self.backup_with("xf-read-packet=0x8000,xf-write-packet=0x10000")
+        self.restore_after_wipe(w, w.stats("phone0")["storage"])
+
+    def test_old_ufs_info(self):
+        # §8.2: the old 0x34-byte UFS info has no serial; the product id is the storage id then
+        w = self.backup_with("storage-type=ufs,xf-ufs-info=0x34", 0x6785, "mt6785")
+        props = next(iter(w.backups.values()))
+        self.assertEqual(props["StorageType"], "ufs")
+        self.assertEqual(len(props["StorageId"]), 32)
+
+
 class TestXFlashRefusals(XFlashTestCase):
 
     def test_sla_required(self):
