@@ -129,6 +129,7 @@ struct XFlash {
         unsigned slot;
         bool read_waiting;        /* the next chunk waits for its slot to be given back */
         bool status_pending;      /* READ: a chunk's status is still to come */
+        bool started;             /* READ: the second status, or the first chunk, is in */
         bool final_status;        /* WRITE: the status after the last chunk is in */
         uint8_t ack_hdr[XFLASH_HEADER_SIZE], ack[4];
         uint8_t sum_hdr[XFLASH_HEADER_SIZE], sum[4];
@@ -410,6 +411,13 @@ static void xs_on_recv(XFlash *xf, int r) {
         if (r == -EMSGSIZE && s->kind == XS_STATUS)
                 return xf_fail(xf, -EPROTO, "the Download Agent sent a %zu-byte packet where the status of %s "
                                "belongs", xf->rx.len, s->what);
+        if (r == -ETIMEDOUT && xf->step == XF_EMI && xf->cur + 1 == xf->n_script) {
+                /* §7, §19.5: a DA given a block that does not fit may never answer */
+                xf->dram_failed = true;
+                return xf_fail(xf, r, "the Download Agent did not answer the DRAM settings of %s: they are not "
+                               "this phone's; add the preloader of its own firmware",
+                               xf->emi->file_name[0] ? xf->emi->file_name : "the stored preloader");
+        }
         if (r < 0)
                 return xf_fail(xf, r, "waiting for %s: %s", s->what, xf_errno_text(xf, r));
         switch (s->kind) {
@@ -825,8 +833,9 @@ static void xf_on_script(XFlash *xf, int r) {
                         xs_status(xf, NULL, false, "READ_DATA");
                         xs_send(xf, xf->param, sizeof(xf->param), "READ_DATA parameters");
                         xs_status(xf, &xf->st[1], true, "READ_DATA parameters");
-                        /* §10.2 row 5, the second status: the read starts */
-                        xs_status(xf, &xf->st[2], true, "READ_DATA start");
+                        /* §10.2 row 5, the second status ("the read starts"), is
+                         * taken by the data loop: a DA that sends only one (§19.4)
+                         * goes on with the first chunk instead */
                 } else {
                         xf->step = XF_WRITE_HEAD;
                         xs_send_u32(xf, XFLASH_CMD_WRITE_DATA, "WRITE_DATA");
@@ -841,7 +850,7 @@ static void xf_on_script(XFlash *xf, int r) {
         case XF_READ_HEAD:
                 if (xf->stopped) {
                         snprintf(text, sizeof(text), "to read 0x%" PRIx64 "+0x%" PRIx64, xf->addr, xf->len);
-                        return xf_fail_status(xf, xf->st[1] != XFLASH_STATUS_OK ? xf->st[1] : xf->st[2], text);
+                        return xf_fail_status(xf, xf->st[1], text);
                 }
                 xf->step = XF_READ_DATA;
                 r = xf_read_begin(xf);
@@ -926,7 +935,7 @@ static int xf_read_begin(XFlash *xf) {
         xf->timeout_ms = XF_DATA_TIMEOUT_MS;
         xf->off = 0;
         xf->slot = 0;
-        xf->read_waiting = xf->status_pending = false;
+        xf->read_waiting = xf->status_pending = xf->started = false;
         /* the link's own buffers are filled without a copy; a new read takes every one back */
         for (unsigned k = 0; k < XF_READ_SLOTS; k++) {
                 xf->held[k] = false;
@@ -1008,9 +1017,20 @@ static void xf_read_on_chunk(XFlash *xf, int r) {
                 return xf_data_fail(xf, -EPROTO, "a data chunk longer than asked for");
         if (r < 0)
                 return xf_data_fail(xf, r, "reading");
-        /* §10.2: a 4-byte packet where a chunk belongs is the DA's error status */
-        if (xf->rx.len == 4 && expected != 4 && xflash_status_parse(xf->chunk[k], 4, &code) >= 0)
-                return xf_data_fail_status(xf, code, "reading");
+        /* §10.2: a 4-byte packet where a chunk belongs is a status: before
+         * the first chunk the second one of row 5 (if 0), else the DA's error */
+        if (xf->rx.len == 4 && expected != 4 && xflash_status_parse(xf->chunk[k], 4, &code) >= 0) {
+                if (code != XFLASH_STATUS_OK)
+                        return xf_data_fail_status(xf, code, "reading");
+                if (xf->started)
+                        return xf_data_fail(xf, -EPROTO, "a status 0 where a data chunk belongs");
+                xf->started = true;
+                r = xf_read_recv_chunk(xf);
+                if (r < 0)
+                        xf_data_fail(xf, r, "reading");
+                return;
+        }
+        xf->started = true;
         if (xf->rx.len == 0)
                 return xf_data_fail(xf, -EPROTO, "an empty data chunk");
         xf->chunk_len[k] = xf->rx.len;
