@@ -196,7 +196,7 @@ DEB_PKGS := build-essential pkg-config clang libusb-1.0-0-dev libsystemd-dev lib
 	libyaml-dev libssl-dev libarchive-dev zlib1g-dev umockdev libumockdev-dev \
 	libglib2.0-dev dbus-daemon python3 python3-dbus python3-gi python3-dbusmock valgrind \
 	systemd groff-base util-linux desktop-file-utils libxml2-utils shared-mime-info libglib2.0-bin \
-	bash-completion libdbus-1-dev polkitd
+	bash-completion libdbus-1-dev polkitd appstream
 
 # files the install tests validate against: the D-Bus DTDs (libdbus-1-dev),
 # polkit's (polkitd), bash-completion's helpers
@@ -208,7 +208,7 @@ deps:
 	for p in $(DAEMON_PKGS) $(CLIENT_PKGS) $(SIM_PKGS); do \
 		$(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	for c in $(CC) $(CLANG) dbus-daemon valgrind $(PYTHON) systemd-analyze groff prlimit \
-		desktop-file-validate xmllint update-mime-database gio; do \
+		desktop-file-validate xmllint update-mime-database gio appstreamcli; do \
 		command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	for f in $(DEP_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
 	$(PYTHON) -c 'import dbus, gi, dbusmock' >/dev/null 2>&1 || missing="$$missing python3-dbusmock"; \
@@ -254,13 +254,16 @@ DESKTOP_INSTALLED := $(SYSCONFDIR)/xdg/autostart/mtknvd-agent.desktop $(USERUNIT
 	$(DATADIR)/mime/packages/mtknvd.xml $(DATADIR)/applications/org.mtknvd.mtknvctl.desktop \
 	$(DATADIR)/kio/servicemenus/mtknvd-restore.desktop $(DATADIR)/kio/servicemenus/mtknvd-import-spflash.desktop \
 	$(DATADIR)/nemo/actions/mtknvd-restore.nemo_action $(DATADIR)/nemo/actions/mtknvd-import-spflash.nemo_action \
-	$(LIBEXECDIR)/mtknvd-file-action $(DATADIR)/bash-completion/completions/mtknvctl
+	$(LIBEXECDIR)/mtknvd-file-action $(DATADIR)/bash-completion/completions/mtknvctl \
+	$(DATADIR)/metainfo/org.mtknvd.mtknvd.metainfo.xml $(DATADIR)/icons/hicolor/scalable/apps/org.mtknvd.mtknvd.svg
 # A real install refreshes the MIME and desktop caches; into a DESTDIR that is
 # the package manager's job (its triggers).
 UPDATE_CACHES = @if [ -z "$(DESTDIR)" ]; then \
 	! command -v update-mime-database >/dev/null || update-mime-database $(DATADIR)/mime; \
-	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(DATADIR)/applications; fi
-SUBST := sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g'
+	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(DATADIR)/applications; \
+	! command -v gtk-update-icon-cache >/dev/null || gtk-update-icon-cache -qtf $(DATADIR)/icons/hicolor; fi
+SUBST := sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g' \
+	-e 's|@version@|$(VERSION)|g'
 
 INSTALLED := $(BINDIR)/mtknvctl $(LIBEXECDIR)/mtknvd $(SYSTEMDUNITDIR)/mtknvd.service \
 	$(UDEVRULESDIR)/70-mtknvd.rules $(DATADIR)/dbus-1/system.d/org.mtknvd.MtkNv1.conf \
@@ -297,6 +300,9 @@ install: $(BUILD)/mtknvd $(BUILD)/mtknvctl
 	chmod 755 $(DESTDIR)$(LIBEXECDIR)/mtknvd-file-action
 	install -Dm644 client/data/mtknvd-mime.xml $(DESTDIR)$(DATADIR)/mime/packages/mtknvd.xml
 	install -Dm644 client/data/mtknvctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/mtknvctl
+	install -d $(DESTDIR)$(DATADIR)/metainfo
+	$(SUBST) client/data/org.mtknvd.mtknvd.metainfo.xml > $(DESTDIR)$(DATADIR)/metainfo/org.mtknvd.mtknvd.metainfo.xml
+	install -Dm644 client/data/org.mtknvd.mtknvd.svg $(DESTDIR)$(DATADIR)/icons/hicolor/scalable/apps/org.mtknvd.mtknvd.svg
 	test -e $(DESTDIR)$(SYSCONFDIR)/mtknvd/mtknvd.conf || \
 		install -Dm644 daemon/mtknvd.conf $(DESTDIR)$(SYSCONFDIR)/mtknvd/mtknvd.conf
 	$(UPDATE_CACHES)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The verbs that hand the daemon a file: export-backup, import, add-da, inspect. */
+/* The verbs that hand the daemon a backup as a file: export-backup, import
+ * (add-da and inspect are inspect.c's). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -229,95 +230,4 @@ finish:
         if (scatter_fd >= 0)
                 close(scatter_fd);
         return ret;
-}
-
-int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
-        const char *name;
-        int fd, r;
-
-        if (argc != 2) {
-                fprintf(stderr, "add-da needs the Download Agent FILE (e.g. MTK_AllInOne_DA.bin).\n");
-                return EXIT_USAGE;
-        }
-        fd = file_open_input(argv[1]);
-        if (fd < 0)
-                return EXIT_FAIL;
-        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "AddDownloadAgent",
-                               &error, &reply, "h", fd);
-        close(fd);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "s", &name);
-        if (r < 0)
-                return bus_report_error("Cannot add the Download Agent", r, &error);
-        printf("Added %s as %s.\n", argv[1], name);
-        return EXIT_OK;
-}
-
-/* The daemon answers JSON; people get it indented. */
-static void print_indented_json(const char *s) {
-        int depth = 0;
-        bool in_str = false;
-
-        for (const char *p = s; *p; p++) {
-                if (in_str) {
-                        putchar(*p);
-                        if (*p == '\\' && p[1])
-                                putchar(*++p);
-                        else if (*p == '"')
-                                in_str = false;
-                        continue;
-                }
-                switch (*p) {
-                case '"':
-                        in_str = true;
-                        putchar(*p);
-                        break;
-                case '{':
-                case '[':
-                        printf("%c\n%*s", *p, 2 * ++depth, "");
-                        break;
-                case '}':
-                case ']':
-                        printf("\n%*s%c", 2 * (depth > 0 ? --depth : 0), "", *p);
-                        break;
-                case ',':
-                        printf(",\n%*s", 2 * depth, "");
-                        break;
-                case ':':
-                        printf(": ");
-                        break;
-                default:
-                        putchar(*p);
-                }
-        }
-        putchar('\n');
-}
-
-int verb_inspect(sd_bus *bus, const Args *a, int argc, char **argv) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
-        const char *json;
-        int fd, r;
-
-        if (argc != 2) {
-                fprintf(stderr, "inspect needs a FILE: a Download Agent, a scatter file or a backup archive.\n");
-                return EXIT_USAGE;
-        }
-        fd = file_open_input(argv[1]);
-        if (fd < 0)
-                return EXIT_FAIL;
-        r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, "Inspect", &error, &reply,
-                               "h", fd);
-        close(fd);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "s", &json);
-        if (r < 0)
-                return bus_report_error(argv[1], r, &error);
-        if (a->json)
-                printf("%s\n", json);
-        else
-                print_indented_json(json);
-        return EXIT_OK;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The verbs that hand the daemon a file as a descriptor, opened with the
- * caller's own rights: export-backup, import, add-da, inspect. */
+ * caller's own rights: export-backup, import. */
 #pragma once
 
 #include <systemd/sd-bus.h>
@@ -12,5 +12,3 @@ int file_open_input(const char *path);
 
 int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv);
 int verb_import(sd_bus *bus, const Args *a, int argc, char **argv);
-int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv);
-int verb_inspect(sd_bus *bus, const Args *a, int argc, char **argv);

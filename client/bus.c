@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bus.h"
 #include "macro.h"
@@ -324,4 +332,95 @@ bool inhibitor_entry_covers(const InhibitorEntry *e, const char *usb_path) {
         if (n == 0)
                 return true;
         return usb_path && strncmp(e->port, usb_path, n) == 0 && (usb_path[n] == '\0' || usb_path[n] == '.');
+}
+
+/* The agent registers with polkit before it closes the descriptor; a broken
+ * one must not hang mtknvctl for ever. */
+#define POLKIT_AGENT_REGISTER_TIMEOUT_MS (60 * 1000)
+
+/* pkttyagent's path on PATH, into buf; false if there is none. */
+static bool find_pkttyagent(char *buf, size_t size) {
+        const char *path = getenv("PATH");
+
+        if (!path || !*path)
+                path = "/usr/local/bin:/usr/bin:/bin";
+        while (*path) {
+                size_t n = strcspn(path, ":");
+
+                if (n > 0 && (size_t) snprintf(buf, size, "%.*s/pkttyagent", (int) n, path) < size &&
+                    access(buf, X_OK) == 0)
+                        return true;
+                path += n;
+                if (*path == ':')
+                        path++;
+        }
+        return false;
+}
+
+int bus_polkit_agent_open(PolkitAgent *a) {
+        char agent[PATH_MAX], notify[16];
+        struct pollfd pfd;
+        int pipe_fd[2], r;
+        pid_t parent = getpid(), pid;
+
+        *a = (PolkitAgent) {};
+        /* root is never asked; and only someone at a terminal can answer */
+        if (geteuid() == 0 || !isatty(STDIN_FILENO))
+                return 0;
+        if (!find_pkttyagent(agent, sizeof(agent))) {
+                a->missing = true;
+                return 0;
+        }
+        if (pipe2(pipe_fd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(pipe_fd[0]);
+                close(pipe_fd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                sigset_t none;
+
+                /* the agent goes when mtknvctl goes, however it ends */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                        _exit(EXIT_FAIL);
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                /* the one descriptor it is meant to have */
+                if (fcntl(pipe_fd[1], F_SETFD, 0) < 0)
+                        _exit(EXIT_FAIL);
+                /* its prompt goes to the terminal even when our output does not */
+                if (!isatty(STDOUT_FILENO)) {
+                        int tty = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+                        if (tty >= 0)
+                                dup2(tty, STDOUT_FILENO);
+                }
+                snprintf(notify, sizeof(notify), "%d", pipe_fd[1]);
+                execl(agent, agent, "--notify-fd", notify, "--fallback", (char *) NULL);
+                _exit(127);
+        }
+        close(pipe_fd[1]);
+        a->pid = pid;
+        /* registered (or gone) when the write end closes */
+        pfd = (struct pollfd) { .fd = pipe_fd[0], .events = POLLIN };
+        do
+                r = poll(&pfd, 1, POLKIT_AGENT_REGISTER_TIMEOUT_MS);
+        while (r < 0 && errno == EINTR);
+        close(pipe_fd[0]);
+        if (r == 0)
+                fprintf(stderr, "polkit's text agent (%s) did not get ready; going on without it.\n", agent);
+        return 0;
+}
+
+void bus_polkit_agent_close(PolkitAgent *a) {
+        if (a->pid <= 0)
+                return;
+        (void) kill(a->pid, SIGTERM);
+        (void) kill(a->pid, SIGCONT);
+        while (waitpid(a->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        a->pid = 0;
 }

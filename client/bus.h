@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "mtknv-bus.h"
@@ -56,3 +57,19 @@ void inhibitor_entry_array_free(InhibitorEntry *a, size_t n);
 /* The inhibitor keeps mtknvd away from a phone at usb_path (same rule as the
  * daemon's: every port, that port, or the port of the hub it is behind). */
 bool inhibitor_entry_covers(const InhibitorEntry *e, const char *usb_path);
+
+/* polkit's text agent (pkttyagent) on this terminal, as systemctl starts it:
+ * so that a user logged in over SSH, with no desktop agent, can type the
+ * password polkit asks for.  Started only for a user who is not root, when
+ * standard input is a terminal; the caller's calls then allow interactive
+ * authorization (sd_bus_set_allow_interactive_authorization()). */
+typedef struct PolkitAgent {
+        pid_t pid;        /* 0: none running */
+        bool missing;     /* wanted, but pkttyagent is not on PATH */
+} PolkitAgent;
+
+/* Starts the agent and waits until it is registered with polkit (it closes
+ * the descriptor passed with --notify-fd). */
+int bus_polkit_agent_open(PolkitAgent *a);
+/* Stops the agent (SIGTERM) and reaps it. */
+void bus_polkit_agent_close(PolkitAgent *a);

@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "firmware.h"
 #include "macro.h"
+#include "output.h"
 
 typedef enum FirmwareKind {
         FIRMWARE_SCATTER,
@@ -42,9 +43,10 @@ static FirmwareKind firmware_classify(const char *name) {
         return FIRMWARE_OTHER;
 }
 
-/* One file to the daemon; 0 added, < 0 refused (the reason printed after what). */
-static int firmware_call(sd_bus *bus, const char *method, const char *path, const char *types, const char **ret_a,
-                         const char **ret_b, sd_bus_message **ret_reply, sd_bus_error *error) {
+/* One file to the daemon; 0 added, < 0 refused (the reason printed after
+ * what).  The reply is left at its first value. */
+static int firmware_call(sd_bus *bus, const char *method, const char *path, sd_bus_message **ret_reply,
+                         sd_bus_error *error) {
         int fd = file_open_input(path), r;
 
         if (fd < 0)
@@ -52,11 +54,7 @@ static int firmware_call(sd_bus *bus, const char *method, const char *path, cons
         r = sd_bus_call_method(bus, MTKNV_BUS_NAME, MTKNV_MANAGER_PATH, MTKNV_MANAGER_IFACE, method, error, ret_reply,
                                "h", fd);
         close(fd);
-        if (r < 0)
-                return r;
-        if (ret_b)
-                return sd_bus_message_read(*ret_reply, types, ret_a, ret_b);
-        return sd_bus_message_read(*ret_reply, types, ret_a);
+        return r;
 }
 
 int verb_add_preloader(sd_bus *bus, const Args *a, int argc, char **argv) {
@@ -70,7 +68,9 @@ int verb_add_preloader(sd_bus *bus, const Args *a, int argc, char **argv) {
                         "firmware package).\n");
                 return EXIT_USAGE;
         }
-        r = firmware_call(bus, "AddPreloader", argv[1], "ss", &name, &desc, &reply, &error);
+        r = firmware_call(bus, "AddPreloader", argv[1], &reply, &error);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "ss", &name, &desc);
         if (r < 0)
                 return bus_report_error("Cannot add the preloader", r, &error);
         printf("Added %s as %s.\n%s\n", argv[1], name, desc);
@@ -94,6 +94,7 @@ static int firmware_add_one(sd_bus *bus, const char *dir, const char *name, bool
         _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
         const char *x = NULL, *y = NULL;
+        Dict info = {};
         FirmwareKind kind = firmware_classify(name);
         int r;
 
@@ -109,20 +110,37 @@ static int firmware_add_one(sd_bus *bus, const char *dir, const char *name, bool
         case FIRMWARE_SCATTER:
                 /* the daemon reads the layout from the phone itself; a
                  * scatter file is for 'backup --scatter' on a PMT phone */
-                r = firmware_call(bus, "Inspect", path, "s", &x, NULL, &reply, &error);
+                r = firmware_call(bus, "Inspect", path, &reply, &error);
                 if (r >= 0)
-                        printf("  %-34s scatter file: valid (not kept: pass it to 'backup --scatter' for a phone "
-                               "without a GPT)\n", name);
+                        r = dict_read(reply, &info);
+                if (r >= 0 && strcmp(dict_str(&info, "kind"), "scatter") != 0) {
+                        printf("  %-34s refused: not a scatter file (it is a %s)\n", name, dict_str(&info, "kind"));
+                        dict_done(&info);
+                        return 1;
+                }
+                if (r >= 0)
+                        printf("  %-34s scatter file for %s, %s (not kept: it is for 'backup --scatter' on a "
+                               "phone without a GPT)\n", name, dict_str(&info, "platform"),
+                               dict_bool(&info, "usable") ? "valid" : "without identity partitions");
+                dict_done(&info);
                 break;
         case FIRMWARE_PRELOADER:
-                r = firmware_call(bus, "AddPreloader", path, "ss", &x, &y, &reply, &error);
+                r = firmware_call(bus, "AddPreloader", path, &reply, &error);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "ss", &x, &y);
                 if (r >= 0)
                         printf("  %-34s preloader added: %s\n", name, y);
                 break;
         case FIRMWARE_DA:
-                r = firmware_call(bus, "AddDownloadAgent", path, "s", &x, NULL, &reply, &error);
+                r = firmware_call(bus, "AddDownloadAgent", path, &reply, &error);
                 if (r >= 0)
-                        printf("  %-34s Download Agent added as %s\n", name, x);
+                        r = sd_bus_message_read(reply, "s", &x);
+                if (r >= 0)
+                        r = dict_read(reply, &info);
+                if (r >= 0)
+                        printf("  %-34s Download Agent added as %s%s\n", name, x,
+                               dict_bool(&info, "usable") ? "" : " (no entry this mtknvd can use)");
+                dict_done(&info);
                 break;
         case FIRMWARE_OTHER:
                 return 0;

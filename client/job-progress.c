@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "job-progress.h"
@@ -13,23 +17,121 @@ void job_progress_init(JobProgress *p, sd_bus *bus, const Args *a) {
         *p = (JobProgress) { .bus = bus, .args = a, .tty = isatty(STDERR_FILENO), .last_percent = -10 };
 }
 
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* The terminal's width now: it may have been resized since the last line. */
+static unsigned terminal_width(void) {
+        struct winsize ws = {};
+        const char *e;
+
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        e = getenv("COLUMNS");
+        if (e && atoi(e) > 0)
+                return (unsigned) atoi(e);
+        return 80;
+}
+
+static void format_duration(uint64_t usec, char *buf, size_t size) {
+        uint64_t s = (usec + 500000) / 1000000;
+
+        if (s >= 3600)
+                snprintf(buf, size, "%u:%02u:%02u", (unsigned) (s / 3600), (unsigned) (s / 60 % 60), (unsigned) (s % 60));
+        else
+                snprintf(buf, size, "%u:%02u", (unsigned) (s / 60), (unsigned) (s % 60));
+}
+
+static double mib(uint64_t bytes) {
+        return (double) bytes / 1048576.0;
+}
+
+/* "27.0/60.0 MiB  4.1 MiB/s  ETA 0:08": sizes in terms of the backup, read
+ * once, however many passes the job makes over it. */
+static void format_stats(const JobProgress *p, bool with_rate, uint64_t now_usec, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        if (p->size > 0) {
+                n += (size_t) snprintf(buf + n, size - n, "%.1f/%.1f MiB", mib((uint64_t) (p->progress * (double) p->size)),
+                                       mib(p->size));
+                if (with_rate && p->rate > 0 && p->total > 0 && n < size)
+                        n += (size_t) snprintf(buf + n, size - n, "  %.1f MiB/s",
+                                               mib(p->rate) * (double) p->size / (double) p->total);
+        }
+        if (p->expected_end > now_usec && n < size) {
+                char eta[16];
+
+                format_duration(p->expected_end - now_usec, eta, sizeof(eta));
+                n += (size_t) snprintf(buf + n, size - n, "%sETA %s", n > 0 ? "  " : "", eta);
+        }
+}
+
+/* Columns s takes (UTF-8: continuation bytes take none). */
+static unsigned columns(const char *s) {
+        unsigned cols = 0;
+
+        for (; *s; s++)
+                cols += ((unsigned char) *s & 0xc0) != 0x80;
+        return cols;
+}
+
+/* Cut s to at most max columns. */
+static void truncate_columns(char *s, unsigned max) {
+        unsigned cols = 0;
+
+        for (char *c = s; *c; c++) {
+                if (((unsigned char) *c & 0xc0) == 0x80)
+                        continue;
+                if (cols++ == max) {
+                        *c = 0;
+                        return;
+                }
+        }
+}
+
+void job_progress_format(const JobProgress *p, unsigned width, uint64_t now_usec, char *buf, size_t size) {
+        int percent = (int) (p->progress * 100.0 + 0.5);
+        unsigned bar_width = width >= 100 ? 30 : width >= 72 ? 12 : width >= 56 ? 10 : 0;
+        char bar[32], stats[96];
+        int fill = percent * (int) bar_width / 100;
+
+        for (unsigned i = 0; i < bar_width; i++)
+                bar[i] = (int) i < fill ? '#' : '.';
+        bar[bar_width] = 0;
+        /* what goes first when it is too wide: the rate, then the end of the step */
+        for (int with_rate = 1; with_rate >= 0; with_rate--) {
+                format_stats(p, with_rate, now_usec, stats, sizeof(stats));
+                snprintf(buf, size, "%s%s%s%3d%%%s%s%s%s", bar_width ? "[" : "", bar, bar_width ? "] " : "",
+                         percent, *stats ? "  " : "", stats, p->step && *p->step ? "  " : "", p->step ?: "");
+                if (columns(buf) < width)
+                        break;
+        }
+        truncate_columns(buf, width > 1 ? width - 1 : 0);
+}
+
 static void progress_draw(JobProgress *p) {
         int percent = (int) (p->progress * 100.0 + 0.5);
+        char line[512];
 
         if (p->args->json)
                 return;
         if (p->tty) {
-                char bar[31];
-                int fill = percent * 30 / 100;
+                job_progress_format(p, terminal_width(), now_realtime_usec(), line, sizeof(line));
+                /* back to the line's start, the line, and clear what a longer one left */
+                fprintf(stderr, "\r%s\033[K", line);
+                p->drawn = true;
+        } else if (percent / 10 != p->last_percent / 10) {
+                char stats[96];
 
-                for (int i = 0; i < 30; i++)
-                        bar[i] = i < fill ? '#' : '.';
-                bar[30] = 0;
-                fprintf(stderr, "\r[%s] %3d%%  %5.1f/%.1f MiB  %5.1f MiB/s  %-40.40s", bar, percent,
-                        (double) p->bytes / 1048576.0, (double) p->total / 1048576.0, (double) p->rate / 1048576.0,
+                format_stats(p, true, now_realtime_usec(), stats, sizeof(stats));
+                fprintf(stderr, "%3d%%%s%s%s%s\n", percent, *stats ? "  " : "", stats, p->step && *p->step ? "  " : "",
                         p->step ?: "");
-        } else if (percent / 10 != p->last_percent / 10)
-                fprintf(stderr, "%3d%% %s\n", percent, p->step ?: "");
+        }
         p->last_percent = percent;
 }
 
@@ -55,8 +157,12 @@ static int on_job_props(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                         r = sd_bus_message_read(m, "v", "t", &p->bytes);
                 else if (strcmp(name, "TotalBytes") == 0)
                         r = sd_bus_message_read(m, "v", "t", &p->total);
+                else if (strcmp(name, "Size") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &p->size);
                 else if (strcmp(name, "Rate") == 0)
                         r = sd_bus_message_read(m, "v", "t", &p->rate);
+                else if (strcmp(name, "ExpectedEndTime") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &p->expected_end);
                 else if (strcmp(name, "Step") == 0) {
                         r = sd_bus_message_read(m, "v", "s", &s);
                         if (r >= 0) {
@@ -104,18 +210,32 @@ static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return sd_event_exit(p->event, 0);
 }
 
+/* Ctrl-C (or SIGTERM) cancels the job and waits for the daemon to confirm;
+ * a second one, or one the job refuses, leaves it running. */
 static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         JobProgress *p = userdata;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        if (!p->job || p->cancel_sent)
+        p->interrupted = (int) si->ssi_signo;
+        if (p->drawn) {
+                fputc('\n', stderr);
+                p->drawn = false;
+        }
+        if (!p->job || p->cancel_sent) {
+                if (p->job && !p->message &&
+                    asprintf(&p->message, "Stopped following job %s; it goes on in mtknvd ('mtknvctl monitor' "
+                             "shows how it ends).", p->job) < 0)
+                        p->message = NULL;
                 return sd_event_exit(p->event, 0);
+        }
         p->cancel_sent = true;
-        fprintf(stderr, "\nCancelling…\n");
+        if (!p->args->json)
+                fprintf(stderr, "Cancelling…\n");
         r = sd_bus_call_method(p->bus, MTKNV_BUS_NAME, p->job, MTKNV_JOB_IFACE, "Cancel", &error, NULL, "a{sv}", 0);
         if (r < 0)
-                fprintf(stderr, "Cannot cancel: %s\n", error.message ?: strerror(-r));
+                fprintf(stderr, "Cannot cancel: %s\nThe job goes on; press Ctrl-C again to stop following it.\n",
+                        error.message ?: strerror(-r));
         return 0;
 }
 
@@ -133,20 +253,22 @@ int job_progress_follow(sd_bus *bus, sd_event *event, JobProgress *p) {
         sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, p);
 
         r = sd_event_loop(event);
-        if (p->tty && !a->json)
+        if (p->drawn)
                 fputc('\n', stderr);
         if (a->json) {
                 JsonWriter j = { .f = stdout };
 
                 json_begin_object(&j, NULL);
                 json_string(&j, "job", p->job);
-                json_bool(&j, "success", p->ok);
+                json_bool(&j, "success", p->done && p->ok);
                 json_string(&j, "message", p->message ?: "");
+                if (p->interrupted)
+                        json_bool(&j, "interrupted", true);
                 json_end_object(&j);
                 putchar('\n');
         } else
                 printf("%s\n", p->message ?: "The daemon went away before the job finished.");
-        ret = p->done && p->ok ? EXIT_OK : EXIT_FAIL;
+        ret = p->done && p->ok ? EXIT_OK : p->interrupted ? 128 + p->interrupted : EXIT_FAIL;
         free(p->job);
         free(p->step);
         free(p->message);
@@ -154,8 +276,15 @@ int job_progress_follow(sd_bus *bus, sd_event *event, JobProgress *p) {
 }
 
 int job_progress_subscribe(sd_bus *bus, sd_event *event, JobProgress *p) {
+        sigset_t mask;
         int r;
 
+        /* from before the job exists: a Ctrl-C while it is asked for cancels it
+         * once it is known, rather than leaving it behind */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         r = sd_bus_attach_event(bus, event, 0);
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,

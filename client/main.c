@@ -17,7 +17,9 @@
 #include "firmware.h"
 #include "backup-list.h"
 #include "bus.h"
+#include "verb-help.h"
 #include "inhibit.h"
+#include "inspect.h"
 #include "macro.h"
 #include "operations.h"
 #include "output.h"
@@ -34,7 +36,8 @@ static void help(void) {
                "  show DEVICE           Everything known about one phone, with its security\n"
                "                        configuration in plain words and any error with its remedy.\n"
                "  monitor               Print phones as they appear, change state and disappear,\n"
-               "                        until interrupted. Phones present at start are shown first.\n"
+               "                        and each job's result (\"1-5 backed up\"), with the time,\n"
+               "                        until Ctrl-C. Phones present at start are shown first.\n"
                "  wait                  Wait until --count phones (default 1) are in --state\n"
                "                        (default \"present\": plugged in); print their ids.\n"
                "  backup [DEVICE]       Back up the phone's identity partitions (nvram, nvdata,\n"
@@ -80,9 +83,14 @@ static void help(void) {
                "  add-firmware DIR      Install what a firmware folder has for mtknvd: its preloader\n"
                "                        and Download Agent (added) and scatter file (checked);\n"
                "                        other files are listed, not sent.\n"
-               "  inspect FILE          Say what FILE is: a Download Agent (entries, regions), a\n"
-               "                        scatter file (partitions, identity set marked) or a backup\n"
-               "                        archive. Needs no phone.\n"
+               "  list-da               The Download Agents the daemon may use: chips, size.\n"
+               "  remove-da NAME        Remove an added Download Agent (not while one is used).\n"
+               "  list-preloaders       The stored preloaders: name, EMI version, memory parts.\n"
+               "  remove-preloader NAME Remove a stored preloader.\n"
+               "  inspect FILE          Say what FILE is and whether this mtknvd can use it: a\n"
+               "                        Download Agent (chips, DA protocol), a preloader (EMI\n"
+               "                        version), a scatter file (identity set), a backup\n"
+               "                        archive or SP Flash Tool export. Needs no phone.\n"
                "  inhibit [-- COMMAND [ARG...]]\n"
                "                        Keep mtknvd away from phones while COMMAND (mtkclient,\n"
                "                        SP Flash Tool) runs: it opens no phone plugged in\n"
@@ -90,6 +98,7 @@ static void help(void) {
                "                        COMMAND: until Ctrl-C. Only mtknvctl holds the inhibitor;\n"
                "                        it ends with mtknvctl. Put -- before COMMAND when COMMAND\n"
                "                        has options of its own.\n"
+               "  help [VERB]           This help; with VERB, that command's usage and options.\n"
                "  agent                 Stay in the desktop session and show a notification when a\n"
                "                        phone is detected, backed up or restored, when that fails,\n"
                "                        and when the phone needs you. Started by XDG autostart or\n"
@@ -134,7 +143,9 @@ static void help(void) {
                "     --why Y            inhibit: what it does (default: \"COMMAND is using the\n"
                "                        phone\")\n"
                "     --no-ask-password  Do not let polkit ask for a password (the default when\n"
-               "                        standard input is not a terminal)\n"
+               "                        standard input is not a terminal). Otherwise a user who\n"
+               "                        is not root is asked on this terminal by polkit's text\n"
+               "                        agent, pkttyagent, when no desktop agent answers\n"
                "\n"
                "Phone states: idle (plugged in and left alone, so that it boots: nothing to do,\n"
                "or it is booting after mtknvd released it; show says why), identifying\n"
@@ -160,6 +171,8 @@ static void help(void) {
                "  4  no such phone, or DEVICE matches more than one\n"
                "  5  timed out\n"
                "  6  not authorized (polkit refused, or polkit is not running and you are not root)\n"
+               "  130  interrupted by Ctrl-C (128 + N for signal N, e.g. 143 for SIGTERM); a job\n"
+               "     being followed was cancelled, or, when it could not stop, left running\n"
                "  inhibit with COMMAND: COMMAND's exit status (128 + N when signal N ended it)\n"
                "\n"
                "Examples:\n"
@@ -398,6 +411,12 @@ static int verb_show(sd_bus *bus, const Args *a, int argc, char **argv) {
 
 /* ------------------------------------------------------------ monitor / wait */
 
+/* A job monitor has seen start: what it does and to which phone, for its end. */
+typedef struct WatchJob {
+        char *path, *operation, *device;
+        char *usb_path;         /* the phone's port while it was known: it may leave before the job ends */
+} WatchJob;
+
 typedef struct Watch {
         sd_bus *bus;
         sd_event *event;
@@ -406,28 +425,253 @@ typedef struct Watch {
         int exit;
         DeviceInfo *known;
         size_t n_known;
+        WatchJob *jobs;
+        size_t n_jobs;
 } Watch;
 
+/* When something happened, for people (local time) or for programs (ISO 8601). */
+static void watch_time(bool iso, char *buf, size_t size) {
+        time_t t = time(NULL);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, size, iso ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "-");
+}
+
 static void watch_print(Watch *w, const char *event, const DeviceInfo *d, const char *changes) {
+        char when[40];
+
+        watch_time(w->args->json, when, sizeof(when));
         if (w->args->json) {
                 JsonWriter j = { .f = stdout };
 
                 json_begin_object(&j, NULL);
                 json_string(&j, "event", event);
+                json_string(&j, "time", when);
                 json_string(&j, "path", d->path);
                 if (strcmp(event, "removed") != 0)
                         json_device(&j, "device", d);
                 json_end_object(&j);
                 putchar('\n');
         } else if (strcmp(event, "removed") == 0)
-                printf("- %s removed\n", d->id);
+                printf("%s - %s removed\n", when, d->id);
         else if (strcmp(event, "changed") == 0)
-                printf("~ %s %s\n", d->id, changes);
+                printf("%s ~ %s %s\n", when, d->id, changes);
         else
-                printf("%c %s %s %s %s (USB %s)%s%s\n", strcmp(event, "added") == 0 ? '+' : '=', d->id,
+                printf("%s %c %s %s %s %s (USB %s)%s%s\n", when, strcmp(event, "added") == 0 ? '+' : '=', d->id,
                        or_dash(d->chip), or_dash(d->mode), or_dash(d->state), or_dash(d->usb_path),
                        d->error && *d->error ? ": " : "", d->error ? d->error : "");
         fflush(stdout);
+}
+
+static void watch_job_done(WatchJob *job) {
+        free(job->path);
+        free(job->operation);
+        free(job->device);
+        free(job->usb_path);
+}
+
+static void watch_jobs_free(Watch *w) {
+        for (size_t i = 0; i < w->n_jobs; i++)
+                watch_job_done(&w->jobs[i]);
+        free(w->jobs);
+        w->jobs = NULL;
+        w->n_jobs = 0;
+}
+
+static WatchJob *watch_job_find(Watch *w, const char *path) {
+        for (size_t i = 0; i < w->n_jobs; i++)
+                if (strcmp(w->jobs[i].path, path) == 0)
+                        return &w->jobs[i];
+        return NULL;
+}
+
+static void watch_job_set(char **field, const char *value) {
+        char *v = strdup(value);
+
+        if (!v)
+                return;
+        free(*field);
+        *field = v;
+}
+
+/* Each job's phone's port, from the phones known now. */
+static void watch_jobs_note_ports(Watch *w) {
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                DeviceInfo *d = NULL;
+
+                if (w->jobs[i].device && bus_find_device(w->known, w->n_known, w->jobs[i].device, &d) >= 0 &&
+                    strcmp(d->path, w->jobs[i].device) == 0 && d->usb_path && *d->usb_path)
+                        watch_job_set(&w->jobs[i].usb_path, d->usb_path);
+        }
+}
+
+/* Reads a Job's a{sv} (from InterfacesAdded, GetManagedObjects or
+ * PropertiesChanged) into the job at path, adding it when new. */
+static int watch_job_read(Watch *w, const char *path, sd_bus_message *m) {
+        WatchJob *job = watch_job_find(w, path);
+        int r;
+
+        if (!job) {
+                WatchJob *n = realloc(w->jobs, (w->n_jobs + 1) * sizeof(WatchJob));
+
+                if (!n)
+                        return -ENOMEM;
+                w->jobs = n;
+                job = &w->jobs[w->n_jobs];
+                *job = (WatchJob) { .path = strdup(path) };
+                if (!job->path)
+                        return -ENOMEM;
+                w->n_jobs++;
+        }
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name, *v;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r >= 0 && strcmp(name, "Operation") == 0 && (r = sd_bus_message_read(m, "v", "s", &v)) >= 0)
+                        watch_job_set(&job->operation, v);
+                else if (r >= 0 && strcmp(name, "Device") == 0 && (r = sd_bus_message_read(m, "v", "o", &v)) >= 0)
+                        watch_job_set(&job->device, v);
+                else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        watch_jobs_note_ports(w);
+        return sd_bus_message_exit_container(m);
+}
+
+/* The Job interface among an object's a{sa{sv}}; the others skipped. */
+static int watch_job_read_interfaces(Watch *w, const char *path, sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+                const char *iface;
+
+                r = sd_bus_message_read(m, "s", &iface);
+                if (r >= 0)
+                        r = strcmp(iface, MTKNV_JOB_IFACE) == 0 ? watch_job_read(w, path, m)
+                                                                : sd_bus_message_skip(m, "a{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+/* The jobs already running when monitor starts: their end is reported too. */
+static int watch_jobs_load(Watch *w, sd_bus_error *error) {
+        _cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(w->bus, MTKNV_BUS_NAME, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                               error, &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read(reply, "o", &path);
+                if (r >= 0)
+                        r = strncmp(path, MTKNV_JOB_PREFIX "/", strlen(MTKNV_JOB_PREFIX "/")) == 0
+                                ? watch_job_read_interfaces(w, path, reply)
+                                : sd_bus_message_skip(reply, "a{sa{sv}}");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+static int on_job_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *path;
+
+        if (sd_bus_message_read(m, "o", &path) >= 0 &&
+            strncmp(path, MTKNV_JOB_PREFIX "/", strlen(MTKNV_JOB_PREFIX "/")) == 0)
+                (void) watch_job_read_interfaces(userdata, path, m);
+        return 0;
+}
+
+static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Watch *w = userdata;
+        const char *iface;
+
+        /* only jobs seen starting: a stray signal adds nothing */
+        if (watch_job_find(w, sd_bus_message_get_path(m)) && sd_bus_message_read(m, "s", &iface) >= 0 &&
+            strcmp(iface, MTKNV_JOB_IFACE) == 0)
+                (void) watch_job_read(w, sd_bus_message_get_path(m), m);
+        return 0;
+}
+
+static const char *job_done_words(const char *operation) {
+        if (operation && strcmp(operation, "restore") == 0)
+                return "restored";
+        if (operation && strcmp(operation, "verify") == 0)
+                return "verified";
+        return "backed up";
+}
+
+/* "1-5 backed up (mt6735_…)", "1-3 backup failed (…): why": the phone by
+ * its USB port, as list shows it, so a shop sees which socket of the hub. */
+static int on_job_completed_watch(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Watch *w = userdata;
+        WatchJob *job = watch_job_find(w, sd_bus_message_get_path(m));
+        const char *message, *device, *id, *port;
+        char when[40];
+        int ok;
+
+        if (sd_bus_message_read(m, "bs", &ok, &message) < 0)
+                return 0;
+        watch_jobs_note_ports(w);
+        device = job && job->device ? job->device : "/";
+        port = job ? job->usb_path : NULL;
+        id = strcmp(device, "/") == 0 ? "no phone yet" : strrchr(device, '/') + 1;
+        watch_time(w->args->json, when, sizeof(when));
+        if (w->args->json) {
+                JsonWriter j = { .f = stdout };
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "event", "job-completed");
+                json_string(&j, "time", when);
+                json_string(&j, "job", sd_bus_message_get_path(m));
+                json_string(&j, "operation", job && job->operation ? job->operation : "");
+                json_string(&j, "path", device);
+                json_string(&j, "usb_path", port ?: "");
+                json_bool(&j, "success", ok);
+                json_string(&j, "message", message);
+                json_end_object(&j);
+                putchar('\n');
+        } else if (ok && job && job->operation && strcmp(job->operation, "restore") == 0 &&
+                   strncmp(message, "Dry run", 7) == 0)
+                printf("%s * %s restore dry run passed (%s)\n", when, or_dash(port), id);
+        else if (ok)
+                printf("%s * %s %s (%s)\n", when, or_dash(port), job_done_words(job ? job->operation : NULL), id);
+        else
+                printf("%s ! %s %s failed (%s): %s\n", when, or_dash(port),
+                       job && job->operation ? job->operation : "job", id, message);
+        fflush(stdout);
+        if (job) {
+                watch_job_done(job);
+                *job = w->jobs[--w->n_jobs];
+        }
+        return 0;
 }
 
 /* "present" is any state of a phone on the bus. */
@@ -503,6 +747,7 @@ static int watch_refresh(Watch *w) {
         device_info_array_free(w->known, w->n_known);
         w->known = devs;
         w->n_known = n;
+        watch_jobs_note_ports(w);
         return 0;
 }
 
@@ -529,10 +774,11 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_exit(w->event, EXIT_TIMEOUT);
 }
 
+/* Ctrl-C ends monitor and wait alike: 128 + the signal, as a shell reports it. */
 static int on_quit(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Watch *w = userdata;
 
-        w->exit = w->wait ? EXIT_FAIL : EXIT_OK;
+        w->exit = 128 + (int) si->ssi_signo;
         return sd_event_exit(w->event, w->exit);
 }
 
@@ -569,6 +815,21 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
                                      on_signal_msg, &w);
         if (r >= 0)
                 r = bus_match_daemon_gone(bus, on_owner_changed, &w);
+        if (r >= 0 && !wait)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
+                                     "ObjectManager',member='InterfacesAdded',path='/'",
+                                     on_job_added, &w);
+        if (r >= 0 && !wait)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='org.freedesktop.DBus."
+                                     "Properties',member='PropertiesChanged',path_namespace='" MTKNV_JOB_PREFIX "'",
+                                     on_job_changed, &w);
+        if (r >= 0 && !wait)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" MTKNV_BUS_NAME "',interface='" MTKNV_JOB_IFACE
+                                     "',member='Completed'",
+                                     on_job_completed_watch, &w);
         if (r < 0)
                 return bus_report_error("Cannot subscribe to the daemon's signals", r, NULL);
 
@@ -577,8 +838,12 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
                 _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
 
                 r = bus_list_devices(bus, &w.known, &w.n_known, &error);
-                if (r < 0)
+                if (r >= 0)
+                        r = watch_jobs_load(&w, &error);
+                if (r < 0) {
+                        watch_jobs_free(&w);
                         return bus_report_error("Cannot list phones", r, &error);
+                }
                 for (size_t i = 0; i < w.n_known; i++)
                         watch_print(&w, "present", &w.known[i], NULL);
         } else {
@@ -592,6 +857,7 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
 
         r = sd_event_loop(event);
         device_info_array_free(w.known, w.n_known);
+        watch_jobs_free(&w);
         return r < 0 ? EXIT_FAIL : w.exit;
 }
 
@@ -616,6 +882,38 @@ static int verb_wait(sd_bus *bus, const Args *a, int argc, char **argv) {
 
 /* ------------------------------------------------------------ main */
 
+/* Ctrl-C outside an event loop (at a prompt, in a blocking call): the status a
+ * shell reports for it.  The loops block these signals and take them from a
+ * signalfd instead, to cancel a job first. */
+static void on_fatal_signal(int sig) {
+        _exit(128 + sig);
+}
+
+/* A verb that blocked SIGINT/SIGTERM to cancel its job and ended before its
+ * loop took them (its call failed: polkit's agent was interrupted too). */
+static int exit_status_pending_signal(int r) {
+        sigset_t pending;
+
+        if (sigpending(&pending) < 0)
+                return r;
+        if (sigismember(&pending, SIGINT))
+                return 128 + SIGINT;
+        if (sigismember(&pending, SIGTERM))
+                return 128 + SIGTERM;
+        return r;
+}
+
+/* Verbs that never need polkit: no agent is started for them. */
+static bool verb_reads_only(const char *verb) {
+        static const char *const readers[] = { "list", "show", "monitor", "wait", "backups", "show-backup", "inspect",
+                                               "agent", "list-da", "list-preloaders" };
+
+        for (size_t i = 0; i < ELEMENTSOF(readers); i++)
+                if (strcmp(readers[i], verb) == 0)
+                        return true;
+        return false;
+}
+
 typedef struct Verb {
         const char *name;
         int (*run)(sd_bus *bus, const Args *a, int argc, char **argv);
@@ -635,6 +933,10 @@ static const Verb verbs[] = {
         { "prune", verb_prune },
         { "export-backup", verb_export_backup },
         { "add-da", verb_add_da },
+        { "list-da", verb_list_da },
+        { "remove-da", verb_remove_da },
+        { "list-preloaders", verb_list_preloaders },
+        { "remove-preloader", verb_remove_preloader },
         { "add-preloader", verb_add_preloader },
         { "add-firmware", verb_add_firmware },
         { "import", verb_import },
@@ -675,6 +977,8 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_(bus_unrefp) sd_bus *bus = NULL;
         Args a = { .timeout = -1, .state = "present", .count = 1 };
+        struct sigaction sa = { .sa_handler = on_fatal_signal };
+        PolkitAgent agent = {};
         char *end;
         int c, r;
 
@@ -766,6 +1070,26 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "Which command? See 'mtknvctl --help'.\n");
                 return EXIT_USAGE;
         }
+        if (strcmp(argv[optind], "help") == 0) {
+                const char *verb = optind + 1 < argc ? argv[optind + 1] : NULL;
+                bool known = verb && strcmp(verb, "help") == 0;
+
+                if (!verb) {
+                        help();
+                        return EXIT_OK;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                        known |= strcmp(verb, verbs[i].name) == 0;
+                if (!known) {
+                        fprintf(stderr, "Unknown command \"%s\"; 'mtknvctl --help' lists the commands.\n", verb);
+                        return EXIT_FAIL;
+                }
+                if (!verb_help_print(verb))
+                        printf("mtknvctl %s: see 'mtknvctl --help' (no page of its own yet).\n", verb);
+                return EXIT_OK;
+        }
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 if (strcmp(argv[optind], verbs[i].name) != 0)
                         continue;
@@ -774,7 +1098,17 @@ int main(int argc, char *argv[]) {
                         return -r;
                 /* polkit may ask for a password only where someone can type it */
                 (void) sd_bus_set_allow_interactive_authorization(bus, !a.no_ask_password && isatty(STDIN_FILENO));
-                return verbs[i].run(bus, &a, argc - optind, argv + optind);
+                /* over SSH no desktop agent answers polkit: its text agent asks here */
+                if (!a.no_ask_password && !verb_reads_only(verbs[i].name))
+                        (void) bus_polkit_agent_open(&agent);
+                r = verbs[i].run(bus, &a, argc - optind, argv + optind);
+                bus_polkit_agent_close(&agent);
+                r = exit_status_pending_signal(r);
+                if (r == EXIT_DENIED && agent.missing)
+                        fprintf(stderr, "polkit could not ask for a password on this terminal: its text agent, "
+                                "pkttyagent, is not installed (it comes with polkit). Install it, authenticate in a "
+                                "desktop session, or run as root.\n");
+                return r;
         }
         fprintf(stderr, "Unknown command \"%s\"; see 'mtknvctl --help'.\n", argv[optind]);
         return EXIT_USAGE;

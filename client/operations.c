@@ -50,6 +50,39 @@ static int resolve_single_device(sd_bus *bus, int argc, char **argv, char **ret_
         return *ret_path ? 0 : -EXIT_FAIL;
 }
 
+/* The phone a restore without --device writes to: with several connected,
+ * the one the backup was taken from (its id is the backup's device key, as
+ * the daemon names both after the phone's identity), else the one phone
+ * connected, else "/": the next one plugged in. */
+static int restore_pick_device(sd_bus *bus, const BackupEntry *b, char **ret_path) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceInfo *devs = NULL, *one = NULL, *owner = NULL;
+        size_t n = 0, present = 0;
+        int r;
+
+        r = bus_list_devices(bus, &devs, &n, &error);
+        if (r < 0)
+                return -bus_report_error("Cannot list phones", r, &error);
+        for (size_t i = 0; i < n; i++) {
+                if (!devs[i].present)
+                        continue;
+                present++;
+                one = &devs[i];
+                if (b && b->device_key && *b->device_key && strcmp(devs[i].id, b->device_key) == 0)
+                        owner = &devs[i];
+        }
+        if (!owner && present > 1) {
+                fprintf(stderr, "Several phones are connected and none of them is the one backup %s was taken from "
+                        "(%s); name the phone with --device DEVICE (see 'mtknvctl list').\n", b ? b->id : "-",
+                        b && b->device_key ? b->device_key : "-");
+                device_info_array_free(devs, n);
+                return -EXIT_NO_DEVICE;
+        }
+        *ret_path = strdup(owner ? owner->path : one ? one->path : "/");
+        device_info_array_free(devs, n);
+        return *ret_path ? 0 : -EXIT_FAIL;
+}
+
 static const char *device_words(const char *path) {
         return strcmp(path, "/") == 0 ? "the next phone plugged in" : strrchr(path, '/') + 1;
 }
@@ -202,15 +235,34 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                 fprintf(stderr, "--rollback goes with --resume.\n");
                 return EXIT_USAGE;
         }
+        if (!a->resume) {
+                r = backup_list_find_one(bus, argv[1], &all, &n, &b);
+                if (r < 0)
+                        return -r;
+                /* the daemon would refuse it too, but only after the prompt and polkit's question */
+                if (!b->bound && !a->allow_foreign) {
+                        fprintf(stderr, "Backup %s is not bound to any phone (%s): nothing proves it is this phone's, "
+                                "and writing another phone's nvram clones its IMEI. Nothing was done. Restoring it "
+                                "needs --allow-foreign (and an administrator: polkit action "
+                                "org.mtknvd.MtkNv1.restore-foreign).\n", b->id,
+                                (b->me_id && *b->me_id) || (b->emmc_cid && *b->emmc_cid)
+                                        ? "its binding was not signed by this host's key" : "an import");
+                        backup_entry_array_free(all, n);
+                        return EXIT_FAIL;
+                }
+        }
         dev_argv[0] = argv[0];
         dev_argv[1] = (char *) a->device;
         if (a->resume && !a->device)
                 /* the phone whose journal the daemon knows, plugged in or not */
                 device = device_with_journal(bus);
         if (!device) {
-                r = resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device);
-                if (r < 0)
+                r = a->device || a->resume ? resolve_single_device(bus, a->device ? 2 : 1, dev_argv, &device)
+                                           : restore_pick_device(bus, b, &device);
+                if (r < 0) {
+                        backup_entry_array_free(all, n);
                         return -r;
+                }
         }
         if (a->resume && strcmp(device, "/") != 0) {
                 r = interrupted_restore(bus, device, a->rollback, &resume_id);
@@ -219,9 +271,11 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         } else if (a->resume)
                 /* the phone is not there: its journal, read when it is, names the images */
                 return restore_resume_next_phone(bus, a);
-        r = backup_list_find_one(bus, resume_id ?: argv[1], &all, &n, &b);
-        if (r < 0)
-                return -r;
+        if (a->resume) {
+                r = backup_list_find_one(bus, resume_id, &all, &n, &b);
+                if (r < 0)
+                        return -r;
+        }
 
         if (a->partitions && !a->resume) {
                 bool nvram = name_list_joined_contains(a->partitions, "nvram"),
@@ -234,10 +288,9 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         }
         if (!b->bound && !a->resume)
                 fprintf(stderr, "Warning: backup %s is not bound to any phone (%s). Nothing proves it is "
-                        "this phone's: writing another phone's nvram clones its IMEI.%s\n", b->id,
+                        "this phone's: writing another phone's nvram clones its IMEI.\n", b->id,
                         (b->me_id && *b->me_id) || (b->emmc_cid && *b->emmc_cid)
-                                ? "its binding was not signed by this host's key" : "an import",
-                        a->allow_foreign ? "" : " Restoring it needs --allow-foreign.");
+                                ? "its binding was not signed by this host's key" : "an import");
         if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
                 char answer[16] = "";
 

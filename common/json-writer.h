@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The one streaming JSON writer of mtknvd: what the daemon describes to
- * clients (Inspect) and what mtknvctl prints with --json.  Strings are
+ * The one streaming JSON writer of mtknvd: what mtknvctl prints with
+ * --json (the daemon answers in typed D-Bus values).  Strings are
  * escaped per RFC 8259 (the short escapes where there is one, \u00XX for the
  * other control bytes, UTF-8 passed through); numbers are integers.
  *

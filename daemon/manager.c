@@ -124,6 +124,9 @@ int manager_new(Manager **ret) {
         r = sd_event_new(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m");
+        r = file_shelf_holds_new(&m->da_holds);
+        if (r < 0)
+                return r;
         r = inhibitor_registry_new(m->event, &m->inhibitors);
         if (r < 0)
                 return r;
@@ -169,6 +172,7 @@ Manager *manager_free(Manager *m) {
                 sd_bus_slot_unref(m->slots[i]);
         polkit_registry_free(m->polkit);
         inhibitor_registry_free(m->inhibitors);
+        file_shelf_holds_free(m->da_holds);
         device_monitor_free(m->monitor);
         usb_context_free(m->usb);
         sd_bus_flush_close_unref(m->bus);
@@ -1008,6 +1012,7 @@ int manager_start(Manager *m) {
                         .state_dir = m->state_dir,
                         .configured = m->config.download_agents,
                         .n_configured = m->config.n_download_agents,
+                        .holds = m->da_holds,
                 },
                 .new_job = manager_ops_new_job,
                 .committed = manager_ops_committed,

@@ -79,6 +79,7 @@ struct Manager {
         BusCallSet *calls;            /* method calls answered later (bus-call.h) */
         DeviceEnv device_env;         /* what every Device shares */
         OperationContext ops;         /* what every backup and restore may use */
+        FileShelfHolds *da_holds;     /* the Download Agents running operations use */
         RequestHost request_host;     /* what every waiting request may use */
 };
 

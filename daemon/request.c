@@ -103,11 +103,28 @@ int request_set_restore(Request *r, const char *backup_path, unsigned flags, con
         return 0;
 }
 
+/* A restore for "the next phone" of a backup bound to one phone: is d that
+ * phone?  Known once d is identified by its chip identity (a phone named by
+ * its eMMC CID only is known after the DA runs: the restore checks it then). */
+static bool request_restore_is_for(const Request *r, const Device *d) {
+        _cleanup_free_ char *key = NULL;
+        const BackupInfo *b;
+
+        if (!d->identified || (d->identity.me_id_len == 0 && d->identity.soc_id_len == 0) || r->resume ||
+            (r->flags & RESTORE_ALLOW_FOREIGN))
+                return true;
+        b = r->host->find_backup(r->backup_path, NULL, NULL, r->host->userdata);
+        if (!b || device_make_id(&d->identity, d->usb_path, &key) < 0)
+                return true; /* starting it tells why not */
+        return streq(key, b->device_key);
+}
+
 bool request_wants(const Request *r, const Device *d) {
         if (r->device_path)
                 return streq(r->device_path, d->object_path);
-        /* any phone that appears, but not one booting after mtknvd let it go */
-        return !d->release_boot;
+        /* any phone that appears, but not one booting after mtknvd let it go; a
+         * restore waits for the phone its backup belongs to, letting others go */
+        return !d->release_boot && (r->kind != REQUEST_RESTORE || request_restore_is_for(r, d));
 }
 
 void request_device_renamed(Request *r, const char *old_path, const char *new_path) {

@@ -51,7 +51,9 @@ int request_set_restore(Request *r, const char *backup_path, unsigned flags, con
                         bool rollback);
 
 /* Is this request for d?  A request for "the next phone" takes any phone that
- * appears except one booting right after mtknvd let it go. */
+ * appears except one booting right after mtknvd let it go; a restore of a
+ * backup bound to a phone (without allow-foreign) only that phone, once
+ * identification names it. */
 bool request_wants(const Request *r, const Device *d);
 /* The phone it names has a new object path. */
 void request_device_renamed(Request *r, const char *old_path, const char *new_path);

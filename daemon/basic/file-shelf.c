@@ -115,3 +115,98 @@ int file_shelf_read(const char *path, size_t max, uint8_t **ret, size_t *ret_siz
                 return -errno;
         return read_fd_capped(fd, max, ret, ret_size);
 }
+
+/* "<32 hex>.bin": what file_shelf_store() names a file, and nothing else
+ * (no path, no temporary file). */
+static bool file_shelf_name_valid(const char *name) {
+        if (strlen(name) != 36 || strcmp(name + 32, ".bin") != 0)
+                return false;
+        for (unsigned i = 0; i < 32; i++)
+                if (!strchr("0123456789abcdef", name[i]))
+                        return false;
+        return true;
+}
+
+int file_shelf_remove(const char *state_dir, const char *shelf, const char *name) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+
+        if (!file_shelf_name_valid(name))
+                return -EINVAL;
+        if (asprintf(&dir, "%s/%s", state_dir, shelf) < 0)
+                return -ENOMEM;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        /* one unlink is atomic; the directory's fsync makes it last */
+        if (unlinkat(dfd, name, 0) < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return log_error_errno(errno, "Cannot sync %s after removing %s: %m", dir, name);
+        return 0;
+}
+
+typedef struct FileShelfHold {
+        char *path;
+        unsigned n;
+} FileShelfHold;
+
+struct FileShelfHolds {
+        FileShelfHold *items;
+        size_t n;
+};
+
+int file_shelf_holds_new(FileShelfHolds **ret) {
+        *ret = calloc(1, sizeof(FileShelfHolds));
+        return *ret ? 0 : -ENOMEM;
+}
+
+FileShelfHolds *file_shelf_holds_free(FileShelfHolds *h) {
+        if (!h)
+                return NULL;
+        for (size_t i = 0; i < h->n; i++)
+                free(h->items[i].path);
+        free(h->items);
+        free(h);
+        return NULL;
+}
+
+static FileShelfHold *file_shelf_find_hold(const FileShelfHolds *h, const char *path) {
+        for (size_t i = 0; h && i < h->n; i++)
+                if (strcmp(h->items[i].path, path) == 0)
+                        return &h->items[i];
+        return NULL;
+}
+
+int file_shelf_hold(FileShelfHolds *h, const char *path) {
+        FileShelfHold *x = file_shelf_find_hold(h, path), *a;
+
+        if (!h)
+                return 0;
+        if (x) {
+                x->n++;
+                return 0;
+        }
+        a = reallocarray(h->items, h->n + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        h->items = a;
+        a[h->n].path = strdup(path);
+        if (!a[h->n].path)
+                return -ENOMEM;
+        a[h->n++].n = 1;
+        return 0;
+}
+
+void file_shelf_release(FileShelfHolds *h, const char *path) {
+        FileShelfHold *x = file_shelf_find_hold(h, path);
+
+        if (!x || --x->n > 0)
+                return;
+        free(x->path);
+        *x = h->items[--h->n];
+}
+
+bool file_shelf_is_held(const FileShelfHolds *h, const char *path) {
+        return file_shelf_find_hold(h, path) != NULL;
+}

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,3 +19,15 @@ int file_shelf_list(const char *state_dir, const char *shelf, char ***ret_paths,
 void file_shelf_list_free(char **paths, size_t n);
 /* A shelf file, at most max bytes (-EFBIG beyond). */
 int file_shelf_read(const char *path, size_t max, uint8_t **ret, size_t *ret_size);
+/* Removes STATE/<shelf>/<name> (a name file_shelf_store() gave) durably:
+ * -EINVAL for a name it never gives, -ENOENT when there is none. */
+int file_shelf_remove(const char *state_dir, const char *shelf, const char *name);
+
+/* The shelf files running operations hold (by path), so that removing one
+ * can be refused while it is in use. */
+typedef struct FileShelfHolds FileShelfHolds;
+int file_shelf_holds_new(FileShelfHolds **ret);
+FileShelfHolds *file_shelf_holds_free(FileShelfHolds *h);
+int file_shelf_hold(FileShelfHolds *h, const char *path);
+void file_shelf_release(FileShelfHolds *h, const char *path);
+bool file_shelf_is_held(const FileShelfHolds *h, const char *path);

@@ -60,6 +60,7 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Bytes", "t", NULL, offsetof(Job, bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TotalBytes", "t", NULL, offsetof(Job, total_bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Rate", "t", NULL, offsetof(Job, rate), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Job, size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("StartTime", "t", NULL, offsetof(Job, start_usec), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Cancelable", "b", bus_property_get_bool, offsetof(Job, cancelable),

@@ -17,6 +17,7 @@
 #include "request.h"
 #include "restore-journal.h"
 #include "restore-op.h"
+#include "shelf-dbus.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -539,16 +540,24 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("Restore", "ooa{sv}",
                                  SD_BUS_PARAM(device) SD_BUS_PARAM(backup) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(job), method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("AddDownloadAgent", "h", SD_BUS_PARAM(file), "s", SD_BUS_PARAM(name),
-                                 method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("AddDownloadAgent", "h", SD_BUS_PARAM(file), "sa{sv}", SD_BUS_PARAM(name)
+                                 SD_BUS_PARAM(info), method_add_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("AddPreloader", "h", SD_BUS_PARAM(file), "ss", SD_BUS_PARAM(name)
                                  SD_BUS_PARAM(description), method_add_preloader, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListDownloadAgents", "", "", "aa{sv}", SD_BUS_PARAM(agents),
+                                 shelf_dbus_list_download_agents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemoveDownloadAgent", "s", SD_BUS_PARAM(name), "", "",
+                                 shelf_dbus_remove_download_agent, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListPreloaders", "", "", "aa{sv}", SD_BUS_PARAM(preloaders),
+                                 shelf_dbus_list_preloaders, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemovePreloader", "s", SD_BUS_PARAM(name), "", "",
+                                 shelf_dbus_remove_preloader, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ExportBackup", "oha{sv}",
                                  SD_BUS_PARAM(backup) SD_BUS_PARAM(file) SD_BUS_PARAM(options), "", "",
                                  method_export_backup, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ImportBackup", "a{sh}a{sv}", SD_BUS_PARAM(files) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(backup), method_import_backup, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Inspect", "h", SD_BUS_PARAM(file), "s", SD_BUS_PARAM(json), method_inspect,
+        SD_BUS_METHOD_WITH_NAMES("Inspect", "h", SD_BUS_PARAM(file), "a{sv}", SD_BUS_PARAM(info), method_inspect,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("PruneBackups", "a{sv}", SD_BUS_PARAM(options), "a(oss)", SD_BUS_PARAM(pruned),
                                  method_prune_backups, SD_BUS_VTABLE_UNPRIVILEGED),

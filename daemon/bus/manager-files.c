@@ -3,8 +3,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "archive-manifest.h"
+#include "archive-scan.h"
 #include "backup-import.h"
 #include "backup-dbus.h"
 #include "bus-util.h"
@@ -12,8 +15,8 @@
 #include "da-store.h"
 #include "device.h"
 #include "fd-io.h"
+#include "inspect-dbus.h"
 #include "job.h"
-#include "json-writer.h"
 #include "log.h"
 #include "manager-files.h"
 #include "mtknv-bus.h"
@@ -271,46 +274,54 @@ static int file_call_parse_scatter(FileCall *fc, uint8_t *data, size_t size) {
 
 /* ------------------------------------------------------------ Inspect */
 
-static void inspect_manifest_json(const Manifest *mf, FILE *out) {
-        JsonWriter j = { .f = out };
-        char hex[65];
+/* An SP Flash Tool export made by ExportBackup (format spflash):
+ * <backup-id>-spflash/ with the scatter file first (backup-store.h).
+ * 0 when described, -ENOENT when data is not one. */
+static int inspect_spflash_export(const uint8_t *data, size_t len, char **identity_set, sd_bus_message *reply) {
+        _cleanup_(archive_scan_freep) ArchiveScan *scan = NULL;
+        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
+        _cleanup_free_ char *err = NULL, *dir = NULL, *name = NULL;
+        _cleanup_free_ uint8_t *buf = NULL;
+        ArchiveMember mb;
+        const char *slash;
+        size_t got = 0, l;
+        int r;
 
-        json_begin_object(&j, NULL);
-        json_string(&j, "type", "backup-archive");
-        json_bool(&j, "valid", true);
-        json_string(&j, "device_key", mf->device_key);
-        json_string(&j, "chip", mf->chip);
-        json_string(&j, "source", mf->source);
-        json_uint(&j, "created", mf->created_usec / 1000000);
-        json_bool(&j, "verified", mf->verified);
-        json_begin_array(&j, "partitions");
-        for (size_t i = 0; i < mf->n_parts; i++) {
-                for (unsigned k = 0; k < 32; k++)
-                        sprintf(hex + 2 * k, "%02x", mf->parts[i].sha256[k]);
-                json_begin_object(&j, NULL);
-                json_string(&j, "name", mf->parts[i].name);
-                json_uint(&j, "offset", mf->parts[i].offset);
-                json_uint(&j, "size", mf->parts[i].size);
-                json_string(&j, "sha256", hex);
-                json_end_object(&j);
+        r = archive_scan_new(data, len, 2 * SCATTER_FILE_MAX, &scan);
+        if (r < 0)
+                return r;
+        do
+                r = archive_scan_next(scan, &mb, &err);
+        while (r > 0 && !mb.regular);
+        if (r <= 0)
+                return -ENOENT;
+        slash = strchr(mb.name, '/');
+        l = strlen(mb.base);
+        if (!slash || slash - mb.name < 9 || strncmp(slash - 8, "-spflash", 8) != 0 || l < 19 ||
+            strcasecmp(mb.base + l - 19, "Android_scatter.txt") != 0 || mb.size <= 0 ||
+            mb.size > SCATTER_FILE_MAX)
+                return -ENOENT;
+        dir = strndup(mb.name, (size_t) (slash - mb.name));
+        name = strdup(mb.base);
+        buf = malloc((size_t) mb.size);
+        if (!dir || !name || !buf)
+                return -ENOMEM;
+        while (got < (size_t) mb.size) {
+                ssize_t k = archive_scan_read(scan, buf + got, (size_t) mb.size - got, &err);
+
+                if (k <= 0)
+                        return -ENOENT;
+                got += (size_t) k;
         }
-        json_end_array(&j);
-        json_end_object(&j);
-}
-
-static void inspect_invalid_json(const char *why, FILE *out) {
-        JsonWriter j = { .f = out };
-
-        json_begin_object(&j, NULL);
-        json_string(&j, "type", "backup-archive");
-        json_bool(&j, "valid", false);
-        json_string(&j, "error", why);
-        json_end_object(&j);
+        err = mfree(err);
+        if (scatter_parse(buf, got, &sc, &err) < 0 && !err)
+                err = strdup("its scatter file does not parse");
+        return inspect_append_spflash_export(reply, dir, name, sc, err, identity_set);
 }
 
 /* A tar archive: describe its manifest, which an mtknvd export has first.
  * 0 when described (valid or not), -ENOENT when it is no tar archive. */
-static int inspect_archive(const uint8_t *data, size_t len, FILE *out) {
+static int inspect_archive(const uint8_t *data, size_t len, char **identity_set, sd_bus_message *reply) {
         _cleanup_(manifest_freep) Manifest *mf = NULL;
         _cleanup_free_ char *why = NULL;
         int r;
@@ -318,64 +329,68 @@ static int inspect_archive(const uint8_t *data, size_t len, FILE *out) {
         r = archive_read_manifest(data, len, &mf, &why);
         if (r < 0)
                 return r;
-        if (r == 0)
-                inspect_invalid_json(why, out);
-        else
-                inspect_manifest_json(mf, out);
-        return 0;
+        if (r == 0) {
+                r = inspect_spflash_export(data, len, identity_set, reply);
+                if (r != -ENOENT)
+                        return r;
+        }
+        return inspect_append_archive(reply, mf, why);
 }
 
-/* A preloader: 0 when described, < 0 when it is none. */
-static int inspect_preloader(const uint8_t *data, size_t len, FILE *out) {
+/* A preloader: 0 when described, -EBADMSG etc. when it is none. */
+static int inspect_preloader(const uint8_t *data, size_t len, sd_bus_message *reply, char *err, size_t err_size) {
         _cleanup_free_ EmiBlock *emi = malloc(sizeof(EmiBlock));
         int r;
 
         if (!emi)
                 return -ENOMEM;
-        r = preloader_parse_emi(data, len, emi, NULL, 0);
+        r = preloader_parse_emi(data, len, emi, err, err_size);
         if (r < 0)
                 return r;
-        return preloader_to_json(emi, out);
+        return inspect_append_preloader(reply, emi);
 }
 
 static void inspect_on_data(FileCall *fc, uint8_t *data, size_t len) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ uint8_t *d = data;
-        _cleanup_free_ char *json = NULL, *err_da = NULL, *err_sc = NULL;
-        size_t json_len = 0;
-        DaFile *da = NULL;
-        ScatterFile *sc = NULL;
-        FILE *out;
+        _cleanup_free_ char *err_da = NULL, *err_sc = NULL;
+        _cleanup_(da_file_freep) DaFile *da = NULL;
+        _cleanup_(scatter_file_freep) ScatterFile *sc = NULL;
+        char pl_err[256] = "";
         int r;
 
-        out = open_memstream(&json, &json_len);
-        if (!out) {
-                file_call_failf(fc, NULL, -ENOMEM, "Out of memory.");
+        r = sd_bus_message_new_method_return(bus_call_message(fc->call), &reply);
+        if (r < 0) {
+                file_call_failf(fc, NULL, r, "Cannot describe the file: %s", strerror(-r));
                 return;
         }
         /* one parser per format, all in the daemon: the client only prints; each is bounded */
-        if (da_file_parse(d, len, &da, &err_da) >= 0) {
-                r = da_file_to_json(da, out);
-                da_file_free(da);
-        } else if (inspect_archive(d, len, out) >= 0)
-                r = 0;
-        else if (len <= PRELOADER_FILE_MAX && inspect_preloader(d, len, out) >= 0)
-                r = 0;
-        else if (len <= SCATTER_FILE_MAX && scatter_parse(d, len, &sc, &err_sc) >= 0) {
-                r = scatter_file_to_json(sc, fc->manager->identity_set, out);
-                scatter_file_free(sc);
-        } else {
-                fclose(out);
+        if (da_file_parse(d, len, &da, &err_da) >= 0)
+                r = inspect_append_da(reply, da);
+        else if ((r = inspect_archive(d, len, fc->manager->identity_set, reply)) != -ENOENT)
+                ;
+        else if (len <= PRELOADER_FILE_MAX && (r = inspect_preloader(d, len, reply, pl_err, sizeof(pl_err))) != -EBADMSG &&
+                 r != -ENODATA && r != -EPROTONOSUPPORT)
+                ;
+        else if (len <= SCATTER_FILE_MAX && scatter_parse(d, len, &sc, &err_sc) >= 0)
+                r = inspect_append_scatter(reply, sc, fc->manager->identity_set);
+        else {
                 file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0,
-                                "This is neither a MediaTek Download Agent (%s), nor an mtknvd backup archive, nor "
-                                "a preloader image, nor a scatter file (%s).", err_da ?: "?",
+                                "mtknvd does not recognise this file. It tried: a MediaTek Download Agent (%s); an "
+                                "mtknvd backup archive or SP Flash Tool export (it is no tar archive); a preloader "
+                                "image (%s); a scatter file (%s).", err_da ?: "?",
+                                len > PRELOADER_FILE_MAX ? "too large for one" : pl_err[0] ? pl_err : "?",
                                 err_sc ?: len > SCATTER_FILE_MAX ? "too large for one" : "?");
                 return;
         }
-        if (fclose(out) != 0 || r < 0) {
-                file_call_failf(fc, NULL, -EIO, "Cannot describe the file.");
+        if (r < 0) {
+                file_call_failf(fc, NULL, r, "Cannot describe the file: %s", strerror(-r));
                 return;
         }
-        file_call_reply(fc, "s", json);
+        r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot send the reply to Inspect(): %m");
+        file_call_free(fc);
 }
 
 /* A call that reads one file and answers from on_data. */
@@ -400,11 +415,13 @@ int manager_files_inspect(Manager *m, BusCall *call, int fd, sd_bus_error *error
 /* ------------------------------------------------------------ AddDownloadAgent */
 
 static void add_da_on_data(FileCall *fc, uint8_t *data, size_t len) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ uint8_t *d = data;
-        _cleanup_free_ char *name = NULL, *err = NULL;
+        _cleanup_free_ char *name = NULL, *err = NULL, *chips = NULL;
+        _cleanup_(da_file_freep) DaFile *da = NULL;
         int r;
 
-        r = da_store_add(fc->manager->state_dir, d, len, &name, &err);
+        r = da_store_add(fc->manager->state_dir, d, len, &da, &name, &err);
         if (r == -EBADMSG) {
                 file_call_failf(fc, MTKNV_ERROR_INVALID_FILE, 0, "%s", err ?: "Not a Download Agent.");
                 return;
@@ -413,8 +430,23 @@ static void add_da_on_data(FileCall *fc, uint8_t *data, size_t len) {
                 file_call_failf(fc, NULL, r, "Cannot store the Download Agent: %s", strerror(-r));
                 return;
         }
-        log_info("Download Agent added as %s/da/%s.", fc->manager->state_dir, name);
-        file_call_reply(fc, "s", name);
+        (void) inspect_da_chips(da, &chips);
+        log_info("Download Agent added as %s/da/%s: %s, for %s.", fc->manager->state_dir, name,
+                 da->description[0] ? da->description : da->identifier, chips ?: "?");
+        /* what it covers, as Inspect says it: the caller need not read the file again */
+        r = sd_bus_message_new_method_return(bus_call_message(fc->call), &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", name);
+        if (r >= 0)
+                r = inspect_append_da(reply, da);
+        if (r < 0) {
+                file_call_failf(fc, NULL, r, "Cannot describe the Download Agent: %s", strerror(-r));
+                return;
+        }
+        r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot send the reply to AddDownloadAgent(): %m");
+        file_call_free(fc);
 }
 
 int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_error *error) {

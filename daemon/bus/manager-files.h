@@ -20,7 +20,9 @@
 /* a Download Agent container; also what Inspect reads at most */
 #define INSPECT_MAX (64u * 1024u * 1024u)
 
+/* Replies the file's description, an a{sv} (inspect-dbus.h). */
 int manager_files_inspect(Manager *m, BusCall *call, int fd, sd_bus_error *error);
+/* Replies (name of the copy, what the DA covers: Inspect's a{sv} for it). */
 int manager_files_add_download_agent(Manager *m, BusCall *call, int fd, sd_bus_error *error);
 /* Replies (name of the copy, a line saying what it holds). */
 int manager_files_add_preloader(Manager *m, BusCall *call, int fd, sd_bus_error *error);

@@ -225,6 +225,7 @@ int verify_job_join(Manager *m, Backup *b, BusCall *call, sd_bus_error *error) {
         for (size_t i = 0; i < b->info.manifest->n_parts; i++)
                 total += b->info.manifest->parts[i].size;
         job_set_total(v->job, total);
+        job_set_size(v->job, total);
         job_set_step(v->job, "verifying");
         return 0;
 }

@@ -90,6 +90,11 @@ void job_set_total(Job *j, uint64_t total_bytes) {
         job_emit(j, "TotalBytes", "ProgressValid", NULL);
 }
 
+void job_set_size(Job *j, uint64_t size) {
+        j->size = size;
+        job_emit(j, "Size", NULL);
+}
+
 void job_add_bytes(Job *j, uint64_t n) {
         uint64_t now = now_usec(CLOCK_MONOTONIC), elapsed;
         unsigned percent;

@@ -36,6 +36,7 @@ struct Job {
         uint64_t start_usec;      /* CLOCK_REALTIME */
         uint64_t start_mono_usec;
         uint64_t bytes, total_bytes;
+        uint64_t size;            /* the data itself, each byte once (total_bytes counts every pass) */
         uint64_t rate;            /* bytes per second */
         double progress;
         bool progress_valid;
@@ -54,6 +55,9 @@ int job_new(uint32_t id, const char *operation, const char *device_path, uid_t u
 Job *job_free(Job *j);
 void job_set_step(Job *j, const char *step);
 void job_set_total(Job *j, uint64_t total_bytes);
+/* What people call the job's size: the backup's bytes, however many times
+ * the job reads or writes them. */
+void job_set_size(Job *j, uint64_t size);
 /* Adds n bytes of progress; emits at most ~10 times a second or when the
  * whole percent changes (D-Bus signals are not free). */
 void job_add_bytes(Job *j, uint64_t n);

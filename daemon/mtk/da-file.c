@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "da-file.h"
-#include "json-writer.h"
 #include "macro.h"
 #include "parse-error.h"
 
@@ -165,43 +164,4 @@ int da_entry_get_stage(const DaFile *f, const DaEntry *e, unsigned stage, const 
         *ret_data = f->data + r->offset;
         *ret_region = r;
         return 0;
-}
-
-int da_file_to_json(const DaFile *f, FILE *out) {
-        JsonWriter j = { .f = out };
-
-        json_begin_object(&j, NULL);
-        json_string(&j, "type", "da");
-        json_string(&j, "description", f->description);
-        json_string(&j, "identifier", f->identifier);
-        json_uint(&j, "info_version", f->info_version);
-        json_bool(&j, "old_format", f->old_format);
-        json_bool(&j, "v6", f->v6);
-        json_begin_array(&j, "entries");
-        for (uint32_t i = 0; i < f->n_entries; i++) {
-                const DaEntry *e = &f->entries[i];
-
-                json_begin_object(&j, NULL);
-                json_uint(&j, "hw_code", e->hw_code);
-                json_uint(&j, "hw_sub_code", e->hw_sub_code);
-                json_uint(&j, "hw_version", e->hw_version);
-                json_uint(&j, "sw_version", e->sw_version);
-                json_uint(&j, "pagesize", e->pagesize);
-                json_begin_array(&j, "regions");
-                for (unsigned k = 0; k < e->region_count; k++) {
-                        const DaRegion *r = &e->regions[k];
-
-                        json_begin_object(&j, NULL);
-                        json_uint(&j, "offset", r->offset);
-                        json_uint(&j, "length", r->length);
-                        json_uint(&j, "start_addr", r->start_addr);
-                        json_uint(&j, "sig_len", r->sig_len);
-                        json_end_object(&j);
-                }
-                json_end_array(&j);
-                json_end_object(&j);
-        }
-        json_end_array(&j);
-        json_end_object(&j);
-        return ferror(out) ? -EIO : 0;
 }

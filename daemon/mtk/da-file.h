@@ -46,7 +46,6 @@ const DaEntry *da_file_select(const DaFile *f, uint16_t dacode, uint16_t hw_vers
 /* stage 1 = DA1 (region 1), 2 = DA2 (region 2), signature included. */
 int da_entry_get_stage(const DaFile *f, const DaEntry *e, unsigned stage, const uint8_t **ret_data,
                        const DaRegion **ret_region);
-int da_file_to_json(const DaFile *f, FILE *out);
 
 static inline void da_file_freep(DaFile **f) {
         if (*f)

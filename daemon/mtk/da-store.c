@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,17 +8,16 @@
 #include "file-shelf.h"
 #include "log.h"
 
-/* Real DA containers are a few MiB (brom.md §6.4); refuse absurd input. */
-#define DA_FILE_MAX (64u * 1024u * 1024u)
-
 void da_store_match_done(DaStoreMatch *match) {
+        if (match->name)
+                file_shelf_release(match->holds, match->name);
         da_file_free(match->file);
         free(match->data);
         free(match->name);
         *match = (DaStoreMatch) {};
 }
 
-static int da_store_try(const char *path, uint16_t da_code, uint16_t hw_version, uint16_t sw_version,
+static int da_store_try(FileShelfHolds *holds, const char *path, uint16_t da_code, uint16_t hw_version, uint16_t sw_version,
                         DaStoreMatch *ret) {
         DaStoreMatch m = {};
         _cleanup_free_ char *err = NULL;
@@ -44,6 +44,12 @@ static int da_store_try(const char *path, uint16_t da_code, uint16_t hw_version,
                 da_store_match_done(&m);
                 return -ENOMEM;
         }
+        r = file_shelf_hold(holds, path);
+        if (r < 0) {
+                da_store_match_done(&m);
+                return r;
+        }
+        m.holds = holds;
         *ret = m;
         return 0;
 }
@@ -54,27 +60,42 @@ int da_store_find(const DaStoreSources *src, uint16_t da_code, uint16_t hw_versi
         int r;
 
         for (size_t i = 0; i < src->n_configured; i++)
-                if (da_store_try(src->configured[i], da_code, hw_version, sw_version, ret) >= 0)
+                if (da_store_try(src->holds, src->configured[i], da_code, hw_version, sw_version, ret) >= 0)
                         return 0;
 
-        r = file_shelf_list(src->state_dir, "da", &paths, &n);
+        r = file_shelf_list(src->state_dir, DA_STORE_SHELF, &paths, &n);
         if (r < 0)
                 return r;
         r = -ENOENT;
         for (size_t i = 0; i < n && r < 0; i++)
-                if (da_store_try(paths[i], da_code, hw_version, sw_version, ret) >= 0)
+                if (da_store_try(src->holds, paths[i], da_code, hw_version, sw_version, ret) >= 0)
                         r = 0;
         file_shelf_list_free(paths, n);
         return r;
 }
 
-int da_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error) {
-        DaFile *f = NULL;
+int da_store_add(const char *state_dir, const uint8_t *data, size_t size, DaFile **ret_file, char **ret_name,
+                 char **ret_error) {
+        _cleanup_(da_file_freep) DaFile *f = NULL;
         int r;
 
         r = da_file_parse(data, size, &f, ret_error);
         if (r < 0)
                 return r;
-        da_file_free(f);
-        return file_shelf_store(state_dir, "da", data, size, ret_name);
+        r = file_shelf_store(state_dir, DA_STORE_SHELF, data, size, ret_name);
+        if (r < 0)
+                return r;
+        if (ret_file)
+                *ret_file = TAKE_PTR(f);
+        return 0;
+}
+
+int da_store_remove(const DaStoreSources *src, const char *name) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s/%s", src->state_dir, DA_STORE_SHELF, name) < 0)
+                return -ENOMEM;
+        if (file_shelf_is_held(src->holds, path))
+                return -EBUSY;
+        return file_shelf_remove(src->state_dir, DA_STORE_SHELF, name);
 }

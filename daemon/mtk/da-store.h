@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "da-file.h"
+#include "file-shelf.h"
 
 typedef struct DaStoreMatch {
         char *name;            /* where it came from, for messages */
@@ -18,6 +19,7 @@ typedef struct DaStoreMatch {
         size_t size;
         DaFile *file;
         const DaEntry *entry;
+        FileShelfHolds *holds;  /* name is held there until da_store_match_done() */
 } DaStoreMatch;
 
 /* Where Download Agents come from. */
@@ -25,12 +27,23 @@ typedef struct DaStoreSources {
         const char *state_dir;            /* STATE/da/ holds the added ones */
         char *const *configured;          /* DownloadAgent= files, tried first */
         size_t n_configured;
+        FileShelfHolds *holds;            /* the files matches hold: not to be removed meanwhile */
 } DaStoreSources;
 
+#define DA_STORE_SHELF "da"
+/* Real DA containers are a few MiB (brom.md §6.4); refuse absurd input. */
+#define DA_FILE_MAX (64u * 1024u * 1024u)
+
 /* The first DA (configured files first, then added ones by name) with an
- * entry for this chip; -ENOENT when there is none. */
+ * entry for this chip; -ENOENT when there is none.  The file is held
+ * (src->holds) until da_store_match_done(). */
 int da_store_find(const DaStoreSources *src, uint16_t da_code, uint16_t hw_version, uint16_t sw_version, DaStoreMatch *ret);
 void da_store_match_done(DaStoreMatch *match);
-/* Validates the DA in data and keeps a copy as STATE/da/<sha256>.bin.
- * *ret_error explains a refusal. */
-int da_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name, char **ret_error);
+/* Validates the DA in data and keeps a copy as STATE/da/<sha256>.bin;
+ * *ret_file (if asked for) is the parsed DA, borrowing data.  *ret_error
+ * explains a refusal. */
+int da_store_add(const char *state_dir, const uint8_t *data, size_t size, DaFile **ret_file, char **ret_name,
+                 char **ret_error);
+/* Removes an added DA by its store name: -EBUSY while a running operation
+ * holds it, -ENOENT / -EINVAL as file_shelf_remove(). */
+int da_store_remove(const DaStoreSources *src, const char *name);

@@ -4,15 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chip-table.h"
-#include "da-backend.h"
 #include "file-shelf.h"
-#include "json-writer.h"
 #include "log.h"
 #include "macro.h"
 #include "preloader-store.h"
 
-#define SHELF "preloader"
+#define SHELF PRELOADER_STORE_SHELF
 
 int preloader_store_add(const char *state_dir, const uint8_t *data, size_t size, char **ret_name,
                         char **ret_description, char **ret_error) {
@@ -144,57 +141,6 @@ int preloader_describe(const EmiBlock *emi, const char *name, char **ret) {
         return 0;
 }
 
-/* Whether a chip whose preloaders have this EMI version can be backed up in
- * BROM mode by this mtknvd, and which chip that is. */
-static const ChipInfo *preloader_usable_chip(unsigned version) {
-        for (unsigned i = 0; i < chip_table_size(); i++) {
-                const ChipInfo *c = chip_table_get(i);
-                const char *why;
-
-                if (c->emi_version >= 0 && (unsigned) c->emi_version == version &&
-                    da_backend_supports_emi_version(da_backend_for_chip(c, &why), c->emi_version))
-                        return c;
-        }
-        return NULL;
-}
-
-int preloader_to_json(const EmiBlock *emi, FILE *out) {
-        JsonWriter j = { .f = out };
-        const char *chips = emi_version_chips(emi->version);
-        const ChipInfo *usable = preloader_usable_chip(emi->version);
-        char hex[2 * EMI_ID_MAX + 1];
-
-        json_begin_object(&j, NULL);
-        json_string(&j, "type", "preloader");
-        json_string(&j, "form", preloader_form_to_string(emi->form));
-        json_string(&j, "file_name", emi->file_name);
-        json_uint(&j, "emi_version", emi->version);
-        if (chips)
-                json_string(&j, "chips", chips);
-        else
-                json_null(&j, "chips");
-        json_bool(&j, "usable", usable != NULL);
-        json_string(&j, "usable_reason",
-                    usable ? "mtknvd can give these DRAM settings to a phone of this chip in BROM mode"
-                           : "mtknvd cannot give DRAM settings of this EMI version to a Download Agent yet "
-                             "(BROM mode needs a legacy DA chip with EMI version 15-17, 20 or 21)");
-        json_uint(&j, "offset", emi->offset);
-        json_uint(&j, "record_size", emi->record_size);
-        json_begin_array(&j, "records");
-        for (unsigned i = 0; i < emi->n_records; i++) {
-                const EmiRecord *r = &emi->record[i];
-
-                for (unsigned k = 0; k < r->id_len && k < EMI_ID_MAX; k++)
-                        sprintf(hex + 2 * k, "%02x", r->id[k]);
-                hex[2 * MIN(r->id_len, (uint32_t) EMI_ID_MAX)] = 0;
-                json_begin_object(&j, NULL);
-                json_uint(&j, "type", r->type);
-                json_string(&j, "dram", emi_dram_type_to_string(r->type));
-                json_uint(&j, "id_length", r->id_len);
-                json_string(&j, "memory_id", hex);
-                json_end_object(&j);
-        }
-        json_end_array(&j);
-        json_end_object(&j);
-        return 0;
+int preloader_store_remove(const char *state_dir, const char *name) {
+        return file_shelf_remove(state_dir, SHELF, name);
 }

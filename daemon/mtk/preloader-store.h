@@ -16,6 +16,7 @@
 
 /* preloader images are 100-500 KiB, boot-area dumps 4 MiB */
 #define PRELOADER_FILE_MAX (8u * 1024u * 1024u)
+#define PRELOADER_STORE_SHELF "preloader"
 
 typedef struct Preloader {
         char *path;               /* STATE/preloader/<sha>.bin */
@@ -43,6 +44,6 @@ void preloader_set_done(PreloaderSet *set);
 /* A line for people: "preloader_k37mv1_bsp.bin: EMI v20, 3 records
  * (eMMC+LPDDR3 150100514436444142, ...)". */
 int preloader_describe(const EmiBlock *emi, const char *name, char **ret);
-/* What Inspect says about a preloader: form, EMI version and its chips,
- * whether this mtknvd can use it, each record's DRAM type and memory id. */
-int preloader_to_json(const EmiBlock *emi, FILE *out);
+/* Removes a stored preloader by its store name (-ENOENT, -EINVAL as
+ * file_shelf_remove()).  An operation that loaded it keeps its copy. */
+int preloader_store_remove(const char *state_dir, const char *name);

@@ -265,6 +265,7 @@ int backup_op_begin_reading(BackupOp *b) {
         for (size_t i = 0; i < b->n_parts; i++)
                 total += b->weight * b->parts[i]->size;
         job_set_total(b->op.job, total);
+        job_set_size(b->op.job, total / b->weight);
 
         r = backup_store_begin(b->op.ctx->store, h, &b->writer);
         if (r < 0)

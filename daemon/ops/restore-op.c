@@ -395,6 +395,7 @@ static void restore_table_known(Operation *op) {
         for (size_t i = 0; i < ro->backup.n_parts; i++)
                 total += 2 * ro->backup.parts[i]->size; /* written, read back */
         job_set_total(op->job, total);
+        job_set_size(op->job, total / 2);
         restore_begin_writing(ro);
 }
 

@@ -18,7 +18,6 @@
 #include <yaml.h>
 
 #include "identity-set.h"
-#include "json-writer.h"
 #include "macro.h"
 #include "parse-error.h"
 #include "scatter.h"
@@ -66,23 +65,6 @@ static StorageRegion region_from_string(const char *r) {
         if (strcasecmp(r, "EMMC_RPMB") == 0)
                 return STORAGE_REGION_RPMB;
         return STORAGE_REGION_USER;
-}
-
-static const char *region_to_string(StorageRegion region) {
-        switch (region) {
-        case STORAGE_REGION_BOOT1:
-                return "EMMC_BOOT_1";
-        case STORAGE_REGION_BOOT2:
-                return "EMMC_BOOT_2";
-        case STORAGE_REGION_RPMB:
-                return "EMMC_RPMB";
-        case STORAGE_REGION_USER:
-        case STORAGE_REGION_ANY:
-        case _STORAGE_REGION_MAX:
-        case _STORAGE_REGION_INVALID:
-                break;
-        }
-        return "EMMC_USER";
 }
 
 static int parse_number(const char *s, uint64_t *ret) {
@@ -391,35 +373,13 @@ PartitionTable *scatter_file_take_table(ScatterFile *s) {
         return t;
 }
 
-int scatter_file_to_json(const ScatterFile *s, char **identity_set, FILE *out) {
-        JsonWriter j = { .f = out };
+bool scatter_entry_is_identity(const ScatterEntry *e, char **identity_set) {
+        char canon[64];
 
-        json_begin_object(&j, NULL);
-        json_string(&j, "type", "scatter");
-        json_string(&j, "config_version", s->config_version);
-        json_string(&j, "platform", s->platform);
-        json_string(&j, "storage", s->storage);
-        json_begin_array(&j, "partitions");
-        for (size_t i = 0; i < s->n_entries; i++) {
-                const ScatterEntry *e = &s->entries[i];
-                char canon[64];
-                bool identity = false;
-
-                partition_name_canonical(e->name, canon, sizeof(canon));
-                for (char **n = identity_set; n && *n; n++)
-                        identity |= streq(*n, canon);
-                json_begin_object(&j, NULL);
-                json_string(&j, "name", e->name);
-                if (e->resolved)
-                        json_uint(&j, "start", e->offset);
-                else
-                        json_string(&j, "start", "end-relative");
-                json_uint(&j, "size", e->size);
-                json_string(&j, "region", region_to_string(e->region));
-                json_bool(&j, "identity", identity);
-                json_end_object(&j);
-        }
-        json_end_array(&j);
-        json_end_object(&j);
-        return ferror(out) ? -EIO : 0;
+        /* the PMT era's spellings (NVRAM, PRO_INFO, PROTECT_F) name the same partitions */
+        partition_name_canonical(e->name, canon, sizeof(canon));
+        for (char **n = identity_set; n && *n; n++)
+                if (streq(*n, canon))
+                        return true;
+        return false;
 }

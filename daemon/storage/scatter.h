@@ -35,7 +35,8 @@ ScatterFile *scatter_file_free(ScatterFile *s);
 int scatter_file_resolve(ScatterFile *s, uint64_t user_size);
 /* The resolved entries as a partition table (the scatter keeps its entries). */
 PartitionTable *scatter_file_take_table(ScatterFile *s);
-int scatter_file_to_json(const ScatterFile *s, char **identity_set, FILE *out);
+/* Whether e is one of the identity partitions (canonical names, identity-set.h). */
+bool scatter_entry_is_identity(const ScatterEntry *e, char **identity_set);
 
 static inline void scatter_file_freep(ScatterFile **s) {
         if (*s)

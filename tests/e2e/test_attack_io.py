@@ -102,12 +102,24 @@ def caller_main(spec):
             pending[0] += 1
             start = time.monotonic()
 
+            def plain(x):
+                """A reply's D-Bus values as JSON can hold them (an a{sv} as an object)."""
+                if isinstance(x, dict):
+                    return {str(k): plain(v) for k, v in x.items()}
+                if isinstance(x, (list, tuple)):
+                    return [plain(v) for v in x]
+                if isinstance(x, dbus.Boolean):
+                    return bool(x)
+                if isinstance(x, int):
+                    return int(x)
+                return str(x)
+
             def done(error=None, message="", tag=call["tag"], start=start):
                 emit(tag=tag, error=error, message=message, elapsed=time.monotonic() - start)
                 pending[0] -= 1
 
             conn.call_async(BUS_NAME_, call["path"], call["iface"], call["method"], call["sig"], args,
-                            lambda *reply, done=done: done(message=json.dumps([str(x) for x in reply])),
+                            lambda *reply, done=done: done(message=json.dumps([plain(x) for x in reply])),
                             lambda e, done=done: done(e.get_dbus_name(), e.get_dbus_message()),
                             timeout=120)
     conn.flush()
@@ -412,8 +424,8 @@ class TestBombs(IoTestCase):
                          ("pax", "the archive expands beyond what a backup can hold")):
             with self.subTest(tag):
                 self.assertIsNone(got[tag]["error"], got[tag])
-                info = json.loads(json.loads(got[tag]["message"])[0])
-                self.assertEqual(info["type"], "backup-archive")
+                info = json.loads(got[tag]["message"])[0]
+                self.assertEqual(info["kind"], "backup-archive")
                 self.assertFalse(info["valid"])
                 self.assertIn(why, info["error"])
         self.assertEqual(got["gz"]["error"], INVALID_FILE)

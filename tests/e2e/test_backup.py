@@ -164,7 +164,7 @@ class TestBackup(BackupTestCase):
         with open(sc, "w", newline="") as f:
             f.write(scatter_text())
         inspected = w.ctl_json("inspect", sc)
-        self.assertEqual(inspected["type"], "scatter")
+        self.assertEqual(inspected["kind"], "scatter")
         marked = sorted(p["name"] for p in inspected["partitions"] if p["identity"])
         self.assertEqual(marked, sorted(IDENTITY))
         r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc)
@@ -195,15 +195,15 @@ class TestBackup(BackupTestCase):
             names = sorted(os.path.basename(n) for n in t.getnames())
         self.assertEqual(names, sorted(["manifest.yaml"] + [n + ".img" for n in IDENTITY]))
         info = w.ctl_json("inspect", out)
-        self.assertEqual(info["type"], "backup-archive")
+        self.assertEqual(info["kind"], "backup-archive")
         self.assertTrue(info["valid"])
 
     def test_inspect_da(self):
         w = self.world()
         da = os.path.join(w.state_dir, "da", "test-da.bin")
         info = w.ctl_json("inspect", da)
-        self.assertEqual(info["type"], "da")
-        self.assertEqual([e["hw_code"] for e in info["entries"]], [0x6735, 0x6580])
+        self.assertEqual(info["kind"], "download-agent")
+        self.assertEqual([e["da_code"] for e in info["entries"]], [0x6735, 0x6580])
         e = info["entries"][0]
         self.assertEqual(e["hw_version"], 0xca00)
         self.assertEqual(e["regions"][1]["start_addr"], 0x200000)
@@ -214,7 +214,9 @@ class TestBackup(BackupTestCase):
             f.write(b"\x89PNG\r\n" + bytes(200))
         r = w.ctl("inspect", junk, check=False)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("neither a MediaTek Download Agent", r.stderr)
+        self.assertIn("mtknvd does not recognise this file", r.stderr)
+        for tried in ("Download Agent", "backup archive", "preloader image", "scatter file"):
+            self.assertIn(tried, r.stderr)
 
     def test_add_da_and_missing_da(self):
         w = self.world("unplugged=1", da=False)

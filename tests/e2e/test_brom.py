@@ -282,7 +282,7 @@ class TestPreloaderFiles(BromTestCase):
     def test_inspect(self):
         w = self.brom_world()
         j = w.ctl_json("inspect", self.write(w, "p.bin", preloader(20, ids=(MEM_ID, OTHER_ID), form="boot")))
-        self.assertEqual((j["type"], j["form"], j["emi_version"]), ("preloader", "boot-area dump", 20))
+        self.assertEqual((j["kind"], j["form"], j["emi_version"]), ("preloader", "boot-area dump", 20))
         self.assertIn("MT6735", j["chips"])
         self.assertTrue(j["usable"])
         self.assertEqual(j["file_name"], "preloader_k37mv1_bsp.bin")
@@ -302,6 +302,7 @@ class TestPreloaderFiles(BromTestCase):
         self.assertIn("preloader added", out)
         self.assertIn("Download Agent added", out)
         self.assertIn("MT6735_Android_scatter.txt", out)
+        self.assertIn("scatter file for MT6735, valid", out)   # checked with Inspect's a{sv}
         self.assertIn("2 other files", out)
         self.assertEqual(len(os.listdir(os.path.join(w.state_dir, "preloader"))), 1)
         self.assertEqual(len([n for n in os.listdir(os.path.join(w.state_dir, "da")) if n != "test-da.bin"]), 1)
@@ -311,8 +312,12 @@ class TestPreloaderFiles(BromTestCase):
         with open(os.path.join(bad, "preloader_x.bin"), "wb") as f:
             f.write(b"MMM\x01\x38\x00\x00\x00" + bytes(100))
         shutil.copy(os.path.join(d, "MTK_AllInOne_DA.bin"), bad)
+        # named like a scatter file, but a preloader: Inspect says what it is
+        with open(os.path.join(bad, "MT6735_Android_scatter.txt"), "wb") as f:
+            f.write(preloader(20))
         r = w.ctl("add-firmware", bad, check=False)
         self.assertEqual(r.returncode, 1)
+        self.assertIn("not a scatter file (it is a preloader)", r.stdout)
         self.assertIn("preloader_x.bin", r.stdout)
         self.assertIn("refused", r.stdout)
         self.assertIn("Download Agent added", r.stdout)

@@ -65,7 +65,7 @@ class TestSpFlash(ImportTestCase):
             else:
                 self.assertEqual(new, old)
         edited_path = self.write(os.path.join(w.tmp, "edited_scatter.txt"), files[top + "MT6735_Android_scatter.txt"])
-        self.assertEqual(w.ctl_json("inspect", edited_path)["type"], "scatter")
+        self.assertEqual(w.ctl_json("inspect", edited_path)["kind"], "scatter")
 
         # an SP Flash Tool readback comes back in: nvram.img and friends next to the scatter file
         rb = os.path.join(w.tmp, "readback")

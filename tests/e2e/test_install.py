@@ -67,7 +67,8 @@ class TestInstall(unittest.TestCase):
                   "usr/lib/udev/rules.d/70-mtknvd.rules", "usr/share/dbus-1/system.d/org.mtknvd.MtkNv1.conf",
                   "usr/share/dbus-1/system-services/org.mtknvd.MtkNv1.service",
                   "usr/share/polkit-1/actions/org.mtknvd.MtkNv1.policy", "usr/share/man/man8/mtknvd.8",
-                  "etc/mtknvd/mtknvd.conf"):
+                  "usr/share/metainfo/org.mtknvd.mtknvd.metainfo.xml",
+                  "usr/share/icons/hicolor/scalable/apps/org.mtknvd.mtknvd.svg", "etc/mtknvd/mtknvd.conf"):
             self.assertTrue(os.path.isfile(self.path(p)), p)
         with open(self.path("usr/lib/systemd/system/mtknvd.service")) as f:
             self.assertIn("ExecStart=/usr/libexec/mtknvd", f.read())
@@ -76,6 +77,7 @@ class TestInstall(unittest.TestCase):
             with dist_build() as b:
                 make("install", "DESTDIR=" + d, "PREFIX=/usr", "BUILD=" + b, *DIST_FLAGS)
                 make("uninstall", "DESTDIR=" + d, "PREFIX=/usr", "BUILD=" + b, *DIST_FLAGS)
+            # only the configuration stays (the metainfo and the icon go with the rest)
             self.assertEqual(installed_files(d), ["etc/mtknvd/mtknvd.conf"])
         finally:
             shutil.rmtree(d)

@@ -6,6 +6,7 @@ import unittest
 import dbus
 
 from harness import BUS_NAME, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE, WorldTestCase, unwrap
+from test_backup import IDENTITY, LAYOUT
 
 JOB_IFACE = "org.mtknvd.MtkNv1.Job"
 
@@ -46,6 +47,12 @@ class TestJobProperties(WorldTestCase):
         for c in valid:
             self.assertEqual(c["ProgressValid"], c["TotalBytes"] > 0, c)
         self.assertTrue(valid[-1]["ProgressValid"], valid)
+        # Size is the backup's own size; TotalBytes counts both reads of it
+        sizes = [c["Size"] for path, c in changes if path == job and "Size" in c]
+        totals = [c["TotalBytes"] for path, c in changes if path == job and "TotalBytes" in c]
+        self.assertTrue(sizes and totals, changes)
+        self.assertEqual(sizes[-1], sum(LAYOUT[n][1] for n in IDENTITY))
+        self.assertEqual(totals[-1], 2 * sizes[-1])
 
 
 if __name__ == "__main__":

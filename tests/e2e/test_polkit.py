@@ -88,9 +88,11 @@ class TestPolkit(PolkitTestCase):
         w, bid, da = self.world_with_backup()
         # reading needs no privileges
         self.assertEqual(self.nobody(w, "list").returncode, 0)
+        self.assertEqual(self.nobody(w, "list-da").returncode, 0)
         jobs = len(w.jobs_new)
         for args in (("backup",), ("restore", "--yes", bid), ("export-backup", bid, self.out + "/x.tar"),
-                     ("add-da", da), ("import", self.archive), ("inhibit", "--", "true"), ("verify-backup", bid)):
+                     ("add-da", da), ("import", self.archive), ("inhibit", "--", "true"), ("verify-backup", bid),
+                     ("remove-da", "test-da.bin"), ("remove-preloader", "0" * 32 + ".bin")):
             self.assert_denied(self.nobody(w, *args), "polkit is not running, so only root may")
         self.assertEqual(len(w.jobs_new), jobs)
         self.assertFalse(self.writes(w))

@@ -276,18 +276,18 @@ class Sim:
             raise AssertionError("cannot open the phone: %s" % r["error"])
         return r
 
-    def write(self, data, timeout=2000):
+    def write(self, data, timeout=10000):
         r = self.usb("write", data=bytes(data).hex(), timeout=timeout)
         if not r["ok"]:
             raise AssertionError("bulk OUT failed: %s" % r["error"])
 
-    def read(self, cap=512, timeout=2000):
+    def read(self, cap=512, timeout=10000):
         r = self.usb("read", cap=cap, timeout=timeout)
         if not r["ok"]:
             raise AssertionError("bulk IN failed: %s" % r["error"])
         return bytes.fromhex(r["data"])
 
-    def read_n(self, n, timeout=2000):
+    def read_n(self, n, timeout=10000):
         """n bytes, however the phone packetised them."""
         out = b""
         while len(out) < n:
@@ -1217,7 +1217,7 @@ class XfHost:
         if payload:
             self.s.write(payload)
 
-    def packet(self, timeout=2000):
+    def packet(self, timeout=10000):
         h = self.s.read(512, timeout)
         self.t.assertEqual(len(h), 12, "a header is its own packet: %s" % h.hex())
         magic, dtype, n = struct.unpack("<III", h)
@@ -1291,7 +1291,8 @@ class TestXFlash(SimTestCase):
     """The XFlash personality of an XFlash chip's DA (xflash.md 18), driven byte by byte as section 16
     lists it, with a DA file from tests/tools/mkda.py (xflash=1 entries: no MediaTek binary)."""
 
-    KEYS = "watchdog-ms=0,me-id=" + ME_ID
+    # the later phones of a test wait for their handshake (no 2.5 s window to miss under load)
+    KEYS = "watchdog-ms=0,handshake-window=0,me-id=" + ME_ID
 
     @classmethod
     def setUpClass(cls):
@@ -1307,7 +1308,7 @@ class TestXFlash(SimTestCase):
         s.handshake(preloader=not brom)
         s.send_da(self.da1)
         self.assertEqual(s.jump_da(), b"\x00\x00")
-        self.assertEqual(s.read(), b"\xc0")                                 # 6.1 row 1
+        self.assertEqual(s.read(timeout=10000), b"\xc0")                    # 6.1 row 1
         x = XfHost(self, s)
         x.send(u32(SYNC))
         x.send(u32(0x010100))
@@ -1442,6 +1443,40 @@ class TestXFlash(SimTestCase):
         self.assertEqual(len(x.packet()), 0x600)
         x.send(u32(0))
         self.assertEqual(s.wait("p", "phase=gone")["plugged"], "0")
+
+    def test_read_zlp(self):
+        s = self.sim("id=p,chip=mt6765,xf-read-zlp=1,xf-read-packet=0x400," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x800))
+        self.assertEqual((x.status(), x.status()), (0, 0))
+        for _ in range(2):
+            self.assertEqual(len(s.read(12)), 12)
+            self.assertEqual(len(s.read(0x4000)), 0x400)      # a longer buffer: the ZLP ends it
+            x.send(u32(0))
+            self.assertEqual(x.status(), 0)
+        self.assertEqual(x.getter(GET_SLA), u32(0))
+
+    def test_one_read_status_and_silent_emi_refusal(self):
+        s = self.sim("id=p,chip=mt6765,xf-read-statuses=1," + self.KEYS,
+                     "id=q,chip=mt6765,mode=brom,xf-emi-refuse=silent," + self.KEYS)
+        x = self.to_da1(s)
+        self.boot_da2(x)
+        x.cmd(CMD_READ)
+        x.send(x.block(1, 8, 0, 0x200))
+        self.assertEqual(x.status(), 0)
+        self.assertEqual(x.packet()[0x1FE:], b"\x55\xaa")     # the data right after one status
+        x.send(u32(0))
+        self.assertEqual(x.status(), 0)
+        x = self.to_da1(s, brom=True, port=2)
+        x.cmd(CMD_EMI)
+        block = mkpreloader.block(38, "preloader_other.bin", [(0x0203, CID[:9])])
+        x.send(u32(len(block)))
+        x.send(block)
+        self.assertTrue(s.silent())
+        st = s.stats("q")
+        self.assertEqual((st["phase"], st["da1_stop"], st["dram"]), ("da1-stopped", "emi-refused", "failed"))
 
     def test_read_status_before_ack_and_boot_areas(self):
         s = self.sim("id=p,chip=mt6768,xf-read-status=before-ack,xf-read-packet=0x200," + self.KEYS)
@@ -1617,7 +1652,7 @@ class TestXFlash(SimTestCase):
         self.boot_da2(x)
         x.cmd(CMD_DEVCTRL)
         x.send(u32(GET_SLA))
-        self.assertNotEqual(s.read()[:4], struct.pack("<I", XF_MAGIC))   # noise where the header was
+        self.assertNotEqual(s.read(timeout=10000)[:4], struct.pack("<I", XF_MAGIC))   # noise, not the header
 
     def test_framing(self):
         s = self.sim("id=p,chip=mt6765," + self.KEYS)
@@ -1636,6 +1671,26 @@ class TestXFlash(SimTestCase):
         self.assertEqual(x.packet(), b"preloader")
         self.assertEqual(x.status(), 0)
         self.assertEqual(s.stats("p")["xf_protocol_errors"], "1")
+        # wrong-echo: the next header's magic is wrong (the payload and what follows are as usual)
+        s.control("fault p wrong-echo")
+        x.send(u32(CMD_DEVCTRL))
+        h = s.read(timeout=10000)
+        self.assertEqual((len(h), h[4:]), (12, struct.pack("<II", 1, 4)))
+        self.assertNotEqual(h[:4], struct.pack("<I", XF_MAGIC))
+        self.assertEqual(s.read(timeout=10000), u32(0))
+        x.send(u32(GET_AGENT))
+        self.assertEqual((x.status(), x.packet(), x.status()), (0, b"preloader", 0))
+
+    def test_chips(self):
+        # brom.md 5 / xflash.md 1: the raw hw code in GET_CHIP_ID, sub code 0x8A00
+        chips = {"mt6570": 0x0633, "mt6761": 0x0717, "mt6768": 0x0707, "mt6771": 0x0788, "mt6785": 0x0813}
+        s = self.sim(*("id=%s,chip=%s,%s" % (c, c, self.KEYS) for c in chips))
+        for port, (chip, hw) in enumerate(chips.items(), 1):
+            x = self.to_da1(s, port=port)
+            self.boot_da2(x)
+            self.assertEqual(struct.unpack("<5H", x.getter(GET_CHIP)), (hw, 0x8A00, 0xCA00, 0, 0), chip)
+            self.assertEqual(s.stats(chip)["da_protocol"], "xflash")
+            s.usb("close")
 
     def test_start_in_da2(self):
         # 16.4: a phone mtkclient left in the DA2 loop; the next run starts with GET_RAM_INFO

@@ -58,7 +58,8 @@ static void usage(FILE *f) {
                 "                         (after-ack|before-ack), xf-emmc-info (0x68|0x60),\n"
                 "                         xf-ram-info (48|24), xf-ufs-info (0xc8|0x34),\n"
                 "                         xf-da2-sync (sync|zero), xf-shutdown (reboot|flags),\n"
-                "                         xf-read-packet, xf-write-packet (bytes)\n"
+                "                         xf-read-packet, xf-write-packet (bytes), xf-read-zlp (0|1),\n"
+                "                         xf-read-statuses (2|1), xf-emi-refuse (status|silent)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -307,7 +308,21 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                         cfg->xf_shutdown_flags = true;
                 else
                         r = -EINVAL;
-        } else if (g_str_equal(key, "xf-read-packet") || g_str_equal(key, "xf-write-packet")) {
+        } else if (g_str_equal(key, "xf-read-statuses")) {
+                r = parse_uint(value, 2, &v);
+                if (r >= 0 && v < 1)
+                        r = -EINVAL;
+                cfg->xf_read_one_status = v == 1;
+        } else if (g_str_equal(key, "xf-emi-refuse")) {
+                if (g_str_equal(value, "silent"))
+                        cfg->xf_emi_silent = true;
+                else if (g_str_equal(value, "status"))
+                        cfg->xf_emi_silent = false;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xf-read-zlp"))
+                r = parse_uint(value, 1, &v), cfg->xf_read_zlp = v != 0;
+        else if (g_str_equal(key, "xf-read-packet") || g_str_equal(key, "xf-write-packet")) {
                 /* a data chunk of exactly 4 bytes would read as a status (§10.2) */
                 r = parse_uint(value, 16 * 1024 * 1024, &v);
                 if (r >= 0 && (v < 0x200 || v % 0x200))

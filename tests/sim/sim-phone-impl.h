@@ -173,6 +173,7 @@ struct SimPhone {
 
 /* The helpers both personalities use (sim-phone.c) */
 void sim_phone_emit(SimPhone *p, const void *data, size_t len);   /* faults may replace it */
+void sim_phone_emit_zlp(SimPhone *p);
 void sim_phone_enter(SimPhone *p, Phase ph);
 void sim_phone_leave(SimPhone *p, SimLeave why, ResetReason reason, bool now);
 void sim_phone_reset_chip(SimPhone *p, ResetReason reason);

@@ -262,6 +262,10 @@ void sim_phone_emit(SimPhone *p, const void *data, size_t len) {
         emit(p, data, len);
 }
 
+void sim_phone_emit_zlp(SimPhone *p) {
+        emit_zlp(p);
+}
+
 void sim_phone_enter(SimPhone *p, Phase ph) {
         set_phase(p, ph);
 }

@@ -2,7 +2,8 @@
 /*
  * The phone itself, without USB: a BROM or preloader that answers the
  * download protocol byte for byte (brom.md), then the legacy Download Agent
- * (da.md §2) on a file-backed eMMC.  OUT bytes go in as a stream; answers
+ * (da.md §2) or the XFlash one (xflash.md, sim-xflash.h) on a file-backed
+ * eMMC or UFS.  OUT bytes go in as a stream; answers
  * come out as a queue of fields, each of which the USB layer sends as its
  * own short packet(s), as the real preloader does (brom.md §1.5).
  *
@@ -106,6 +107,9 @@ typedef struct SimPhoneConfig {
         bool xf_da2_zero;               /* xf-da2-sync=zero: BOOT_TO's second status is 0, not SYNC */
         bool xf_shutdown_flags;         /* xf-shutdown=flags: word 0 is mtkclient's "has flags" */
         uint32_t xf_read_packet, xf_write_packet; /* GET_PACKET_LENGTH */
+        bool xf_read_zlp;               /* xf-read-zlp=1: a ZLP after each READ_DATA chunk */
+        bool xf_read_one_status;        /* xf-read-statuses=1: no second status after the block */
+        bool xf_emi_silent;             /* xf-emi-refuse=silent: a refused block, and DA1 answers no more */
 
         /* BROM mode: the DRAM (EMI) exchange of brom-emi.md §6 */
         int emi_version;                /* its preloaders' EMI version (chip table, emi-version=); -1 none */

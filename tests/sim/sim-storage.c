@@ -312,12 +312,12 @@ static int storage_fill_identity(SimStorage *s, const SimPhoneConfig *cfg) {
                         size_t n = (size_t) MIN(lt[i].size - off, (uint64_t) 1024 * 1024);
                         int r;
 
+                        if (!fill_block(cfg, off, lt[i].size))
+                                continue;
                         for (size_t k = 0; k + 8 <= n; k += 8) {
                                 uint64_t v = splitmix(&x);
                                 memcpy(buf + k, &v, 8);
                         }
-                        if (!fill_block(cfg, off, lt[i].size))
-                                continue;
                         if (off == 0) {
                                 /* something a human recognises in a hex dump */
                                 snprintf((char *) buf, 64, "MTKSIM %s %s", cfg->id, lt[i].name);

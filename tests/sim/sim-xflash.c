@@ -520,6 +520,10 @@ static void read_chunk(SimPhone *p) {
         p->chunk = g_realloc(p->chunk, n);
         sim_storage_read(p->storage, p->region, p->xf.addr + p->xf.off, p->chunk, n);
         xf_send(p, p->chunk, n);
+        /* xf-read-zlp: a host reading with a buffer longer than the chunk
+         * sees its end even when it ends on a full packet */
+        if (p->cfg.xf_read_zlp)
+                sim_phone_emit_zlp(p);
         p->xf.off += n;
         sim_phone_count_da(p, n);
         if (p->cfg.xf_status_before_ack)
@@ -686,6 +690,12 @@ static void cmd_packet(SimPhone *p, const uint8_t *d, uint32_t len) {
                         p->xf.dram_up = true;
                         p->dram = DRAM_UP;
                         xf_status(p, XFLASH_STATUS_OK);
+                } else if (p->cfg.xf_emi_silent) {
+                        /* §7, [logs:#229]: some DAs never answer a block that does not fit */
+                        p->dram = DRAM_FAILED;
+                        p->da1_stop = "emi-refused";
+                        g_byte_array_set_size(p->rx, 0);
+                        sim_phone_enter(p, PHASE_DA_STOPPED);
                 } else {
                         /* another attempt may follow (§19 item 5: assumed accepted) */
                         if (p->dram != DRAM_UP)
@@ -753,9 +763,10 @@ static void cmd_packet(SimPhone *p, const uint8_t *d, uint32_t len) {
                                 xf_status(p, refuse);
                                 return;
                         }
-                        /* §10.2 rows 4 and 5, then the first chunk */
+                        /* §10.2 rows 4 and 5 (row 5: §19 item 4), then the first chunk */
                         xf_status(p, XFLASH_STATUS_OK);
-                        xf_status(p, XFLASH_STATUS_OK);
+                        if (!p->cfg.xf_read_one_status)
+                                xf_status(p, XFLASH_STATUS_OK);
                         read_chunk(p);
                         return;
                 }
