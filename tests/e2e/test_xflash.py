@@ -194,6 +194,10 @@ class TestXFlashTolerance(XFlashTestCase):
         # §19.2: the per-chunk status sent before the host's acknowledgement arrived
         self.backup_with("xf-read-status=before-ack")
 
+    def test_one_read_status(self):
+        # §19.4: a DA that sends one status after the READ_DATA parameters, not two
+        self.backup_with("xf-read-statuses=1")
+
     def test_old_emmc_info_and_zero_sync(self):
         # §8.1: the older 0x60-byte eMMC info; §9.1 row 6: DA2 says 0 instead of SYNC
         w = self.backup_with("xf-emmc-info=0x60,xf-da2-sync=zero")
@@ -356,6 +360,22 @@ class TestBromBackupXFlash(XFlashPhone, test_brom.BromTestCase):
     def test_mt6765(self):
         test_brom.TestBromBackup.backup_and_restore(self, "mt6765", 35)
         self.assertEqual(self.w.stats("phone0")["da_protocol"], "xflash")
+
+
+class TestXFlashBromSilentEmi(BromTestCase, XFlashTestCase):
+
+    def test_silent_emi_refusal(self):
+        # §7, §19.5: a DA that never answers settings that do not fit: a DRAM failure, named, with the
+        # remedy.  The phone's DRAM comes up only with its own preloader's block; the stored one has a
+        # record for its memory but other settings.
+        own = self.write_tmp("own.bin", preloader(35, name="preloader_own.bin", seed="own"))
+        w = self.brom_world("chip=mt6765,xf-emi-refuse=silent,preloader=" + own, state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, preloader(35, name="preloader_foreign.bin", seed="foreign"))
+        w.plug_again("phone0")
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".PreloaderNeeded"),
+                                    "phone failed with PreloaderNeeded", 60)
+        self.assertIn("did not answer the DRAM settings", props["Error"])
+        self.assertEqual(w.backups, {})
 
 
 if __name__ == "__main__":
