@@ -198,6 +198,10 @@ class TestXFlashTolerance(XFlashTestCase):
         # §19.4: a DA that sends one status after the READ_DATA parameters, not two
         self.backup_with("xf-read-statuses=1")
 
+    def test_zlp_after_each_chunk(self):
+        # §2.3: a zero-length packet between units is harmless
+        self.backup_with("xf-read-zlp=1")
+
     def test_old_emmc_info_and_zero_sync(self):
         # §8.1: the older 0x60-byte eMMC info; §9.1 row 6: DA2 says 0 instead of SYNC
         w = self.backup_with("xf-emmc-info=0x60,xf-da2-sync=zero")
@@ -277,6 +281,15 @@ class TestXFlashBrom(BromTestCase, XFlashTestCase):
         self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
         props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY)
         self.assertEqual(props["Chip"], "MT6765")
+
+    def test_mt6785_ufs_brom_mode(self):
+        # a UFS phone's DA1 reports no eMMC CID to choose DRAM settings by: said so, nothing sent blindly
+        w = self.brom_world("chip=mt6785,storage-type=ufs", state_dir=self.xflash_state(0x6785))
+        self.add_preloader(w, preloader(45))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn("UFS phones are not supported in BROM mode yet", props["Error"])
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "0")
 
     def test_mt6765_brom_other_memory(self):
         # a preloader of the right version, for another memory: nothing fits, nothing is sent

@@ -627,7 +627,9 @@ static int xf_brom_choose(XFlash *xf) {
         XFlashEmmcInfo e;
         char hex[2 * sizeof(xf->memory_id) + 1];
 
-        if (!xf_answered(xf, "GET_EMMC_INFO") || xflash_parse_emmc_info(xf->answer, xf->answer_len, &e) < 0) {
+        /* a UFS phone's DA1 has no eMMC CID to choose by (mtkclient then searches with zeros, §7 (Q)) */
+        if (!xf_answered(xf, "GET_EMMC_INFO") || xflash_parse_emmc_info(xf->answer, xf->answer_len, &e) < 0 ||
+            e.type == 0) {
                 xf->need_emi = true;
                 xf_fail(xf, -EOPNOTSUPP, "the Download Agent was loaded by the boot ROM and needs DRAM settings, "
                         "but did not report the eMMC id that chooses them (UFS phones are not supported in BROM "
