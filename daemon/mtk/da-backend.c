@@ -17,16 +17,13 @@ const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason)
                 *ret_reason = NULL;
                 return &da_backend_legacy;
         case DA_MODE_XFLASH:
-                *ret_reason = "This chip's Download Agent speaks MediaTek's XFlash (V5) protocol, which mtknvd "
-                              "does not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 "
-                              "and kin). Back it up with SP Flash Tool or mtkclient until a later version of mtknvd "
-                              "supports it.";
-                return NULL;
+                *ret_reason = NULL;
+                return &da_backend_xflash;
         case DA_MODE_XML:
                 *ret_reason = "This chip's Download Agent speaks MediaTek's XML (V6) protocol, which mtknvd does "
                               "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and "
-                              "kin). Back it up with SP Flash Tool or mtkclient until a later version of mtknvd "
-                              "supports it.";
+                              "kin, and the XFlash DA of MT6570/6761/6765/6768/6771/6785 and kin). Back it up with "
+                              "SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
                 return NULL;
         }
         *ret_reason = "This chip's Download Agent protocol is unknown to mtknvd.";

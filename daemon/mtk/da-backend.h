@@ -95,6 +95,7 @@ struct DaBackend {
 
 /* The families, each in its own folder under mtk/. */
 extern const DaBackend da_backend_legacy;
+extern const DaBackend da_backend_xflash;
 
 /* The backend for this chip, or NULL with *ret_reason a sentence naming the
  * cause and the remedy (chip == NULL: not in the chip table). */

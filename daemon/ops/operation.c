@@ -348,6 +348,11 @@ void operation_fail_da(Operation *op, int r, const char *what) {
                                       "No space left for the backup in %s: free some space and plug the phone in "
                                       "again. Nothing was stored.", op->ctx->state_dir);
         snprintf(msg, sizeof(msg), "%s", detail && detail[0] ? detail : strerror(-r));
+        /* a DA that requires SLA authentication (xflash.md §9.3): not a fault, a limit of mtknvd */
+        if (r == -EACCES)
+                return operation_fail(op, MTKNV_ERROR_NOT_SUPPORTED, "This phone's Download Agent requires SLA "
+                                      "authentication, which mtknvd does not support (%s). Nothing was read or "
+                                      "written; back it up with the service tool its manufacturer authorises.", msg);
         switch (failure) {
         case DA_FAILURE_NEEDS_DRAM: {
                 size_t id_len = 0;

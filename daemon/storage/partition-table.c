@@ -19,6 +19,7 @@
 #include "partition-table.h"
 
 #define GPT_SECTOR 512u
+#define GPT_SECTOR_4K 4096u
 #define GPT_HEADER_MIN 92u
 #define GPT_ENTRY_MIN 128u
 #define GPT_ENTRIES_MAX 1024u
@@ -138,17 +139,24 @@ int partition_table_check_selection(const PartitionTable *t, const Partition *co
 
 int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTable **ret, char **ret_error) {
         _cleanup_(partition_table_freep) PartitionTable *t = NULL;
-        const uint8_t *h = data + GPT_SECTOR;
+        const uint8_t *h;
         uint32_t hsize, hcrc, n_entries, entry_size, entries_crc;
         uint64_t entries_lba, first_usable, last_usable;
         uint8_t hdr[GPT_SECTOR];
-        size_t entries_len;
+        size_t entries_len, sector;
         int r;
 
         if (ret_error)
                 *ret_error = NULL;
-        if (size < 2 * GPT_SECTOR || memcmp(h, "EFI PART", 8) != 0)
+        /* LBA 1 of 512-byte sectors (eMMC), else of 4096-byte ones (UFS,
+         * xflash.md §15.1): the header says which, by where it is */
+        if (size >= 2 * GPT_SECTOR && memcmp(data + GPT_SECTOR, "EFI PART", 8) == 0)
+                sector = GPT_SECTOR;
+        else if (size >= 2 * GPT_SECTOR_4K && memcmp(data + GPT_SECTOR_4K, "EFI PART", 8) == 0)
+                sector = GPT_SECTOR_4K;
+        else
                 return parse_error(ret_error, "no GPT header (\"EFI PART\") at LBA 1");
+        h = data + sector;
         hsize = le32(h + 12);
         if (hsize < GPT_HEADER_MIN || hsize > GPT_SECTOR)
                 return parse_error(ret_error, "GPT header size %" PRIu32 " is invalid", hsize);
@@ -169,13 +177,13 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                 return parse_error(ret_error, "GPT describes %" PRIu32 " entries of %" PRIu32 " bytes", n_entries,
                             entry_size);
         entries_len = (size_t) n_entries * entry_size;
-        if (entries_lba == 0 || entries_lba > size / GPT_SECTOR ||
-            entries_lba * GPT_SECTOR + entries_len > size)
+        if (entries_lba == 0 || entries_lba > size / sector ||
+            entries_lba * sector + entries_len > size)
                 return parse_error(ret_error, "GPT entry array at LBA %" PRIu64 " is outside the %zu bytes read",
                             entries_lba, size);
-        if ((uint32_t) crc32(0, data + entries_lba * GPT_SECTOR, (uInt) entries_len) != entries_crc)
+        if ((uint32_t) crc32(0, data + entries_lba * sector, (uInt) entries_len) != entries_crc)
                 return parse_error(ret_error, "GPT entry array CRC mismatch");
-        if (user_size > 0 && last_usable >= user_size / GPT_SECTOR && first_usable >= last_usable)
+        if (user_size > 0 && last_usable >= user_size / sector && first_usable >= last_usable)
                 return parse_error(ret_error, "GPT usable range %" PRIu64 "-%" PRIu64 " is invalid", first_usable,
                             last_usable);
 
@@ -183,7 +191,7 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
         if (r < 0)
                 return r;
         for (uint32_t i = 0; i < n_entries; i++) {
-                const uint8_t *e = data + entries_lba * GPT_SECTOR + (size_t) i * entry_size;
+                const uint8_t *e = data + entries_lba * sector + (size_t) i * entry_size;
                 static const uint8_t zero[16];
                 uint64_t first = le64(e + 32), last = le64(e + 40);
                 char name[37];
@@ -191,11 +199,11 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
 
                 if (memcmp(e, zero, 16) == 0)
                         continue; /* unused entry */
-                if (last < first || last >= UINT64_MAX / GPT_SECTOR)
+                if (last < first || last >= UINT64_MAX / sector)
                         return parse_error(ret_error, "GPT entry %" PRIu32 " ends before it starts", i + 1);
-                if (user_size > 0 && (last + 1) * GPT_SECTOR > user_size)
+                if (user_size > 0 && (last + 1) * sector > user_size)
                         return parse_error(ret_error, "GPT entry %" PRIu32 " ends at 0x%" PRIx64 ", beyond the %" PRIu64
-                                    "-byte user area", i + 1, (last + 1) * GPT_SECTOR, user_size);
+                                    "-byte user area", i + 1, (last + 1) * sector, user_size);
                 /* UTF-16LE name; MediaTek names are ASCII, anything else becomes '?' */
                 for (k = 0; k < 36; k++) {
                         uint16_t c = (uint16_t) (e[56 + 2 * k] | (e[57 + 2 * k] << 8));
@@ -207,8 +215,8 @@ int gpt_parse(const uint8_t *data, size_t size, uint64_t user_size, PartitionTab
                 name[k] = 0;
                 if (k == 0)
                         continue;
-                r = partition_table_add(t, name, STORAGE_REGION_USER, first * GPT_SECTOR,
-                                        (last - first + 1) * GPT_SECTOR);
+                r = partition_table_add(t, name, STORAGE_REGION_USER, first * sector,
+                                        (last - first + 1) * sector);
                 if (r < 0)
                         return r;
         }

@@ -198,10 +198,10 @@ class TestAgent(WorldTestCase):
         _, summary, body, hints = s.wait_note(lambda su, b: "authorisation" in su, "locked phone told")
         self.assertIn("serial-link authentication", body)
         self.assertEqual(hints["category"], "device.error")
-        # an XFlash-era chip: not supported yet, with what to use meanwhile
-        w.control("add id=new,chip=mt6765")
+        # a chip whose DA flow mtknvd does not speak (MT2601's IoT DA): not supported yet, with what to use
+        w.control("add id=new,chip=mt2601")
         _, summary, body, hints = s.wait_note(lambda su, b: "not supported" in su, "unsupported chip told")
-        self.assertIn("XFlash", body)
+        self.assertIn("IoT", body)
         # noise instead of the GET_TARGET_CONFIG echo: an error of the phone, no job
         w.control("add id=noisy,fault=garbage:64@0xd8")
         _, summary, body, hints = s.wait_note(lambda su, b: "unexpected answer" in su, "device error notified")
@@ -222,7 +222,7 @@ class TestAgent(WorldTestCase):
             # udev or D-Bus activation would start it again; here a new mtksim on the same bus does
             w.owner_seen = w.owner_gone = False
             w.control_path = os.path.join(w.tmp, "control%d" % round_)
-            w._start_sim(["id=p%d,chip=mt6765" % round_], False, ["--grace-period=0.1", "--exit-on-idle=0.3"],
+            w._start_sim(["id=p%d,chip=mt2601" % round_], False, ["--grace-period=0.1", "--exit-on-idle=0.3"],
                          (), "AutoBackup=first-seen\n")
             s.wait(lambda: len([n for n in s.notes if "not supported" in n[1]]) == round_,
                    "phone told after daemon start %d" % round_)

@@ -60,6 +60,9 @@ def scatter_text():
 
 
 class BackupTestCase(WorldTestCase):
+    # the phone's read command in the simulator's command list: the legacy DA's READ
+    # (test_xflash.py runs the fault tests on an XFlash phone, whose READ_DATA is 0x010005)
+    READ_OP = "0xd6"
 
     def storage(self, w, name="phone.img"):
         return os.path.join(w.tmp, name)
@@ -242,7 +245,7 @@ class TestBackup(BackupTestCase):
 
     def test_cancel_leaves_nothing(self):
         # the phone stops answering at its first READ, so the job is surely still running
-        w = self.world("id=c,fault=stall@0xd6,unplugged=1")
+        w = self.world("id=c,fault=stall@" + self.READ_OP + ",unplugged=1")
         r = w.ctl("--json", "backup")
         job = json.loads(r.stdout)["job"]
         w.control("plug c")
@@ -293,16 +296,16 @@ class TestBackupFaults(BackupTestCase):
         self.next_plug_works(w)
 
     def test_bad_checksum_once_is_retried(self):
-        w = self.world("fault=bad-checksum:1@0xd6", config="AutoBackup=first-seen\n")
+        w = self.world("fault=bad-checksum:1@" + self.READ_OP, config="AutoBackup=first-seen\n")
         w.wait_until(lambda: len(w.backups) == 1, "backup despite one bad packet")
         self.assertIn("reading it again", w.describe())
 
     def test_bad_checksum_persistent(self):
-        w = self.world("fault=bad-checksum:100000@0xd6", config="AutoBackup=first-seen\n")
+        w = self.world("fault=bad-checksum:100000@" + self.READ_OP, config="AutoBackup=first-seen\n")
         self.fails(w, "VerifyFailed", "corrupted")
 
     def test_stall(self):
-        w = self.world("fault=stall@0xd6", config="AutoBackup=first-seen\n")
+        w = self.world("fault=stall@" + self.READ_OP, config="AutoBackup=first-seen\n")
         self.fails(w, "ProtocolError", "no answer")
 
     def test_da_rejected(self):

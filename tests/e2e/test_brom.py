@@ -288,11 +288,14 @@ class TestPreloaderFiles(BromTestCase):
         self.assertEqual(j["file_name"], "preloader_k37mv1_bsp.bin")
         self.assertEqual([(r["dram"], r["id_length"], r["memory_id"]) for r in j["records"]],
                          [("eMMC+LPDDR3", 9, MEM_ID), ("eMMC+LPDDR3", 9, OTHER_ID)])
-        # an XFlash-era preloader: described, and said to be of no use to this mtknvd yet
+        # an XFlash-era preloader: its whole block goes to the XFlash DA (INIT_EXT_RAM)
         j = w.ctl_json("inspect", self.write(w, "q.bin", preloader(35)))
         self.assertEqual(j["emi_version"], 35)
-        self.assertFalse(j["usable"])
+        self.assertTrue(j["usable"])
         self.assertIn("MT6765", j["chips"])
+        # one of a version whose DRAM exchange mtknvd does not speak: described, and said to be of no use yet
+        j = w.ctl_json("inspect", self.write(w, "r.bin", preloader(13)))
+        self.assertFalse(j["usable"])
 
     def test_add_firmware_folder(self):
         w = self.brom_world()

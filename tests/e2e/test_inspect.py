@@ -142,8 +142,13 @@ class TestInspect(InspectTestCase):
         for fact in ("preloader_k37mv1_bsp.bin", "boot-area dump", "v20", "MT6735", "Usable by mtknvd yes:",
                      MEM_ID, "eMMC+LPDDR3"):
             self.assertIn(fact, " ".join(out.split()))
-        # an XFlash-era one: said to be of no use yet, and why
+        # an XFlash-era one: its whole EMI block goes to the XFlash DA (INIT_EXT_RAM)
         rc, out = self.ctl_pty(w, "inspect", self.write(w, "q.bin", preloader(35)))
+        self.assert_fits(out)
+        self.assertIn("Usable by mtknvd yes:", " ".join(out.split()))
+        # a version whose DRAM exchange mtknvd does not speak (MT6592/MT8127's v13): said to be of no use
+        # yet, and why
+        rc, out = self.ctl_pty(w, "inspect", self.write(w, "r.bin", preloader(13)))
         self.assert_fits(out)
         self.assertIn("Usable by mtknvd no:", " ".join(out.split()))
 

@@ -18,6 +18,9 @@ def backups_of(w):
 
 
 class TestLifecycle(WorldTestCase):
+    # how the DA reboots the phone, as the simulator names the reset: the legacy DA's ENABLE_WATCHDOG
+    # (test_xflash.py runs these tests on an XFlash phone, which SHUTDOWN reboots)
+    REBOOT_RESET = "enable-watchdog"
 
     def world(self, *phones, auto="never", **kw):
         # BootWindowSec=5, the default: the harness's 0 would make every reboot look like a plug-in
@@ -51,7 +54,7 @@ class TestLifecycle(WorldTestCase):
         w = self.world(auto="first-seen")
         w.wait_until(lambda: backups_of(w) == 1, "automatic backup")
         st = self.booted(w)
-        self.assertEqual((st["resets"], st["boots"], st["last_reset"]), ("1", "1", "enable-watchdog"))
+        self.assertEqual((st["resets"], st["boots"], st["last_reset"]), ("1", "1", self.REBOOT_RESET))
         self.assertEqual(st["enumerations"], "2")
         path = next(iter(w.objects))
         states = [c["State"] for p, c in w.changes if p == path and "State" in c]
@@ -149,7 +152,7 @@ class TestLifecycle(WorldTestCase):
         r = w.ctl_then_plug("phone0", "--json", "restore", "--yes", bid)
         self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
         st = self.booted(w, boots=2)
-        self.assertEqual(st["last_reset"], "enable-watchdog")
+        self.assertEqual(st["last_reset"], self.REBOOT_RESET)
         self.assertEqual(st["resets"], "2")
 
     def test_dry_run_says_it_reboots(self):
@@ -164,11 +167,12 @@ class TestLifecycle(WorldTestCase):
         self.booted(w, boots=2)
 
     def test_unsupported_chip_boots(self):
-        # an XFlash-era phone: an honest state with the reason, and it boots
-        w = self.world("chip=mt6765", auto="first-seen")
+        # a chip whose DA flow mtknvd does not speak (MT2601's IoT DA): an honest state with the reason,
+        # and it boots
+        w = self.world("chip=mt2601", auto="first-seen")
         path, props = w.wait_device(lambda p: p["State"] == "unsupported", "honest state")
         self.assertEqual(props["ErrorName"], "org.mtknvd.MtkNv1.Error.NotSupported")
-        self.assertIn("XFlash", props["Error"])
+        self.assertIn("IoT", props["Error"])
         st = self.booted(w)
         self.assertEqual((st["resets"], st["last_reset"]), ("1", "wdt-swrst"))
         self.assertNotIn("0xd7", st["commands"])

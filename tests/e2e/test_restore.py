@@ -10,6 +10,9 @@ from test_backup import IDENTITY, LAYOUT, scatter_text
 
 
 class RestoreTestCase(WorldTestCase):
+    # the phone's write command in the simulator's command list: the legacy DA's WRITE_DATA
+    # (test_xflash.py runs these tests on an XFlash phone, whose WRITE_DATA is 0x010004)
+    WRITE_OP = "0x62"
 
     def backed_up_world(self, *phones, **kw):
         """A world whose phones were each backed up once and have rebooted."""
@@ -122,7 +125,7 @@ class TestRestore(RestoreTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         self.scribble(storage)
         before = {n: self.read_part(storage, n) for n in IDENTITY}
-        w.control("fault phone0 corrupt-write@0x62")
+        w.control("fault phone0 corrupt-write@" + self.WRITE_OP)
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertFalse(res["success"])
@@ -156,7 +159,7 @@ class TestRestore(RestoreTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("another phone", res["message"])
         self.assertIn("allow-foreign", res["message"])
-        self.assertNotIn("0x62", w.stats("b")["commands"].split(","))
+        self.assertNotIn(self.WRITE_OP, w.stats("b")["commands"].split(","))
         w.sim_wait("b", phase="booted")
         r, res = self.restore(w, a_backup, "--allow-foreign", *device, phone="b")
         self.assertTrue(res["success"], res)
@@ -181,7 +184,7 @@ class TestRestore(RestoreTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("not where the backup's were", res["message"])
         self.assertIn("never truncated or padded", res["message"])
-        self.assertNotIn("0x62", w.stats("phone0")["commands"].split(","))
+        self.assertNotIn(self.WRITE_OP, w.stats("phone0")["commands"].split(","))
         self.assertEqual({n: self.read_part(storage, n) for n in IDENTITY}, before)
         self.assertEqual(len(w.backups), 1, "no snapshot for a refused restore")
 

@@ -103,7 +103,7 @@ class TestUnplugDuringRestore(ResumeTestCase):
         bid = next(iter(w.backups.values()))["Id"]
         self.scribble(storage)
         before = self.phone(storage)
-        w.control("fault phone0 nack@0x62")
+        w.control("fault phone0 nack@" + self.WRITE_OP)
         r, res = self.restore(w, bid, check=False)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("rolled back", res["message"])

@@ -331,12 +331,6 @@ class TestChips(ToleranceTestCase):
         for op in ("0xfc", "0xe1", "0xd7"):
             self.assertNotIn(op, cmds)
 
-    def test_xflash_not_supported_yet(self):
-        w = self.world("chip=mt6765", config=AUTO)
-        path, props = w.wait_device(lambda p: p["State"] == "unsupported", "MT6765 identified")
-        self.assertIn("XFlash", props["Error"])
-        self.assertNotIn("0xd7", self.phone_commands(w))
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -83,12 +83,17 @@ TEST(unsupported_reasons) {
                 const ChipInfo *c = chip_table_get(i);
                 const char *w = why_not(c);
 
-                CHECK((w == NULL) == (c->da_mode == DA_MODE_LEGACY && !c->iot));
+                CHECK((w == NULL) == ((c->da_mode == DA_MODE_LEGACY || c->da_mode == DA_MODE_XFLASH) && !c->iot));
                 CHECK(!w || strcmp(w, "inconsistent") != 0);
                 if (w)
                         CHECK(strstr(w, "mtknvd does not speak yet") && strstr(w, "SP Flash Tool"));
         }
-        CHECK(strstr(why_not(chip_table_lookup(0x0766)), "XFlash") != NULL);
+        /* xflash.md §1: the XFlash chips have their own backend */
+        static const uint16_t xflash[] = { 0x0633, 0x0717, 0x0766, 0x0707, 0x0788, 0x0813 };
+        for (size_t i = 0; i < sizeof(xflash) / sizeof(xflash[0]); i++) {
+                CHECK(chip_table_lookup(xflash[i]) && chip_table_lookup(xflash[i])->da_mode == DA_MODE_XFLASH);
+                CHECK(da_backend_for_chip(chip_table_lookup(xflash[i]), &why) == &da_backend_xflash);
+        }
         /* MT2601 is a legacy-mode chip in mtkclient, but with the IoT DA flow */
         CHECK(chip_table_lookup(0x2601)->iot);
         CHECK(strstr(why_not(chip_table_lookup(0x2601)), "IoT") != NULL);

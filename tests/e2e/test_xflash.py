@@ -1,0 +1,395 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Issue 14: phones with MediaTek's XFlash ("V5") Download Agent, backed up and restored.
+
+The simulated phones speak the XFlash DA (tests/sim, written from xflash.md); the DA file
+is an XFlash-layout container from tests/tools/mkda.py.  Where the partitions are is read
+here from the phone's own GPT, independently of the daemon.
+"""
+
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+import unittest
+import zlib
+
+from harness import WorldTestCase, mkda
+from test_brom import BromTestCase, preloader
+import test_backup
+import test_lifecycle
+import test_brom
+import test_restore
+import test_resume
+
+AUTO = "AutoBackup=first-seen\n"
+# what the MT6765 layout of the simulator has of the default identity set
+XFLASH_IDENTITY = {"nvram", "nvdata", "nvcfg", "protect1", "protect2", "proinfo", "persist"}
+CANONICAL = {"pro_info": "proinfo", "protect_f": "protect1", "protect_s": "protect2"}
+
+
+def gpt_partitions(path):
+    """{canonical name: (offset, size)} from the image's primary GPT, 512- or 4096-byte sectors."""
+    with open(path, "rb") as f:
+        head = f.read(0x10000)
+    for sector in (512, 4096):
+        if head[sector:sector + 8] == b"EFI PART":
+            break
+    else:
+        raise AssertionError("no GPT in " + path)
+    h = head[sector:sector + 92]
+    hsize, = struct.unpack_from("<I", h, 12)
+    crc = zlib.crc32(h[:16] + b"\0\0\0\0" + h[20:hsize]) & 0xffffffff
+    assert crc == struct.unpack_from("<I", h, 16)[0], "GPT header CRC"
+    lba, n, esize = struct.unpack_from("<QII", h, 72)
+    out = {}
+    for i in range(n):
+        e = head[lba * sector + i * esize:lba * sector + (i + 1) * esize]
+        if e[:16] == bytes(16):
+            continue
+        first, last = struct.unpack_from("<QQ", e, 32)
+        name = e[56:128].decode("utf-16-le").split("\0")[0].lower()
+        out[CANONICAL.get(name, name)] = (first * sector, (last - first + 1) * sector)
+    return out
+
+
+def read_at(path, offset, size):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(size)
+
+
+class XFlashTestCase(WorldTestCase):
+
+    def xflash_state(self, *dacodes, state=None):
+        """A state directory whose DA store has an XFlash-layout DA for these chips (xflash.md §5.2)."""
+        if not state:
+            state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
+            self.addCleanup(shutil.rmtree, state, True)
+        os.makedirs(os.path.join(state, "da"), exist_ok=True)
+        with open(os.path.join(state, "da", "xflash-da.bin"), "wb") as f:
+            f.write(mkda.build([mkda.parse_entry("dacode=0x%04x,xflash=1" % c) for c in dacodes]))
+        return state
+
+    def backed_up(self, phone, dacode, **kw):
+        w = self.world(phone, config=AUTO, state_dir=self.xflash_state(dacode),
+                       daemon_args=["--grace-period=60"], **kw)
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        st = w.stats("phone0")
+        # it went the XFlash way, in step: DA2 ran, reads had no checksum words (§10.2), and the
+        # phone was rebooted with the reboot form of SHUTDOWN (§13)
+        self.assertEqual(st["da_protocol"], "xflash")
+        self.assertEqual(st["xf_protocol_errors"], "0")
+        self.assertEqual(st["xf_checksum_level"], "0")
+        self.assertEqual(st["xf_boot_refused"], "0")
+        w.sim_wait("phone0", xf_shutdown="reboot")
+        return w
+
+    def assert_xflash_backup(self, w, storage, want_names):
+        props = next(iter(w.backups.values()))
+        parts = gpt_partitions(storage)
+        d = os.path.join(w.state_dir, "backups", *props["Id"].split("/"))
+        names = {p[0] for p in props["Partitions"]}
+        self.assertEqual(names, want_names)
+        for name, region, offset, size, sha, file in props["Partitions"]:
+            self.assertEqual((region, offset, size), ("user",) + parts[name], name)
+            with open(os.path.join(d, file), "rb") as f:
+                data = f.read()
+            self.assertEqual(hashlib.sha256(data).hexdigest(), sha)
+            self.assertEqual(data, read_at(storage, offset, size), name + " differs from the phone")
+        self.assertTrue(props["Verified"])
+        return props
+
+    def restore_after_wipe(self, w, storage):
+        """Wipe nvram and nvdata, restore the backup, and check every identity partition came back."""
+        parts = gpt_partitions(storage)
+        props = next(iter(w.backups.values()))
+        names = [p[0] for p in props["Partitions"]]
+        original = {n: read_at(storage, *parts[n]) for n in names}
+        w.sim_wait("phone0", phase="booted")
+        for n in ("nvram", "nvdata"):
+            with open(storage, "r+b") as f:
+                f.seek(parts[n][0])
+                f.write(bytes(parts[n][1]))
+        r = w.ctl_then_plug("phone0", "--json", "restore", "--yes", props["Id"], check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + w.describe())
+        for n in names:
+            self.assertEqual(read_at(storage, *parts[n]), original[n], n + " not restored")
+
+
+class TestXFlashEmmc(XFlashTestCase):
+
+    def test_mt6765_backup_and_restore(self):
+        w = self.backed_up("chip=mt6765", 0x6765)
+        st = w.stats("phone0")
+        storage = st["storage"]
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY)
+        self.assertEqual(props["Chip"], "MT6765")
+        self.assertEqual(props["TableSource"], "gpt")
+        # xflash.md §8.1: the eMMC CID is what the backup is bound to
+        self.assertEqual((props["StorageType"], props["StorageId"]), ("emmc", props["EmmcCid"]))
+        self.assertEqual(len(props["EmmcCid"]), 32)
+        # §13: the phone was told to reboot and left the bus
+        w.wait_until(lambda: any(p["State"] == "disconnected" for p in w.objects.values()) or not w.objects,
+                     "phone rebooted after the backup")
+        self.restore_after_wipe(w, storage)
+
+
+class TestXFlashUfs(XFlashTestCase):
+
+    def test_mt6785_ufs_backup_and_restore(self):
+        w = self.backed_up("chip=mt6785,storage-type=ufs", 0x6785)
+        storage = w.stats("phone0")["storage"]
+        self.assertEqual(w.stats("phone0")["storage_type"], "ufs")
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        self.assertEqual(props["Chip"], "MT6785")
+        # the UFS serial (xflash.md §8.2), not an eMMC CID
+        self.assertEqual(props["StorageType"], "ufs")
+        self.assertEqual(props["EmmcCid"], "")
+        self.assertNotEqual(props["StorageId"], "")
+        self.restore_after_wipe(w, storage)
+
+
+class TestXFlashMt6570(XFlashTestCase):
+
+    def test_mt6570_backup(self):
+        w = self.backed_up("chip=mt6570", 0x6570)
+        storage = w.stats("phone0")["storage"]
+        have = set(gpt_partitions(storage))
+        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & have)
+
+
+class TestXFlashOtherChips(XFlashTestCase):
+    # the other XFlash chips of the simulator, each backed up once (their own hw code, DA entry and EMI version)
+
+    def backup_chip(self, chip, dacode):
+        w = self.backed_up("chip=" + chip, dacode)
+        storage = w.stats("phone0")["storage"]
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        self.assertEqual(props["Chip"], chip.upper())
+
+    def test_mt6761(self):
+        self.backup_chip("mt6761", 0x6761)
+
+    def test_mt6768(self):
+        self.backup_chip("mt6768", 0x6768)
+
+    def test_mt6771(self):
+        self.backup_chip("mt6771", 0x6771)
+
+
+class TestXFlashTolerance(XFlashTestCase):
+    # what xflash.md leaves open (§19), each answer the simulator can give: the backup works with all
+
+    def backup_with(self, keys, dacode=0x6765, chip="mt6765"):
+        w = self.backed_up("chip=%s,layout=gpt,%s" % (chip, keys), dacode)
+        storage = w.stats("phone0")["storage"]
+        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        return w
+
+    def test_read_status_before_ack(self):
+        # §19.2: the per-chunk status sent before the host's acknowledgement arrived
+        self.backup_with("xf-read-status=before-ack")
+
+    def test_one_read_status(self):
+        # §19.4: a DA that sends one status after the READ_DATA parameters, not two
+        self.backup_with("xf-read-statuses=1")
+
+    def test_zlp_after_each_chunk(self):
+        # §2.3: a zero-length packet between units is harmless
+        self.backup_with("xf-read-zlp=1")
+
+    def test_old_emmc_info_and_zero_sync(self):
+        # §8.1: the older 0x60-byte eMMC info; §9.1 row 6: DA2 says 0 instead of SYNC
+        w = self.backup_with("xf-emmc-info=0x60,xf-da2-sync=zero")
+        self.assertEqual(len(next(iter(w.backups.values()))["EmmcCid"]), 32)
+
+    def test_small_packets_and_restore(self):
+        # §8.3: packet lengths are the DA's: many small chunks each way, the read buffers lent and given back
+        w = self.backup_with("xf-read-packet=0x8000,xf-write-packet=0x10000")
+        self.restore_after_wipe(w, w.stats("phone0")["storage"])
+
+    def test_old_ufs_info(self):
+        # §8.2: the old 0x34-byte UFS info has no serial; the product id is the storage id then
+        w = self.backup_with("storage-type=ufs,xf-ufs-info=0x34", 0x6785, "mt6785")
+        props = next(iter(w.backups.values()))
+        self.assertEqual(props["StorageType"], "ufs")
+        self.assertEqual(len(props["StorageId"]), 32)
+
+
+class TestXFlashRefusals(XFlashTestCase):
+
+    def test_sla_required(self):
+        # xflash.md §9.2: DA2 says DA-SLA is on; mtknvd cannot answer the challenge and says so
+        w = self.world("chip=mt6765,sla=1", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("requires SLA authentication, which mtknvd does not support", message)
+        self.assertIn("SLA_ENABLED_STATUS is 1", message)
+        self.assertEqual(w.backups, {})
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".NotSupported"), "NotSupported")
+        self.assertIn("SLA", props["Error"])
+
+    def test_da2_refused(self):
+        # §9.1 row 5: DA1 does not run the DA2 it got; the status is named with its remedy
+        w = self.world("chip=mt6765,fault=da-reject@0x010008", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("0xc0070004 (DA hash mismatch)", message)
+        self.assertIn("add-da", message)
+        self.assertEqual(w.stats("phone0")["xf_boot_refused"], "1")
+        self.assertEqual(w.backups, {})
+
+    def test_garbled_header(self):
+        # §2.1: a header without the magic is a protocol error (the session is out of step), named
+        w = self.world("chip=mt6765,fault=wrong-echo@0x010005", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("bad magic", message)
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".ProtocolError"), "ProtocolError")
+        self.assertEqual(w.backups, {})
+
+
+class TestXFlashSecureBoot(XFlashTestCase):
+
+    def test_sbc_phone_runs_the_unsigned_da2(self):
+        # §5.2, §9.1: with secure boot DA1 runs only the DA2 whose SHA-256 it carries, which is
+        # the hash of DA2 without its signature: what BOOT_TO sends
+        w = self.backed_up("chip=mt6765,target-config=0x1", 0x6765)
+        self.assert_xflash_backup(w, w.stats("phone0")["storage"], XFLASH_IDENTITY)
+
+
+class TestXFlashBrom(BromTestCase, XFlashTestCase):
+    # xflash.md §7, §16.5: DA1 says "brom", reports the eMMC CID, and gets the whole EMI block
+    # of the stored preloader (MT6765: version 35) through INIT_EXT_RAM before BOOT_TO
+
+    def test_mt6765_brom_backup(self):
+        w = self.brom_world("chip=mt6765", state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, preloader(35))
+        self.plug_and_see_dram(w, 35)
+        w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        storage = w.stats("phone0")["storage"]
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY)
+        self.assertEqual(props["Chip"], "MT6765")
+
+    def test_mt6785_ufs_brom_mode(self):
+        # a UFS phone's DA1 reports no eMMC CID to choose DRAM settings by: said so, nothing sent blindly
+        w = self.brom_world("chip=mt6785,storage-type=ufs", state_dir=self.xflash_state(0x6785))
+        self.add_preloader(w, preloader(45))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn("UFS phones are not supported in BROM mode yet", props["Error"])
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "0")
+
+    def test_mt6765_brom_other_memory(self):
+        # a preloader of the right version, for another memory: nothing fits, nothing is sent
+        # blindly; the phone's DA1 waits, and the message says which preloader is needed
+        w = self.brom_world("chip=mt6765", state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, preloader(35, ids=("150100514436444142",)))
+        w.plug_again("phone0")
+        path, props = self.failed(w, "PreloaderNeeded")
+        self.assertIn("memory id", props["Error"])
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "0")
+
+
+class XFlashPhone:
+    """Runs a family of tests written for the legacy DA on an XFlash MT6765 with the simulator's
+    MT6735 partition layout (layout=gpt), so that their offsets and checks hold unchanged."""
+    PHONE_KEYS = "chip=mt6765,layout=gpt"
+    WRITE_OP = "0x010004"
+
+    def world(self, *phones, **kw):
+        phones = tuple(p + "," + self.PHONE_KEYS for p in (phones or ("id=phone0",)))
+        kw["state_dir"] = XFlashTestCase.xflash_state(self, 0x6765, state=kw.get("state_dir"))
+        return super().world(*phones, **kw)
+
+
+class TestRestoreXFlash(XFlashPhone, test_restore.TestRestore):
+    pass
+
+
+class TestUnplugDuringRestoreXFlash(XFlashPhone, test_resume.TestUnplugDuringRestore):
+    pass
+
+
+class TestDaemonKilledDuringRestoreXFlash(XFlashPhone, test_resume.TestDaemonKilledDuringRestore):
+    pass
+
+
+class TestLifecycleXFlash(XFlashPhone, test_lifecycle.TestLifecycle):
+    REBOOT_RESET = "shutdown"
+    # MT2601 is not an XFlash chip: the legacy run covers it
+    test_unsupported_chip_boots = None
+
+    def same_phone_again(self, w, new_id, port, extra=""):
+        # the phone added again is the same XFlash phone
+        return super().same_phone_again(w, new_id, port, "," + self.PHONE_KEYS + extra)
+
+
+class TestBackupXFlash(XFlashPhone, test_backup.BackupTestCase):
+    # the backup tests that do not look at legacy-DA bytes, on an XFlash phone
+    READ_OP = "0x010005"
+    test_first_seen_only_once = test_backup.TestBackup.test_first_seen_only_once
+    test_manual_backup_with_scatter = test_backup.TestBackup.test_manual_backup_with_scatter
+    test_export = test_backup.TestBackup.test_export
+    test_cancel_leaves_nothing = test_backup.TestBackup.test_cancel_leaves_nothing
+
+
+class TestBackupFaultsXFlash(XFlashPhone, test_backup.TestBackupFaults):
+    READ_OP = "0x010005"
+
+    # xflash.md §10.2: with checksum level 0 reads carry no checksum, so the legacy DA's read
+    # checksum tests have no XFlash counterpart; what a DA reports instead is a status
+    test_bad_checksum_once_is_retried = None
+    test_bad_checksum_persistent = None
+
+    def test_chunk_status_error(self):
+        # a status where a chunk belongs ends the read with the status and its remedy
+        w = self.world("fault=chunk-status:0xc0040030@" + self.READ_OP, config="AutoBackup=first-seen\n")
+        msg = self.fails(w, "ProtocolError", "0xc0040030")
+        self.assertIn("eMMC error", msg)
+        self.assertIn("may be failing", msg)
+
+    def test_read_refused(self):
+        # §14: READ_DATA refused at once
+        w = self.world("fault=status:0xc004000b@" + self.READ_OP, config="AutoBackup=first-seen\n")
+        self.fails(w, "ProtocolError", "beyond the end of the storage")
+
+
+class TestBromBackupXFlash(XFlashPhone, test_brom.BromTestCase):
+    # the BROM-mode backup and restore of test_brom, on an XFlash MT6765 (EMI v35, INIT_EXT_RAM)
+    PHONE_KEYS = "layout=gpt"
+
+    def test_mt6765(self):
+        test_brom.TestBromBackup.backup_and_restore(self, "mt6765", 35)
+        self.assertEqual(self.w.stats("phone0")["da_protocol"], "xflash")
+
+
+class TestXFlashBromSilentEmi(BromTestCase, XFlashTestCase):
+
+    def test_silent_emi_refusal(self):
+        # §7, §19.5: a DA that never answers settings that do not fit: a DRAM failure, named, with the
+        # remedy.  The phone's DRAM comes up only with its own preloader's block; the stored one has a
+        # record for its memory but other settings.
+        own = self.write_tmp("own.bin", preloader(35, name="preloader_own.bin", seed="own"))
+        w = self.brom_world("chip=mt6765,xf-emi-refuse=silent,preloader=" + own, state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, preloader(35, name="preloader_foreign.bin", seed="foreign"))
+        w.plug_again("phone0")
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".PreloaderNeeded"),
+                                    "phone failed with PreloaderNeeded", 60)
+        self.assertIn("did not answer the DRAM settings", props["Error"])
+        self.assertEqual(w.backups, {})
+
+
+if __name__ == "__main__":
+    unittest.main()
