@@ -16,6 +16,7 @@ import zlib
 
 from harness import WorldTestCase, mkda
 from test_brom import BromTestCase, preloader
+import mkpreloader  # tests/tools, on the path test_brom set  # noqa: E402
 import test_backup
 import test_lifecycle
 import test_brom
@@ -24,6 +25,7 @@ import test_resume
 
 AUTO = "AutoBackup=first-seen\n"
 # what the MT6765 layout of the simulator has of the default identity set
+UFS_LPDDR4X = 0x0306          # brom-emi.md §4.4: eUFS + LPDDR4X (uMCP), its id an ASCII part number
 XFLASH_IDENTITY = {"nvram", "nvdata", "nvcfg", "protect1", "protect2", "proinfo", "persist"}
 CANONICAL = {"pro_info": "proinfo", "protect_f": "protect1", "protect_s": "protect2"}
 
@@ -283,12 +285,28 @@ class TestXFlashBrom(BromTestCase, XFlashTestCase):
         self.assertEqual(props["Chip"], "MT6765")
 
     def test_mt6785_ufs_brom_mode(self):
-        # a UFS phone's DA1 reports no eMMC CID to choose DRAM settings by: said so, nothing sent blindly
+        # brom-emi.md §4.4, §5: a UFS phone's DA1 has no eMMC (GET_EMMC_INFO type 0), so the UFS
+        # product id from GET_UFS_INFO names its memory: the record with that part number is chosen
         w = self.brom_world("chip=mt6785,storage-type=ufs", state_dir=self.xflash_state(0x6785))
-        self.add_preloader(w, preloader(45))
+        self.add_preloader(w, mkpreloader.build(form="gfh", version=45, name="preloader_k85v1.bin",
+                                                records=[(UFS_LPDDR4X, b"KM2V8001CM-B707")]))
+        self.plug_and_see_dram(w, 45)
+        w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
+        props = self.assert_xflash_backup(w, w.stats("phone0")["storage"], XFLASH_IDENTITY)
+        self.assertEqual(props["StorageType"], "ufs")
+
+    def test_mt6785_ufs_brom_other_part(self):
+        # a record for another UFS part: nothing is sent blindly; the message names the product id (hex)
+        w = self.brom_world("chip=mt6785,storage-type=ufs", state_dir=self.xflash_state(0x6785))
+        self.add_preloader(w, mkpreloader.build(form="gfh", version=45, name="preloader_other.bin",
+                                                records=[(UFS_LPDDR4X, b"H9HQ16AFAMMDAR")]))
         w.plug_again("phone0")
         path, props = self.failed(w, "PreloaderNeeded")
-        self.assertIn("UFS phones are not supported in BROM mode yet", props["Error"])
+        self.assertIn(b"KM2V8001CM-B707".hex(), props["Error"])
         self.assertEqual(w.stats("phone0")["xf_emi_tries"], "0")
 
     def test_mt6765_brom_other_memory(self):

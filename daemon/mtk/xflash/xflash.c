@@ -31,6 +31,7 @@ typedef enum XfStep {
         XF_SETUP,           /* SYNC, SETUP_ENVIRONMENT, SETUP_HW_INIT_PARAMS, DA1's SYNC packet */
         XF_AGENT,           /* GET_CONNECTION_AGENT */
         XF_BROM_EMMC,       /* BROM mode: DA1's GET_EMMC_INFO */
+        XF_BROM_UFS,        /* BROM mode, no eMMC: DA1's GET_UFS_INFO */
         XF_EMI,             /* BROM mode: INIT_EXT_RAM */
         XF_CHECKSUM_LEVEL,  /* SET_CHECKSUM_LEVEL 0 */
         XF_PACKET_LENGTH,   /* DA1's GET_PACKET_LENGTH */
@@ -623,35 +624,50 @@ static void xf_describe_id(const uint8_t *id, size_t len, char *hex) {
         hex[2 * len] = 0;
 }
 
-static int xf_brom_choose(XFlash *xf) {
-        XFlashEmmcInfo e;
+/* brom-emi.md §4.4, §5 step 2, xflash.md §7: the memory the preloader's
+ * EMI records are for is named by the eMMC CID, or on a UFS phone by the
+ * UFS product id (an ASCII part number: its records' id_length is 14–16) */
+static int xf_brom_choose(XFlash *xf, const uint8_t *id, size_t len, const char *what) {
         char hex[2 * sizeof(xf->memory_id) + 1];
 
-        /* a UFS phone's DA1 has no eMMC CID to choose by (mtkclient then searches with zeros, §7 (Q)) */
-        if (!xf_answered(xf, "GET_EMMC_INFO") || xflash_parse_emmc_info(xf->answer, xf->answer_len, &e) < 0 ||
-            e.type == 0) {
-                xf->need_emi = true;
-                xf_fail(xf, -EOPNOTSUPP, "the Download Agent was loaded by the boot ROM and needs DRAM settings, "
-                        "but did not report the eMMC id that chooses them (UFS phones are not supported in BROM "
-                        "mode yet)");
-                return 0;
-        }
-        /* brom-emi.md §4.4, xflash.md §7: the eMMC CID names the memory
-         * the preloader's EMI records are for */
-        memcpy(xf->memory_id, e.cid, sizeof(e.cid));
-        xf->memory_id_len = sizeof(e.cid);
+        xf->memory_id_len = MIN(len, sizeof(xf->memory_id));
+        memcpy(xf->memory_id, id, xf->memory_id_len);
         xf->emi = xf->emi_func ? xf->emi_func(xf, xf->memory_id, xf->memory_id_len, xf->emi_userdata) : NULL;
         if (!xf->emi) {
                 xf_describe_id(xf->memory_id, xf->memory_id_len, hex);
                 xf->need_emi = true;
-                xf_fail(xf, -EOPNOTSUPP, "the Download Agent needs the DRAM settings for memory id %s, and no "
-                        "stored preloader has them", hex);
+                xf_fail(xf, -EOPNOTSUPP, "the Download Agent needs the DRAM settings for memory id %s (%s), and "
+                        "no stored preloader has them", hex, what);
                 return 0;
         }
-        log_info("BROM mode: DRAM settings for this phone's memory from %s (EMI v%02u, %zu bytes).",
+        log_info("BROM mode: DRAM settings for this phone's memory (%s) from %s (EMI v%02u, %zu bytes).", what,
                  xf->emi->file_name[0] ? xf->emi->file_name : "a stored preloader", xf->emi->version,
                  xf->emi->block_len);
         return xf_emi_send(xf);
+}
+
+/* DA1's eMMC information names the memory; a UFS phone's has type 0 or no
+ * user area (§6.3 row 5), and its UFS information is asked next */
+static int xf_brom_emmc(XFlash *xf) {
+        XFlashEmmcInfo e;
+
+        if (xf_answered(xf, "GET_EMMC_INFO") && xflash_parse_emmc_info(xf->answer, xf->answer_len, &e) >= 0 &&
+            e.type != 0 && e.user_size > 0)
+                return xf_brom_choose(xf, e.cid, sizeof(e.cid), "its eMMC CID");
+        return xf_getter(xf, XF_BROM_UFS, XFLASH_CTRL_GET_UFS_INFO, "GET_UFS_INFO", XF_TIMEOUT_MS);
+}
+
+static int xf_brom_ufs(XFlash *xf) {
+        XFlashUfsInfo u;
+
+        if (!xf_answered(xf, "GET_UFS_INFO") || xflash_parse_ufs_info(xf->answer, xf->answer_len, &u) < 0 ||
+            u.type == 0 || u.cid_len == 0) {
+                xf->need_emi = true;
+                xf_fail(xf, -EOPNOTSUPP, "the Download Agent was loaded by the boot ROM and needs DRAM settings, "
+                        "but reported neither an eMMC CID nor a UFS product id to choose them by");
+                return 0;
+        }
+        return xf_brom_choose(xf, u.cid, u.cid_len, "its UFS product id");
 }
 
 static void xf_log_storage(XFlash *xf) {
@@ -716,7 +732,11 @@ static void xf_on_script(XFlash *xf, int r) {
                 break;
 
         case XF_BROM_EMMC:
-                r = xf_brom_choose(xf);
+                r = xf_brom_emmc(xf);
+                break;
+
+        case XF_BROM_UFS:
+                r = xf_brom_ufs(xf);
                 break;
 
         case XF_EMI:
