@@ -32,6 +32,21 @@ static void backup_entry_done(BackupEntry *b) {
         free(b->device_label);
 }
 
+/* Why a backup is not bound, in the daemon's words (backup_binding_explain()). */
+const char *backup_entry_unbound_reason(const BackupEntry *b) {
+        bool names_phone = (b->me_id && *b->me_id) || (b->emmc_cid && *b->emmc_cid);
+
+        if (!names_phone)
+                return "it names no phone: an import of readbacks or raw images";
+        if (b->binding && strcmp(b->binding, "other-host") == 0)
+                return "its binding was signed by another host's key";
+        if (b->binding && strcmp(b->binding, "edited") == 0)
+                return "its manifest was changed after this host signed it";
+        if (b->binding && strcmp(b->binding, "legacy") == 0)
+                return "it was imported before mtknvd signed bindings, so nothing vouches for its identity";
+        return "its manifest carries no binding signature";
+}
+
 void backup_entry_array_free(BackupEntry *a, size_t n) {
         for (size_t i = 0; i < n; i++)
                 backup_entry_done(&a[i]);
@@ -423,11 +438,11 @@ int verb_show_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
                                                                   : "(not reported)");
                 printf("    eMMC CID: %s\n", b->emmc_cid && *b->emmc_cid
                                                      ? identifier_display(b->emmc_cid, buf, sizeof(buf)) : "-");
-                printf("       Bound: %s\n", b->bound ? "yes, signed by this host's key" :
-                       b->binding && strcmp(b->binding, "other-host") == 0 ? "no: signed by another host's key" :
-                       b->binding && strcmp(b->binding, "edited") == 0 ? "no: its manifest was changed after signing" :
-                       b->binding && strcmp(b->binding, "legacy") == 0 ? "no: imported by an older mtknvd" :
-                       "no (restoring it needs --allow-foreign)");
+                if (b->bound)
+                        printf("       Bound: yes, signed by this host's key\n");
+                else
+                        printf("       Bound: no: %s (restoring it needs --allow-foreign)\n",
+                               backup_entry_unbound_reason(b));
                 printf("     Created: %s (%s)\n", when, b->source ?: "-");
                 if (b->imported) {
                         format_time(b->imported, when, sizeof(when));

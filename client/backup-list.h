@@ -25,6 +25,8 @@ typedef struct BackupEntry {
 } BackupEntry;
 
 void backup_entry_array_free(BackupEntry *a, size_t n);
+/* Why b is not bound, as the daemon says it (a clause: "its binding was signed by another host's key"). */
+const char *backup_entry_unbound_reason(const BackupEntry *b);
 /* Every backup into *ret_all and the one arg names (the object path,
  * "KEY/ID", the backup id, or a unique prefix of either) into *ret.  Errors
  * are reported on stderr and returned as a negative exit status. */

@@ -244,9 +244,7 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
                         fprintf(stderr, "Backup %s is not bound to any phone (%s): nothing proves it is this phone's, "
                                 "and writing another phone's nvram clones its IMEI. Nothing was done. Restoring it "
                                 "needs --allow-foreign (and an administrator: polkit action "
-                                "org.mtknvd.MtkNv1.restore-foreign).\n", b->id,
-                                (b->me_id && *b->me_id) || (b->emmc_cid && *b->emmc_cid)
-                                        ? "its binding was not signed by this host's key" : "an import");
+                                "org.mtknvd.MtkNv1.restore-foreign).\n", b->id, backup_entry_unbound_reason(b));
                         backup_entry_array_free(all, n);
                         return EXIT_FAIL;
                 }
@@ -289,8 +287,7 @@ int verb_restore(sd_bus *bus, const Args *a, int argc, char **argv) {
         if (!b->bound && !a->resume)
                 fprintf(stderr, "Warning: backup %s is not bound to any phone (%s). Nothing proves it is "
                         "this phone's: writing another phone's nvram clones its IMEI.\n", b->id,
-                        (b->me_id && *b->me_id) || (b->emmc_cid && *b->emmc_cid)
-                                ? "its binding was not signed by this host's key" : "an import");
+                        backup_entry_unbound_reason(b));
         if (!a->yes && !a->dry_run && !a->json && isatty(STDIN_FILENO)) {
                 char answer[16] = "";
 

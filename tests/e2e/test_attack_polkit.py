@@ -585,7 +585,7 @@ class TestOptions(AttackTestCase):
             (export, [bk_a, {"t": "hw"}, opts(format={"t": "i", "v": 5})],
              'Option "format" wants a string (s), not a value of type "i"'),
             (export, [bk_a, {"t": "hw"}, opts(compress=b)], 'Unknown option "compress" for ExportBackup() '
-                                                            '(known: scatter, format)'),
+                                                            '(known: scatter, format, compression)'),
             (export, [bk_a, {"t": "hw"}, opts(scatter=b)], 'Option "scatter" wants a file descriptor (h)'),
             (imp, [no_files, opts(format=b)], 'Option "format" wants a string (s)'),
             (imp, [no_files, opts(scatter=s)], 'Option "scatter" wants a file descriptor (h)'),
