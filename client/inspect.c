@@ -59,6 +59,22 @@ static void print_scatter_partitions(const Dict *d, unsigned cols) {
         output_wrapped("Other partitions", INDENT, cols, "%zu (not backed up).", others);
 }
 
+/* A V2.x file's table per storage type, else its only one. */
+static void print_scatter_storages(const Dict *d, unsigned cols) {
+        size_t n;
+        const Dict *st = dict_list(d, "storages", &n);
+
+        if (!dict_has(d, "storages")) {
+                print_scatter_partitions(d, cols);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                output_wrapped("Storage", INDENT, cols, "%s: the table used on a phone with %s storage.",
+                               dict_str(&st[i], "storage"), dict_str(&st[i], "storage"));
+                print_scatter_partitions(&st[i], cols);
+        }
+}
+
 static void print_scatter(const Dict *d, unsigned cols) {
         char chip[48] = "";
 
@@ -68,7 +84,7 @@ static void print_scatter(const Dict *d, unsigned cols) {
                        *dict_str(d, "platform") ? dict_str(d, "platform") : "an unnamed platform", chip,
                        *dict_str(d, "storage") ? dict_str(d, "storage") : "unnamed", dict_str(d, "config_version"));
         print_usable(d, cols);
-        print_scatter_partitions(d, cols);
+        print_scatter_storages(d, cols);
 }
 
 static void print_spflash_export(const Dict *d, unsigned cols) {
@@ -83,7 +99,7 @@ static void print_spflash_export(const Dict *d, unsigned cols) {
                 print_usable(d, cols);
                 return;
         }
-        print_scatter_partitions(d, cols);
+        print_scatter_storages(d, cols);
 }
 
 static void print_da(const Dict *d, unsigned cols) {
