@@ -7,9 +7,11 @@ here from the phone's own GPT, independently of the daemon.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import struct
+import tarfile
 import tempfile
 import unittest
 import zlib
@@ -428,6 +430,74 @@ class TestXFlashBromSilentEmi(BromTestCase, XFlashTestCase):
         path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".PreloaderNeeded"),
                                     "phone failed with PreloaderNeeded", 60)
         self.assertIn("did not answer the DRAM settings", props["Error"])
+        self.assertEqual(w.backups, {})
+
+
+
+def v2_scatter(tables):
+    """A V2.1.0 scatter file (da.md §6.1, last paragraph): one "- storage_type:" block per storage, each a
+    description list of V1.1 partition blocks.  tables: [(storage, region, {name: (offset, size)})]."""
+    out = ("- general: MTK_PLATFORM_CFG\n  info:\n    - config_version: V2.1.0\n      platform: MT6785\n"
+           "      storage: EMMC\n      block_size: 0x20000\n")
+    for storage, region, parts in tables:
+        out += "- storage_type: %s\n  description:\n" % storage
+        for i, (name, (start, size)) in enumerate(sorted(parts.items(), key=lambda kv: kv[1][0])):
+            out += ("    - partition_index: SYS%d\n      partition_name: %s\n      file_name: NONE\n"
+                    "      is_download: false\n      type: NORMAL_ROM\n      linear_start_addr: 0x%x\n"
+                    "      physical_start_addr: 0x%x\n      partition_size: 0x%x\n      region: %s\n"
+                    "      storage: HW_STORAGE_%s\n      is_reserved: false\n      operation_type: PROTECTED\n"
+                    "      reserve: 0x00\n\n" % (i, name, start, start, size, region, storage))
+    return out
+
+
+class TestXFlashV2Scatter(XFlashTestCase):
+    # issue 14: a V2.1.0 scatter file has a table per storage type; the phone's storage picks one
+
+    def scatter_world(self, keys, dacode):
+        w = self.world("unplugged=1,layout=gpt," + keys, state_dir=self.xflash_state(dacode))
+        storage = w.stats("phone0")["storage"]
+        parts = {n: p for n, p in gpt_partitions(storage).items() if n in XFLASH_IDENTITY}
+        return w, storage, parts
+
+    def test_ufs_phone_takes_the_ufs_table(self):
+        w, storage, parts = self.scatter_world("chip=mt6785,storage-type=ufs", 0x6785)
+        # the eMMC table puts everything 1 MiB further: read with it, no byte would match
+        emmc = {n: (o + 0x100000, z) for n, (o, z) in parts.items()}
+        sc = os.path.join(w.tmp, "MT6785_Android_scatter.txt")
+        with open(sc, "w") as f:
+            f.write(v2_scatter([("EMMC", "EMMC_USER", emmc), ("UFS", "UFS_LU2", parts)]))
+        info = w.ctl_json("inspect", sc)
+        self.assertEqual(info["kind"], "scatter")
+        self.assertEqual([t["storage"] for t in info["storages"]], ["EMMC", "UFS"])
+        ufs = {p["name"]: (p["region"], p["offset"], p["size"]) for p in info["storages"][1]["partitions"]}
+        self.assertEqual(ufs, {n: ("user",) + p for n, p in parts.items()})
+        self.assertIn("UFS: the table used on a phone with UFS storage", w.ctl("inspect", sc).stdout)
+
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc)
+        self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
+        w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        props = self.assert_xflash_backup(w, storage, set(parts))
+        self.assertEqual((props["TableSource"], props["StorageType"]), ("scatter", "ufs"))
+
+        # the SP Flash Tool export marks the partitions in the UFS table, not in the eMMC one
+        out = os.path.join(w.tmp, "spflash.tar")
+        w.ctl("export-backup", "--format", "spflash", "--scatter", sc, props["Id"], out)
+        with tarfile.open(out) as t:
+            text = next(t.extractfile(m).read().decode() for m in t.getmembers() if m.name.endswith("_scatter.txt"))
+        emmc_part, ufs_part = text.split("- storage_type: UFS\n")
+        self.assertNotIn("is_download: true", emmc_part)
+        self.assertEqual(ufs_part.count("is_download: true"), len(parts))
+        for n in parts:
+            self.assertIn("partition_name: %s\n      file_name: %s.img\n" % (n, n), ufs_part)
+
+    def test_emmc_phone_without_an_emmc_table(self):
+        w, storage, parts = self.scatter_world("chip=mt6765", 0x6765)
+        sc = os.path.join(w.tmp, "MT6785_Android_scatter.txt")
+        with open(sc, "w") as f:
+            f.write(v2_scatter([("UFS", "UFS_LU2", parts)]))
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("partition tables for UFS storage but none for the phone's emmc", r.stdout + r.stderr)
         self.assertEqual(w.backups, {})
 
 
