@@ -59,16 +59,43 @@ static void print_scatter_partitions(const Dict *d, unsigned cols) {
         output_wrapped("Other partitions", INDENT, cols, "%zu (not backed up).", others);
 }
 
+/* A V2.x file's table per storage type, else its only one. */
+static void print_scatter_storages(const Dict *d, unsigned cols) {
+        size_t n;
+        const Dict *st = dict_list(d, "storages", &n);
+
+        if (!dict_has(d, "storages")) {
+                print_scatter_partitions(d, cols);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                output_wrapped("Storage", INDENT, cols, "%s: the table used on a phone with %s storage.",
+                               dict_str(&st[i], "storage"), dict_str(&st[i], "storage"));
+                print_scatter_partitions(&st[i], cols);
+        }
+}
+
 static void print_scatter(const Dict *d, unsigned cols) {
-        char chip[48] = "";
+        char chip[48] = "", storage[64] = "";
+        size_t n;
+        const Dict *st = dict_list(d, "storages", &n);
 
         if (dict_has(d, "hw_code"))
                 snprintf(chip, sizeof(chip), " (hw code 0x%04" PRIx64 ")", dict_uint(d, "hw_code"));
+        /* a V2.x file: the storage types it has tables for, not the one its header names */
+        for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(storage);
+
+                snprintf(storage + l, sizeof(storage) - l, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+                         dict_str(&st[i], "storage"));
+        }
+        if (!*storage)
+                snprintf(storage, sizeof(storage), "%s", *dict_str(d, "storage") ? dict_str(d, "storage") : "unnamed");
         output_wrapped("Scatter file", INDENT, cols, "for %s%s, %s storage, format %s.",
-                       *dict_str(d, "platform") ? dict_str(d, "platform") : "an unnamed platform", chip,
-                       *dict_str(d, "storage") ? dict_str(d, "storage") : "unnamed", dict_str(d, "config_version"));
+                       *dict_str(d, "platform") ? dict_str(d, "platform") : "an unnamed platform", chip, storage,
+                       dict_str(d, "config_version"));
         print_usable(d, cols);
-        print_scatter_partitions(d, cols);
+        print_scatter_storages(d, cols);
 }
 
 static void print_spflash_export(const Dict *d, unsigned cols) {
@@ -83,7 +110,7 @@ static void print_spflash_export(const Dict *d, unsigned cols) {
                 print_usable(d, cols);
                 return;
         }
-        print_scatter_partitions(d, cols);
+        print_scatter_storages(d, cols);
 }
 
 static void print_da(const Dict *d, unsigned cols) {

@@ -246,6 +246,36 @@ int inspect_append_da(sd_bus_message *m, const DaFile *f) {
 
 /* ------------------------------------------------------------ scatter files */
 
+/* "partitions": one table's entries. */
+static int inspect_append_scatter_partitions(sd_bus_message *m, const ScatterEntry *entries, size_t n,
+                                             char **identity_set) {
+        int r = dict_open_list(m, "partitions");
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const ScatterEntry *e = &entries[i];
+
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0)
+                        r = dict_s(m, "name", e->name);
+                if (r >= 0)
+                        r = dict_s(m, "region", storage_region_to_string(e->region));
+                /* a reserved entry is placed from the end once the device's size is known */
+                if (r >= 0 && e->resolved)
+                        r = dict_t(m, "offset", e->offset);
+                if (r >= 0)
+                        r = dict_b(m, "end_relative", !e->resolved);
+                if (r >= 0)
+                        r = dict_t(m, "size", e->size);
+                if (r >= 0)
+                        r = dict_b(m, "identity", scatter_entry_is_identity(e, identity_set));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = dict_close_list(m);
+        return r;
+}
+
 /* The scatter's own keys, without the dictionary around them. */
 static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, char **identity_set) {
         const ChipInfo *c = chip_table_lookup_name(s->platform);
@@ -269,29 +299,23 @@ static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, 
                                             "up a phone without a GPT with it"
                                           : "it locates none of the identity partitions mtknvd backs up");
         if (r >= 0)
-                r = dict_open_list(m, "partitions");
-        for (size_t i = 0; r >= 0 && i < s->n_entries; i++) {
-                const ScatterEntry *e = &s->entries[i];
-
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                r = inspect_append_scatter_partitions(m, s->entries, s->n_entries, identity_set);
+        /* a V2.x file: every storage's table, the phone's is chosen when it is known */
+        if (r >= 0 && s->n_tables > 0) {
+                r = dict_open_list(m, "storages");
+                for (size_t i = 0; r >= 0 && i < s->n_tables; i++) {
+                        r = sd_bus_message_open_container(m, 'a', "{sv}");
+                        if (r >= 0)
+                                r = dict_s(m, "storage", s->tables[i].storage);
+                        if (r >= 0)
+                                r = inspect_append_scatter_partitions(m, s->tables[i].entries, s->tables[i].n_entries,
+                                                                      identity_set);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                }
                 if (r >= 0)
-                        r = dict_s(m, "name", e->name);
-                if (r >= 0)
-                        r = dict_s(m, "region", storage_region_to_string(e->region));
-                /* a reserved entry is placed from the end once the device's size is known */
-                if (r >= 0 && e->resolved)
-                        r = dict_t(m, "offset", e->offset);
-                if (r >= 0)
-                        r = dict_b(m, "end_relative", !e->resolved);
-                if (r >= 0)
-                        r = dict_t(m, "size", e->size);
-                if (r >= 0)
-                        r = dict_b(m, "identity", scatter_entry_is_identity(e, identity_set));
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
+                        r = dict_close_list(m);
         }
-        if (r >= 0)
-                r = dict_close_list(m);
         return r;
 }
 

@@ -603,8 +603,9 @@ static int export_start(FileCall *fc, sd_bus_error *error) {
                         names[i] = parts[i].name;
                         files[i] = parts[i].file;
                 }
-                r = scatter_edit_for_download(fc->scatter_data, fc->scatter_len, names, files, n, &edited, &edited_len,
-                                              &err);
+                r = scatter_edit_for_download(fc->scatter_data, fc->scatter_len,
+                                              storage_type_to_string(b->info.manifest->storage_type), names, files,
+                                              n, &edited, &edited_len, &err);
                 if (r == -EBADMSG)
                         return sd_bus_error_setf(error, MTKNV_ERROR_INVALID_FILE,
                                                  "The scatter file cannot be used: %s.", err ?: "?");

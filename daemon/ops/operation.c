@@ -491,6 +491,13 @@ void operation_find_table(Operation *op) {
         int r;
 
         if (op->scatter) {
+                _cleanup_free_ char *err = NULL;
+
+                /* a V2.x file: the table of the storage the phone reported */
+                r = scatter_file_use_storage(op->scatter, storage_type_to_string(op->storage->type), &err);
+                if (r < 0)
+                        return operation_stop(op, MTKNV_ERROR_INVALID_ARGS, "The scatter file cannot be used for "
+                                              "this phone: %s.", err ?: strerror(-r));
                 r = scatter_file_resolve(op->scatter, user);
                 if (r < 0)
                         return operation_stop(op, MTKNV_ERROR_INVALID_ARGS, "The scatter file does not fit this "

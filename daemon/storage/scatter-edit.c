@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "macro.h"
 #include "parse-error.h"
@@ -58,13 +59,18 @@ static int emit_replaced(FILE *out, const Line *l, const char *value) {
         return 0;
 }
 
-int scatter_edit_for_download(const uint8_t *data, size_t size, const char *const *names, const char *const *files,
-                              size_t n, char **ret, size_t *ret_size, char **ret_error) {
+/* Whether the "- storage_type:" line l names storage. */
+static bool storage_is(const Line *l, const char *storage) {
+        return storage && l->value_len == strlen(storage) && strncasecmp(l->value, storage, l->value_len) == 0;
+}
+
+int scatter_edit_for_download(const uint8_t *data, size_t size, const char *storage, const char *const *names,
+                              const char *const *files, size_t n, char **ret, size_t *ret_size, char **ret_error) {
         _cleanup_free_ Line *lines = NULL;
         _cleanup_free_ bool *seen = NULL;
         const char *text = (const char *) data;
         size_t n_lines = 0, cap = 0, entry = SIZE_MAX;
-        bool v1_1 = false;
+        bool v1_1 = false, tables = false, in_table = true, table_found = false;
         char *buf = NULL;
         size_t buf_len = 0;
         FILE *out;
@@ -88,8 +94,12 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
                 lines[n_lines] = (Line) { .start = text + off, .len = len };
                 line_split(&lines[n_lines]);
                 if (key_is(&lines[n_lines], "config_version") && lines[n_lines].value_len >= 4 &&
-                    memcmp(lines[n_lines].value, "V1.1", 4) == 0)
+                    (memcmp(lines[n_lines].value, "V1.1", 4) == 0 || memcmp(lines[n_lines].value, "V2.", 3) == 0))
                         v1_1 = true;
+                if (key_is(&lines[n_lines], "storage_type")) {
+                        tables = true;
+                        table_found = table_found || storage_is(&lines[n_lines], storage);
+                }
                 n_lines++;
                 off += len;
         }
@@ -97,6 +107,9 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
                 return parse_error(ret_error, "only V1.1.x scatter files (with a config_version: V1.1.x line) name an "
                                        "image per partition; this one does not, so SP Flash Tool could not use it "
                                        "for a Download");
+        if (tables && !table_found)
+                return parse_error(ret_error, "it has no storage_type table for the phone's %s storage: is it this "
+                                   "phone's?", storage ?: "unknown");
         seen = calloc(n ? n : 1, sizeof(bool));
         if (!seen)
                 return -ENOMEM;
@@ -110,6 +123,8 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
                 ssize_t want = -1;
                 bool has_file = false, has_download = false;
 
+                if (key_is(&lines[i], "storage_type"))
+                        in_table = storage_is(&lines[i], storage);
                 if (!key_is(&lines[i], "partition_index")) {
                         fwrite(lines[i].start, 1, lines[i].len, out);
                         i++;
@@ -119,7 +134,8 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *cons
                        !(lines[end].key && lines[end].start[0] == '-'))
                         end++;
                 entry = i;
-                for (size_t k = i; k < end; k++)
+                /* another storage's table: none of its partitions is downloaded */
+                for (size_t k = i; in_table && k < end; k++)
                         if (key_is(&lines[k], "partition_name")) {
                                 char name[64], canonical[64];
 

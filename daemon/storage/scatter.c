@@ -8,6 +8,11 @@
  * - V1.0: addresses are linear; the user area starts at the MBR entry.
  * - Reserved entries (32-bit addresses >= 0xFFFF0000, or is_reserved) are stacked
  *   from the end of the user area in file order, as penumbra does (§6.1).
+ * - V2.x ("- storage_type: EMMC|UFS" blocks, each a "description:" list of
+ *   the V1.1 partition blocks; §6.1 is UNSURE of real files): each block is a
+ *   table of its own, placed on its own; the phone's storage type picks one.
+ *   UFS_LU0/LU1/LU2 are the boot, boot-backup and user LUs (xflash.md §8.2,
+ *   §10.1), i.e. the boot1, boot2 and user regions of the storage model.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -34,28 +39,75 @@ static bool address_is_end_relative(uint64_t a) {
 ScatterFile *scatter_file_free(ScatterFile *s) {
         if (!s)
                 return NULL;
+        for (size_t i = 0; i < s->n_tables; i++)
+                free(s->tables[i].entries);
+        free(s->tables);
         free(s->entries);
         free(s);
         return NULL;
 }
 
-static int scatter_add(ScatterFile *s, const ScatterEntry *e) {
+static int entries_add(ScatterEntry **entries, size_t *n_entries, const ScatterEntry *e) {
         ScatterEntry *n;
 
-        if (s->n_entries >= SCATTER_ENTRIES_MAX)
+        if (*n_entries >= SCATTER_ENTRIES_MAX)
                 return -E2BIG;
-        n = reallocarray(s->entries, s->n_entries + 1, sizeof(*n));
+        n = reallocarray(*entries, *n_entries + 1, sizeof(*n));
         if (!n)
                 return -ENOMEM;
-        s->entries = n;
-        s->entries[s->n_entries++] = *e;
+        *entries = n;
+        (*entries)[(*n_entries)++] = *e;
         return 0;
+}
+
+static int scatter_add(ScatterFile *s, const ScatterEntry *e) {
+        return entries_add(&s->entries, &s->n_entries, e);
+}
+
+/* The table as s's table in use (a copy: the tables keep theirs). */
+static int scatter_use_table(ScatterFile *s, const ScatterTable *t) {
+        ScatterEntry *copy = NULL;
+
+        if (t->n_entries > 0) {
+                copy = reallocarray(NULL, t->n_entries, sizeof(*copy));
+                if (!copy)
+                        return -ENOMEM;
+                memcpy(copy, t->entries, t->n_entries * sizeof(*copy));
+        }
+        free(s->entries);
+        s->entries = copy;
+        s->n_entries = t->n_entries;
+        return 0;
+}
+
+int scatter_file_use_storage(ScatterFile *s, const char *storage, char **ret_error) {
+        _cleanup_free_ char *have = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (s->n_tables == 0)
+                return 0;
+        for (size_t i = 0; i < s->n_tables; i++)
+                if (storage && strcasecmp(s->tables[i].storage, storage) == 0)
+                        return scatter_use_table(s, &s->tables[i]);
+        f = open_memstream(&have, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_tables; i++)
+                fprintf(f, "%s%s", i > 0 ? ", " : "", s->tables[i].storage);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        (void) parse_error(ret_error, "it has partition tables for %s storage but none for the phone's %s; use "
+                           "the scatter file of this phone's firmware package", have, storage ?: "unknown");
+        return -ENOENT;
 }
 
 /* The scatter file's region names (da.md §5.1, §6.2) in mtknvd's model.
  * EMMC_RPMB is not in any file the reference read: it is spelled as its
  * neighbours are.  A name not known here (EMMC_GP*, UFS_LU*) is taken as the
- * user area, as it was before regions had a model of their own. */
+ * user area, as it was before regions had a model of their own (UFS_LU2 is). */
 static StorageRegion region_from_string(const char *r) {
         if (strcasecmp(r, "EMMC_BOOT_1") == 0 || strcasecmp(r, "EMMC_BOOT1") == 0 ||
             strcasecmp(r, "EMMC_BOOT1_BOOT2") == 0)
@@ -64,6 +116,11 @@ static StorageRegion region_from_string(const char *r) {
                 return STORAGE_REGION_BOOT2;
         if (strcasecmp(r, "EMMC_RPMB") == 0)
                 return STORAGE_REGION_RPMB;
+        /* UFS: LU0 the boot LU, LU1 its backup, LU2 the user LU (xflash.md §8.2) */
+        if (strcasecmp(r, "UFS_LU0") == 0)
+                return STORAGE_REGION_BOOT1;
+        if (strcasecmp(r, "UFS_LU1") == 0)
+                return STORAGE_REGION_BOOT2;
         return STORAGE_REGION_USER;
 }
 
@@ -121,7 +178,7 @@ static yaml_node_t *yaml_child(Yaml *y, yaml_node_t *map, const char *key) {
         return NULL;
 }
 
-static int scatter_yaml_partition(Yaml *y, ScatterFile *s, yaml_node_t *m, size_t idx) {
+static int scatter_yaml_partition(Yaml *y, ScatterEntry **entries, size_t *n_entries, yaml_node_t *m, size_t idx) {
         char name[64] = "", lin[40], phys[40], size_s[40], region[32], reserved[16];
         uint64_t linear = 0, physical = 0;
         ScatterEntry e = {};
@@ -142,14 +199,71 @@ static int scatter_yaml_partition(Yaml *y, ScatterFile *s, yaml_node_t *m, size_
         /* physical 0 with a non-zero linear address: resolved below */
         e.offset = physical != 0 || linear == 0 ? physical : linear;
         e.resolved = !e.reserved && (physical != 0 || linear == 0);
-        return scatter_add(s, &e);
+        return entries_add(entries, n_entries, &e);
+}
+
+/* PMT-era files: physical 0 everywhere in the user area, linear includes
+ * the boot-area header; the first user-area entry marks the start */
+static int scatter_place_linear(ScatterEntry *entries, size_t n_entries, char **ret_error) {
+        uint64_t user_base = UINT64_MAX;
+
+        for (size_t i = 0; i < n_entries; i++)
+                if (entries[i].region == STORAGE_REGION_USER && !entries[i].reserved) {
+                        if (!entries[i].resolved)
+                                user_base = MIN(user_base, entries[i].offset);
+                        else if (entries[i].offset == 0)
+                                user_base = 0;
+                }
+        for (size_t i = 0; i < n_entries; i++) {
+                ScatterEntry *e = &entries[i];
+
+                if (e->resolved || e->reserved)
+                        continue;
+                if (user_base == UINT64_MAX || e->offset < user_base)
+                        return parse_error(ret_error, "cannot place partition %s: its linear address 0x%" PRIx64
+                                           " lies before the user area", e->name, e->offset);
+                e->offset -= user_base;
+                e->resolved = true;
+        }
+        return 0;
+}
+
+/* One "- storage_type: X" block with its "description:" list, as a table of s. */
+static int scatter_yaml_storage(Yaml *y, ScatterFile *s, yaml_node_t *item, yaml_node_t *desc, size_t idx) {
+        ScatterTable t = {};
+        int r = 0;
+
+        if (!yaml_scalar(y, item, "storage_type", t.storage, sizeof(t.storage)) || !*t.storage)
+                return parse_error(y->error, "block %zu has a description list but no storage_type (EMMC or UFS)", idx);
+        for (size_t i = 0; i < s->n_tables; i++)
+                if (strcasecmp(s->tables[i].storage, t.storage) == 0)
+                        return parse_error(y->error, "storage_type %s has two tables", t.storage);
+        if (s->n_tables >= 8)
+                return parse_error(y->error, "more than 8 storage_type tables");
+        for (yaml_node_item_t *d = desc->data.sequence.items.start; r >= 0 && d < desc->data.sequence.items.top; d++)
+                r = scatter_yaml_partition(y, &t.entries, &t.n_entries, yaml_document_get_node(&y->doc, *d),
+                                           (size_t) (d - desc->data.sequence.items.start));
+        if (r >= 0)
+                r = scatter_place_linear(t.entries, t.n_entries, y->error);
+        if (r >= 0) {
+                ScatterTable *n = reallocarray(s->tables, s->n_tables + 1, sizeof(*n));
+
+                if (!n)
+                        r = -ENOMEM;
+                else {
+                        s->tables = n;
+                        s->tables[s->n_tables++] = t;
+                        return 0;
+                }
+        }
+        free(t.entries);
+        return r;
 }
 
 static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, char **ret_error) {
         yaml_parser_t parser;
         Yaml y = { .error = ret_error };
         yaml_node_t *root;
-        uint64_t user_base = UINT64_MAX;
         int r = 0;
 
         if (!yaml_parser_initialize(&parser))
@@ -186,44 +300,35 @@ static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, 
                         }
                         continue;
                 }
-                /* newest layout: "- storage_type: EMMC" with the partitions under "description" */
+                /* V2.x: "- storage_type: EMMC" with the partitions under "description" */
                 desc = yaml_child(&y, item, "description");
                 if (desc && desc->type == YAML_SEQUENCE_NODE) {
-                        if (yaml_scalar(&y, item, "storage_type", buf, sizeof(buf)) && strcasecmp(buf, "EMMC") != 0)
-                                continue;
-                        for (yaml_node_item_t *d = desc->data.sequence.items.start; r >= 0 && d < desc->data.sequence.items.top; d++)
-                                r = scatter_yaml_partition(&y, s, yaml_document_get_node(&y.doc, *d),
-                                                           (size_t) (d - desc->data.sequence.items.start));
+                        r = scatter_yaml_storage(&y, s, item, desc, (size_t) (it - root->data.sequence.items.start));
                         continue;
                 }
                 if (yaml_scalar(&y, item, "partition_index", buf, sizeof(buf)))
-                        r = scatter_yaml_partition(&y, s, item, (size_t) (it - root->data.sequence.items.start));
+                        r = scatter_yaml_partition(&y, &s->entries, &s->n_entries, item,
+                                                   (size_t) (it - root->data.sequence.items.start));
         }
         if (r < 0)
                 goto out;
-
-        /* PMT-era files: physical 0 everywhere in the user area, linear includes
-         * the boot-area header; the first user-area entry marks the start */
-        for (size_t i = 0; i < s->n_entries; i++)
-                if (s->entries[i].region == STORAGE_REGION_USER && !s->entries[i].reserved) {
-                        if (!s->entries[i].resolved)
-                                user_base = MIN(user_base, s->entries[i].offset);
-                        else if (s->entries[i].offset == 0)
-                                user_base = 0;
-                }
-        for (size_t i = 0; i < s->n_entries; i++) {
-                ScatterEntry *e = &s->entries[i];
-
-                if (e->resolved || e->reserved)
-                        continue;
-                if (user_base == UINT64_MAX || e->offset < user_base) {
-                        r = parse_error(ret_error, "cannot place partition %s: its linear address 0x%" PRIx64
-                                 " lies before the user area", e->name, e->offset);
-                        goto out;
-                }
-                e->offset -= user_base;
-                e->resolved = true;
+        if (s->n_tables > 0 && s->n_entries > 0) {
+                r = parse_error(ret_error, "partition blocks both inside and outside storage_type tables: which "
+                                "table do the outer ones belong to?");
+                goto out;
         }
+        if (s->n_tables > 0) {
+                /* until the phone's storage is known: the eMMC table, as before there were tables */
+                size_t pick = 0;
+
+                for (size_t i = 0; i < s->n_tables; i++)
+                        if (strcasecmp(s->tables[i].storage, "EMMC") == 0) {
+                                pick = i;
+                                break;
+                        }
+                r = scatter_use_table(s, &s->tables[pick]);
+        } else
+                r = scatter_place_linear(s->entries, s->n_entries, ret_error);
 out:
         yaml_document_delete(&y.doc);
         yaml_parser_delete(&parser);

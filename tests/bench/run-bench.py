@@ -11,8 +11,8 @@ be taken.
 Environment: MTKNVD_BUILD (default build), MTKNVD_BENCH_PLUGS (P1 plugs per
 host, default 100), MTKNVD_BENCH_LOAD_PLUGS (P1L plugs per host, default 30),
 MTKNVD_BENCH_REPS (repetitions of the throughput runs, default 3),
-MTKNVD_BENCH_ONLY (comma-separated figure names, e.g. "P1,P5"; P1L and P4H
-are rows of their own).
+MTKNVD_BENCH_ONLY (comma-separated figure names, e.g. "P1,P5"; P1L, P4H and
+P3X are rows of their own).
 """
 
 import glob
@@ -33,6 +33,7 @@ import traceback
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e"))
 import dbus  # noqa: E402
 from harness import BUILD, BUS_NAME, MANAGER_IFACE, MANAGER_PATH, OM_IFACE, TOP, World  # noqa: E402
+import mkda  # noqa: E402  (tests/tools, on the path harness set)
 
 LINE_MBPS = 53.2        # USB 2.0 high speed: 13 x 512 bytes per 125 us microframe
 LATENCY_US = 125        # per transfer (tests/sim/README.md, "USB model")
@@ -293,8 +294,8 @@ def raw_parallel(n, keys=USB2, per_reader=None):
 class Daemon:
     """harness.World plus the timestamps of Backup objects as they appear."""
 
-    def __init__(self, phones, config="AutoBackup=never\n", daemon_args=()):
-        self.w = World(phones=phones, config=config, daemon_args=list(daemon_args))
+    def __init__(self, phones, config="AutoBackup=never\n", daemon_args=(), state_dir=None):
+        self.w = World(phones=phones, config=config, daemon_args=list(daemon_args), state_dir=state_dir)
         self.added_at = {}
         self.w.bus.add_signal_receiver(self._on_added, "InterfacesAdded", OM_IFACE, None, "/")
         self.pid = process_of(self.w.sim.pid, "mtknvd")
@@ -523,6 +524,52 @@ def bench_capped():
     fl = statistics.median(floor)
     row("P6", "plug-in -> verified backup, MT6735, capped", one, "s", fl, one / fl, "<= 1.2", one / fl <= 1.2,
         "baseline: bytes on the wire / line rate")
+
+
+# ------------------------------------------------------------------ P3X
+
+def bench_xflash():
+    """P3 for a phone with the XFlash DA (issue 14): simulated MT6765s on eMMC with their corpus layout,
+    on the USB 2.0 model, each backed up (read rate) and restored (write rate) as P3's phones are."""
+    state = tempfile.mkdtemp(prefix="mtknvd-bench-state-")
+    os.makedirs(os.path.join(state, "da"))
+    with open(os.path.join(state, "da", "xflash-da.bin"), "wb") as f:
+        f.write(mkda.build([mkda.parse_entry("dacode=0x6765,xflash=1")]))
+    phones = ["x%d" % i for i in range(REPS)]
+    d = Daemon(["id=%s,unplugged=1,chip=mt6765,%s" % (p, USB2) for p in phones], config="AutoBackup=first-seen\n",
+               daemon_args=["--grace-period=3600"], state_dir=state)
+    rd, wr, nbytes, chunks = [], [], [], []
+    try:
+        for x in phones:
+            before = set(d.added_at)
+            d.w.control("plug " + x)
+            d.w.wait_until(lambda: len(set(d.added_at) - before) == 1, "backup of " + x, TIMEOUT * 2)
+            path = (set(d.added_at) - before).pop()
+            st = d.w.stats(x)
+            if st.get("da_protocol") != "xflash":
+                raise RuntimeError("%s was not backed up through the XFlash DA (%s)" % (x, st.get("da_protocol")))
+            rd.append(read_cmd_mbps(st))
+            nbytes.append(num(st, "read_bytes"))
+            d.w.sim_wait(x, timeout_ms=TIMEOUT * 1000, phase="booted")
+            d.w.wait_until(lambda: not any(o.get("Present") for o in d.w.objects.values()), "reboot", TIMEOUT)
+            d.w.control("plug " + x)
+            dev = d.wait_ready(x)
+            d.restore(dev, path)
+            st = d.w.stats(x)
+            wr.append(write_cmd_mbps(st))
+            chunks.append(num(st, "writes"))
+            d.w.wait_until(lambda: not any(o.get("Present") for o in d.w.objects.values()), "reboot", TIMEOUT)
+            log("xflash %s: read %.1f MB/s (%.0f MiB), write %.1f MB/s" % (x, rd[-1], nbytes[-1] / 2**20, wr[-1]))
+    finally:
+        d.close()
+        shutil.rmtree(state, ignore_errors=True)
+    details["P3X"] = {"read_mbps": rd, "write_mbps": wr, "read_bytes_per_backup": nbytes}
+    r, w = statistics.median(rd), statistics.median(wr)
+    for what, v in (("read", r), ("write", w)):
+        row("P3X", "XFlash MT6765 %s rate, USB 2.0 model (median of %d)" % (what, len(rd)), v, "MB/s", LINE_MBPS,
+            v / LINE_MBPS, "-", "info",
+            "baseline: line rate; READ_DATA/WRITE_DATA time only (%.0f MiB read per verified backup); "
+            "raw-reader speaks the legacy DA only, P3's rows are its comparison" % (statistics.median(nbytes) / 2**20))
 
 
 # ------------------------------------------------------------------ P4H
@@ -889,7 +936,7 @@ def main():
     print("mtknvd benchmarks: %d CPUs, load %.2f; USB 2.0 model: %s" % (os.cpu_count(), os.getloadavg()[0], USB2),
           flush=True)
     for name, fn in (("P1", bench_p1), ("P1L", bench_p1_load), ("P2", bench_p2), ("P3", bench_capped),
-                     ("P4H", bench_p4_hub), ("P5", bench_p5)):
+                     ("P3X", bench_xflash), ("P4H", bench_p4_hub), ("P5", bench_p5)):
         covers = {"P3": ("P3", "P4", "P6")}.get(name, (name,))
         if ONLY and not any(c in ONLY for c in covers):
             continue

@@ -7,9 +7,11 @@ here from the phone's own GPT, independently of the daemon.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import struct
+import tarfile
 import tempfile
 import unittest
 import zlib
@@ -105,8 +107,9 @@ class XFlashTestCase(WorldTestCase):
         self.assertTrue(props["Verified"])
         return props
 
-    def restore_after_wipe(self, w, storage):
-        """Wipe nvram and nvdata, restore the backup, and check every identity partition came back."""
+    def restore_after_wipe(self, w, storage, plug=None):
+        """Wipe nvram and nvdata, restore the backup, and check every identity partition came back.
+        plug(w): how the phone is plugged in once the restore waits for it (default: as a preloader)."""
         parts = gpt_partitions(storage)
         props = next(iter(w.backups.values()))
         names = [p[0] for p in props["Partitions"]]
@@ -116,8 +119,17 @@ class XFlashTestCase(WorldTestCase):
             with open(storage, "r+b") as f:
                 f.seek(parts[n][0])
                 f.write(bytes(parts[n][1]))
-        r = w.ctl_then_plug("phone0", "--json", "restore", "--yes", props["Id"], check=False)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + w.describe())
+        if plug is None:
+            r = w.ctl_then_plug("phone0", "--json", "restore", "--yes", props["Id"], check=False)
+            out, err, rc = r.stdout, r.stderr, r.returncode
+        else:
+            n = len(w.jobs_new)
+            proc = w.ctl_bg("--json", "restore", "--yes", props["Id"])
+            w.wait_until(lambda: len(w.jobs_new) > n or proc.poll() is not None, "the restore waits for the phone")
+            plug(w)
+            out, err = proc.communicate(timeout=300)
+            rc = proc.returncode
+        self.assertEqual(rc, 0, out + err + w.describe())
         for n in names:
             self.assertEqual(read_at(storage, *parts[n]), original[n], n + " not restored")
 
@@ -157,11 +169,14 @@ class TestXFlashUfs(XFlashTestCase):
 
 class TestXFlashMt6570(XFlashTestCase):
 
-    def test_mt6570_backup(self):
-        w = self.backed_up("chip=mt6570", 0x6570)
+    def test_mt6570_backup_and_restore(self):
+        # the MT6765 layout of the simulator's default is covered by the MT6765 tests: the small one here
+        w = self.backed_up("chip=mt6570,layout=gpt", 0x6570)
         storage = w.stats("phone0")["storage"]
         have = set(gpt_partitions(storage))
-        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & have)
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & have)
+        self.assertEqual(props["Chip"], "MT6570")
+        self.restore_after_wipe(w, storage)
 
 
 class TestXFlashOtherChips(XFlashTestCase):
@@ -271,32 +286,41 @@ class TestXFlashBrom(BromTestCase, XFlashTestCase):
     # xflash.md §7, §16.5: DA1 says "brom", reports the eMMC CID, and gets the whole EMI block
     # of the stored preloader (MT6765: version 35) through INIT_EXT_RAM before BOOT_TO
 
-    def test_mt6765_brom_backup(self):
-        w = self.brom_world("chip=mt6765", state_dir=self.xflash_state(0x6765))
-        self.add_preloader(w, preloader(35))
-        self.plug_and_see_dram(w, 35)
+    def brom_backup(self, keys, dacode, version, records, restore=True):
+        """A BROM-mode phone backed up with the EMI block of its chip's version (brom-emi.md §4.6),
+        then, with restore, nvram and nvdata wiped and restored in BROM mode again."""
+        w = self.brom_world(keys, state_dir=self.xflash_state(dacode))
+        self.add_preloader(w, mkpreloader.build(form="gfh", version=version, name="preloader_board.bin",
+                                                records=records))
+        self.plug_and_see_dram(w, version)
         w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
         failed = [m for ok, m in w.completed.values() if not ok]
         self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
         w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
+        self.assertEqual(w.stats("phone0")["da_protocol"], "xflash")
         storage = w.stats("phone0")["storage"]
-        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
-        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY)
-        self.assertEqual(props["Chip"], "MT6765")
+        props = self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        self.assertEqual(props["Chip"], keys.split(",")[0].split("=")[1].upper())
+        if restore:
+            self.restore_after_wipe(w, storage, plug=lambda w: self.plug_and_see_dram(w, version))
+        return props
 
-    def test_mt6785_ufs_brom_mode(self):
+    def test_mt6765_brom_backup(self):
+        # the MT6765 layout; its BROM-mode restore is TestBromBackupXFlash's (layout=gpt)
+        self.brom_backup("chip=mt6765", 0x6765, 35, [(test_brom.EMMC_LPDDR3, bytes.fromhex(test_brom.MEM_ID))],
+                         restore=False)
+
+    def test_mt6570_brom_backup_and_restore(self):
+        # eMMC records name the CID's first 9 bytes (brom-emi.md §4.4); MT6570 takes version 27
+        self.brom_backup("chip=mt6570,layout=gpt", 0x6570, 27,
+                         [(test_brom.EMMC_LPDDR3, bytes.fromhex(test_brom.MEM_ID))])
+
+    def test_mt6785_ufs_brom_backup_and_restore(self):
         # brom-emi.md §4.4, §5: a UFS phone's DA1 has no eMMC (GET_EMMC_INFO type 0), so the UFS
-        # product id from GET_UFS_INFO names its memory: the record with that part number is chosen
-        w = self.brom_world("chip=mt6785,storage-type=ufs", state_dir=self.xflash_state(0x6785))
-        self.add_preloader(w, mkpreloader.build(form="gfh", version=45, name="preloader_k85v1.bin",
-                                                records=[(UFS_LPDDR4X, b"KM2V8001CM-B707")]))
-        self.plug_and_see_dram(w, 45)
-        w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
-        failed = [m for ok, m in w.completed.values() if not ok]
-        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
-        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
-        self.assertEqual(w.stats("phone0")["xf_emi_tries"], "1")
-        props = self.assert_xflash_backup(w, w.stats("phone0")["storage"], XFLASH_IDENTITY)
+        # product id from GET_UFS_INFO names its memory: the record with that part number is chosen.
+        # On the UFS image of the MT6785 layout, restored byte-identical on LU2.
+        props = self.brom_backup("chip=mt6785,storage-type=ufs", 0x6785, 45, [(UFS_LPDDR4X, b"KM2V8001CM-B707")])
         self.assertEqual(props["StorageType"], "ufs")
 
     def test_mt6785_ufs_brom_other_part(self):
@@ -406,6 +430,74 @@ class TestXFlashBromSilentEmi(BromTestCase, XFlashTestCase):
         path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".PreloaderNeeded"),
                                     "phone failed with PreloaderNeeded", 60)
         self.assertIn("did not answer the DRAM settings", props["Error"])
+        self.assertEqual(w.backups, {})
+
+
+
+def v2_scatter(tables):
+    """A V2.1.0 scatter file (da.md §6.1, last paragraph): one "- storage_type:" block per storage, each a
+    description list of V1.1 partition blocks.  tables: [(storage, region, {name: (offset, size)})]."""
+    out = ("- general: MTK_PLATFORM_CFG\n  info:\n    - config_version: V2.1.0\n      platform: MT6785\n"
+           "      storage: EMMC\n      block_size: 0x20000\n")
+    for storage, region, parts in tables:
+        out += "- storage_type: %s\n  description:\n" % storage
+        for i, (name, (start, size)) in enumerate(sorted(parts.items(), key=lambda kv: kv[1][0])):
+            out += ("    - partition_index: SYS%d\n      partition_name: %s\n      file_name: NONE\n"
+                    "      is_download: false\n      type: NORMAL_ROM\n      linear_start_addr: 0x%x\n"
+                    "      physical_start_addr: 0x%x\n      partition_size: 0x%x\n      region: %s\n"
+                    "      storage: HW_STORAGE_%s\n      is_reserved: false\n      operation_type: PROTECTED\n"
+                    "      reserve: 0x00\n\n" % (i, name, start, start, size, region, storage))
+    return out
+
+
+class TestXFlashV2Scatter(XFlashTestCase):
+    # issue 14: a V2.1.0 scatter file has a table per storage type; the phone's storage picks one
+
+    def scatter_world(self, keys, dacode):
+        w = self.world("unplugged=1,layout=gpt," + keys, state_dir=self.xflash_state(dacode))
+        storage = w.stats("phone0")["storage"]
+        parts = {n: p for n, p in gpt_partitions(storage).items() if n in XFLASH_IDENTITY}
+        return w, storage, parts
+
+    def test_ufs_phone_takes_the_ufs_table(self):
+        w, storage, parts = self.scatter_world("chip=mt6785,storage-type=ufs", 0x6785)
+        # the eMMC table puts everything 1 MiB further: read with it, no byte would match
+        emmc = {n: (o + 0x100000, z) for n, (o, z) in parts.items()}
+        sc = os.path.join(w.tmp, "MT6785_Android_scatter.txt")
+        with open(sc, "w") as f:
+            f.write(v2_scatter([("EMMC", "EMMC_USER", emmc), ("UFS", "UFS_LU2", parts)]))
+        info = w.ctl_json("inspect", sc)
+        self.assertEqual(info["kind"], "scatter")
+        self.assertEqual([t["storage"] for t in info["storages"]], ["EMMC", "UFS"])
+        ufs = {p["name"]: (p["region"], p["offset"], p["size"]) for p in info["storages"][1]["partitions"]}
+        self.assertEqual(ufs, {n: ("user",) + p for n, p in parts.items()})
+        self.assertIn("UFS: the table used on a phone with UFS storage", w.ctl("inspect", sc).stdout)
+
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc)
+        self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
+        w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        props = self.assert_xflash_backup(w, storage, set(parts))
+        self.assertEqual((props["TableSource"], props["StorageType"]), ("scatter", "ufs"))
+
+        # the SP Flash Tool export marks the partitions in the UFS table, not in the eMMC one
+        out = os.path.join(w.tmp, "spflash.tar")
+        w.ctl("export-backup", "--format", "spflash", "--scatter", sc, props["Id"], out)
+        with tarfile.open(out) as t:
+            text = next(t.extractfile(m).read().decode() for m in t.getmembers() if m.name.endswith("_scatter.txt"))
+        emmc_part, ufs_part = text.split("- storage_type: UFS\n")
+        self.assertNotIn("is_download: true", emmc_part)
+        self.assertEqual(ufs_part.count("is_download: true"), len(parts))
+        for n in parts:
+            self.assertIn("partition_name: %s\n      file_name: %s.img\n" % (n, n), ufs_part)
+
+    def test_emmc_phone_without_an_emmc_table(self):
+        w, storage, parts = self.scatter_world("chip=mt6765", 0x6765)
+        sc = os.path.join(w.tmp, "MT6785_Android_scatter.txt")
+        with open(sc, "w") as f:
+            f.write(v2_scatter([("UFS", "UFS_LU2", parts)]))
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("partition tables for UFS storage but none for the phone's emmc", r.stdout + r.stderr)
         self.assertEqual(w.backups, {})
 
 

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t len = 0, lines_in = 0, lines_out = 0;
 
         for (size_t n = 0; n <= 3; n++) {
-                if (scatter_edit_for_download(data, size, names, files, n, &out, &len, &err) < 0) {
+                if (scatter_edit_for_download(data, size, n % 2 ? "emmc" : "ufs", names, files, n, &out, &len, &err) < 0) {
                         free(err);
                         err = NULL;
                         continue;

@@ -15,6 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *err = NULL;
 
         if (scatter_parse(data, size, &s, &err) >= 0) {
+                /* a V2.x file: the UFS table if it has one, else the default stays in use */
+                if (scatter_file_use_storage(s, "ufs", &err) < 0) {
+                        free(err);
+                        err = NULL;
+                }
                 if (scatter_file_resolve(s, 0x3a3e00000ULL) >= 0) {
                         PartitionTable *t = scatter_file_take_table(s);
 

@@ -8,10 +8,12 @@
 #include "name-list.h"
 #include "storage.h"
 #include "scatter.h"
+#include "scatter-edit.h"
 #include "tap.h"
 
 #define USER STORAGE_REGION_USER
 #define BOOT1 STORAGE_REGION_BOOT1
+#define BOOT2 STORAGE_REGION_BOOT2
 /* a value the parser is not held to (V1.0's end-relative last entry) */
 #define ANY UINT64_MAX
 
@@ -242,6 +244,21 @@ static const Want want_v2[] = {
         { "sgpt", USER, 0x10000000 - 0x8000, 0x8000, true },
 };
 
+/* v2.1.0-emmc-ufs.txt: until the phone's storage is known, the EMMC table */
+#define V2_EMMC_USER 0x40000000ULL
+static const Want want_v2_emmc[] = {
+        { "preloader", BOOT1, 0x0, 0x80000 },
+        { "pgpt", USER, 0x0, 0x8000 },
+        { "proinfo", USER, 0x8000, 0x300000 },
+        { "nvram", USER, 0x308000, 0x4000000 },
+        { "protect1", USER, 0x4308000, 0x800000 },
+        { "protect2", USER, 0x4b08000, 0x800000 },
+        { "nvcfg", USER, 0x5308000, 0x2000000 },
+        { "nvdata", USER, 0x7308000, 0x4000000 },
+        { "userdata", USER, 0xb308000, 0x20000000 },
+        { "sgpt", USER, V2_EMMC_USER - 0x8000, 0x8000, true },
+};
+
 #define FIXTURE(f, ver, plat, v10, bs, us, w) { f, ver, plat, v10, bs, us, w, ELEMENTSOF(w) }
 static const Fixture fixtures[] = {
         FIXTURE("v1.0-nodl.txt", "V1.0", "", true, 0, 0x100000000ULL, want_v1_0),
@@ -251,6 +268,7 @@ static const Fixture fixtures[] = {
         FIXTURE("v1.1.2-boot1boot2.txt", "V1.1.2", "MT6765", false, 0x200000, EMMC_BOOT1BOOT2_END, want_boot1boot2),
         FIXTURE("v1.1.2-mbr.txt", "V1.1.2", "MT6592", false, 0x20000, 0x80000000ULL, want_mbr),
         FIXTURE("v2-storage-type.txt", "V2.1.0", "MT6789", false, 0x20000, 0x10000000ULL, want_v2),
+        FIXTURE("v2.1.0-emmc-ufs.txt", "V2.1.0", "MT6785", false, 0x20000, V2_EMMC_USER, want_v2_emmc),
 };
 
 TEST(fixtures) {
@@ -479,7 +497,183 @@ TEST(malformed) {
         free(err);
 }
 
+/* ------------------------------------------------------------ V2.x: a table per storage type */
+
+/* the UFS table of v2.1.0-emmc-ufs.txt: LU0 and LU1 the boot LUs, LU2 the user LU */
+#define V2_UFS_USER 0x80000000ULL
+static const Want want_v2_ufs[] = {
+        { "preloader", BOOT1, 0x0, 0x100000 },
+        { "preloader_backup", BOOT2, 0x0, 0x100000 },
+        { "pgpt", USER, 0x0, 0x6000 },
+        { "proinfo", USER, 0x6000, 0x300000 },
+        { "nvram", USER, 0x306000, 0x4000000 },
+        { "protect1", USER, 0x4306000, 0x800000 },
+        { "protect2", USER, 0x4b06000, 0x800000 },
+        { "nvcfg", USER, 0x5306000, 0x2000000 },
+        { "nvdata", USER, 0x7306000, 0x4000000 },
+        { "userdata", USER, 0xb306000, 0x40000000 },
+        { "sgpt", USER, V2_UFS_USER - 0x5000, 0x5000, true },
+};
+
+TEST(v2_storage_tables) {
+        static const Fixture ufs = FIXTURE("v2.1.0-emmc-ufs.txt", "V2.1.0", "MT6785", false, 0x20000, V2_UFS_USER,
+                                           want_v2_ufs);
+        static const Fixture emmc = FIXTURE("v2.1.0-emmc-ufs.txt", "V2.1.0", "MT6785", false, 0x20000,
+                                            V2_EMMC_USER, want_v2_emmc);
+        _cleanup_(scatter_file_freep) ScatterFile *s = parse_path(FIXTURES "v2.1.0-emmc-ufs.txt", false, tap_failed_);
+        _cleanup_(scatter_file_freep) ScatterFile *old = parse_path(FIXTURES "v1.1.2-gpt.txt", false, tap_failed_);
+        _cleanup_free_ char *err = NULL;
+
+        if (!s || !old)
+                return;
+        CHECK_EQ_INT(s->n_tables, 2);
+        CHECK_EQ_STR(s->tables[0].storage, "EMMC");
+        CHECK_EQ_STR(s->tables[1].storage, "UFS");
+        CHECK_EQ_INT(s->tables[0].n_entries, ELEMENTSOF(want_v2_emmc));
+        CHECK_EQ_INT(s->tables[1].n_entries, ELEMENTSOF(want_v2_ufs));
+
+        /* a UFS phone: its table, placed on its own (the storage type as StorageInfo names it) */
+        CHECK_EQ_INT(scatter_file_use_storage(s, "ufs", &err), 0);
+        CHECK(err == NULL);
+        check_entries(&ufs, s, false, tap_failed_);
+        CHECK_EQ_INT(scatter_file_resolve(s, V2_UFS_USER), 0);
+        check_entries(&ufs, s, true, tap_failed_);
+
+        /* and back: the tables are kept, what was resolved for the other phone is not */
+        CHECK_EQ_INT(scatter_file_use_storage(s, "EMMC", &err), 0);
+        check_entries(&emmc, s, false, tap_failed_);
+        CHECK_EQ_INT(find(s, "nvram")->offset, 0x308000);
+
+        /* a V1.x file has one table, for whatever phone it is given to */
+        CHECK_EQ_INT(old->n_tables, 0);
+        CHECK_EQ_INT(scatter_file_use_storage(old, "ufs", &err), 0);
+        CHECK(find(old, "nvram") != NULL);
+}
+
+static const char v2_ufs_only[] =
+        "- general: MTK_PLATFORM_CFG\n"
+        "  info:\n"
+        "    - config_version: V2.1.0\n"
+        "      platform: MT6785\n"
+        "      storage: UFS\n"
+        "- storage_type: UFS\n"
+        "  description:\n"
+        "    - partition_index: SYS0\n"
+        "      partition_name: nvram\n"
+        "      file_name: NONE\n"
+        "      is_download: false\n"
+        "      linear_start_addr: 0x306000\n"
+        "      physical_start_addr: 0x306000\n"
+        "      partition_size: 0x4000000\n"
+        "      region: UFS_LU2\n";
+
+TEST(v2_no_table_for_the_storage) {
+        static const char *const names[] = { "nvram" }, *const files[] = { "nvram.img" };
+        ScatterFile *s = NULL;
+        char *err = NULL, *out = NULL;
+        size_t len = 0;
+
+        CHECK_EQ_INT(parse_str(v2_ufs_only, &s, &err), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(s->n_tables, 1);
+        /* an eMMC phone: no table of its, said so, naming the tables there are */
+        CHECK_EQ_INT(scatter_file_use_storage(s, "emmc", &err), -ENOENT);
+        CHECK(err && strstr(err, "UFS") && strstr(err, "emmc"));
+        free(err), err = NULL;
+        CHECK_EQ_INT(scatter_edit_for_download((const uint8_t *) v2_ufs_only, strlen(v2_ufs_only), "emmc", names,
+                                               files, 1, &out, &len, &err), -EBADMSG);
+        CHECK(err && strstr(err, "emmc"));
+        CHECK(out == NULL);
+        free(err), err = NULL;
+        CHECK_EQ_INT(scatter_edit_for_download((const uint8_t *) v2_ufs_only, strlen(v2_ufs_only), "ufs", names,
+                                               files, 1, &out, &len, &err), 0);
+        CHECK(out && strstr(out, "file_name: nvram.img") && strstr(out, "is_download: true"));
+        free(out);
+        scatter_file_free(s);
+}
+
+TEST(v2_malformed) {
+        ScatterFile *s = NULL;
+        char *err = NULL;
+        static const char part[] = "    - partition_index: SYS0\n      partition_name: nvram\n"
+                                   "      partition_size: 0x10\n";
+        char text[1024];
+
+        /* a table without its storage type */
+        snprintf(text, sizeof(text), "- description:\n%s", part);
+        CHECK_EQ_INT(parse_str(text, &s, &err), -EBADMSG);
+        CHECK(err && strstr(err, "storage_type"));
+        free(err), err = NULL;
+        /* two tables for one storage: which one is the phone's? */
+        snprintf(text, sizeof(text), "- storage_type: UFS\n  description:\n%s- storage_type: ufs\n  description:\n%s",
+                 part, part);
+        CHECK_EQ_INT(parse_str(text, &s, &err), -EBADMSG);
+        CHECK(err && strstr(err, "two tables"));
+        free(err), err = NULL;
+        /* V1.1 blocks beside V2 tables */
+        snprintf(text, sizeof(text), "- storage_type: UFS\n  description:\n%s- partition_index: SYS1\n"
+                 "  partition_name: nvdata\n  partition_size: 0x10\n", part);
+        CHECK_EQ_INT(parse_str(text, &s, &err), -EBADMSG);
+        CHECK(err && strstr(err, "outside"));
+        free(err);
+}
+
+/* The offset in text of the block for partition name after the "- storage_type: storage" line. */
+static const char *v2_block(const char *text, const char *storage, const char *name) {
+        char want[64];
+        const char *t;
+
+        snprintf(want, sizeof(want), "- storage_type: %s\n", storage);
+        t = strstr(text, want);
+        snprintf(want, sizeof(want), "partition_name: %s\n", name);
+        return t ? strstr(t, want) : NULL;
+}
+
+/* Whether the block starting at p (up to the next partition_index) has line. */
+static bool block_has(const char *p, const char *line) {
+        const char *end = p ? strstr(p, "partition_index") : NULL, *l = p ? strstr(p, line) : NULL;
+
+        return l && (!end || l < end);
+}
+
+TEST(v2_edit_for_download) {
+        static const char *const names[] = { "nvram", "proinfo" }, *const files[] = { "nvram.img", "proinfo.img" };
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len = 0;
+
+        data = read_whole(FIXTURES "v2.1.0-emmc-ufs.txt", &len);
+        CHECK(data != NULL);
+        if (!data)
+                return;
+        for (int ufs = 0; ufs <= 1; ufs++) {
+                const char *mine = ufs ? "UFS" : "EMMC", *other = ufs ? "EMMC" : "UFS";
+                _cleanup_free_ char *out = NULL, *err = NULL, *text = NULL;
+                size_t out_len = 0, marked = 0;
+
+                CHECK_EQ_INT(scatter_edit_for_download(data, len, ufs ? "ufs" : "emmc", names, files, 2, &out,
+                                                       &out_len, &err), 0);
+                if (!out)
+                        continue;
+                text = strndup(out, out_len);
+                for (const char *p = text; (p = strstr(p, "is_download: true")); p++)
+                        marked++;
+                /* the two partitions of the phone's storage's table, and nothing in the other one */
+                CHECK_EQ_INT(marked, 2);
+                CHECK(block_has(v2_block(text, mine, "nvram"), "file_name: nvram.img\n"));
+                CHECK(block_has(v2_block(text, mine, "nvram"), "is_download: true\n"));
+                CHECK(block_has(v2_block(text, mine, "proinfo"), "file_name: proinfo.img\n"));
+                CHECK(block_has(v2_block(text, other, "nvram"), "file_name: NONE\n"));
+                CHECK(block_has(v2_block(text, other, "nvram"), "is_download: false\n"));
+                /* nothing else changed: two NONEs became images, two falses true */
+                CHECK_EQ_INT(out_len + 2 * strlen("false") + 2 * strlen("NONE"),
+                             len + strlen("nvram.img") + strlen("proinfo.img") + 2 * strlen("true"));
+        }
+}
+
 TAP_MAIN(TEST_ENTRY(fixtures), TEST_ENTRY(fixtures_crlf), TEST_ENTRY(device_too_small),
          TEST_ENTRY(addresses_above_4gib),
          TEST_ENTRY(identity_marked),
-         TEST_ENTRY(malformed), TEST_ENTRY(corpus_v1_1_2), TEST_ENTRY(corpus_pmt_era), TEST_ENTRY(corpus_identity_marked))
+         TEST_ENTRY(malformed), TEST_ENTRY(corpus_v1_1_2), TEST_ENTRY(corpus_pmt_era), TEST_ENTRY(corpus_identity_marked),
+         TEST_ENTRY(v2_storage_tables), TEST_ENTRY(v2_no_table_for_the_storage), TEST_ENTRY(v2_malformed),
+         TEST_ENTRY(v2_edit_for_download))
