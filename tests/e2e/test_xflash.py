@@ -226,7 +226,7 @@ class TestXFlashTolerance(XFlashTestCase):
 
     def test_small_packets_and_restore(self):
         # §8.3: packet lengths are the DA's: many small chunks each way, the read buffers lent and given back
-        w = self.backup_with("xf-read-packet=0x8000,xf-write-packet=0x10000")
+        w = self.backup_with("xf-read-packet=0x20000,xf-write-packet=0x10000")
         self.restore_after_wipe(w, w.stats("phone0")["storage"])
 
     def test_old_ufs_info(self):
