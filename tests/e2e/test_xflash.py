@@ -282,6 +282,25 @@ class TestXFlashSecureBoot(XFlashTestCase):
         self.assert_xflash_backup(w, w.stats("phone0")["storage"], XFLASH_IDENTITY)
 
 
+class TestXFlashDaa(XFlashTestCase):
+    # brom.md §3.5: DAA is the boot ROM's check of the DA1 upload, whatever the DA family: a phone
+    # that enforces it takes only its manufacturer's DA, and says so before any XFlash packet
+
+    def test_daa_refuses_a_foreign_da(self):
+        w = self.world("chip=mt6765,target-config=0x4", config=AUTO, state_dir=self.xflash_state(0x6765))
+        w.wait_until(lambda: len(w.completed) >= 1, "backup job done", 90)
+        ok, message = next(iter(w.completed.values()))
+        self.assertFalse(ok)
+        self.assertIn("manufacturer", message)
+        self.assertEqual(w.backups, {})
+        self.assertNotEqual(w.stats("phone0").get("xf_stage", ""), "da2")
+
+    def test_daa_with_the_oem_da(self):
+        w = self.backed_up("chip=mt6765,layout=gpt,target-config=0x4,daa-accept=1", 0x6765)
+        storage = w.stats("phone0")["storage"]
+        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+
+
 class TestXFlashBrom(BromTestCase, XFlashTestCase):
     # xflash.md §7, §16.5: DA1 says "brom", reports the eMMC CID, and gets the whole EMI block
     # of the stored preloader (MT6765: version 35) through INIT_EXT_RAM before BOOT_TO
