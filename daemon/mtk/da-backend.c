@@ -151,3 +151,34 @@ const StorageInfo *da_session_get_storage(const DaSession *s) {
 DaFailure da_session_get_failure(const DaSession *s) {
         return s->failure;
 }
+
+int da_session_call_arm(DaSession *s, DaDoneFunc done, DaDataFunc data, void *userdata) {
+        if (s->call_done)
+                return -EBUSY;
+        s->call_done = done;
+        s->call_data = data;
+        s->call_userdata = userdata;
+        return 0;
+}
+
+int da_session_call_started(DaSession *s, int r, DaFailure failure) {
+        if (r < 0) {
+                s->call_done = NULL;
+                s->call_data = NULL;
+                s->failure = failure;
+        }
+        return r;
+}
+
+void da_session_call_finish(DaSession *s, int r, DaFailure failure) {
+        DaDoneFunc done = s->call_done;
+
+        s->failure = failure;
+        s->call_done = NULL;
+        s->call_data = NULL;
+        done(s, r, s->call_userdata);
+}
+
+int da_session_call_deliver(DaSession *s, const uint8_t *data, size_t len) {
+        return s->call_data(s, data, len, s->call_userdata);
+}

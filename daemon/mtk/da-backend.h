@@ -63,6 +63,10 @@ struct DaSession {
         uint8_t memory_id[EMI_ID_MAX];
         size_t memory_id_len;
         int emi_chosen;           /* index into emi; -1: none */
+        /* the caller's call in progress (da_session_call_*()): one at a time */
+        DaDoneFunc call_done;
+        DaDataFunc call_data;
+        void *call_userdata;
 };
 
 struct DaBackend {
@@ -127,6 +131,16 @@ void da_session_cancel(DaSession *s);
 const char *da_session_get_detail(DaSession *s);
 const StorageInfo *da_session_get_storage(const DaSession *s);
 DaFailure da_session_get_failure(const DaSession *s);
+
+/* For the families' adapters: the bookkeeping of the caller's one call at a
+ * time, the same for every family.  arm: -EBUSY while a call is pending;
+ * started: a call that failed at once (r < 0) is dropped with its failure
+ * class and never calls back; finish: the call's done runs exactly once;
+ * deliver: a piece of a read goes to the caller's data callback. */
+int da_session_call_arm(DaSession *s, DaDoneFunc done, DaDataFunc data, void *userdata);
+int da_session_call_started(DaSession *s, int r, DaFailure failure);
+void da_session_call_finish(DaSession *s, int r, DaFailure failure);
+int da_session_call_deliver(DaSession *s, const uint8_t *data, size_t len);
 
 static inline void da_session_freep(DaSession **s) {
         if (*s)

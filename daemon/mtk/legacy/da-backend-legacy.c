@@ -16,9 +16,6 @@
 typedef struct LegacySession {
         DaSession s;              /* first: the generic part */
         DaLegacy *da;
-        DaDoneFunc done;
-        DaDataFunc data;
-        void *userdata;
 } LegacySession;
 
 static LegacySession *legacy_of(DaSession *s) {
@@ -73,12 +70,8 @@ static void legacy_fill_storage(LegacySession *ls) {
 
 static void legacy_on_done(DaLegacy *da, int r, void *userdata) {
         LegacySession *ls = userdata;
-        DaDoneFunc done = ls->done;
 
-        ls->s.failure = legacy_classify(ls, r);
-        ls->done = NULL;
-        ls->data = NULL;
-        done(&ls->s, r, ls->userdata);
+        da_session_call_finish(&ls->s, r, legacy_classify(ls, r));
 }
 
 static void legacy_on_started(DaLegacy *da, int r, void *userdata) {
@@ -92,26 +85,16 @@ static void legacy_on_started(DaLegacy *da, int r, void *userdata) {
 static int legacy_on_data(DaLegacy *da, const uint8_t *data, size_t len, void *userdata) {
         LegacySession *ls = userdata;
 
-        return ls->data(&ls->s, data, len, ls->userdata);
+        return da_session_call_deliver(&ls->s, data, len);
 }
 
 static int legacy_arm(LegacySession *ls, DaDoneFunc done, DaDataFunc data, void *userdata) {
-        if (ls->done)
-                return -EBUSY;
-        ls->done = done;
-        ls->data = data;
-        ls->userdata = userdata;
-        return 0;
+        return da_session_call_arm(&ls->s, done, data, userdata);
 }
 
 /* A call that failed at once never calls back. */
 static int legacy_started(LegacySession *ls, int r) {
-        if (r < 0) {
-                ls->done = NULL;
-                ls->data = NULL;
-                ls->s.failure = legacy_classify(ls, r);
-        }
-        return r;
+        return da_session_call_started(&ls->s, r, legacy_classify(ls, r));
 }
 
 static int legacy_session_new(UsbLink *link, const BromIdentity *id, DaSession **ret) {

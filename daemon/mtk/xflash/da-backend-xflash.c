@@ -16,9 +16,6 @@ typedef struct XFlashSession {
         DaSession s;              /* first: the generic part */
         XFlash *xf;
         uint32_t storage;         /* XFLASH_STORAGE_EMMC or _UFS, once started */
-        DaDoneFunc done;
-        DaDataFunc data;
-        void *userdata;
 } XFlashSession;
 
 static XFlashSession *xflash_of(DaSession *s) {
@@ -109,12 +106,8 @@ static void xflash_fill_storage(XFlashSession *xs) {
 
 static void xflash_on_done(XFlash *xf, int r, void *userdata) {
         XFlashSession *xs = userdata;
-        DaDoneFunc done = xs->done;
 
-        xs->s.failure = xflash_classify(xs, r);
-        xs->done = NULL;
-        xs->data = NULL;
-        done(&xs->s, r, xs->userdata);
+        da_session_call_finish(&xs->s, r, xflash_classify(xs, r));
 }
 
 static void xflash_on_started(XFlash *xf, int r, void *userdata) {
@@ -127,28 +120,18 @@ static void xflash_on_started(XFlash *xf, int r, void *userdata) {
 
 static int xflash_on_data(XFlash *xf, const uint8_t *data, size_t len, void *userdata) {
         XFlashSession *xs = userdata;
-        int r = xs->data(&xs->s, data, len, xs->userdata);
+        int r = da_session_call_deliver(&xs->s, data, len);
 
         return r == DA_DATA_HELD ? XFLASH_DATA_HELD : r;
 }
 
 static int xflash_arm(XFlashSession *xs, DaDoneFunc done, DaDataFunc data, void *userdata) {
-        if (xs->done)
-                return -EBUSY;
-        xs->done = done;
-        xs->data = data;
-        xs->userdata = userdata;
-        return 0;
+        return da_session_call_arm(&xs->s, done, data, userdata);
 }
 
 /* A call that failed at once never calls back. */
 static int xflash_started(XFlashSession *xs, int r) {
-        if (r < 0) {
-                xs->done = NULL;
-                xs->data = NULL;
-                xs->s.failure = xflash_classify(xs, r);
-        }
-        return r;
+        return da_session_call_started(&xs->s, r, xflash_classify(xs, r));
 }
 
 static int xflash_session_new(UsbLink *link, const BromIdentity *id, DaSession **ret) {

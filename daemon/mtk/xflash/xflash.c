@@ -945,6 +945,29 @@ static void xf_data_fail_status(XFlash *xf, uint32_t code, const char *what) {
         xf_fail_status(xf, code, text);
 }
 
+/* A data-phase status packet arrived (r: its read): true when it is OK and
+ * the call goes on.  Otherwise the call has failed here (waiting: what the
+ * read was for; what: the packet; doing: what a refusal stopped), or it is
+ * no longer in this step; *ret_code is the DA's code when it parsed. */
+static bool xf_data_status(XFlash *xf, int r, XfStep step, const char *waiting, const char *what,
+                           uint32_t *ret_code) {
+        uint32_t code;
+
+        *ret_code = XFLASH_STATUS_OK;
+        if (xf->step != step)
+                return false;
+        if (r < 0) {
+                xf_data_fail(xf, r == -EMSGSIZE ? -EPROTO : r, waiting);
+                return false;
+        }
+        if (xflash_status_parse(xf->st_buf, xf->rx.len, &code) < 0) {
+                xf_data_fail(xf, -EPROTO, what);
+                return false;
+        }
+        *ret_code = code;
+        return code == XFLASH_STATUS_OK;
+}
+
 static void xf_read_on_chunk(XFlash *xf, int r);
 
 static int xf_read_recv_chunk(XFlash *xf) {
@@ -1001,14 +1024,11 @@ static void xf_read_on_ack(UsbLink *link, int r, void *userdata) {
 static void xf_read_on_status(XFlash *xf, int r) {
         uint32_t code;
 
-        if (xf->step != XF_READ_DATA)
+        if (!xf_data_status(xf, r, XF_READ_DATA, "waiting for a chunk's status", "a chunk's status", &code)) {
+                if (code != XFLASH_STATUS_OK)
+                        xf_data_fail_status(xf, code, "reading");
                 return;
-        if (r < 0)
-                return xf_data_fail(xf, r == -EMSGSIZE ? -EPROTO : r, "waiting for a chunk's status");
-        if (xflash_status_parse(xf->st_buf, xf->rx.len, &code) < 0)
-                return xf_data_fail(xf, -EPROTO, "a chunk's status");
-        if (code != XFLASH_STATUS_OK)
-                return xf_data_fail_status(xf, code, "reading");
+        }
         xf->status_pending = false;
         if (xf->off < xf->len) {
                 xf->slot = (xf->slot + 1) % XF_READ_SLOTS;
@@ -1145,14 +1165,12 @@ static void xf_write_on_data(UsbLink *link, int r, void *userdata) {
 static void xf_write_on_final(XFlash *xf, int r) {
         uint32_t code;
 
-        if (xf->step != XF_WRITE_DATA)
+        if (!xf_data_status(xf, r, XF_WRITE_DATA, "waiting for the end of the write", "the write's final status",
+                            &code)) {
+                if (code != XFLASH_STATUS_OK)
+                        xf_data_fail_status(xf, code, "finishing the write");
                 return;
-        if (r < 0)
-                return xf_data_fail(xf, r == -EMSGSIZE ? -EPROTO : r, "waiting for the end of the write");
-        if (xflash_status_parse(xf->st_buf, xf->rx.len, &code) < 0)
-                return xf_data_fail(xf, -EPROTO, "the write's final status");
-        if (code != XFLASH_STATUS_OK)
-                return xf_data_fail_status(xf, code, "finishing the write");
+        }
         xf->final_status = true;
         xf_write_check(xf);
 }
@@ -1160,16 +1178,14 @@ static void xf_write_on_final(XFlash *xf, int r) {
 static void xf_write_on_status(XFlash *xf, int r) {
         uint32_t code;
 
-        if (xf->step != XF_WRITE_DATA)
+        if (!xf_data_status(xf, r, XF_WRITE_DATA, "waiting for the phone to accept data", "a chunk's status",
+                            &code)) {
+                if (code != XFLASH_STATUS_OK) {
+                        /* the status is of the chunk just sent */
+                        xf->off -= MIN(xf->off, (uint64_t) xf->packet_len);
+                        xf_data_fail_status(xf, code, "writing");
+                }
                 return;
-        if (r < 0)
-                return xf_data_fail(xf, r == -EMSGSIZE ? -EPROTO : r, "waiting for the phone to accept data");
-        if (xflash_status_parse(xf->st_buf, xf->rx.len, &code) < 0)
-                return xf_data_fail(xf, -EPROTO, "a chunk's status");
-        if (code != XFLASH_STATUS_OK) {
-                /* the status is of the chunk just sent */
-                xf->off -= MIN(xf->off, (uint64_t) xf->packet_len);
-                return xf_data_fail_status(xf, code, "writing");
         }
         if (xf->off < xf->len)
                 r = xf_write_chunk(xf);
