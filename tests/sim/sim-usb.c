@@ -240,12 +240,9 @@ static void fill_in_urbs(SimDevice *d, UMockdevIoctlClient *client);
  * the model on, IN URBs take the phone's answers as soon as they exist and
  * complete once the line has carried them plus latency-us; the timer is
  * set to the next such moment. */
-static void model_service(SimDevice *d) {
-        uint64_t now = now_us(), next = UINT64_MAX;
-
-        if (!d->plugged)
-                return;
-        for (GList *l = d->urbs; l; l = l->next) {
+/* OUT bytes whose line time is over reach the phone, oldest first. */
+static void deliver_due_out(SimDevice *d, uint64_t now) {
+        for (GList *l = d->urbs; l && d->plugged; l = l->next) {
                 Urb *u = l->data;
 
                 if (!u->out_pending || u->deliver_us > now)
@@ -258,6 +255,14 @@ static void model_service(SimDevice *d) {
                 u->actual = u->buffer_length;
                 check_gone(d);
         }
+}
+
+static void model_service(SimDevice *d) {
+        uint64_t now = now_us(), next = UINT64_MAX;
+
+        if (!d->plugged)
+                return;
+        deliver_due_out(d, now);
         if (timed(d))
                 fill_in_urbs(d, NULL);
         for (GList *l = d->urbs; l; l = l->next) {
@@ -557,7 +562,12 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
                         u->out_data = g_memdup2(buf->data, (gsize) u->buffer_length);
                         u->out_pending = true;
                 } else {
-                        if (u->buffer_length > 0)
+                        /* a URB whose line time ended before ours may still
+                         * wait for the model's timer: its bytes go first (a
+                         * 2-byte checksum at 53.2 MB/s takes no time at all
+                         * and must not overtake the data it sums) */
+                        deliver_due_out(d, now);
+                        if (u->buffer_length > 0 && d->plugged)
                                 sim_phone_receive(d->phone, buf->data, (size_t) u->buffer_length, now);
                         d->phone_input_us = now;
                         u->done = true;
