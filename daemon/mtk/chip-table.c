@@ -10,7 +10,10 @@
 
 /* brom.md §5.  Sorted by hw code so the table reads like the reference.
  * emi_version from brom-emi.md §4.6, set in every row because 0 is a real
- * version; 0x0717 takes MT6761's v38 (the reference lists MT6762 with v35). */
+ * version; 0x0717 takes MT6761's v38 (the reference lists MT6762 with v35).
+ * The ME ID and SoC ID addresses of the XFlash chips the references do
+ * not give (0x0699, 0x0725, 0x0816 and up) are those of mtkclient's
+ * public chip table; the simulator does not model these chips. */
 static const ChipInfo chip_table[] = {
         { 0x0321, "MT6735",  "MT6735/T, MT8735A",               0x6735, DA_MODE_LEGACY, WDT_MT6735,  0x1030B0, 0, .emi_version = 20 },
         { 0x0326, "MT6755",  "MT6755/MT6750/M/T/S",             0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0, .emi_version = 22 },
@@ -19,11 +22,19 @@ static const ChipInfo chip_table[] = {
         { 0x0551, "MT6757",  "MT6757/MT6757D",                  0x6757, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 25 },
         { 0x0601, "MT6750",  "MT6750",                          0x6755, DA_MODE_XFLASH, WDT_DEFAULT, 0x1030AC, 0, .emi_version = 22 },
         { 0x0633, "MT6570",  "MT6570/MT8321",                   0x6570, DA_MODE_XFLASH, WDT_DEFAULT, 0,        0, .emi_version = 27 },
+        { 0x0699, "MT6739",  "MT6739/MT6731/MT8765",            0x6739, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 32 },
         { 0x0707, "MT6768",  "MT6768/MT6769",                   0x6768, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 40 },
         { 0x0717, "MT6761",  "MT6761/MT6762/MT3369/MT8766B",    0x6761, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 38 },
+        { 0x0725, "MT6779",  "MT6779 (Helio P90)",              0x6779, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 39 },
         { 0x0766, "MT6765",  "MT6765/MT8768t",                  0x6765, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 35 },
         { 0x0788, "MT6771",  "MT6771/MT8385/MT8183/MT8666",     0x6771, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 36 },
         { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 45 },
+        { 0x0816, "MT6885",  "MT6885/MT6883/MT6889 (Dimensity 1000)", 0x6885, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B78, 0x102B88, .emi_version = 46 },
+        { 0x0886, "MT6873",  "MT6873/MT6875 (Dimensity 800/820)", 0x6873, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B78, 0x102B88, .emi_version = 47 },
+        { 0x0950, "MT6893",  "MT6891/MT6893 (Dimensity 1200)",  0x6893, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B98, 0x102BA8, .emi_version = 51 },
+        { 0x0959, "MT6877",  "MT6877/MT8791N (Dimensity 900/1080)", 0x6877, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B98, 0x102BA8, .emi_version = 54 },
+        { 0x0989, "MT6833",  "MT6833 (Dimensity 700)",          0x6833, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B98, 0x102BA8, .emi_version = 52 },
+        { 0x0996, "MT6853",  "MT6853 (Dimensity 720)",          0x6853, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B78, 0x102B88, .emi_version = 49 },
         { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true, .emi_version = -1 },
         { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 21 },
         { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0,
