@@ -835,9 +835,13 @@ static void cmd_run(SimPhone *p) {
                         progress_begin(p, XML_PROGRESS_ERASE);
                         return;
                 }
-                case 2:
-                        download_begin(p, "", true, p->cfg.xml_write_packet, x->fs_value);
+                case 2: {
+                        /* the DOWNLOAD length may differ from FILE-SIZE; it must fit the region */
+                        uint64_t size = sim_storage_region_size(p->storage, x->region);
+
+                        download_begin(p, "", true, p->cfg.xml_write_packet, x->addr > size ? 0 : size - x->addr);
                         return;
+                }
                 default:
                         rw_done(p, true);
                         cmd_end(p, true, XML_MSG_OK);
