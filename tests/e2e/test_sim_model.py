@@ -1814,7 +1814,7 @@ class XmlHost:
         self.send((value or "OK@0x%x" % len(data)).encode() + b"\0")
         self.expect("OK")
         for off in range(0, len(data), plen):
-            self.send(b"OK@0x0\0")
+            self.send(b"OK@0x0\0\0" if self.four else b"OK@0x0\0")     # mtkclient: 8 bytes (9 row 7)
             self.expect("OK")
             self.send(data[off:off + plen])
             self.expect("OK")
@@ -2153,6 +2153,34 @@ class TestXml(SimTestCase):
         self.boot_to(x)
         self.assertEqual(s.stats("r")["phase"], "xml-da2")
 
+    def test_halt_and_unplug_after_da_bytes(self):
+        s = self.sim("id=p,chip=mt6789," + self.KEYS,
+                     "id=q,chip=mt6789,xml-read-packet=0x200,fault=unplug-after-da-bytes:0x300," + self.KEYS)
+        # 3.1: a reply other than OK to START halts the DA
+        self.brom(s)
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        x = XmlHost(self, s)
+        self.assertEqual(x.packet(), START_DOC)
+        x.send(b"ERR\0")
+        self.assertEqual(s.wait("p", "xml_wait=halted")["phase"], "xml-da1")
+        x.command("CMD:GET-HW-INFO")
+        self.assertTrue(s.silent())
+        # unplug-after-da-bytes: the chunk that reaches N is not sent
+        x = self.to_da2(s, port=2)
+        x.command("CMD:READ-FLASH", "<partition>EMMC-USER</partition><offset>0</offset><length>0x1000</length>")
+        x.expect("OK")
+        x.doc("CMD:UPLOAD-FILE")
+        x.ok()
+        self.assertEqual(x.text(), "OK@0x1000")
+        x.ok()
+        x.expect("OK")
+        x.ok()
+        self.assertEqual(x.packet(), self.image(s, "q", 0, 0x200))
+        x.ok()
+        x.expect("OK")
+        x.ok()
+        self.assertEqual(s.wait("q", "phase=gone")["plugged"], "0")
+
     def test_security_keys(self):
         s = self.sim("id=p,chip=mt6789,target-config=0x4," + self.KEYS,
                      "id=q,chip=mt6789,target-config=0x7,daa-accept=1,sla=1," + self.KEYS,
@@ -2229,7 +2257,7 @@ class TestXml(SimTestCase):
         x.end(start=False)
         self.assertEqual(s.wait("q", "phase=powered-off")["xml_reboot"], "disconnect")
         s.usb("close")
-        # the MT6855 and MT6789 chip entries: hw codes, sub code 0x8A00, XML
+        # an MT6789 phone beside them: its DA1 is an XML one (hw code, sub code and SOC id in brom())
         x = self.to_da1(s, port=3)
         self.assertEqual(s.stats("r")["da_protocol"], "xml")
 
