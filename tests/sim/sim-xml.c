@@ -76,11 +76,11 @@ static const char *const wait_names[] = {
 };
 
 /* After the host acked CMD:END */
-enum {
+typedef enum XmlAfter {
         AFTER_START,        /* the next CMD:START */
         AFTER_REBOOT,       /* REBOOT IMMEDIATE: a reset */
         AFTER_DISCONNECT,   /* REBOOT DISCONNECT: off the bus (assumed: powered off) */
-};
+} XmlAfter;
 
 typedef enum XmlCmd {
         C_SET_RUNTIME_PARAMETER,
@@ -319,7 +319,7 @@ static void cmd_fail(SimPhone *p, const char *fmt, ...) {
         cmd_end(p, false, msg);
 }
 
-static void sim_xml_init(SimXml *x) {
+void sim_xml_reset(SimXml *x) {
         const char *reboot = x->reboot;
         GByteArray *buf = x->buf;
 
@@ -330,10 +330,6 @@ static void sim_xml_init(SimXml *x) {
                 g_byte_array_set_size(x->buf, 0);
         else
                 x->buf = g_byte_array_new();
-}
-
-void sim_xml_reset(SimXml *x) {
-        sim_xml_init(x);
 }
 
 void sim_xml_free(SimXml *x) {
@@ -1016,7 +1012,7 @@ static void bad_reply(SimPhone *p, const char *want) {
 }
 
 static void after_end(SimPhone *p) {
-        switch (p->xml.after_end) {
+        switch ((XmlAfter) p->xml.after_end) {
         case AFTER_REBOOT:
                 p->xml.wait = XW_NONE;
                 sim_phone_reset_chip(p, RESET_XML_REBOOT);
@@ -1025,7 +1021,7 @@ static void after_end(SimPhone *p) {
                 p->xml.wait = XW_NONE;
                 sim_phone_leave(p, SIM_LEAVE_POWER_OFF, RESET_NONE, false);
                 return;
-        default:
+        case AFTER_START:
                 p->xml.cmd = -1;
                 send_start(p);
                 return;
