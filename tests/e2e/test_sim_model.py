@@ -1703,6 +1703,565 @@ class TestXFlash(SimTestCase):
         self.assertEqual(s.stats("p")["phase"], "xflash-da2")
 
 
+# ------------------------------------------------------------------ the XML ("V6") DA (xml-da.md)
+
+XML_PROLOG = '<?xml version="1.0" encoding="utf-8"?>'
+START_DOC = (XML_PROLOG + "<host><version>1.0</version><command>CMD:START</command></host>").encode() + b"\0"
+RUNTIME_PARAM = (XML_PROLOG + "<da><version>1.1</version><command>CMD:SET-RUNTIME-PARAMETER</command><arg>"
+                 "<checksum_level>NONE</checksum_level><battery_exist>AUTO-DETECT</battery_exist>"
+                 "<da_log_level>INFO</da_log_level><log_channel>UART</log_channel><system_os>LINUX</system_os>"
+                 "</arg><adv><initialize_dram>YES</initialize_dram></adv></da>")   # 4.4 row 2, exact
+
+
+class XmlHost:
+    """The host side of xml-da.md, written from it: each header and each payload its own OUT transfer;
+    every IN header must come as a 12-byte packet of its own (2.2)."""
+
+    def __init__(self, test, s, four=True):
+        self.t, self.s = test, s
+        self.four = four              # mtkclient's 4-byte OK (2.1) or penumbra's 3
+        self.start_doc = START_DOC
+
+    def send(self, payload):
+        self.s.write(struct.pack("<III", XF_MAGIC, 1, len(payload)))
+        if payload:
+            self.s.write(payload)
+
+    packet = XfHost.packet
+
+    def text(self):
+        d = self.packet()
+        self.t.assertTrue(d.endswith(b"\0"), d[:64])
+        return d.rstrip(b"\0").decode()
+
+    def ok(self):
+        self.send(b"OK\0\0" if self.four else b"OK\0")
+
+    def expect(self, want):
+        d = self.packet()
+        self.t.assertEqual(d, want.encode() + b"\0")
+
+    def doc(self, command=None):
+        """A <host> document: its command and its <arg> as a dict."""
+        import xml.etree.ElementTree as ET
+        d = self.packet()
+        self.t.assertTrue(d.startswith(XML_PROLOG.encode()) and d.endswith(b"\0"), d[:80])
+        root = ET.fromstring(d.rstrip(b"\0").decode())
+        self.t.assertEqual((root.tag, root.findtext("version")), ("host", "1.0"))
+        cmd = root.findtext("command")
+        if command is not None:
+            self.t.assertEqual(cmd, command, d)
+        arg = root.find("arg")
+        return cmd, ({c.tag: c.text or "" for c in arg} if arg is not None else None)
+
+    def start(self):
+        self.t.assertEqual(self.packet(), self.start_doc)     # 3.1: 102 bytes, no <arg>
+        self.ok()
+
+    def command(self, name, arg="", version="1.0", raw=None):
+        doc = raw or (XML_PROLOG + "<da><version>%s</version><command>%s</command>%s</da>" %
+                      (version, name, "<arg>%s</arg>" % arg if arg else ""))
+        self.send(doc.encode() + b"\0")
+
+    def end(self, result="OK", start=True):
+        """CMD:END (acked), then the next CMD:START (acked); returns END's message."""
+        _, arg = self.doc("CMD:END")
+        self.t.assertEqual(arg["result"], result, arg)
+        self.ok()
+        if start:
+            self.start()
+        return arg["message"]
+
+    def simple(self, name, arg="", **kw):
+        self.command(name, arg, **kw)
+        self.expect("OK")
+        return self.end()
+
+    def unsupported(self, name, arg=""):
+        self.command(name, arg)
+        self.expect("ERR!UNSUPPORTED")                        # 3.3
+        return self.end("ERR")
+
+    def upload(self, packet=None):
+        """UPLOAD-FILE (3.2): the data and the request's arguments."""
+        _, arg = self.doc("CMD:UPLOAD-FILE")
+        self.t.assertEqual(arg["checksum"], "CHK_NO")
+        plen = int(arg["packet_length"], 16)
+        if packet:
+            self.t.assertEqual(plen, packet)
+        self.ok()
+        t = self.text()
+        self.t.assertTrue(t.startswith("OK@0x"), t)
+        n = int(t[3:], 16)
+        self.ok()
+        out = b""
+        while len(out) < n:
+            self.expect("OK")
+            self.ok()
+            d = self.packet()
+            self.t.assertEqual(len(d), min(plen, n - len(out)))
+            out += d
+            self.ok()
+        return out, arg
+
+    def download(self, data, packet=None, value=None):
+        """DOWNLOAD-FILE (3.2) of data; returns the request's arguments."""
+        _, arg = self.doc("CMD:DOWNLOAD-FILE")
+        plen = int(arg["packet_length"], 16)
+        if packet:
+            self.t.assertEqual(plen, packet)
+        self.ok()
+        self.send((value or "OK@0x%x" % len(data)).encode() + b"\0")
+        self.expect("OK")
+        for off in range(0, len(data), plen):
+            self.send(b"OK@0x0\0\0" if self.four else b"OK@0x0\0")     # mtkclient: 8 bytes (9 row 7)
+            self.expect("OK")
+            self.send(data[off:off + plen])
+            self.expect("OK")
+        return arg
+
+    def progress(self, message):
+        _, arg = self.doc("CMD:PROGRESS-REPORT")
+        self.t.assertEqual(arg["message"], message)
+        self.ok()
+        lines = []
+        while True:
+            t = self.text()
+            self.ok()
+            if t == "OK!EOT":
+                return lines
+            self.t.assertTrue(t.startswith("OK!PROGRESS@"), t)
+            lines.append(t)
+
+    def read_flash(self, region, off, length, packet=None):
+        self.command("CMD:READ-FLASH", "<partition>%s</partition><offset>0x%x</offset><length>0x%x</length>"
+                     "<target_file>ROM_0</target_file>" % (region, off, length))
+        self.expect("OK")
+        data, arg = self.upload(packet)
+        self.t.assertEqual(arg["target_file"], "ROM_0")
+        self.t.assertEqual(self.end(), "Operation OK")
+        return data
+
+    def write_flash(self, region, off, data, extra_ok=True, packet=None):
+        """5.4, with mtkclient's extra OK after the last chunk (it ends up as a stray OK in idle)."""
+        src = "MEM://0x8000000:0x%x" % len(data)
+        self.command("CMD:WRITE-FLASH", "<partition>%s</partition><offset>0x%x</offset>"
+                     "<source_file>%s</source_file>" % (region, off, src))
+        self.expect("OK")
+        _, arg = self.doc("CMD:FILE-SYS-OPERATION")
+        self.t.assertEqual((arg["key"], arg["file_path"]), ("FILE-SIZE", src))
+        self.ok()
+        self.send(b"OK@0x%x\0" % len(data))                  # no DA ack follows
+        self.progress("pre-erase")
+        self.t.assertEqual(self.download(data, packet)["source_file"], src)
+        if extra_ok:
+            self.ok()                                        # taken as END's ack ...
+            self.doc("CMD:END")
+            self.ok()                                        # ... START's ...
+            self.t.assertEqual(self.packet(), START_DOC)
+            self.ok()                                        # ... and a stray OK while idle
+        else:
+            self.end()
+
+
+class TestXml(SimTestCase):
+    """The XML personality of a V6 chip's DA (xml-da.md 10), driven byte by byte as section 9 lists it,
+    with a DA file from tests/tools/mkda.py (xml=1 entries: the real region layout, no MediaTek binary)."""
+
+    KEYS = "watchdog-ms=0,handshake-window=0,me-id=" + ME_ID
+
+    @classmethod
+    def setUpClass(cls):
+        data = mkda.build([mkda.parse_entry("dacode=0x6789,xml=1")])
+        assert mkda.V6_MARK.encode() in data[0x20:0x60]
+        regions = [struct.unpack_from("<IIIII", data, 0x6C + 0x14 + 20 * k) for k in range(3)]
+        assert regions[0] == regions[1]                                          # 4.1
+        cls.da1 = data[regions[1][0]:regions[1][0] + regions[1][1]]
+        cls.da2 = data[regions[2][0]:regions[2][0] + regions[2][1] - regions[2][4]]   # without its signature
+        assert (len(cls.da1), len(cls.da2)) == (0x61BE4, 0x51004)
+
+    def brom(self, s, port=1, hw_code=0x1208):
+        r = s.open(port)
+        self.assertEqual((r["pid"], r["speed"]), (PID_PRELOADER, "high"))
+        s.handshake()
+        s.write(b"\xfd")
+        self.assertEqual(s.read_n(5), b"\xfd" + struct.pack(">HH", hw_code, 0))
+        s.write(b"\xfc")
+        self.assertEqual(s.read_n(9), b"\xfc" + struct.pack(">HHHH", 0x8A00, 0xCA00, 0, 0))
+        s.write(b"\xe7")                                                          # 4.2: SOC_ID asked
+        got = s.read_n(1 + 4 + 32 + 2)
+        self.assertEqual(got[:5], b"\xe7" + be32(32))
+        self.assertEqual(got[-2:], b"\x00\x00")
+        return s.send_da(self.da1)
+
+    def to_da1(self, s, port=1, four=True, hw_code=0x1208):
+        _, status2 = self.brom(s, port, hw_code)
+        self.assertEqual(status2, b"\x00\x00")
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        x = XmlHost(self, s, four)
+        x.start()                                                                 # no C0 (4.2)
+        return x
+
+    def boot_to(self, x, image=None, result="OK"):
+        image = self.da2 if image is None else image
+        x.command("CMD:BOOT-TO", "<at_address>0x40000000</at_address><jmp_address>0x40000000</jmp_address>"
+                  "<source_file>MEM://0x7fe83c09a04c:0x%x</source_file>" % len(image))
+        x.expect("OK")
+        arg = x.download(image, packet=0x1000)
+        self.assertEqual((arg["info"], arg["checksum"]), ("2nd-DA", "CHK_NO"))
+        return x.end(result)
+
+    def to_da2(self, s, port=1, **kw):
+        x = self.to_da1(s, port, **kw)
+        self.boot_to(x)
+        return x
+
+    def image(self, s, phone, off, n):
+        with open(s.stats(phone)["storage"], "rb") as f:
+            f.seek(off)
+            return f.read(n)
+
+    def test_da1_dialogue_and_boot_to(self):
+        s = self.sim("id=p,chip=mt6789," + self.KEYS)
+        x = self.to_da1(s)
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["da_protocol"], st["xml_stage"], st["xml_wait"]),
+                         ("xml-da1", "xml", "da1", "idle"))
+        # 4.4: mtkclient's DA1 order
+        x.command(None, raw=RUNTIME_PARAM)
+        self.assertEqual(len(RUNTIME_PARAM) + 1, 345)
+        x.expect("OK")
+        self.assertEqual(x.end(), "Operation OK")
+        self.assertEqual(x.simple("CMD:HOST-SUPPORTED-COMMANDS", "<host_capability>CMD:DOWNLOAD-FILE^1@"
+                                  "CMD:FILE-SYS-OPERATION^1@CMD:PROGRESS-REPORT^1@CMD:UPLOAD-FILE^1@"
+                                  "</host_capability>"), "Operation OK")
+        x.command("CMD:NOTIFY-INIT-HW")
+        x.expect("OK")
+        self.assertEqual(x.progress("init-hw"), ["OK!PROGRESS@0@init-hw", "OK!PROGRESS@100@init-hw"])
+        x.end()
+        x.four = False                                       # penumbra's 3-byte OK is taken as well
+        x.simple("CMD:SET-HOST-INFO", "<info>20261201T194846</info>")
+        self.assertEqual(x.unsupported("CMD:CAN-HIGHER-USB-SPEED"), "Unsupported command: CMD:CAN-HIGHER-USB-SPEED")
+        x.unsupported("CMD:READ-FLASH", "<partition>EMMC-USER</partition>")       # a DA2 command
+        x.ok()                                                # a stray OK while idle is ignored (5.4)
+        x.command("CMD:GET-HW-INFO", "<target_file>MEM://0x7fe83c138700:0x200000</target_file>")
+        x.expect("OK")
+        doc, _ = x.upload()
+        self.assertIn(b"<storage>EMMC</storage>", doc)
+        x.end()
+        st = s.stats("p")
+        self.assertEqual((st["xml_stray_oks"], st["xml_unsupported"], st["xml_checksum_level"], st["xml_hw_init"]),
+                         ("1", "2", "NONE", "1"))
+        # 4.4 row 6: 0x52 chunks of 0x1000, the last one 4 bytes; DA2 answers END and START
+        self.boot_to(x)
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["xml_stage"], st["xml_boot_refused"]), ("xml-da2", "da2", "0"))
+        self.assertIn("CMD:BOOT-TO", st["commands"].split(","))
+        self.assertEqual(st["da_bytes"], "0")                 # DA2 is not storage data
+        # 4.5: DA2 has no HOST-SUPPORTED-COMMANDS nor CAN-HIGHER-USB-SPEED, nor BOOT-TO
+        x.unsupported("CMD:HOST-SUPPORTED-COMMANDS")
+        x.command("CMD:NOTIFY-INIT-HW")
+        x.expect("OK")
+        x.progress("init-hw")
+        x.end()
+        x.unsupported("CMD:CAN-HIGHER-USB-SPEED", "<target_file>MEM://0x7fe8463ed240:0x40</target_file>")
+        x.unsupported("CMD:BOOT-TO")
+        x.unsupported("CMD:CUSTOM")                            # 8: mtkclient's own, not in a stock DA
+        x.command("CMD:GET-SYS-PROPERTY", "<key>DA.SLA</key><target_file>MEM://0x1:0x200000</target_file>")
+        x.expect("OK")
+        self.assertEqual(x.upload()[0], (XML_PROLOG + '<sys_prop version="1.0"><item key="DA.SLA">DISABLED'
+                                         '</item></sys_prop>').encode() + b"\0")
+        x.end()
+        x.command("CMD:EMMC-CONTROL", "<function>LIFE-CYCLE-STATUS</function><target_file>X</target_file>")
+        x.expect("OK")
+        self.assertEqual(x.upload()[0], b"OK\0")
+        x.end()
+        x.command("CMD:EMMC-CONTROL", "<function>FORMAT-ALL</function>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "Unsupported function: FORMAT-ALL")
+        x.command("CMD:GET-DA-INFO", "<target_file>MEM://0x1:0x200000</target_file>")
+        x.expect("OK")
+        self.assertIn(b"<da_info><version>1.0</version>", x.upload()[0])
+        x.end()
+
+    def test_foreign_da2_refused(self):
+        s = self.sim("id=p,chip=mt6789," + self.KEYS, "id=q,chip=mt6789,xml-da2-check=sbc," + self.KEYS)
+        x = self.to_da1(s)
+        patched = bytearray(self.da2)
+        patched[0x100] ^= 1
+        # 4.1: DA1 runs only the DA2 whose SHA-256 is in its hash slot
+        self.assertEqual(self.boot_to(x, bytes(patched), "ERR"), "DA hash validation failed. 2nd DA is refused.")
+        st = s.stats("p")
+        self.assertEqual((st["phase"], st["xml_stage"], st["xml_boot_refused"]), ("xml-da1", "da1", "1"))
+        self.boot_to(x)
+        self.assertEqual(s.stats("p")["phase"], "xml-da2")
+        # xml-da2-check=sbc: without secure boot any DA2 runs (10 item 4: mtkclient patches DA2)
+        x = self.to_da1(s, port=2)
+        self.boot_to(x, bytes(patched))
+        self.assertEqual(s.stats("q")["phase"], "xml-da2")
+
+    def gpt_parts(self, gpt, sector):
+        hdr = gpt[sector:sector + 92]
+        self.assertEqual(hdr[:8], b"EFI PART")
+        lba, count, esize = struct.unpack_from("<QII", hdr, 72)
+        parts = {}
+        for i in range(count):
+            e = gpt[lba * sector + esize * i:lba * sector + esize * (i + 1)]
+            if len(e) == esize and any(e[:16]):
+                first, last = struct.unpack_from("<QQ", e, 32)
+                parts[e[56:128].decode("utf-16-le").rstrip("\x00")] = (first * sector, (last + 1 - first) * sector)
+        return parts
+
+    def test_read_write_emmc(self):
+        s = self.sim("id=p,chip=mt6789,xml-read-packet=0x10000,xml-write-packet=0x800," + self.KEYS)
+        x = self.to_da2(s)
+        x.command("CMD:GET-HW-INFO", "<target_file>MEM://0x7fe83c138700:0x200000</target_file>")
+        x.expect("OK")
+        doc, _ = x.upload()
+        x.end()
+        import xml.etree.ElementTree as ET
+        info = ET.fromstring(doc.rstrip(b"\0").decode())                     # 5.1
+        self.assertEqual((info.tag, info.findtext("version"), info.findtext("storage")),
+                         ("da_hw_info", "1.2", "EMMC"))
+        emmc = info.find("emmc")
+        self.assertEqual([emmc.findtext(k) for k in ("block_size", "boot1_size", "boot2_size", "user_size", "id")],
+                         ["0x200", "0x400000", "0x400000", "0x3a3e00000", CID.hex().upper()])
+        # printgpt's reads (9 row 15), chunks of xml-read-packet, equal to the image
+        gpt = x.read_flash("EMMC-USER", 0, 0x20000, packet=0x10000)
+        self.assertEqual(gpt, self.image(s, "p", 0, 0x20000))
+        self.assertEqual(x.read_flash("EMMC-USER", 0x600, 0x200), gpt[0x600:0x800])
+        parts = self.gpt_parts(gpt, 512)
+        self.assertEqual(parts["nvram"], (NVRAM_OFF, NVRAM_LEN))
+        # READ-PARTITION by GPT name, READ-PARTITION-TABLE (5.3, 5.5)
+        x.command("CMD:READ-PARTITION", "<partition>proinfo</partition><target_file>proinfo.bin</target_file>")
+        x.expect("OK")
+        data, _ = x.upload()
+        x.end()
+        self.assertEqual(data, self.image(s, "p", parts["proinfo"][0], parts["proinfo"][1]))
+        x.command("CMD:READ-PARTITION-TABLE", "<target_file>MEM://0x1:0x200000</target_file>")
+        x.expect("OK")
+        table = ET.fromstring(x.upload()[0].rstrip(b"\0").decode())
+        x.end()
+        pts = {pt.findtext("name"): (int(pt.findtext("start"), 16), int(pt.findtext("size"), 16))
+               for pt in table.findall("pt")}
+        self.assertEqual(pts["nvram"], parts["nvram"])
+        self.assertEqual(pts["PGPT"], (0, 0x8000))
+        # WRITE-FLASH (5.4) with mtkclient's extra OK, then read back
+        data = bytes((i * 7 + 3) & 0xFF for i in range(0x1900))
+        x.write_flash("EMMC-USER", NVRAM_OFF + 0x200, data, packet=0x800)
+        self.assertEqual(x.read_flash("EMMC-USER", NVRAM_OFF + 0x200, len(data)), data)
+        self.assertEqual(self.image(s, "p", NVRAM_OFF + 0x200, len(data)), data)
+        x.four = False
+        x.write_flash("EMMC-BOOT1", 0x1000, data[:0x400], extra_ok=False)       # penumbra: no extra OK
+        self.assertEqual(x.read_flash("EMMC-BOOT1", 0x1000, 0x400), data[:0x400])
+        st = s.stats("p")
+        self.assertEqual((st["writes"], st["write_bytes"], st["xml_stray_oks"]), ("2", str(0x1900 + 0x400), "1"))
+        # 3.5: errors as END ERR with the DA's messages
+        x.command("CMD:READ-FLASH", "<partition>EMMC-USER</partition><offset>0x3a3e00000</offset>"
+                  "<length>0x200</length><target_file>ROM_0</target_file>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "Read length[200] is larger than partition max size[0]")
+        x.command("CMD:READ-PARTITION", "<partition>nosuch</partition><target_file>x</target_file>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "Cannot find [nosuch] in partition table.")
+        x.command("CMD:READ-FLASH", "<partition>UFS-LUA2</partition><offset>0</offset><length>0x200</length>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "Unknown storage region: UFS-LUA2")
+        x.command("CMD:WRITE-FLASH", "<partition>EMMC-BOOT2</partition><offset>0x3ff000</offset>"
+                  "<source_file>MEM://0x8000000:0x2000</source_file>")
+        x.expect("OK")
+        x.doc("CMD:FILE-SYS-OPERATION")
+        x.ok()
+        x.send(b"OK@0x2000\0")
+        self.assertEqual(x.end("ERR"), "Host file size[2000] is larger than max partition available size[1000]")
+        x.send(b"not xml\0")                                   # 3.5 malformed host XML
+        self.assertEqual(x.end("ERR"), "#XML-FORMAT-ERR#")
+
+    def test_ufs(self):
+        s = self.sim("id=p,chip=mt6855,storage-type=ufs," + self.KEYS)
+        x = self.to_da2(s, hw_code=0x1129)
+        x.command("CMD:GET-HW-INFO", "<target_file>MEM://0x1:0x200000</target_file>")
+        x.expect("OK")
+        import xml.etree.ElementTree as ET
+        info = ET.fromstring(x.upload()[0].rstrip(b"\0").decode())
+        x.end()
+        ufs = info.find("ufs")
+        self.assertEqual((info.findtext("storage"), ufs.findtext("block_size"), ufs.findtext("lua0_size"),
+                          ufs.findtext("lua3_size"), ufs.findtext("id")),
+                         ("UFS", "0x1000", "0x400000", "0", ME_ID[:24].upper()))
+        user = int(ufs.findtext("lua2_size"), 16)
+        self.assertEqual(user, os.path.getsize(s.stats("p")["storage"]))
+        # 5.7: the GPT on LU2 in 4096-byte sectors
+        gpt = x.read_flash("UFS-LUA2", 0, 0x8000 + 0x1000)
+        self.assertEqual(gpt, self.image(s, "p", 0, len(gpt)))
+        parts = self.gpt_parts(gpt, 4096)
+        self.assertEqual(parts["nvram"], (NVRAM_OFF, NVRAM_LEN))
+        x.command("CMD:READ-FLASH", "<partition>EMMC-USER</partition><offset>0</offset><length>0x200</length>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "Unknown storage region: EMMC-USER")
+        x.write_flash("UFS-LUA0", 0, b"\xa5" * 0x3000)
+        self.assertEqual(x.read_flash("UFS-LUA0", 0x1000, 0x1000), b"\xa5" * 0x1000)
+        self.assertEqual(s.stats("p")["storage_type"], "ufs")
+
+    def test_faults(self):
+        s = self.sim("id=p,chip=mt6789," + self.KEYS,
+                     "id=q,chip=mt6789,fault=unplug-after-cmd:CMD:READ-FLASH," + self.KEYS,
+                     "id=r,chip=mt6789,fault=da-reject@CMD:BOOT-TO," + self.KEYS)
+        x = self.to_da2(s)
+        # nack: END ERR instead of the command's OK; the command does not run
+        s.control("fault p nack")
+        x.command("CMD:GET-HW-INFO")
+        self.assertEqual(x.end("ERR"), "CMD:GET-HW-INFO refused")
+        # chunk-status: an ERR in the sub-dialogue where the next chunk's OK was
+        s.control("fault p chunk-status:0xc0040030@CMD:READ-FLASH")
+        x.command("CMD:READ-FLASH", "<partition>EMMC-USER</partition><offset>0</offset><length>0x200</length>"
+                  "<target_file>ROM_0</target_file>")
+        x.expect("OK")
+        x.doc("CMD:UPLOAD-FILE")
+        x.ok()
+        self.assertEqual(x.text(), "OK@0x200")
+        x.ok()
+        self.assertEqual(x.end("ERR"), "storage transfer failed[0xc0040030]")
+        # corrupt-write: stored with a bit flipped
+        s.control("fault p corrupt-write")
+        x.write_flash("EMMC-USER", NVRAM_OFF, bytes(0x400))
+        self.assertEqual(sum(bin(b).count("1") for b in x.read_flash("EMMC-USER", NVRAM_OFF, 0x400)), 1)
+        # wrong-echo: the next header's magic is wrong
+        s.control("fault p wrong-echo")
+        x.command("CMD:SET-HOST-INFO", "<info>x</info>")
+        h = s.read(timeout=10000)
+        self.assertEqual((len(h), h[4:]), (12, struct.pack("<II", 1, 3)))
+        self.assertNotEqual(h[:4], struct.pack("<I", XF_MAGIC))
+        self.assertEqual(s.read(timeout=10000), b"OK\0")
+        x.end()
+        # garbage, then stall from GET-HW-INFO on
+        s.control("fault p garbage:12@CMD:GET-SYS-PROPERTY")
+        x.command("CMD:GET-SYS-PROPERTY", "<key>DA.SLA</key>")
+        self.assertNotEqual(s.read(timeout=10000)[:4], struct.pack("<I", XF_MAGIC))
+        self.assertEqual(s.read(timeout=10000), b"OK\0")      # the OK's payload itself
+        x.doc("CMD:UPLOAD-FILE")
+        s.control("fault p stall")
+        x.ok()
+        self.assertTrue(s.silent())
+        # unplug on a command
+        x = self.to_da2(s, port=2)
+        x.command("CMD:READ-FLASH")
+        self.assertEqual(s.wait("q", "phase=gone")["plugged"], "0")
+        # da-reject@CMD:BOOT-TO: this BOOT-TO refused, the next one runs
+        x = self.to_da1(s, port=3)
+        self.assertEqual(self.boot_to(x, result="ERR"), "DA hash validation failed. 2nd DA is refused.")
+        self.boot_to(x)
+        self.assertEqual(s.stats("r")["phase"], "xml-da2")
+
+    def test_halt_and_unplug_after_da_bytes(self):
+        s = self.sim("id=p,chip=mt6789," + self.KEYS,
+                     "id=q,chip=mt6789,xml-read-packet=0x200,fault=unplug-after-da-bytes:0x300," + self.KEYS)
+        # 3.1: a reply other than OK to START halts the DA
+        self.brom(s)
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        x = XmlHost(self, s)
+        self.assertEqual(x.packet(), START_DOC)
+        x.send(b"ERR\0")
+        self.assertEqual(s.wait("p", "xml_wait=halted")["phase"], "xml-da1")
+        x.command("CMD:GET-HW-INFO")
+        self.assertTrue(s.silent())
+        # unplug-after-da-bytes: the chunk that reaches N is not sent
+        x = self.to_da2(s, port=2)
+        x.command("CMD:READ-FLASH", "<partition>EMMC-USER</partition><offset>0</offset><length>0x1000</length>")
+        x.expect("OK")
+        x.doc("CMD:UPLOAD-FILE")
+        x.ok()
+        self.assertEqual(x.text(), "OK@0x1000")
+        x.ok()
+        x.expect("OK")
+        x.ok()
+        self.assertEqual(x.packet(), self.image(s, "q", 0, 0x200))
+        x.ok()
+        x.expect("OK")
+        x.ok()
+        self.assertEqual(s.wait("q", "phase=gone")["plugged"], "0")
+
+    def test_security_keys(self):
+        s = self.sim("id=p,chip=mt6789,target-config=0x4," + self.KEYS,
+                     "id=q,chip=mt6789,target-config=0x7,daa-accept=1,sla=1," + self.KEYS,
+                     "id=r,chip=mt6789,target-config=0x1," + self.KEYS)
+        # DAA: the preloader takes only the DA1 it is told is the OEM's (the same keys as the other families)
+        _, status2 = self.brom(s)
+        self.assertNotEqual(status2, b"\x00\x00")
+        self.assertEqual(s.wait("p", "phase=resetting")["last_reset"], "sig-verify-fail")
+        x = self.to_da2(s, port=2)
+        # sla=1: DA.SLA ENABLED, reads and writes refused
+        x.command("CMD:GET-SYS-PROPERTY", "<key>DA.SLA</key><target_file>M</target_file>")
+        x.expect("OK")
+        self.assertIn(b">ENABLED<", x.upload()[0])
+        x.end()
+        x.command("CMD:READ-FLASH", "<partition>EMMC-USER</partition><offset>0</offset><length>0x200</length>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "DA SLA is not authorized: CMD:READ-FLASH refused")
+        # secure boot: the hash slot decides (the default check does it with or without SBC)
+        x = self.to_da1(s, port=3)
+        self.boot_to(x, self.da2[:-1] + b"\x01", "ERR")
+        self.boot_to(x)
+
+    def test_keys_reboot_and_start_in_da(self):
+        s = self.sim("id=p,chip=mt6893,xml-start=arg,xml-value=hex," + self.KEYS,
+                     "id=q,chip=mt6789,start=da," + self.KEYS,
+                     "id=r,chip=mt6789," + self.KEYS)
+        # xml-start=arg: START with an empty <arg> (113 bytes); MT6893 (hw code 0x0950) speaks XML too
+        _, status2 = self.brom(s, hw_code=0x0950)
+        self.assertEqual(s.jump_da(), b"\x00\x00")
+        x = XmlHost(self, s)
+        x.start_doc = START_DOC[:-8] + b"<arg></arg></host>\0"
+        d = x.packet()
+        self.assertEqual((len(d), d), (113, x.start_doc))
+        x.ok()
+        # xml-value=hex: a decimal OK@ is refused
+        x.command("CMD:BOOT-TO", "<at_address>0x40000000</at_address><source_file>MEM://0:0</source_file>")
+        x.expect("OK")
+        x.doc("CMD:DOWNLOAD-FILE")
+        x.ok()
+        x.send(b"OK@%d\0" % len(self.da2))
+        self.assertEqual(x.end("ERR"), "Host reply error: expected OK@<length>")
+        x.command("CMD:REBOOT", "<action>SOON</action>")
+        x.expect("OK")
+        self.assertEqual(x.end("ERR"), "Unknown reboot action: SOON")
+        # REBOOT IMMEDIATE: END, then a reset; it comes back as a preloader
+        x.command("CMD:REBOOT", "<action>IMMEDIATE</action>")
+        x.expect("OK")
+        x.end(start=False)
+        st = s.wait("p", "phase=listen")
+        self.assertEqual((st["last_reset"], st["xml_reboot"], st["resets"]), ("reboot", "immediate", "1"))
+        # start=da: the reinit run (9) begins with GET-HW-INFO, no START read first
+        s.usb("close")
+        self.assertEqual(s.open(2)["pid"], PID_PRELOADER)
+        x = XmlHost(self, s)
+        x.command("CMD:GET-HW-INFO", "<target_file>MEM://0x1:0x200000</target_file>")
+        x.expect("OK")
+        x.upload()
+        x.end()
+        self.assertEqual(s.stats("q")["phase"], "xml-da2")
+        # penumbra's decimal OK@ is taken by default (2.1)
+        x.command("CMD:WRITE-FLASH", "<partition>EMMC-USER</partition><offset>%d</offset>"
+                  "<source_file>MEM:\\0x0:0x200</source_file>" % NVRAM_OFF)
+        x.expect("OK")
+        x.doc("CMD:FILE-SYS-OPERATION")
+        x.ok()
+        x.send(b"OK@0x200\0")
+        x.progress("pre-erase")
+        x.download(b"\x11" * 0x200, value="OK@512")
+        x.end()
+        self.assertEqual(self.image(s, "q", NVRAM_OFF, 0x200), b"\x11" * 0x200)
+        # REBOOT DISCONNECT: off the bus, powered off
+        x.command("CMD:REBOOT", "<action>DISCONNECT</action>")
+        x.expect("OK")
+        x.end(start=False)
+        self.assertEqual(s.wait("q", "phase=powered-off")["xml_reboot"], "disconnect")
+        s.usb("close")
+        # an MT6789 phone beside them: its DA1 is an XML one (hw code, sub code and SOC id in brom())
+        x = self.to_da1(s, port=3)
+        self.assertEqual(s.stats("r")["da_protocol"], "xml")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe"]:
         Probe().run(sys.argv[2])

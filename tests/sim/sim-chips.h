@@ -16,6 +16,7 @@ typedef struct SimChip {
         bool iot;                /* brom.md §5 "iot": no GET_HW_SW_VER, no ME_ID */
         int emi_version;         /* brom-emi.md §4.6: its preloaders' EMI block version; -1 unknown */
         bool xflash;             /* brom.md §5 damode XFLASH: its DA speaks xflash.md */
+        bool xml;                /* xml-da.md §1: its DA speaks XML ("V6") */
 } SimChip;
 
 const SimChip *sim_chip_find(const char *name);

@@ -53,13 +53,15 @@ static void usage(FILE *f) {
                 "                         read-split (bytes, 0 = off), read-zlp (0|1),\n"
                 "                         emi-version (decimal), memory-id (32 hex digits),\n"
                 "                         preloader (PATH: its EMI block brings DRAM up),\n"
-                "                         da-protocol (legacy|xflash), storage-type (emmc|ufs),\n"
+                "                         da-protocol (legacy|xflash|xml), storage-type (emmc|ufs),\n"
                 "                         layout (gpt|pmt|mt6765), sla (0|1), xf-read-status\n"
                 "                         (after-ack|before-ack), xf-emmc-info (0x68|0x60),\n"
                 "                         xf-ram-info (48|24), xf-ufs-info (0xc8|0x34),\n"
                 "                         xf-da2-sync (sync|zero), xf-shutdown (reboot|flags),\n"
                 "                         xf-read-packet, xf-write-packet (bytes), xf-read-zlp (0|1),\n"
-                "                         xf-read-statuses (2|1), xf-emi-refuse (status|silent)\n"
+                "                         xf-read-statuses (2|1), xf-emi-refuse (status|silent),\n"
+                "                         xml-start (plain|arg), xml-value (any|hex), xml-da2-check\n"
+                "                         (slot|sbc|none), xml-read-packet, xml-write-packet (bytes)\n"
                 "  --control PATH         Control socket (default: in the testbed directory);\n"
                 "                         exported to COMMAND as MTKSIM_CONTROL\n"
                 "  --coldplug             Plug the phones in before COMMAND starts\n"
@@ -123,10 +125,12 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
                 cfg->iot = c->iot;
                 if (!cfg->emi_version_set)
                         cfg->emi_version = c->emi_version;
-                if (!cfg->xflash_set)
+                if (!cfg->xflash_set) {
                         cfg->xflash = c->xflash;
+                        cfg->xml = c->xml;
+                }
                 if (!cfg->layout_set)
-                        cfg->layout = c->xflash ? SIM_LAYOUT_MT6765 : SIM_LAYOUT_GPT;
+                        cfg->layout = c->xflash || c->xml ? SIM_LAYOUT_MT6765 : SIM_LAYOUT_GPT;
         } else if (g_str_equal(key, "mode")) {
                 if (g_str_equal(value, "brom"))
                         cfg->brom = true;
@@ -265,11 +269,45 @@ int sim_phone_config_set(SimPhoneConfig *cfg, const char *key, const char *value
         } else if (g_str_equal(key, "da-protocol")) {
                 cfg->xflash_set = true;
                 if (g_str_equal(value, "xflash"))
-                        cfg->xflash = true;
+                        cfg->xflash = true, cfg->xml = false;
+                else if (g_str_equal(value, "xml"))
+                        cfg->xflash = false, cfg->xml = true;
                 else if (g_str_equal(value, "legacy"))
-                        cfg->xflash = false;
+                        cfg->xflash = cfg->xml = false;
                 else
                         r = -EINVAL;
+        } else if (g_str_equal(key, "xml-start")) {
+                if (g_str_equal(value, "plain"))
+                        cfg->xml_start_arg = false;
+                else if (g_str_equal(value, "arg"))
+                        cfg->xml_start_arg = true;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xml-value")) {
+                if (g_str_equal(value, "any"))
+                        cfg->xml_hex_only = false;
+                else if (g_str_equal(value, "hex"))
+                        cfg->xml_hex_only = true;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xml-da2-check")) {
+                if (g_str_equal(value, "slot"))
+                        cfg->xml_da2_check = SIM_XML_DA2_CHECK_SLOT;
+                else if (g_str_equal(value, "sbc"))
+                        cfg->xml_da2_check = SIM_XML_DA2_CHECK_SBC;
+                else if (g_str_equal(value, "none"))
+                        cfg->xml_da2_check = SIM_XML_DA2_CHECK_NONE;
+                else
+                        r = -EINVAL;
+        } else if (g_str_equal(key, "xml-read-packet") || g_str_equal(key, "xml-write-packet")) {
+                /* a packet_length the host can read in one piece: 1 byte to 16 MiB */
+                r = parse_uint(value, 16 * 1024 * 1024, &v);
+                if (r >= 0 && v == 0)
+                        r = -EINVAL;
+                if (r >= 0 && key[4] == 'r')
+                        cfg->xml_read_packet = (uint32_t) v;
+                else if (r >= 0)
+                        cfg->xml_write_packet = (uint32_t) v;
         } else if (g_str_equal(key, "sla"))
                 r = parse_uint(value, 1, &v), cfg->sla = v != 0;
         else if (g_str_equal(key, "xf-read-status")) {
@@ -396,6 +434,8 @@ static void phone_defaults(SimPhoneConfig *cfg, unsigned n) {
         cfg->xf_ram_info_len = 48;
         cfg->xf_ufs_info_len = XFLASH_UFS_INFO_SIZE;
         cfg->xf_read_packet = cfg->xf_write_packet = 0x100000;
+        /* xml-da.md §5.2 [SIM]: 1 MiB upload chunks; the write side the same (assumed) */
+        cfg->xml_read_packet = cfg->xml_write_packet = 0x100000;
 }
 
 static void derive_ids(SimPhoneConfig *cfg, bool have_me, bool have_soc) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Inside the simulated phone: its state and the few helpers its protocol
- * personalities share.  Only sim-phone.c (BROM, preloader, legacy DA) and
- * sim-xflash.c (the XFlash DA) include this; everything else sees
+ * personalities share.  Only sim-phone.c (BROM, preloader, legacy DA),
+ * sim-xflash.c (the XFlash DA) and sim-xml.c (the XML DA) include this;
+ * everything else sees
  * sim-phone.h.
  */
 #pragma once
@@ -16,6 +17,7 @@
 #include "sim-phone.h"
 #include "sim-storage.h"
 #include "sim-xflash.h"
+#include "sim-xml.h"
 
 typedef enum Phase {
         PHASE_OFF,          /* unplugged by a human */
@@ -40,8 +42,10 @@ typedef enum Phase {
         PHASE_XF_DA1,       /* XFlash DA1: start-up and its command loop */
         PHASE_XF_DA2,       /* XFlash DA2 command loop */
         PHASE_POWERED_OFF,  /* off the bus: XFlash SHUTDOWN powered it off */
+        PHASE_XML_DA1,      /* XML DA1: its command loop */
+        PHASE_XML_DA2,      /* XML DA2 command loop */
 } Phase;
-#define PHASE_COUNT (PHASE_POWERED_OFF + 1)
+#define PHASE_COUNT (PHASE_XML_DA2 + 1)
 
 typedef enum Boot {
         BOOT_COLD,          /* plugged in by a human: its configured personality */
@@ -65,6 +69,7 @@ typedef enum ResetReason {
         RESET_WATCHDOG_EXPIRED,
         RESET_SIG_VERIFY_FAIL,
         RESET_XF_SHUTDOWN,  /* XFlash SHUTDOWN asked for a reboot */
+        RESET_XML_REBOOT,   /* XML REBOOT IMMEDIATE */
 } ResetReason;
 
 typedef enum Dram {
@@ -134,6 +139,7 @@ struct SimPhone {
         GByteArray *da_head;         /* first bytes of DA1, kept for the stats */
         GByteArray *da1_image;       /* XFlash: all of DA1 (its DA2 hash, for SBC) */
         SimXflash xf;
+        SimXml xml;
 
         /* legacy DA */
         uint32_t da2_len, da2_pkt, da2_got, da2_chunk_got;
@@ -179,6 +185,8 @@ void sim_phone_leave(SimPhone *p, SimLeave why, ResetReason reason, bool now);
 void sim_phone_reset_chip(SimPhone *p, ResetReason reason);
 /* a command (or XFlash control code) arrived: arms KIND@OP faults, stats */
 void sim_phone_note_command(SimPhone *p, int op);
+/* ... an XML command: armed by its number, listed by its name */
+void sim_phone_note_named(SimPhone *p, int op, const char *name);
 /* bytes of DA data read or written (unplug-after-da-bytes) */
 void sim_phone_count_da(SimPhone *p, size_t n);
 /* brom-emi.md: the memory id its DA matches EMI records against */

@@ -20,6 +20,7 @@
 #include "sim-phone.h"
 #include "sim-storage.h"
 #include "sim-xflash.h"
+#include "sim-xml.h"
 
 
 /* Names of the phases for stats and `wait`; several phases share one */
@@ -46,11 +47,14 @@ static const char *const phase_names[] = {
         [PHASE_XF_DA1] = "xflash-da1",
         [PHASE_XF_DA2] = "xflash-da2",
         [PHASE_POWERED_OFF] = "powered-off",
+        [PHASE_XML_DA1] = "xml-da1",
+        [PHASE_XML_DA2] = "xml-da2",
 };
 
 
 static const char *const reset_names[] = {
         "none", "wdt-swrst", "wdt-mode", "enable-watchdog", "finish", "watchdog-expired", "sig-verify-fail", "shutdown",
+        "reboot",
 };
 
 /* brom-emi.md §6: what a BROM-mode DA1 says about its DRAM */
@@ -282,6 +286,17 @@ void sim_phone_note_command(SimPhone *p, int op) {
         note_command(p, op);
 }
 
+void sim_phone_note_named(SimPhone *p, int op, const char *name) {
+        if (p->armed_op == op) {
+                p->fault = p->armed;
+                p->fault_arg = p->armed_arg;
+                p->armed_op = -1;
+        }
+        p->last_cmd = op;
+        if (p->commands->len < 4000)
+                g_string_append_printf(p->commands, "%s%s", p->commands->len ? "," : "", name);
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error) {
@@ -295,6 +310,7 @@ SimPhone *sim_phone_new(const SimPhoneConfig *cfg, GError **error) {
         p->da_head = g_byte_array_new();
         p->da1_image = g_byte_array_new();
         sim_xflash_reset(&p->xf);
+        sim_xml_reset(&p->xml);
         p->commands = g_string_new(NULL);
         g_queue_init(&p->fields);
         sim_phone_set_fault(p, cfg->fault, cfg->fault_arg, cfg->fault_at_op);
@@ -325,6 +341,7 @@ void sim_phone_free(SimPhone *p) {
         g_byte_array_unref(p->emi_rx);
         g_byte_array_unref(p->da_head);
         g_byte_array_unref(p->da1_image);
+        sim_xml_free(&p->xml);
         g_string_free(p->commands, TRUE);
         sim_storage_close(p->storage);
         g_free(p->chunk);
@@ -398,6 +415,7 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
         }
         p->da_loaded = false;
         sim_xflash_reset(&p->xf);
+        sim_xml_reset(&p->xml);
         /* after a reset nobody holds the key that selects BROM mode */
         p->brom = boot == BOOT_COLD && p->cfg.brom;
         p->usb_brom = p->brom;
@@ -417,6 +435,9 @@ void sim_phone_power_on(SimPhone *p, uint64_t now_us) {
                 if (p->cfg.xflash)
                         /* xflash.md §16.4: mtkclient left it in the DA2 loop */
                         sim_xflash_resume_da2(p);
+                else if (p->cfg.xml)
+                        /* xml-da.md §9 "reinit": idle in DA2, its START acked */
+                        sim_xml_resume_da2(p);
                 else
                         set_phase(p, PHASE_DA_LOOP);
         } else if (p->brom) {
@@ -562,6 +583,8 @@ static bool phase_past_handshake(Phase ph) {
         case PHASE_FINISH:
         case PHASE_XF_DA1:
         case PHASE_XF_DA2:
+        case PHASE_XML_DA1:
+        case PHASE_XML_DA2:
                 return true;
         case PHASE_POWERED_OFF:
         case PHASE_OFF:
@@ -1056,8 +1079,9 @@ static bool phone_command(SimPhone *p) {
                                 if (p->da_head->len < 64)
                                         g_byte_array_append(p->da_head, &v, 1);
                         }
-                        /* an XFlash DA1 carries the SHA-256 of its DA2 (xflash.md §5.2) */
-                        if (p->cfg.xflash && p->da_len <= 16 * 1024 * 1024)
+                        /* an XFlash or XML DA1 carries the SHA-256 of its DA2
+                         * (xflash.md §5.2, xml-da.md §4.1) */
+                        if ((p->cfg.xflash || p->cfg.xml) && p->da_len <= 16 * 1024 * 1024)
                                 g_byte_array_append(p->da1_image, p->rx->data, (guint) n);
                         consume(p, n);
                         p->da_got += (uint32_t) n;
@@ -1143,6 +1167,10 @@ static void da_start(SimPhone *p) {
 
         if (p->cfg.xflash) {
                 sim_xflash_start(p);
+                return;
+        }
+        if (p->cfg.xml) {
+                sim_xml_start(p);
                 return;
         }
 
@@ -1902,6 +1930,8 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
         case PHASE_FINISH:
         case PHASE_XF_DA1:
         case PHASE_XF_DA2:
+        case PHASE_XML_DA1:
+        case PHASE_XML_DA2:
                 break;
         case PHASE_POWERED_OFF:
                 return;
@@ -1929,6 +1959,8 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 p->config_field++;
         }
         if ((p->phase == PHASE_XF_DA1 || p->phase == PHASE_XF_DA2) && !sim_xflash_accept(p, data, len))
+                return;
+        if ((p->phase == PHASE_XML_DA1 || p->phase == PHASE_XML_DA2) && !sim_xml_accept(p, data, len))
                 return;
         g_byte_array_append(p->rx, data, (guint) len);
 
@@ -1969,6 +2001,10 @@ void sim_phone_receive(SimPhone *p, const uint8_t *data, size_t len, uint64_t no
                 case PHASE_XF_DA1:
                 case PHASE_XF_DA2:
                         progress = sim_xflash_step(p);
+                        break;
+                case PHASE_XML_DA1:
+                case PHASE_XML_DA2:
+                        progress = sim_xml_step(p);
                         break;
                 case PHASE_LISTEN:
                         progress = phone_listen(p, now_us);
@@ -2025,6 +2061,8 @@ char *sim_phone_stats(SimPhone *p) {
                 g_string_append_printf(s, " storage=%s", p->cfg.storage);
         if (p->cfg.xflash)
                 sim_xflash_stats(p, s);
+        if (p->cfg.xml)
+                sim_xml_stats(p, s);
         if (p->da_head->len > 0) {
                 g_string_append(s, " da1_head=");
                 for (guint i = 0; i < MIN(p->da_head->len, 16u); i++)
@@ -2065,12 +2103,17 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                 char *end;
 
                 *at = 0;
+                /* XML commands by name (@CMD:READ-FLASH) */
+                *ret_at_op = sim_xml_command_id(at + 1);
+                if (*ret_at_op >= 0)
+                        goto kind;
                 errno = 0;
                 *ret_at_op = (int) g_ascii_strtoll(at + 1, &end, 0);
                 /* XFlash commands and control codes are u32s (0x010005) */
                 if (errno || *end || end == at + 1 || *ret_at_op < 0)
                         return -EINVAL;
         }
+kind:
         colon = strchr(s, ':');
         len = colon ? (size_t) (colon - s) : strlen(s);
 
@@ -2087,6 +2130,11 @@ int sim_fault_parse(const char *spec, SimFault *ret, uint64_t *ret_arg, int *ret
                                                table[i].fault != SIM_FAULT_OUT_STALL ? -EINVAL : 0;
                 if (!table[i].arg)
                         return -EINVAL;
+                if (table[i].fault == SIM_FAULT_UNPLUG_AFTER_CMD && sim_xml_command_id(colon + 1) >= 0) {
+                        /* unplug-after-cmd:CMD:READ-FLASH */
+                        *ret_arg = (uint64_t) sim_xml_command_id(colon + 1);
+                        return 0;
+                }
                 errno = 0;
                 *ret_arg = g_ascii_strtoull(colon + 1, &end, 0);
                 if (errno || *end || end == colon + 1)

@@ -48,6 +48,13 @@ typedef enum SimLayout {
         SIM_LAYOUT_MT6765,              /* the XFlash-era MT6765 scatter layout */
 } SimLayout;
 
+/* xml-da2-check=: when an XML DA1 checks DA2's SHA-256 (sim-xml.c) */
+typedef enum SimXmlDa2Check {
+        SIM_XML_DA2_CHECK_SLOT,         /* always, against DA1's hash slot (a stock DA) */
+        SIM_XML_DA2_CHECK_SBC,          /* only with secure boot (target-config SBC) */
+        SIM_XML_DA2_CHECK_NONE,         /* never */
+} SimXmlDa2Check;
+
 typedef struct SimPhoneConfig {
         char id[32];
         char chip[16];
@@ -57,6 +64,7 @@ typedef struct SimPhoneConfig {
         bool has_soc_id;
         bool iot;                       /* GET_HW_SW_VER / GET_ME_ID unknown to the ROM */
         bool xflash;                    /* DA1 speaks XFlash (chip table, da-protocol=) */
+        bool xml;                       /* DA1 speaks XML ("V6"; chip table, da-protocol=xml) */
         bool xflash_set;                /* da-protocol= given: chip= leaves it */
         bool brom;                      /* personality: BROM (0003) or preloader (2000) */
         uint32_t target_config;
@@ -110,6 +118,13 @@ typedef struct SimPhoneConfig {
         bool xf_read_zlp;               /* xf-read-zlp=1: a ZLP after each READ_DATA chunk */
         bool xf_read_one_status;        /* xf-read-statuses=1: no second status after the block */
         bool xf_emi_silent;             /* xf-emi-refuse=silent: a refused block, and DA1 answers no more */
+
+        /* the XML DA (xml-da.md; tests/sim/README.md "The XML DA") */
+        bool xml_start_arg;             /* xml-start=arg: CMD:START with an empty <arg></arg> (113 bytes) */
+        uint32_t xml_read_packet;       /* UPLOAD-FILE packet_length of READ-FLASH / READ-PARTITION */
+        uint32_t xml_write_packet;      /* DOWNLOAD-FILE packet_length of WRITE-FLASH */
+        bool xml_hex_only;              /* xml-value=hex: OK@<decimal> and decimal arguments refused */
+        SimXmlDa2Check xml_da2_check;   /* xml-da2-check= */
 
         /* BROM mode: the DRAM (EMI) exchange of brom-emi.md §6 */
         int emi_version;                /* its preloaders' EMI version (chip table, emi-version=); -1 none */
