@@ -91,9 +91,9 @@ static void print_scatter(const Dict *d, unsigned cols) {
         }
         if (!*storage)
                 snprintf(storage, sizeof(storage), "%s", *dict_str(d, "storage") ? dict_str(d, "storage") : "unnamed");
-        output_wrapped("Scatter file", INDENT, cols, "for %s%s, %s storage, format %s.",
+        output_wrapped("Scatter file", INDENT, cols, "for %s%s, %s storage, format %s%s.",
                        *dict_str(d, "platform") ? dict_str(d, "platform") : "an unnamed platform", chip, storage,
-                       dict_str(d, "config_version"));
+                       dict_str(d, "config_version"), strcmp(dict_str(d, "syntax"), "xml") == 0 ? " (XML)" : "");
         print_usable(d, cols);
         print_scatter_storages(d, cols);
 }

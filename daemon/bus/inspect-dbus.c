@@ -285,6 +285,9 @@ static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, 
         for (size_t i = 0; i < s->n_entries; i++)
                 n_identity += scatter_entry_is_identity(&s->entries[i], identity_set);
         r = dict_s(m, "config_version", s->config_version);
+        /* the same tables in either spelling: the text one or MTxxxx_Android_scatter.xml */
+        if (r >= 0)
+                r = dict_s(m, "syntax", s->xml ? "xml" : "text");
         if (r >= 0)
                 r = dict_s(m, "platform", s->platform);
         if (r >= 0 && c)

@@ -162,7 +162,8 @@ static int scatter_edit_xml(const uint8_t *data, size_t size, const char *storag
         xmlDocDumpMemoryEnc(doc, &mem, &len, doc->encoding ? (const char *) doc->encoding : "UTF-8");
         if (!mem || len < 0) {
                 xmlFree(mem);
-                return -ENOMEM;
+                return parse_error(ret_error, "the edited XML cannot be written in the encoding the file declares "
+                                   "(%s)", doc->encoding ? (const char *) doc->encoding : "UTF-8");
         }
         *ret = malloc((size_t) len + 1);
         if (!*ret) {

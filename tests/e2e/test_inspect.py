@@ -13,7 +13,7 @@ import subprocess
 import termios
 
 from harness import BUILD, WorldTestCase  # first: it puts tests/tools on the path
-from test_backup import IDENTITY, scatter_text
+from test_backup import IDENTITY, scatter_text, scatter_xml
 from test_brom import MEM_ID, preloader
 
 import mkda  # noqa: E402
@@ -130,6 +130,39 @@ class TestInspect(InspectTestCase):
         self.assertIn("%d MiB" % (nvram["size"] >> 20), line)
         for name in IDENTITY:
             self.assertTrue(any(ln.split()[:1] == [name] for ln in out.split("\n")), name)
+
+    def test_scatter_xml(self):
+        # MTxxxx_Android_scatter.xml (da.md §6.3): the same identity table as the text file of that layout
+        w = self.world("unplugged=1")
+        text = w.ctl_json("inspect", self.write(w, "MT6735_Android_scatter.txt", scatter_text()))
+        sc = self.write(w, "MT6735_Android_scatter.xml", scatter_xml())
+        j = w.ctl_json("inspect", sc)
+        self.assertEqual((j["kind"], j["syntax"], j["config_version"], j["platform"], j["hw_code"], j["storage"]),
+                         ("scatter", "xml", "V1.1.8", "MT6735", 0x0321, "EMMC"))
+        self.assertEqual(text["syntax"], "text")
+        self.assertTrue(j["usable"])
+        self.assertEqual(j["partitions"], text["partitions"])
+        self.assertEqual(sorted(p["name"] for p in j["partitions"] if p["identity"]), sorted(IDENTITY))
+        rc, out = self.ctl_pty(w, "inspect", sc)
+        self.assertEqual(rc, 0, out)
+        self.assert_fits(out)
+        self.assertIn("format V1.1.8 (XML)", " ".join(out.split()))
+        rc, out_text = self.ctl_pty(w, "inspect", self.write(w, "MT6735_Android_scatter.txt", scatter_text()))
+        # the identity table itself is the same, line for line
+        table = [ln for ln in out.split("\n") if ln.split()[:1] and ln.split()[0] in IDENTITY]
+        self.assertEqual(len(table), len(IDENTITY))
+        self.assertEqual(table, [ln for ln in out_text.split("\n") if ln.split()[:1] and ln.split()[0] in IDENTITY])
+        # a broken one: the reason, with its line
+        bad = self.write(w, "broken_scatter.xml", scatter_xml().replace("</partition_size>", "</partition_sise>", 3))
+        r = w.ctl("inspect", bad, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not a valid XML scatter file", r.stderr)
+        self.assertIn("partition_sise", r.stderr)
+        bad = self.write(w, "dup_scatter.xml", scatter_xml().replace("<partition_name>protect2<",
+                                                                     "<partition_name>nvram<"))
+        r = w.ctl("inspect", bad, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nvram is listed twice", r.stderr)
 
     def test_preloader(self):
         w = self.world("unplugged=1")
