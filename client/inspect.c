@@ -23,9 +23,16 @@ static void print_json(const Dict *d) {
         putchar('\n');
 }
 
+/* "." unless the daemon's reason is a whole sentence already */
+static const char *full_stop(const char *s) {
+        size_t l = strlen(s);
+
+        return l > 0 && s[l - 1] == '.' ? "" : ".";
+}
+
 static void print_usable(const Dict *d, unsigned cols) {
-        output_wrapped("Usable by mtknvd", INDENT, cols, "%s: %s.", dict_bool(d, "usable") ? "yes" : "no",
-                       dict_str(d, "usable_reason"));
+        output_wrapped("Usable by mtknvd", INDENT, cols, "%s: %s%s", dict_bool(d, "usable") ? "yes" : "no",
+                       dict_str(d, "usable_reason"), full_stop(dict_str(d, "usable_reason")));
 }
 
 /* The identity set of a scatter file (the partitions mtknvd backs up), then
@@ -152,9 +159,10 @@ static void print_da(const Dict *d, unsigned cols) {
                 /* what each entry needs, whether this mtknvd has it, and what its signatures show */
                 output_wrapped("  Protocol", INDENT, cols, "%s DA protocol.",
                                *dict_str(&e[i], "protocol") ? dict_str(&e[i], "protocol") : dict_str(&e[i], "da_mode"));
-                output_wrapped("  Usable", INDENT, cols, "%s: %s.", dict_bool(&e[i], "usable") ? "yes" : "no",
-                               dict_str(&e[i], "usable_reason"));
-                output_wrapped("  OEM-signed", INDENT, cols, "%s.", dict_str(&e[i], "oem_signature_reason"));
+                output_wrapped("  Usable", INDENT, cols, "%s: %s%s", dict_bool(&e[i], "usable") ? "yes" : "no",
+                               dict_str(&e[i], "usable_reason"), full_stop(dict_str(&e[i], "usable_reason")));
+                output_wrapped("  OEM-signed", INDENT, cols, "%s%s", dict_str(&e[i], "oem_signature_reason"),
+                               full_stop(dict_str(&e[i], "oem_signature_reason")));
         }
 }
 
@@ -289,7 +297,7 @@ int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv) {
                 output_wrapped(NULL, 0, output_columns(), "Added %s as %s.", argv[1], name);
                 inspect_print(&d);
                 if (!dict_bool(&d, "usable"))
-                        fprintf(stderr, "Warning: this mtknvd cannot use this Download Agent for any phone (see "
+                        fprintf(stderr, "Warning: this mtknvd cannot use this Download Agent for any phone (see\n"
                                 "above); it is kept for a later version.\n");
         }
         dict_done(&d);

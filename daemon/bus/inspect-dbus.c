@@ -126,13 +126,13 @@ static const char *da_entry_protocol(const DaFile *f, const ChipInfo *c) {
         DaMode mode;
 
         if (!da_entry_family(f, c, &mode))
-                return "an unknown";
+                return "unknown";
         switch (mode) {
-        case DA_MODE_LEGACY: return "the legacy";
-        case DA_MODE_XFLASH: return "the XFlash (V5)";
-        case DA_MODE_XML:    return "the XML (V6)";
+        case DA_MODE_LEGACY: return "legacy";
+        case DA_MODE_XFLASH: return "XFlash (V5)";
+        case DA_MODE_XML:    return "XML (V6)";
         }
-        return "an unknown";
+        return "unknown";
 }
 
 /* DA1 (region 1) carries its signature at its end (brom.md §6.4). */
