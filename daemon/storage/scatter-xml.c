@@ -164,10 +164,11 @@ int scatter_xml_tables(xmlDoc *doc, ScatterXmlTable tables[static SCATTER_XML_TA
 
         for (xmlNode *st = scatter_xml_child(root, NULL, "storage_type"); st;
              st = scatter_xml_child(root, st, "storage_type")) {
-                ScatterXmlTable *t = &tables[n];
+                ScatterXmlTable *t;
 
                 if (n >= SCATTER_XML_TABLES_MAX)
                         return parse_error(ret_error, "more than %u <storage_type> tables", SCATTER_XML_TABLES_MAX);
+                t = &tables[n];
                 if (!scatter_xml_attr(st, "name", t->storage, sizeof(t->storage)) || !*t->storage)
                         return parse_error(ret_error, "the <storage_type> element at line %ld has no name "
                                            "attribute (EMMC or UFS)", xmlGetLineNo(st));

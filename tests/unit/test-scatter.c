@@ -751,6 +751,20 @@ TEST(xml_malformed) {
         REFUSED("overlap in a V2 table", XML_HEAD "<storage_type name=\"UFS\">" XML_PART("nvram", "0x0", "0x100")
                 XML_PART("nvdata", "0x80", "0x100") "</storage_type></root>", "nvram", "nvdata", "overlap");
         REFUSED("binary", "<root>\0</root>", "scatter");
+
+        /* more tables than any storage model has */
+        {
+                char many[4096] = XML_HEAD;
+
+                for (int i = 0; i < 9; i++) {
+                        size_t l = strlen(many);
+
+                        snprintf(many + l, sizeof(many) - l, "<storage_type name=\"S%d\">" XML_PART("nvram", "0x0", "0x10")
+                                 "</storage_type>", i);
+                }
+                strcat(many, "</root>");
+                REFUSED("nine tables", many, "more than 8");
+        }
 }
 
 TEST(xml_accepted_quirks) {
