@@ -174,7 +174,8 @@ int verb_export_backup(sd_bus *bus, const Args *a, int argc, char **argv) {
         return EXIT_OK;
 }
 
-/* SP Flash Tool keeps MT6735_Android_scatter.txt next to the images: the one scatter file in dir. */
+/* SP Flash Tool keeps MT6735_Android_scatter.txt (or MT6789_Android_scatter.xml) next to the
+ * images: the one scatter file in dir. */
 static char *find_scatter_near(const char *image) {
         _cleanup_free_ char *dir = strdup(image);
         char *slash, *found = NULL;
@@ -193,7 +194,8 @@ static char *find_scatter_near(const char *image) {
         while ((de = readdir(d))) {
                 size_t len = strlen(de->d_name);
 
-                if (len > 12 && strcasecmp(de->d_name + len - 12, "_scatter.txt") == 0) {
+                if (len > 12 && (strcasecmp(de->d_name + len - 12, "_scatter.txt") == 0 ||
+                                 strcasecmp(de->d_name + len - 12, "_scatter.xml") == 0)) {
                         n++;
                         free(found);
                         if (asprintf(&found, "%s/%s", slash ? (*dir ? dir : "") : ".", de->d_name) < 0)
@@ -235,7 +237,7 @@ int verb_import(sd_bus *bus, const Args *a, int argc, char **argv) {
                 scatter = a->scatter ? strdup(a->scatter) : find_scatter_near(argv[1]);
                 if (!scatter) {
                         fprintf(stderr, "An SP Flash Tool readback needs the scatter file that locates it (the "
-                                "phone's *_Android_scatter.txt); none or several are next to %s: name it with "
+                                "phone's *_Android_scatter.txt or .xml); none or several are next to %s: name it with "
                                 "--scatter FILE.\n", argv[1]);
                         return EXIT_USAGE;
                 }

@@ -23,9 +23,16 @@ static void print_json(const Dict *d) {
         putchar('\n');
 }
 
+/* "." unless the daemon's reason is a whole sentence already */
+static const char *full_stop(const char *s) {
+        size_t l = strlen(s);
+
+        return l > 0 && s[l - 1] == '.' ? "" : ".";
+}
+
 static void print_usable(const Dict *d, unsigned cols) {
-        output_wrapped("Usable by mtknvd", INDENT, cols, "%s: %s.", dict_bool(d, "usable") ? "yes" : "no",
-                       dict_str(d, "usable_reason"));
+        output_wrapped("Usable by mtknvd", INDENT, cols, "%s: %s%s", dict_bool(d, "usable") ? "yes" : "no",
+                       dict_str(d, "usable_reason"), full_stop(dict_str(d, "usable_reason")));
 }
 
 /* The identity set of a scatter file (the partitions mtknvd backs up), then
@@ -91,9 +98,9 @@ static void print_scatter(const Dict *d, unsigned cols) {
         }
         if (!*storage)
                 snprintf(storage, sizeof(storage), "%s", *dict_str(d, "storage") ? dict_str(d, "storage") : "unnamed");
-        output_wrapped("Scatter file", INDENT, cols, "for %s%s, %s storage, format %s.",
+        output_wrapped("Scatter file", INDENT, cols, "for %s%s, %s storage, format %s%s.",
                        *dict_str(d, "platform") ? dict_str(d, "platform") : "an unnamed platform", chip, storage,
-                       dict_str(d, "config_version"));
+                       dict_str(d, "config_version"), strcmp(dict_str(d, "syntax"), "xml") == 0 ? " (XML)" : "");
         print_usable(d, cols);
         print_scatter_storages(d, cols);
 }
@@ -116,17 +123,20 @@ static void print_spflash_export(const Dict *d, unsigned cols) {
 static void print_da(const Dict *d, unsigned cols) {
         size_t n;
         const Dict *e = dict_list(d, "entries", &n);
-        const char *sig = dict_str(d, "signature");
+        const char *sig = dict_str(d, "signature"), *oem = dict_str(d, "oem_signature");
 
         output_wrapped("Download Agent", INDENT, cols, "%s (%s), format %s, %zu entr%s.",
                        *dict_str(d, "description") ? dict_str(d, "description") : "no description",
                        dict_str(d, "identifier"), dict_str(d, "format"), n, n == 1 ? "y" : "ies");
         print_usable(d, cols);
-        output_wrapped("Signed", INDENT, cols, "%s. %s",
-                       strcmp(sig, "all") == 0 ? "yes, every entry" : strcmp(sig, "some") == 0 ? "some entries" : "no",
-                       strcmp(sig, "none") == 0 ? "A phone with DA authentication (DAA) refuses it."
-                                                : "Whether by MediaTek or by a phone maker (OEM) cannot be told from "
-                                                  "the file: the key is not in it.");
+        if (strcmp(sig, "none") == 0)
+                output_wrapped("Signed", INDENT, cols, "no. A phone with DA authentication (DAA) refuses it.");
+        else
+                output_wrapped("Signed", INDENT, cols, "%s; %s (see each entry). Whether by MediaTek or by a phone "
+                               "maker (OEM) cannot be told from the file: the key is not in it.",
+                               strcmp(sig, "all") == 0 ? "yes, every entry" : "some entries",
+                               strcmp(oem, "all") == 0 ? "each looks OEM-signed"
+                               : strcmp(oem, "some") == 0 ? "some look OEM-signed" : "none looks OEM-signed");
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *chips = NULL;
                 size_t n_chips, len = 0;
@@ -144,11 +154,15 @@ static void print_da(const Dict *d, unsigned cols) {
                 fclose(f);
                 snprintf(label, sizeof(label), "Entry %zu", i + 1);
                 output_wrapped(label, INDENT, cols, "%s; DA code 0x%04" PRIx64 ", hw version 0x%04" PRIx64
-                               ", sw version 0x%04" PRIx64 "; %s DA protocol%s. Usable: %s: %s.",
-                               chips ?: "?", dict_uint(&e[i], "da_code"), dict_uint(&e[i], "hw_version"),
-                               dict_uint(&e[i], "sw_version"), dict_str(&e[i], "da_mode"),
-                               dict_bool(&e[i], "signed") ? ", signed" : ", unsigned",
-                               dict_bool(&e[i], "usable") ? "yes" : "no", dict_str(&e[i], "usable_reason"));
+                               ", sw version 0x%04" PRIx64 ".", chips ?: "?", dict_uint(&e[i], "da_code"),
+                               dict_uint(&e[i], "hw_version"), dict_uint(&e[i], "sw_version"));
+                /* what each entry needs, whether this mtknvd has it, and what its signatures show */
+                output_wrapped("  Protocol", INDENT, cols, "%s DA protocol.",
+                               *dict_str(&e[i], "protocol") ? dict_str(&e[i], "protocol") : dict_str(&e[i], "da_mode"));
+                output_wrapped("  Usable", INDENT, cols, "%s: %s%s", dict_bool(&e[i], "usable") ? "yes" : "no",
+                               dict_str(&e[i], "usable_reason"), full_stop(dict_str(&e[i], "usable_reason")));
+                output_wrapped("  OEM-signed", INDENT, cols, "%s%s", dict_str(&e[i], "oem_signature_reason"),
+                               full_stop(dict_str(&e[i], "oem_signature_reason")));
         }
 }
 
@@ -283,7 +297,7 @@ int verb_add_da(sd_bus *bus, const Args *a, int argc, char **argv) {
                 output_wrapped(NULL, 0, output_columns(), "Added %s as %s.", argv[1], name);
                 inspect_print(&d);
                 if (!dict_bool(&d, "usable"))
-                        fprintf(stderr, "Warning: this mtknvd cannot use this Download Agent for any phone (see "
+                        fprintf(stderr, "Warning: this mtknvd cannot use this Download Agent for any phone (see\n"
                                 "above); it is kept for a later version.\n");
         }
         dict_done(&d);

@@ -115,7 +115,7 @@ static const VerbHelp helps[] = {
           "them needs --allow-foreign.\n",
           "     --spflash          The FILEs are SP Flash Tool readbacks\n"
           "     --scatter FILE     With --spflash: their scatter file (default: the one\n"
-          "                        *_scatter.txt next to them)\n"
+          "                        *_scatter.txt or .xml next to them)\n"
           "     --partition NAME   FILE is a raw image of partition NAME\n" },
         { "add-da", "add-da FILE",
           "Install a Download Agent (MTK_AllInOne_DA.bin from the phone's firmware\n"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,39 +75,102 @@ static const ChipInfo *chip_for_da_code(uint16_t da_code, unsigned *idx) {
         return NULL;
 }
 
-/* Whether this mtknvd can use the entry, and why (not). */
+/* Whether this mtknvd can use the entry, and why (not): da_backend_for_entry()
+ * for the chips of its DA code, the first that can; the chip it is about. */
 static bool da_entry_usable(const DaFile *f, const DaEntry *e, const ChipInfo **ret_chip, const char **ret_why) {
         unsigned idx = 0;
         const ChipInfo *c = chip_for_da_code(e->hw_code, &idx), *first = c;
-        const char *why = NULL;
+        const char *why = NULL, *first_why = NULL;
 
-        for (; c; c = chip_for_da_code(e->hw_code, &idx))
-                if (da_backend_for_chip(c, &why)) {
-                        /* brom.md §6.2: a V6 file's entries are XML DAs, whatever the chip */
-                        if (f->v6) {
-                                *ret_chip = c;
-                                *ret_why = "this entry is an XML (V6) Download Agent, whose protocol mtknvd does "
-                                           "not speak yet";
-                                return false;
-                        }
+        for (; c; c = chip_for_da_code(e->hw_code, &idx)) {
+                const DaBackend *b = da_backend_for_entry(f, e, c, &why);
+                DaMode mode = DA_MODE_LEGACY;
+
+                if (b) {
+                        (void) da_entry_family(f, c, &mode);
                         *ret_chip = c;
-                        *ret_why = "mtknvd speaks this chip's legacy Download Agent protocol";
+                        switch (mode) {
+                        case DA_MODE_LEGACY:
+                                *ret_why = "mtknvd speaks the legacy Download Agent protocol this entry needs";
+                                break;
+                        case DA_MODE_XFLASH:
+                                *ret_why = "mtknvd speaks the XFlash (V5) Download Agent protocol this entry needs";
+                                break;
+                        case DA_MODE_XML:
+                                *ret_why = "mtknvd speaks the XML (V6) Download Agent protocol this entry needs";
+                                break;
+                        }
                         return true;
                 }
+                if (!first_why)
+                        first_why = why;
+        }
         *ret_chip = first;
-        *ret_why = first ? why : "no chip in mtknvd's chip table has this DA code";
+        if (first)
+                *ret_why = first_why;
+        else
+                *ret_why = da_entry_has_stages(e) ? "no chip in mtknvd's chip table has this DA code"
+                                                  : "no chip in mtknvd's chip table has this DA code, and the entry "
+                                                    "lacks the DA1 and DA2 stages a phone is sent";
         return false;
 }
 
+/* The family the entry needs: its machine name and its name for people. */
 static const char *da_entry_mode(const DaFile *f, const ChipInfo *c) {
-        if (f->v6)
-                return da_mode_to_string(DA_MODE_XML);
-        return c ? da_mode_to_string(c->da_mode) : "unknown";
+        DaMode mode;
+
+        return da_entry_family(f, c, &mode) ? da_mode_to_string(mode) : "unknown";
+}
+
+static const char *da_entry_protocol(const DaFile *f, const ChipInfo *c) {
+        DaMode mode;
+
+        if (!da_entry_family(f, c, &mode))
+                return "unknown";
+        switch (mode) {
+        case DA_MODE_LEGACY: return "legacy";
+        case DA_MODE_XFLASH: return "XFlash (V5)";
+        case DA_MODE_XML:    return "XML (V6)";
+        }
+        return "unknown";
 }
 
 /* DA1 (region 1) carries its signature at its end (brom.md §6.4). */
 static uint32_t da_entry_sig_len(const DaEntry *e) {
         return e->region_count > 1 ? e->regions[1].sig_len : 0;
+}
+
+static const char *da_signature_to_string(DaSignature s) {
+        switch (s) {
+        case DA_SIGNATURE_NONE:     return "unsigned";
+        case DA_SIGNATURE_OEM_LIKE: return "oem-like";
+        case DA_SIGNATURE_UNUSUAL:  return "unusual";
+        }
+        return "unusual";
+}
+
+/* What the signatures show, and no more (da-file.h). */
+static int da_signature_reason(const DaEntry *e, char **ret) {
+        uint32_t da1 = da_entry_sig_len(e), da2 = e->region_count > 2 ? e->regions[2].sig_len : 0;
+        int r = -EINVAL;
+
+        switch (da_entry_signature(e)) {
+        case DA_SIGNATURE_NONE:
+                r = asprintf(ret, "no: DA1 carries no signature, so a phone with DA authentication (DAA) refuses "
+                             "it; phones without DAA run it");
+                break;
+        case DA_SIGNATURE_OEM_LIKE:
+                r = asprintf(ret, "looks so: DA1 and DA2 end in 256-byte (RSA-2048) signatures, as a phone maker's DA "
+                             "for a phone with DAA must; whose key made them is not in the file (MediaTek signs "
+                             "its own DAs the same way): only such a phone can tell");
+                break;
+        case DA_SIGNATURE_UNUSUAL:
+                r = asprintf(ret, "unclear: DA1 ends in a %" PRIu32 "-byte signature and DA2 in a %" PRIu32 "-byte "
+                             "one, not the 256-byte (RSA-2048) signatures on both stages of every signed DA known",
+                             da1, da2);
+                break;
+        }
+        return r < 0 ? -ENOMEM : 0;
 }
 
 static bool chip_for_da_code_exists(uint16_t da_code) {
@@ -149,12 +213,16 @@ int inspect_da_chips(const DaFile *f, char **ret) {
 }
 
 static int inspect_append_da_entry(sd_bus_message *m, const DaFile *f, const DaEntry *e) {
+        _cleanup_free_ char *sig_why = NULL;
         const ChipInfo *c;
         const char *why;
         bool usable = da_entry_usable(f, e, &c, &why);
         unsigned idx = 0;
         int r;
 
+        r = da_signature_reason(e, &sig_why);
+        if (r < 0)
+                return r;
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
                 r = dict_q(m, "da_code", e->hw_code);
@@ -184,11 +252,17 @@ static int inspect_append_da_entry(sd_bus_message *m, const DaFile *f, const DaE
         if (r >= 0)
                 r = dict_s(m, "da_mode", da_entry_mode(f, c));
         if (r >= 0)
+                r = dict_s(m, "protocol", da_entry_protocol(f, c));
+        if (r >= 0)
                 r = dict_b(m, "usable", usable);
         if (r >= 0)
                 r = dict_s(m, "usable_reason", why);
         if (r >= 0)
                 r = dict_b(m, "signed", da_entry_sig_len(e) > 0);
+        if (r >= 0)
+                r = dict_s(m, "oem_signature", da_signature_to_string(da_entry_signature(e)));
+        if (r >= 0)
+                r = dict_s(m, "oem_signature_reason", sig_why);
         if (r >= 0)
                 r = dict_open_list(m, "regions");
         for (unsigned k = 0; r >= 0 && k < e->region_count && k < DA_REGIONS_MAX; k++) {
@@ -204,13 +278,19 @@ static int inspect_append_da_entry(sd_bus_message *m, const DaFile *f, const DaE
         return r;
 }
 
+static const char *all_some_none(unsigned n, unsigned of) {
+        return n == 0 ? "none" : n == of ? "all" : "some";
+}
+
 int inspect_append_da(sd_bus_message *m, const DaFile *f) {
-        unsigned n_signed = 0;
+        unsigned n_signed = 0, n_oem = 0;
         bool usable = inspect_da_usable(f);
         int r;
 
-        for (uint32_t i = 0; i < f->n_entries; i++)
+        for (uint32_t i = 0; i < f->n_entries; i++) {
                 n_signed += da_entry_sig_len(&f->entries[i]) > 0;
+                n_oem += da_entry_signature(&f->entries[i]) == DA_SIGNATURE_OEM_LIKE;
+        }
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
                 r = dict_s(m, "kind", "download-agent");
@@ -227,12 +307,14 @@ int inspect_append_da(sd_bus_message *m, const DaFile *f) {
         if (r >= 0)
                 r = dict_s(m, "usable_reason",
                            usable ? "it has an entry for a chip whose Download Agent mtknvd speaks"
-                                  : "none of its entries is for a chip whose Download Agent mtknvd speaks (the "
-                                    "legacy DA chips; see each entry)");
+                                  : "none of its entries is one mtknvd can use (see each entry)");
         /* The key a signature was made with is not in the file: a signed
          * DA may be MediaTek's generic one or a phone maker's (DAA). */
         if (r >= 0)
-                r = dict_s(m, "signature", n_signed == 0 ? "none" : n_signed == f->n_entries ? "all" : "some");
+                r = dict_s(m, "signature", all_some_none(n_signed, f->n_entries));
+        /* how many entries look OEM-signed (da_entry_signature()) */
+        if (r >= 0)
+                r = dict_s(m, "oem_signature", all_some_none(n_oem, f->n_entries));
         if (r >= 0)
                 r = dict_open_list(m, "entries");
         for (uint32_t i = 0; r >= 0 && i < f->n_entries; i++)
@@ -285,6 +367,9 @@ static int inspect_append_scatter_keys(sd_bus_message *m, const ScatterFile *s, 
         for (size_t i = 0; i < s->n_entries; i++)
                 n_identity += scatter_entry_is_identity(&s->entries[i], identity_set);
         r = dict_s(m, "config_version", s->config_version);
+        /* the same tables in either spelling: the text one or MTxxxx_Android_scatter.xml */
+        if (r >= 0)
+                r = dict_s(m, "syntax", s->xml ? "xml" : "text");
         if (r >= 0)
                 r = dict_s(m, "platform", s->platform);
         if (r >= 0 && c)

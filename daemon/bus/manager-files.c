@@ -299,7 +299,8 @@ static int inspect_spflash_export(const uint8_t *data, size_t len, char **identi
         slash = strchr(mb.name, '/');
         l = strlen(mb.base);
         if (!slash || slash - mb.name < 9 || strncmp(slash - 8, "-spflash", 8) != 0 || l < 19 ||
-            strcasecmp(mb.base + l - 19, "Android_scatter.txt") != 0 || mb.size <= 0 ||
+            (strcasecmp(mb.base + l - 19, "Android_scatter.txt") != 0 &&
+             strcasecmp(mb.base + l - 19, "Android_scatter.xml") != 0) || mb.size <= 0 ||
             mb.size > SCATTER_FILE_MAX)
                 return -ENOENT;
         dir = strndup(mb.name, (size_t) (slash - mb.name));
@@ -526,12 +527,14 @@ int manager_files_backup(Manager *m, BusCall *call, const char *device_path, int
 
 /* ------------------------------------------------------------ ExportBackup */
 
-/* A scatter file's SP Flash Tool name: MT6735_Android_scatter.txt */
+/* A scatter file's SP Flash Tool name: MT6735_Android_scatter.txt, MT6789_Android_scatter.xml */
 static void spflash_scatter_name(const ScatterFile *sc, char *buf, size_t size) {
+        const char *ext = sc->xml ? "xml" : "txt";
+
         if (sc->platform[0] && manifest_safe_name(sc->platform))
-                snprintf(buf, size, "%s_Android_scatter.txt", sc->platform);
+                snprintf(buf, size, "%s_Android_scatter.%s", sc->platform, ext);
         else
-                snprintf(buf, size, "Android_scatter.txt");
+                snprintf(buf, size, "Android_scatter.%s", ext);
 }
 
 static int export_sink(const void *data, size_t n, void *userdata) {

@@ -30,6 +30,35 @@ const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason)
         return NULL;
 }
 
+bool da_entry_family(const DaFile *f, const ChipInfo *chip, DaMode *ret) {
+        if (f->v6 || (chip && chip->da_mode == DA_MODE_XML)) {
+                *ret = DA_MODE_XML;
+                return true;
+        }
+        if (!chip)
+                return false;
+        *ret = chip->da_mode;
+        return true;
+}
+
+const DaBackend *da_backend_for_entry(const DaFile *f, const DaEntry *e, const ChipInfo *chip,
+                                      const char **ret_reason) {
+        ChipInfo as_needed;
+        DaMode mode;
+
+        if (!da_entry_has_stages(e)) {
+                *ret_reason = "This entry lacks the two stages a phone is sent (DA1 and DA2, regions 1 and 2), as "
+                              "IoT entries do; mtknvd cannot use it.";
+                return NULL;
+        }
+        if (!chip || !da_entry_family(f, chip, &mode))
+                return da_backend_for_chip(NULL, ret_reason);
+        /* the one gate, asked for this chip as the entry's family has it */
+        as_needed = *chip;
+        as_needed.da_mode = mode;
+        return da_backend_for_chip(&as_needed, ret_reason);
+}
+
 int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret) {
         int r = b->session_new(link, id, ret);
 

@@ -105,6 +105,18 @@ extern const DaBackend da_backend_xflash;
  * cause and the remedy (chip == NULL: not in the chip table). */
 const DaBackend *da_backend_for_chip(const ChipInfo *chip, const char **ret_reason);
 
+/* The DA family entry e of f needs on chip: XML for every entry of a V6
+ * file (brom.md §6.1: selecting a V6 entry forces XML) and on a chip whose
+ * table says XML, the chip's family otherwise; false when chip is NULL and
+ * the file does not say. */
+bool da_entry_family(const DaFile *f, const ChipInfo *chip, DaMode *ret);
+/* Whether this mtknvd can use entry e of f for chip: the backend of the
+ * family the entry needs, as da_backend_for_chip() answers for a chip of
+ * that family, or NULL with *ret_reason (an entry without DA1 and DA2
+ * cannot be used at all). */
+const DaBackend *da_backend_for_entry(const DaFile *f, const DaEntry *e, const ChipInfo *chip,
+                                      const char **ret_reason);
+
 int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret);
 /* BROM mode: start may choose DRAM settings among these (version: the chip's). */
 void da_session_set_emi(DaSession *s, int version, const EmiBlock *const *emi, size_t n);

@@ -140,8 +140,7 @@ const DaEntry *da_file_select(const DaFile *f, uint16_t dacode, uint16_t hw_vers
 
                 if (e->hw_code == 0 || e->hw_code != dacode)
                         continue;
-                /* phones need DA1 and DA2 (regions 1 and 2) */
-                if (e->region_count < 3 || e->regions[1].length == 0 || e->regions[2].length == 0)
+                if (!da_entry_has_stages(e))
                         continue;
                 if (hw_version != 0 && e->hw_version > hw_version)
                         continue;
@@ -150,6 +149,29 @@ const DaEntry *da_file_select(const DaFile *f, uint16_t dacode, uint16_t hw_vers
                 return e;
         }
         return NULL;
+}
+
+bool da_entry_has_stages(const DaEntry *e) {
+        /* phones need DA1 and DA2 (regions 1 and 2); IoT entries place theirs elsewhere (§6.2) */
+        return e->region_count >= 3 && e->regions[1].length > 0 && e->regions[2].length > 0;
+}
+
+/* The heuristic "looks OEM-signed": both stages a phone is given end in a
+ * signature of the one length every signed DA of the reference has
+ * (brom.md §6.2, §6.4: 0x100, RSA-2048, on DA1 and DA2 alike).  A phone
+ * with DAA checks DA1 at SEND_DA (§4, status 0x1D15 for an unsigned one)
+ * and DA1 checks DA2, so a DA for such a phone must have both.  The file
+ * cannot say whose key made them: MediaTek's own generic DAs are signed
+ * the same way, so this is "could be", never "is". */
+DaSignature da_entry_signature(const DaEntry *e) {
+        uint32_t da1 = e->region_count > 1 ? e->regions[1].sig_len : 0,
+                 da2 = e->region_count > 2 ? e->regions[2].sig_len : 0;
+
+        if (da1 == 0)
+                return DA_SIGNATURE_NONE;
+        if (da1 == DA_SIG_LEN_RSA2048 && da2 == DA_SIG_LEN_RSA2048)
+                return DA_SIGNATURE_OEM_LIKE;
+        return DA_SIGNATURE_UNUSUAL;
 }
 
 int da_entry_get_stage(const DaFile *f, const DaEntry *e, unsigned stage, const uint8_t **ret_data,

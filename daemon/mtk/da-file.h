@@ -18,6 +18,8 @@
 #define DA_ENTRY_MAGIC        0xdada
 #define DA_REGIONS_MAX        10
 #define DA_ENTRIES_MAX        512
+/* brom.md §6.2: "0x100 = RSA-2048 on all signed samples" */
+#define DA_SIG_LEN_RSA2048    0x100
 
 typedef struct DaRegion {
         uint32_t offset, length, start_addr, start_offset, sig_len;
@@ -43,6 +45,18 @@ DaFile *da_file_free(DaFile *f);
 /* brom.md §6.3: the first entry for dacode whose hw/sw versions are not
  * above the phone's (a phone version 0 matches anything). */
 const DaEntry *da_file_select(const DaFile *f, uint16_t dacode, uint16_t hw_version, uint16_t sw_version);
+/* Whether e has the two stages a phone is given: DA1 (region 1) and DA2 (region 2). */
+bool da_entry_has_stages(const DaEntry *e);
+
+/* What the file shows of an entry's signatures (the key is not in it). */
+typedef enum DaSignature {
+        DA_SIGNATURE_NONE,        /* DA1 carries none: only a phone without DA authentication (DAA) runs it */
+        DA_SIGNATURE_OEM_LIKE,    /* DA1 and DA2 end in RSA-2048 signatures, as a DAA phone's maker's DA must */
+        DA_SIGNATURE_UNUSUAL,     /* signed, but not in that shape (one stage only, another length) */
+} DaSignature;
+
+DaSignature da_entry_signature(const DaEntry *e);
+
 /* stage 1 = DA1 (region 1), 2 = DA2 (region 2), signature included. */
 int da_entry_get_stage(const DaFile *f, const DaEntry *e, unsigned stage, const uint8_t **ret_data,
                        const DaRegion **ret_region);

@@ -8,6 +8,7 @@
 #include "parse-error.h"
 #include "partition-table.h"
 #include "scatter-edit.h"
+#include "scatter-xml.h"
 
 #define SCATTER_EDIT_MAX (16u * 1024u * 1024u)
 
@@ -64,6 +65,120 @@ static bool storage_is(const Line *l, const char *storage) {
         return storage && l->value_len == strlen(storage) && strncasecmp(l->value, storage, l->value_len) == 0;
 }
 
+/* ------------------------------------------------------------ XML (da.md §6.3) */
+
+/* The element's text replaced by value (a text node: no markup in it is read). */
+static int xml_set_text(xmlNode *el, const char *value) {
+        xmlNode *t;
+
+        while (el->children) {
+                xmlNode *c = el->children;
+
+                xmlUnlinkNode(c);
+                xmlFreeNode(c);
+        }
+        t = xmlNewDocText(el->doc, BAD_CAST value);
+        if (!t)
+                return -ENOMEM;
+        if (!xmlAddChild(el, t)) {
+                xmlFreeNode(t);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The same edit in the element tree: <file_name> and <is_download> of each
+ * <partition_index>; the document is written back by libxml2, comments,
+ * unknown elements, attributes and blanks between elements kept. */
+static int scatter_edit_xml(const uint8_t *data, size_t size, const char *storage, const char *const *names,
+                            const char *const *files, size_t n, char **ret, size_t *ret_size, char **ret_error) {
+        _cleanup_(scatter_xml_doc_freep) xmlDoc *doc = NULL;
+        _cleanup_free_ bool *seen = NULL;
+        ScatterXmlTable xt[SCATTER_XML_TABLES_MAX];
+        bool table_found = false, any = false;
+        xmlChar *mem = NULL;
+        char version[16];
+        size_t n_xt = 0;
+        int r, len = 0;
+
+        r = scatter_xml_read(data, size, &doc, ret_error);
+        if (r < 0)
+                return r;
+        if (!scatter_xml_attr(scatter_xml_config_version(doc), "name", version, sizeof(version)) || !*version)
+                return parse_error(ret_error, "the XML file has no <general name=\"MTK_PLATFORM_CFG\"> with a "
+                                   "<config_version name=\"V…\">, so SP Flash Tool could not use it for a Download");
+        r = scatter_xml_tables(doc, xt, &n_xt, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_xt; i++)
+                table_found = table_found || !*xt[i].storage || (storage && strcasecmp(xt[i].storage, storage) == 0);
+        if (n_xt > 0 && !table_found)
+                return parse_error(ret_error, "it has no storage_type table for the phone's %s storage: is it this "
+                                   "phone's?", storage ?: "unknown");
+        seen = calloc(n ? n : 1, sizeof(bool));
+        if (!seen)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_xt; i++) {
+                /* another storage's table: none of its partitions is downloaded */
+                bool in_table = !*xt[i].storage || (storage && strcasecmp(xt[i].storage, storage) == 0);
+
+                for (xmlNode *p = scatter_xml_child(xt[i].node, NULL, "partition_index"); p;
+                     p = scatter_xml_child(xt[i].node, p, "partition_index")) {
+                        xmlNode *file = scatter_xml_child(p, NULL, "file_name"),
+                                *download = scatter_xml_child(p, NULL, "is_download");
+                        char name[64], canonical[64];
+                        ssize_t want = -1;
+
+                        any = true;
+                        if (in_table && scatter_xml_text(scatter_xml_child(p, NULL, "partition_name"), name,
+                                                         sizeof(name))) {
+                                partition_name_canonical(name, canonical, sizeof(canonical));
+                                for (size_t j = 0; j < n; j++)
+                                        if (streq(canonical, names[j]))
+                                                want = (ssize_t) j;
+                        }
+                        if (want >= 0 && (!file || !download))
+                                return parse_error(ret_error, "the scatter entry of %s (line %ld) has no <%s> "
+                                                   "element", names[want], xmlGetLineNo(p),
+                                                   file ? "is_download" : "file_name");
+                        if (download) {
+                                r = xml_set_text(download, want >= 0 ? "true" : "false");
+                                if (r < 0)
+                                        return r;
+                        }
+                        if (want >= 0) {
+                                r = xml_set_text(file, files[want]);
+                                if (r < 0)
+                                        return r;
+                                seen[want] = true;
+                        }
+                }
+        }
+        for (size_t j = 0; j < n; j++)
+                if (!seen[j])
+                        return parse_error(ret_error, "the scatter file has no %s partition%s: is it this phone's?",
+                                           names[j], any ? "" : " (it has no partition entries at all)");
+        /* in the encoding the file declared, UTF-8 if none */
+        xmlDocDumpMemoryEnc(doc, &mem, &len, doc->encoding ? (const char *) doc->encoding : "UTF-8");
+        if (!mem || len < 0) {
+                xmlFree(mem);
+                return parse_error(ret_error, "the edited XML cannot be written in the encoding the file declares "
+                                   "(%s)", doc->encoding ? (const char *) doc->encoding : "UTF-8");
+        }
+        *ret = malloc((size_t) len + 1);
+        if (!*ret) {
+                xmlFree(mem);
+                return -ENOMEM;
+        }
+        memcpy(*ret, mem, (size_t) len);
+        (*ret)[len] = 0;
+        *ret_size = (size_t) len;
+        xmlFree(mem);
+        return 0;
+}
+
+/* ------------------------------------------------------------ V1.1.x, V2.x text */
+
 int scatter_edit_for_download(const uint8_t *data, size_t size, const char *storage, const char *const *names,
                               const char *const *files, size_t n, char **ret, size_t *ret_size, char **ret_error) {
         _cleanup_free_ Line *lines = NULL;
@@ -80,6 +195,8 @@ int scatter_edit_for_download(const uint8_t *data, size_t size, const char *stor
                 return parse_error(ret_error, "the scatter file is larger than %u MiB", SCATTER_EDIT_MAX >> 20);
         if (memchr(data, 0, size))
                 return parse_error(ret_error, "the scatter file contains NUL bytes: it is not a text file");
+        if (scatter_xml_detect(data, size))
+                return scatter_edit_xml(data, size, storage, names, files, n, ret, ret_size, ret_error);
         for (size_t off = 0; off < size;) {
                 const char *nl = memchr(text + off, '\n', size - off);
                 size_t len = nl ? (size_t) (nl - (text + off)) + 1 : size - off;

@@ -13,6 +13,14 @@
  *   table of its own, placed on its own; the phone's storage type picks one.
  *   UFS_LU0/LU1/LU2 are the boot, boot-backup and user LUs (xflash.md §8.2,
  *   §10.1), i.e. the boot1, boot2 and user regions of the storage model.
+ * - XML files (§6.3; element names in scatter-xml.c): the same fields as the
+ *   V1.1 keys, the same placement; <partition_index> directly under <root>
+ *   is one table, <storage_type name="…"> elements are V2.x's tables.
+ * - Every table: a name listed twice with the same placement is one
+ *   partition (a public V2.2 test fixture says TCL packages repeat their
+ *   whole table); listed twice with another placement, or two placed
+ *   partitions of one region sharing bytes, and the file is refused: a
+ *   backup must not guess which one the phone has.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -26,6 +34,7 @@
 #include "macro.h"
 #include "parse-error.h"
 #include "scatter.h"
+#include "scatter-xml.h"
 
 #define SCATTER_ENTRIES_MAX 512
 #define RESERVED_BASE 0xffff0000ULL
@@ -178,28 +187,49 @@ static yaml_node_t *yaml_child(Yaml *y, yaml_node_t *map, const char *key) {
         return NULL;
 }
 
-static int scatter_yaml_partition(Yaml *y, ScatterEntry **entries, size_t *n_entries, yaml_node_t *m, size_t idx) {
-        char name[64] = "", lin[40], phys[40], size_s[40], region[32], reserved[16];
+/* A partition's fields as the file spells them (NULL: absent). */
+typedef struct PartitionFields {
+        const char *name, *size, *linear, *physical, *region, *reserved;
+} PartitionFields;
+
+/* where: "entry 3", "line 42": for messages */
+static int scatter_partition_add(ScatterEntry **entries, size_t *n_entries, const PartitionFields *f,
+                                 const char *where, char **error) {
         uint64_t linear = 0, physical = 0;
         ScatterEntry e = {};
 
-        if (!yaml_scalar(y, m, "partition_name", name, sizeof(name)) || !*name)
+        if (!f->name || !*f->name)
                 return 0; /* an empty name is a placeholder: skip it */
-        if (!yaml_scalar(y, m, "partition_size", size_s, sizeof(size_s)) || parse_number(size_s, &e.size) < 0)
-                return parse_error(y->error, "partition %s (entry %zu) has no valid partition_size", name, idx);
-        if (yaml_scalar(y, m, "linear_start_addr", lin, sizeof(lin)) && parse_number(lin, &linear) < 0)
-                return parse_error(y->error, "partition %s has an invalid linear_start_addr \"%s\"", name, lin);
-        if (yaml_scalar(y, m, "physical_start_addr", phys, sizeof(phys)) && parse_number(phys, &physical) < 0)
-                return parse_error(y->error, "partition %s has an invalid physical_start_addr \"%s\"", name, phys);
-        snprintf(e.name, sizeof(e.name), "%s", name);
-        e.region = yaml_scalar(y, m, "region", region, sizeof(region)) ? region_from_string(region)
-                                                                       : STORAGE_REGION_USER;
-        e.reserved = (yaml_scalar(y, m, "is_reserved", reserved, sizeof(reserved)) && streq(reserved, "true")) ||
-                     address_is_end_relative(physical) || address_is_end_relative(linear);
+        if (!f->size || parse_number(f->size, &e.size) < 0)
+                return parse_error(error, "partition %s (%s) has no valid partition_size", f->name, where);
+        if (f->linear && parse_number(f->linear, &linear) < 0)
+                return parse_error(error, "partition %s has an invalid linear_start_addr \"%s\"", f->name, f->linear);
+        if (f->physical && parse_number(f->physical, &physical) < 0)
+                return parse_error(error, "partition %s has an invalid physical_start_addr \"%s\"", f->name,
+                                   f->physical);
+        snprintf(e.name, sizeof(e.name), "%s", f->name);
+        e.region = f->region ? region_from_string(f->region) : STORAGE_REGION_USER;
+        e.reserved = (f->reserved && streq(f->reserved, "true")) || address_is_end_relative(physical) ||
+                     address_is_end_relative(linear);
         /* physical 0 with a non-zero linear address: resolved below */
         e.offset = physical != 0 || linear == 0 ? physical : linear;
         e.resolved = !e.reserved && (physical != 0 || linear == 0);
         return entries_add(entries, n_entries, &e);
+}
+
+static int scatter_yaml_partition(Yaml *y, ScatterEntry **entries, size_t *n_entries, yaml_node_t *m, size_t idx) {
+        char name[64] = "", lin[40], phys[40], size_s[40], region[32], reserved[16], where[32];
+        PartitionFields f = {
+                .name = yaml_scalar(y, m, "partition_name", name, sizeof(name)),
+                .size = yaml_scalar(y, m, "partition_size", size_s, sizeof(size_s)),
+                .linear = yaml_scalar(y, m, "linear_start_addr", lin, sizeof(lin)),
+                .physical = yaml_scalar(y, m, "physical_start_addr", phys, sizeof(phys)),
+                .region = yaml_scalar(y, m, "region", region, sizeof(region)),
+                .reserved = yaml_scalar(y, m, "is_reserved", reserved, sizeof(reserved)),
+        };
+
+        snprintf(where, sizeof(where), "entry %zu", idx);
+        return scatter_partition_add(entries, n_entries, &f, where, y->error);
 }
 
 /* PMT-era files: physical 0 everywhere in the user area, linear includes
@@ -228,6 +258,82 @@ static int scatter_place_linear(ScatterEntry *entries, size_t n_entries, char **
         return 0;
 }
 
+/* Drops repeated identical entries; refuses a name placed twice or two
+ * placed partitions of one region that share bytes. */
+static int scatter_table_check(ScatterEntry *entries, size_t *n_entries, char **ret_error) {
+        for (size_t i = 0; i < *n_entries; i++) {
+                ScatterEntry *a = &entries[i];
+
+                for (size_t j = i + 1; j < *n_entries;) {
+                        ScatterEntry *b = &entries[j];
+
+                        if (strcasecmp(a->name, b->name) != 0) {
+                                j++;
+                                continue;
+                        }
+                        if (a->region != b->region || a->size != b->size || a->reserved != b->reserved ||
+                            a->resolved != b->resolved || a->offset != b->offset)
+                                return parse_error(ret_error, "partition %s is listed twice with different "
+                                                   "addresses or sizes: which one is the phone's? Use the "
+                                                   "scatter file of the phone's firmware package unchanged",
+                                                   a->name);
+                        memmove(b, b + 1, (*n_entries - j - 1) * sizeof(*b));
+                        (*n_entries)--;
+                }
+        }
+        for (size_t i = 0; i < *n_entries; i++)
+                for (size_t j = i + 1; j < *n_entries; j++) {
+                        const ScatterEntry *a = &entries[i], *b = &entries[j];
+
+                        if (!a->resolved || !b->resolved || a->size == 0 || b->size == 0 || a->region != b->region)
+                                continue;
+                        if (a->offset < b->offset + b->size && b->offset < a->offset + a->size &&
+                            a->offset + a->size > a->offset && b->offset + b->size > b->offset)
+                                return parse_error(ret_error, "partitions %s (0x%" PRIx64 "+0x%" PRIx64 ") and %s "
+                                                   "(0x%" PRIx64 "+0x%" PRIx64 ") overlap in the %s area: the "
+                                                   "scatter file is damaged or was edited by hand; use the one of "
+                                                   "the phone's firmware package", a->name, a->offset, a->size,
+                                                   b->name, b->offset, b->size, storage_region_to_string(a->region));
+                }
+        return 0;
+}
+
+/* Places t's entries and adds it to s's tables (t's entries then are s's). */
+static int scatter_add_table(ScatterFile *s, ScatterTable *t, char **ret_error) {
+        ScatterTable *n;
+        int r;
+
+        for (size_t i = 0; i < s->n_tables; i++)
+                if (strcasecmp(s->tables[i].storage, t->storage) == 0)
+                        return parse_error(ret_error, "storage_type %s has two tables", t->storage);
+        if (s->n_tables >= 8)
+                return parse_error(ret_error, "more than 8 storage_type tables");
+        r = scatter_place_linear(t->entries, t->n_entries, ret_error);
+        if (r >= 0)
+                r = scatter_table_check(t->entries, &t->n_entries, ret_error);
+        if (r < 0)
+                return r;
+        n = reallocarray(s->tables, s->n_tables + 1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        s->tables = n;
+        s->tables[s->n_tables++] = *t;
+        *t = (ScatterTable) {};
+        return 0;
+}
+
+/* Until the phone's storage is known: the eMMC table, as before there were tables. */
+static int scatter_use_default_table(ScatterFile *s) {
+        size_t pick = 0;
+
+        for (size_t i = 0; i < s->n_tables; i++)
+                if (strcasecmp(s->tables[i].storage, "EMMC") == 0) {
+                        pick = i;
+                        break;
+                }
+        return scatter_use_table(s, &s->tables[pick]);
+}
+
 /* One "- storage_type: X" block with its "description:" list, as a table of s. */
 static int scatter_yaml_storage(Yaml *y, ScatterFile *s, yaml_node_t *item, yaml_node_t *desc, size_t idx) {
         ScatterTable t = {};
@@ -235,27 +341,11 @@ static int scatter_yaml_storage(Yaml *y, ScatterFile *s, yaml_node_t *item, yaml
 
         if (!yaml_scalar(y, item, "storage_type", t.storage, sizeof(t.storage)) || !*t.storage)
                 return parse_error(y->error, "block %zu has a description list but no storage_type (EMMC or UFS)", idx);
-        for (size_t i = 0; i < s->n_tables; i++)
-                if (strcasecmp(s->tables[i].storage, t.storage) == 0)
-                        return parse_error(y->error, "storage_type %s has two tables", t.storage);
-        if (s->n_tables >= 8)
-                return parse_error(y->error, "more than 8 storage_type tables");
         for (yaml_node_item_t *d = desc->data.sequence.items.start; r >= 0 && d < desc->data.sequence.items.top; d++)
                 r = scatter_yaml_partition(y, &t.entries, &t.n_entries, yaml_document_get_node(&y->doc, *d),
                                            (size_t) (d - desc->data.sequence.items.start));
         if (r >= 0)
-                r = scatter_place_linear(t.entries, t.n_entries, y->error);
-        if (r >= 0) {
-                ScatterTable *n = reallocarray(s->tables, s->n_tables + 1, sizeof(*n));
-
-                if (!n)
-                        r = -ENOMEM;
-                else {
-                        s->tables = n;
-                        s->tables[s->n_tables++] = t;
-                        return 0;
-                }
-        }
+                r = scatter_add_table(s, &t, y->error);
         free(t.entries);
         return r;
 }
@@ -317,22 +407,116 @@ static int scatter_parse_yaml(const uint8_t *data, size_t size, ScatterFile *s, 
                                 "table do the outer ones belong to?");
                 goto out;
         }
-        if (s->n_tables > 0) {
-                /* until the phone's storage is known: the eMMC table, as before there were tables */
-                size_t pick = 0;
-
-                for (size_t i = 0; i < s->n_tables; i++)
-                        if (strcasecmp(s->tables[i].storage, "EMMC") == 0) {
-                                pick = i;
-                                break;
-                        }
-                r = scatter_use_table(s, &s->tables[pick]);
-        } else
+        if (s->n_tables > 0)
+                r = scatter_use_default_table(s);
+        else {
                 r = scatter_place_linear(s->entries, s->n_entries, ret_error);
+                if (r >= 0)
+                        r = scatter_table_check(s->entries, &s->n_entries, ret_error);
+        }
 out:
         yaml_document_delete(&y.doc);
         yaml_parser_delete(&parser);
         return r;
+}
+
+/* ------------------------------------------------------------ XML (§6.3) */
+
+static int scatter_xml_partition(xmlNode *p, ScatterEntry **entries, size_t *n_entries, char **ret_error) {
+        char name[64], lin[40], phys[40], size_s[40], region[32], reserved[16], where[32];
+        xmlNode *name_el = scatter_xml_child(p, NULL, "partition_name");
+        PartitionFields f = {
+                .name = scatter_xml_text(name_el, name, sizeof(name)),
+                .size = scatter_xml_text(scatter_xml_child(p, NULL, "partition_size"), size_s, sizeof(size_s)),
+                .linear = scatter_xml_text(scatter_xml_child(p, NULL, "linear_start_addr"), lin, sizeof(lin)),
+                .physical = scatter_xml_text(scatter_xml_child(p, NULL, "physical_start_addr"), phys, sizeof(phys)),
+                .region = scatter_xml_text(scatter_xml_child(p, NULL, "region"), region, sizeof(region)),
+                .reserved = scatter_xml_text(scatter_xml_child(p, NULL, "is_reserved"), reserved, sizeof(reserved)),
+        };
+
+        /* every element of a generated file is there; an empty one is a placeholder, as in V1.1 */
+        if (!name_el)
+                return parse_error(ret_error, "the <partition_index> at line %ld has no <partition_name>",
+                                   xmlGetLineNo(p));
+        if (!f.name)
+                return parse_error(ret_error, "the <partition_name> at line %ld is longer than %zu characters",
+                                   xmlGetLineNo(name_el), sizeof(name) - 1);
+        snprintf(where, sizeof(where), "line %ld", xmlGetLineNo(p));
+        return scatter_partition_add(entries, n_entries, &f, where, ret_error);
+}
+
+/* <storage_type>'s <general name="MTK_STORAGE_CFG"><storage name="…">, or NULL. */
+static xmlNode *scatter_xml_storage_cfg(xmlNode *table) {
+        char buf[32];
+
+        for (xmlNode *g = scatter_xml_child(table, NULL, "general"); g; g = scatter_xml_child(table, g, "general"))
+                if (scatter_xml_attr(g, "name", buf, sizeof(buf)) && streq(buf, "MTK_STORAGE_CFG"))
+                        return scatter_xml_child(g, NULL, "storage");
+        return NULL;
+}
+
+static int scatter_parse_xml(const uint8_t *data, size_t size, ScatterFile *s, char **ret_error) {
+        _cleanup_(scatter_xml_doc_freep) xmlDoc *doc = NULL;
+        ScatterXmlTable xt[SCATTER_XML_TABLES_MAX];
+        size_t n_xt = 0;
+        xmlNode *cv, *cfg;
+        char buf[40];
+        int r;
+
+        r = scatter_xml_read(data, size, &doc, ret_error);
+        if (r < 0)
+                return r;
+        s->xml = true;
+        cv = scatter_xml_config_version(doc);
+        if (!scatter_xml_attr(cv, "name", s->config_version, sizeof(s->config_version)) || !*s->config_version)
+                return parse_error(ret_error, "the XML file has no <general name=\"MTK_PLATFORM_CFG\"> with a "
+                                   "<config_version name=\"V…\">, so it is no SP Flash Tool scatter file; use the "
+                                   "MTxxxx_Android_scatter.xml of the phone's firmware package");
+        (void) scatter_xml_text(scatter_xml_child(cv, NULL, "platform"), s->platform, sizeof(s->platform));
+        (void) scatter_xml_text(scatter_xml_child(cv, NULL, "storage"), s->storage, sizeof(s->storage));
+        if (scatter_xml_text(scatter_xml_child(cv, NULL, "block_size"), buf, sizeof(buf)) &&
+            parse_number(buf, &s->block_size) < 0)
+                return parse_error(ret_error, "<block_size> \"%s\" is not a number", buf);
+
+        r = scatter_xml_tables(doc, xt, &n_xt, ret_error);
+        if (r < 0)
+                return r;
+        if (n_xt == 0)
+                return parse_error(ret_error, "the XML scatter file lists no partitions: no <partition_index> "
+                                   "under <root> or a <storage_type>");
+        /* V1.x: one table, under <root> */
+        if (!*xt[0].storage) {
+                for (xmlNode *p = scatter_xml_child(xt[0].node, NULL, "partition_index"); r >= 0 && p;
+                     p = scatter_xml_child(xt[0].node, p, "partition_index"))
+                        r = scatter_xml_partition(p, &s->entries, &s->n_entries, ret_error);
+                if (r >= 0)
+                        r = scatter_place_linear(s->entries, s->n_entries, ret_error);
+                if (r >= 0)
+                        r = scatter_table_check(s->entries, &s->n_entries, ret_error);
+                return r;
+        }
+        /* V2.x: the header names no storage; the first table's own settings stand in */
+        cfg = scatter_xml_storage_cfg(xt[0].node);
+        if (!*s->storage && !scatter_xml_attr(cfg, "name", s->storage, sizeof(s->storage)))
+                snprintf(s->storage, sizeof(s->storage), "%s", xt[0].storage);
+        if (s->block_size == 0 && scatter_xml_text(scatter_xml_child(cfg, NULL, "block_size"), buf, sizeof(buf)) &&
+            parse_number(buf, &s->block_size) < 0)
+                return parse_error(ret_error, "<block_size> \"%s\" of storage_type %s is not a number", buf,
+                                   xt[0].storage);
+        for (size_t i = 0; i < n_xt; i++) {
+                ScatterTable t = {};
+
+                snprintf(t.storage, sizeof(t.storage), "%s", xt[i].storage);
+                for (xmlNode *p = scatter_xml_child(xt[i].node, NULL, "partition_index"); r >= 0 && p;
+                     p = scatter_xml_child(xt[i].node, p, "partition_index"))
+                        r = scatter_xml_partition(p, &t.entries, &t.n_entries, ret_error);
+                if (r >= 0)
+                        r = scatter_add_table(s, &t, ret_error);
+                free(t.entries);
+                if (r < 0)
+                        return r;
+        }
+        return scatter_use_default_table(s);
 }
 
 /* ------------------------------------------------------------ V1.0 (text) */
@@ -401,7 +585,6 @@ static int scatter_parse_v1_0(const uint8_t *data, size_t size, ScatterFile *s, 
 
 int scatter_parse(const uint8_t *data, size_t size, ScatterFile **ret, char **ret_error) {
         _cleanup_(scatter_file_freep) ScatterFile *s = NULL;
-        size_t skip = 0;
         int r;
 
         if (ret_error)
@@ -413,14 +596,10 @@ int scatter_parse(const uint8_t *data, size_t size, ScatterFile **ret, char **re
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        while (skip < size && isspace(data[skip]))
-                skip++;
-
         /* detect before trusting a parse: YAML happily reads V1.0 as one string */
-        if (size - skip >= 1 && data[skip] == '<')
-                return parse_error(ret_error, "XML scatter files (SP Flash Tool V6) are not supported yet; use the "
-                            "MTxxxx_Android_scatter.txt of the firmware package");
-        if (memmem(data, size, "partition_index", 15) || memmem(data, size, "MTK_PLATFORM_CFG", 16))
+        if (scatter_xml_detect(data, size))
+                r = scatter_parse_xml(data, size, s, ret_error);
+        else if (memmem(data, size, "partition_index", 15) || memmem(data, size, "MTK_PLATFORM_CFG", 16))
                 r = scatter_parse_yaml(data, size, s, ret_error);
         else
                 r = scatter_parse_v1_0(data, size, s, ret_error);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * SP Flash Tool scatter files (da.md §6): the V1.1.x YAML-like format (read
- * with libyaml), the V2.x files with one table per storage type, and the old
- * V1.0 "NAME 0xADDR { }" text.  Input is untrusted.
+ * with libyaml), the V2.x files with one table per storage type, the XML
+ * files of newer firmware packages (§6.3, read with libxml2: scatter-xml.h)
+ * and the old V1.0 "NAME 0xADDR { }" text.  Input is untrusted.
  */
 #pragma once
 
@@ -21,7 +22,8 @@ typedef struct ScatterEntry {
         bool resolved;
 } ScatterEntry;
 
-/* One "- storage_type:" block of a V2.x file (da.md §6.1, last paragraph). */
+/* One "- storage_type:" block of a V2.x file (da.md §6.1, last paragraph), or
+ * <storage_type> element of an XML one (§6.3). */
 typedef struct ScatterTable {
         char storage[16];         /* as the file spells it: "EMMC", "UFS" */
         ScatterEntry *entries;
@@ -31,6 +33,7 @@ typedef struct ScatterTable {
 typedef struct ScatterFile {
         char platform[32], storage[16], config_version[16];
         bool v1_0;
+        bool xml;                 /* MTxxxx_Android_scatter.xml */
         uint64_t block_size;
         /* the table in use: a V1.x file's only one; of a V2.x file, the EMMC
          * table (or its first) until scatter_file_use_storage() chose */

@@ -59,6 +59,39 @@ def scatter_text():
     return out
 
 
+def scatter_xml():
+    """The layout of scatter_text() as an MTxxxx_Android_scatter.xml (da.md §6.3, the V1.x form: the
+    partitions directly under <root>), with a comment and an element mtknvd does not know."""
+    out = ('<?xml version="1.0" encoding="utf-8"?>\n<root>\n  <!-- the simulated MT6735 -->\n'
+           '  <general name="MTK_PLATFORM_CFG">\n    <config_version name="V1.1.8">\n'
+           '      <platform>MT6735</platform>\n      <project>mtknvd-test</project>\n'
+           '      <storage>EMMC</storage>\n      <boot_channel>MSDC_0</boot_channel>\n'
+           '      <block_size>0x20000</block_size>\n    </config_version>\n  </general>\n'
+           '  <partition_index name="SYS0">\n    <partition_name>preloader</partition_name>\n'
+           '    <file_name>preloader.bin</file_name>\n    <is_download>true</is_download>\n'
+           '    <type>SV5_BL_BIN</type>\n    <linear_start_addr>0x0</linear_start_addr>\n'
+           '    <physical_start_addr>0x0</physical_start_addr>\n    <partition_size>0x40000</partition_size>\n'
+           '    <region>EMMC_BOOT_1</region>\n    <storage>HW_STORAGE_EMMC</storage>\n'
+           '    <is_reserved>false</is_reserved>\n    <operation_type>BOOTLOADERS</operation_type>\n'
+           '  </partition_index>\n')
+    for i, name in enumerate(("pgpt",) + IDENTITY + ("sgpt",)):
+        if name == "pgpt":
+            start, size, reserved = 0, 0x80000, "false"
+        elif name == "sgpt":
+            start, size, reserved = 0xFFFF0004, 0x80000, "true"
+        else:
+            (start, size), reserved = LAYOUT[name], "false"
+        out += ('  <partition_index name="SYS%d">\n    <partition_name>%s</partition_name>\n'
+                '    <file_name>NONE</file_name>\n    <is_download>false</is_download>\n'
+                '    <type>NORMAL_ROM</type>\n    <linear_start_addr>0x%x</linear_start_addr>\n'
+                '    <physical_start_addr>0x%X</physical_start_addr>\n    <partition_size>0x%x</partition_size>\n'
+                '    <region>EMMC_USER</region>\n    <storage>HW_STORAGE_EMMC</storage>\n'
+                '    <is_reserved>%s</is_reserved>\n    <operation_type>INVISIBLE</operation_type>\n'
+                '    <some_future_element kind="x">1</some_future_element>\n  </partition_index>\n'
+                % (i + 1, name, start, start, size, reserved))
+    return out + "</root>\n"
+
+
 class BackupTestCase(WorldTestCase):
     # the phone's read command in the simulator's command list: the legacy DA's READ
     # (test_xflash.py runs the fault tests on an XFlash phone, whose READ_DATA is 0x010005)
@@ -156,13 +189,13 @@ class TestBackup(BackupTestCase):
         st = w.stats("phone0")
         self.assertEqual(st["last_reset"], "wdt-swrst")
 
-    def test_manual_backup_with_scatter(self):
+    def test_manual_backup_with_scatter(self, name="MT6735_Android_scatter.txt", text=None):
         # AutoBackup=never: the phone is opened because the backup waits for it (started before plugging in)
         w = self.world("unplugged=1")
         storage = w.stats("phone0")["storage"]
-        sc = os.path.join(w.tmp, "MT6735_Android_scatter.txt")
+        sc = os.path.join(w.tmp, name)
         with open(sc, "w", newline="") as f:
-            f.write(scatter_text())
+            f.write(text or scatter_text())
         inspected = w.ctl_json("inspect", sc)
         self.assertEqual(inspected["kind"], "scatter")
         marked = sorted(p["name"] for p in inspected["partitions"] if p["identity"])
@@ -175,6 +208,10 @@ class TestBackup(BackupTestCase):
         props = self.assert_backup_matches_phone(w, path, storage)
         self.assertEqual(props["TableSource"], "scatter")
         self.assertEqual(props["Source"], "manual")
+
+    def test_manual_backup_with_xml_scatter(self):
+        # the MTxxxx_Android_scatter.xml of a newer firmware package locates the same partitions
+        self.test_manual_backup_with_scatter("MT6735_Android_scatter.xml", scatter_xml())
 
     def test_pmt_phone(self):
         # a phone without GPT: the table comes from the DA's READ_PMT

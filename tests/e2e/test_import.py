@@ -10,10 +10,11 @@ import subprocess
 import tarfile
 import time
 import unittest
+import xml.etree.ElementTree as ET
 
 from harness import BUILD
 
-from test_backup import IDENTITY, LAYOUT, scatter_text
+from test_backup import IDENTITY, LAYOUT, scatter_text, scatter_xml
 from test_restore import RestoreTestCase
 
 
@@ -89,6 +90,65 @@ class TestSpFlash(ImportTestCase):
         self.assertTrue(res["success"], res)
         self.assertIn("not bound to any phone", r.stderr)
         self.assertEqual({n: self.read_part(storage, n) for n in IDENTITY}, original)
+
+    def test_round_trip_xml_scatter(self):
+        # MTxxxx_Android_scatter.xml: the same edit in its elements, and it stays an XML scatter file
+        w = self.backed_up_world()
+        storage = self.storage(w)
+        original = {n: self.read_part(storage, n) for n in IDENTITY}
+        bid = next(iter(w.backups.values()))["Id"]
+        sc = self.write(os.path.join(w.tmp, "MT6735_Android_scatter.xml"), scatter_xml().encode())
+        out = os.path.join(w.tmp, "spflash.tar")
+        w.ctl("export-backup", "--format", "spflash", "--scatter", sc, bid, out)
+
+        files = self.members(out)
+        top = bid.split("/")[1] + "-spflash/"
+        self.assertEqual(set(files), {top + n + ".img" for n in IDENTITY} | {top + "MT6735_Android_scatter.xml"})
+        for n in IDENTITY:
+            self.assertEqual(files[top + n + ".img"], original[n])
+        edited = ET.fromstring(files[top + "MT6735_Android_scatter.xml"])
+        source = ET.fromstring(scatter_xml().encode())
+        self.assertEqual(edited.tag, "root")
+        old_parts, new_parts = source.findall("partition_index"), edited.findall("partition_index")
+        self.assertEqual(len(new_parts), len(old_parts))
+        for old, new in zip(old_parts, new_parts):
+            name = old.findtext("partition_name")
+            self.assertEqual(new.get("name"), old.get("name"))
+            for o, e in zip(old, new):
+                self.assertEqual(e.tag, o.tag)
+                self.assertEqual(e.attrib, o.attrib)
+                if e.tag == "file_name" and name in IDENTITY:
+                    self.assertEqual(e.text, name + ".img")
+                elif e.tag == "is_download":
+                    self.assertEqual(e.text, "true" if name in IDENTITY else "false")
+                else:
+                    self.assertEqual(e.text, o.text)
+            self.assertEqual(len(list(new)), len(list(old)))
+        self.assertEqual(ET.tostring(edited.find("general")), ET.tostring(source.find("general")))
+        self.assertIn(b"<!-- the simulated MT6735 -->", files[top + "MT6735_Android_scatter.xml"])
+        # mtknvd reads it back as what it is, and says what the archive is
+        edited_path = self.write(os.path.join(w.tmp, "edited_scatter.xml"), files[top + "MT6735_Android_scatter.xml"])
+        j = w.ctl_json("inspect", edited_path)
+        self.assertEqual((j["kind"], j["syntax"]), ("scatter", "xml"))
+        j = w.ctl_json("inspect", out)
+        self.assertEqual((j["kind"], j["scatter_file"]), ("spflash-export", "MT6735_Android_scatter.xml"))
+        self.assertEqual(sorted(p["name"] for p in j["partitions"] if p["identity"]), sorted(IDENTITY))
+
+        # the readback comes back in, located by the one *_scatter.xml next to the images
+        rb = os.path.join(w.tmp, "readback")
+        os.mkdir(rb)
+        self.write(os.path.join(rb, "MT6735_Android_scatter.xml"), scatter_xml().encode())
+        images = [self.write(os.path.join(rb, n + ".img"), files[top + n + ".img"]) for n in IDENTITY]
+        iid = self.imported(w, "--spflash", *images)
+        info = w.ctl_json("show-backup", iid)
+        self.assertEqual(sorted(p["name"] for p in info["partitions"]), sorted(IDENTITY))
+        # an XML scatter of another phone is refused on export, as the text one is
+        sc2 = self.write(os.path.join(w.tmp, "other_scatter.xml"),
+                         scatter_xml().replace("<partition_name>nvdata<", "<partition_name>userdata<").encode())
+        r = w.ctl("export-backup", "--format", "spflash", "--scatter", sc2, bid, os.path.join(w.tmp, "x.tar"),
+                  check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no nvdata partition: is it this phone's?", r.stderr)
 
     def test_readback_of_the_wrong_size(self):
         w = self.world()

@@ -13,7 +13,7 @@ import subprocess
 import termios
 
 from harness import BUILD, WorldTestCase  # first: it puts tests/tools on the path
-from test_backup import IDENTITY, scatter_text
+from test_backup import IDENTITY, scatter_text, scatter_xml
 from test_brom import MEM_ID, preloader
 
 import mkda  # noqa: E402
@@ -113,6 +113,93 @@ class TestInspect(InspectTestCase):
         self.assertIn("cannot use this Download Agent", r.stderr)
         self.assertFalse([d for d in w.ctl_json("list-da") if d["source"] == "added"][0]["usable"])
 
+    @staticmethod
+    def patch_region(data, entry, region, length=None, sig_len=None):
+        """The DA file with one region descriptor of one entry changed (brom.md §6.2: entries of 0xDC bytes
+        from 0x6C, regions of 20 bytes from +0x14: offset, length, start address, start offset, sig_len)."""
+        out = bytearray(data)
+        base = 0x6C + 0xDC * entry + 0x14 + 20 * region
+        if length is not None:
+            struct.pack_into("<I", out, base + 4, length)
+        if sig_len is not None:
+            struct.pack_into("<I", out, base + 16, sig_len)
+        return bytes(out)
+
+    def test_da_entries_tell_the_truth(self):
+        # per entry: its chips, the protocol family it needs, whether this mtknvd can use it and why, and
+        # whether it looks OEM-signed -- no more than the file shows
+        w = self.world("unplugged=1")
+        data = mkda.build([mkda.parse_entry(s) for s in (
+            "dacode=0x6735",                         # legacy, RSA-2048 on DA1 and DA2
+            "dacode=0x6765,xflash=1",                # XFlash (V5)
+            "dacode=0x6580,sig_len=0",               # unsigned
+            "dacode=0x8163,sig_len=0x80",            # signed, but not as every signed DA known
+            "dacode=0x6592",                         # DA2's signature taken away below
+            "dacode=0x8127")])                       # DA2 taken away below
+        data = self.patch_region(data, 4, 2, sig_len=0)
+        data = self.patch_region(data, 5, 2, length=0, sig_len=0)
+        da = self.write(w, "MTK_AllInOne_DA.bin", data)
+        j = w.ctl_json("inspect", da)
+        e = j["entries"]
+        self.assertEqual([x["da_code"] for x in e], [0x6735, 0x6765, 0x6580, 0x8163, 0x6592, 0x8127])
+        self.assertEqual([x["da_mode"] for x in e], ["legacy", "xflash", "legacy", "legacy", "legacy", "legacy"])
+        self.assertEqual(e[1]["protocol"], "XFlash (V5)")
+        self.assertEqual([c["name"] for c in e[1]["chips"]], ["MT6765"])
+        self.assertEqual(e[1]["chips"][0]["hw_code"], 0x0766)
+        self.assertEqual([x["usable"] for x in e], [True, True, True, True, True, False])
+        self.assertIn("XFlash (V5) Download Agent protocol", e[1]["usable_reason"])
+        self.assertIn("DA1 and DA2", e[5]["usable_reason"])
+        self.assertEqual([x["oem_signature"] for x in e],
+                         ["oem-like", "oem-like", "unsigned", "unusual", "unusual", "unusual"])
+        self.assertIn("looks so", e[0]["oem_signature_reason"])
+        self.assertIn("not in the file", e[0]["oem_signature_reason"])
+        self.assertIn("refuses it", e[2]["oem_signature_reason"])
+        self.assertIn("128-byte", e[3]["oem_signature_reason"])
+        self.assertIn("DA2 in a 0-byte", e[4]["oem_signature_reason"])
+        self.assertEqual((j["signature"], j["oem_signature"]), ("some", "some"))
+
+        # add-da says the same to a person, entry by entry, in 80 columns
+        rc, out = self.ctl_pty(w, "add-da", da)
+        self.assertEqual(rc, 0, out)
+        self.assert_fits(out)
+        flat = " ".join(out.split())
+        for fact in ("Entry 2 MT6765 (hw code 0x0766); DA code 0x6765",
+                     "Protocol XFlash (V5) DA protocol.",
+                     "Protocol legacy DA protocol.",
+                     "Usable no: This entry lacks the two stages a phone is sent (DA1 and DA2, regions 1 and 2), as "
+                     "IoT entries do; mtknvd cannot use it. OEM-signed",
+                     "Usable yes: mtknvd speaks the XFlash (V5) Download Agent protocol this entry needs.",
+                     "OEM-signed looks so: DA1 and DA2 end in 256-byte (RSA-2048) signatures",
+                     "OEM-signed no: DA1 carries no signature",
+                     "OEM-signed unclear: DA1 ends in a 128-byte signature",
+                     "Signed some entries; some look OEM-signed"):
+            self.assertIn(fact, flat)
+        self.assertEqual(sum(ln.startswith("  Protocol ") for ln in out.split("\n")), 6)
+        self.assertEqual(sum(ln.startswith("  OEM-signed ") for ln in out.split("\n")), 6)
+
+    def test_v6_entries_need_the_xml_protocol(self):
+        # every entry of a V6 file is an XML DA, whatever its chip's usual family (brom.md §6.1); whether it is
+        # usable is the backend gate's answer for that family, with the gate's reason
+        w = self.world("unplugged=1")
+        v6 = self.write(w, "MTK_DA_V6.bin", mkda.build([mkda.parse_entry("dacode=0x6765"),
+                                                        mkda.parse_entry("dacode=0x6735")], v6=True))
+        j = w.ctl_json("inspect", v6)
+        self.assertEqual(j["format"], "v6")
+        e = j["entries"]
+        self.assertEqual([x["da_mode"] for x in e], ["xml", "xml"])
+        self.assertEqual([x["protocol"] for x in e], ["XML (V6)", "XML (V6)"])
+        self.assertEqual([x["oem_signature"] for x in e], ["oem-like", "oem-like"])
+        for x in e:
+            if x["usable"]:
+                self.assertIn("XML (V6) Download Agent protocol", x["usable_reason"])
+            else:
+                self.assertIn("XML (V6)", x["usable_reason"])
+        self.assertEqual(j["usable"], any(x["usable"] for x in e))
+        rc, out = self.ctl_pty(w, "add-da", v6)
+        self.assertEqual(rc, 0, out)
+        self.assert_fits(out)
+        self.assertEqual(" ".join(out.split()).count("Protocol XML (V6) DA protocol."), 2)
+
     def test_scatter(self):
         w = self.world("unplugged=1")
         sc = self.write(w, "MT6735_Android_scatter.txt", scatter_text())
@@ -130,6 +217,39 @@ class TestInspect(InspectTestCase):
         self.assertIn("%d MiB" % (nvram["size"] >> 20), line)
         for name in IDENTITY:
             self.assertTrue(any(ln.split()[:1] == [name] for ln in out.split("\n")), name)
+
+    def test_scatter_xml(self):
+        # MTxxxx_Android_scatter.xml (da.md §6.3): the same identity table as the text file of that layout
+        w = self.world("unplugged=1")
+        text = w.ctl_json("inspect", self.write(w, "MT6735_Android_scatter.txt", scatter_text()))
+        sc = self.write(w, "MT6735_Android_scatter.xml", scatter_xml())
+        j = w.ctl_json("inspect", sc)
+        self.assertEqual((j["kind"], j["syntax"], j["config_version"], j["platform"], j["hw_code"], j["storage"]),
+                         ("scatter", "xml", "V1.1.8", "MT6735", 0x0321, "EMMC"))
+        self.assertEqual(text["syntax"], "text")
+        self.assertTrue(j["usable"])
+        self.assertEqual(j["partitions"], text["partitions"])
+        self.assertEqual(sorted(p["name"] for p in j["partitions"] if p["identity"]), sorted(IDENTITY))
+        rc, out = self.ctl_pty(w, "inspect", sc)
+        self.assertEqual(rc, 0, out)
+        self.assert_fits(out)
+        self.assertIn("format V1.1.8 (XML)", " ".join(out.split()))
+        rc, out_text = self.ctl_pty(w, "inspect", self.write(w, "MT6735_Android_scatter.txt", scatter_text()))
+        # the identity table itself is the same, line for line
+        table = [ln for ln in out.split("\n") if ln.split()[:1] and ln.split()[0] in IDENTITY]
+        self.assertEqual(len(table), len(IDENTITY))
+        self.assertEqual(table, [ln for ln in out_text.split("\n") if ln.split()[:1] and ln.split()[0] in IDENTITY])
+        # a broken one: the reason, with its line
+        bad = self.write(w, "broken_scatter.xml", scatter_xml().replace("</partition_size>", "</partition_sise>", 3))
+        r = w.ctl("inspect", bad, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not a valid XML scatter file", r.stderr)
+        self.assertIn("partition_sise", r.stderr)
+        bad = self.write(w, "dup_scatter.xml", scatter_xml().replace("<partition_name>protect2<",
+                                                                     "<partition_name>nvram<"))
+        r = w.ctl("inspect", bad, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nvram is listed twice", r.stderr)
 
     def test_preloader(self):
         w = self.world("unplugged=1")

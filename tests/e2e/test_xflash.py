@@ -14,6 +14,7 @@ import struct
 import tarfile
 import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 import zlib
 
 from harness import WorldTestCase, mkda
@@ -469,6 +470,26 @@ def v2_scatter(tables):
     return out
 
 
+def v2_scatter_xml(tables):
+    """The same as an MT6785_Android_scatter.xml (da.md §6.3): a <storage_type name="..."> element per storage,
+    with its <general name="MTK_STORAGE_CFG">, holding <partition_index> elements."""
+    out = ('<?xml version="1.0" encoding="utf-8"?>\n<root>\n  <general name="MTK_PLATFORM_CFG">\n'
+           '    <config_version name="V2.1.0"><platform>MT6785</platform><project>sim</project></config_version>\n'
+           '  </general>\n')
+    for storage, region, parts in tables:
+        out += ('  <storage_type name="%s">\n    <general name="MTK_STORAGE_CFG"><storage name="%s">'
+                '<block_size>0x20000</block_size></storage></general>\n' % (storage, storage))
+        for i, (name, (start, size)) in enumerate(sorted(parts.items(), key=lambda kv: kv[1][0])):
+            out += ('    <partition_index name="SYS%d"><partition_name>%s</partition_name><file_name>NONE</file_name>'
+                    '<is_download>false</is_download><type>NORMAL_ROM</type>'
+                    '<linear_start_addr>0x%x</linear_start_addr><physical_start_addr>0x%x</physical_start_addr>'
+                    '<partition_size>0x%x</partition_size><region>%s</region><storage>HW_STORAGE_%s</storage>'
+                    '<is_reserved>false</is_reserved><operation_type>PROTECTED</operation_type>'
+                    '</partition_index>\n' % (i, name, start, start, size, region, storage))
+        out += "  </storage_type>\n"
+    return out + "</root>\n"
+
+
 class TestXFlashV2Scatter(XFlashTestCase):
     # issue 14: a V2.1.0 scatter file has a table per storage type; the phone's storage picks one
 
@@ -508,6 +529,36 @@ class TestXFlashV2Scatter(XFlashTestCase):
         self.assertEqual(ufs_part.count("is_download: true"), len(parts))
         for n in parts:
             self.assertIn("partition_name: %s\n      file_name: %s.img\n" % (n, n), ufs_part)
+
+    def test_ufs_phone_takes_the_ufs_table_of_an_xml_file(self):
+        # the XML form of the same file: the phone's storage picks the same table, the export edits it as XML
+        w, storage, parts = self.scatter_world("chip=mt6785,storage-type=ufs", 0x6785)
+        emmc = {n: (o + 0x100000, z) for n, (o, z) in parts.items()}
+        sc = os.path.join(w.tmp, "MT6785_Android_scatter.xml")
+        with open(sc, "w") as f:
+            f.write(v2_scatter_xml([("EMMC", "EMMC_USER", emmc), ("UFS", "UFS_LU2", parts)]))
+        info = w.ctl_json("inspect", sc)
+        self.assertEqual((info["kind"], info["syntax"]), ("scatter", "xml"))
+        self.assertEqual([t["storage"] for t in info["storages"]], ["EMMC", "UFS"])
+
+        r = w.ctl_then_plug("phone0", "--json", "backup", "--wait", "--scatter", sc)
+        self.assertTrue(json.loads(r.stdout)["success"], r.stdout)
+        w.wait_until(lambda: len(w.backups) == 1, "backup published")
+        props = self.assert_xflash_backup(w, storage, set(parts))
+        self.assertEqual((props["TableSource"], props["StorageType"]), ("scatter", "ufs"))
+
+        out = os.path.join(w.tmp, "spflash.tar")
+        w.ctl("export-backup", "--format", "spflash", "--scatter", sc, props["Id"], out)
+        with tarfile.open(out) as t:
+            names = [m.name for m in t.getmembers() if m.name.endswith("_scatter.xml")]
+            self.assertEqual([os.path.basename(n) for n in names], ["MT6785_Android_scatter.xml"])
+            root = ET.fromstring(t.extractfile(names[0]).read())
+        tables = {st.get("name"): st for st in root.findall("storage_type")}
+        self.assertEqual([p.findtext("is_download") for p in tables["EMMC"].findall("partition_index")],
+                         ["false"] * len(parts))
+        for p in tables["UFS"].findall("partition_index"):
+            n = p.findtext("partition_name")
+            self.assertEqual((p.findtext("file_name"), p.findtext("is_download")), (n + ".img", "true"))
 
     def test_emmc_phone_without_an_emmc_table(self):
         w, storage, parts = self.scatter_world("chip=mt6765", 0x6765)

@@ -127,6 +127,7 @@ static void check_fixture(const Fixture *fx, bool crlf, int *tap_failed_) {
         CHECK_EQ_STR(s->platform, fx->platform);
         CHECK_EQ_STR(s->storage, fx->v1_0 ? "" : "EMMC");
         CHECK_EQ_INT(s->v1_0, fx->v1_0);
+        CHECK_EQ_INT(s->xml, strstr(fx->file, ".xml") != NULL);
         CHECK_EQ_INT(s->block_size, fx->block_size);
         check_entries(fx, s, false, tap_failed_);
         CHECK_EQ_INT(scatter_file_resolve(s, fx->user_size), 0);
@@ -269,6 +270,9 @@ static const Fixture fixtures[] = {
         FIXTURE("v1.1.2-mbr.txt", "V1.1.2", "MT6592", false, 0x20000, 0x80000000ULL, want_mbr),
         FIXTURE("v2-storage-type.txt", "V2.1.0", "MT6789", false, 0x20000, 0x10000000ULL, want_v2),
         FIXTURE("v2.1.0-emmc-ufs.txt", "V2.1.0", "MT6785", false, 0x20000, V2_EMMC_USER, want_v2_emmc),
+        /* XML (da.md §6.3): the same layouts as their text siblings give the same tables */
+        FIXTURE("v1.1.8-gpt.xml", "V1.1.8", "MT6768", false, 0x20000, 0x200000000ULL, want_gpt),
+        FIXTURE("v2.1.0-emmc-ufs.xml", "V2.1.0", "MT6785", false, 0x20000, V2_EMMC_USER, want_v2_emmc),
 };
 
 TEST(fixtures) {
@@ -484,7 +488,7 @@ TEST(malformed) {
         CHECK(err && strstr(err, "line"));
         free(err), err = NULL;
         CHECK_EQ_INT(parse_str("<?xml version=\"1.0\"?><root/>", &s, &err), -EBADMSG);
-        CHECK(err && strstr(err, "XML"));
+        CHECK(err && strstr(err, "MTK_PLATFORM_CFG"));
         free(err), err = NULL;
         CHECK_EQ_INT(parse_str("NVRAM zzz\n{\n}\n", &s, &err), -EBADMSG);
         free(err), err = NULL;
@@ -515,16 +519,15 @@ static const Want want_v2_ufs[] = {
         { "sgpt", USER, V2_UFS_USER - 0x5000, 0x5000, true },
 };
 
-TEST(v2_storage_tables) {
-        static const Fixture ufs = FIXTURE("v2.1.0-emmc-ufs.txt", "V2.1.0", "MT6785", false, 0x20000, V2_UFS_USER,
-                                           want_v2_ufs);
-        static const Fixture emmc = FIXTURE("v2.1.0-emmc-ufs.txt", "V2.1.0", "MT6785", false, 0x20000,
-                                            V2_EMMC_USER, want_v2_emmc);
-        _cleanup_(scatter_file_freep) ScatterFile *s = parse_path(FIXTURES "v2.1.0-emmc-ufs.txt", false, tap_failed_);
-        _cleanup_(scatter_file_freep) ScatterFile *old = parse_path(FIXTURES "v1.1.2-gpt.txt", false, tap_failed_);
-        _cleanup_free_ char *err = NULL;
+static void check_v2_tables(const char *file, int *tap_failed_) {
+        const Fixture ufs = FIXTURE(file, "V2.1.0", "MT6785", false, 0x20000, V2_UFS_USER, want_v2_ufs);
+        const Fixture emmc = FIXTURE(file, "V2.1.0", "MT6785", false, 0x20000, V2_EMMC_USER, want_v2_emmc);
+        _cleanup_free_ char *path = NULL, *err = NULL;
+        _cleanup_(scatter_file_freep) ScatterFile *s = NULL;
 
-        if (!s || !old)
+        CHECK(asprintf(&path, FIXTURES "%s", file) >= 0);
+        s = parse_path(path, false, tap_failed_);
+        if (!s)
                 return;
         CHECK_EQ_INT(s->n_tables, 2);
         CHECK_EQ_STR(s->tables[0].storage, "EMMC");
@@ -543,7 +546,16 @@ TEST(v2_storage_tables) {
         CHECK_EQ_INT(scatter_file_use_storage(s, "EMMC", &err), 0);
         check_entries(&emmc, s, false, tap_failed_);
         CHECK_EQ_INT(find(s, "nvram")->offset, 0x308000);
+}
 
+TEST(v2_storage_tables) {
+        _cleanup_(scatter_file_freep) ScatterFile *old = parse_path(FIXTURES "v1.1.2-gpt.txt", false, tap_failed_);
+        _cleanup_free_ char *err = NULL;
+
+        check_v2_tables("v2.1.0-emmc-ufs.txt", tap_failed_);
+        check_v2_tables("v2.1.0-emmc-ufs.xml", tap_failed_);
+        if (!old)
+                return;
         /* a V1.x file has one table, for whatever phone it is given to */
         CHECK_EQ_INT(old->n_tables, 0);
         CHECK_EQ_INT(scatter_file_use_storage(old, "ufs", &err), 0);
@@ -671,9 +683,250 @@ TEST(v2_edit_for_download) {
         }
 }
 
+/* ------------------------------------------------------------ XML scatter files (da.md §6.3) */
+
+#define XML_HEAD "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<root>\n" \
+        "  <general name=\"MTK_PLATFORM_CFG\"><config_version name=\"V1.1.8\">" \
+        "<platform>MT6768</platform><storage>EMMC</storage></config_version></general>\n"
+#define XML_PART(name, start, size) \
+        "  <partition_index name=\"SYSn\"><partition_name>" name "</partition_name>" \
+        "<file_name>NONE</file_name><is_download>false</is_download>" \
+        "<linear_start_addr>" start "</linear_start_addr><physical_start_addr>" start "</physical_start_addr>" \
+        "<partition_size>" size "</partition_size><region>EMMC_USER</region></partition_index>\n"
+
+/* text must be refused with an error containing each of the words (NULL-terminated) */
+static void check_refused(const char *what, const char *text, const char *const *words, int *tap_failed_) {
+        ScatterFile *s = NULL;
+        char *err = NULL;
+
+        if (parse_str(text, &s, &err) != -EBADMSG || s) {
+                printf("#   %s: not refused\n", what);
+                *tap_failed_ = 1;
+        }
+        for (const char *const *w = words; *w; w++)
+                if (!err || !strstr(err, *w)) {
+                        printf("#   %s: error \"%s\" does not name \"%s\"\n", what, err ?: "(none)", *w);
+                        *tap_failed_ = 1;
+                }
+        scatter_file_free(s);
+        free(err);
+}
+
+#define REFUSED(what, text, ...) check_refused(what, text, (const char *const[]) { __VA_ARGS__, NULL }, tap_failed_)
+
+TEST(xml_malformed) {
+        REFUSED("not XML", "<root>\n  <general>\n  </generalx>\n</root>\n", "not a valid XML", "generalx", "line 3");
+        REFUSED("wrong root", "<?xml version=\"1.0\"?>\n<data><partition_index/></data>\n", "<data>", "<root>");
+        REFUSED("DOCTYPE", "<?xml version=\"1.0\"?>\n<!DOCTYPE root [<!ENTITY a \"aaaa\">]>\n<root>&a;</root>\n",
+                "DOCTYPE");
+        REFUSED("no general", "<root>" XML_PART("nvram", "0x380000", "0x500000") "</root>", "MTK_PLATFORM_CFG",
+                "config_version");
+        REFUSED("no config_version name", "<root><general name=\"MTK_PLATFORM_CFG\"><config_version>"
+                "<platform>MT6768</platform></config_version></general>" XML_PART("nvram", "0x0", "0x10") "</root>",
+                "config_version");
+        REFUSED("no partitions", XML_HEAD "</root>", "no partitions");
+        REFUSED("no partition_name", XML_HEAD "  <partition_index name=\"SYS0\"><partition_size>0x10</partition_size>"
+                "</partition_index>\n</root>", "partition_name", "line 4");
+        REFUSED("no partition_size", XML_HEAD "  <partition_index name=\"SYS0\"><partition_name>nvram</partition_name>"
+                "</partition_index>\n</root>", "nvram", "partition_size", "line 4");
+        REFUSED("bad size", XML_HEAD XML_PART("nvram", "0x380000", "lots") "</root>", "nvram", "partition_size");
+        REFUSED("bad address", XML_HEAD XML_PART("nvram", "0x38zz00", "0x500000") "</root>", "nvram",
+                "linear_start_addr", "0x38zz00");
+        REFUSED("negative size", XML_HEAD XML_PART("nvram", "0x380000", "-1") "</root>", "partition_size");
+        REFUSED("bad block_size", "<root><general name=\"MTK_PLATFORM_CFG\"><config_version name=\"V1.1.8\">"
+                "<block_size>big</block_size></config_version></general>" XML_PART("nvram", "0x0", "0x10") "</root>",
+                "block_size", "big");
+        REFUSED("duplicate name", XML_HEAD XML_PART("nvram", "0x380000", "0x500000")
+                XML_PART("nvram", "0x880000", "0x500000") "</root>", "nvram", "twice");
+        REFUSED("overlap", XML_HEAD XML_PART("proinfo", "0x80000", "0x300000")
+                XML_PART("nvram", "0x300000", "0x500000") "</root>", "proinfo", "nvram", "overlap");
+        REFUSED("storage_type without name", XML_HEAD "<storage_type>" XML_PART("nvram", "0x0", "0x10")
+                "</storage_type></root>", "storage_type", "name");
+        REFUSED("two EMMC tables", XML_HEAD "<storage_type name=\"EMMC\">" XML_PART("nvram", "0x0", "0x10")
+                "</storage_type><storage_type name=\"emmc\">" XML_PART("nvram", "0x0", "0x10") "</storage_type></root>",
+                "two tables");
+        REFUSED("partitions in and outside tables", XML_HEAD "<storage_type name=\"UFS\">"
+                XML_PART("nvram", "0x0", "0x10") "</storage_type>" XML_PART("nvdata", "0x10", "0x10") "</root>",
+                "outside");
+        REFUSED("overlap in a V2 table", XML_HEAD "<storage_type name=\"UFS\">" XML_PART("nvram", "0x0", "0x100")
+                XML_PART("nvdata", "0x80", "0x100") "</storage_type></root>", "nvram", "nvdata", "overlap");
+        REFUSED("binary", "<root>\0</root>", "scatter");
+
+        /* more tables than any storage model has */
+        {
+                char many[4096] = XML_HEAD;
+
+                for (int i = 0; i < 9; i++) {
+                        size_t l = strlen(many);
+
+                        snprintf(many + l, sizeof(many) - l, "<storage_type name=\"S%d\">" XML_PART("nvram", "0x0", "0x10")
+                                 "</storage_type>", i);
+                }
+                strcat(many, "</root>");
+                REFUSED("nine tables", many, "more than 8");
+        }
+}
+
+TEST(xml_accepted_quirks) {
+        ScatterFile *s = NULL;
+        char *err = NULL;
+
+        /* a repeated identical entry is one partition; a byte-order mark, an empty name and partitions
+         * that only touch are fine; the same addresses in other regions do not overlap */
+        CHECK_EQ_INT(parse_str("\xef\xbb\xbf" XML_HEAD XML_PART("nvram", "0x380000", "0x500000")
+                               XML_PART("", "0x0", "0x10")
+                               XML_PART("protect1", "0x880000", "0x500000")
+                               XML_PART("nvram", "0x380000", "0x500000")
+                               "  <partition_index name=\"SYS9\"><partition_name>preloader</partition_name>"
+                               "<physical_start_addr>0x380000</physical_start_addr><partition_size>0x40000"
+                               "</partition_size><region>EMMC_BOOT_1</region></partition_index>\n"
+                               "</root>", &s, &err), 0);
+        CHECK(err == NULL);
+        if (!s)
+                return;
+        CHECK(s->xml);
+        CHECK_EQ_STR(s->config_version, "V1.1.8");
+        CHECK_EQ_STR(s->platform, "MT6768");
+        CHECK_EQ_INT(s->n_entries, 3);
+        CHECK(find(s, "nvram") && find(s, "nvram")->offset == 0x380000);
+        CHECK(find(s, "preloader") && find(s, "preloader")->region == BOOT1);
+        scatter_file_free(s);
+}
+
+TEST(text_duplicates_and_overlap) {
+        static const char part[] = "- partition_index: SYS%d\n  partition_name: %s\n  linear_start_addr: %s\n"
+                                   "  physical_start_addr: %s\n  partition_size: 0x500000\n";
+        char text[1024], a[256], b[256];
+
+        /* the text formats are held to the same rules */
+        snprintf(a, sizeof(a), part, 0, "nvram", "0x380000", "0x380000");
+        snprintf(b, sizeof(b), part, 1, "nvram", "0x880000", "0x880000");
+        snprintf(text, sizeof(text), "%s%s", a, b);
+        REFUSED("text duplicate", text, "nvram", "twice");
+        snprintf(b, sizeof(b), part, 1, "protect1", "0x500000", "0x500000");
+        snprintf(text, sizeof(text), "%s%s", a, b);
+        REFUSED("text overlap", text, "nvram", "protect1", "overlap");
+}
+
+/* The <partition_index> element of name in the <storage_type name="storage"> of text (NULL: anywhere). */
+static const char *xml_block(const char *text, const char *storage, const char *name) {
+        char want[64];
+        const char *t = text;
+
+        if (storage) {
+                snprintf(want, sizeof(want), "<storage_type name=\"%s\">", storage);
+                t = strstr(text, want);
+        }
+        snprintf(want, sizeof(want), "<partition_name>%s</partition_name>", name);
+        return t ? strstr(t, want) : NULL;
+}
+
+static bool xml_block_has(const char *p, const char *element) {
+        const char *end = p ? strstr(p, "</partition_index>") : NULL, *l = p ? strstr(p, element) : NULL;
+
+        return l && end && l < end;
+}
+
+static size_t count(const char *text, const char *what) {
+        size_t n = 0;
+
+        for (const char *p = text; (p = strstr(p, what)); p++)
+                n++;
+        return n;
+}
+
+TEST(xml_edit_for_download) {
+        static const char *const names[] = { "nvram", "proinfo" }, *const files[] = { "nvram.img", "proinfo.img" };
+        _cleanup_free_ uint8_t *data = NULL, *v1 = NULL;
+        size_t len = 0, v1_len = 0;
+
+        data = read_whole(FIXTURES "v2.1.0-emmc-ufs.xml", &len);
+        v1 = read_whole(FIXTURES "v1.1.8-gpt.xml", &v1_len);
+        CHECK(data != NULL && v1 != NULL);
+        if (!data || !v1)
+                return;
+        for (int ufs = 0; ufs <= 1; ufs++) {
+                const char *mine = ufs ? "UFS" : "EMMC", *other = ufs ? "EMMC" : "UFS";
+                _cleanup_free_ char *out = NULL, *err = NULL, *in = strndup((const char *) data, len);
+                _cleanup_(scatter_file_freep) ScatterFile *orig = NULL, *edited = NULL;
+                size_t out_len = 0;
+
+                CHECK_EQ_INT(scatter_edit_for_download(data, len, ufs ? "ufs" : "emmc", names, files, 2, &out,
+                                                       &out_len, &err), 0);
+                if (!out)
+                        continue;
+                CHECK_EQ_INT(strlen(out), out_len);
+                /* the two partitions of the phone's storage's table, and nothing in the other one */
+                CHECK_EQ_INT(count(out, "<is_download>true</is_download>"), 2);
+                CHECK(xml_block_has(xml_block(out, mine, "nvram"), "<file_name>nvram.img</file_name>"));
+                CHECK(xml_block_has(xml_block(out, mine, "nvram"), "<is_download>true</is_download>"));
+                CHECK(xml_block_has(xml_block(out, mine, "proinfo"), "<file_name>proinfo.img</file_name>"));
+                CHECK(xml_block_has(xml_block(out, other, "nvram"), "<file_name>NONE</file_name>"));
+                CHECK(xml_block_has(xml_block(out, other, "nvram"), "<is_download>false</is_download>"));
+                /* everything else kept: the comment, every element, the same tables when read again */
+                CHECK(strstr(out, "<!-- written for mtknvd's unit tests"));
+                CHECK_EQ_INT(count(out, "<partition_index"), count(in, "<partition_index"));
+                CHECK_EQ_INT(count(out, "<operation_type>"), count(in, "<operation_type>"));
+                CHECK_EQ_INT(count(out, "<file_name>NONE</file_name>"), count(in, "<file_name>NONE</file_name>") - 2);
+                CHECK_EQ_INT(out_len + 2 * strlen("NONE") + 2 * strlen("false"),
+                             len + strlen("nvram.img") + strlen("proinfo.img") + 2 * strlen("true"));
+                CHECK_EQ_INT(scatter_parse(data, len, &orig, &err), 0);
+                CHECK_EQ_INT(scatter_parse((const uint8_t *) out, out_len, &edited, &err), 0);
+                if (orig && edited) {
+                        CHECK(edited->xml);
+                        CHECK_EQ_INT(edited->n_tables, orig->n_tables);
+                        for (size_t t = 0; t < MIN(edited->n_tables, orig->n_tables); t++) {
+                                CHECK_EQ_INT(edited->tables[t].n_entries, orig->tables[t].n_entries);
+                                CHECK(edited->tables[t].n_entries == orig->tables[t].n_entries &&
+                                      memcmp(edited->tables[t].entries, orig->tables[t].entries,
+                                             orig->tables[t].n_entries * sizeof(ScatterEntry)) == 0);
+                        }
+                }
+        }
+
+        /* V1.1.8: one table; a partition that is not there, and a wanted entry without its elements */
+        {
+                static const char *const missing[] = { "nvcfg" }, *const missing_files[] = { "nvcfg.img" };
+                static const char no_file[] = XML_HEAD "  <partition_index name=\"SYS0\"><partition_name>nvram"
+                                              "</partition_name><is_download>false</is_download><partition_size>0x10"
+                                              "</partition_size></partition_index>\n</root>\n";
+                _cleanup_free_ char *out = NULL, *err = NULL;
+                size_t out_len = 0;
+
+                CHECK_EQ_INT(scatter_edit_for_download(v1, v1_len, "emmc", names, files, 2, &out, &out_len, &err), 0);
+                CHECK(out && xml_block_has(xml_block(out, NULL, "nvram"), "<is_download>true</is_download>"));
+                CHECK(out && xml_block_has(xml_block(out, NULL, "preloader"), "<is_download>false</is_download>"));
+                /* a CDATA name and blanks around a value are read as the parser reads them */
+                CHECK(out && strstr(out, "<![CDATA[boot]]>"));
+                free(out), out = NULL;
+                CHECK_EQ_INT(scatter_edit_for_download(v1, v1_len, "ufs", missing, missing_files, 1, &out, &out_len,
+                                                       &err), -EBADMSG);
+                CHECK(err && strstr(err, "nvcfg"));
+                CHECK(out == NULL);
+                free(err), err = NULL;
+                CHECK_EQ_INT(scatter_edit_for_download((const uint8_t *) no_file, strlen(no_file), "emmc", names,
+                                                       files, 1, &out, &out_len, &err), -EBADMSG);
+                CHECK(err && strstr(err, "file_name"));
+                free(err), err = NULL;
+                CHECK_EQ_INT(scatter_edit_for_download((const uint8_t *) "<data/>", 7, "emmc", names, files, 1, &out,
+                                                       &out_len, &err), -EBADMSG);
+                CHECK(err && strstr(err, "<root>"));
+                free(err), err = NULL;
+                /* the phone's storage has no table */
+                CHECK_EQ_INT(scatter_edit_for_download((const uint8_t *) XML_HEAD "<storage_type name=\"UFS\">"
+                                                       XML_PART("nvram", "0x0", "0x10") "</storage_type></root>",
+                                                       strlen(XML_HEAD "<storage_type name=\"UFS\">"
+                                                              XML_PART("nvram", "0x0", "0x10")
+                                                              "</storage_type></root>"),
+                                                       "emmc", names, files, 1, &out, &out_len, &err), -EBADMSG);
+                CHECK(err && strstr(err, "emmc"));
+        }
+}
+
 TAP_MAIN(TEST_ENTRY(fixtures), TEST_ENTRY(fixtures_crlf), TEST_ENTRY(device_too_small),
          TEST_ENTRY(addresses_above_4gib),
          TEST_ENTRY(identity_marked),
          TEST_ENTRY(malformed), TEST_ENTRY(corpus_v1_1_2), TEST_ENTRY(corpus_pmt_era), TEST_ENTRY(corpus_identity_marked),
          TEST_ENTRY(v2_storage_tables), TEST_ENTRY(v2_no_table_for_the_storage), TEST_ENTRY(v2_malformed),
-         TEST_ENTRY(v2_edit_for_download))
+         TEST_ENTRY(v2_edit_for_download), TEST_ENTRY(xml_malformed), TEST_ENTRY(xml_accepted_quirks),
+         TEST_ENTRY(text_duplicates_and_overlap), TEST_ENTRY(xml_edit_for_download))
