@@ -51,7 +51,7 @@ WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wformat=
 	-Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -DMTKNVD_VERSION=\"$(VERSION)\" $(SAN_FLAGS)
 
-DAEMON_PKGS := libusb-1.0 libsystemd libudev yaml-0.1 libcrypto zlib libarchive
+DAEMON_PKGS := libusb-1.0 libsystemd libudev yaml-0.1 libcrypto zlib libarchive libxml-2.0
 CLIENT_PKGS := libsystemd
 SIM_PKGS    := umockdev-1.0 glib-2.0 gio-2.0 gio-unix-2.0 zlib
 
@@ -199,7 +199,7 @@ fuzz: $(FUZZ_BINS)
 
 # ---------------------------------------------------------------- deps
 DEB_PKGS := build-essential pkg-config clang libusb-1.0-0-dev libsystemd-dev libudev-dev \
-	libyaml-dev libssl-dev libarchive-dev zlib1g-dev umockdev libumockdev-dev \
+	libyaml-dev libssl-dev libarchive-dev libxml2-dev zlib1g-dev umockdev libumockdev-dev \
 	libglib2.0-dev dbus-daemon python3 python3-dbus python3-gi python3-dbusmock valgrind \
 	systemd groff-base util-linux desktop-file-utils libxml2-utils shared-mime-info libglib2.0-bin \
 	bash-completion libdbus-1-dev polkitd appstream dpkg-dev debhelper lintian fakeroot
