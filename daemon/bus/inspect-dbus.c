@@ -81,15 +81,14 @@ static bool da_entry_usable(const DaFile *f, const DaEntry *e, const ChipInfo **
         const char *why = NULL;
 
         for (; c; c = chip_for_da_code(e->hw_code, &idx))
-                if (da_backend_for_chip(c, &why)) {
+                if (da_backend_for_da(c, f, &why)) {
                         /* brom.md §6.2: a V6 file's entries are XML DAs, whatever the chip */
-                        if (f->v6) {
-                                *ret_chip = c;
-                                *ret_why = "this entry is an XML (V6) Download Agent, whose protocol mtknvd does "
-                                           "not speak yet";
-                                return false;
-                        }
                         *ret_chip = c;
+                        if (f->v6) {
+                                *ret_why = "mtknvd speaks this entry's XML (V6) Download Agent protocol (in "
+                                           "preloader mode)";
+                                return true;
+                        }
                         *ret_why = "mtknvd speaks this chip's legacy Download Agent protocol";
                         return true;
                 }

@@ -24,6 +24,15 @@ static const ChipInfo chip_table[] = {
         { 0x0766, "MT6765",  "MT6765/MT8768t",                  0x6765, DA_MODE_XFLASH, WDT_DEFAULT, 0x102AF8, 0x102B08, .emi_version = 35 },
         { 0x0788, "MT6771",  "MT6771/MT8385/MT8183/MT8666",     0x6771, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 36 },
         { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 45 },
+        /* xml-da.md §1, §4.2: the XML (V6) chips; the DA file's entry has the
+         * hw code itself as dacode; no EMI version (no EMI upload, brom-emi.md §8),
+         * no ME/SoC ID address known (SOC_ID is asked for every XML chip) */
+        { 0x0907, "MT6983",  "MT6983 (Dimensity 9000)",         0x0907, DA_MODE_XML,    WDT_DEFAULT, 0,        0, .has64bit = true, .emi_version = -1 },
+        { 0x1129, "MT6855",  "MT6855",                          0x1129, DA_MODE_XML,    WDT_DEFAULT, 0,        0, .emi_version = -1 },
+        { 0x1172, "MT6895",  "MT6895 (Dimensity 8100)",         0x1172, DA_MODE_XML,    WDT_DEFAULT, 0,        0, .emi_version = -1 },
+        { 0x1208, "MT6789",  "MT6789 (Helio G99)",              0x1208, DA_MODE_XML,    WDT_DEFAULT, 0,        0, .emi_version = -1 },
+        { 0x1209, "MT6835",  "MT6835",                          0x1209, DA_MODE_XML,    WDT_DEFAULT, 0,        0, .emi_version = -1 },
+        { 0x1229, "MT6886",  "MT6886",                          0x1229, DA_MODE_XML,    WDT_DEFAULT, 0,        0, .has64bit = true, .emi_version = -1 },
         { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true, .emi_version = -1 },
         { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 21 },
         { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0,

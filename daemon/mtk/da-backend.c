@@ -20,14 +20,27 @@ const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason)
                 *ret_reason = NULL;
                 return &da_backend_xflash;
         case DA_MODE_XML:
-                *ret_reason = "This chip's Download Agent speaks MediaTek's XML (V6) protocol, which mtknvd does "
-                              "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and "
-                              "kin, and the XFlash DA of MT6570/6761/6765/6768/6771/6785 and kin). Back it up with "
-                              "SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
-                return NULL;
+                *ret_reason = NULL;
+                return &da_backend_xml;
         }
         *ret_reason = "This chip's Download Agent protocol is unknown to mtknvd.";
         return NULL;
+}
+
+const DaBackend *da_backend_for_da(const ChipInfo *c, const DaFile *file, const char **ret_reason) {
+        const char *why = chip_unsupported_reason(c);
+
+        if (why) {
+                *ret_reason = why;
+                return NULL;
+        }
+        /* mtkclient's rule (xml-da.md §1): MT6833/6853/6877/6893 phones, XFlash
+         * chips by the table, run XML when their DA file is a V6 one */
+        if (file && file->v6) {
+                *ret_reason = NULL;
+                return &da_backend_xml;
+        }
+        return da_backend_for_chip(c, ret_reason);
 }
 
 int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret) {
