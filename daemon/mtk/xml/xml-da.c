@@ -285,6 +285,9 @@ static void xd_on_write(UsbLink *link, int r, void *userdata) {
         xd->writing--;
         if (xd->step == XD_DONE || xd->step == XD_IDLE)
                 return;
+        /* REBOOT ended: a phone that left before our last OK reached it has rebooted */
+        if (r == -ENODEV && xd->step == XD_REBOOT && xd->end_seen && xd->end_ok)
+                r = 0;
         if (r < 0)
                 return xd_fail(xd, r, "sending to the phone during %s: %s", xd->cmd, xd_errno_text(r));
         xd_check_complete(xd);
@@ -496,6 +499,8 @@ static int xd_up_chunk(XmlDa *xd) {
 }
 
 static int xd_up_length(XmlDa *xd, const XmlReply *reply) {
+        int r;
+
         if (!reply->has_value) {
                 xd_fail(xd, -EPROTO, "the Download Agent announced an upload of \"%s\" bytes during %s. "
                         REMEDY_REPLUG, reply->text, xd->cmd);
@@ -540,8 +545,10 @@ static int xd_up_length(XmlDa *xd, const XmlReply *reply) {
                 }
                 xd->slot_size = xd->up_packet;
         }
-        return xd_send_ok(xd) < 0 ? -EIO :
-               xd_recv_in(xd, xd->up_len == 0 ? XW_DOC : XW_UP_OK, XD_TIMEOUT_MS);
+        r = xd_send_ok(xd);
+        if (r < 0)
+                return r;
+        return xd_recv_in(xd, xd->up_len == 0 ? XW_DOC : XW_UP_OK, XD_TIMEOUT_MS);
 }
 
 /* A chunk is in: acknowledged, the DA's next OK (or END) read, and only
