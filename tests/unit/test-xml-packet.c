@@ -263,7 +263,8 @@ TEST(malformed_documents) {
                 P "<host><command>CMD:END</command><arg><result>MAYBE</result></arg></host>",
                 P "<host><command>CMD:UPLOAD-FILE</command><arg><packet_length>0</packet_length></arg></host>",
                 P "<host><command>CMD:UPLOAD-FILE</command><arg><packet_length>big</packet_length></arg></host>",
-                P "<host><command>CMD:UPLOAD-FILE</command><arg><packet_length>0x100000000</packet_length></arg></host>",
+                P "<host><command>CMD:UPLOAD-FILE</command><arg><packet_length>0x100000000</packet_length></arg>"
+                  "</host>",
                 P "<host><command>CMD:DOWNLOAD-FILE</command><arg></arg></host>",
                 P "<host><command>CMD:FILE-SYS-OPERATION</command><arg><file_path>x</file_path></arg></host>",
                 /* a DTD with entities: refused, never expanded */

@@ -87,6 +87,7 @@ struct XmlDa {
         char end_message[XML_TEXT_MAX];
         bool no_start;            /* REBOOT: no CMD:START follows its END */
         bool complete;            /* the call's work is done; done runs once the line is quiet */
+        int result;               /* what done gets then */
         unsigned n_progress;
 
         /* IN */
@@ -193,12 +194,13 @@ static bool xd_slots_held(const XmlDa *xd) {
 static void xd_check_complete(XmlDa *xd) {
         if (xd->complete && xd->step != XD_DONE && !xd->reading && !xd->writing && !xd_slots_held(xd)) {
                 xd->complete = false;
-                xd_finish(xd, 0);
+                xd_finish(xd, xd->result);
         }
 }
 
 static void xd_complete(XmlDa *xd) {
         xd->complete = true;
+        xd->result = 0;
         xd_check_complete(xd);
 }
 
@@ -215,6 +217,24 @@ static void xd_fail(XmlDa *xd, int r, const char *fmt, ...) {
         vsnprintf(xd->detail, sizeof(xd->detail), fmt, ap);
         va_end(ap);
         xd_finish(xd, r);
+}
+
+/* A failure the DA itself reported, with the command's lifetime over and
+ * the DA idle (its START acknowledged): nothing is cancelled, and done
+ * runs once the last acknowledgement is out, so that the next call may
+ * follow at once. */
+static void xd_stop(XmlDa *xd, int r, const char *fmt, ...) _printf_(3, 4);
+static void xd_stop(XmlDa *xd, int r, const char *fmt, ...) {
+        va_list ap;
+
+        if (xd->step == XD_DONE || xd->step == XD_IDLE)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(xd->detail, sizeof(xd->detail), fmt, ap);
+        va_end(ap);
+        xd->complete = true;
+        xd->result = r;
+        xd_check_complete(xd);
 }
 
 static const char *xd_errno_text(int r) {
@@ -336,14 +356,15 @@ static void xd_reset_command(XmlDa *xd, const char *cmd) {
         xd->dn_asked = false;
 }
 
-/* §3.1: the command document (built by the caller: r its result); its
- * acceptance is read next. */
-static int xd_command(XmlDa *xd, XdStep step, const char *cmd, int r, char *doc, size_t len) {
+/* §3.1: the command document (built by the caller: r its result, *doc
+ * and *len read only here, after the builder ran); its acceptance is
+ * read next. */
+static int xd_command(XmlDa *xd, XdStep step, const char *cmd, int r, char **doc, const size_t *len) {
         if (r < 0)
                 return r;
         free(xd->doc_out);
-        xd->doc_out = doc;
-        xd->doc_out_len = len;
+        xd->doc_out = TAKE_PTR(*doc);
+        xd->doc_out_len = *len;
         xd->step = step;
         xd_reset_command(xd, cmd);
         r = xd_send(xd, xd->doc_out, xd->doc_out_len, XD_TIMEOUT_MS);
@@ -797,8 +818,8 @@ static int xd_host_info(XmlDa *xd) {
         /* §4.4 row 5: the host's local time */
         if (!localtime_r(&t, &tm) || strftime(info, sizeof(info), "%Y%m%dT%H%M%S", &tm) == 0)
                 snprintf(info, sizeof(info), "19700101T000000");
-        return xd_command(xd, XD_HOST_INFO, XML_CMD_SET_HOST_INFO, xml_build_set_host_info(info, &doc, &len), doc,
-                          len);
+        return xd_command(xd, XD_HOST_INFO, XML_CMD_SET_HOST_INFO, xml_build_set_host_info(info, &doc, &len),
+                          &doc, &len);
 }
 
 static int xd_boot_to(XmlDa *xd) {
@@ -807,14 +828,14 @@ static int xd_boot_to(XmlDa *xd) {
         int r;
 
         r = xd_command(xd, XD_BOOT_TO, XML_CMD_BOOT_TO, xml_build_boot_to(xd->da2_addr, xd->da2_len, &doc, &len),
-                       doc, len);
+                       &doc, &len);
         /* §4.4 row 6: DA1 asks for DA2 with DOWNLOAD-FILE */
         xd->dn_buf = xd->da2;
         xd->dn_len = xd->da2_len;
         return r;
 }
 
-static int xd_answer_command(XmlDa *xd, XdStep step, const char *cmd, int r, char *doc, size_t len) {
+static int xd_answer_command(XmlDa *xd, XdStep step, const char *cmd, int r, char **doc, const size_t *len) {
         r = xd_command(xd, step, cmd, r, doc, len);
         xd->sink = XD_SINK_ANSWER;
         return r;
@@ -823,12 +844,12 @@ static int xd_answer_command(XmlDa *xd, XdStep step, const char *cmd, int r, cha
 /* A command the start cannot do without: unsupported or refused ends it. */
 static bool xd_required(XmlDa *xd, const char *what) {
         if (xd->unsupported) {
-                xd_fail(xd, -EOPNOTSUPP, "the Download Agent does not support %s (%s), which mtknvd needs. " REMEDY_DA,
+                xd_stop(xd, -EOPNOTSUPP, "the Download Agent does not support %s (%s), which mtknvd needs. " REMEDY_DA,
                         xd->cmd, what);
                 return false;
         }
         if (!xd->end_ok) {
-                xd_fail(xd, -EIO, "the Download Agent refused %s (%s): %s. " REMEDY_REPLUG " If it persists, "
+                xd_stop(xd, -EIO, "the Download Agent refused %s (%s): %s. " REMEDY_REPLUG " If it persists, "
                         REMEDY_DA, xd->cmd, what, xd_message(xd));
                 return false;
         }
@@ -848,7 +869,7 @@ static bool xd_data_ok(XmlDa *xd, const char *what) {
         int r = -EIO;
 
         if (xd->unsupported) {
-                xd_fail(xd, -EOPNOTSUPP, "the Download Agent does not support %s, which mtknvd needs to %s. "
+                xd_stop(xd, -EOPNOTSUPP, "the Download Agent does not support %s, which mtknvd needs to %s. "
                         REMEDY_DA, xd->cmd, what);
                 return false;
         }
@@ -856,7 +877,7 @@ static bool xd_data_ok(XmlDa *xd, const char *what) {
                 /* §3.5: no status words, only the DA's text; a checksum complaint is the line's fault */
                 if (strcasestr(xd->end_message, "checksum"))
                         r = -EBADMSG;
-                xd_fail(xd, r, "the Download Agent refused to %s %s 0x%" PRIx64 "+0x%" PRIx64 ": %s. %s", what,
+                xd_stop(xd, r, "the Download Agent refused to %s %s 0x%" PRIx64 "+0x%" PRIx64 ": %s. %s", what,
                         xd->region, xd->addr, xd->len, xd_message(xd),
                         r == -EBADMSG ? "Data was corrupted on the USB line; try another cable or port and retry." :
                                         "The range may lie outside the region, or the storage failed; " REMEDY_REPLUG);
@@ -884,21 +905,21 @@ static void xd_on_command(XmlDa *xd) {
         switch (xd->step) {
         case XD_DA1_START:
                 r = xd_command(xd, XD_RUNTIME, XML_CMD_SET_RUNTIME_PARAMETER,
-                               xml_build_set_runtime_parameter(&doc, &len), doc, len);
+                               xml_build_set_runtime_parameter(&doc, &len), &doc, &len);
                 break;
 
         case XD_RUNTIME:
                 if (!xd_required(xd, "the session's parameters"))
                         return;
                 r = xd_command(xd, XD_HOST_CMDS1, XML_CMD_HOST_SUPPORTED_COMMANDS,
-                               xml_build_host_supported_commands(&doc, &len), doc, len);
+                               xml_build_host_supported_commands(&doc, &len), &doc, &len);
                 break;
 
         case XD_HOST_CMDS1:
                 /* §4.4 row 3: a DA without it is fine */
                 xd_optional(xd);
-                r = xd_command(xd, XD_INIT_HW1, XML_CMD_NOTIFY_INIT_HW, xml_build_notify_init_hw(&doc, &len), doc,
-                               len);
+                r = xd_command(xd, XD_INIT_HW1, XML_CMD_NOTIFY_INIT_HW, xml_build_notify_init_hw(&doc, &len),
+                               &doc, &len);
                 break;
 
         case XD_INIT_HW1:
@@ -914,26 +935,26 @@ static void xd_on_command(XmlDa *xd) {
 
         case XD_BOOT_TO:
                 if (xd->unsupported)
-                        return xd_fail(xd, -EOPNOTSUPP, "the Download Agent's first stage does not support "
+                        return xd_stop(xd, -EOPNOTSUPP, "the Download Agent's first stage does not support "
                                        "CMD:BOOT-TO, so its second stage cannot be started. " REMEDY_DA);
                 if (!xd->end_ok)
-                        return xd_fail(xd, -EIO, "the Download Agent's first stage refused its second stage (DA2): "
+                        return xd_stop(xd, -EIO, "the Download Agent's first stage refused its second stage (DA2): "
                                        "%s. The DA file's second stage does not match its first (the file is damaged "
                                        "or mixed from two builds), or the phone accepts only its own vendor's DA. "
                                        REMEDY_DA, xd_message(xd));
                 if (!xd->dn_asked || xd->dn_off < xd->dn_len)
-                        return xd_fail(xd, -EPROTO, "the Download Agent ended CMD:BOOT-TO after taking %" PRIu64 " of "
+                        return xd_stop(xd, -EPROTO, "the Download Agent ended CMD:BOOT-TO after taking %" PRIu64 " of "
                                        "the %zu bytes of its second stage. " REMEDY_REPLUG, xd->dn_off, xd->da2_len);
                 log_info("XML DA2 started (%zu bytes at 0x%" PRIx64 ").", xd->da2_len, xd->da2_addr);
                 r = xd_command(xd, XD_HOST_CMDS2, XML_CMD_HOST_SUPPORTED_COMMANDS,
-                               xml_build_host_supported_commands(&doc, &len), doc, len);
+                               xml_build_host_supported_commands(&doc, &len), &doc, &len);
                 break;
 
         case XD_HOST_CMDS2:
                 /* §4.1: the real DA2 has no HOST-SUPPORTED-COMMANDS (3.3 answers it) */
                 xd_optional(xd);
-                r = xd_command(xd, XD_INIT_HW2, XML_CMD_NOTIFY_INIT_HW, xml_build_notify_init_hw(&doc, &len), doc,
-                               len);
+                r = xd_command(xd, XD_INIT_HW2, XML_CMD_NOTIFY_INIT_HW, xml_build_notify_init_hw(&doc, &len),
+                               &doc, &len);
                 break;
 
         case XD_INIT_HW2:
@@ -941,8 +962,8 @@ static void xd_on_command(XmlDa *xd) {
                         return;
                 xd_optional(xd);
                 r = xd_answer_command(xd, XD_SLA, XML_CMD_GET_SYS_PROPERTY,
-                                      xml_build_get_sys_property(XML_SYS_PROP_DA_SLA, XD_ANSWER_MAX, &doc, &len), doc,
-                                      len);
+                                      xml_build_get_sys_property(XML_SYS_PROP_DA_SLA, XD_ANSWER_MAX, &doc, &len),
+                                      &doc, &len);
                 break;
 
         case XD_SLA:
@@ -954,33 +975,33 @@ static void xd_on_command(XmlDa *xd) {
                         r = xml_parse_sys_prop(xd->answer, (size_t) xd->up_off, XML_SYS_PROP_DA_SLA, value,
                                                sizeof(value));
                         if (r == -ENAMETOOLONG || r == -EBADMSG)
-                                return xd_fail(xd, -EPROTO, "the Download Agent's answer to GET-SYS-PROPERTY DA.SLA "
+                                return xd_stop(xd, -EPROTO, "the Download Agent's answer to GET-SYS-PROPERTY DA.SLA "
                                                "is not a sys_prop document with a short value. " REMEDY_REPLUG);
                         if (r >= 0)
                                 memcpy(xd->report.sla, value, sizeof(value));
                         /* §5.5: anything but DISABLED means DA2 waits for the signed answer to its challenge */
                         if (r >= 0 && !streq(value, XML_SLA_DISABLED))
-                                return xd_fail(xd, -EACCES, "DA2's property DA.SLA is \"%s\": it accepts commands only "
+                                return xd_stop(xd, -EACCES, "DA2's property DA.SLA is \"%s\": it accepts commands only "
                                                "after a challenge signed with the manufacturer's key, which only the "
                                                "OEM's authorised service tool has", value);
                 }
                 r = xd_answer_command(xd, XD_HW_INFO, XML_CMD_GET_HW_INFO,
-                                      xml_build_get_hw_info(XD_ANSWER_MAX, &doc, &len), doc, len);
+                                      xml_build_get_hw_info(XD_ANSWER_MAX, &doc, &len), &doc, &len);
                 break;
 
         case XD_HW_INFO:
                 if (!xd_required(xd, "what storage the phone has"))
                         return;
                 if (xd->up_len == 0)
-                        return xd_fail(xd, -EPROTO, "the Download Agent answered CMD:GET-HW-INFO with no data. "
+                        return xd_stop(xd, -EPROTO, "the Download Agent answered CMD:GET-HW-INFO with no data. "
                                        REMEDY_REPLUG);
                 xd->answer[xd->up_off] = 0;
                 if (xml_parse_hw_info(xd->answer, (size_t) xd->up_off, &xd->report.hw) < 0)
-                        return xd_fail(xd, -EPROTO, "the Download Agent's answer to CMD:GET-HW-INFO is not a "
+                        return xd_stop(xd, -EPROTO, "the Download Agent's answer to CMD:GET-HW-INFO is not a "
                                        "da_hw_info document mtknvd can read (no storage, or sizes that are no "
                                        "numbers). " REMEDY_REPLUG " If it persists, please report it.");
                 if (!xd->report.hw.emmc && !xd->report.hw.ufs)
-                        return xd_fail(xd, -EOPNOTSUPP, "the Download Agent reports %s storage; mtknvd backs up "
+                        return xd_stop(xd, -EOPNOTSUPP, "the Download Agent reports %s storage; mtknvd backs up "
                                        "eMMC and UFS phones only", xd->report.hw.storage);
                 if (xd->report.hw.id_len == 0)
                         log_warning("The Download Agent names no storage id; the backup is bound to the phone's "
@@ -992,7 +1013,7 @@ static void xd_on_command(XmlDa *xd) {
                 if (!xd_data_ok(xd, "read"))
                         return;
                 if (xd->up_off != xd->len)
-                        return xd_fail(xd, -EPROTO, "the Download Agent ended the read of %s at 0x%" PRIx64 " after "
+                        return xd_stop(xd, -EPROTO, "the Download Agent ended the read of %s at 0x%" PRIx64 " after "
                                        "%" PRIu64 " of %" PRIu64 " bytes. " REMEDY_REPLUG, xd->region, xd->addr,
                                        xd->up_off, xd->len);
                 return xd_complete(xd);
@@ -1001,7 +1022,7 @@ static void xd_on_command(XmlDa *xd) {
                 if (!xd_data_ok(xd, "write"))
                         return;
                 if (!xd->dn_asked || xd->dn_off != xd->len)
-                        return xd_fail(xd, -EPROTO, "the Download Agent ended the write of %s at 0x%" PRIx64 " after "
+                        return xd_stop(xd, -EPROTO, "the Download Agent ended the write of %s at 0x%" PRIx64 " after "
                                        "taking %" PRIu64 " of %" PRIu64 " bytes. " REMEDY_REPLUG, xd->region,
                                        xd->addr, xd->dn_off, xd->len);
                 return xd_complete(xd);
@@ -1040,7 +1061,7 @@ int xml_da_read(XmlDa *xd, const char *region, uint64_t addr, uint64_t len, XmlD
         for (unsigned k = 0; k < XD_READ_SLOTS; k++)
                 xd->held[k] = false;
         xd->slot_size = 0;
-        r = xd_command(xd, XD_READ, XML_CMD_READ_FLASH, xml_build_read_flash(region, addr, len, &doc, &n), doc, n);
+        r = xd_command(xd, XD_READ, XML_CMD_READ_FLASH, xml_build_read_flash(region, addr, len, &doc, &n), &doc, &n);
         xd->sink = XD_SINK_DATA;
         return xd_first(xd, r);
 }
@@ -1059,7 +1080,7 @@ int xml_da_write(XmlDa *xd, const char *region, uint64_t addr, const uint8_t *bu
         xd->region = region;
         xd->addr = addr;
         xd->len = len;
-        r = xd_command(xd, XD_WRITE, XML_CMD_WRITE_FLASH, xml_build_write_flash(region, addr, len, &doc, &n), doc, n);
+        r = xd_command(xd, XD_WRITE, XML_CMD_WRITE_FLASH, xml_build_write_flash(region, addr, len, &doc, &n), &doc, &n);
         /* §5.4: FILE-SIZE, progress, DOWNLOAD-FILE of buf */
         xd->dn_buf = buf;
         xd->dn_len = len;
@@ -1074,7 +1095,7 @@ int xml_da_reboot(XmlDa *xd, XmlDaDone done, void *userdata) {
         r = xd_begin(xd, done, userdata);
         if (r < 0)
                 return r;
-        r = xd_command(xd, XD_REBOOT, XML_CMD_REBOOT, xml_build_reboot(XML_REBOOT_IMMEDIATE, &doc, &n), doc, n);
+        r = xd_command(xd, XD_REBOOT, XML_CMD_REBOOT, xml_build_reboot(XML_REBOOT_IMMEDIATE, &doc, &n), &doc, &n);
         /* §5.5: OK, END, then the phone reboots: no START follows */
         xd->no_start = true;
         return xd_first(xd, r);
