@@ -31,6 +31,7 @@ typedef enum StepKind {
 typedef struct Step {
         StepKind kind;
         char *text;       /* DA_SEND payload (with its NUL), HOST_DOC command */
+        char *also;       /* HOST_DOC: text the document must also have */
         size_t len;
         uint64_t value;
 } Step;
@@ -118,8 +119,10 @@ uint8_t *usb_link_get_buffer(UsbLink *link, unsigned index, size_t size) {
 }
 
 static void link_free(UsbLink *l) {
-        for (unsigned i = 0; i < l->n_steps; i++)
+        for (unsigned i = 0; i < l->n_steps; i++) {
                 free(l->steps[i].text);
+                free(l->steps[i].also);
+        }
         for (unsigned i = 0; i < USB_LINK_BUFFERS; i++)
                 free(l->bufs[i]);
         free(l->in);
@@ -156,6 +159,12 @@ static void da_doc(UsbLink *l, const char *body) {
 static void host_doc(UsbLink *l, const char *cmd) {
         add(l, HOST_DOC)->text = strdup(cmd);
 }
+static void host_doc_with(UsbLink *l, const char *cmd, const char *also) {
+        Step *s = add(l, HOST_DOC);
+
+        s->text = strdup(cmd);
+        s->also = strdup(also);
+}
 static void host_ok(UsbLink *l) {
         add(l, HOST_OK);
 }
@@ -185,7 +194,7 @@ static bool judge_host(UsbLink *l) {
         switch (s->kind) {
         case HOST_DOC:
                 snprintf(want, sizeof(want), "<command>%s</command>", s->text);
-                if (len == 0 || p[len - 1] != 0 || !strstr(p, want))
+                if (len == 0 || p[len - 1] != 0 || !strstr(p, want) || (s->also && !strstr(p, s->also)))
                         snprintf(l->error, sizeof(l->error), "step %u: %s expected, got %u bytes: %.*s", l->cur,
                                  s->text, len, (int) MIN(len, 200u), p);
                 break;
@@ -656,6 +665,137 @@ TEST(timeout_and_gone) {
         link_free(l);
 }
 
+#define HW_UFS                                                                                                       \
+        P "<da_hw_info><version>1.2</version><ram_size>0x200000000</ram_size><battery_voltage>0</battery_voltage>"   \
+          "<random_id>00</random_id><storage>UFS</storage><ufs><block_size>0x1000</block_size><lua0_size>0x400000"   \
+          "</lua0_size><lua1_size>0x800000</lua1_size><lua2_size>0x1dcb000000</lua2_size><lua3_size>0x1000000"       \
+          "</lua3_size><id>4B4D35563830303144</id></ufs><product_id>KM5V8001DM-B622</product_id></da_hw_info>"
+
+/* a UFS phone (§5.1, §5.7): its sizes and id; reads of UFS-LUA2 and LUA0,
+ * a DA that gives up mid-read, a write the DA finds corrupted, a reboot */
+TEST(ufs) {
+        UsbLink *l = new_link();
+        XmlDa *xd = NULL;
+        const XmlHwInfo *h;
+        Result res = {};
+        uint8_t image[0x800];
+
+        for (size_t i = 0; i < sizeof(image); i++)
+                image[i] = (uint8_t) (i * 13);
+        script_da1(l, "OK");
+        script_da2(l, SLA("DISABLED"));
+        host_doc(l, "CMD:GET-HW-INFO");
+        da_reply(l, "OK");
+        upload(l, (const uint8_t *) HW_UFS, sizeof(HW_UFS), 0x100000);
+        lifetime_end(l, "OK", "Operation OK");
+        lifetime_start(l);
+
+        CHECK_EQ_INT(run_start(l, &xd, &res), 0);
+        CHECK_EQ_STR(l->error, "");
+        h = &xml_da_get_report(xd)->hw;
+        CHECK(h->ufs && !h->emmc);
+        CHECK_EQ_INT(h->lu_size[2], 0x1dcb000000);
+        CHECK_EQ_INT(h->lu_size[0], 0x400000);
+        CHECK_EQ_INT(h->lu_size[1], 0x800000);
+        CHECK_EQ_INT(h->lu_size[3], 0x1000000);
+        CHECK_EQ_INT(h->block_size, 0x1000);
+        CHECK_EQ_INT(h->id_len, 9);
+        CHECK(memcmp(h->id_bytes, "KM5V8001D", 9) == 0);
+
+        host_doc_with(l, "CMD:READ-FLASH", "<partition>UFS-LUA2</partition><offset>0x1000</offset><length>0x800");
+        da_reply(l, "OK");
+        upload(l, image, sizeof(image), 0x1000);
+        lifetime_end(l, "OK", "Operation OK");
+        lifetime_start(l);
+        res = (Result) {};
+        CHECK_EQ_INT(xml_da_read(xd, XML_REGION_UFS_LUA2, 0x1000, sizeof(image), on_data, on_done, &res), 0);
+        pump(l);
+        CHECK_EQ_STR(l->error, "");
+        CHECK_EQ_INT(res.r, 0);
+        CHECK(res.held != NULL);
+        xml_da_release(xd, res.held);
+        pump(l);
+        CHECK(res.called);
+        CHECK(res.data && res.len == sizeof(image) && memcmp(res.data, image, sizeof(image)) == 0);
+        free(res.data);
+
+        /* boot1 is LU0; the DA gives up mid-read: its END where a chunk belongs */
+        host_doc_with(l, "CMD:READ-FLASH", "<partition>UFS-LUA0</partition>");
+        da_reply(l, "OK");
+        da_doc(l, "<host><version>1.0</version><command>CMD:UPLOAD-FILE</command><arg><checksum>CHK_NO</checksum>"
+                  "<info></info><target_file>ROM_0</target_file><packet_length>0x1000</packet_length></arg></host>");
+        host_ok(l);
+        da_reply(l, "OK@0x2000");
+        host_ok(l);
+        da_reply(l, "OK");
+        host_ok(l);
+        lifetime_end(l, "ERR", "UFS read failed[0xc0050005]");
+        lifetime_start(l);
+        res = (Result) {};
+        CHECK_EQ_INT(xml_da_read(xd, XML_REGION_UFS_LUA0, 0, 0x2000, on_data, on_done, &res), 0);
+        pump(l);
+        CHECK_EQ_STR(l->error, "");
+        CHECK(res.called);
+        CHECK_EQ_INT(res.r, -EIO);
+        CHECK(strstr(xml_da_get_detail(xd), "UFS read failed"));
+        free(res.data);
+
+        /* a write the DA finds corrupted: the checksum class, so the caller may retry */
+        host_doc_with(l, "CMD:WRITE-FLASH", "<partition>UFS-LUA2</partition>");
+        da_reply(l, "OK");
+        da_doc(l, "<host><version>1.0</version><command>CMD:FILE-SYS-OPERATION</command><arg><key>FILE-SIZE</key>"
+                  "<file_path>MEM://0x0:0x800</file_path></arg></host>");
+        host_ok(l);
+        host_value(l, sizeof(image));
+        download(l, sizeof(image), 0x1000);
+        lifetime_end(l, "ERR", "USB checksum error, chksum in PC is 0x0");
+        lifetime_start(l);
+        res = (Result) {};
+        CHECK_EQ_INT(xml_da_write(xd, XML_REGION_UFS_LUA2, 0, image, sizeof(image), on_done, &res), 0);
+        pump(l);
+        CHECK_EQ_STR(l->error, "");
+        CHECK_EQ_INT(res.r, -EBADMSG);
+        CHECK(strstr(xml_da_get_detail(xd), "another cable"));
+
+        /* the phone leaves after accepting REBOOT: it rebooted */
+        host_doc(l, "CMD:REBOOT");
+        da_reply(l, "OK");
+        add(l, DA_GONE);
+        res = (Result) {};
+        CHECK_EQ_INT(xml_da_reboot(xd, on_done, &res), 0);
+        pump(l);
+        CHECK(res.called);
+        CHECK_EQ_INT(res.r, 0);
+        xml_da_free(xd);
+        link_free(l);
+}
+
+/* DA1 cannot bring the hardware up: NOTIFY-INIT-HW's END ERR after its progress */
+TEST(init_hw_refused) {
+        UsbLink *l = new_link();
+        XmlDa *xd = NULL;
+        Result res = {};
+
+        lifetime_start(l);
+        simple(l, "CMD:SET-RUNTIME-PARAMETER");
+        simple(l, "CMD:HOST-SUPPORTED-COMMANDS");
+        host_doc(l, "CMD:NOTIFY-INIT-HW");
+        da_reply(l, "OK");
+        da_doc(l, "<host><version>1.0</version><command>CMD:PROGRESS-REPORT</command><arg><message>init-hw</message>"
+                  "</arg></host>");
+        host_ok(l);
+        da_reply(l, "OK!PROGRESS@10@init-hw");
+        host_ok(l);
+        lifetime_end(l, "ERR", "DRAM calibration failed");
+        lifetime_start(l);
+        CHECK_EQ_INT(run_start(l, &xd, &res), -EIO);
+        CHECK_EQ_STR(l->error, "");
+        CHECK(strstr(xml_da_get_detail(xd), "DRAM calibration failed"));
+        CHECK(strstr(xml_da_get_detail(xd), "CMD:NOTIFY-INIT-HW"));
+        xml_da_free(xd);
+        link_free(l);
+}
+
 TAP_MAIN(TEST_ENTRY(session), TEST_ENTRY(da2_refused), TEST_ENTRY(sla_enabled),
          TEST_ENTRY(read_refused_and_out_of_step),
-         TEST_ENTRY(timeout_and_gone))
+         TEST_ENTRY(timeout_and_gone), TEST_ENTRY(ufs), TEST_ENTRY(init_hw_refused))
