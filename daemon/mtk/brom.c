@@ -485,8 +485,8 @@ static BromStep brom_next_step(BromSession *s) {
         case STEP_HW_SW_VER:
                 return brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE;
         case STEP_ME_ID:
-                /* as mtkclient: the SoC ID only after a ME ID (brom.md §3.3) */
-                /* brom.md §3.3, xml-da.md §1: also for every XML (V6) chip */
+                /* as mtkclient: the SoC ID only after a ME ID, for a chip with
+                 * a SoC ID address or an XML (V6) one (brom.md §3.3, xml-da.md §1) */
                 return brom_wants_ids(s) && s->id.me_id_len > 0 && s->id.chip &&
                                        (s->id.chip->soc_id_addr || s->id.chip->da_mode == DA_MODE_XML)
                                ? STEP_SOC_ID

@@ -34,8 +34,9 @@ const DaBackend *da_backend_for_da(const ChipInfo *c, const DaFile *file, const 
                 *ret_reason = why;
                 return NULL;
         }
-        /* mtkclient's rule (xml-da.md §1): MT6833/6853/6877/6893 phones, XFlash
-         * chips by the table, run XML when their DA file is a V6 one */
+        /* mtkclient's rule (xml-da.md §1): a chip of another family runs XML
+         * when its DA file is a V6 one (MT6833/6853/6877/6893 phones; those
+         * chips are not in mtknvd's table yet) */
         if (file && file->v6) {
                 *ret_reason = NULL;
                 return &da_backend_xml;
