@@ -97,7 +97,7 @@ static bool da_entry_usable(const DaFile *f, const DaEntry *e, const ChipInfo **
                                 *ret_why = "mtknvd speaks the XFlash (V5) Download Agent protocol this entry needs";
                                 break;
                         case DA_MODE_XML:
-                                *ret_why = "mtknvd speaks the XML (V6) Download Agent protocol this entry needs";
+                                *ret_why = "mtknvd speaks the XML (V6) Download Agent protocol this entry needs (in preloader mode)";
                                 break;
                         }
                         return true;

@@ -466,7 +466,8 @@ static bool brom_wants_ids(const BromSession *s) {
 static BromStep brom_next_step(BromSession *s) {
         switch (s->step) {
         case STEP_HW_CODE:
-                return s->id.chip ? STEP_WDT_HEAD : STEP_TARGET_CONFIG;
+                /* brom.md §5: no watchdog write for a chip with has64bit */
+                return s->id.chip && !s->id.chip->has64bit ? STEP_WDT_HEAD : STEP_TARGET_CONFIG;
         case STEP_WDT_HEAD:
                 return brom_status_ok(unaligned_read_be16(s->status)) &&
                                        unaligned_read_be16(s->status) <= BROM_STATUS_WRITE_STATUS1_MAX
@@ -484,8 +485,10 @@ static BromStep brom_next_step(BromSession *s) {
         case STEP_HW_SW_VER:
                 return brom_wants_ids(s) ? STEP_ME_ID : STEP_DONE;
         case STEP_ME_ID:
-                /* as mtkclient: the SoC ID only after a ME ID (brom.md §3.3) */
-                return brom_wants_ids(s) && s->id.me_id_len > 0 && s->id.chip && s->id.chip->soc_id_addr
+                /* as mtkclient: the SoC ID only after a ME ID, for a chip with
+                 * a SoC ID address or an XML (V6) one (brom.md §3.3, xml-da.md §1) */
+                return brom_wants_ids(s) && s->id.me_id_len > 0 && s->id.chip &&
+                                       (s->id.chip->soc_id_addr || s->id.chip->da_mode == DA_MODE_XML)
                                ? STEP_SOC_ID
                                : STEP_DONE;
         case STEP_IDLE:

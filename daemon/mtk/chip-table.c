@@ -7,6 +7,7 @@
 
 #define WDT_DEFAULT BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT
 #define WDT_MT6735  BROM_WDT_BASE_MT6735, BROM_WDT_VALUE_MT6735
+#define WDT_MT6983  BROM_WDT_BASE_MT6983, BROM_WDT_VALUE_DEFAULT
 
 /* brom.md §5.  Sorted by hw code so the table reads like the reference.
  * emi_version from brom-emi.md §4.6, set in every row because 0 is a real
@@ -31,10 +32,20 @@ static const ChipInfo chip_table[] = {
         { 0x0813, "MT6785",  "MT6785",                          0x6785, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B38, 0x102B48, .emi_version = 45 },
         { 0x0816, "MT6885",  "MT6885/MT6883/MT6889 (Dimensity 1000)", 0x6885, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B78, 0x102B88, .emi_version = 46 },
         { 0x0886, "MT6873",  "MT6873/MT6875 (Dimensity 800/820)", 0x6873, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B78, 0x102B88, .emi_version = 47 },
+        /* xml-da.md §1, §4.2: the XML (V6) chips (DA_MODE_XML, here and below); the DA file's entry has the
+         * hw code itself as dacode; no EMI version (no EMI upload, brom-emi.md §8).
+         * Watchdog, ME ID and SoC ID addresses from mtkclient's public chip
+         * table; has64bit: no watchdog write (§4.2) */
+        { 0x0907, "MT6983",  "MT6983 (Dimensity 9000)",         0x0907, DA_MODE_XML,    WDT_MT6983,  0x1008EC, 0x100934, .has64bit = true, .emi_version = -1 },
         { 0x0950, "MT6893",  "MT6891/MT6893 (Dimensity 1200)",  0x6893, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B98, 0x102BA8, .emi_version = 51 },
         { 0x0959, "MT6877",  "MT6877/MT8791N (Dimensity 900/1080)", 0x6877, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B98, 0x102BA8, .emi_version = 54 },
         { 0x0989, "MT6833",  "MT6833 (Dimensity 700)",          0x6833, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B98, 0x102BA8, .emi_version = 52 },
         { 0x0996, "MT6853",  "MT6853 (Dimensity 720)",          0x6853, DA_MODE_XFLASH, WDT_DEFAULT, 0x102B78, 0x102B88, .emi_version = 49 },
+        { 0x1129, "MT6855",  "MT6855 (Dimensity 930/7020)",     0x1129, DA_MODE_XML,    WDT_MT6983,  0x1008EC, 0x100934, .emi_version = -1 },
+        { 0x1172, "MT6895",  "MT6895 (Dimensity 8100/8200)",    0x1172, DA_MODE_XML,    WDT_MT6983,  0x1008EC, 0x100934, .emi_version = -1 },
+        { 0x1208, "MT6789",  "MT6789/MT8781V (Helio G99)",      0x1208, DA_MODE_XML,    WDT_DEFAULT, 0x1008EC, 0x100934, .emi_version = -1 },
+        { 0x1209, "MT6835",  "MT6835 (Dimensity 6100+)",        0x1209, DA_MODE_XML,    WDT_MT6983,  0x1008EC, 0x100934, .emi_version = -1 },
+        { 0x1229, "MT6886",  "MT6886 (Dimensity 7200)",         0x1229, DA_MODE_XML,    WDT_MT6983,  0x1008EC, 0x100934, .has64bit = true, .emi_version = -1 },
         { 0x2601, "MT2601",  "MT2601",                          0x2601, DA_MODE_LEGACY, WDT_DEFAULT, 0,        0, .iot = true, .emi_version = -1 },
         { 0x6580, "MT6580",  "MT6580",                          0x6580, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030B4, 0, .emi_version = 21 },
         { 0x6592, "MT6592",  "MT6592/MT8392",                   0x6592, DA_MODE_LEGACY, WDT_DEFAULT, 0x1030A8, 0,

@@ -27,6 +27,7 @@ typedef struct ChipInfo {
         bool iot;                  /* MediaTek's IoT DA flow (brom.md §5), not the phone one */
         uint32_t wdt2_base;        /* a second register written with wdt2_value during identification; 0: none */
         uint32_t wdt2_value;
+        bool has64bit;             /* mtkclient's flag: the boot ROM stage writes no watchdog (brom.md §5) */
         int emi_version;           /* the EMI block version of its preloaders (brom-emi.md §4.6); -1: none known.
                                     * v00 is a real version (MT8173/MT8176) */
 } ChipInfo;

@@ -20,11 +20,8 @@ const DaBackend *da_backend_for_chip(const ChipInfo *c, const char **ret_reason)
                 *ret_reason = NULL;
                 return &da_backend_xflash;
         case DA_MODE_XML:
-                *ret_reason = "This chip's Download Agent speaks MediaTek's XML (V6) protocol, which mtknvd does "
-                              "not speak yet (only the legacy DA of MT6580/6592/6735/6753/6795/8127/8163/8173 and "
-                              "kin, and the XFlash DA of MT6570/6761/6765/6768/6771/6785 and kin). Back it up with "
-                              "SP Flash Tool or mtkclient until a later version of mtknvd supports it.";
-                return NULL;
+                *ret_reason = NULL;
+                return &da_backend_xml;
         }
         *ret_reason = "This chip's Download Agent protocol is unknown to mtknvd.";
         return NULL;
@@ -41,22 +38,28 @@ bool da_entry_family(const DaFile *f, const ChipInfo *chip, DaMode *ret) {
         return true;
 }
 
-const DaBackend *da_backend_for_entry(const DaFile *f, const DaEntry *e, const ChipInfo *chip,
-                                      const char **ret_reason) {
+const DaBackend *da_backend_for_da(const ChipInfo *c, const DaFile *file, const char **ret_reason) {
         ChipInfo as_needed;
         DaMode mode;
 
+        if (!c || !file || !da_entry_family(file, c, &mode))
+                return da_backend_for_chip(c, ret_reason);
+        /* mtkclient's rule (xml-da.md §1): a chip of another family runs XML
+         * when its DA file is a V6 one (MT6833/6853/6877/6893 phones).  The
+         * one gate, asked for this chip as the file's family has it. */
+        as_needed = *c;
+        as_needed.da_mode = mode;
+        return da_backend_for_chip(&as_needed, ret_reason);
+}
+
+const DaBackend *da_backend_for_entry(const DaFile *f, const DaEntry *e, const ChipInfo *chip,
+                                      const char **ret_reason) {
         if (!da_entry_has_stages(e)) {
                 *ret_reason = "This entry lacks the two stages a phone is sent (DA1 and DA2, regions 1 and 2), as "
                               "IoT entries do; mtknvd cannot use it.";
                 return NULL;
         }
-        if (!chip || !da_entry_family(f, chip, &mode))
-                return da_backend_for_chip(NULL, ret_reason);
-        /* the one gate, asked for this chip as the entry's family has it */
-        as_needed = *chip;
-        as_needed.da_mode = mode;
-        return da_backend_for_chip(&as_needed, ret_reason);
+        return da_backend_for_da(chip, f, ret_reason);
 }
 
 int da_session_new(const DaBackend *b, UsbLink *link, const BromIdentity *id, DaSession **ret) {

@@ -100,10 +100,15 @@ struct DaBackend {
 /* The families, each in its own folder under mtk/. */
 extern const DaBackend da_backend_legacy;
 extern const DaBackend da_backend_xflash;
+extern const DaBackend da_backend_xml;
 
 /* The backend for this chip, or NULL with *ret_reason a sentence naming the
  * cause and the remedy (chip == NULL: not in the chip table). */
 const DaBackend *da_backend_for_chip(const ChipInfo *chip, const char **ret_reason);
+/* The backend for this chip with the DA file chosen for it: a file whose
+ * identifier marks it V6 (xml-da.md §1, DaFile.v6) speaks XML whatever the
+ * chip's own family; else da_backend_for_chip().  file may be NULL. */
+const DaBackend *da_backend_for_da(const ChipInfo *chip, const DaFile *file, const char **ret_reason);
 
 /* The DA family entry e of f needs on chip: XML for every entry of a V6
  * file (brom.md §6.1: selecting a V6 entry forces XML) and on a chip whose

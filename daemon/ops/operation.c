@@ -83,6 +83,15 @@ static int operation_check_brom(const OperationContext *ctx, const BromIdentity 
         PreloaderSet set = {};
         int version = id->chip->emi_version, r;
 
+        if (b && !b->supports_emi_version) {
+                /* brom-emi.md §8: the family has no way to give its DA the DRAM settings */
+                *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
+                r = asprintf(ret_message, "The phone is in BROM mode (it was plugged in with a volume key held). The "
+                             "%s's Download Agent (the %s family) starts only in preloader mode. Nothing was sent to "
+                             "the phone. Power it off and plug it in again without holding any key, so that it starts "
+                             "in preloader mode.", id->chip->name, b->name);
+                return r < 0 ? -ENOMEM : 1;
+        }
         if (!da_backend_supports_emi_version(b, version)) {
                 *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
                 r = asprintf(ret_message, "The phone is in BROM mode (it was plugged in with a volume key held). There "
@@ -154,6 +163,16 @@ int operation_check_supported(const OperationContext *ctx, const BromIdentity *i
                              "0x%04x) is installed. Add the MTK_AllInOne_DA.bin from the phone's firmware package "
                              "with 'mtknvctl add-da FILE', then plug the phone in again.",
                              id->chip->name, id->chip->da_code, id->hw_version, id->sw_version);
+        } else if (id->is_brom && !da_backend_supports_emi_version(da_backend_for_da(id->chip, da.file, &why),
+                                                                    id->chip->emi_version)) {
+                /* the DA file chose a family that cannot start in BROM mode:
+                 * brom-emi.md §8, a V6 DA has no way to be given the DRAM settings */
+                *ret_name = MTKNV_ERROR_NOT_SUPPORTED;
+                r = asprintf(&msg, "The phone is in BROM mode (it was plugged in with a volume key held), and its "
+                             "Download Agent %s is an XML (V6) one, which starts only in preloader mode. Nothing was "
+                             "sent to the phone. Power it off and plug it in again without holding any key, so that "
+                             "it starts in preloader mode.", da.name);
+                da_store_match_done(&da);
         } else {
                 if (ret_da)
                         *ret_da = da;
@@ -556,7 +575,8 @@ static void operation_on_jump_da(BromSession *s, int r, void *userdata) {
         if (r < 0)
                 return operation_fail_brom(op, s, r);
         operation_set_step(op, "starting the Download Agent");
-        backend = da_backend_for_chip(op->device->identity.chip, &why);
+        /* the DA file chosen may decide the family (a V6 file speaks XML) */
+        backend = da_backend_for_da(op->device->identity.chip, op->da.file, &why);
         r = backend ? da_session_new(backend, op->device->link, &op->device->identity, &op->session) : -EOPNOTSUPP;
         if (r >= 0 && op->preloaders.n > 0)
                 da_session_set_emi(op->session, op->device->identity.chip->emi_version, op->emi, op->preloaders.n);

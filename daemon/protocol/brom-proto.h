@@ -185,6 +185,9 @@ enum {
 /* §5 watchdog registers and disable values */
 #define BROM_WDT_BASE_DEFAULT        0x10007000u
 #define BROM_WDT_BASE_MT6735         0x10212000u
+/* not in brom.md: the watchdog of MT6983, MT6855, MT6895, MT6835 and MT6886
+ * in mtkclient's public chip table (MT6789 keeps the default) */
+#define BROM_WDT_BASE_MT6983         0x1c007000u
 #define BROM_WDT_VALUE_DEFAULT       0x22000064u
 #define BROM_WDT_VALUE_MT6735        0x22000000u
 /* §5: MT6592 additionally gets WRITE32 0x10000500 <- 0x22000000 */

@@ -112,3 +112,66 @@
 
 /* §1 a DA file whose identifier contains this speaks V6 */
 #define XML_DA_FILE_ID_MARK          "MTK_DA_v6"
+
+/* §4.4 SET-RUNTIME-PARAMETER's remaining values */
+#define XML_DA_LOG_LEVEL_INFO        "INFO"
+#define XML_LOG_CHANNEL_UART         "UART"
+#define XML_INITIALIZE_DRAM_YES      "YES"
+
+/* §3.4 a buffer in host memory, MEM://<address>:<length>; §6 the name
+ * READ-FLASH's data goes to */
+#define XML_MEM_FILE_PREFIX          "MEM://"
+#define XML_TARGET_FILE_ROM          "ROM_0"
+
+/* §3.1 the element names of the documents, by path */
+#define XML_TAG_VERSION              "version"
+#define XML_TAG_COMMAND              "command"
+#define XML_TAG_ARG                  "arg"
+#define XML_TAG_ADV                  "adv"
+#define XML_TAG_RESULT               "result"
+#define XML_TAG_MESSAGE              "message"
+#define XML_TAG_CHECKSUM             "checksum"
+#define XML_TAG_INFO                 "info"
+#define XML_TAG_TARGET_FILE          "target_file"
+#define XML_TAG_SOURCE_FILE          "source_file"
+#define XML_TAG_PACKET_LENGTH        "packet_length"
+#define XML_TAG_KEY                  "key"
+#define XML_TAG_FILE_PATH            "file_path"
+#define XML_TAG_PARTITION            "partition"
+#define XML_TAG_OFFSET               "offset"
+#define XML_TAG_LENGTH               "length"
+#define XML_TAG_ACTION               "action"
+#define XML_TAG_AT_ADDRESS           "at_address"
+#define XML_TAG_JMP_ADDRESS          "jmp_address"
+#define XML_TAG_HOST_CAPABILITY      "host_capability"
+#define XML_TAG_CHECKSUM_LEVEL       "checksum_level"
+#define XML_TAG_BATTERY_EXIST        "battery_exist"
+#define XML_TAG_DA_LOG_LEVEL         "da_log_level"
+#define XML_TAG_LOG_CHANNEL          "log_channel"
+#define XML_TAG_SYSTEM_OS            "system_os"
+#define XML_TAG_INITIALIZE_DRAM      "initialize_dram"
+
+/* §5.1 GET-HW-INFO's result document */
+#define XML_TAG_HW_INFO              "da_hw_info"
+#define XML_TAG_STORAGE              "storage"
+#define XML_TAG_EMMC                 "emmc"
+#define XML_TAG_UFS                  "ufs"
+#define XML_TAG_BLOCK_SIZE           "block_size"
+#define XML_TAG_RAM_SIZE             "ram_size"
+#define XML_TAG_BOOT1_SIZE           "boot1_size"
+#define XML_TAG_BOOT2_SIZE           "boot2_size"
+#define XML_TAG_RPMB_SIZE            "rpmb_size"
+#define XML_TAG_USER_SIZE            "user_size"
+#define XML_TAG_LUA0_SIZE            "lua0_size"
+#define XML_TAG_LUA1_SIZE            "lua1_size"
+#define XML_TAG_LUA2_SIZE            "lua2_size"
+#define XML_TAG_LUA3_SIZE            "lua3_size"
+#define XML_TAG_ID                   "id"
+#define XML_TAG_EMMC_CID             "emmc_cid"   /* some DAs' name for <id> (§5.1) */
+#define XML_TAG_UFS_CID              "ufs_cid"
+#define XML_TAG_PRODUCT_ID           "product_id"
+
+/* §5.5 GET-SYS-PROPERTY's result: <sys_prop><item key="…">value</item></sys_prop> */
+#define XML_TAG_SYS_PROP             "sys_prop"
+#define XML_TAG_ITEM                 "item"
+#define XML_ATTR_KEY                 "key"

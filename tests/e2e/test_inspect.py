@@ -88,28 +88,35 @@ class TestInspect(InspectTestCase):
 
     def test_da_this_mtknvd_cannot_use(self):
         w = self.world("unplugged=1")
-        # an XML (V6) DA of an XFlash-era chip (MT6765, DA code 0x6765), unsigned, and an entry for a chip
-        # not in the table
+        # an XML (V6) DA (xml-da.md §1: XML whatever the chip's own family) with an entry for an
+        # XFlash-era chip (MT6765, DA code 0x6765), unsigned, and one for a chip not in the table
         v6 = self.write(w, "MTK_DA_V6.bin", mkda.build([mkda.parse_entry("dacode=0x6765,sig_len=0"),
                                                         mkda.parse_entry("dacode=0x1234,sig_len=0")], v6=True))
         j = w.ctl_json("inspect", v6)
         self.assertEqual((j["kind"], j["format"], j["usable"], j["signature"]),
-                         ("download-agent", "v6", False, "none"))
+                         ("download-agent", "v6", True, "none"))
         e = j["entries"]
         self.assertEqual([x["da_mode"] for x in e], ["xml", "xml"])
         self.assertEqual([c["name"] for c in e[0]["chips"]], ["MT6765"])
+        self.assertTrue(e[0]["usable"])
+        self.assertIn("XML (V6)", e[0]["usable_reason"])
         self.assertEqual(e[1]["chips"], [])
+        self.assertFalse(e[1]["usable"])
         self.assertIn("no chip in mtknvd's chip table", e[1]["usable_reason"])
-        rc, out = self.ctl_pty(w, "inspect", v6)
+        # a file of entries for unknown chips only cannot be used
+        unknown = self.write(w, "MTK_DA_V6_unknown.bin",
+                             mkda.build([mkda.parse_entry("dacode=0x1234,sig_len=0")], v6=True))
+        j = w.ctl_json("inspect", unknown)
+        self.assertEqual((j["format"], j["usable"]), ("v6", False))
+        rc, out = self.ctl_pty(w, "inspect", unknown)
         self.assertEqual(rc, 0, out)
         self.assert_fits(out)
         flat = " ".join(out.split())
         self.assertIn("Usable by mtknvd no:", flat)
-        self.assertIn("MT6765 (hw code 0x0766)", flat)
         self.assertIn("a chip unknown to mtknvd", flat)
         self.assertIn("Signed no.", flat)
         # add-da keeps it, and warns
-        r = w.ctl("add-da", v6)
+        r = w.ctl("add-da", unknown)
         self.assertIn("cannot use this Download Agent", r.stderr)
         self.assertFalse([d for d in w.ctl_json("list-da") if d["source"] == "added"][0]["usable"])
 

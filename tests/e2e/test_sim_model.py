@@ -1872,7 +1872,7 @@ class TestXml(SimTestCase):
 
     @classmethod
     def setUpClass(cls):
-        data = mkda.build([mkda.parse_entry("dacode=0x6789,xml=1")])
+        data = mkda.build([mkda.parse_entry("dacode=0x1208,xml=1")])
         assert mkda.V6_MARK.encode() in data[0x20:0x60]
         regions = [struct.unpack_from("<IIIII", data, 0x6C + 0x14 + 20 * k) for k in range(3)]
         assert regions[0] == regions[1]                                          # 4.1

@@ -13,7 +13,7 @@
  * it).  MT8127 is not in §5: hw code = dacode = 0x8127 and the default
  * watchdog are assumed (tests/sim/README.md).  The XML ("V6") chips of
  * xml-da.md §1: MT6789 (0x1208) and MT6855 (0x1129) by mtkclient's chip
- * table, MT6893 (0x0950, dacode 0x6893 in mtkclient's brom_config.py) by
+ * table (MT6855's watchdog at 0x1c007000, as there), MT6893 (0x0950, dacode 0x6893 in mtkclient's brom_config.py) by
  * its V6 DA file; no EMI upload in V6 (§4.3), so MT6789 and MT6855 have
  * no EMI version; MT6893's v51 (brom-emi.md §4.6) serves da-protocol=xflash. */
 static const SimChip chips[] = {
@@ -33,8 +33,8 @@ static const SimChip chips[] = {
         { "mt6768", 0x0707, 0x6768, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, 40, true },
         { "mt6771", 0x0788, 0x6771, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, 36, true },
         { "mt6785", 0x0813, 0x6785, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, 45, true },
-        { "mt6789", 0x1208, 0x6789, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, -1, false, true },
-        { "mt6855", 0x1129, 0x6855, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, -1, false, true },
+        { "mt6789", 0x1208, 0x1208, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, -1, false, true },
+        { "mt6855", 0x1129, 0x1129, 0x8a00, BROM_WDT_BASE_MT6983, BROM_WDT_VALUE_DEFAULT, true, false, -1, false, true },
         { "mt6893", 0x0950, 0x6893, 0x8a00, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, true, false, 51, false, true },
         { "mt6795", 0x6795, 0x6795, 0x0000, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, false, false, 15, false },
         { "mt8127", 0x8127, 0x8127, 0x0000, BROM_WDT_BASE_DEFAULT, BROM_WDT_VALUE_DEFAULT, false, false, 13, false },

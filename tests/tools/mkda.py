@@ -43,7 +43,7 @@ XFLASH_PAGESIZE = 0x1000
 # the simulator's XFlash chips (tests/sim/README.md "Chips"): --with-xflash adds one entry each
 XFLASH_DACODES = (0x6570, 0x6755, 0x6761, 0x6765, 0x6768, 0x6771, 0x6785)
 # ... and its XML ("V6") chips: --with-xml adds one entry each
-XML_DACODES = (0x6789, 0x6855, 0x6893)
+XML_DACODES = (0x1208, 0x1129, 0x6893)   # xml-da.md 4.1: a V6 entry carries the hw code itself
 XML_DA1_LEN, XML_DA2_LEN = 0x61BE4, 0x51104      # xml-da.md 4.1, the real MT6789 DA
 XML_HASH_SLOT_BEFORE_SIG = 0x30
 V6_MARK = "MTK_DA_v6"

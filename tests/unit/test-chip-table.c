@@ -83,7 +83,7 @@ TEST(unsupported_reasons) {
                 const ChipInfo *c = chip_table_get(i);
                 const char *w = why_not(c);
 
-                CHECK((w == NULL) == ((c->da_mode == DA_MODE_LEGACY || c->da_mode == DA_MODE_XFLASH) && !c->iot));
+                CHECK((w == NULL) == !c->iot);
                 CHECK(!w || strcmp(w, "inconsistent") != 0);
                 if (w)
                         CHECK(strstr(w, "mtknvd does not speak yet") && strstr(w, "SP Flash Tool"));
@@ -95,10 +95,49 @@ TEST(unsupported_reasons) {
                 CHECK(chip_table_lookup(xflash[i]) && chip_table_lookup(xflash[i])->da_mode == DA_MODE_XFLASH);
                 CHECK(da_backend_for_chip(chip_table_lookup(xflash[i]), &why) == &da_backend_xflash);
         }
+        /* xml-da.md §1: the XML chips have theirs */
+        static const uint16_t xml[] = { 0x0907, 0x1129, 0x1172, 0x1208, 0x1209, 0x1229 };
+        for (size_t i = 0; i < sizeof(xml) / sizeof(xml[0]); i++) {
+                CHECK(chip_table_lookup(xml[i]) && chip_table_lookup(xml[i])->da_mode == DA_MODE_XML);
+                CHECK(da_backend_for_chip(chip_table_lookup(xml[i]), &why) == &da_backend_xml);
+                /* the DA file entry is keyed by the hw code itself */
+                CHECK_EQ_INT(chip_table_lookup(xml[i])->da_code, xml[i]);
+        }
         /* MT2601 is a legacy-mode chip in mtkclient, but with the IoT DA flow */
         CHECK(chip_table_lookup(0x2601)->iot);
         CHECK(strstr(why_not(chip_table_lookup(0x2601)), "IoT") != NULL);
         CHECK(strstr(why_not(NULL), "chip table") != NULL);
+}
+
+/* xml-da.md §1: a DA file whose identifier marks it V6 speaks XML whatever
+ * the chip's family; any other file leaves the chip's own */
+TEST(backend_for_da) {
+        DaFile v6 = { .v6 = true }, v5 = { .v6 = false };
+        const char *why = NULL;
+
+        CHECK(da_backend_for_da(chip_table_lookup(0x0766), &v6, &why) == &da_backend_xml);
+        CHECK(why == NULL);
+        CHECK(da_backend_for_da(chip_table_lookup(0x0766), &v5, &why) == &da_backend_xflash);
+        CHECK(da_backend_for_da(chip_table_lookup(0x0321), NULL, &why) == &da_backend_legacy);
+        CHECK(da_backend_for_da(chip_table_lookup(0x0321), &v6, &why) == &da_backend_xml);
+        CHECK(da_backend_for_da(chip_table_lookup(0x1208), &v5, &why) == &da_backend_xml);
+        /* the chip's own refusal stands */
+        CHECK(da_backend_for_da(chip_table_lookup(0x2601), &v6, &why) == NULL);
+        CHECK(why && strstr(why, "IoT"));
+        CHECK(da_backend_for_da(NULL, &v6, &why) == NULL);
+        /* V6 starts in preloader mode only: no EMI versions (brom-emi.md §8) */
+        CHECK(!da_backend_supports_emi_version(&da_backend_xml, 0));
+        CHECK(!da_backend_supports_emi_version(&da_backend_xml, 35));
+}
+
+/* xml-da.md §4.2: the watchdog write is skipped for has64bit profiles */
+TEST(has64bit) {
+        CHECK(chip_table_lookup(0x0907)->has64bit);
+        CHECK(chip_table_lookup(0x1229)->has64bit);
+        CHECK(!chip_table_lookup(0x1208)->has64bit);
+        CHECK_EQ_INT(chip_table_lookup(0x1208)->wdt_base, 0x10007000u);
+        CHECK_EQ_INT(chip_table_lookup(0x1208)->wdt_value, 0x22000064u);
+        CHECK(!chip_table_lookup(0x0766)->has64bit);
 }
 
 /* brom-emi.md §4.6; every row is listed, so a new chip must state its version
@@ -112,6 +151,7 @@ TEST(emi_versions) {
                 { 0x0633, 27 }, { 0x0699, 32 }, { 0x0707, 40 }, { 0x0717, 38 }, { 0x0725, 39 }, { 0x0766, 35 },
                 { 0x0788, 36 }, { 0x0813, 45 }, { 0x0816, 46 }, { 0x0886, 47 }, { 0x0950, 51 }, { 0x0959, 54 },
                 { 0x0989, 52 }, { 0x0996, 49 },
+                { 0x0907, -1 }, { 0x1129, -1 }, { 0x1172, -1 }, { 0x1208, -1 }, { 0x1209, -1 }, { 0x1229, -1 },
                 { 0x2601, -1 }, { 0x6580, 21 }, { 0x6592, 13 }, { 0x6595, 15 }, { 0x6752, 17 }, { 0x6795, 15 },
                 { 0x8127, 13 }, { 0x8163, 16 }, { 0x8172, 0 },  { 0x8176, 0 },  { 0x8590, -1 },
         };
@@ -140,4 +180,5 @@ TEST(emi_versions) {
 }
 
 TAP_MAIN(TEST_ENTRY(seed_chips), TEST_ENTRY(watchdog), TEST_ENTRY(da_modes), TEST_ENTRY(table_is_consistent),
-         TEST_ENTRY(second_watchdog), TEST_ENTRY(unsupported_reasons), TEST_ENTRY(emi_versions))
+         TEST_ENTRY(second_watchdog), TEST_ENTRY(unsupported_reasons), TEST_ENTRY(backend_for_da),
+         TEST_ENTRY(has64bit), TEST_ENTRY(emi_versions))
