@@ -521,6 +521,28 @@ class TestXFlashBromSpeed(BromTestCase, XFlashTestCase):
         left = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(w.state_dir, "backups")) for f in fs]
         self.assertEqual(left, [])
 
+    def test_phone_back_as_a_preloader(self):
+        # while the DA is away for the switch the phone comes back on its port as a preloader
+        # (0e8d:2000: it restarted, or was replugged): not the DA the session waits for, so the job
+        # fails naming both ids; the preloader is then handled as any phone that appears: replugged
+        # with AutoBackup=first-seen it is backed up, in preloader mode (high speed, no switch)
+        w = self.speed_world("usb-speed=auto", "boot-delay=15000")
+        self.plug_and_see_dram(w, 35)
+        w.sim_wait("phone0", phase="reconnecting")
+        w.control("replug phone0 mode=preloader")
+        w.wait_until(lambda: len(w.completed) >= 1, "the job failed", 60)
+        (ok, msg), = w.completed.values()
+        self.assertFalse(ok)
+        self.assertIn("restarted while switching to high-speed USB", msg)
+        self.assertIn("0e8d:2000", msg)
+        self.assertIn("0e8d:2001", msg)
+        self.assertEqual(w.backups, {})
+        w.wait_until(lambda: len(w.completed) >= 2, "the preloader's backup done", 120)
+        self.assertEqual([ok for ok, m in w.completed.values()], [False, True], w.completed)
+        self.assertEqual(len(w.backups), 1)
+        # the phone's object stayed (only the port's placeholder of the first plug-in went)
+        self.assertEqual([p for p in w.removed if "/port_" not in p], [])
+
     def test_brom_restore_across_the_switch(self):
         # backed up and restored in BROM mode, each session switched to high speed on the way
         w = self.speed_world("usb-speed=auto")
