@@ -3,7 +3,9 @@
  * One phone: its USB session, what it told us about itself, and its state;
  * bus/device-dbus.c is its D-Bus face.  A phone that vanishes keeps its object for a grace
  * period so that re-enumeration (BROM -> preloader, a cable wiggle) does
- * not look like a new phone.
+ * not look like a new phone.  An operation whose phone leaves on purpose
+ * (a DA's switch to high speed) opens a window instead
+ * (device_expect_return()): the object stays busy and present meanwhile.
  */
 #pragma once
 
