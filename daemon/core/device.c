@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,6 +138,7 @@ Device *device_free(Device *d) {
         device_close_session(d);
         sd_event_source_disable_unref(d->close_later);
         sd_event_source_disable_unref(d->grace_timer);
+        sd_event_source_disable_unref(d->return_timer);
         free(d->object_path);
         free(d->syspath);
         free(d->error);
@@ -381,7 +383,27 @@ static void device_forget_operation(Device *d) {
         device_notify(d, "Job", NULL);
 }
 
-void device_end_operation(Device *d, bool released) {
+static void device_finish_detach(Device *d);
+static int device_schedule_open(Device *d, uint64_t delay_usec);
+
+/* The operation ends with the return window open (cancelled, or failed
+ * otherwise): nobody waits for the phone any more.  true: it is away, and
+ * is disconnected once the operation's end is told. */
+static bool device_close_return(Device *d) {
+        bool away = d->away;
+
+        if (!d->returned)
+                return false;
+        d->returned = NULL;
+        d->returned_userdata = NULL;
+        d->return_timer = sd_event_source_disable_unref(d->return_timer);
+        d->away = false;
+        if (away)
+                d->present = false;
+        return away;
+}
+
+static void device_end_operation_now(Device *d, bool released) {
         device_forget_operation(d);
         if (!d->present)
                 return;
@@ -399,7 +421,7 @@ void device_end_operation(Device *d, bool released) {
         device_set_state(d, DEVICE_RELEASED);
 }
 
-void device_fail_operation(Device *d, const char *error_name, const char *message, bool released) {
+static void device_fail_operation_now(Device *d, const char *error_name, const char *message, bool released) {
         device_forget_operation(d);
         if (!released) {
                 device_set_error(d, error_name, "%s", message);
@@ -417,6 +439,112 @@ void device_fail_operation(Device *d, const char *error_name, const char *messag
         d->env->events->released(d, d->env->userdata);
         device_set_reason(d, "The operation failed (see Error); the phone was rebooted and boots normally.");
         device_set_state(d, DEVICE_RELEASED);
+}
+
+void device_end_operation(Device *d, bool released) {
+        bool away = device_close_return(d);
+
+        device_end_operation_now(d, released);
+        if (away)
+                device_finish_detach(d);
+}
+
+void device_fail_operation(Device *d, const char *error_name, const char *message, bool released) {
+        bool away = device_close_return(d);
+
+        device_fail_operation_now(d, error_name, message, released);
+        if (away)
+                device_finish_detach(d);
+}
+
+/* The window ends: the phone is back and open (r == 0), or it is not. */
+static void device_end_return(Device *d, int r) {
+        DeviceReturnFunc returned = d->returned;
+        void *userdata = d->returned_userdata;
+        bool away = d->away;
+
+        d->returned = NULL;
+        d->returned_userdata = NULL;
+        d->return_timer = sd_event_source_disable_unref(d->return_timer);
+        d->away = false;
+        if (r < 0)
+                /* a retry still due would greet the DA with a BROM handshake */
+                d->open_retry = sd_event_source_disable_unref(d->open_retry);
+        returned(d, r, userdata);
+        /* still off the bus: what its leaving would have done without the window */
+        if (away)
+                device_finish_detach(d);
+}
+
+static int on_return_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Device *d = userdata;
+
+        log_warning("Phone at USB %s was not back in time (%s).", d->usb_path,
+                    d->away ? "it left the bus and did not come back" : "it never left the bus");
+        device_end_return(d, -ETIMEDOUT);
+        return 0;
+}
+
+int device_expect_return(Device *d, uint32_t usb_id, uint64_t timeout_usec, DeviceReturnFunc returned,
+                         void *userdata) {
+        int r;
+
+        if (!d->present || !d->job || d->returned)
+                return -EBUSY;
+        r = sd_event_add_time_relative(d->env->event, &d->return_timer, CLOCK_MONOTONIC, timeout_usec, 0,
+                                       on_return_timeout, d);
+        if (r < 0)
+                return r;
+        d->returned = returned;
+        d->returned_userdata = userdata;
+        d->return_id = usb_id;
+        d->away = false;
+        log_info("Phone at USB %s re-enumerates: expecting it back as %04x:%04x within %" PRIu64 " s.",
+                 d->usb_path, usb_id >> 16, usb_id & 0xffffu, timeout_usec / 1000000u);
+        return 0;
+}
+
+/* Within the window the phone is the operation's: opened, not identified. */
+static int device_reopen(Device *d) {
+        int r;
+
+        r = usb_context_open(d->env->usb, d->busnum, d->devnum, &d->link);
+        if (r == -ENODEV && ++d->open_attempts < OPEN_ATTEMPTS_MAX)
+                return device_schedule_open(d, OPEN_RETRY_USEC);
+        if (r < 0)
+                log_error_errno(r, "Cannot open the phone at USB %s after it came back: %m", d->usb_path);
+        else
+                log_info("Phone at USB %s is back (%04x:%04x); the operation goes on.", d->usb_path, d->vid, d->pid);
+        device_end_return(d, r);
+        return r;
+}
+
+/* It appeared on its port within the window: 1 when it is the one
+ * expected (it is opened next), 0 when it came back as something else
+ * (the window ended; it is handled as any appearance). */
+static int device_attach_returned(Device *d, const UsbDeviceEvent *ev) {
+        uint32_t id = (uint32_t) ev->vid << 16 | ev->pid;
+        int r;
+
+        /* a leaving we did not see: what it left behind is stale */
+        device_close_session(d);
+        /* Mode stays: it is the phone that came in that mode */
+        device_set_address(d, ev, d->brom_mode);
+        d->away = false;
+        device_notify(d, "UsbVendorId", "UsbProductId", NULL);
+        if (id != d->return_id) {
+                log_warning("Phone at USB %s came back as %04x:%04x, not as %04x:%04x: it restarted.", d->usb_path,
+                            ev->vid, ev->pid, d->return_id >> 16, d->return_id & 0xffffu);
+                device_end_return(d, -EMEDIUMTYPE);
+                return 0;
+        }
+        d->open_attempts = 0;
+        r = device_schedule_open(d, 0);
+        if (r < 0) {
+                device_end_return(d, r);
+                return r;
+        }
+        return 1;
 }
 
 int device_backup_key(Device *d, const uint8_t *storage_id, size_t len, char **ret) {
@@ -461,6 +589,8 @@ static int device_try_open(Device *d) {
 
         if (!d->present || d->link)
                 return 0;
+        if (d->returned)
+                return device_reopen(d);
         /* Manager.Inhibit, taken between the decision and the open: another tool has the phone */
         if (inhibitor_registry_covers(d->env->inhibitors, d->usb_path, &by)) {
                 log_info("Phone at USB %s left alone: %s (uid %u) inhibits mtknvd: %s", d->usb_path, by->who,
@@ -523,6 +653,13 @@ int device_attach(Device *d, const UsbDeviceEvent *ev, bool brom_mode, bool plug
         free(d->syspath);
         d->syspath = syspath;
 
+        if (d->returned) {
+                int r = device_attach_returned(d, ev);
+
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+
         d->grace_timer = sd_event_source_disable_unref(d->grace_timer);
         device_close_session(d);
         device_set_address(d, ev, brom_mode);
@@ -574,13 +711,26 @@ static int on_grace_expired(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 void device_detach(Device *d) {
-        int r;
-
         if (!d->present)
                 return;
+        if (d->returned) {
+                /* expected (device_expect_return()): the operation waits for it */
+                if (d->away)
+                        return;
+                device_close_session(d);
+                d->away = true;
+                log_info("Phone at USB %s left the bus as expected; waiting for it to come back.", d->usb_path);
+                return;
+        }
         if (d->abort)
                 d->abort(MTKNV_ERROR_DEVICE_GONE, NULL, d->abort_userdata);
         device_close_session(d);
+        device_finish_detach(d);
+}
+
+static void device_finish_detach(Device *d) {
+        int r;
+
         d->present = false;
         d->releasing = false;
         device_notify(d, "Present", NULL);

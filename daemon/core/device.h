@@ -3,7 +3,9 @@
  * One phone: its USB session, what it told us about itself, and its state;
  * bus/device-dbus.c is its D-Bus face.  A phone that vanishes keeps its object for a grace
  * period so that re-enumeration (BROM -> preloader, a cable wiggle) does
- * not look like a new phone.
+ * not look like a new phone.  An operation whose phone leaves on purpose
+ * (a DA's switch to high speed) opens a window instead
+ * (device_expect_return()): the object stays busy and present meanwhile.
  */
 #pragma once
 
@@ -68,6 +70,11 @@ typedef struct DeviceEnv {
 /* The operation running on the phone: told to end when the phone vanishes,
  * before the session it uses is freed. */
 typedef void (*DeviceAbortFunc)(const char *error_name, const char *message, void *userdata);
+/* The phone the operation expected back (device_expect_return()) is open
+ * again on d->link (r == 0), or it is not: -ETIMEDOUT it did not come back
+ * in time, -EMEDIUMTYPE it came back as another USB id (d->vid, d->pid:
+ * it restarted), other < 0 it could not be opened. */
+typedef void (*DeviceReturnFunc)(Device *d, int r, void *userdata);
 
 struct Device {
         const DeviceEnv *env;
@@ -96,6 +103,14 @@ struct Device {
         Job *job;                          /* of the running operation, if any */
         DeviceAbortFunc abort;
         void *abort_userdata;
+        /* the operation expects the phone to leave and come back on this
+         * port (a DA's switch to high speed): while the window is open its
+         * leaving does not abort, and the object does not change */
+        DeviceReturnFunc returned;
+        void *returned_userdata;
+        uint32_t return_id;                /* vid << 16 | pid it comes back as */
+        sd_event_source *return_timer;
+        bool away;                         /* left within the window, not back yet */
         unsigned open_attempts;
         bool plug_in;                      /* this appearance is a plug-in, not a boot */
         bool release_boot;                 /* ...it is the boot after mtknvd released it */
@@ -126,6 +141,13 @@ const char *device_state_to_string(DeviceState s);
 /* An operation takes the phone for job: State "busy"; abort is called if
  * the phone vanishes meanwhile. */
 void device_begin_operation(Device *d, Job *job, DeviceAbortFunc abort, void *userdata);
+/* The operation's phone leaves the bus now and comes back on this port as
+ * USB id usb_id (vid << 16 | pid) within timeout_usec: meanwhile State
+ * stays "busy" and Present true, and back it is opened without a handshake
+ * and returned runs once (see DeviceReturnFunc).  The operation's end
+ * closes the window (a phone still away is then disconnected). */
+int device_expect_return(Device *d, uint32_t usb_id, uint64_t timeout_usec, DeviceReturnFunc returned,
+                         void *userdata);
 /* released: the operation's session ended with a reboot (the phone boots). */
 void device_end_operation(Device *d, bool released);
 /* The operation failed (error_name: a full D-Bus error name); released:

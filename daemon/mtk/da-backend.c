@@ -167,6 +167,21 @@ int da_session_reboot(DaSession *s, DaDoneFunc done, void *userdata) {
         return s->backend->reboot(s, done, userdata);
 }
 
+uint32_t da_session_get_returns_as(const DaSession *s) {
+        return s->returns_as;
+}
+
+int da_session_relink(DaSession *s, UsbLink *link) {
+        int r;
+
+        if (!s->backend->relink)
+                return -EOPNOTSUPP;
+        r = s->backend->relink(s, link);
+        if (r >= 0 && link)
+                s->returns_as = 0;
+        return r;
+}
+
 void da_session_cancel(DaSession *s) {
         if (s->backend->cancel)
                 s->backend->cancel(s);

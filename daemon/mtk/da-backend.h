@@ -67,6 +67,10 @@ struct DaSession {
         DaDoneFunc call_done;
         DaDataFunc call_data;
         void *call_userdata;
+        /* not 0: the last call ended with the phone leaving the bus to come
+         * back as this USB id (vid << 16 | pid; a DA's switch to high speed),
+         * and the session waits for its new link (da_session_relink()) */
+        uint32_t returns_as;
 };
 
 struct DaBackend {
@@ -95,6 +99,9 @@ struct DaBackend {
         /* BROM mode: whether the family can give its DA this EMI version's
          * DRAM settings.  NULL: it cannot start in BROM mode at all. */
         bool (*supports_emi_version)(unsigned version);
+        /* The phone re-enumerated as returns_as said: its new link (NULL:
+         * the old one goes away).  NULL: the family never re-enumerates. */
+        int (*relink)(DaSession *s, UsbLink *link);
 };
 
 /* The families, each in its own folder under mtk/. */
@@ -148,6 +155,9 @@ void da_session_cancel(DaSession *s);
 const char *da_session_get_detail(DaSession *s);
 const StorageInfo *da_session_get_storage(const DaSession *s);
 DaFailure da_session_get_failure(const DaSession *s);
+/* After a call: where the phone comes back (vid << 16 | pid), 0 if it stays. */
+uint32_t da_session_get_returns_as(const DaSession *s);
+int da_session_relink(DaSession *s, UsbLink *link);
 
 /* For the families' adapters: the bookkeeping of the caller's one call at a
  * time, the same for every family.  arm: -EBUSY while a call is pending;

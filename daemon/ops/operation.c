@@ -17,6 +17,10 @@
  * little more so a 4 KiB-sector layout is covered too. */
 #define GPT_READ_LEN 0x8000u
 #define TABLE_READ_ATTEMPTS 3
+/* A DA switching to high speed re-enumerates within 2-4 s (xflash.md §9.4:
+ * mtkclient's session went on about 4 s later); a phone not back by then
+ * is not coming. */
+#define OPERATION_RETURN_USEC (10ULL * 1000000ULL)
 
 static int unhex(const char *hex, uint8_t *out, size_t max) {
         size_t n = 0;
@@ -534,6 +538,68 @@ void operation_find_table(Operation *op) {
 
 /* ------------------------------------------------------------ the start */
 
+/* The DA runs, on the link it stays on. */
+static void operation_on_da_ready(Operation *op, DaSession *s) {
+        int r;
+
+        op->storage = da_session_get_storage(s);
+        r = device_backup_key(op->device, op->storage->id, op->storage->id_len, &op->device_key);
+        if (r < 0)
+                return operation_fail(op, MTKNV_ERROR_FAILED, "Out of memory");
+        op->class->started(op);
+}
+
+/* The remedy of every failed comeback: in preloader mode the DA runs at
+ * high speed from the start, and nothing has to re-enumerate. */
+#define OPERATION_RETURN_REMEDY \
+        "Nothing was read or written. Unplug the phone, hold the power key for about ten seconds to switch it " \
+        "off, and plug it in again without holding any key, so that it starts in preloader mode."
+
+static void operation_on_returned(Device *d, int r, void *userdata) {
+        Operation *op = userdata;
+        uint32_t id = da_session_get_returns_as(op->session);
+
+        if (operation_end_if_cancelled(op))
+                return;
+        if (r == -ETIMEDOUT)
+                return operation_fail(op, MTKNV_ERROR_DEVICE_GONE, "The phone did not come back after switching to "
+                                      "high-speed USB: its Download Agent left the bus and was not back on USB %s "
+                                      "as %04x:%04x within %llu s. %s", d->usb_path, id >> 16, id & 0xffffu,
+                                      OPERATION_RETURN_USEC / 1000000ULL, OPERATION_RETURN_REMEDY);
+        if (r == -EMEDIUMTYPE)
+                return operation_fail(op, MTKNV_ERROR_PROTOCOL_ERROR, "The phone restarted while switching to "
+                                      "high-speed USB: it came back as %04x:%04x instead of its Download Agent "
+                                      "(%04x:%04x). %s", d->vid, d->pid, id >> 16, id & 0xffffu,
+                                      OPERATION_RETURN_REMEDY);
+        if (r < 0)
+                return operation_fail(op, operation_error_for(r, MTKNV_ERROR_PROTOCOL_ERROR), "The phone came back "
+                                      "after switching to high-speed USB, but cannot be opened (%s). %s",
+                                      strerror(-r), OPERATION_RETURN_REMEDY);
+        r = da_session_relink(op->session, d->link);
+        if (r < 0)
+                return operation_fail(op, MTKNV_ERROR_FAILED, "Cannot continue the %s on the phone's new USB link: "
+                                      "%s", op->class->name, strerror(-r));
+        log_info("Phone %s is back at high speed (%04x:%04x, %u-byte packets).", d->object_path, d->vid, d->pid,
+                 usb_link_max_packet(d->link));
+        operation_on_da_ready(op, op->session);
+}
+
+/* The DA leaves the bus and comes back (a switch to high speed): the
+ * session lets go of the old link, which the device frees when the phone
+ * leaves, and the operation waits for the new one. */
+static void operation_await_return(Operation *op) {
+        uint32_t id = da_session_get_returns_as(op->session);
+        int r;
+
+        operation_set_step(op, "switching to high-speed USB");
+        r = da_session_relink(op->session, NULL);
+        if (r >= 0)
+                r = device_expect_return(op->device, id, OPERATION_RETURN_USEC, operation_on_returned, op);
+        if (r < 0)
+                operation_fail(op, operation_error_for(r, MTKNV_ERROR_FAILED), "Cannot wait for the phone to come "
+                               "back at high speed: %s. %s", strerror(-r), OPERATION_RETURN_REMEDY);
+}
+
 static void operation_on_da_started(DaSession *s, int r, void *userdata) {
         Operation *op = userdata;
 
@@ -541,11 +607,9 @@ static void operation_on_da_started(DaSession *s, int r, void *userdata) {
                 return operation_fail_da(op, r, NULL);
         if (operation_end_if_cancelled(op))
                 return;
-        op->storage = da_session_get_storage(s);
-        r = device_backup_key(op->device, op->storage->id, op->storage->id_len, &op->device_key);
-        if (r < 0)
-                return operation_fail(op, MTKNV_ERROR_FAILED, "Out of memory");
-        op->class->started(op);
+        if (da_session_get_returns_as(s) != 0)
+                return operation_await_return(op);
+        operation_on_da_ready(op, s);
 }
 
 static void operation_fail_brom(Operation *op, BromSession *s, int r) {

@@ -105,6 +105,9 @@
 /* §8.3 GET_USB_SPEED answers (ASCII, no NUL) */
 #define XFLASH_USB_FULL_SPEED        "full-speed"
 #define XFLASH_USB_HIGH_SPEED        "high-speed"
+/* §9.4 SWITCH_USB_SPEED parameter as mtkclient sends it: the VID:PID the DA
+ * re-enumerates as (I); penumbra sends 0 and expects the same 0e8d:2001 */
+#define XFLASH_USB_SWITCH_ID         0x0e8d2001u
 
 /* §4.2 SET_CHECKSUM_LEVEL and SET_RESET_KEY parameters */
 #define XFLASH_CHECKSUM_NONE         0

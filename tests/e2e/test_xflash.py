@@ -437,6 +437,132 @@ class TestBromBackupXFlash(XFlashPhone, test_brom.BromTestCase):
         self.assertEqual(self.w.stats("phone0")["da_protocol"], "xflash")
 
 
+class TestXFlashBromSpeed(BromTestCase, XFlashTestCase):
+    # xflash.md §9.4, §16.5: a BROM-loaded DA runs at full speed; asked with SWITCH_USB_SPEED it leaves
+    # the bus and comes back as 0e8d:2001 at high speed, still in DA2.  The daemon opens it again (no
+    # handshake) and the same job goes on, on the same D-Bus object.
+
+    def speed_world(self, *keys):
+        w = self.brom_world("chip=mt6765", *keys, state_dir=self.xflash_state(0x6765))
+        self.add_preloader(w, mkpreloader.build(form="gfh", version=35, name="preloader_board.bin",
+                                                records=[(test_brom.EMMC_LPDDR3, bytes.fromhex(test_brom.MEM_ID))]))
+        return w
+
+    def states_of_the_job(self, w, path, start=0):
+        """The State and Present values the phone's object showed from "busy" to the job's end."""
+        seen, busy = [], False
+        for p, c in w.changes[start:]:
+            if p != path:
+                continue
+            if c.get("State") == "busy":
+                busy = True
+            if busy:
+                seen += [("State", c["State"])] if "State" in c else []
+                seen += [("Present", c["Present"])] if "Present" in c else []
+            if busy and c.get("State") in ("released", "error"):
+                break
+        return seen
+
+    def switched_backup(self, w):
+        """Plug the phone in, see it leave for high speed and come back, and return the busy object's path."""
+        self.plug_and_see_dram(w, 35)
+        path, _ = w.wait_device(lambda p: p.get("State") == "busy", "the phone busy")
+        added, removed = len(w.added), len(w.removed)
+        # the simulator: the DA back in DA2, at high speed, the same life (mode stays brom until a reset)
+        w.sim_wait("phone0", mode="brom", usb="high", phase="xflash-da2")
+        w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        # the object never flapped: no Device removed or added, never disconnected while busy
+        self.assertEqual((len(w.added), len(w.removed)), (added, removed), w.describe())
+        states = self.states_of_the_job(w, path)
+        self.assertNotIn(("State", "disconnected"), states)
+        self.assertNotIn(("Present", False), states)
+        self.assertEqual(states[-1], ("State", "released"), states)
+        return path
+
+    def test_brom_backup_switched_to_high_speed(self):
+        w = self.speed_world("usb-speed=auto")
+        self.switched_backup(w)
+        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        storage = w.stats("phone0")["storage"]
+        self.assert_xflash_backup(w, storage, XFLASH_IDENTITY & set(gpt_partitions(storage)))
+        # one life: plugged in, re-enumerated for the switch (not a reset), rebooted by SHUTDOWN
+        w.sim_wait("phone0", xf_shutdown="reboot", phase="booted")
+        st = w.stats("phone0")
+        self.assertEqual((st["resets"], st["enumerations"]), ("1", "3"), st)
+        self.assertIn("comes back as 0e8d:2001", open(w.daemon_log).read())
+
+    def test_no_switch_when_the_da_reports_high_speed(self):
+        # usb-speed=1: GET_USB_SPEED says high-speed, so nothing is switched and the phone never leaves
+        w = self.speed_world("usb-speed=1")
+        self.plug_and_see_dram(w, 35)
+        w.wait_until(lambda: len(w.completed) >= 1, "BROM-mode backup job done", 300)
+        failed = [m for ok, m in w.completed.values() if not ok]
+        self.assertEqual(failed, [], "the backup failed\n" + (w.describe() if failed else ""))
+        w.sim_wait("phone0", xf_shutdown="reboot", phase="booted")
+        st = w.stats("phone0")
+        self.assertEqual((st["resets"], st["enumerations"]), ("1", "2"), st)
+        self.assertNotIn("switching it to high speed", open(w.daemon_log).read())
+
+    def test_phone_not_back_in_time(self):
+        # boot-delay: the DA comes back 15 s after the switch, beyond the 10 s the daemon waits
+        w = self.speed_world("usb-speed=auto", "boot-delay=15000")
+        self.plug_and_see_dram(w, 35)
+        w.sim_wait("phone0", phase="reconnecting")
+        w.wait_until(lambda: len(w.completed) >= 1, "the job failed", 60)
+        (ok, msg), = w.completed.values()
+        self.assertFalse(ok)
+        self.assertIn("did not come back after switching to high-speed USB", msg)
+        self.assertIn("preloader mode", msg)
+        path, props = w.wait_device(lambda p: p.get("ErrorName", "").endswith(".DeviceGone"), "DeviceGone")
+        self.assertIn("high-speed USB", props["Error"])
+        # nothing stored, nothing left half-written
+        self.assertEqual(w.backups, {})
+        left = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(w.state_dir, "backups")) for f in fs]
+        self.assertEqual(left, [])
+
+    def test_phone_back_as_a_preloader(self):
+        # while the DA is away for the switch the phone comes back on its port as a preloader
+        # (0e8d:2000: it restarted, or was replugged): not the DA the session waits for, so the job
+        # fails naming both ids; the preloader is then handled as any phone that appears: replugged
+        # with AutoBackup=first-seen it is backed up, in preloader mode (high speed, no switch)
+        w = self.speed_world("usb-speed=auto", "boot-delay=15000")
+        self.plug_and_see_dram(w, 35)
+        w.sim_wait("phone0", phase="reconnecting")
+        w.control("replug phone0 mode=preloader")
+        w.wait_until(lambda: len(w.completed) >= 1, "the job failed", 60)
+        (ok, msg), = w.completed.values()
+        self.assertFalse(ok)
+        self.assertIn("restarted while switching to high-speed USB", msg)
+        self.assertIn("0e8d:2000", msg)
+        self.assertIn("0e8d:2001", msg)
+        self.assertEqual(w.backups, {})
+        w.wait_until(lambda: len(w.completed) >= 2, "the preloader's backup done", 120)
+        self.assertEqual([ok for ok, m in w.completed.values()], [False, True], w.completed)
+        self.assertEqual(len(w.backups), 1)
+        # the phone's object stayed (only the port's placeholder of the first plug-in went)
+        self.assertEqual([p for p in w.removed if "/port_" not in p], [])
+
+    def test_brom_restore_across_the_switch(self):
+        # backed up and restored in BROM mode, each session switched to high speed on the way
+        w = self.speed_world("usb-speed=auto")
+        path = self.switched_backup(w)
+        w.wait_until(lambda: len(w.backups) == 1, "BROM-mode backup stored")
+        storage = w.stats("phone0")["storage"]
+
+        def plug(w):
+            plug.start = len(w.changes)
+            self.plug_and_see_dram(w, 35)
+            w.sim_wait("phone0", mode="brom", usb="high", phase="xflash-da2")
+        self.restore_after_wipe(w, storage, plug=plug)
+        w.wait_until(lambda: len(w.completed) >= 2, "the restore job done")
+        self.assertTrue(all(ok for ok, m in w.completed.values()), w.completed)
+        states = self.states_of_the_job(w, path, plug.start)
+        self.assertNotIn(("State", "disconnected"), states)
+        self.assertEqual(states[-1], ("State", "released"), states)
+
+
 class TestXFlashBromSilentEmi(BromTestCase, XFlashTestCase):
 
     def test_silent_emi_refusal(self):

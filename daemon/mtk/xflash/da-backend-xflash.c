@@ -115,6 +115,8 @@ static void xflash_on_started(XFlash *xf, int r, void *userdata) {
 
         if (r >= 0)
                 xflash_fill_storage(xs);
+        /* §9.4: switched to high speed, the DA comes back on a new link */
+        xs->s.returns_as = r >= 0 ? xflash_get_report(xf)->returns_as : 0;
         xflash_on_done(xf, r, userdata);
 }
 
@@ -237,6 +239,10 @@ static void xflash_cancel_session(DaSession *s) {
         xflash_cancel(xflash_of(s)->xf);
 }
 
+static int xflash_relink_session(DaSession *s, UsbLink *link) {
+        return xflash_relink(xflash_of(s)->xf, link);
+}
+
 static const char *xflash_get_detail_session(DaSession *s) {
         return xflash_get_detail(xflash_of(s)->xf);
 }
@@ -259,4 +265,5 @@ const DaBackend da_backend_xflash = {
         .cancel = xflash_cancel_session,
         .get_detail = xflash_get_detail_session,
         .supports_emi_version = xflash_supports_emi_version,
+        .relink = xflash_relink_session,
 };

@@ -41,6 +41,7 @@ typedef enum XfStep {
         XF_UFS_INFO,
         XF_CHIP_ID,
         XF_USB_SPEED,
+        XF_SPEED_SWITCH,    /* SWITCH_USB_SPEED (§9.4) on a full-speed link */
         XF_READ_LENGTH,     /* GET_PACKET_LENGTH before READ_DATA */
         XF_READ_HEAD,       /* READ_DATA, its block, the two statuses */
         XF_READ_DATA,       /* chunk, host ack, status, repeated */
@@ -171,6 +172,15 @@ const XFlashReport *xflash_get_report(XFlash *xf) {
         return &xf->report;
 }
 
+int xflash_relink(XFlash *xf, UsbLink *link) {
+        if ((xf->step != XF_IDLE && xf->step != XF_DONE) || xf->reading || xf->writing)
+                return -EBUSY;
+        xf->link = link;
+        if (link)
+                xf->report.returns_as = 0;
+        return 0;
+}
+
 const char *xflash_get_detail(XFlash *xf) {
         return xf->detail;
 }
@@ -198,7 +208,7 @@ void xflash_set_emi_source(XFlash *xf, XFlashEmiFunc f, void *userdata) {
 }
 
 void xflash_cancel(XFlash *xf) {
-        if ((xf->step != XF_IDLE && xf->step != XF_DONE) || xf->reading || xf->writing)
+        if (xf->link && ((xf->step != XF_IDLE && xf->step != XF_DONE) || xf->reading || xf->writing))
                 usb_link_cancel(xf->link);
 }
 
@@ -505,7 +515,8 @@ static int xf_begin(XFlash *xf, XfStep step, XFlashDone done, void *userdata) {
         /* a failed data loop's cancelled transfers may still be coming back */
         if ((xf->step != XF_IDLE && xf->step != XF_DONE) || xf->reading || xf->writing)
                 return -EBUSY;
-        if (usb_link_is_gone(xf->link))
+        /* away re-enumerating (§9.4): nothing to talk to until xflash_relink() */
+        if (!xf->link || usb_link_is_gone(xf->link))
                 return -ENODEV;
         xf->step = step;
         xf->detail[0] = 0;
@@ -815,20 +826,48 @@ static void xf_on_script(XFlash *xf, int r) {
                 r = xf_getter(xf, XF_USB_SPEED, XFLASH_CTRL_GET_USB_SPEED, "GET_USB_SPEED", XF_TIMEOUT_MS);
                 break;
 
-        case XF_USB_SPEED:
+        case XF_USB_SPEED: {
+                bool full = false;
+
                 if (xf_answered(xf, "GET_USB_SPEED")) {
                         xflash_payload_to_string(xf->answer, xf->answer_len, xf->report.usb_speed,
                                                  sizeof(xf->report.usb_speed));
-                        /* §9.4: switching re-enumerates the phone; the identity
-                         * partitions are small enough for full speed */
-                        if (xflash_payload_is(xf->answer, xf->answer_len, XFLASH_USB_FULL_SPEED))
-                                log_info("The Download Agent reports a full-speed USB link; staying at full speed.");
+                        full = xflash_payload_is(xf->answer, xf->answer_len, XFLASH_USB_FULL_SPEED);
                 }
                 xf_log_storage(xf);
                 if (!(xf->report.have_emmc && xf->report.emmc.type != 0 && xf->report.emmc.user_size > 0) &&
                     !(xf->report.have_ufs && xf->report.ufs.type != 0 && xf->report.ufs.lu2_size > 0))
                         return xf_fail(xf, -ENODEV, "the Download Agent found neither eMMC nor UFS storage (NAND "
                                        "and NOR phones are not supported)");
+                if (!full)
+                        return xf_finish(xf, 0);
+                /* §9.2 step 3, §9.4: a BROM-loaded DA runs at full speed
+                 * (64-byte packets, about 1 MB/s); switched, it re-enumerates
+                 * at high speed.  The parameter is mtkclient's, the VID:PID
+                 * it comes back as, so that the device layer can tell the DA
+                 * coming back from a phone that restarted. */
+                log_info("The Download Agent reports a full-speed USB link; switching it to high speed.");
+                xf->step = XF_SPEED_SWITCH;
+                xf->st[1] = 0;
+                xs_reset(xf);
+                xs_send_u32(xf, XFLASH_CMD_SWITCH_USB_SPEED, "SWITCH_USB_SPEED");
+                xs_status(xf, &xf->st[0], true, "SWITCH_USB_SPEED");
+                xs_send_u32(xf, XFLASH_USB_SWITCH_ID, "SWITCH_USB_SPEED parameter");
+                xs_status(xf, &xf->st[1], false, "SWITCH_USB_SPEED parameter");
+                r = xs_run(xf, XF_TIMEOUT_MS);
+                break;
+        }
+
+        case XF_SPEED_SWITCH:
+                /* a DA that does not switch stays on this link: slower, still correct */
+                if (xf->stopped || xf->st[1] != XFLASH_STATUS_OK) {
+                        log_info("The Download Agent refused SWITCH_USB_SPEED (%s); staying at full speed.",
+                                 xflash_status_describe(xf->stopped ? xf->st[0] : xf->st[1], desc, sizeof(desc)));
+                        return xf_finish(xf, 0);
+                }
+                xf->report.returns_as = XFLASH_USB_SWITCH_ID;
+                log_info("The Download Agent switches to high speed: it leaves the bus and comes back as "
+                         "%04x:%04x.", XFLASH_USB_SWITCH_ID >> 16, XFLASH_USB_SWITCH_ID & 0xffffu);
                 return xf_finish(xf, 0);
 
         case XF_READ_LENGTH:

@@ -24,6 +24,9 @@ typedef struct XFlashReport {
         XFlashChipId chip;
         uint32_t write_packet_len, read_packet_len;
         char usb_speed[16];
+        /* §9.4: start switched a full-speed link to high speed; the DA
+         * re-enumerates as this VID:PID (vid << 16 | pid), 0 if it stays */
+        uint32_t returns_as;
         char da_agent[16];
 } XFlashReport;
 
@@ -41,7 +44,9 @@ XFlash *xflash_free(XFlash *xf);
 
 /* After JUMP_DA to DA1: sync, environment, connection agent (and the EMI
  * block in BROM mode), checksum level, BOOT_TO DA2 (da2 without its
- * signature, valid until done runs), SLA status, storage, chip id, USB speed. */
+ * signature, valid until done runs), SLA status, storage, chip id, USB speed;
+ * a full-speed link is switched to high speed (§9.4): the call ends with
+ * report.returns_as set, and the next call needs xflash_relink(). */
 int xflash_start(XFlash *xf, const uint8_t *da2, size_t da2_len, uint64_t da2_addr, XFlashDone done,
                  void *userdata);
 const XFlashReport *xflash_get_report(XFlash *xf);
@@ -57,6 +62,9 @@ int xflash_write(XFlash *xf, uint32_t storage, uint32_t region, uint64_t addr, c
 /* SHUTDOWN (§13), the reboot form. */
 int xflash_reboot(XFlash *xf, XFlashDone done, void *userdata);
 void xflash_cancel(XFlash *xf);
+/* Between calls: the link the DA is on now, after it re-enumerated
+ * (report.returns_as); NULL while it is away (the old link is freed). */
+int xflash_relink(XFlash *xf, UsbLink *link);
 
 const char *xflash_get_detail(XFlash *xf);
 /* The DA status code of the last failure, 0 when it was no DA status. */
