@@ -686,6 +686,14 @@ static void operation_on_device_gone(const char *error_name, const char *message
         Operation *op = userdata;
 
         op->session = da_session_free(op->session);
+        /* The work was done and the reboot command on its way: a phone that
+         * leaves now is rebooting.  An XML DA resets as soon as it has our
+         * last OK (xml-da.md §5.5), and the phone's leaving may be seen
+         * before that OK's completion is. */
+        if (op->rebooting && !message) {
+                log_debug("The phone left the bus while being rebooted: taken as rebooted.");
+                return operation_on_rebooted(NULL, 0, op);
+        }
         if (message)
                 return operation_fail(op, error_name, "%s", message);
         operation_fail(op, error_name, "The phone was unplugged during the %s. %s", op->class->name,
