@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <libxml/parser.h>
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
@@ -183,5 +184,8 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
+        /* libxml2 (scatter files, the XML DA) initialises itself on first
+         * use, but not thread-safely: once, here, before any worker runs */
+        xmlInitParser();
         return run(argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
