@@ -66,15 +66,20 @@ def read_at(path, offset, size):
 
 class XFlashTestCase(WorldTestCase):
 
-    def xflash_state(self, *dacodes, state=None):
-        """A state directory whose DA store has an XFlash-layout DA for these chips (xflash.md §5.2)."""
+    def da_state(self, name, key, dacodes, state=None):
+        """A state directory (state, or a new one) whose DA store has the DA file `name`, one entry of
+        layout key (xflash=1, xml=1) for each of these chips."""
         if not state:
             state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
             self.addCleanup(shutil.rmtree, state, True)
         os.makedirs(os.path.join(state, "da"), exist_ok=True)
-        with open(os.path.join(state, "da", "xflash-da.bin"), "wb") as f:
-            f.write(mkda.build([mkda.parse_entry("dacode=0x%04x,xflash=1" % c) for c in dacodes]))
+        with open(os.path.join(state, "da", name), "wb") as f:
+            f.write(mkda.build([mkda.parse_entry("dacode=0x%04x,%s" % (c, key)) for c in dacodes]))
         return state
+
+    def xflash_state(self, *dacodes, state=None):
+        """A state directory whose DA store has an XFlash-layout DA for these chips (xflash.md §5.2)."""
+        return XFlashTestCase.da_state(self, "xflash-da.bin", "xflash=1", dacodes, state)
 
     def backed_up(self, phone, dacode, **kw):
         w = self.world(phone, config=AUTO, state_dir=self.xflash_state(dacode),

@@ -8,11 +8,6 @@ their manufacturer's DA (xml-da.md §4.3): the simulator's daa-accept=1 says the
 one.  Where the partitions are is read here from the phone's own GPT, independently of the daemon.
 """
 
-import os
-import shutil
-import tempfile
-
-from harness import WorldTestCase, mkda
 from test_xflash import AUTO, XFLASH_IDENTITY, gpt_partitions, XFlashTestCase
 import test_backup
 import test_lifecycle
@@ -29,13 +24,7 @@ class XmlTestCase(XFlashTestCase):
 
     def xml_state(self, *dacodes, state=None):
         """A state directory whose DA store has a V6 DA file for these chips (xml-da.md §4.1)."""
-        if not state:
-            state = tempfile.mkdtemp(prefix="mtknvd-state-", dir=os.environ.get("TMPDIR"))
-            self.addCleanup(shutil.rmtree, state, True)
-        os.makedirs(os.path.join(state, "da"), exist_ok=True)
-        with open(os.path.join(state, "da", "oem-da-v6.bin"), "wb") as f:
-            f.write(mkda.build([mkda.parse_entry("dacode=0x%04x,xml=1" % c) for c in dacodes]))
-        return state
+        return XFlashTestCase.da_state(self, "oem-da-v6.bin", "xml=1", dacodes, state)
 
     def backed_up(self, phone, dacode, **kw):
         w = self.world(phone, config=AUTO, state_dir=self.xml_state(dacode),
