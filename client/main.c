@@ -448,6 +448,7 @@ typedef struct Watch {
         size_t n_known;
         WatchJob *jobs;
         size_t n_jobs;
+        bool listed;            /* the daemon answered once: a later "no owner" means it left */
 } Watch;
 
 /* When something happened, for people (local time) or for programs (ISO 8601). */
@@ -702,6 +703,19 @@ static bool watch_state_matches(const DeviceInfo *d, const char *state) {
         return d->state && strcmp(d->state, state) == 0;
 }
 
+static int watch_daemon_left(Watch *w) {
+        fprintf(stderr, "mtknvd left the bus.\n");
+        w->exit = EXIT_NO_DAEMON;
+        return sd_event_exit(w->event, EXIT_NO_DAEMON);
+}
+
+/* The daemon signals, then leaves: the re-read a signal starts can meet a
+ * bus where nobody owns the name yet before NameOwnerChanged is dispatched. */
+static bool watch_error_is_daemon_gone(const sd_bus_error *error) {
+        return sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                      SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED);
+}
+
 /* Re-read every phone; report what changed when monitoring, check the
  * condition when waiting. */
 static int watch_refresh(Watch *w) {
@@ -711,10 +725,13 @@ static int watch_refresh(Watch *w) {
         int r;
 
         r = bus_list_devices(w->bus, &devs, &n, &error);
+        if (r < 0 && w->listed && watch_error_is_daemon_gone(&error))
+                return watch_daemon_left(w);
         if (r < 0) {
                 w->exit = bus_report_error("Cannot list phones", r, &error);
                 return sd_event_exit(w->event, w->exit);
         }
+        w->listed = true;
 
         if (w->wait) {
                 unsigned matching = 0;
@@ -782,9 +799,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
 
         if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || *new || strcmp(name, MTKNV_BUS_NAME) != 0)
                 return 0;
-        fprintf(stderr, "mtknvd left the bus.\n");
-        w->exit = EXIT_NO_DAEMON;
-        return sd_event_exit(w->event, EXIT_NO_DAEMON);
+        return watch_daemon_left(w);
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -865,6 +880,7 @@ static int run_watch(sd_bus *bus, const Args *a, bool wait) {
                         watch_jobs_free(&w);
                         return bus_report_error("Cannot list phones", r, &error);
                 }
+                w.listed = true;
                 for (size_t i = 0; i < w.n_known; i++)
                         watch_print(&w, "present", &w.known[i], NULL);
         } else {
