@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <libusb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 /* A direct IN transfer: four of them cover a DA's 1 MiB data packet, so
  * the line keeps busy while the host reaps the ones before. */
 #define USB_URB_MAX (256u * 1024u)
+#define USB_URB_TAIL (16u * 1024u)
 /* Largest transfer into our own buffer (small fields, the surplus). */
 #define USB_BOUNCE_MAX (64u * 1024u)
 #define USB_IN_SLOTS 8
@@ -536,10 +538,16 @@ static void usb_link_wait_idle(UsbLink *link) {
          * cancelling on usbfs completes at once.  On a vanished device they
          * may never come back: libusb_close() below then takes them off
          * libusb's books, after which they may be freed. */
-        for (int i = 0; usb_link_busy(link) && i < 10; i++) {
+        uint64_t start = now_us();
+        int i;
+
+        for (i = 0; usb_link_busy(link) && i < 10; i++) {
                 struct timeval tv = { .tv_usec = 20000 };
                 libusb_handle_events_timeout_completed(link->usb->ctx, &tv, NULL);
         }
+        if (i > 0)
+                log_debug("Waited %" PRIu64 " us for %u transfer(s) to come back%s.", now_us() - start,
+                          link->in_count + link->out_count + link->ctrl_count, link->gone ? " (gone)" : "");
 }
 
 UsbLink *usb_link_free(UsbLink *link) {
@@ -804,6 +812,12 @@ static int usb_link_refill(UsbLink *link) {
                 if (link->in_bounce == 0 && len > 0 && !link->read_cancelled &&
                     usb_link_owns(link, dst, len)) {
                         len = MIN(len, (size_t) USB_URB_MAX);
+                        /* End a piece with a short transfer: what the
+                         * host does after its last byte (the ACK) then
+                         * waits for a small reap, not a 256 KiB one. */
+                        if (off + len == link->read_iov[idx].len && len > USB_URB_TAIL &&
+                            link->in_count + 2 < USB_IN_SLOTS)
+                                len -= USB_URB_TAIL;
                         u->direct = true;
                         u->cover = len;
                         r = usb_link_submit_in(link, u, dst, len, timeout);
