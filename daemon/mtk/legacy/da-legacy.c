@@ -14,10 +14,10 @@
 /* DA1's first byte comes after it has brought the chip up, and DA2's
  * report after it has probed the storage: seconds on a slow phone. */
 #define DA_START_TIMEOUT_MS 10000
-/* da.md §1: both reference hosts give DA1 350 ms to apply the
- * configuration before they read its DRAM status, and DA2 500 ms before
- * the final ACK of its upload; a DA written for them may rely on it. */
-#define DA_CONFIG_SETTLE_MS 350
+/* da.md §1: both reference hosts give DA2 500 ms before the final ACK of
+ * its upload; a DA written for them may rely on it (a byte sent earlier may
+ * be lost: the simulator's da2-settle).  Their 350 ms before DA1's DRAM
+ * status is not copied: that is a read, which simply waits for the word. */
 #define DA_DA2_SETTLE_MS 500
 /* READ packet buffers: one filling, one being checked, one on the worker */
 #define DA_READ_SLOTS 3
@@ -429,7 +429,7 @@ static int da_sync_rest(DaLegacy *da) {
 }
 
 /* §2.5: the configuration (it depends on the storage DA1 just reported),
- * the pause the reference hosts make, the DRAM status. */
+ * then the DRAM status, which DA1 sends once it has applied it. */
 static int da_send_config(DaLegacy *da) {
         size_t off = 0;
 
@@ -440,7 +440,6 @@ static int da_send_config(DaLegacy *da) {
                 exchange_write_ref(&da->x, da->config.data + off, da->config.field_len[i], "DA configuration");
                 off += da->config.field_len[i];
         }
-        exchange_pause(&da->x, DA_CONFIG_SETTLE_MS, "DA configuration");
         exchange_read(&da->x, da->dram_status, 4, "DA DRAM status");
         return da_run(da, DA_TIMEOUT_MS);
 }
@@ -975,12 +974,18 @@ static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
         if (r < 0)
                 return da_data_fail(da, r, "reading");
 
-        /* Queue the next packet's transfers into the other buffer and ACK
-         * this one before looking at it: checking, hashing and storing it
-         * then overlap the next packet on the line, whose transfers wait
-         * for it already when the ACK reaches the DA.  The ACK does not
-         * depend on the checksum: a bad packet is ACKed too (as mtkclient
-         * does), the stream stays in step and the read fails at its end. */
+        /* ACK this packet before looking at it, then queue the next
+         * packet's transfers into the other buffer: checking, hashing and
+         * storing it overlap the next packet on the line.  The ACK goes
+         * first because the DA starts the next packet only once it has the
+         * ACK, while a transfer queued a moment after the data is ready
+         * costs nothing (the data waits in the phone's FIFO).  The ACK does
+         * not depend on the checksum: a bad packet is ACKed too (as
+         * mtkclient does), the stream stays in step and the read fails at
+         * its end. */
+        r = da_read_send_ack(da);
+        if (r < 0)
+                return da_data_fail(da, r, "acknowledging data");
         if (da->off < da->len) {
                 da->slot = (k + 1) % DA_READ_SLOTS;
                 if (da->held[da->slot])
@@ -991,9 +996,6 @@ static void da_read_on_chunk(UsbLink *link, int r, void *userdata) {
                                 return da_data_fail(da, r, "reading");
                 }
         }
-        r = da_read_send_ack(da);
-        if (r < 0)
-                return da_data_fail(da, r, "acknowledging data");
 
         if (unaligned_read_be16(da->sum[k]) != da_legacy_checksum16(da->chunk[k], da->chunk_len[k])) {
                 if (!da->bad_sum)
