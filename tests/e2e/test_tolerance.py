@@ -75,7 +75,7 @@ class TestDa1Configuration(ToleranceTestCase):
         self.backed_up("da-config=any", "id=b,chip=mt6592", state_dir=state)
 
     def test_slow_dram_status(self):
-        # the DRAM status comes 1.2 s after the block (the daemon waits 350 ms, then reads)
+        # the DRAM status comes 1.2 s after the block: the daemon's read waits for it
         self.backed_up("dram-delay=1200")
 
 
