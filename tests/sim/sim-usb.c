@@ -551,9 +551,12 @@ static void submit_urb(SimDevice *d, UMockdevIoctlClient *client, UMockdevIoctlD
                         /* behind a hub: when its bytes are through depends on
                          * the other phones; the hub tells (hub_on_done) */
                         u->deliver_us = u->ready_us = UINT64_MAX;
-                        sim_hub_submit(d->hub->line, &u->job, d, (size_t) u->buffer_length, now);
+                        sim_hub_submit(d->hub->line, &u->job, d, (size_t) u->buffer_length, u->submit_us);
                 } else if (timed(d)) {
-                        u->deliver_us = line_take(d, now, (size_t) u->buffer_length);
+                        /* from the submission: a host controller moves the
+                         * bytes from then on; umockdev copying them to us
+                         * is the simulator's own time, not the line's */
+                        u->deliver_us = line_take(d, u->submit_us, (size_t) u->buffer_length);
                         u->ready_us = u->deliver_us + sim_phone_config(d->phone)->latency_us;
                 }
                 if (u->done) {
