@@ -440,6 +440,9 @@ def bench_p2():
 
 
 # ------------------------------------------------------------------ P3, P4, P6
+# the pause before DA2's final ACK (daemon/mtk/legacy/da-legacy.c DA_DA2_SETTLE_MS)
+DA2_SETTLE_S = 0.5
+
 
 def bench_capped():
     """One world, every phone on the USB 2.0 model: single backups (P6, P3 read, P4 baseline),
@@ -523,7 +526,8 @@ def bench_capped():
         "the simulator's and this machine's own scaling (phones start in DA mode)")
     fl = statistics.median(floor)
     row("P6", "plug-in -> verified backup, MT6735, capped", one, "s", fl, one / fl, "<= 1.2", one / fl <= 1.2,
-        "baseline: bytes on the wire / line rate")
+        "baseline: bytes on the wire / line rate; %.2f against that plus the %.1f s DA2 settle "
+        "the daemon keeps (da.md 2.7)" % (one / (fl + DA2_SETTLE_S), DA2_SETTLE_S))
 
 
 # ------------------------------------------------------------------ P3X
@@ -893,7 +897,7 @@ def bench_p5():
             "anon %.1f, file %.1f, PSS %.1f, private %.1f MiB" % (mem["RssAnon"] / 1024.0, mem["RssFile"] / 1024.0,
                                                                  mem["Pss"] / 1024.0, mem["USS"] / 1024.0))
     row("P5", "exit-on-idle: last phone gone -> exit", delay, "s", idle_exit, delay / idle_exit,
-        "1.0 .. 1.1", 1.0 <= delay / idle_exit <= 1.1 and rc == 0, "ExitOnIdleSec=%g, exit status %s" % (idle_exit, rc))
+        "1.0 .. 1.05", 1.0 <= delay / idle_exit <= 1.05 and rc == 0, "ExitOnIdleSec=%g, exit status %s" % (idle_exit, rc))
 
 
 # ------------------------------------------------------------------ main

@@ -10,7 +10,7 @@ from test_backup import BackupTestCase
 N = 8
 AUTO = "AutoBackup=first-seen\n"
 # under valgrind (and ASan) eight phones move 8 x 120 MiB at a fraction of the speed
-TIMEOUT = 600 if os.environ.get("MTKNVD_VALGRIND") == "1" else 300
+TIMEOUT = 480 if os.environ.get("MTKNVD_VALGRIND") == "1" else 300
 
 
 class TestEightPhones(BackupTestCase):
