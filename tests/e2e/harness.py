@@ -25,6 +25,7 @@ from gi.repository import GLib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 import mkda  # noqa: E402
+import proctree  # noqa: E402
 
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 
@@ -444,7 +445,9 @@ class World:
                 tail = f.read()[-4000:]
         except OSError:
             tail = ""
-        return "objects: %s\n--- daemon log (tail) ---\n%s" % (json.dumps(self.objects, indent=1), tail)
+        procs = proctree.describe(self.sim.pid) if self.sim is not None and self.sim.poll() is None else ""
+        return "objects: %s\n--- daemon log (tail) ---\n%s\n--- mtksim and below ---\n%s" % (
+            json.dumps(self.objects, indent=1), tail, procs)
 
     # ------------------------------------------------------------ D-Bus
     def manager_objects(self):

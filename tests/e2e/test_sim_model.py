@@ -31,6 +31,7 @@ MTKSIM = os.path.join(BUILD, "mtksim")
 sys.path.insert(0, os.path.join(TOP, "tests", "tools"))
 import mkda  # noqa: E402
 import mkpreloader  # noqa: E402
+import proctree  # noqa: E402
 
 VID = 0x0e8d
 PID_BROM, PID_PRELOADER = 0x0003, 0x2000
@@ -200,7 +201,11 @@ class Sim:
         env["ASAN_OPTIONS"] = "verify_asan_link_order=0:detect_leaks=1:abort_on_error=1"
         env["LSAN_OPTIONS"] = "suppressions=" + os.path.join(TOP, "tests", "lsan.supp")
         self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        self.conn, _ = self.listener.accept()
+        try:
+            self.conn, _ = self.listener.accept()
+        except socket.timeout:
+            raise AssertionError("the probe did not connect within 60 s\n--- mtksim output ---\n%s\n"
+                                 "--- mtksim and below ---\n%s" % (self.output(), proctree.describe(self.p.pid)))
         self.conn.settimeout(None)
         self.f = self.conn.makefile("rw")
         if self.f.readline().strip() != "ready":
