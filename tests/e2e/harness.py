@@ -169,6 +169,16 @@ class Props(dict):
     __hash__ = None
 
 
+def _current_test_id():
+    f = sys._getframe(1)
+    while f is not None:
+        me = f.f_locals.get("self")
+        if isinstance(me, unittest.TestCase):
+            return me.id()
+        f = f.f_back
+    return "?"
+
+
 class World:
     """One private bus, one mtksim with the daemon inside it."""
 
@@ -295,7 +305,10 @@ class World:
         cmd += list(daemon_args)
         self.log = open(self.daemon_log, "w")
         self.sim = subprocess.Popen(cmd, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)
-        self.wait_until(lambda: self.owner_seen or self._name_has_owner(), "daemon owns " + BUS_NAME)
+        # NameOwnerChanged, subscribed before the daemon started, says when; a condition that asked the bus
+        # (NameHasOwner) would wake this loop with its own reply and spin against dbus-daemon, two CPUs
+        # busy for as long as a slow start lasts (valgrind), starving the daemon it waits for
+        self.wait_until(lambda: self.owner_seen, "daemon owns " + BUS_NAME)
         for path, ifaces in self.manager_objects().items():
             if DEVICE_IFACE in ifaces:
                 self.objects[path] = Props(self, path, DEVICE_IFACE, ifaces[DEVICE_IFACE], fresh=True)
@@ -349,32 +362,52 @@ class World:
         self.changes.append((path, changed))
 
     # ------------------------------------------------------------ waiting
-    def wait_until(self, cond, what, timeout=WAIT_TIMEOUT):
-        """Run the main loop until cond() holds; fail after timeout seconds."""
+    def wait_until(self, cond, what, timeout=WAIT_TIMEOUT, poll=None):
+        """Run the main loop until cond() holds; fail after timeout seconds.
+
+        cond() is checked at every wake-up of the loop, so it must only read
+        what signals and callbacks recorded. With poll (seconds) it is checked
+        every poll seconds instead, and once more when the time is up: for a
+        condition that calls the daemon or the bus, whose own reply would wake
+        the loop and, checked at every wake-up, spin against dbus-daemon.
+        MTKNVD_WAIT_AUDIT=FILE appends each wait's wake-ups and seconds to
+        FILE, which is how such spinning shows."""
         ctx = GLib.MainContext.default()
-        expired = []
+        expired, due = [], [True]
         src = GLib.timeout_add(int(timeout * 1000), lambda: expired.append(True) or False)
+        tick = None
+        if poll is not None:
+            tick = GLib.timeout_add(max(1, int(poll * 1000)), lambda: due.__setitem__(0, True) or True)
+        audit = os.environ.get("MTKNVD_WAIT_AUDIT")
+        t0, turns = time.monotonic(), 0
         try:
-            while not cond():
+            while True:
+                if due[0] or expired:
+                    due[0] = poll is None
+                    if cond():
+                        return
                 if expired:
                     raise AssertionError("timed out after %.0fs waiting for: %s\n%s" %
                                          (timeout, what, self.describe()))
                 if self.sim is not None and not getattr(self, "expected_exit", False) and self.sim.poll() is not None:
                     raise AssertionError("mtksim/daemon exited (status %s) while waiting for: %s\n%s" %
                                          (self.sim.returncode, what, self.describe()))
+                turns += 1
                 ctx.iteration(True)
         finally:
             if not expired:
                 GLib.source_remove(src)
+            if tick is not None:
+                GLib.source_remove(tick)
+            if audit:
+                with open(audit, "a") as f:
+                    f.write("%d %.3f %s %s\n" % (turns, time.monotonic() - t0, _current_test_id(),
+                                                 what.replace("\n", " ")[:80]))
 
     def wait_for(self, cond, what, timeout=WAIT_TIMEOUT, interval=0.02):
         """wait_until for a condition no D-Bus signal announces (a count in
-        /proc): checked every `interval` seconds while the main loop runs."""
-        tick = GLib.timeout_add(max(1, int(interval * 1000)), lambda: True)
-        try:
-            self.wait_until(cond, what, timeout)
-        finally:
-            GLib.source_remove(tick)
+        /proc, a call to the daemon): checked every `interval` seconds."""
+        self.wait_until(cond, what, timeout, poll=interval)
 
     def wait_device(self, cond, what, timeout=WAIT_TIMEOUT):
         """Wait for a device whose properties satisfy cond; return (path, props)."""
