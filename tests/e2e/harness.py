@@ -309,6 +309,7 @@ class World:
         # (NameHasOwner) would wake this loop with its own reply and spin against dbus-daemon, two CPUs
         # busy for as long as a slow start lasts (valgrind), starving the daemon it waits for
         self.wait_until(lambda: self.owner_seen, "daemon owns " + BUS_NAME)
+        self.start_turns = self.last_wait_turns
         for path, ifaces in self.manager_objects().items():
             if DEVICE_IFACE in ifaces:
                 self.objects[path] = Props(self, path, DEVICE_IFACE, ifaces[DEVICE_IFACE], fresh=True)
@@ -399,6 +400,7 @@ class World:
                 GLib.source_remove(src)
             if tick is not None:
                 GLib.source_remove(tick)
+            self.last_wait_turns = turns
             if audit:
                 with open(audit, "a") as f:
                     f.write("%d %.3f %s %s\n" % (turns, time.monotonic() - t0, _current_test_id(),
