@@ -17,7 +17,9 @@ they finish in.
 Usage: run-tests.py [FILTER...]   only tests whose name contains a FILTER.
 Environment: MTKNVD_BUILD (build dir), MTKNVD_SANITIZE=1 (no valgrind), MTKNVD_FUZZ_SECONDS
 (default 5), MTKNVD_TEST_JOBS (default 2; 1 runs one test at a time), MTKNVD_TEST_TIMEOUT (the
-harness's bound on one wait, default 30 s, 90 s under valgrind).
+harness's bound on one wait, default 30 s, 90 s under valgrind), MTKNVD_WAIT_AUDIT=FILE (each
+harness wait appends its wake-ups, seconds and test to FILE: a condition that calls the bus shows as
+thousands of wake-ups a second), MTKNVD_KEEP_TMP=1 (keep each world's directory).
 """
 
 import collections
